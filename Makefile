@@ -1,0 +1,32 @@
+# OpenGrid: `make` builds everything into build/bin, `make test` runs every test,
+# `make demo` runs the main job on a local mesh. Each installs what it needs first.
+BUILD ?= build
+JOBS ?= 2
+CMAKE_FLAGS ?=
+
+.PHONY: all deps configure build test demo bench clean
+
+all: build
+
+deps:
+	@scripts/install-deps.sh
+
+$(BUILD)/CMakeCache.txt: | deps
+	cmake -S . -B $(BUILD) $(CMAKE_FLAGS)
+
+configure: deps $(BUILD)/CMakeCache.txt
+
+build: configure
+	cmake --build $(BUILD) -j$(JOBS)
+
+test: build
+	cd $(BUILD) && ctest --output-on-failure -j$(JOBS) --timeout 300
+
+demo: build
+	scripts/demo.sh $(BUILD)/bin
+
+bench: build
+	bench/run.sh $(BUILD)/bin
+
+clean:
+	rm -rf $(BUILD)

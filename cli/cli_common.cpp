@@ -1,0 +1,115 @@
+#include "cli/cli_common.hpp"
+
+#include <iostream>
+
+#include "core/client_config.hpp"
+#include "core/error.hpp"
+
+namespace og::cli {
+
+bool take_value(const std::vector<std::string>& args, size_t& i, const std::string& long_name,
+                const std::string& short_name, std::string& out) {
+  const std::string& a = args[i];
+  if (!long_name.empty() && a.rfind(long_name + "=", 0) == 0) {
+    out = a.substr(long_name.size() + 1);
+    return true;
+  }
+  bool matches = (!long_name.empty() && a == long_name) || (!short_name.empty() && a == short_name);
+  if (matches) {
+    if (i + 1 >= args.size()) throw UsageError("option " + a + " needs a value");
+    out = args[++i];
+    return true;
+  }
+  // Short option glued to its value: -u alice → -ualice.
+  if (!short_name.empty() && a.size() > short_name.size() && a.rfind(short_name, 0) == 0 &&
+      a[1] != '-') {
+    out = a.substr(short_name.size());
+    return true;
+  }
+  return false;
+}
+
+bool Connection::take(const std::vector<std::string>& args, size_t& i) {
+  return take_value(args, i, "--url", "", url) || take_value(args, i, "--token-file", "", token_file);
+}
+
+HttpClient Connection::connect() const {
+  auto cfg = resolve_client_config(url, token_file);
+  return HttpClient(cfg.url, cfg.token);
+}
+
+int run_command(const char* program, const std::function<int()>& body) {
+  try {
+    return body();
+  } catch (const UsageError& e) {
+    std::cerr << program << ": error: " << e.what() << "\n";
+    return 2;
+  } catch (const ApiError& e) {
+    std::cerr << program << ": error: " << e.what() << " [" << e.code() << "]\n";
+    return 1;
+  } catch (const std::exception& e) {
+    std::cerr << program << ": error: " << e.what() << "\n";
+    return 1;
+  }
+}
+
+std::vector<std::string> split_list(const std::string& text, char sep) {
+  std::vector<std::string> out;
+  size_t start = 0;
+  while (start <= text.size()) {
+    size_t end = text.find(sep, start);
+    if (end == std::string::npos) end = text.size();
+    if (end > start) out.push_back(text.substr(start, end - start));
+    start = end + 1;
+  }
+  return out;
+}
+
+std::string join(const std::vector<std::string>& items, const std::string& sep) {
+  std::string out;
+  for (size_t i = 0; i < items.size(); ++i) out += (i ? sep : "") + items[i];
+  return out;
+}
+
+std::string format_row(const std::string& format, const std::function<std::string(char)>& field) {
+  std::string out;
+  for (size_t i = 0; i < format.size(); ++i) {
+    if (format[i] != '%' || i + 1 >= format.size()) {
+      out += format[i];
+      continue;
+    }
+    ++i;
+    bool right = false;
+    if (format[i] == '.') {
+      right = true;
+      ++i;
+    } else if (format[i] == '-') {
+      ++i;
+    }
+    size_t width = 0;
+    while (i < format.size() && std::isdigit(static_cast<unsigned char>(format[i])))
+      width = width * 10 + static_cast<size_t>(format[i++] - '0');
+    if (i >= format.size()) break;
+    if (format[i] == '%') {
+      out += '%';
+      continue;
+    }
+    std::string value = field(format[i]);
+    if (width > 0) {
+      if (value.size() > width) value.resize(width);
+      std::string pad(width - value.size(), ' ');
+      value = right ? pad + value : value + pad;
+    }
+    out += value;
+  }
+  return out;
+}
+
+std::string display_job_id(const nlohmann::json& job) {
+  if (job.contains("array_task_id") && job["array_task_id"].is_number())
+    return std::to_string(job["array_job_id"].get<uint64_t>()) + "_" +
+           std::to_string(job["array_task_id"].get<int64_t>());
+  return std::to_string(job["job_id"].get<uint64_t>());
+}
+
+}  // namespace og::cli

@@ -1,0 +1,43 @@
+// What the og-* commands share: connecting to og-schedd, printing errors the Slurm way,
+// and Slurm-style column formatting.
+#pragma once
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "core/http_client.hpp"
+
+namespace og::cli {
+
+// Connection options every command accepts: --url and --token-file.
+struct Connection {
+  std::string url;
+  std::string token_file;
+  // Consumes argv[i] (and its value) when it is a connection option.
+  bool take(const std::vector<std::string>& args, size_t& i);
+  HttpClient connect() const;
+};
+
+// Runs body, turning errors into "PROG: error: MESSAGE" on stderr and exit status 1
+// (2 for usage errors), as Slurm's commands do.
+int run_command(const char* program, const std::function<int()>& body);
+
+// Value of "--opt=value" / "--opt value" / "-o value" at args[i]; advances i.
+bool take_value(const std::vector<std::string>& args, size_t& i, const std::string& long_name,
+                const std::string& short_name, std::string& out);
+
+std::vector<std::string> split_list(const std::string& text, char sep = ',');
+std::string join(const std::vector<std::string>& items, const std::string& sep);
+
+// Slurm's format strings: "%.18i %.9P %8j" — '.' right-justifies, a number sets the
+// width (values are cut to fit), '-' left-justifies. `field` maps a letter to a value.
+std::string format_row(const std::string& format,
+                       const std::function<std::string(char)>& field);
+
+// The job id as Slurm prints it: "ARRAYID_TASK" for array tasks.
+std::string display_job_id(const nlohmann::json& job);
+
+}  // namespace og::cli

@@ -1,0 +1,52 @@
+#include "cli/job_output.hpp"
+
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+
+#include "core/error.hpp"
+#include "verify/manifest.hpp"
+
+namespace og::cli {
+
+namespace fs = std::filesystem;
+
+size_t fetch_result(HttpClient& client, uint64_t job_id, const std::string& dir) {
+  std::string base = "/og/v1/jobs/" + std::to_string(job_id);
+  Manifest manifest = manifest_from_json(client.call("GET", base + "/result"));
+  for (const auto& f : manifest.files) {
+    auto r = client.request("GET", base + "/files/" + f.path, "", 600000);
+    if (r.status != 200) throw ApiError(static_cast<int>(r.status), "fetch_failed", "cannot fetch " + f.path + ": " + r.body);
+    fs::path target = fs::path(dir) / f.path;  // manifest paths are relative and checked
+    fs::create_directories(target.parent_path());
+    std::ofstream out(target, std::ios::binary | std::ios::trunc);
+    out.write(r.body.data(), static_cast<std::streamsize>(r.body.size()));
+    if (!out) throw std::runtime_error("cannot write " + target.string());
+  }
+  return manifest.files.size();
+}
+
+int wait_and_fetch(HttpClient& client, const std::vector<uint64_t>& ids, const std::string& dir) {
+  int status = 0;
+  for (uint64_t id : ids) {
+    nlohmann::json job;
+    for (;;) {
+      job = client.call("GET", "/og/v1/jobs/" + std::to_string(id) + "/wait?timeout_ms=30000",
+                        nullptr, 45000)["jobs"][0];
+      std::string state = job.value("job_state", "");
+      if (state != "PENDING" && state != "RUNNING" && state != "COMPLETING") break;
+    }
+    std::string state = job.value("job_state", "");
+    int code = job.value("exit_code", 0);
+    if (!job.value("canonical_root", std::string()).empty()) fetch_result(client, id, dir);
+    if (state != "COMPLETED") {
+      std::cerr << "og-sbatch: job " << id << " ended " << state << " ("
+                << job.value("state_reason", "") << ")\n";
+      if (code == 0) code = 1;
+    }
+    status = std::max(status, code);
+  }
+  return status;
+}
+
+}  // namespace og::cli

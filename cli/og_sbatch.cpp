@@ -1,0 +1,84 @@
+// og-sbatch: submit a batch job script, as sbatch does.
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <iterator>
+
+#include "cli/cli_common.hpp"
+#include "cli/job_output.hpp"
+#include "core/error.hpp"
+#include "jobscripts/directives.hpp"
+
+namespace {
+
+constexpr const char* kHelp = R"(usage: og-sbatch [OPTIONS] SCRIPT [ARGS...]
+
+Submits SCRIPT to OpenGrid. Options come from #SBATCH and #OG lines at the top of the
+script; options given here override them. Slurm's sbatch options are understood (-J, -p,
+-N, -n, -c, --mem, --gres, -t, -o, -e, -a, --export, -D, --begin, -A, -q, --nice, -H,
+--requeue, ...), plus OpenGrid's own:
+  --replicas=N        run on N distinct providers (default 1)
+  --quorum=K          accept a result when K replicas agree (default: a majority)
+  --max-price=AMOUNT  highest price per CPU-hour you accept, e.g. 0.05
+  --network=MODE      none or loopback (default)
+and these for og-sbatch itself:
+  -W, --wait          wait for the job to end, fetch its outputs here, exit with its code
+  --test-only         say where and when the job would start, without submitting
+  --parsable          print only the job id
+  --url URL           og-schedd address (else OG_SCHEDD_URL or the config file)
+  --token-file FILE   credential (else OG_TOKEN, OG_TOKEN_FILE or the config file)
+)";
+
+std::string read_script(const std::string& path) {
+  if (path == "-") {
+    return std::string(std::istreambuf_iterator<char>(std::cin), {});
+  }
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw og::UsageError("Unable to open file " + path);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  return og::cli::run_command("og-sbatch", [&]() -> int {
+    std::vector<std::string> args(argv + 1, argv + argc);
+    for (const auto& a : args)
+      if (a == "-h" || a == "--help") {
+        std::cout << kHelp;
+        return 0;
+      }
+    auto cmd = og::jobscripts::split_sbatch_command_line(args);
+    if (cmd.script_path.empty())
+      throw og::UsageError("no job script given (usage: og-sbatch [OPTIONS] SCRIPT [ARGS...])");
+    auto parsed = og::jobscripts::parse_job(read_script(cmd.script_path), cmd.script_path, cmd.options);
+    for (const auto& w : parsed.warnings) std::cerr << "og-sbatch: warning: " << w << "\n";
+    auto& spec = parsed.spec;
+    spec.script_args = cmd.script_args;
+    spec.submit_dir = std::filesystem::current_path().string();
+
+    og::cli::Connection conn{parsed.flags.url, parsed.flags.token_file};
+    auto client = conn.connect();
+    nlohmann::json body = {{"job", og::to_json(spec)}, {"test_only", parsed.flags.test_only}};
+    if (parsed.flags.test_only) {
+      auto r = client.call("POST", "/og/v1/jobs", body);
+      if (r.value("would_start", false))
+        std::cerr << "og-sbatch: Job would start now on "
+                  << og::cli::join(r["partitions"].get<std::vector<std::string>>(), ",") << "\n";
+      else
+        std::cerr << "og-sbatch: Job would wait: " << r.value("reason", "Resources") << "\n";
+      return 0;
+    }
+    auto r = client.call("POST", "/og/v1/jobs", body);
+    uint64_t job_id = r.at("job_id").get<uint64_t>();
+    if (parsed.flags.parsable)
+      std::cout << job_id << std::endl;
+    else
+      std::cout << "Submitted batch job " << job_id << std::endl;
+    if (!parsed.flags.wait) return 0;
+    return og::cli::wait_and_fetch(client, r.at("job_ids").get<std::vector<uint64_t>>(),
+                                   spec.submit_dir);
+  });
+}

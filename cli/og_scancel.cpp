@@ -1,0 +1,75 @@
+// og-scancel: cancel jobs by id or by filter, as scancel does.
+#include <iostream>
+
+#include "cli/cli_common.hpp"
+#include "core/error.hpp"
+#include "core/http_client.hpp"
+
+namespace {
+
+constexpr const char* kHelp = R"(usage: og-scancel [OPTIONS] [JOBID...]
+
+  -u, --user=USER        cancel this user's jobs
+  -n, --name=NAME        cancel jobs with this name
+  -t, --state=STATE      cancel jobs in this state (PENDING, RUNNING, ...)
+  -p, --partition=NAME   cancel jobs on this partition
+      --url, --token-file
+With filters and ids together, only the listed jobs that match are cancelled.
+)";
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  return og::cli::run_command("og-scancel", [&]() -> int {
+    std::vector<std::string> args(argv + 1, argv + argc);
+    og::cli::Connection conn;
+    std::string user, name, state, partition;
+    std::vector<std::string> ids;
+    for (size_t i = 0; i < args.size(); ++i) {
+      const auto& a = args[i];
+      if (conn.take(args, i)) continue;
+      if (a == "-h" || a == "--help") {
+        std::cout << kHelp;
+        return 0;
+      }
+      if (og::cli::take_value(args, i, "--user", "-u", user)) continue;
+      if (og::cli::take_value(args, i, "--name", "-n", name)) continue;
+      if (og::cli::take_value(args, i, "--state", "-t", state)) continue;
+      if (og::cli::take_value(args, i, "--partition", "-p", partition)) continue;
+      if (!a.empty() && a[0] == '-') throw og::UsageError("unrecognized option " + a + " (see og-scancel --help)");
+      for (const auto& id : og::cli::split_list(a)) ids.push_back(id);
+    }
+    bool filtered = !user.empty() || !name.empty() || !state.empty() || !partition.empty();
+    if (ids.empty() && !filtered)
+      throw og::UsageError("no job identification provided (give JOBID or -u/-n/-t/-p)");
+    auto client = conn.connect();
+    std::vector<uint64_t> targets;
+    if (filtered || ids.empty()) {
+      std::string query = "?job_id=" + og::url_encode(og::cli::join(ids, ",")) + "&user=" +
+                          og::url_encode(user) + "&name=" + og::url_encode(name) + "&state=" +
+                          og::url_encode(state) + "&partition=" + og::url_encode(partition);
+      for (const auto& job : client.call("GET", "/og/v1/jobs" + query)["jobs"]) {
+        std::string s = job.value("job_state", "");
+        if (s == "PENDING" || s == "RUNNING" || s == "COMPLETING") targets.push_back(job["job_id"].get<uint64_t>());
+      }
+    } else {
+      for (const auto& id : ids) {
+        try {
+          targets.push_back(std::stoull(id));
+        } catch (const std::exception&) {
+          throw og::UsageError("invalid job id \"" + id + "\"");
+        }
+      }
+    }
+    int status = 0;
+    for (uint64_t id : targets) {
+      try {
+        client.call("DELETE", "/og/v1/jobs/" + std::to_string(id));
+      } catch (const og::ApiError& e) {
+        std::cerr << "og-scancel: error: Kill job error on job id " << id << ": " << e.what() << "\n";
+        status = 1;
+      }
+    }
+    return status;
+  });
+}

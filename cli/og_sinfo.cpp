@@ -1,0 +1,69 @@
+// og-sinfo: the partitions (providers) of the mesh, as sinfo shows partitions.
+#include <iostream>
+
+#include "cli/cli_common.hpp"
+#include "core/error.hpp"
+
+namespace {
+
+constexpr const char* kHelp = R"(usage: og-sinfo [OPTIONS]
+
+  -p, --partition=NAME   only this partition
+  -h, --noheader         no header line
+      --json             slurmrestd-shaped JSON: {"partitions":[...]}
+      --url, --token-file
+)";
+
+std::string pad(std::string s, size_t width) {
+  if (s.size() < width) s += std::string(width - s.size(), ' ');
+  return s;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  return og::cli::run_command("og-sinfo", [&]() -> int {
+    std::vector<std::string> args(argv + 1, argv + argc);
+    og::cli::Connection conn;
+    std::string only;
+    bool header = true, json = false;
+    for (size_t i = 0; i < args.size(); ++i) {
+      const auto& a = args[i];
+      if (conn.take(args, i)) continue;
+      if (a == "--help") {
+        std::cout << kHelp;
+        return 0;
+      }
+      if (a == "-h" || a == "--noheader") header = false;
+      else if (a == "--json") json = true;
+      else if (og::cli::take_value(args, i, "--partition", "-p", only)) {}
+      else throw og::UsageError("unrecognized option " + a + " (see og-sinfo --help)");
+    }
+    auto answer = conn.connect().call("GET", "/og/v1/partitions");
+    if (!only.empty()) {
+      nlohmann::json kept = nlohmann::json::array();
+      for (const auto& p : answer["partitions"])
+        if (p.value("name", "") == only) kept.push_back(p);
+      answer["partitions"] = kept;
+    }
+    if (json) {
+      std::cout << answer.dump(2) << "\n";
+      return 0;
+    }
+    if (header)
+      std::cout << "PARTITION       AVAIL  STATE  CPUS(A/T)  MEMORY(MB)  GPUS       PRICE/CPU-H  OWNER\n";
+    for (const auto& p : answer["partitions"]) {
+      std::string state = p.value("state", "");
+      std::string gpus = std::to_string(p.value("gpus", 0));
+      if (!p.value("gpu_type", "").empty()) gpus = p.value("gpu_type", "") + ":" + gpus;
+      std::cout << pad(p.value("name", ""), 16) << pad(state == "DOWN" ? "down" : "up", 7)
+                << pad(state == "UP" ? (p.value("cpus_allocated", 0) > 0 ? "mix" : "idle")
+                                     : (state == "DRAIN" ? "drain" : "down"), 7)
+                << pad(std::to_string(p.value("cpus_allocated", 0)) + "/" +
+                           std::to_string(p.value("cpus", 0)), 11)
+                << pad(std::to_string(p.value("memory_mb", 0)), 12) << pad(gpus, 11)
+                << pad(p.value("price_per_cpu_hour", ""), 13) << p.value("owner", "") << "\n";
+    }
+    return 0;
+  });
+}

@@ -1,0 +1,23 @@
+// Where a client (CLI or worker) finds og-schedd and its credential.
+// URL: --url, then OG_SCHEDD_URL, then the config file's `url=`.
+// Credential: --token-file, then OG_TOKEN, then OG_TOKEN_FILE, then the config file's
+// `token_file=`, then ~/.config/opengrid/token.
+// Config file: $OG_CONFIG, else ~/.config/opengrid/client.conf (key=value lines).
+#pragma once
+
+#include <string>
+
+namespace og {
+
+struct ClientConfig {
+  std::string url;
+  std::string token;
+};
+
+// Throws og::UsageError saying what is missing and how to provide it.
+ClientConfig resolve_client_config(const std::string& cli_url, const std::string& cli_token_file);
+
+// Reads a credential file (one line); throws og::UsageError naming the file.
+std::string read_token_file(const std::string& path);
+
+}  // namespace og

@@ -1,0 +1,45 @@
+// An HTTP/1.1 client over libcurl with a kept-alive connection and a bearer credential.
+// One instance per thread.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+namespace og {
+
+struct HttpResult {
+  long status = 0;
+  std::string body;
+};
+
+class HttpClient {
+ public:
+  HttpClient(std::string base_url, std::string token);
+  ~HttpClient();
+  HttpClient(const HttpClient&) = delete;
+  HttpClient& operator=(const HttpClient&) = delete;
+
+  // Throws std::runtime_error ("cannot reach og-schedd at URL: ...") when no answer came.
+  HttpResult request(const std::string& method, const std::string& path,
+                     const std::string& body = "", long timeout_ms = 30000,
+                     const std::string& content_type = "application/json");
+
+  // JSON round trip: a 2xx answer's parsed body, otherwise og::ApiError carrying the
+  // server's error code and message.
+  nlohmann::json call(const std::string& method, const std::string& path,
+                      const nlohmann::json& body = nullptr, long timeout_ms = 30000);
+
+  const std::string& base_url() const { return base_url_; }
+
+ private:
+  std::string base_url_;
+  std::string token_;
+  void* curl_;  // CURL*, kept opaque to spare includers curl.h
+};
+
+// Percent-encodes a query or path component.
+std::string url_encode(const std::string& text);
+
+}  // namespace og

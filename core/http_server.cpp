@@ -1,0 +1,259 @@
+#include "core/http_server.hpp"
+
+#include <boost/asio.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <nlohmann/json.hpp>
+#include <sys/socket.h>
+
+#include <condition_variable>
+#include <mutex>
+#include <set>
+#include <thread>
+
+#include "core/log.hpp"
+
+namespace og {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = asio::ip::tcp;
+
+namespace {
+
+int hex_value(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+std::string percent_decode(std::string_view in, bool plus_is_space) {
+  std::string out;
+  out.reserve(in.size());
+  for (size_t i = 0; i < in.size(); ++i) {
+    if (in[i] == '%' && i + 2 < in.size() && hex_value(in[i + 1]) >= 0 && hex_value(in[i + 2]) >= 0) {
+      out += static_cast<char>(hex_value(in[i + 1]) * 16 + hex_value(in[i + 2]));
+      i += 2;
+    } else if (plus_is_space && in[i] == '+') {
+      out += ' ';
+    } else {
+      out += in[i];
+    }
+  }
+  return out;
+}
+
+void parse_target(std::string_view target, HttpRequest& req) {
+  auto q = target.find('?');
+  req.path = percent_decode(target.substr(0, q), false);
+  if (q == std::string_view::npos) return;
+  std::string_view rest = target.substr(q + 1);
+  while (!rest.empty()) {
+    auto amp = rest.find('&');
+    std::string_view pair = rest.substr(0, amp);
+    auto eq = pair.find('=');
+    std::string key = percent_decode(pair.substr(0, eq), true);
+    std::string value =
+        eq == std::string_view::npos ? std::string() : percent_decode(pair.substr(eq + 1), true);
+    if (!key.empty()) req.query[key] = value;
+    if (amp == std::string_view::npos) break;
+    rest = rest.substr(amp + 1);
+  }
+}
+
+void set_socket_timeouts(tcp::socket& socket, int seconds) {
+  timeval tv{};
+  tv.tv_sec = seconds;
+  setsockopt(socket.native_handle(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  setsockopt(socket.native_handle(), SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+  int one = 1;
+  setsockopt(socket.native_handle(), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+}
+
+http::response<http::string_body> to_beast(const HttpResponse& r, unsigned version,
+                                           bool keep_alive) {
+  http::response<http::string_body> res{static_cast<http::status>(r.status), version};
+  res.set(http::field::server, "og-schedd");
+  res.set(http::field::content_type, r.content_type);
+  for (const auto& [k, v] : r.headers) res.set(k, v);
+  res.keep_alive(keep_alive);
+  res.body() = r.body;
+  res.prepare_payload();
+  return res;
+}
+
+// Writes a final error on a connection whose request could not be read, then closes.
+void write_and_close(tcp::socket& socket, const HttpResponse& r) {
+  beast::error_code ec;
+  auto res = to_beast(r, 11, false);
+  http::write(socket, res, ec);
+  socket.shutdown(tcp::socket::shutdown_both, ec);
+}
+
+}  // namespace
+
+HttpResponse error_response(int status, const std::string& code, const std::string& message) {
+  nlohmann::json j = {{"error", {{"code", code}, {"message", message}}}};
+  return HttpResponse{status, "application/json", j.dump() + "\n", {}};
+}
+
+HttpResponse json_response(int status, const std::string& json_body) {
+  return HttpResponse{status, "application/json", json_body, {}};
+}
+
+struct HttpServer::Impl {
+  HttpServerOptions options;
+  HttpHandler handler;
+  asio::io_context io{1};
+  tcp::acceptor acceptor{io};
+  std::thread accept_thread;
+  std::atomic<bool> stopping{false};
+  std::atomic<size_t> connections{0};
+  std::mutex sockets_mutex;
+  std::set<int> open_sockets;  // native handles, shut down on stop()
+  std::condition_variable connections_done;
+
+  void serve(tcp::socket socket);
+  void accept_loop();
+};
+
+void HttpServer::Impl::serve(tcp::socket socket) {
+  set_socket_timeouts(socket, options.io_timeout_s);
+  beast::flat_buffer buffer;
+  for (;;) {
+    http::request_parser<http::string_body> parser;
+    parser.body_limit(options.body_limit);
+    parser.header_limit(16 * 1024);
+    beast::error_code ec;
+    http::read_header(socket, buffer, parser, ec);
+    size_t limit = options.body_limit;
+    if (!ec) {
+      if (!options.upload_prefix.empty() &&
+          parser.get().target().starts_with(options.upload_prefix))
+        limit = options.upload_body_limit;
+      parser.body_limit(limit);
+      http::read(socket, buffer, parser, ec);
+    }
+    if (ec == http::error::end_of_stream || ec == asio::error::eof ||
+        ec == asio::error::connection_reset || stopping)
+      break;
+    if (ec == http::error::body_limit) {
+      write_and_close(socket, error_response(413, "body_too_large",
+                                             "request body exceeds the limit of " +
+                                                 std::to_string(limit) + " bytes"));
+      break;
+    }
+    if (ec == http::error::header_limit) {
+      write_and_close(socket, error_response(431, "headers_too_large",
+                                             "request headers exceed 16384 bytes"));
+      break;
+    }
+    if (ec == asio::error::would_block || ec == asio::error::try_again ||
+        ec == asio::error::timed_out) {
+      // Stalled mid-request (or idle on keep-alive): say so if a request had begun.
+      if (parser.got_some())
+        write_and_close(socket, error_response(408, "request_timeout",
+                                               "request not completed within " +
+                                                   std::to_string(options.io_timeout_s) + " s"));
+      break;
+    }
+    if (ec) {
+      write_and_close(socket, error_response(400, "bad_request",
+                                             "malformed HTTP request: " + ec.message()));
+      break;
+    }
+    auto& msg = parser.get();
+    HttpRequest req;
+    req.method = std::string(msg.method_string());
+    parse_target(msg.target(), req);
+    for (const auto& field : msg) {
+      std::string name(field.name_string());
+      for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      req.headers[name] = std::string(field.value());
+    }
+    req.body = std::move(msg.body());
+    HttpResponse r;
+    try {
+      r = handler(req);
+    } catch (const std::exception& e) {
+      log_error("http_handler_failed", {{"path", req.path}, {"error", e.what()}});
+      r = error_response(500, "internal", "internal error; see the og-schedd log");
+    }
+    auto res = to_beast(r, msg.version(), msg.keep_alive());
+    http::write(socket, res, ec);
+    if (ec || !msg.keep_alive()) break;
+  }
+  beast::error_code ignored;
+  socket.shutdown(tcp::socket::shutdown_both, ignored);
+}
+
+void HttpServer::Impl::accept_loop() {
+  while (!stopping) {
+    beast::error_code ec;
+    tcp::socket socket{io};
+    acceptor.accept(socket, ec);
+    if (ec) {
+      if (stopping) break;
+      continue;
+    }
+    if (connections >= options.max_connections) {
+      write_and_close(socket, error_response(503, "too_many_connections",
+                                             "connection limit reached; retry later"));
+      continue;
+    }
+    ++connections;
+    int fd = socket.native_handle();
+    {
+      std::lock_guard lock(sockets_mutex);
+      open_sockets.insert(fd);
+    }
+    std::thread([this, s = std::move(socket), fd]() mutable {
+      serve(std::move(s));
+      std::lock_guard lock(sockets_mutex);
+      open_sockets.erase(fd);
+      --connections;
+      connections_done.notify_all();
+    }).detach();
+  }
+}
+
+HttpServer::HttpServer(HttpServerOptions options, HttpHandler handler)
+    : impl_(std::make_unique<Impl>()) {
+  impl_->options = std::move(options);
+  impl_->handler = std::move(handler);
+}
+
+HttpServer::~HttpServer() { stop(); }
+
+void HttpServer::start() {
+  auto address = asio::ip::make_address(impl_->options.host);
+  tcp::endpoint endpoint(address, impl_->options.port);
+  impl_->acceptor.open(endpoint.protocol());
+  impl_->acceptor.set_option(asio::socket_base::reuse_address(true));
+  impl_->acceptor.bind(endpoint);
+  impl_->acceptor.listen(asio::socket_base::max_listen_connections);
+  impl_->accept_thread = std::thread([this] { impl_->accept_loop(); });
+}
+
+uint16_t HttpServer::port() const { return impl_->acceptor.local_endpoint().port(); }
+
+void HttpServer::stop() {
+  if (!impl_ || impl_->stopping.exchange(true)) return;
+  // shutdown() wakes the blocking accept(); then close the connections in flight.
+  ::shutdown(impl_->acceptor.native_handle(), SHUT_RDWR);
+  if (impl_->accept_thread.joinable()) impl_->accept_thread.join();
+  beast::error_code ec;
+  impl_->acceptor.close(ec);
+  {
+    std::lock_guard lock(impl_->sockets_mutex);
+    for (int fd : impl_->open_sockets) ::shutdown(fd, SHUT_RDWR);
+  }
+  // Connection threads are detached; let them leave before Impl goes away.
+  std::unique_lock lock(impl_->sockets_mutex);
+  impl_->connections_done.wait_for(lock, std::chrono::seconds(2),
+                                   [this] { return impl_->connections == 0; });
+}
+
+}  // namespace og

@@ -1,0 +1,172 @@
+#include "core/job_spec.hpp"
+
+#include <limits>
+#include <nlohmann/json.hpp>
+#include <type_traits>
+
+#include "core/error.hpp"
+
+namespace og {
+
+namespace {
+
+constexpr size_t kMaxScriptBytes = 1 << 20;
+constexpr uint32_t kMaxReplicas = 16;
+
+[[noreturn]] void invalid(const std::string& message) { throw ApiError(400, "invalid_spec", message); }
+
+// The single list of serialised fields: to_json and job_spec_from_json both walk it, so
+// a field cannot be written without also being readable (lossless round trip).
+template <class Spec, class Visit>
+void for_each_field(Spec& s, Visit&& visit) {
+  visit("name", s.name);
+  visit("partition", s.partition);
+  visit("nodes", s.nodes);
+  visit("ntasks", s.ntasks);
+  visit("ntasks_per_node", s.ntasks_per_node);
+  visit("cpus_per_task", s.cpus_per_task);
+  visit("mem_mb", s.mem_mb);
+  visit("mem_per_cpu_mb", s.mem_per_cpu_mb);
+  visit("gpus", s.gpus);
+  visit("gpu_type", s.gpu_type);
+  visit("time_limit_s", s.time_limit_s);
+  visit("output", s.output);
+  visit("error", s.error);
+  visit("array", s.array);
+  visit("dependency", s.dependency);
+  visit("export_mode", s.export_mode);
+  visit("environment", s.environment);
+  visit("chdir", s.chdir);
+  visit("begin_time", s.begin_time);
+  visit("account", s.account);
+  visit("qos", s.qos);
+  visit("nice", s.nice);
+  visit("comment", s.comment);
+  visit("hold", s.hold);
+  visit("requeue", s.requeue);
+  visit("replicas", s.replicas);
+  visit("quorum", s.quorum);
+  visit("max_price_micros", s.max_price_micros);
+  visit("network", s.network);
+  visit("script", s.script);
+  visit("script_args", s.script_args);
+  visit("script_name", s.script_name);
+  visit("submit_dir", s.submit_dir);
+}
+
+template <class T>
+std::string type_name() {
+  if constexpr (std::is_same_v<T, bool>)
+    return "a boolean";
+  else if constexpr (std::is_same_v<T, std::string>)
+    return "a string";
+  else if constexpr (std::is_same_v<T, std::vector<std::string>>)
+    return "an array of strings";
+  else if constexpr (std::is_same_v<T, std::map<std::string, std::string>>)
+    return "an object of strings";
+  else if constexpr (std::is_unsigned_v<T>)
+    return "an unsigned " + std::to_string(8 * sizeof(T)) + "-bit integer";
+  else
+    return "a signed " + std::to_string(8 * sizeof(T)) + "-bit integer";
+}
+
+template <class T>
+[[noreturn]] void wrong_type(const std::string& key) {
+  invalid("field \"" + key + "\" must be " + type_name<T>());
+}
+
+template <class T>
+T read_integer(const std::string& key, const nlohmann::json& value) {
+  // Floats (even 1.0) are refused: counts and ids must be exact.
+  if (!value.is_number_integer()) wrong_type<T>(key);
+  if (value.is_number_unsigned()) {
+    auto v = value.get<uint64_t>();
+    if (v > static_cast<uint64_t>(std::numeric_limits<T>::max())) wrong_type<T>(key);
+    return static_cast<T>(v);
+  }
+  auto v = value.get<int64_t>();
+  if constexpr (std::is_unsigned_v<T>) {
+    if (v < 0 || static_cast<uint64_t>(v) > std::numeric_limits<T>::max()) wrong_type<T>(key);
+  } else {
+    if (v < std::numeric_limits<T>::min() || v > std::numeric_limits<T>::max()) wrong_type<T>(key);
+  }
+  return static_cast<T>(v);
+}
+
+template <class T>
+T read_field(const std::string& key, const nlohmann::json& value) {
+  if constexpr (std::is_same_v<T, bool>) {
+    if (!value.is_boolean()) wrong_type<T>(key);
+    return value.get<bool>();
+  } else if constexpr (std::is_integral_v<T>) {
+    return read_integer<T>(key, value);
+  } else if constexpr (std::is_same_v<T, std::string>) {
+    if (!value.is_string()) wrong_type<T>(key);
+    return value.get<std::string>();
+  } else if constexpr (std::is_same_v<T, std::vector<std::string>>) {
+    if (!value.is_array()) wrong_type<T>(key);
+    T out;
+    for (const auto& item : value) {
+      if (!item.is_string()) wrong_type<T>(key);
+      out.push_back(item.get<std::string>());
+    }
+    return out;
+  } else {
+    static_assert(std::is_same_v<T, std::map<std::string, std::string>>);
+    if (!value.is_object()) wrong_type<T>(key);
+    T out;
+    for (auto it = value.begin(); it != value.end(); ++it) {
+      if (!it->is_string()) wrong_type<T>(key);
+      out.emplace(it.key(), it->template get<std::string>());
+    }
+    return out;
+  }
+}
+
+void validate(const JobSpec& s) {
+  auto require = [](bool ok, const std::string& message) {
+    if (!ok) invalid(message);
+  };
+  require(s.nodes >= 1, "field \"nodes\" must be at least 1");
+  require(s.ntasks >= 1, "field \"ntasks\" must be at least 1");
+  require(s.cpus_per_task >= 1, "field \"cpus_per_task\" must be at least 1");
+  require(s.replicas >= 1 && s.replicas <= kMaxReplicas,
+          "field \"replicas\" must be between 1 and " + std::to_string(kMaxReplicas));
+  require(s.quorum <= s.replicas, "field \"quorum\" must not exceed \"replicas\"");
+  require(s.network == "none" || s.network == "loopback",
+          "field \"network\" must be \"none\" or \"loopback\"");
+  require(s.export_mode == "ALL" || s.export_mode == "NONE",
+          "field \"export_mode\" must be \"ALL\" or \"NONE\"");
+  require(!s.script.empty(), "field \"script\" must not be empty");
+  require(s.script.size() <= kMaxScriptBytes, "field \"script\" must not be larger than 1 MiB");
+  require(s.time_limit_s >= kTimeUnlimited,
+          "field \"time_limit_s\" must be -1 (unlimited), 0 (default) or positive");
+  require(s.begin_time >= 0, "field \"begin_time\" must not be negative");
+  require(s.max_price_micros >= 0, "field \"max_price_micros\" must not be negative");
+}
+
+}  // namespace
+
+nlohmann::json to_json(const JobSpec& spec) {
+  nlohmann::json j = nlohmann::json::object();
+  for_each_field(spec, [&](const char* key, const auto& value) { j[key] = value; });
+  return j;
+}
+
+JobSpec job_spec_from_json(const nlohmann::json& j) {
+  if (!j.is_object()) invalid("job spec must be a JSON object");
+  JobSpec spec;
+  for (const auto& [key, value] : j.items()) {
+    bool known = false;
+    for_each_field(spec, [&](const char* name, auto& field) {
+      if (key != name) return;
+      field = read_field<std::remove_cvref_t<decltype(field)>>(key, value);
+      known = true;
+    });
+    if (!known) invalid("unknown field \"" + key + "\" in job spec");
+  }
+  validate(spec);
+  return spec;
+}
+
+}  // namespace og

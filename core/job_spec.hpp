@@ -1,0 +1,65 @@
+// The job specification: everything a requester asks of one batch job, as parsed from
+// #SBATCH/#OG directives and command-line options. Travels as JSON from og-sbatch to
+// og-schedd and from og-schedd to og-worker.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json_fwd.hpp>
+
+namespace og {
+
+// Time limit sentinel values (seconds).
+inline constexpr int64_t kTimeUnset = 0;       // use the scheduler's default
+inline constexpr int64_t kTimeUnlimited = -1;  // "UNLIMITED" / "INFINITE"
+
+struct JobSpec {
+  std::string name;                // -J/--job-name (default: script file name)
+  std::string partition;           // -p/--partition, empty = any
+  uint32_t nodes = 1;              // -N/--nodes (minimum)
+  uint32_t ntasks = 1;             // -n/--ntasks
+  uint32_t ntasks_per_node = 0;    // --ntasks-per-node, 0 = unset
+  uint32_t cpus_per_task = 1;      // -c/--cpus-per-task
+  uint64_t mem_mb = 0;             // --mem, per node, 0 = unset
+  uint64_t mem_per_cpu_mb = 0;     // --mem-per-cpu, 0 = unset
+  uint32_t gpus = 0;               // --gres=gpu[:type]:N or -G/--gpus
+  std::string gpu_type;            // empty = any
+  int64_t time_limit_s = kTimeUnset;  // -t/--time
+  std::string output;              // -o/--output pattern, empty = slurm-%j.out
+  std::string error;               // -e/--error pattern, empty = same as output
+  std::string array;               // -a/--array, raw validated spec
+  std::string dependency;          // -d/--dependency, raw validated spec
+  std::string export_mode = "ALL"; // --export: ALL, NONE (plus named variables)
+  std::map<std::string, std::string> environment;  // variables exported by name
+  std::string chdir;               // -D/--chdir, relative to the job directory
+  int64_t begin_time = 0;          // --begin, unix seconds, 0 = now
+  std::string account;             // -A/--account
+  std::string qos;                 // -q/--qos
+  int32_t nice = 0;                // --nice
+  std::string comment;             // --comment
+  bool hold = false;               // -H/--hold
+  bool requeue = true;             // --requeue / --no-requeue
+  uint32_t replicas = 1;           // --replicas (OpenGrid)
+  uint32_t quorum = 0;             // --quorum (OpenGrid), 0 = majority of replicas
+  int64_t max_price_micros = 0;    // --max-price per CPU-hour, micro-units, 0 = no cap
+  std::string network = "loopback";  // --network=none|loopback (OpenGrid)
+  std::string script;              // the whole script text
+  std::vector<std::string> script_args;  // arguments after the script path
+  std::string script_name;         // base name of the script file
+  std::string submit_dir;          // where og-sbatch ran (for %-patterns and --wait)
+
+  uint32_t total_cpus() const { return ntasks * cpus_per_task; }
+  // Memory the job needs on its node, in MiB (0 = no explicit request).
+  uint64_t total_mem_mb() const {
+    return mem_mb ? mem_mb : mem_per_cpu_mb * total_cpus();
+  }
+};
+
+nlohmann::json to_json(const JobSpec& spec);
+// Throws og::ApiError (code "invalid_spec") naming the field on bad input.
+JobSpec job_spec_from_json(const nlohmann::json& j);
+
+}  // namespace og

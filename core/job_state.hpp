@@ -1,0 +1,52 @@
+// Slurm-style job states and the rules for moving between them.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+namespace og {
+
+enum class JobState {
+  Pending,
+  Running,
+  Completing,
+  Completed,
+  Failed,
+  Cancelled,
+  Timeout,
+  NodeFail,
+  OutOfMemory,
+};
+
+std::string_view to_string(JobState state);        // "PENDING", "RUNNING", ...
+std::string_view short_code(JobState state);       // "PD", "R", "CG", "CD", ...
+// Accepts the long name or the short code, any case. Throws og::UsageError otherwise.
+JobState job_state_from_string(std::string_view text);
+bool is_finished(JobState state);
+// The state machine: PENDING → RUNNING → COMPLETING → a final state; PENDING or RUNNING
+// may also be cancelled, and RUNNING may fall back to PENDING (requeue).
+bool can_transition(JobState from, JobState to);
+
+// Reason codes shown in og-squeue's NODELIST(REASON) column; Slurm's names where the
+// meaning is the same, OpenGrid's own otherwise.
+namespace reason {
+inline constexpr std::string_view kNone = "None";
+inline constexpr std::string_view kPriority = "Priority";
+inline constexpr std::string_view kResources = "Resources";
+inline constexpr std::string_view kBeginTime = "BeginTime";
+inline constexpr std::string_view kHeld = "JobHeldUser";
+inline constexpr std::string_view kDependency = "Dependency";
+inline constexpr std::string_view kPartitionDown = "PartitionDown";
+inline constexpr std::string_view kNoPartition = "PartitionConfig";
+inline constexpr std::string_view kPriceTooLow = "PriceTooLow";
+inline constexpr std::string_view kReplicas = "Replicas";  // too few distinct providers
+inline constexpr std::string_view kQuorum = "Quorum";      // waiting for replicas to report
+inline constexpr std::string_view kNoQuorum = "NoQuorum";
+inline constexpr std::string_view kNodeFail = "NodeFail";
+inline constexpr std::string_view kRequeued = "Requeued";
+inline constexpr std::string_view kNonZeroExit = "NonZeroExitCode";
+inline constexpr std::string_view kTimeLimit = "TimeLimit";
+inline constexpr std::string_view kCancelled = "Cancelled";
+}  // namespace reason
+
+}  // namespace og

@@ -1,0 +1,32 @@
+// Starting child processes: argv, environment, working directory, output files, and a
+// process group of their own so the whole tree can be signalled at once.
+#pragma once
+
+#include <sys/types.h>
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace og {
+
+struct SpawnOptions {
+  std::vector<std::string> argv;
+  std::optional<std::vector<std::string>> env;  // "KEY=VALUE"; nullopt inherits ours
+  std::string cwd;                               // empty: ours
+  std::string stdout_path;                       // empty: inherit; files are appended to
+  std::string stderr_path;                       // empty: inherit; may equal stdout_path
+  bool new_process_group = true;
+  bool stdin_null = true;
+};
+
+// Throws std::runtime_error when the program cannot be started (fork or exec failed).
+pid_t spawn_process(const SpawnOptions& options);
+
+// Exit status as a shell reports it: the exit code, or 128 + signal number.
+int exit_code_from_wait_status(int status);
+
+// The directory of the running executable (for finding sibling binaries).
+std::string executable_dir();
+
+}  // namespace og

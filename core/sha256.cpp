@@ -1,0 +1,67 @@
+#include "core/sha256.hpp"
+
+#include <openssl/evp.h>
+#include <openssl/rand.h>
+
+#include <fstream>
+#include <memory>
+#include <stdexcept>
+#include <vector>
+
+namespace og {
+namespace {
+
+std::string to_hex(const unsigned char* bytes, size_t n) {
+  static constexpr char kDigits[] = "0123456789abcdef";
+  std::string out(n * 2, '0');
+  for (size_t i = 0; i < n; ++i) {
+    out[2 * i] = kDigits[bytes[i] >> 4];
+    out[2 * i + 1] = kDigits[bytes[i] & 0xf];
+  }
+  return out;
+}
+
+using MdCtx = std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)>;
+
+MdCtx new_sha256() {
+  MdCtx ctx(EVP_MD_CTX_new(), &EVP_MD_CTX_free);
+  if (!ctx || EVP_DigestInit_ex(ctx.get(), EVP_sha256(), nullptr) != 1)
+    throw std::runtime_error("OpenSSL: cannot initialise SHA-256");
+  return ctx;
+}
+
+std::string finish(EVP_MD_CTX* ctx) {
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  EVP_DigestFinal_ex(ctx, digest, &len);
+  return to_hex(digest, len);
+}
+
+}  // namespace
+
+std::string sha256_hex(std::string_view data) {
+  auto ctx = new_sha256();
+  EVP_DigestUpdate(ctx.get(), data.data(), data.size());
+  return finish(ctx.get());
+}
+
+std::string sha256_file_hex(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw std::runtime_error("cannot read " + path.string());
+  auto ctx = new_sha256();
+  std::vector<char> buffer(1 << 20);
+  while (in) {
+    in.read(buffer.data(), static_cast<std::streamsize>(buffer.size()));
+    EVP_DigestUpdate(ctx.get(), buffer.data(), static_cast<size_t>(in.gcount()));
+  }
+  if (in.bad()) throw std::runtime_error("error reading " + path.string());
+  return finish(ctx.get());
+}
+
+std::string random_token_hex() {
+  unsigned char bytes[32];
+  if (RAND_bytes(bytes, sizeof bytes) != 1) throw std::runtime_error("OpenSSL: no randomness");
+  return to_hex(bytes, sizeof bytes);
+}
+
+}  // namespace og

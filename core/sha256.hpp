@@ -1,0 +1,16 @@
+// SHA-256 through OpenSSL (uses SHA-NI where the CPU has it).
+#pragma once
+
+#include <filesystem>
+#include <string>
+#include <string_view>
+
+namespace og {
+
+std::string sha256_hex(std::string_view data);
+// Streams the file; throws std::runtime_error naming the path when it cannot be read.
+std::string sha256_file_hex(const std::filesystem::path& path);
+// A random 256-bit secret as 64 hex characters (from OpenSSL's CSPRNG).
+std::string random_token_hex();
+
+}  // namespace og

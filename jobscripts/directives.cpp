@@ -1,0 +1,329 @@
+#include "jobscripts/directives.hpp"
+
+#include <chrono>
+#include <filesystem>
+#include <optional>
+#include <set>
+
+#include "core/error.hpp"
+#include "jobscripts/directive_scanner.hpp"
+#include "jobscripts/option_table.hpp"
+#include "jobscripts/option_values.hpp"
+#include "jobscripts/text.hpp"
+
+namespace og::jobscripts {
+
+namespace {
+
+// Mirrors the limit job_spec_from_json enforces, so the user hears it before upload.
+constexpr size_t kMaxScriptBytes = 1 << 20;
+constexpr uint32_t kMaxReplicas = 16;
+
+std::string dashed(const OptionInfo& info) { return "--" + std::string(info.long_name); }
+
+std::string require_value(const std::string& value, std::string_view what) {
+  if (value.empty()) throw UsageError("expected " + std::string(what) + ", got an empty value");
+  return value;
+}
+
+bool is_stdin(const std::string& script_path) { return script_path.empty() || script_path == "-"; }
+
+// Resolves "--name" to one table entry; throws with `where` when unknown or ambiguous.
+const OptionInfo& lookup_long(std::string_view name, const std::string& where) {
+  auto matches = find_long_option(name);
+  if (matches.empty()) {
+    throw UsageError(where + ": unknown option " + in_quotes("--" + std::string(name)) +
+                     " (see og-sbatch --help)");
+  }
+  if (matches.size() > 1) {
+    std::string candidates;
+    for (const OptionInfo* m : matches) candidates += (candidates.empty() ? "" : ", ") + dashed(*m);
+    throw UsageError(where + ": option " + in_quotes("--" + std::string(name)) + " is ambiguous (" +
+                     candidates + ")");
+  }
+  return *matches.front();
+}
+
+// Applies options in order onto one ParsedJob; later options override earlier ones.
+class OptionApplier {
+ public:
+  OptionApplier(ParsedJob job, int64_t now_unix) : job_(std::move(job)), now_unix_(now_unix) {}
+
+  void apply_tokens(const std::vector<std::string>& tokens, const std::string& where) {
+    for (size_t i = 0; i < tokens.size(); ++i) {
+      const std::string& token = tokens[i];
+      auto next_value = [&](const OptionInfo& info) {
+        if (i + 1 >= tokens.size()) throw UsageError(where + ": " + dashed(info) + " requires a value");
+        return tokens[++i];
+      };
+      if (token.size() > 2 && token.starts_with("--")) {
+        auto eq = token.find('=');
+        const OptionInfo& info =
+            lookup_long(std::string_view(token).substr(2, eq == std::string::npos ? eq : eq - 2), where);
+        std::optional<std::string> value;
+        if (eq != std::string::npos) {
+          if (info.arg == ArgKind::kNone) throw UsageError(where + ": " + dashed(info) + " takes no value");
+          value = token.substr(eq + 1);
+        } else if (info.arg == ArgKind::kRequired) {
+          value = next_value(info);
+        }
+        apply(info, value, where);
+      } else if (token.size() > 1 && token[0] == '-' && token != "--") {
+        // Short options cluster as with getopt: "-Hk", "-Jname", "-J name".
+        for (size_t j = 1; j < token.size(); ++j) {
+          const OptionInfo* info = find_short_option(token[j]);
+          if (!info) {
+            throw UsageError(where + ": unknown option " + in_quotes(std::string("-") + token[j]) +
+                             " (see og-sbatch --help)");
+          }
+          if (info->arg == ArgKind::kNone) {
+            apply(*info, std::nullopt, where);
+            continue;
+          }
+          std::optional<std::string> value;
+          if (j + 1 < token.size()) {
+            value = token.substr(j + 1);
+          } else if (info->arg == ArgKind::kRequired) {
+            value = next_value(*info);
+          }
+          apply(*info, value, where);
+          break;
+        }
+      } else {
+        throw UsageError(where + ": unexpected argument " + in_quotes(token) +
+                         " (options start with - or --)");
+      }
+    }
+  }
+
+  // Checks constraints between options once every option has been applied.
+  ParsedJob finish() {
+    const JobSpec& spec = job_.spec;
+    if (spec.quorum > spec.replicas) {
+      throw UsageError(quorum_where_ + ": --quorum: a quorum of " + std::to_string(spec.quorum) +
+                       " needs at least as many replicas, but --replicas is " +
+                       std::to_string(spec.replicas));
+    }
+    return std::move(job_);
+  }
+
+ private:
+  void apply(const OptionInfo& info, const std::optional<std::string>& value, const std::string& where) {
+    if (info.id == OptionId::kUnsupported) {
+      if (warned_.insert(info.long_name).second) {
+        job_.warnings.push_back(where + ": " + dashed(info) +
+                                " is not supported by OpenGrid yet and is ignored");
+      }
+      return;
+    }
+    try {
+      set(info.id, value, where);
+    } catch (const UsageError& e) {
+      throw UsageError(where + ": " + dashed(info) + ": " + e.what());
+    }
+  }
+
+  void set(OptionId id, const std::optional<std::string>& value, const std::string& where) {
+    JobSpec& spec = job_.spec;
+    const std::string text = value.value_or("");
+    switch (id) {
+      case OptionId::kJobName:
+        spec.name = require_value(text, "a job name");
+        break;
+      case OptionId::kPartition:
+        spec.partition = require_value(text, "a partition name");
+        break;
+      case OptionId::kNodes:
+        spec.nodes = parse_node_count(text);
+        break;
+      case OptionId::kNtasks:
+        spec.ntasks = parse_positive_count(text);
+        break;
+      case OptionId::kNtasksPerNode:
+        spec.ntasks_per_node = parse_positive_count(text);
+        break;
+      case OptionId::kCpusPerTask:
+        spec.cpus_per_task = parse_positive_count(text);
+        break;
+      case OptionId::kMem:  // --mem and --mem-per-cpu exclude each other: the last one wins
+        spec.mem_mb = parse_memory_mb(text);
+        spec.mem_per_cpu_mb = 0;
+        break;
+      case OptionId::kMemPerCpu:
+        spec.mem_per_cpu_mb = parse_memory_mb(text);
+        spec.mem_mb = 0;
+        break;
+      case OptionId::kGres: {
+        GpuRequest gpus = parse_gres(text);
+        spec.gpus = gpus.count;
+        spec.gpu_type = gpus.type;
+        for (const std::string& entry : gpus.ignored) {
+          job_.warnings.push_back(where + ": --gres: " + in_quotes(entry) +
+                                  " is not supported by OpenGrid yet and is ignored (only gpu is)");
+        }
+        break;
+      }
+      case OptionId::kGpus: {
+        GpuRequest gpus = parse_gpus(text);
+        spec.gpus = gpus.count;
+        spec.gpu_type = gpus.type;
+        break;
+      }
+      case OptionId::kTime:
+        spec.time_limit_s = parse_time_limit(text);
+        break;
+      case OptionId::kOutput:
+        spec.output = require_value(text, "a file name pattern");
+        break;
+      case OptionId::kError:
+        spec.error = require_value(text, "a file name pattern");
+        break;
+      case OptionId::kArray:
+        parse_array_spec(text);
+        spec.array = text;
+        break;
+      case OptionId::kDependency:
+        validate_dependency(text);
+        spec.dependency = text;
+        break;
+      case OptionId::kExport: {
+        ExportRequest request = parse_export(text);
+        spec.export_mode = request.mode;
+        spec.environment = std::move(request.environment);
+        break;
+      }
+      case OptionId::kChdir:
+        spec.chdir = require_value(text, "a directory");
+        break;
+      case OptionId::kBegin:
+        spec.begin_time = parse_begin_time(text, now_unix_);
+        break;
+      case OptionId::kAccount:
+        spec.account = require_value(text, "an account name");
+        break;
+      case OptionId::kQos:
+        spec.qos = require_value(text, "a QOS name");
+        break;
+      case OptionId::kNice:
+        spec.nice = parse_nice(text);
+        break;
+      case OptionId::kComment:
+        spec.comment = text;
+        break;
+      case OptionId::kHold:
+        spec.hold = true;
+        break;
+      case OptionId::kWait:
+        job_.flags.wait = true;
+        break;
+      case OptionId::kTestOnly:
+        job_.flags.test_only = true;
+        break;
+      case OptionId::kParsable:
+        job_.flags.parsable = true;
+        break;
+      case OptionId::kRequeue:
+        spec.requeue = true;
+        break;
+      case OptionId::kNoRequeue:
+        spec.requeue = false;
+        break;
+      case OptionId::kReplicas:
+        spec.replicas = parse_positive_count(text);
+        if (spec.replicas > kMaxReplicas) {
+          throw UsageError("at most " + std::to_string(kMaxReplicas) + " replicas are allowed, got " + text);
+        }
+        break;
+      case OptionId::kQuorum:
+        spec.quorum = parse_positive_count(text);
+        quorum_where_ = where;
+        break;
+      case OptionId::kMaxPrice:
+        spec.max_price_micros = parse_price_micros(text);
+        break;
+      case OptionId::kNetwork:
+        if (text != "none" && text != "loopback")
+          throw UsageError("expected none or loopback, got " + in_quotes(text));
+        spec.network = text;
+        break;
+      case OptionId::kUrl:
+        job_.flags.url = require_value(text, "a URL");
+        break;
+      case OptionId::kTokenFile:
+        job_.flags.token_file = require_value(text, "a file name");
+        break;
+      case OptionId::kUnsupported:
+        break;  // handled by apply()
+    }
+  }
+
+  ParsedJob job_;
+  int64_t now_unix_;
+  std::set<std::string_view> warned_;  // one warning per unsupported option
+  std::string quorum_where_;
+};
+
+}  // namespace
+
+CommandLine split_sbatch_command_line(const std::vector<std::string>& argv) {
+  CommandLine cl;
+  size_t i = 0;
+  auto takes_next = [&](const OptionInfo* info) {
+    return info && info->arg == ArgKind::kRequired && i + 1 < argv.size();
+  };
+  for (; i < argv.size(); ++i) {
+    const std::string& arg = argv[i];
+    if (arg == "--") {
+      ++i;
+      break;
+    }
+    if (arg.size() > 2 && arg.starts_with("--")) {
+      cl.options.push_back(arg);
+      auto eq = arg.find('=');
+      auto matches = find_long_option(std::string_view(arg).substr(2, eq == std::string::npos ? eq : eq - 2));
+      // Unknown or ambiguous options are left for parse_job to report.
+      if (eq == std::string::npos && matches.size() == 1 && takes_next(matches.front()))
+        cl.options.push_back(argv[++i]);
+    } else if (arg.size() > 1 && arg[0] == '-') {
+      cl.options.push_back(arg);
+      for (size_t j = 1; j < arg.size(); ++j) {
+        const OptionInfo* info = find_short_option(arg[j]);
+        if (!info || info->arg == ArgKind::kNone) continue;
+        if (j + 1 == arg.size() && takes_next(info)) cl.options.push_back(argv[++i]);
+        break;
+      }
+    } else {
+      break;  // the first non-option is the script ("-" = stdin)
+    }
+  }
+  if (i < argv.size()) {
+    cl.script_path = argv[i];
+    cl.script_args.assign(argv.begin() + static_cast<std::ptrdiff_t>(i) + 1, argv.end());
+  }
+  return cl;
+}
+
+ParsedJob parse_job(const std::string& script_text, const std::string& script_path,
+                    const std::vector<std::string>& cli_options) {
+  const std::string label = is_stdin(script_path) ? "stdin" : script_path;
+  if (script_text.size() > kMaxScriptBytes) throw UsageError(label + ": batch script is larger than 1 MiB");
+  std::vector<DirectiveLine> lines = scan_directives(script_text, label);
+
+  ParsedJob job;
+  std::string base =
+      is_stdin(script_path) ? "sbatch" : std::filesystem::path(script_path).filename().string();
+  job.spec.name = base.empty() ? script_path : base;
+  job.spec.script_name = job.spec.name;
+  job.spec.script = script_text;
+
+  int64_t now =
+      std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
+          .count();
+  OptionApplier applier(std::move(job), now);
+  for (const DirectiveLine& line : lines)
+    applier.apply_tokens(line.tokens, label + ":" + std::to_string(line.line_number));
+  applier.apply_tokens(cli_options, "command line");
+  return applier.finish();
+}
+
+}  // namespace og::jobscripts

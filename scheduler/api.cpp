@@ -1,0 +1,283 @@
+#include "scheduler/api.hpp"
+
+#include <charconv>
+#include <nlohmann/json.hpp>
+
+#include "core/error.hpp"
+#include "core/time_util.hpp"
+#include "scheduler/json_views.hpp"
+#include "verify/manifest.hpp"
+
+namespace og {
+namespace {
+
+using json = nlohmann::json;
+
+std::vector<std::string> split(const std::string& text, char sep) {
+  std::vector<std::string> out;
+  size_t start = 0;
+  while (start <= text.size()) {
+    size_t end = text.find(sep, start);
+    if (end == std::string::npos) end = text.size();
+    if (end > start) out.push_back(text.substr(start, end - start));
+    start = end + 1;
+  }
+  return out;
+}
+
+uint64_t parse_id(const std::string& text, const char* what) {
+  uint64_t value = 0;
+  auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc() || ptr != text.data() + text.size() || value == 0)
+    throw ApiError(400, "invalid_id", std::string(what) + " \"" + text + "\" is not a positive integer");
+  return value;
+}
+
+json parse_body(const HttpRequest& req) {
+  if (req.body.empty()) return json::object();
+  json j = json::parse(req.body, nullptr, false);
+  if (j.is_discarded())
+    throw ApiError(400, "malformed_json", "request body is not valid JSON");
+  if (!j.is_object()) throw ApiError(400, "malformed_json", "request body must be a JSON object");
+  return j;
+}
+
+// Rejects keys a request may not carry, so a typo is an error and not silently ignored.
+void only_fields(const json& body, std::initializer_list<const char*> allowed) {
+  for (const auto& [key, value] : body.items()) {
+    bool ok = false;
+    for (const char* a : allowed) ok = ok || key == a;
+    if (!ok) throw ApiError(400, "unknown_field", "unknown field \"" + key + "\" in request body");
+  }
+}
+
+template <typename T>
+T field(const json& body, const char* name, T fallback) {
+  if (!body.contains(name)) return fallback;
+  try {
+    return body.at(name).get<T>();
+  } catch (const json::exception&) {
+    throw ApiError(400, "invalid_field", std::string("field \"") + name + "\" has the wrong type");
+  }
+}
+
+JobFilter filter_from_query(const HttpRequest& req) {
+  JobFilter f;
+  auto get = [&](const char* k) {
+    auto it = req.query.find(k);
+    return it == req.query.end() ? std::string() : it->second;
+  };
+  for (const auto& id : split(get("job_id"), ',')) f.ids.insert(parse_id(id, "job id"));
+  for (const auto& u : split(get("user"), ',')) f.users.insert(u);
+  for (const auto& n : split(get("name"), ',')) f.names.insert(n);
+  for (const auto& p : split(get("partition"), ',')) f.partitions.insert(p);
+  try {
+    for (const auto& s : split(get("state"), ',')) f.states.insert(job_state_from_string(s));
+  } catch (const UsageError& e) {
+    throw ApiError(400, "invalid_state", e.what());
+  }
+  return f;
+}
+
+HttpResponse ok(const json& j) { return json_response(200, j.dump() + "\n"); }
+
+json jobs_json(const std::vector<JobView>& views) {
+  json arr = json::array();
+  for (const auto& v : views) arr.push_back(job_json(v));
+  return {{"jobs", arr}};
+}
+
+}  // namespace
+
+HttpResponse Api::handle(const HttpRequest& req) {
+  try {
+    std::string auth = req.header("authorization");
+    const std::string prefix = "Bearer ";
+    std::optional<User> user;
+    if (auth.rfind(prefix, 0) == 0) user = controller_.authenticate(auth.substr(prefix.size()));
+    if (!user) {
+      auto r = error_response(401, "unauthenticated",
+                              "missing or unknown credential: send \"Authorization: Bearer TOKEN\"");
+      r.headers.emplace_back("WWW-Authenticate", "Bearer");
+      return r;
+    }
+    return route(req, *user);
+  } catch (const ApiError& e) {
+    return error_response(e.status(), e.code(), e.what());
+  }
+}
+
+HttpResponse Api::route(const HttpRequest& req, const User& user) {
+  auto parts = split(req.path, '/');
+  if (parts.size() < 3 || parts[0] != "og" || parts[1] != "v1")
+    throw ApiError(404, "not_found", "no such endpoint " + req.path + " (the API lives under /og/v1/)");
+  const std::string& m = req.method;
+  const std::string& res = parts[2];
+  size_t n = parts.size();
+  auto method_not_allowed = [&]() {
+    return ApiError(405, "method_not_allowed", m + " is not allowed on " + req.path);
+  };
+  auto require = [&](bool cond, const char* what) {
+    if (!cond) throw ApiError(403, "forbidden", std::string(what) + " (you are " + user.name + ", role " + user.role + ")");
+  };
+
+  if (res == "ping" && n == 3) {
+    return ok({{"status", "ok"}, {"version", "0.1.0"}, {"user", user.name}, {"role", user.role}});
+  }
+
+  if (res == "jobs") {
+    if (n == 3 && m == "POST") {
+      require(user.role != "worker", "workers cannot submit jobs");
+      json body = parse_body(req);
+      only_fields(body, {"job", "test_only"});
+      if (!body.contains("job")) throw ApiError(400, "missing_field", "request needs a \"job\" object");
+      JobSpec spec = job_spec_from_json(body["job"]);
+      if (field<bool>(body, "test_only", false)) {
+        auto [chosen, why] = controller_.test_only(spec);
+        return ok({{"job_id", 0}, {"would_start", !chosen.empty()}, {"partitions", chosen},
+                   {"reason", why}});
+      }
+      auto ids = controller_.submit(user, std::move(spec));
+      return json_response(201, json{{"job_id", ids.front()}, {"job_ids", ids}}.dump() + "\n");
+    }
+    if (n == 3 && m == "GET") return ok(jobs_json(controller_.list_jobs(filter_from_query(req))));
+    if (n == 3) throw method_not_allowed();
+    uint64_t id = parse_id(parts[3], "job id");
+    if (n == 4 && m == "GET") {
+      auto detail = controller_.get_job(id);
+      if (!detail) throw ApiError(404, "job_not_found", "job " + parts[3] + " does not exist");
+      json j = job_json(detail->view);
+      json reps = json::array();
+      for (const auto& r : detail->replicas) reps.push_back(replica_json(r, true));
+      j["replica_leases"] = reps;
+      return ok({{"jobs", json::array({j})}});
+    }
+    if (n == 4 && m == "DELETE") return ok(jobs_json({controller_.cancel_job(user, id)}));
+    if (n == 5 && m == "POST" && (parts[4] == "hold" || parts[4] == "release"))
+      return ok(jobs_json({controller_.set_hold(user, id, parts[4] == "hold")}));
+    if (n == 5 && m == "GET" && parts[4] == "wait") {
+      // Long poll for og-sbatch --wait: answers when the job has finished or after timeout_ms.
+      int64_t timeout_ms = 30000;
+      if (auto it = req.query.find("timeout_ms"); it != req.query.end())
+        timeout_ms = std::min<int64_t>(static_cast<int64_t>(parse_id(it->second, "timeout_ms")), 60000);
+      return ok(jobs_json({controller_.wait_job(id, timeout_ms * 1000)}));
+    }
+    if (n == 5 && m == "GET" && parts[4] == "result")
+      return ok(json::parse(controller_.canonical_manifest(user, id)));
+    if (n >= 6 && m == "GET" && parts[4] == "files") {
+      // A file of the job's accepted result, by its path in the manifest.
+      std::string path;
+      for (size_t i = 5; i < n; ++i) path += (i > 5 ? "/" : "") + parts[i];
+      Manifest manifest = manifest_from_json(json::parse(controller_.canonical_manifest(user, id)));
+      for (const auto& f : manifest.files) {
+        if (f.path != path) continue;
+        auto data = artifacts_.get(f.sha256);
+        if (!data) throw ApiError(404, "artifact_missing", "output " + path + " was not uploaded");
+        return HttpResponse{200, "application/octet-stream", std::move(*data), {}};
+      }
+      throw ApiError(404, "file_not_found", "job " + parts[3] + " has no output file " + path);
+    }
+    throw method_not_allowed();
+  }
+
+  if (res == "accounting" && n == 3 && m == "GET") {
+    int64_t since_s = 0;
+    if (auto it = req.query.find("since"); it != req.query.end() && !it->second.empty())
+      since_s = static_cast<int64_t>(parse_id(it->second, "since"));
+    return ok(jobs_json(controller_.accounting(since_s * 1000000, filter_from_query(req))));
+  }
+
+  if (res == "partitions") {
+    if (n == 3 && m == "GET") {
+      json arr = json::array();
+      int64_t now = monotonic_us();
+      for (const auto& p : controller_.partitions()) arr.push_back(partition_json(p, now));
+      return ok({{"partitions", arr}});
+    }
+    if (n < 4) throw method_not_allowed();
+    const std::string& name = parts[3];
+    if (n == 4 && m == "PUT") {
+      json body = parse_body(req);
+      only_fields(body, {"cpus", "memory_mb", "gpus", "gpu_type", "price_micros"});
+      Partition p;
+      p.name = name;
+      if (name.size() > 64 || name.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-") != std::string::npos)
+        throw ApiError(400, "invalid_name", "partition names are 1-64 letters, digits, '_', '.' or '-'");
+      p.cpus = field<uint32_t>(body, "cpus", 0);
+      p.memory_mb = field<uint64_t>(body, "memory_mb", 0);
+      p.gpus = field<uint32_t>(body, "gpus", 0);
+      p.gpu_type = field<std::string>(body, "gpu_type", "");
+      p.price_micros = field<int64_t>(body, "price_micros", 0);
+      if (p.cpus == 0) throw ApiError(400, "invalid_field", "a partition needs at least one CPU");
+      if (p.price_micros < 0) throw ApiError(400, "invalid_field", "price_micros cannot be negative");
+      return ok({{"partitions", json::array({partition_json(controller_.register_partition(user, p), monotonic_us())})}});
+    }
+    if (n == 5 && m == "POST" && (parts[4] == "drain" || parts[4] == "resume"))
+      return ok({{"partitions", json::array({partition_json(controller_.set_drain(user, name, parts[4] == "drain"), monotonic_us())})}});
+    if (n == 5 && m == "POST" && parts[4] == "poll") {
+      json body = parse_body(req);
+      only_fields(body, {"running", "wait_ms"});
+      std::set<uint64_t> running;
+      for (auto id : field<std::vector<uint64_t>>(body, "running", {})) running.insert(id);
+      int64_t wait_ms = field<int64_t>(body, "wait_ms", 0);
+      auto result = controller_.poll(user, name, running, wait_ms * 1000);
+      json leases = json::array();
+      for (const auto& l : result.leases) leases.push_back(lease_json(l));
+      return ok({{"leases", leases}, {"cancel", result.cancel},
+                 {"max_wait_ms", controller_.max_poll_wait_us() / 1000}});
+    }
+    throw method_not_allowed();
+  }
+
+  if (res == "leases" && n == 5 && parts[4] == "complete") {
+    if (m != "POST") throw method_not_allowed();
+    require(user.role == "worker" || user.role == "admin", "only workers report on leases");
+    uint64_t lease = parse_id(parts[3], "lease id");
+    json body = parse_body(req);
+    only_fields(body, {"outcome", "exit_code", "manifest"});
+    CompletionReport report;
+    report.outcome = field<std::string>(body, "outcome", "");
+    static const std::set<std::string> kOutcomes = {"COMPLETED", "FAILED", "TIMEOUT",
+                                                    "OUT_OF_MEMORY", "CANCELLED"};
+    if (!kOutcomes.count(report.outcome))
+      throw ApiError(400, "invalid_field", "outcome must be COMPLETED, FAILED, TIMEOUT, OUT_OF_MEMORY or CANCELLED");
+    report.exit_code = field<int>(body, "exit_code", 0);
+    if (report.outcome != "CANCELLED") {
+      if (!body.contains("manifest")) throw ApiError(400, "missing_field", "a completion needs a \"manifest\"");
+      Manifest manifest = manifest_from_json(body["manifest"]);
+      for (const auto& f : manifest.files)
+        if (!artifacts_.contains(f.sha256))
+          throw ApiError(409, "artifact_missing", "upload " + f.path + " (" + f.sha256 + ") before reporting");
+      report.root = manifest.root;
+      report.manifest_json = to_json(manifest).dump();
+    }
+    controller_.complete(user, lease, report);
+    return ok({{"lease_id", lease}, {"accepted", true}});
+  }
+
+  if (res == "artifacts" && n == 4) {
+    if (m == "PUT") {
+      require(user.role == "worker" || user.role == "admin", "only workers upload artifacts");
+      artifacts_.put(parts[3], req.body);
+      return json_response(201, json{{"sha256", parts[3]}}.dump() + "\n");
+    }
+    if (m == "HEAD" || m == "GET") {
+      require(user.role == "worker" || user.role == "admin", "use /og/v1/jobs/ID/files/PATH");
+      return HttpResponse{artifacts_.contains(parts[3]) ? 200 : 404, "application/json", "", {}};
+    }
+    throw method_not_allowed();
+  }
+
+  if (res == "users" && n == 3 && m == "POST") {
+    require(user.role == "admin", "only admins add users");
+    json body = parse_body(req);
+    only_fields(body, {"name", "role"});
+    std::string name = field<std::string>(body, "name", "");
+    std::string token = controller_.add_user(name, field<std::string>(body, "role", "user"));
+    return json_response(201, json{{"name", name}, {"token", token}}.dump() + "\n");
+  }
+
+  throw ApiError(404, "not_found", "no such endpoint " + m + " " + req.path);
+}
+
+}  // namespace og

@@ -1,0 +1,60 @@
+#include "scheduler/artifact_store.hpp"
+
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "core/error.hpp"
+#include "core/sha256.hpp"
+
+namespace og {
+
+namespace fs = std::filesystem;
+
+bool is_sha256_hex(const std::string& text) {
+  return text.size() == 64 && text.find_first_not_of("0123456789abcdef") == std::string::npos;
+}
+
+ArtifactStore::ArtifactStore(std::string dir) : dir_(std::move(dir)) { fs::create_directories(dir_); }
+
+std::string ArtifactStore::path_of(const std::string& sha256) const {
+  return dir_ + "/" + sha256.substr(0, 2) + "/" + sha256;
+}
+
+void ArtifactStore::put(const std::string& sha256, const std::string& data) {
+  if (!is_sha256_hex(sha256))
+    throw ApiError(400, "invalid_digest", "artifact name must be 64 lower-case hex digits");
+  if (sha256_hex(data) != sha256)
+    throw ApiError(400, "digest_mismatch", "uploaded bytes do not hash to " + sha256);
+  if (contains(sha256)) return;
+  std::string path = path_of(sha256);
+  fs::create_directories(fs::path(path).parent_path());
+  // Write then rename, so a reader never sees a half-written blob.
+  std::string tmp = path + ".tmp." + std::to_string(::getpid()) + "." +
+                    std::to_string(reinterpret_cast<uintptr_t>(&data));
+  {
+    std::ofstream out(tmp, std::ios::binary);
+    out.write(data.data(), static_cast<std::streamsize>(data.size()));
+    if (!out) throw std::runtime_error("cannot write artifact " + tmp);
+  }
+  fs::rename(tmp, path);
+}
+
+bool ArtifactStore::contains(const std::string& sha256) const {
+  return is_sha256_hex(sha256) && fs::exists(path_of(sha256));
+}
+
+std::optional<std::string> ArtifactStore::get(const std::string& sha256) const {
+  if (!contains(sha256)) return std::nullopt;
+  std::ifstream in(path_of(sha256), std::ios::binary);
+  std::stringstream buffer;
+  buffer << in.rdbuf();
+  std::string data = buffer.str();
+  if (sha256_hex(data) != sha256)
+    throw ApiError(500, "artifact_corrupt", "stored artifact " + sha256 + " is corrupt");
+  return data;
+}
+
+}  // namespace og

@@ -1,0 +1,26 @@
+// Content-addressed blobs (SHA-256) under the state directory: job outputs uploaded by
+// workers, deduplicated, and checked again when read.
+#pragma once
+
+#include <optional>
+#include <string>
+
+namespace og {
+
+class ArtifactStore {
+ public:
+  explicit ArtifactStore(std::string dir);
+  // Stores data under its hash; throws og::ApiError 400 when `sha256` does not match.
+  void put(const std::string& sha256, const std::string& data);
+  bool contains(const std::string& sha256) const;
+  // nullopt when absent; throws og::ApiError 500 when the stored bytes are corrupt.
+  std::optional<std::string> get(const std::string& sha256) const;
+
+ private:
+  std::string path_of(const std::string& sha256) const;
+  std::string dir_;
+};
+
+bool is_sha256_hex(const std::string& text);
+
+}  // namespace og

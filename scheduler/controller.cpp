@@ -1,0 +1,810 @@
+#include "scheduler/controller.hpp"
+
+#include <algorithm>
+#include <chrono>
+
+#include "core/error.hpp"
+#include "core/log.hpp"
+#include "core/sha256.hpp"
+#include "core/time_util.hpp"
+#include "jobscripts/array_spec.hpp"
+#include "scheduler/placement.hpp"
+#include "verify/quorum.hpp"
+
+namespace og {
+namespace {
+
+ApiError not_found(uint64_t id) {
+  return ApiError(404, "job_not_found", "job " + std::to_string(id) + " does not exist");
+}
+
+JobState state_from_outcome(const std::string& outcome, int exit_code) {
+  if (outcome == "COMPLETED") return exit_code == 0 ? JobState::Completed : JobState::Failed;
+  if (outcome == "TIMEOUT") return JobState::Timeout;
+  if (outcome == "OUT_OF_MEMORY") return JobState::OutOfMemory;
+  return JobState::Failed;
+}
+
+bool matches(const JobFilter& f, const Job& job, const std::string& nodelist) {
+  if (!f.ids.empty() && !f.ids.count(job.id) && !f.ids.count(job.array_job_id)) return false;
+  if (!f.users.empty() && !f.users.count(job.user)) return false;
+  if (!f.names.empty() && !f.names.count(job.spec.name)) return false;
+  if (!f.states.empty() && !f.states.count(job.state)) return false;
+  if (!f.partitions.empty()) {
+    bool any = f.partitions.count(job.spec.partition) > 0;
+    size_t start = 0;
+    while (!any && start <= nodelist.size()) {
+      size_t comma = nodelist.find(',', start);
+      any = f.partitions.count(nodelist.substr(start, comma - start)) > 0;
+      if (comma == std::string::npos) break;
+      start = comma + 1;
+    }
+    if (!any) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+Controller::Controller(ControllerOptions options)
+    : options_(std::move(options)), store_(options_.database_path, options_.synchronous_full) {
+  load_state();
+}
+
+Controller::~Controller() { stop(); }
+
+void Controller::start() { sched_thread_ = std::thread([this] { scheduling_loop(); }); }
+
+void Controller::stop() {
+  {
+    std::lock_guard lock(mu_);
+    if (stopping_) return;
+    stopping_ = true;
+    for (auto& [name, cv] : poll_cv_) cv.notify_all();
+    job_finished_cv_.notify_all();
+  }
+  sched_cv_.notify_all();
+  if (sched_thread_.joinable()) sched_thread_.join();
+}
+
+// ---- state recovery -------------------------------------------------------------------
+
+void Controller::load_state() {
+  int64_t now_us = now_unix_us();
+  auto snap = store_.load_snapshot(now_us - options_.min_job_age_us);
+  int64_t now_mono = monotonic_us();
+  for (auto& p : snap.partitions) {
+    // Workers get a full heartbeat period to come back after a restart.
+    p.last_seen_us = now_mono;
+    p.state = p.drain_requested ? PartitionState::Drain : PartitionState::Up;
+    poll_cv_[p.name];
+    partitions_[p.name] = p;
+  }
+  for (auto& j : snap.jobs) {
+    if (!j.spec.array.empty()) {
+      try {
+        j.array_max_running = jobscripts::parse_array_spec(j.spec.array).max_running;
+      } catch (const std::exception&) {
+      }
+    }
+    jobs_[j.id] = std::move(j);
+  }
+  for (auto& r : snap.replicas) {
+    auto job = jobs_.find(r.job_id);
+    if (job == jobs_.end()) continue;
+    job->second.replicas.push_back(r.id);
+    if (is_active(r.state)) {
+      auto p = partitions_.find(r.partition);
+      if (p != partitions_.end()) {
+        p->second.used_cpus += job->second.spec.total_cpus();
+        p->second.used_memory_mb += job->second.spec.total_mem_mb();
+        p->second.used_gpus += job->second.spec.gpus;
+      }
+      if (job->second.is_array_task()) ++array_active_[job->second.array_job_id];
+      if (r.state == ReplicaState::Assigned) undelivered_[r.partition].push_back(r.id);
+    }
+    replicas_[r.id] = std::move(r);
+  }
+  for (auto& [id, job] : jobs_)
+    if (!is_finished(job.state) && needed_replicas(job) > 0) queue_.insert(id);
+  dirty_ = true;
+  log_info("state_loaded", {{"jobs", std::to_string(jobs_.size())},
+                            {"replicas", std::to_string(replicas_.size())},
+                            {"partitions", std::to_string(partitions_.size())}});
+}
+
+// ---- credentials ----------------------------------------------------------------------
+
+std::optional<User> Controller::authenticate(const std::string& token) {
+  if (token.empty()) return std::nullopt;
+  std::string hash = sha256_hex(token);
+  std::lock_guard lock(mu_);
+  auto it = user_cache_.find(hash);
+  if (it != user_cache_.end()) return it->second;
+  // Users added while we run (og-schedd --add-user writes to the same database).
+  auto user = store_.find_user_by_token(hash);
+  if (user) user_cache_[hash] = *user;
+  return user;
+}
+
+std::string Controller::add_user(const std::string& name, const std::string& role) {
+  if (name.empty() || name.size() > 64 ||
+      name.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-") !=
+          std::string::npos)
+    throw ApiError(400, "invalid_user", "user name must be 1-64 letters, digits, '_', '.' or '-'");
+  if (role != "admin" && role != "user" && role != "worker")
+    throw ApiError(400, "invalid_role", "role must be admin, user or worker");
+  std::string token = random_token_hex();
+  std::lock_guard lock(mu_);
+  store_.add_user(User{name, role}, sha256_hex(token));
+  log_info("user_added", {{"user", name}, {"role", role}});
+  return token;
+}
+
+// ---- jobs -----------------------------------------------------------------------------
+
+std::vector<uint64_t> Controller::submit(const User& user, JobSpec spec) {
+  if (!spec.dependency.empty())
+    throw ApiError(400, "unsupported",
+                   "--dependency is not supported by this og-schedd yet; submit the dependent "
+                   "job after the first one finishes (og-sbatch --wait)");
+  if (spec.time_limit_s == kTimeUnset) spec.time_limit_s = options_.default_time_limit_s;
+  std::vector<uint32_t> tasks;
+  uint32_t throttle = 0;
+  if (!spec.array.empty()) {
+    try {
+      auto parsed = jobscripts::parse_array_spec(spec.array);
+      tasks = std::move(parsed.task_ids);
+      throttle = parsed.max_running;
+    } catch (const std::exception& e) {
+      throw ApiError(400, "invalid_spec", std::string("array: ") + e.what());
+    }
+  }
+  int64_t now_us = now_unix_us();
+  std::vector<uint64_t> ids;
+  std::lock_guard lock(mu_);
+  if (stopping_) throw ApiError(503, "shutting_down", "og-schedd is shutting down; retry");
+  auto txn = store_.transaction();
+  auto make_job = [&](int64_t task_id) {
+    Job job;
+    job.user = user.name;
+    job.spec = spec;
+    job.submit_us = now_us;
+    job.array_task_id = task_id;
+    job.array_max_running = throttle;
+    job.array_job_id = ids.empty() ? 0 : ids.front();
+    job.reason = spec.hold ? std::string(reason::kHeld) : std::string(reason::kNone);
+    job.id = store_.insert_job(job);
+    if (task_id >= 0 && ids.empty()) {
+      job.array_job_id = job.id;  // the first task's id names the array, as in Slurm
+      store_.update_job(job, "");
+    }
+    ids.push_back(job.id);
+    queue_.insert(job.id);
+    jobs_[job.id] = std::move(job);
+  };
+  if (tasks.empty()) {
+    make_job(-1);
+  } else {
+    for (uint32_t t : tasks) make_job(t);
+  }
+  txn.commit();
+  dirty_ = true;
+  sched_cv_.notify_one();
+  log_info("job_submitted", {{"job", std::to_string(ids.front())},
+                             {"user", user.name},
+                             {"tasks", std::to_string(ids.size())}});
+  return ids;
+}
+
+std::pair<std::vector<std::string>, std::string> Controller::test_only(const JobSpec& spec) {
+  std::lock_guard lock(mu_);
+  Job probe;
+  probe.spec = spec;
+  auto placed = place_replicas(probe, partitions_, {}, spec.replicas);
+  std::vector<std::string> names;
+  for (auto* p : placed.chosen) names.push_back(p->name);
+  return {names, placed.reason};
+}
+
+std::vector<JobView> Controller::list_jobs(const JobFilter& filter) {
+  std::lock_guard lock(mu_);
+  std::vector<JobView> out;
+  for (const auto& [id, job] : jobs_) {
+    std::string nodes = nodelist(job);
+    if (matches(filter, job, nodes)) out.push_back({job, nodes});
+  }
+  // A job asked for by id stays visible after it left memory, as squeue -j shows.
+  for (uint64_t id : filter.ids) {
+    if (jobs_.count(id)) continue;
+    if (auto job = store_.load_job(id)) {
+      std::string nodes = store_.nodelist_of(id);
+      if (matches(filter, *job, nodes)) out.push_back({*job, nodes});
+    }
+  }
+  return out;
+}
+
+std::optional<JobDetail> Controller::get_job(uint64_t id) {
+  std::lock_guard lock(mu_);
+  auto it = jobs_.find(id);
+  if (it != jobs_.end()) {
+    JobDetail d{{it->second, nodelist(it->second)}, {}};
+    for (uint64_t rid : it->second.replicas) d.replicas.push_back(replicas_.at(rid));
+    return d;
+  }
+  auto job = store_.load_job(id);
+  if (!job) return std::nullopt;
+  return JobDetail{{*job, store_.nodelist_of(id)}, store_.load_replicas(id)};
+}
+
+std::vector<JobView> Controller::accounting(int64_t since_us, const JobFilter& filter) {
+  std::lock_guard lock(mu_);
+  std::vector<JobView> out;
+  std::set<uint64_t> seen;
+  for (auto& job : store_.load_finished_jobs(since_us, 100000)) {
+    seen.insert(job.id);
+    std::string nodes = store_.nodelist_of(job.id);
+    if (matches(filter, job, nodes)) out.push_back({std::move(job), nodes});
+  }
+  for (const auto& [id, job] : jobs_) {
+    if (seen.count(id) || job.submit_us < since_us) continue;
+    std::string nodes = nodelist(job);
+    if (matches(filter, job, nodes)) out.push_back({job, nodes});
+  }
+  std::sort(out.begin(), out.end(),
+            [](const JobView& a, const JobView& b) { return a.job.id < b.job.id; });
+  return out;
+}
+
+JobView Controller::wait_job(uint64_t id, int64_t timeout_us) {
+  std::unique_lock lock(mu_);
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::microseconds(timeout_us);
+  bool timed_out = false;
+  for (;;) {
+    auto it = jobs_.find(id);  // looked up afresh: the job may leave memory while we wait
+    if (it == jobs_.end()) {
+      auto job = store_.load_job(id);
+      if (!job) throw not_found(id);
+      return {*job, store_.nodelist_of(id)};
+    }
+    if (is_finished(it->second.state) || stopping_ || timed_out)
+      return {it->second, nodelist(it->second)};
+    timed_out = job_finished_cv_.wait_until(lock, deadline) == std::cv_status::timeout;
+  }
+}
+
+Job& Controller::job_or_throw(uint64_t id) {
+  auto it = jobs_.find(id);
+  if (it != jobs_.end()) return it->second;
+  if (store_.load_job(id))
+    throw ApiError(409, "job_finished", "job " + std::to_string(id) + " has already finished");
+  throw not_found(id);
+}
+
+void Controller::check_owner(const User& user, const Job& job) const {
+  if (user.role != "admin" && user.name != job.user)
+    throw ApiError(403, "forbidden",
+                   "job " + std::to_string(job.id) + " belongs to " + job.user + ", not " + user.name);
+}
+
+JobView Controller::cancel_job(const User& user, uint64_t id) {
+  std::lock_guard lock(mu_);
+  Job& job = job_or_throw(id);
+  check_owner(user, job);
+  if (is_finished(job.state))
+    throw ApiError(409, "job_finished", "job " + std::to_string(id) + " has already finished (" +
+                                            std::string(to_string(job.state)) + ")");
+  int64_t now_us = now_unix_us();
+  auto txn = store_.transaction();
+  finish_job(job, JobState::Cancelled, std::string(reason::kNone), now_us);
+  txn.commit();
+  log_info("job_cancelled", {{"job", std::to_string(id)}, {"by", user.name}});
+  return {job, nodelist(job)};
+}
+
+JobView Controller::set_hold(const User& user, uint64_t id, bool hold) {
+  std::lock_guard lock(mu_);
+  Job& job = job_or_throw(id);
+  check_owner(user, job);
+  if (job.state != JobState::Pending)
+    throw ApiError(409, "not_pending", "job " + std::to_string(id) + " is " +
+                                           std::string(to_string(job.state)) +
+                                           "; only pending jobs can be held or released");
+  job.spec.hold = hold;
+  job.reason = hold ? std::string(reason::kHeld) : std::string(reason::kNone);
+  dirty_ = true;
+  sched_cv_.notify_one();
+  return {job, nodelist(job)};
+}
+
+std::string Controller::canonical_manifest(const User& user, uint64_t job_id) {
+  std::lock_guard lock(mu_);
+  std::optional<Job> stored;
+  const Job* job = nullptr;
+  if (auto it = jobs_.find(job_id); it != jobs_.end()) {
+    job = &it->second;
+  } else {
+    stored = store_.load_job(job_id);
+    if (!stored) throw not_found(job_id);
+    job = &*stored;
+  }
+  check_owner(user, *job);
+  if (job->canonical_replica == 0)
+    throw ApiError(409, "no_result",
+                   "job " + std::to_string(job_id) + " has no accepted result (state " +
+                       std::string(to_string(job->state)) + ")");
+  if (auto r = replicas_.find(job->canonical_replica); r != replicas_.end())
+    return r->second.manifest_json;
+  for (const auto& r : store_.load_replicas(job_id))
+    if (r.id == job->canonical_replica) return r.manifest_json;
+  throw ApiError(500, "internal", "canonical replica missing");
+}
+
+// ---- partitions and workers -----------------------------------------------------------
+
+Partition Controller::register_partition(const User& user, Partition proposal) {
+  if (user.role != "worker" && user.role != "admin")
+    throw ApiError(403, "forbidden", "only worker credentials can register partitions");
+  std::lock_guard lock(mu_);
+  auto it = partitions_.find(proposal.name);
+  if (it != partitions_.end() && it->second.owner != user.name && user.role != "admin")
+    throw ApiError(403, "forbidden", "partition " + proposal.name + " is registered by " +
+                                         it->second.owner);
+  Partition& p = partitions_[proposal.name];
+  bool fresh = p.name.empty();
+  p.name = proposal.name;
+  p.owner = user.name;
+  p.cpus = proposal.cpus;
+  p.memory_mb = proposal.memory_mb;
+  p.gpus = proposal.gpus;
+  p.gpu_type = proposal.gpu_type;
+  p.price_micros = proposal.price_micros;
+  if (fresh) p.registered_us = now_unix_us();
+  p.last_seen_us = monotonic_us();
+  p.state = p.drain_requested ? PartitionState::Drain : PartitionState::Up;
+  poll_cv_[p.name];
+  store_.upsert_partition(p);
+  dirty_ = true;
+  sched_cv_.notify_one();
+  log_info("partition_registered", {{"partition", p.name},
+                                    {"owner", p.owner},
+                                    {"cpus", std::to_string(p.cpus)},
+                                    {"memory_mb", std::to_string(p.memory_mb)},
+                                    {"gpus", std::to_string(p.gpus)}});
+  return p;
+}
+
+std::vector<Partition> Controller::partitions() {
+  std::lock_guard lock(mu_);
+  std::vector<Partition> out;
+  for (const auto& [name, p] : partitions_) out.push_back(p);
+  return out;
+}
+
+Partition Controller::set_drain(const User& user, const std::string& name, bool drain) {
+  std::lock_guard lock(mu_);
+  auto it = partitions_.find(name);
+  if (it == partitions_.end())
+    throw ApiError(404, "partition_not_found", "partition " + name + " does not exist");
+  Partition& p = it->second;
+  if (user.role != "admin" && user.name != p.owner)
+    throw ApiError(403, "forbidden", "only an admin or the partition's owner can drain it");
+  p.drain_requested = drain;
+  if (p.state != PartitionState::Down) p.state = drain ? PartitionState::Drain : PartitionState::Up;
+  store_.upsert_partition(p);
+  dirty_ = true;
+  sched_cv_.notify_one();
+  log_info(drain ? "partition_drained" : "partition_resumed", {{"partition", name}});
+  return p;
+}
+
+PollResult Controller::poll(const User& user, const std::string& name,
+                            const std::set<uint64_t>& running, int64_t wait_us) {
+  std::unique_lock lock(mu_);
+  auto it = partitions_.find(name);
+  if (it == partitions_.end())
+    throw ApiError(404, "partition_not_found",
+                   "partition " + name + " is not registered; register it first");
+  if (it->second.owner != user.name)
+    throw ApiError(403, "forbidden", "partition " + name + " is registered by another worker");
+  int64_t now_us = now_unix_us();
+  {
+    Partition& p = it->second;
+    p.last_seen_us = monotonic_us();
+    if (p.state == PartitionState::Down) {
+      p.state = p.drain_requested ? PartitionState::Drain : PartitionState::Up;
+      dirty_ = true;
+      sched_cv_.notify_one();
+      log_info("partition_back", {{"partition", name}});
+    }
+    // Reconcile: a delivered lease the worker no longer lists was lost (the worker
+    // restarted, or never received it) — unless it was being cancelled anyway.
+    std::vector<Replica*> forgotten;
+    for (auto& [rid, r] : replicas_)
+      if (r.partition == name && r.state == ReplicaState::Running && !running.count(rid))
+        forgotten.push_back(&r);
+    if (!forgotten.empty()) {
+      auto txn = store_.transaction();
+      for (Replica* r : forgotten) {
+        if (r->cancel_requested)
+          cancel_replica(*r, now_us);
+        else
+          replica_lost(*r, now_us);
+      }
+      txn.commit();
+    }
+  }
+  auto has_work = [&] {
+    if (stopping_) return true;
+    if (!undelivered_[name].empty()) return true;
+    for (uint64_t rid : running)
+      if (auto r = replicas_.find(rid);
+          r != replicas_.end() && r->second.cancel_requested && !cancel_sent_.count(rid))
+        return true;
+    return false;
+  };
+  wait_us = std::clamp<int64_t>(wait_us, 0, max_poll_wait_us());
+  poll_cv_[name].wait_for(lock, std::chrono::microseconds(wait_us), has_work);
+
+  PollResult result;
+  auto& pending = undelivered_[name];
+  if (!pending.empty()) {
+    auto txn = store_.transaction();
+    for (uint64_t rid : pending) {
+      auto r = replicas_.find(rid);
+      if (r == replicas_.end() || r->second.state != ReplicaState::Assigned) continue;
+      r->second.state = ReplicaState::Running;
+      store_.update_replica(r->second);
+      result.leases.push_back({r->second, jobs_.at(r->second.job_id)});
+    }
+    txn.commit();
+    pending.clear();
+  }
+  // Leases the worker runs that we want stopped: cancelled, unknown, or already
+  // written off (declared lost while the worker was out of touch).
+  for (uint64_t rid : running) {
+    auto r = replicas_.find(rid);
+    if (r == replicas_.end() || r->second.cancel_requested ||
+        r->second.state != ReplicaState::Running) {
+      result.cancel.push_back(rid);
+      cancel_sent_.insert(rid);
+    }
+  }
+  it = partitions_.find(name);
+  it->second.last_seen_us = monotonic_us();
+  return result;
+}
+
+void Controller::complete(const User& user, uint64_t lease_id, const CompletionReport& report) {
+  std::lock_guard lock(mu_);
+  auto it = replicas_.find(lease_id);
+  if (it == replicas_.end())
+    throw ApiError(404, "lease_not_found", "lease " + std::to_string(lease_id) + " is not known");
+  Replica& r = it->second;
+  auto p = partitions_.find(r.partition);
+  if (p == partitions_.end() || p->second.owner != user.name)
+    throw ApiError(403, "forbidden",
+                   "lease " + std::to_string(lease_id) + " is not held by " + user.name);
+  if (!is_active(r.state))
+    throw ApiError(409, "lease_inactive",
+                   "lease " + std::to_string(lease_id) + " is no longer active (" +
+                       std::string(to_string(r.state)) + "); its result is not accepted");
+  int64_t now_us = now_unix_us();
+  auto txn = store_.transaction();
+  if (r.cancel_requested || report.outcome == "CANCELLED") {
+    cancel_replica(r, now_us);
+  } else {
+    release(r);
+    r.state = ReplicaState::Done;
+    r.outcome = report.outcome;
+    r.exit_code = report.exit_code;
+    r.root = report.root;
+    r.manifest_json = report.manifest_json;
+    r.end_us = now_us;
+    store_.update_replica(r);
+    Job& job = jobs_.at(r.job_id);
+    if (!is_finished(job.state)) evaluate_quorum(job, now_us);
+  }
+  txn.commit();
+  dirty_ = true;
+  sched_cv_.notify_one();
+}
+
+// ---- the scheduling loop --------------------------------------------------------------
+
+void Controller::wake_partition(const std::string& name) { poll_cv_[name].notify_all(); }
+
+void Controller::scheduling_loop() {
+  std::unique_lock lock(mu_);
+  int64_t next_wake_us = 0;
+  while (!stopping_) {
+    // Heartbeats are checked a few times per timeout; begin times wake us when due.
+    auto check_every = std::chrono::microseconds(std::max<int64_t>(options_.heartbeat_timeout_us / 4, 1000));
+    auto deadline = std::chrono::steady_clock::now() + check_every;
+    if (next_wake_us > 0) {
+      auto until_begin = std::chrono::microseconds(std::max<int64_t>(next_wake_us - now_unix_us(), 0));
+      deadline = std::min(deadline, std::chrono::steady_clock::now() + until_begin);
+    }
+    sched_cv_.wait_until(lock, deadline, [this] { return dirty_ || stopping_; });
+    if (stopping_) break;
+    dirty_ = false;
+    int64_t now_us = now_unix_us();
+    int64_t now_mono = monotonic_us();
+    try {
+      check_heartbeats(now_mono);
+      schedule_pass(now_us, now_mono);
+      evict_finished(now_us);
+    } catch (const std::exception& e) {
+      log_error("scheduling_pass_failed", {{"error", e.what()}});
+    }
+    next_wake_us = 0;
+    for (uint64_t id : queue_) {
+      const Job& j = jobs_.at(id);
+      if (j.spec.begin_time > 0 && j.spec.begin_time * 1000000 > now_us &&
+          (next_wake_us == 0 || j.spec.begin_time * 1000000 < next_wake_us))
+        next_wake_us = j.spec.begin_time * 1000000;
+    }
+  }
+}
+
+bool Controller::eligible(Job& job, int64_t now_us) {
+  if (job.spec.hold) {
+    job.reason = reason::kHeld;
+    return false;
+  }
+  if (job.spec.begin_time > 0 && job.spec.begin_time * 1000000 > now_us) {
+    job.reason = reason::kBeginTime;
+    return false;
+  }
+  if (job.is_array_task() && job.array_max_running > 0 && job.state == JobState::Pending &&
+      array_active_[job.array_job_id] >= job.array_max_running) {
+    job.reason = "JobArrayTaskLimit";
+    return false;
+  }
+  return true;
+}
+
+void Controller::schedule_pass(int64_t now_us, int64_t /*now_mono*/) {
+  if (queue_.empty()) return;
+  // Order: lower nice first, then submission order (multifactor priority comes later).
+  std::vector<Job*> order;
+  order.reserve(queue_.size());
+  for (uint64_t id : queue_) order.push_back(&jobs_.at(id));
+  std::stable_sort(order.begin(), order.end(),
+                   [](const Job* a, const Job* b) { return a->spec.nice < b->spec.nice; });
+  uint32_t free_cpus = 0;
+  for (const auto& [name, p] : partitions_)
+    if (p.state == PartitionState::Up) free_cpus += p.cpus - std::min(p.cpus, p.used_cpus);
+  std::optional<Transaction> txn;
+  for (Job* job : order) {
+    if (!eligible(*job, now_us)) continue;
+    if (free_cpus == 0) {
+      // Nothing can start: the rest wait for resources; skip the placement work.
+      if (job->reason == reason::kNone || job->reason == reason::kRequeued)
+        job->reason = reason::kResources;
+      continue;
+    }
+    uint32_t needed = needed_replicas(*job);
+    if (needed == 0) {
+      queue_.erase(job->id);
+      continue;
+    }
+    auto placed = place_replicas(*job, partitions_, partitions_of(*job), needed);
+    if (placed.chosen.empty()) {
+      job->reason = placed.reason;
+      continue;
+    }
+    if (!txn) txn.emplace(store_.transaction());
+    assign(*job, placed.chosen, now_us);
+    free_cpus -= std::min(free_cpus, job->spec.total_cpus() * needed);
+  }
+  if (txn) txn->commit();
+}
+
+void Controller::assign(Job& job, const std::vector<Partition*>& chosen, int64_t now_us) {
+  for (Partition* p : chosen) {
+    Replica r;
+    r.job_id = job.id;
+    r.partition = p->name;
+    r.state = ReplicaState::Assigned;
+    r.price_micros = p->price_micros;
+    r.start_us = now_us;
+    r.id = store_.insert_replica(r);
+    p->used_cpus += job.spec.total_cpus();
+    p->used_memory_mb += job.spec.total_mem_mb();
+    p->used_gpus += job.spec.gpus;
+    job.replicas.push_back(r.id);
+    undelivered_[p->name].push_back(r.id);
+    replicas_[r.id] = r;
+    wake_partition(p->name);
+  }
+  if (job.state == JobState::Pending) {
+    job.state = JobState::Running;
+    if (job.start_us == 0) job.start_us = now_us;
+    if (job.is_array_task()) ++array_active_[job.array_job_id];
+  }
+  job.reason = reason::kNone;
+  queue_.erase(job.id);
+  persist(job);
+}
+
+void Controller::release(Replica& r) {
+  auto p = partitions_.find(r.partition);
+  if (p == partitions_.end()) return;
+  const Job& job = jobs_.at(r.job_id);
+  p->second.used_cpus -= std::min(p->second.used_cpus, job.spec.total_cpus());
+  p->second.used_memory_mb -= std::min(p->second.used_memory_mb, job.spec.total_mem_mb());
+  p->second.used_gpus -= std::min(p->second.used_gpus, job.spec.gpus);
+}
+
+void Controller::cancel_replica(Replica& r, int64_t now_us) {
+  if (!is_active(r.state)) return;
+  release(r);
+  r.state = ReplicaState::Cancelled;
+  r.end_us = now_us;
+  cancel_sent_.erase(r.id);
+  store_.update_replica(r);
+  dirty_ = true;
+}
+
+void Controller::replica_lost(Replica& r, int64_t now_us) {
+  release(r);
+  r.state = ReplicaState::Lost;
+  r.outcome = "NODE_FAIL";
+  r.end_us = now_us;
+  store_.update_replica(r);
+  Job& job = jobs_.at(r.job_id);
+  log_warn("lease_lost", {{"job", std::to_string(job.id)},
+                          {"lease", std::to_string(r.id)},
+                          {"partition", r.partition}});
+  if (is_finished(job.state)) return;
+  if (job.spec.requeue && job.requeue_count < options_.max_requeue) {
+    ++job.requeue_count;
+    bool any_left = std::any_of(job.replicas.begin(), job.replicas.end(), [&](uint64_t id) {
+      auto s = replicas_.at(id).state;
+      return is_active(s) || s == ReplicaState::Done;
+    });
+    if (!any_left) {
+      job.state = JobState::Pending;
+      if (job.is_array_task() && array_active_[job.array_job_id] > 0) --array_active_[job.array_job_id];
+    }
+    job.reason = reason::kRequeued;
+    queue_.insert(job.id);
+    persist(job);
+    dirty_ = true;
+  } else {
+    finish_job(job, JobState::NodeFail, std::string(reason::kNodeFail), now_us);
+  }
+}
+
+uint32_t Controller::needed_replicas(const Job& job) const {
+  uint32_t live = 0;
+  for (uint64_t id : job.replicas) {
+    auto s = replicas_.at(id).state;
+    if (is_active(s) || s == ReplicaState::Done) ++live;
+  }
+  return job.spec.replicas > live ? job.spec.replicas - live : 0;
+}
+
+std::set<std::string> Controller::partitions_of(const Job& job) const {
+  std::set<std::string> out;
+  for (uint64_t id : job.replicas) {
+    const Replica& r = replicas_.at(id);
+    if (is_active(r.state) || r.state == ReplicaState::Done) out.insert(r.partition);
+  }
+  return out;
+}
+
+std::string Controller::nodelist(const Job& job) const {
+  std::string out;
+  for (uint64_t id : job.replicas) {
+    const Replica& r = replicas_.at(id);
+    if (r.state == ReplicaState::Lost || r.state == ReplicaState::Cancelled) continue;
+    if (!out.empty()) out += ',';
+    out += r.partition;
+  }
+  return out;
+}
+
+void Controller::evaluate_quorum(Job& job, int64_t now_us) {
+  std::vector<ReplicaVote> votes;
+  uint32_t outstanding = 0;
+  for (uint64_t id : job.replicas) {
+    const Replica& r = replicas_.at(id);
+    if (r.state == ReplicaState::Done) votes.push_back({r.id, r.outcome, r.exit_code, r.root});
+    if (is_active(r.state)) ++outstanding;
+  }
+  outstanding += needed_replicas(job);
+  auto verdict = decide_quorum(votes, effective_quorum(job.spec.replicas, job.spec.quorum), outstanding);
+  if (verdict.kind == QuorumVerdict::Kind::Agreed) {
+    const auto& c = *verdict.canonical;
+    job.canonical_root = c.root;
+    job.canonical_replica = c.replica_id;
+    job.exit_code = c.exit_code;
+    JobState final_state = state_from_outcome(c.outcome, c.exit_code);
+    std::string why = final_state == JobState::Completed ? std::string(reason::kNone)
+                      : final_state == JobState::Timeout ? std::string(reason::kTimeLimit)
+                      : final_state == JobState::Failed  ? std::string(reason::kNonZeroExit)
+                                                         : std::string(c.outcome);
+    finish_job(job, final_state, why, now_us);
+  } else if (verdict.kind == QuorumVerdict::Kind::NoQuorum) {
+    finish_job(job, JobState::Failed, std::string(reason::kNoQuorum), now_us);
+  } else {
+    persist(job);
+  }
+}
+
+void Controller::finish_job(Job& job, JobState state, std::string why, int64_t now_us) {
+  if (job.state == JobState::Running && job.is_array_task() && array_active_[job.array_job_id] > 0)
+    --array_active_[job.array_job_id];
+  job.state = state;
+  job.reason = std::move(why);
+  job.end_us = now_us;
+  if (job.start_us == 0) job.start_us = now_us;
+  queue_.erase(job.id);
+  // Replicas still out there are no longer needed.
+  for (uint64_t id : job.replicas) {
+    Replica& r = replicas_.at(id);
+    if (r.state == ReplicaState::Assigned) {
+      auto& pending = undelivered_[r.partition];
+      pending.erase(std::remove(pending.begin(), pending.end(), id), pending.end());
+      cancel_replica(r, now_us);
+    } else if (r.state == ReplicaState::Running && !r.cancel_requested) {
+      r.cancel_requested = true;
+      store_.update_replica(r);
+      wake_partition(r.partition);
+    }
+  }
+  persist(job);
+  dirty_ = true;
+  job_finished_cv_.notify_all();
+  log_info("job_finished", {{"job", std::to_string(job.id)},
+                            {"state", std::string(to_string(state))},
+                            {"reason", job.reason},
+                            {"exit_code", std::to_string(job.exit_code)}});
+}
+
+void Controller::persist(const Job& job) { store_.update_job(job, nodelist(job)); }
+
+void Controller::check_heartbeats(int64_t now_mono) {
+  int64_t now_us = now_unix_us();
+  for (auto& [name, p] : partitions_) {
+    if (p.state == PartitionState::Down || now_mono - p.last_seen_us <= options_.heartbeat_timeout_us)
+      continue;
+    p.state = PartitionState::Down;
+    log_warn("partition_down", {{"partition", name},
+                                {"silent_ms", std::to_string((now_mono - p.last_seen_us) / 1000)}});
+    auto txn = store_.transaction();
+    for (auto& [rid, r] : replicas_)
+      if (r.partition == name && is_active(r.state)) {
+        if (r.state == ReplicaState::Assigned) {
+          auto& pending = undelivered_[name];
+          pending.erase(std::remove(pending.begin(), pending.end(), rid), pending.end());
+        }
+        if (r.cancel_requested)
+          cancel_replica(r, now_us);
+        else
+          replica_lost(r, now_us);
+      }
+    txn.commit();
+  }
+}
+
+void Controller::evict_finished(int64_t now_us) {
+  for (auto it = jobs_.begin(); it != jobs_.end();) {
+    const Job& job = it->second;
+    bool old = is_finished(job.state) && job.end_us + options_.min_job_age_us < now_us;
+    bool replicas_settled = std::none_of(job.replicas.begin(), job.replicas.end(), [&](uint64_t id) {
+      return is_active(replicas_.at(id).state);
+    });
+    if (old && replicas_settled) {
+      for (uint64_t id : job.replicas) replicas_.erase(id);
+      it = jobs_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+}
+
+}  // namespace og

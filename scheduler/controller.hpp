@@ -1,0 +1,142 @@
+// The controller owns the scheduler's state: jobs, replicas (leases) and partitions, in
+// memory under one lock and durable in the JobStore. API handlers call it; a scheduling
+// thread runs a pass whenever something changed (a submission, a freed slot, a worker
+// arriving) — passes coalesce under load — and checks worker heartbeats.
+#pragma once
+
+#include <condition_variable>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "scheduler/job_store.hpp"
+#include "scheduler/model.hpp"
+
+namespace og {
+
+struct ControllerOptions {
+  std::string database_path;
+  bool synchronous_full = false;
+  int64_t heartbeat_timeout_us = 30'000'000;  // a worker silent this long is DOWN
+  int64_t default_time_limit_s = 3600;        // for jobs that give no --time
+  int64_t min_job_age_us = 300'000'000;       // finished jobs stay in og-squeue this long
+  uint32_t max_requeue = 3;                   // NODE_FAIL requeues before giving up
+};
+
+struct JobFilter {
+  std::set<uint64_t> ids;  // a job id also matches its array's tasks
+  std::set<std::string> users, names, partitions;
+  std::set<JobState> states;
+};
+
+struct JobView {
+  Job job;
+  std::string nodelist;  // partitions running or that ran its replicas
+};
+
+struct JobDetail {
+  JobView view;
+  std::vector<Replica> replicas;
+};
+
+struct Lease {
+  Replica replica;
+  Job job;
+};
+
+struct PollResult {
+  std::vector<Lease> leases;
+  std::vector<uint64_t> cancel;  // lease ids the worker must kill
+};
+
+struct CompletionReport {
+  std::string outcome;  // COMPLETED, FAILED, TIMEOUT, OUT_OF_MEMORY, CANCELLED
+  int exit_code = 0;
+  std::string manifest_json;
+  std::string root;
+};
+
+class Controller {
+ public:
+  explicit Controller(ControllerOptions options);
+  ~Controller();
+  void start();
+  void stop();
+
+  // Credentials.
+  std::optional<User> authenticate(const std::string& token);
+  // Creates a user and returns its new token (shown once; only its hash is kept).
+  std::string add_user(const std::string& name, const std::string& role);
+
+  // Jobs. submit() returns the ids created (one, or one per array task).
+  std::vector<uint64_t> submit(const User& user, JobSpec spec);
+  // What would happen if the job were submitted now: chosen partitions or the reason.
+  std::pair<std::vector<std::string>, std::string> test_only(const JobSpec& spec);
+  std::vector<JobView> list_jobs(const JobFilter& filter);
+  std::optional<JobDetail> get_job(uint64_t id);
+  JobView cancel_job(const User& user, uint64_t id);
+  JobView set_hold(const User& user, uint64_t id, bool hold);
+  std::vector<JobView> accounting(int64_t since_us, const JobFilter& filter);
+  // Blocks until the job has finished or timeout_us passed; returns its latest view.
+  JobView wait_job(uint64_t id, int64_t timeout_us);
+
+  // Partitions and their workers.
+  Partition register_partition(const User& user, Partition proposal);
+  std::vector<Partition> partitions();
+  Partition set_drain(const User& user, const std::string& name, bool drain);
+  // Long poll: returns at once when leases or cancels wait, else after wait_us.
+  PollResult poll(const User& user, const std::string& partition,
+                  const std::set<uint64_t>& running, int64_t wait_us);
+  void complete(const User& user, uint64_t lease_id, const CompletionReport& report);
+  // The canonical manifest of a finished job, for fetching its files.
+  std::string canonical_manifest(const User& user, uint64_t job_id);
+  // Caps the long-poll so a live worker always polls again within the heartbeat timeout.
+  int64_t max_poll_wait_us() const { return options_.heartbeat_timeout_us / 3; }
+
+ private:
+  void load_state();
+  void scheduling_loop();
+  void schedule_pass(int64_t now_us, int64_t now_mono);
+  void check_heartbeats(int64_t now_mono);
+  void evict_finished(int64_t now_us);
+  void wake_partition(const std::string& name);
+
+  void assign(Job& job, const std::vector<Partition*>& partitions, int64_t now_us);
+  void release(Replica& replica);
+  void replica_lost(Replica& replica, int64_t now_us);
+  void evaluate_quorum(Job& job, int64_t now_us);
+  void finish_job(Job& job, JobState state, std::string reason, int64_t now_us);
+  void cancel_replica(Replica& replica, int64_t now_us);
+  uint32_t needed_replicas(const Job& job) const;
+  std::set<std::string> partitions_of(const Job& job) const;
+  std::string nodelist(const Job& job) const;
+  void persist(const Job& job);
+  Job& job_or_throw(uint64_t id);
+  void check_owner(const User& user, const Job& job) const;
+  bool eligible(Job& job, int64_t now_us);
+
+  ControllerOptions options_;
+  JobStore store_;
+  std::mutex mu_;
+  std::map<uint64_t, Job> jobs_;          // unfinished + recently finished
+  std::map<uint64_t, Replica> replicas_;  // of the jobs above
+  std::map<std::string, Partition> partitions_;
+  std::map<std::string, std::condition_variable> poll_cv_;
+  std::map<std::string, std::vector<uint64_t>> undelivered_;  // per partition
+  std::set<uint64_t> cancel_sent_;           // cancels already handed to a worker
+  std::set<uint64_t> queue_;                 // jobs that need replicas placed
+  std::map<uint64_t, uint32_t> array_active_;  // running tasks per array (throttle)
+  std::map<std::string, User> user_cache_;     // token hash → user
+  std::condition_variable sched_cv_;
+  std::condition_variable job_finished_cv_;
+  bool dirty_ = false;
+  bool stopping_ = false;
+  std::thread sched_thread_;
+};
+
+}  // namespace og

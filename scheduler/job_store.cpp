@@ -1,0 +1,253 @@
+#include "scheduler/job_store.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include "core/error.hpp"
+
+namespace og {
+namespace {
+
+constexpr const char* kSchema = R"sql(
+CREATE TABLE IF NOT EXISTS users (
+  name TEXT PRIMARY KEY, role TEXT NOT NULL, token_sha256 TEXT NOT NULL UNIQUE,
+  created_us INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS jobs (
+  id INTEGER PRIMARY KEY AUTOINCREMENT, user TEXT NOT NULL, spec_json TEXT NOT NULL,
+  state TEXT NOT NULL, reason TEXT NOT NULL, submit_us INTEGER NOT NULL,
+  start_us INTEGER NOT NULL DEFAULT 0, end_us INTEGER NOT NULL DEFAULT 0,
+  exit_code INTEGER NOT NULL DEFAULT 0, requeue_count INTEGER NOT NULL DEFAULT 0,
+  array_job_id INTEGER NOT NULL DEFAULT 0, array_task_id INTEGER NOT NULL DEFAULT -1,
+  canonical_root TEXT NOT NULL DEFAULT '', canonical_replica INTEGER NOT NULL DEFAULT 0,
+  nodelist TEXT NOT NULL DEFAULT '');
+CREATE INDEX IF NOT EXISTS jobs_by_end ON jobs(end_us);
+CREATE TABLE IF NOT EXISTS replicas (
+  id INTEGER PRIMARY KEY AUTOINCREMENT, job_id INTEGER NOT NULL REFERENCES jobs(id),
+  partition TEXT NOT NULL, state TEXT NOT NULL, cancel_requested INTEGER NOT NULL DEFAULT 0,
+  outcome TEXT NOT NULL DEFAULT '', exit_code INTEGER NOT NULL DEFAULT 0,
+  root TEXT NOT NULL DEFAULT '', manifest_json TEXT NOT NULL DEFAULT '',
+  price_micros INTEGER NOT NULL DEFAULT 0, start_us INTEGER NOT NULL DEFAULT 0,
+  end_us INTEGER NOT NULL DEFAULT 0);
+CREATE INDEX IF NOT EXISTS replicas_by_job ON replicas(job_id);
+CREATE TABLE IF NOT EXISTS partitions (
+  name TEXT PRIMARY KEY, owner TEXT NOT NULL, cpus INTEGER NOT NULL, memory_mb INTEGER NOT NULL,
+  gpus INTEGER NOT NULL, gpu_type TEXT NOT NULL, price_micros INTEGER NOT NULL,
+  drain_requested INTEGER NOT NULL, registered_us INTEGER NOT NULL);
+)sql";
+
+constexpr const char* kJobColumns =
+    "id, user, spec_json, state, reason, submit_us, start_us, end_us, exit_code, requeue_count, "
+    "array_job_id, array_task_id, canonical_root, canonical_replica";
+constexpr const char* kReplicaColumns =
+    "id, job_id, partition, state, cancel_requested, outcome, exit_code, root, manifest_json, "
+    "price_micros, start_us, end_us";
+
+}  // namespace
+
+JobStore::JobStore(const std::string& path, bool synchronous_full) : db_(path, synchronous_full) {
+  db_.exec(kSchema);
+  insert_job_ = db_.prepare(
+      "INSERT INTO jobs (user, spec_json, state, reason, submit_us, array_job_id, array_task_id) "
+      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
+  update_job_ = db_.prepare(
+      "UPDATE jobs SET state=?2, reason=?3, start_us=?4, end_us=?5, exit_code=?6, "
+      "requeue_count=?7, canonical_root=?8, canonical_replica=?9, nodelist=?10, array_job_id=?11 "
+      "WHERE id=?1");
+  insert_replica_ = db_.prepare(
+      "INSERT INTO replicas (job_id, partition, state, price_micros, start_us) "
+      "VALUES (?1, ?2, ?3, ?4, ?5)");
+  update_replica_ = db_.prepare(
+      "UPDATE replicas SET state=?2, cancel_requested=?3, outcome=?4, exit_code=?5, root=?6, "
+      "manifest_json=?7, start_us=?8, end_us=?9 WHERE id=?1");
+}
+
+void JobStore::add_user(const User& user, const std::string& token_sha256) {
+  if (user_exists(user.name))
+    throw ApiError(409, "user_exists", "user " + user.name + " already exists");
+  auto s = db_.prepare(
+      "INSERT INTO users (name, role, token_sha256, created_us) "
+      "VALUES (?1, ?2, ?3, strftime('%s','now') * 1000000)");
+  s->bind(1, user.name).bind(2, user.role).bind(3, token_sha256).run();
+}
+
+std::optional<User> JobStore::find_user_by_token(const std::string& token_sha256) {
+  auto s = db_.prepare("SELECT name, role FROM users WHERE token_sha256 = ?1");
+  s->bind(1, token_sha256);
+  if (!s->step()) return std::nullopt;
+  return User{s->column_text(0), s->column_text(1)};
+}
+
+bool JobStore::user_exists(const std::string& name) {
+  auto s = db_.prepare("SELECT 1 FROM users WHERE name = ?1");
+  s->bind(1, name);
+  return s->step();
+}
+
+uint64_t JobStore::insert_job(const Job& job) {
+  insert_job_->bind(1, job.user)
+      .bind(2, to_json(job.spec).dump())
+      .bind(3, to_string(job.state))
+      .bind(4, job.reason)
+      .bind(5, job.submit_us)
+      .bind(6, static_cast<int64_t>(job.array_job_id))
+      .bind(7, job.array_task_id);
+  insert_job_->run();
+  return static_cast<uint64_t>(db_.last_insert_rowid());
+}
+
+void JobStore::update_job(const Job& job, const std::string& nodelist) {
+  update_job_->bind(1, static_cast<int64_t>(job.id))
+      .bind(2, to_string(job.state))
+      .bind(3, job.reason)
+      .bind(4, job.start_us)
+      .bind(5, job.end_us)
+      .bind(6, static_cast<int64_t>(job.exit_code))
+      .bind(7, static_cast<int64_t>(job.requeue_count))
+      .bind(8, job.canonical_root)
+      .bind(9, static_cast<int64_t>(job.canonical_replica))
+      .bind(10, nodelist)
+      .bind(11, static_cast<int64_t>(job.array_job_id));
+  update_job_->run();
+}
+
+Job JobStore::read_job(Statement& s) {
+  Job j;
+  j.id = static_cast<uint64_t>(s.column_int64(0));
+  j.user = s.column_text(1);
+  j.spec = job_spec_from_json(nlohmann::json::parse(s.column_text(2)));
+  j.state = job_state_from_string(s.column_text(3));
+  j.reason = s.column_text(4);
+  j.submit_us = s.column_int64(5);
+  j.start_us = s.column_int64(6);
+  j.end_us = s.column_int64(7);
+  j.exit_code = static_cast<int>(s.column_int64(8));
+  j.requeue_count = static_cast<uint32_t>(s.column_int64(9));
+  j.array_job_id = static_cast<uint64_t>(s.column_int64(10));
+  j.array_task_id = s.column_int64(11);
+  j.canonical_root = s.column_text(12);
+  j.canonical_replica = static_cast<uint64_t>(s.column_int64(13));
+  return j;
+}
+
+std::optional<Job> JobStore::load_job(uint64_t id) {
+  auto s = db_.prepare(std::string("SELECT ") + kJobColumns + " FROM jobs WHERE id = ?1");
+  s->bind(1, static_cast<int64_t>(id));
+  if (!s->step()) return std::nullopt;
+  Job j = read_job(*s);
+  for (const auto& r : load_replicas(id)) j.replicas.push_back(r.id);
+  return j;
+}
+
+std::vector<Job> JobStore::load_finished_jobs(int64_t since_us, size_t limit) {
+  auto s = db_.prepare(std::string("SELECT ") + kJobColumns +
+                       " FROM jobs WHERE end_us >= ?1 AND end_us > 0 ORDER BY end_us, id "
+                       "LIMIT ?2");
+  s->bind(1, since_us).bind(2, static_cast<int64_t>(limit));
+  std::vector<Job> jobs;
+  while (s->step()) jobs.push_back(read_job(*s));
+  return jobs;
+}
+
+std::string JobStore::nodelist_of(uint64_t job_id) {
+  auto s = db_.prepare("SELECT nodelist FROM jobs WHERE id = ?1");
+  s->bind(1, static_cast<int64_t>(job_id));
+  return s->step() ? s->column_text(0) : std::string();
+}
+
+uint64_t JobStore::insert_replica(const Replica& r) {
+  insert_replica_->bind(1, static_cast<int64_t>(r.job_id))
+      .bind(2, r.partition)
+      .bind(3, to_string(r.state))
+      .bind(4, r.price_micros)
+      .bind(5, r.start_us);
+  insert_replica_->run();
+  return static_cast<uint64_t>(db_.last_insert_rowid());
+}
+
+void JobStore::update_replica(const Replica& r) {
+  update_replica_->bind(1, static_cast<int64_t>(r.id))
+      .bind(2, to_string(r.state))
+      .bind(3, static_cast<int64_t>(r.cancel_requested))
+      .bind(4, r.outcome)
+      .bind(5, static_cast<int64_t>(r.exit_code))
+      .bind(6, r.root)
+      .bind(7, r.manifest_json)
+      .bind(8, r.start_us)
+      .bind(9, r.end_us);
+  update_replica_->run();
+}
+
+Replica JobStore::read_replica(Statement& s) {
+  Replica r;
+  r.id = static_cast<uint64_t>(s.column_int64(0));
+  r.job_id = static_cast<uint64_t>(s.column_int64(1));
+  r.partition = s.column_text(2);
+  r.state = replica_state_from_string(s.column_text(3));
+  r.cancel_requested = s.column_int64(4) != 0;
+  r.outcome = s.column_text(5);
+  r.exit_code = static_cast<int>(s.column_int64(6));
+  r.root = s.column_text(7);
+  r.manifest_json = s.column_text(8);
+  r.price_micros = s.column_int64(9);
+  r.start_us = s.column_int64(10);
+  r.end_us = s.column_int64(11);
+  return r;
+}
+
+std::vector<Replica> JobStore::load_replicas(uint64_t job_id) {
+  auto s = db_.prepare(std::string("SELECT ") + kReplicaColumns +
+                       " FROM replicas WHERE job_id = ?1 ORDER BY id");
+  s->bind(1, static_cast<int64_t>(job_id));
+  std::vector<Replica> out;
+  while (s->step()) out.push_back(read_replica(*s));
+  return out;
+}
+
+void JobStore::upsert_partition(const Partition& p) {
+  auto s = db_.prepare(
+      "INSERT INTO partitions (name, owner, cpus, memory_mb, gpus, gpu_type, price_micros, "
+      "drain_requested, registered_us) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) "
+      "ON CONFLICT(name) DO UPDATE SET owner=?2, cpus=?3, memory_mb=?4, gpus=?5, gpu_type=?6, "
+      "price_micros=?7, drain_requested=?8");
+  s->bind(1, p.name)
+      .bind(2, p.owner)
+      .bind(3, static_cast<int64_t>(p.cpus))
+      .bind(4, static_cast<int64_t>(p.memory_mb))
+      .bind(5, static_cast<int64_t>(p.gpus))
+      .bind(6, p.gpu_type)
+      .bind(7, p.price_micros)
+      .bind(8, static_cast<int64_t>(p.drain_requested))
+      .bind(9, p.registered_us)
+      .run();
+}
+
+JobStore::Snapshot JobStore::load_snapshot(int64_t finished_since_us) {
+  Snapshot snap;
+  auto jobs = db_.prepare(std::string("SELECT ") + kJobColumns +
+                          " FROM jobs WHERE end_us = 0 OR end_us >= ?1 ORDER BY id");
+  jobs->bind(1, finished_since_us);
+  while (jobs->step()) snap.jobs.push_back(read_job(*jobs));
+  auto reps = db_.prepare(std::string("SELECT ") + kReplicaColumns +
+                          " FROM replicas WHERE job_id IN (SELECT id FROM jobs WHERE end_us = 0 "
+                          "OR end_us >= ?1) ORDER BY id");
+  reps->bind(1, finished_since_us);
+  while (reps->step()) snap.replicas.push_back(read_replica(*reps));
+  auto parts = db_.prepare(
+      "SELECT name, owner, cpus, memory_mb, gpus, gpu_type, price_micros, drain_requested, "
+      "registered_us FROM partitions ORDER BY name");
+  while (parts->step()) {
+    Partition p;
+    p.name = parts->column_text(0);
+    p.owner = parts->column_text(1);
+    p.cpus = static_cast<uint32_t>(parts->column_int64(2));
+    p.memory_mb = static_cast<uint64_t>(parts->column_int64(3));
+    p.gpus = static_cast<uint32_t>(parts->column_int64(4));
+    p.gpu_type = parts->column_text(5);
+    p.price_micros = parts->column_int64(6);
+    p.drain_requested = parts->column_int64(7) != 0;
+    p.registered_us = parts->column_int64(8);
+    snap.partitions.push_back(p);
+  }
+  return snap;
+}
+
+}  // namespace og

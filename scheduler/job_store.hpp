@@ -1,0 +1,60 @@
+// The durable copy of the scheduler's state in SQLite (WAL): users, jobs, replicas and
+// partitions. Every change the API acknowledges is written here first.
+// Not thread-safe: the Controller serialises access under its lock.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/sqlite.hpp"
+#include "scheduler/model.hpp"
+
+namespace og {
+
+class JobStore {
+ public:
+  JobStore(const std::string& path, bool synchronous_full);
+
+  Transaction transaction() { return Transaction(db_); }
+
+  // Users: credentials are kept as SHA-256 of the token, never the token itself.
+  void add_user(const User& user, const std::string& token_sha256);
+  std::optional<User> find_user_by_token(const std::string& token_sha256);
+  bool user_exists(const std::string& name);
+
+  // Jobs: insert assigns the id.
+  uint64_t insert_job(const Job& job);
+  void update_job(const Job& job, const std::string& nodelist);
+  std::optional<Job> load_job(uint64_t id);
+  // Finished jobs that ended at or after since_us (for og-sacct), oldest first.
+  std::vector<Job> load_finished_jobs(int64_t since_us, size_t limit);
+  std::string nodelist_of(uint64_t job_id);
+
+  // Replicas (leases): insert assigns the id.
+  uint64_t insert_replica(const Replica& replica);
+  void update_replica(const Replica& replica);
+  std::vector<Replica> load_replicas(uint64_t job_id);
+
+  void upsert_partition(const Partition& partition);
+
+  struct Snapshot {
+    std::vector<Job> jobs;  // unfinished, plus finished since the cut-off
+    std::vector<Replica> replicas;  // of those jobs
+    std::vector<Partition> partitions;
+  };
+  Snapshot load_snapshot(int64_t finished_since_us);
+
+ private:
+  Job read_job(Statement& s);
+  Replica read_replica(Statement& s);
+
+  Database db_;
+  std::unique_ptr<Statement> insert_job_;
+  std::unique_ptr<Statement> update_job_;
+  std::unique_ptr<Statement> insert_replica_;
+  std::unique_ptr<Statement> update_replica_;
+};
+
+}  // namespace og

@@ -1,0 +1,101 @@
+#include "scheduler/json_views.hpp"
+
+#include "core/money.hpp"
+
+namespace og {
+
+nlohmann::json job_json(const JobView& view) {
+  const Job& j = view.job;
+  const JobSpec& s = j.spec;
+  nlohmann::json out = {
+      {"job_id", j.id},
+      {"name", s.name},
+      {"user_name", j.user},
+      {"account", s.account},
+      {"qos", s.qos},
+      {"partition", view.nodelist.empty() ? s.partition : view.nodelist},
+      {"nodes", view.nodelist},
+      {"job_state", std::string(to_string(j.state))},
+      {"state_reason", j.reason},
+      {"exit_code", j.exit_code},
+      {"submit_time", j.submit_us / 1000000},
+      {"start_time", j.start_us / 1000000},
+      {"end_time", j.end_us / 1000000},
+      {"time_limit", s.time_limit_s == kTimeUnlimited ? -1 : s.time_limit_s / 60},
+      {"time_limit_s", s.time_limit_s},
+      {"node_count", s.nodes},
+      {"tasks", s.ntasks},
+      {"cpus_per_task", s.cpus_per_task},
+      {"cpus", s.total_cpus()},
+      {"memory_mb", s.total_mem_mb()},
+      {"gpus", s.gpus},
+      {"nice", s.nice},
+      {"comment", s.comment},
+      {"hold", s.hold},
+      {"replicas", s.replicas},
+      {"quorum", s.quorum},
+      {"requeue_count", j.requeue_count},
+      {"canonical_root", j.canonical_root},
+      {"standard_output", s.output},
+      {"standard_error", s.error},
+      {"current_working_directory", s.submit_dir},
+      {"script_name", s.script_name},
+      {"max_price", format_money(s.max_price_micros)},
+  };
+  if (j.is_array_task()) {
+    out["array_job_id"] = j.array_job_id;
+    out["array_task_id"] = j.array_task_id;
+  } else {
+    out["array_job_id"] = 0;
+    out["array_task_id"] = nullptr;
+  }
+  return out;
+}
+
+nlohmann::json replica_json(const Replica& r, bool with_manifest) {
+  nlohmann::json out = {
+      {"lease_id", r.id},
+      {"partition", r.partition},
+      {"state", std::string(to_string(r.state))},
+      {"outcome", r.outcome},
+      {"exit_code", r.exit_code},
+      {"root", r.root},
+      {"price", format_money(r.price_micros)},
+      {"start_time", r.start_us / 1000000},
+      {"end_time", r.end_us / 1000000},
+  };
+  if (with_manifest && !r.manifest_json.empty())
+    out["manifest"] = nlohmann::json::parse(r.manifest_json, nullptr, false);
+  return out;
+}
+
+nlohmann::json partition_json(const Partition& p, int64_t now_mono_us) {
+  return {
+      {"name", p.name},
+      {"owner", p.owner},
+      {"state", std::string(to_string(p.state))},
+      {"cpus", p.cpus},
+      {"cpus_allocated", p.used_cpus},
+      {"memory_mb", p.memory_mb},
+      {"memory_allocated_mb", p.used_memory_mb},
+      {"gpus", p.gpus},
+      {"gpus_allocated", p.used_gpus},
+      {"gpu_type", p.gpu_type},
+      {"price_per_cpu_hour", format_money(p.price_micros)},
+      {"last_seen_ms_ago", (now_mono_us - p.last_seen_us) / 1000},
+  };
+}
+
+nlohmann::json lease_json(const Lease& lease) {
+  return {
+      {"lease_id", lease.replica.id},
+      {"job_id", lease.job.id},
+      {"user", lease.job.user},
+      {"array_job_id", lease.job.array_job_id},
+      {"array_task_id", lease.job.array_task_id},
+      {"requeue_count", lease.job.requeue_count},
+      {"spec", to_json(lease.job.spec)},
+  };
+}
+
+}  // namespace og

@@ -1,0 +1,162 @@
+// og-schedd: the OpenGrid scheduler daemon.
+#include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <string>
+
+#include "core/error.hpp"
+#include "core/log.hpp"
+#include "core/sha256.hpp"
+#include "scheduler/api.hpp"
+#include "scheduler/controller.hpp"
+
+namespace {
+
+constexpr const char* kUsage = R"(usage: og-schedd --state DIR [options]
+       og-schedd --state DIR --add-user NAME [--role user|worker|admin]
+
+Runs the OpenGrid scheduler, keeping its state (SQLite database, artifacts, the admin
+credential) in DIR.
+
+options:
+  --listen HOST:PORT        address to serve on (default 127.0.0.1:6820; port 0 picks one)
+  --port-file FILE          write the port actually bound to FILE once serving
+  --heartbeat-timeout SEC   a worker silent this long is DOWN and its jobs requeued (30)
+  --default-time MIN        time limit for jobs that set none (60)
+  --min-job-age SEC         finished jobs stay in og-squeue this long (300)
+  --max-requeue N           requeues after node failures before NODE_FAIL (3)
+  --sync full|normal        SQLite durability: normal survives a killed daemon, full also
+                            a power cut (normal)
+  --quiet                   log warnings and errors only
+  --add-user NAME           create a credential, print its token and exit
+  --role ROLE               with --add-user: user (default), worker or admin
+)";
+
+[[noreturn]] void usage_error(const std::string& message) {
+  std::cerr << "og-schedd: " << message << "\n\n" << kUsage;
+  std::exit(2);
+}
+
+int64_t parse_number(const std::string& flag, const std::string& text) {
+  try {
+    size_t used = 0;
+    long long v = std::stoll(text, &used);
+    if (used != text.size() || v < 0) throw std::invalid_argument(text);
+    return v;
+  } catch (const std::exception&) {
+    usage_error(flag + ": \"" + text + "\" is not a non-negative whole number");
+  }
+}
+
+void write_private_file(const std::string& path, const std::string& content) {
+  std::string tmp = path + ".tmp";
+  {
+    std::ofstream out(tmp);
+    out << content << "\n";
+  }
+  chmod(tmp.c_str(), 0600);
+  std::filesystem::rename(tmp, path);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::string state_dir, listen = "127.0.0.1:6820", port_file, add_user, role = "user";
+  og::ControllerOptions options;
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    auto value = [&]() -> std::string {
+      auto eq = a.find('=');
+      if (eq != std::string::npos) return a.substr(eq + 1);
+      if (i + 1 >= argc) usage_error(a + " needs a value");
+      return argv[++i];
+    };
+    std::string flag = a.substr(0, a.find('='));
+    if (flag == "--state") state_dir = value();
+    else if (flag == "--listen") listen = value();
+    else if (flag == "--port-file") port_file = value();
+    else if (flag == "--heartbeat-timeout") options.heartbeat_timeout_us = parse_number(flag, value()) * 1000000;
+    else if (flag == "--heartbeat-timeout-ms") options.heartbeat_timeout_us = parse_number(flag, value()) * 1000;
+    else if (flag == "--default-time") options.default_time_limit_s = parse_number(flag, value()) * 60;
+    else if (flag == "--min-job-age") options.min_job_age_us = parse_number(flag, value()) * 1000000;
+    else if (flag == "--max-requeue") options.max_requeue = static_cast<uint32_t>(parse_number(flag, value()));
+    else if (flag == "--sync") {
+      std::string v = value();
+      if (v != "full" && v != "normal") usage_error("--sync takes full or normal");
+      options.synchronous_full = v == "full";
+    } else if (flag == "--quiet") og::set_log_quiet(true);
+    else if (flag == "--add-user") add_user = value();
+    else if (flag == "--role") role = value();
+    else if (flag == "-h" || flag == "--help") {
+      std::cout << kUsage;
+      return 0;
+    } else usage_error("unknown option " + a);
+  }
+  if (state_dir.empty()) usage_error("--state DIR is required");
+  if (options.heartbeat_timeout_us < 300000) usage_error("--heartbeat-timeout must be at least 0.3 s");
+
+  try {
+    std::filesystem::create_directories(state_dir);
+    chmod(state_dir.c_str(), 0700);
+    options.database_path = state_dir + "/schedd.db";
+    og::Controller controller(options);
+
+    if (!add_user.empty()) {
+      std::cout << controller.add_user(add_user, role) << "\n";
+      return 0;
+    }
+    // First start: create the admin credential, readable by this account only.
+    std::string admin_path = state_dir + "/admin.token";
+    if (!std::filesystem::exists(admin_path)) {
+      try {
+        write_private_file(admin_path, controller.add_user("admin", "admin"));
+        og::log_info("admin_credential_created", {{"path", admin_path}});
+      } catch (const og::ApiError& e) {
+        og::log_warn("admin_credential_missing",
+                     {{"path", admin_path}, {"hint", "create one with --add-user NAME --role admin"}});
+      }
+    }
+
+    auto colon = listen.rfind(':');
+    if (colon == std::string::npos) usage_error("--listen takes HOST:PORT");
+    og::HttpServerOptions http;
+    http.host = listen.substr(0, colon);
+    http.port = static_cast<uint16_t>(parse_number("--listen", listen.substr(colon + 1)));
+    http.upload_prefix = "/og/v1/artifacts/";
+    if (http.host != "127.0.0.1" && http.host != "localhost" && http.host != "::1")
+      og::log_warn("listening_beyond_loopback",
+                   {{"host", http.host}, {"hint", "the API is not encrypted yet; prefer a TLS proxy"}});
+
+    // Signals are taken by sigwait below, so block them before any thread starts.
+    sigset_t signals;
+    sigemptyset(&signals);
+    sigaddset(&signals, SIGTERM);
+    sigaddset(&signals, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+    signal(SIGPIPE, SIG_IGN);
+
+    og::ArtifactStore artifacts(state_dir + "/artifacts");
+    og::Api api(controller, artifacts);
+    og::HttpServer server(http, [&api](const og::HttpRequest& r) { return api.handle(r); });
+    server.start();
+    controller.start();
+    if (!port_file.empty()) write_private_file(port_file, std::to_string(server.port()));
+    og::log_info("serving", {{"address", http.host + ":" + std::to_string(server.port())},
+                             {"state", state_dir},
+                             {"pid", std::to_string(getpid())}});
+    int sig = 0;
+    sigwait(&signals, &sig);
+    og::log_info("stopping", {{"signal", strsignal(sig)}});
+    controller.stop();
+    server.stop();
+    return 0;
+  } catch (const std::exception& e) {
+    og::log_error("fatal", {{"error", e.what()}});
+    return 1;
+  }
+}

@@ -1,0 +1,90 @@
+// The scheduler's in-memory picture of jobs, their replicas (leases) and partitions.
+// The store (job_store) is the durable copy; these are rebuilt from it on start.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "core/job_spec.hpp"
+#include "core/job_state.hpp"
+
+namespace og {
+
+// A replica is one run of a job on one partition: a lease held by that partition's worker.
+enum class ReplicaState {
+  Assigned,  // matched, waiting for the worker to collect it
+  Running,   // delivered to the worker
+  Done,      // reported; votes in the quorum
+  Lost,      // the worker died or forgot it (NODE_FAIL); does not vote
+  Cancelled, // cancelled before it reported
+};
+std::string_view to_string(ReplicaState state);
+ReplicaState replica_state_from_string(std::string_view text);
+inline bool is_active(ReplicaState s) {
+  return s == ReplicaState::Assigned || s == ReplicaState::Running;
+}
+
+struct Replica {
+  uint64_t id = 0;  // the lease id
+  uint64_t job_id = 0;
+  std::string partition;
+  ReplicaState state = ReplicaState::Assigned;
+  bool cancel_requested = false;
+  std::string outcome;  // the worker's verdict when Done: COMPLETED, FAILED, TIMEOUT, ...
+  int exit_code = 0;
+  std::string root;           // manifest root when Done
+  std::string manifest_json;  // the manifest as reported
+  int64_t price_micros = 0;   // the partition's asking price at match time
+  int64_t start_us = 0;
+  int64_t end_us = 0;
+};
+
+struct Job {
+  uint64_t id = 0;
+  std::string user;
+  JobSpec spec;
+  JobState state = JobState::Pending;
+  std::string reason = "None";
+  int64_t submit_us = 0;
+  int64_t start_us = 0;
+  int64_t end_us = 0;
+  int exit_code = 0;
+  uint32_t requeue_count = 0;
+  uint64_t array_job_id = 0;
+  int64_t array_task_id = -1;
+  uint32_t array_max_running = 0;  // the array's %N throttle, 0 = none (from spec.array)
+  std::string canonical_root;
+  uint64_t canonical_replica = 0;
+  std::vector<uint64_t> replicas;  // every replica ever made, oldest first
+
+  bool is_array_task() const { return array_task_id >= 0; }
+};
+
+enum class PartitionState { Up, Drain, Down };
+std::string_view to_string(PartitionState state);
+
+struct Partition {
+  std::string name;
+  std::string owner;  // the worker credential that registered it
+  uint32_t cpus = 0;
+  uint64_t memory_mb = 0;
+  uint32_t gpus = 0;
+  std::string gpu_type;
+  int64_t price_micros = 0;  // asking price per CPU-hour
+  PartitionState state = PartitionState::Up;
+  bool drain_requested = false;  // set by an operator; survives worker restarts
+  int64_t registered_us = 0;
+  int64_t last_seen_us = 0;  // monotonic; the last poll from its worker
+  // Allocated to active replicas (derived; rebuilt on start).
+  uint32_t used_cpus = 0;
+  uint64_t used_memory_mb = 0;
+  uint32_t used_gpus = 0;
+};
+
+struct User {
+  std::string name;
+  std::string role;  // "admin", "user" or "worker"
+};
+
+}  // namespace og

@@ -1,0 +1,86 @@
+#include "verify/manifest.hpp"
+
+#include <algorithm>
+#include <nlohmann/json.hpp>
+
+#include "core/error.hpp"
+#include "core/sha256.hpp"
+
+namespace og {
+
+namespace fs = std::filesystem;
+
+std::string merkle_root(const std::vector<ManifestEntry>& files) {
+  if (files.empty()) return sha256_hex("");
+  std::vector<std::string> level;
+  level.reserve(files.size());
+  for (const auto& f : files) {
+    std::string leaf = f.path;
+    leaf += '\0';
+    leaf += std::to_string(f.size);
+    leaf += '\0';
+    leaf += f.sha256;
+    level.push_back(sha256_hex(leaf));
+  }
+  while (level.size() > 1) {
+    std::vector<std::string> next;
+    for (size_t i = 0; i < level.size(); i += 2)
+      next.push_back(i + 1 < level.size() ? sha256_hex(level[i] + level[i + 1]) : level[i]);
+    level = std::move(next);
+  }
+  return level.front();
+}
+
+Manifest compute_manifest(const fs::path& dir, const std::vector<std::string>& excluded_prefixes) {
+  Manifest m;
+  for (auto it = fs::recursive_directory_iterator(dir, fs::directory_options::skip_permission_denied);
+       it != fs::recursive_directory_iterator(); ++it) {
+    if (!it->is_regular_file(/*follows links*/) || it->is_symlink()) continue;
+    std::string rel = fs::relative(it->path(), dir).generic_string();
+    bool excluded = std::any_of(excluded_prefixes.begin(), excluded_prefixes.end(),
+                                [&](const std::string& p) { return rel.rfind(p, 0) == 0; });
+    if (excluded) continue;
+    m.files.push_back({rel, static_cast<uint64_t>(it->file_size()), sha256_file_hex(it->path())});
+  }
+  std::sort(m.files.begin(), m.files.end(),
+            [](const ManifestEntry& a, const ManifestEntry& b) { return a.path < b.path; });
+  m.root = merkle_root(m.files);
+  return m;
+}
+
+nlohmann::json to_json(const Manifest& manifest) {
+  nlohmann::json files = nlohmann::json::array();
+  for (const auto& f : manifest.files)
+    files.push_back({{"path", f.path}, {"size", f.size}, {"sha256", f.sha256}});
+  return {{"version", Manifest::kVersion}, {"files", files}, {"root", manifest.root}};
+}
+
+Manifest manifest_from_json(const nlohmann::json& j) {
+  auto bad = [](const std::string& why) {
+    return ApiError(400, "invalid_manifest", "manifest: " + why);
+  };
+  if (!j.is_object()) throw bad("must be a JSON object");
+  if (j.value("version", 0) != Manifest::kVersion)
+    throw bad("unsupported version (expected " + std::to_string(Manifest::kVersion) + ")");
+  if (!j.contains("files") || !j["files"].is_array()) throw bad("\"files\" must be an array");
+  Manifest m;
+  for (const auto& f : j["files"]) {
+    if (!f.is_object() || !f.contains("path") || !f["path"].is_string() || !f.contains("size") ||
+        !f["size"].is_number_unsigned() || !f.contains("sha256") || !f["sha256"].is_string())
+      throw bad("each file needs \"path\" (string), \"size\" (unsigned) and \"sha256\" (string)");
+    ManifestEntry e{f["path"].get<std::string>(), f["size"].get<uint64_t>(),
+                    f["sha256"].get<std::string>()};
+    if (e.sha256.size() != 64 || e.sha256.find_first_not_of("0123456789abcdef") != std::string::npos)
+      throw bad("file " + e.path + " has a malformed sha256");
+    if (e.path.empty() || e.path[0] == '/' || e.path.find("..") != std::string::npos)
+      throw bad("file path \"" + e.path + "\" must be relative and stay inside the job directory");
+    if (!m.files.empty() && !(m.files.back().path < e.path))
+      throw bad("files must be sorted by path without duplicates");
+    m.files.push_back(std::move(e));
+  }
+  m.root = merkle_root(m.files);
+  if (j.value("root", std::string()) != m.root) throw bad("root does not match the files");
+  return m;
+}
+
+}  // namespace og

@@ -1,0 +1,40 @@
+#include "verify/quorum.hpp"
+
+#include <map>
+
+namespace og {
+
+std::string ReplicaVote::key() const {
+  std::string k = outcome + ":" + std::to_string(exit_code);
+  if (outcome != "TIMEOUT") k += ":" + root;
+  return k;
+}
+
+uint32_t effective_quorum(uint32_t replicas, uint32_t quorum) {
+  if (quorum > 0) return quorum;
+  return replicas / 2 + 1;
+}
+
+QuorumVerdict decide_quorum(const std::vector<ReplicaVote>& votes, uint32_t quorum_needed,
+                            uint32_t outstanding) {
+  std::map<std::string, std::vector<const ReplicaVote*>> by_key;
+  size_t best = 0;
+  for (const auto& v : votes) {
+    auto& group = by_key[v.key()];
+    group.push_back(&v);
+    best = std::max(best, group.size());
+  }
+  QuorumVerdict verdict;
+  for (const auto& [key, group] : by_key) {
+    if (group.size() >= quorum_needed) {
+      verdict.kind = QuorumVerdict::Kind::Agreed;
+      verdict.canonical = *group.front();
+      for (const auto* v : group) verdict.agreeing.push_back(v->replica_id);
+      return verdict;
+    }
+  }
+  if (best + outstanding < quorum_needed) verdict.kind = QuorumVerdict::Kind::NoQuorum;
+  return verdict;
+}
+
+}  // namespace og

@@ -1,0 +1,74 @@
+#include "worker/job_environment.hpp"
+
+#include <map>
+
+namespace og {
+
+std::vector<std::string> job_environment(const LeaseTask& t, const JobPlace& place) {
+  const JobSpec& s = t.spec;
+  std::map<std::string, std::string> env;
+  // Requester's variables first, so ours below win on a clash.
+  for (const auto& [k, v] : s.environment) env[k] = v;
+  std::string id = std::to_string(t.job_id);
+  std::string cpus_on_node = std::to_string(s.total_cpus());
+  env.insert_or_assign("PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
+  env.insert_or_assign("HOME", place.job_dir);
+  env.insert_or_assign("PWD", place.cwd);
+  env.insert_or_assign("TMPDIR", place.job_dir + "/.og/tmp");
+  env.insert_or_assign("USER", t.user);
+  env.insert_or_assign("LOGNAME", t.user);
+  env.insert_or_assign("SHELL", "/bin/sh");
+  if (!env.count("LANG")) env["LANG"] = "C.UTF-8";
+
+  env["OG_JOB_ID"] = id;
+  env["OG_LEASE_ID"] = std::to_string(t.lease_id);
+  env["OG_JOB_DIR"] = place.job_dir;
+  env["OG_PARTITION"] = place.partition;
+  env["OG_SUBMIT_DIR"] = s.submit_dir;
+  env["OG_REPLICAS"] = std::to_string(s.replicas);
+  env["OG_NETWORK"] = s.network;
+
+  env["SLURM_JOB_ID"] = id;
+  env["SLURM_JOBID"] = id;
+  env["SLURM_JOB_NAME"] = s.name;
+  env["SLURM_JOB_USER"] = t.user;
+  env["SLURM_JOB_PARTITION"] = place.partition;
+  env["SLURM_JOB_NODELIST"] = place.partition;
+  env["SLURM_NODELIST"] = place.partition;
+  env["SLURMD_NODENAME"] = place.partition;
+  env["SLURM_CLUSTER_NAME"] = "opengrid";
+  env["SLURM_SUBMIT_HOST"] = "opengrid";
+  // On a mesh the job's files live in its work directory, not the requester's machine.
+  env["SLURM_SUBMIT_DIR"] = place.job_dir;
+  env["SLURM_NTASKS"] = std::to_string(s.ntasks);
+  env["SLURM_NPROCS"] = std::to_string(s.ntasks);
+  env["SLURM_NNODES"] = std::to_string(s.nodes);
+  env["SLURM_JOB_NUM_NODES"] = std::to_string(s.nodes);
+  env["SLURM_CPUS_PER_TASK"] = std::to_string(s.cpus_per_task);
+  env["SLURM_CPUS_ON_NODE"] = cpus_on_node;
+  env["SLURM_JOB_CPUS_PER_NODE"] = cpus_on_node;
+  env["SLURM_TASKS_PER_NODE"] = std::to_string(s.ntasks);
+  env["SLURM_RESTART_COUNT"] = std::to_string(t.requeue_count);
+  if (s.ntasks_per_node) env["SLURM_NTASKS_PER_NODE"] = std::to_string(s.ntasks_per_node);
+  if (s.total_mem_mb()) env["SLURM_MEM_PER_NODE"] = std::to_string(s.total_mem_mb());
+  if (s.mem_per_cpu_mb) env["SLURM_MEM_PER_CPU"] = std::to_string(s.mem_per_cpu_mb);
+  if (!s.account.empty()) env["SLURM_JOB_ACCOUNT"] = s.account;
+  if (!s.qos.empty()) env["SLURM_JOB_QOS"] = s.qos;
+  if (t.array_task_id >= 0) {
+    env["SLURM_ARRAY_JOB_ID"] = std::to_string(t.array_job_id);
+    env["SLURM_ARRAY_TASK_ID"] = std::to_string(t.array_task_id);
+  }
+  if (s.gpus > 0) {
+    std::string list;
+    for (uint32_t g = 0; g < s.gpus; ++g) list += (g ? "," : "") + std::to_string(g);
+    env["SLURM_JOB_GPUS"] = list;
+    env["SLURM_GPUS"] = std::to_string(s.gpus);
+    env["CUDA_VISIBLE_DEVICES"] = list;
+  }
+  std::vector<std::string> out;
+  out.reserve(env.size());
+  for (const auto& [k, v] : env) out.push_back(k + "=" + v);
+  return out;
+}
+
+}  // namespace og

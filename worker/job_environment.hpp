@@ -1,0 +1,20 @@
+// The environment a job script starts with: a clean base, OpenGrid's OG_* variables, the
+// SLURM_* names unmodified Slurm scripts read, and the variables the requester exported.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "worker/lease.hpp"
+
+namespace og {
+
+struct JobPlace {
+  std::string partition;  // this worker's partition (the "node")
+  std::string job_dir;    // the job's work directory
+  std::string cwd;        // where the script starts (job_dir or its --chdir)
+};
+
+std::vector<std::string> job_environment(const LeaseTask& task, const JobPlace& place);
+
+}  // namespace og

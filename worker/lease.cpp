@@ -1,0 +1,25 @@
+#include "worker/lease.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include "core/error.hpp"
+
+namespace og {
+
+LeaseTask lease_from_json(const nlohmann::json& j) {
+  try {
+    LeaseTask t;
+    t.lease_id = j.at("lease_id").get<uint64_t>();
+    t.job_id = j.at("job_id").get<uint64_t>();
+    t.user = j.at("user").get<std::string>();
+    t.array_job_id = j.value("array_job_id", uint64_t{0});
+    t.array_task_id = j.value("array_task_id", int64_t{-1});
+    t.requeue_count = j.value("requeue_count", 0u);
+    t.spec = job_spec_from_json(j.at("spec"));
+    return t;
+  } catch (const nlohmann::json::exception& e) {
+    throw ApiError(502, "bad_lease", std::string("malformed lease from og-schedd: ") + e.what());
+  }
+}
+
+}  // namespace og

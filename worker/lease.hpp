@@ -1,0 +1,34 @@
+// One lease as the worker sees it: which job to run, for whom, with what spec.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include <nlohmann/json_fwd.hpp>
+
+#include "core/job_spec.hpp"
+
+namespace og {
+
+struct LeaseTask {
+  uint64_t lease_id = 0;
+  uint64_t job_id = 0;
+  std::string user;
+  uint64_t array_job_id = 0;
+  int64_t array_task_id = -1;
+  uint32_t requeue_count = 0;
+  JobSpec spec;
+};
+
+// Throws og::ApiError when the scheduler sent something malformed.
+LeaseTask lease_from_json(const nlohmann::json& j);
+
+// How a run ended, as the worker reports it.
+struct RunResult {
+  uint64_t lease_id = 0;
+  std::string outcome;  // COMPLETED, FAILED, TIMEOUT, CANCELLED
+  int exit_code = 0;
+  std::string job_dir;  // where the outputs are
+};
+
+}  // namespace og

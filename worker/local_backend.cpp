@@ -1,0 +1,185 @@
+#include "worker/local_backend.hpp"
+
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <fstream>
+
+#include "core/log.hpp"
+#include "core/process.hpp"
+#include "core/time_util.hpp"
+#include "jobscripts/filename_pattern.hpp"
+#include "worker/job_environment.hpp"
+
+namespace og {
+
+namespace fs = std::filesystem;
+
+std::string output_path_for(const LeaseTask& task, const std::string& pattern,
+                            const std::string& partition) {
+  std::string p = pattern;
+  if (p.empty()) p = task.array_task_id >= 0 ? "slurm-%A_%a.out" : "slurm-%j.out";
+  jobscripts::PatternContext ctx;
+  ctx.job_id = task.job_id;
+  ctx.job_name = task.spec.name;
+  ctx.user = task.user;
+  ctx.node = partition;
+  ctx.array_job_id = task.array_task_id >= 0 ? task.array_job_id : task.job_id;
+  ctx.array_task_id = task.array_task_id;
+  std::string expanded = jobscripts::expand_filename_pattern(p, ctx);
+  fs::path path(expanded);
+  if (path.is_absolute()) path = path.filename();
+  for (const auto& part : path)
+    if (part == "..") return output_path_for(task, "", partition);
+  if (path.empty()) return output_path_for(task, "", partition);
+  return path.string();
+}
+
+LocalBackend::LocalBackend(LocalBackendOptions options) : options_(std::move(options)) {
+  fs::create_directories(options_.jobs_dir);
+  watchdog_ = std::thread([this] { watchdog_loop(); });
+}
+
+LocalBackend::~LocalBackend() {
+  cancel_all();
+  {
+    std::lock_guard lock(mu_);
+    stopping_ = true;
+  }
+  cv_.notify_all();
+  watchdog_.join();
+}
+
+void LocalBackend::launch(const LeaseTask& task, DoneCallback done) {
+  std::string job_dir = options_.jobs_dir + "/" + std::to_string(task.lease_id);
+  RunResult failed{task.lease_id, "FAILED", 0, job_dir};
+  pid_t pid = 0;
+  try {
+    fs::remove_all(job_dir);  // a leftover from a previous worker run with this lease
+    fs::create_directories(job_dir + "/.og/tmp");
+    std::string script = job_dir + "/.og/job.sh";
+    {
+      std::ofstream out(script, std::ios::binary);
+      out << task.spec.script;
+    }
+    chmod(script.c_str(), 0700);
+    fs::path cwd = job_dir;
+    if (!task.spec.chdir.empty()) {
+      fs::path rel = fs::path(task.spec.chdir).relative_path();
+      for (const auto& part : rel)
+        if (part == "..") throw std::runtime_error("--chdir may not leave the job directory");
+      cwd /= rel;
+      fs::create_directories(cwd);
+    }
+    std::string out = (cwd / output_path_for(task, task.spec.output, options_.partition)).string();
+    std::string err = task.spec.error.empty()
+                          ? out
+                          : (cwd / output_path_for(task, task.spec.error, options_.partition)).string();
+    fs::create_directories(fs::path(out).parent_path());
+    fs::create_directories(fs::path(err).parent_path());
+    SpawnOptions spawn;
+    spawn.argv = {script};
+    spawn.argv.insert(spawn.argv.end(), task.spec.script_args.begin(), task.spec.script_args.end());
+    spawn.env = job_environment(task, {options_.partition, job_dir, cwd.string()});
+    spawn.cwd = cwd.string();
+    spawn.stdout_path = out;
+    spawn.stderr_path = err;
+    std::lock_guard lock(mu_);
+    pid = spawn_process(spawn);
+    Running run;
+    run.pgid = pid;
+    int64_t limit = task.spec.time_limit_s;
+    if (limit > 0) run.deadline_us = monotonic_us() + limit * 1000000;
+    running_[task.lease_id] = run;
+    cv_.notify_all();
+  } catch (const std::exception& e) {
+    log_error("job_start_failed", {{"lease", std::to_string(task.lease_id)}, {"error", e.what()}});
+    failed.exit_code = 127;
+    std::thread([done, failed] { done(failed); }).detach();
+    return;
+  }
+  log_info("job_started", {{"job", std::to_string(task.job_id)},
+                           {"lease", std::to_string(task.lease_id)},
+                           {"pid", std::to_string(pid)}});
+  std::thread([this, pid, lease = task.lease_id, job_dir, done] {
+    int status = 0;
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    }
+    RunResult result{lease, "COMPLETED", exit_code_from_wait_status(status), job_dir};
+    {
+      std::lock_guard lock(mu_);
+      auto it = running_.find(lease);
+      if (it != running_.end()) {
+        if (it->second.cancelled) result.outcome = "CANCELLED";
+        else if (it->second.timed_out) result.outcome = "TIMEOUT";
+        running_.erase(it);
+      }
+    }
+    // Whatever the script left running in its group ends with it, as under Slurm.
+    killpg(pid, SIGKILL);
+    if (result.outcome == "COMPLETED" && result.exit_code != 0) result.outcome = "FAILED";
+    done(result);
+  }).detach();
+}
+
+void LocalBackend::stop_locked(Running& run, int64_t now_us) {
+  if (run.kill_at_us != 0) return;
+  killpg(run.pgid, SIGTERM);
+  killpg(run.pgid, SIGCONT);  // a stopped job must wake up to die
+  run.kill_at_us = now_us + options_.kill_wait_ms * 1000;
+  cv_.notify_all();
+}
+
+void LocalBackend::cancel(uint64_t lease_id) {
+  std::lock_guard lock(mu_);
+  auto it = running_.find(lease_id);
+  if (it == running_.end()) return;
+  it->second.cancelled = true;
+  stop_locked(it->second, monotonic_us());
+}
+
+void LocalBackend::cancel_all() {
+  std::lock_guard lock(mu_);
+  for (auto& [lease, run] : running_) {
+    run.cancelled = true;
+    killpg(run.pgid, SIGKILL);
+  }
+}
+
+void LocalBackend::watchdog_loop() {
+  std::unique_lock lock(mu_);
+  while (!stopping_) {
+    int64_t now = monotonic_us();
+    int64_t next = 0;
+    for (auto& [lease, run] : running_) {
+      if (run.kill_at_us == INT64_MAX) continue;  // SIGKILL already sent
+      if (run.kill_at_us != 0) {
+        if (now >= run.kill_at_us) {
+          killpg(run.pgid, SIGKILL);
+          run.kill_at_us = INT64_MAX;  // sent; nothing more to do
+        } else {
+          next = next == 0 ? run.kill_at_us : std::min(next, run.kill_at_us);
+        }
+      } else if (run.deadline_us != 0) {
+        if (now >= run.deadline_us) {
+          run.timed_out = true;
+          log_info("job_time_limit", {{"lease", std::to_string(lease)}});
+          stop_locked(run, now);
+          next = next == 0 ? run.kill_at_us : std::min(next, run.kill_at_us);
+        } else {
+          next = next == 0 ? run.deadline_us : std::min(next, run.deadline_us);
+        }
+      }
+    }
+    if (next == 0)
+      cv_.wait(lock);
+    else
+      cv_.wait_for(lock, std::chrono::microseconds(next - now));
+  }
+}
+
+}  // namespace og

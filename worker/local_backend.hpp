@@ -1,0 +1,56 @@
+// Runs jobs as processes on this host: each in a fresh work directory, as its own process
+// group, with the job's stdout/stderr in its --output/--error files. At the time limit the
+// group gets SIGTERM, then SIGKILL after a grace period (Slurm's KillWait).
+#pragma once
+
+#include <sys/types.h>
+
+#include <condition_variable>
+#include <map>
+#include <mutex>
+#include <string>
+#include <thread>
+
+#include "worker/backend.hpp"
+
+namespace og {
+
+struct LocalBackendOptions {
+  std::string jobs_dir;        // work directories are created under it
+  std::string partition;       // this worker's partition name (the "node")
+  int64_t kill_wait_ms = 5000; // SIGTERM → SIGKILL grace
+};
+
+class LocalBackend : public Backend {
+ public:
+  explicit LocalBackend(LocalBackendOptions options);
+  ~LocalBackend() override;
+  void launch(const LeaseTask& task, DoneCallback done) override;
+  void cancel(uint64_t lease_id) override;
+  void cancel_all() override;
+
+ private:
+  struct Running {
+    pid_t pgid = 0;
+    int64_t deadline_us = 0;   // monotonic; 0 = no limit
+    int64_t kill_at_us = 0;    // monotonic; when SIGKILL follows SIGTERM
+    bool timed_out = false;
+    bool cancelled = false;
+  };
+  void watchdog_loop();
+  void stop_locked(Running& run, int64_t now_us);
+
+  LocalBackendOptions options_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::map<uint64_t, Running> running_;
+  bool stopping_ = false;
+  std::thread watchdog_;
+};
+
+// Where --output/--error write, relative to the job's directory: the pattern expanded,
+// absolute paths reduced to their file name, and ".." refused (falls back to default).
+std::string output_path_for(const LeaseTask& task, const std::string& pattern,
+                            const std::string& partition);
+
+}  // namespace og

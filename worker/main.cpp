@@ -1,0 +1,134 @@
+// og-worker: offers this machine to an OpenGrid mesh as a partition and runs its leases.
+#include <signal.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <filesystem>
+#include <iostream>
+#include <thread>
+
+#include "core/client_config.hpp"
+#include "core/error.hpp"
+#include "core/log.hpp"
+#include "core/money.hpp"
+#include "worker/local_backend.hpp"
+#include "worker/resource_probe.hpp"
+#include "worker/worker_agent.hpp"
+
+namespace {
+
+constexpr const char* kUsage = R"(usage: og-worker --dir DIR [options]
+
+Registers this machine with og-schedd as a partition and runs the jobs it is leased.
+
+options:
+  --url URL            og-schedd address (else OG_SCHEDD_URL, else the config file)
+  --token-file FILE    this worker's credential (else OG_TOKEN, OG_TOKEN_FILE, config file);
+                       an admin creates it with: og-schedd --add-user NAME --role worker
+  --name NAME          partition name (default: the host name)
+  --dir DIR            work directory for jobs (required)
+  --cpus N             CPUs to offer (default: all this process may use)
+  --memory MB          memory to offer in MiB (default: all physical memory)
+  --gpus N             GPUs to offer (default: as nvidia-smi reports)
+  --price AMOUNT       asking price per CPU-hour, e.g. 0.02 (default 0)
+  --kill-wait SEC      grace between SIGTERM and SIGKILL at the time limit (default 5)
+  --keep-job-dirs      keep each job's directory after reporting (debugging)
+  --quiet              log warnings and errors only
+)";
+
+[[noreturn]] void usage_error(const std::string& message) {
+  std::cerr << "og-worker: " << message << "\n\n" << kUsage;
+  std::exit(2);
+}
+
+uint64_t parse_count(const std::string& flag, const std::string& text) {
+  try {
+    size_t used = 0;
+    long long v = std::stoll(text, &used);
+    if (used != text.size() || v < 0) throw std::invalid_argument(text);
+    return static_cast<uint64_t>(v);
+  } catch (const std::exception&) {
+    usage_error(flag + ": \"" + text + "\" is not a non-negative whole number");
+  }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::string url, token_file, name, dir, price = "0";
+  int64_t kill_wait_s = 5;
+  bool keep = false;
+  og::Resources probed = og::probe_resources();
+  og::Resources offered = probed;
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    auto value = [&]() -> std::string {
+      auto eq = a.find('=');
+      if (eq != std::string::npos) return a.substr(eq + 1);
+      if (i + 1 >= argc) usage_error(a + " needs a value");
+      return argv[++i];
+    };
+    std::string flag = a.substr(0, a.find('='));
+    if (flag == "--url") url = value();
+    else if (flag == "--token-file") token_file = value();
+    else if (flag == "--name") name = value();
+    else if (flag == "--dir") dir = value();
+    else if (flag == "--cpus") offered.cpus = static_cast<uint32_t>(parse_count(flag, value()));
+    else if (flag == "--memory") offered.memory_mb = parse_count(flag, value());
+    else if (flag == "--gpus") offered.gpus = static_cast<uint32_t>(parse_count(flag, value()));
+    else if (flag == "--price") price = value();
+    else if (flag == "--kill-wait") kill_wait_s = static_cast<int64_t>(parse_count(flag, value()));
+    else if (flag == "--keep-job-dirs") keep = true;
+    else if (flag == "--quiet") og::set_log_quiet(true);
+    else if (flag == "-h" || flag == "--help") {
+      std::cout << kUsage;
+      return 0;
+    } else usage_error("unknown option " + a);
+  }
+  if (dir.empty()) usage_error("--dir DIR is required");
+  if (offered.cpus == 0) usage_error("--cpus must be at least 1");
+  if (offered.gpus > probed.gpus)
+    og::log_warn("gpus_not_detected", {{"offered", std::to_string(offered.gpus)},
+                                       {"detected", std::to_string(probed.gpus)}});
+  if (name.empty()) {
+    char host[256] = {};
+    gethostname(host, sizeof host - 1);
+    name = host;
+  }
+  try {
+    og::WorkerOptions options;
+    auto cfg = og::resolve_client_config(url, token_file);
+    options.url = cfg.url;
+    options.token = cfg.token;
+    options.partition = name;
+    options.resources = offered;
+    options.price_micros = og::parse_money_micros(price);
+    options.keep_job_dirs = keep;
+
+    sigset_t signals;
+    sigemptyset(&signals);
+    sigaddset(&signals, SIGTERM);
+    sigaddset(&signals, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+    signal(SIGPIPE, SIG_IGN);
+
+    std::filesystem::create_directories(dir);
+    og::LocalBackend backend({dir + "/jobs", name, kill_wait_s * 1000});
+    og::WorkerAgent agent(options, backend);
+    // A signal ends the worker: its jobs are killed and og-schedd requeues them.
+    std::thread([&] {
+      int sig = 0;
+      sigwait(&signals, &sig);
+      og::log_info("stopping", {{"signal", strsignal(sig)}});
+      backend.cancel_all();
+      std::_Exit(0);
+    }).detach();
+    return agent.run();
+  } catch (const og::UsageError& e) {
+    std::cerr << "og-worker: " << e.what() << "\n";
+    return 2;
+  } catch (const std::exception& e) {
+    og::log_error("fatal", {{"error", e.what()}});
+    return 1;
+  }
+}

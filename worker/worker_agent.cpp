@@ -1,0 +1,179 @@
+#include "worker/worker_agent.hpp"
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+#include "core/error.hpp"
+#include "core/http_client.hpp"
+#include "core/log.hpp"
+#include "verify/manifest.hpp"
+
+namespace og {
+
+namespace {
+
+// Backoff for retries while og-schedd is unreachable: 50 ms doubling to 2 s.
+void backoff(int attempt) {
+  int ms = std::min(2000, 50 << std::min(attempt, 6));
+  std::this_thread::sleep_for(std::chrono::milliseconds(ms));
+}
+
+bool is_fatal(const ApiError& e) { return e.status() == 401 || e.status() == 403; }
+
+std::string read_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream buffer;
+  buffer << in.rdbuf();
+  return buffer.str();
+}
+
+}  // namespace
+
+WorkerAgent::WorkerAgent(WorkerOptions options, Backend& backend)
+    : options_(std::move(options)), backend_(backend) {}
+
+void WorkerAgent::register_partition() {
+  HttpClient client(options_.url, options_.token);
+  nlohmann::json body = {{"cpus", options_.resources.cpus},
+                         {"memory_mb", options_.resources.memory_mb},
+                         {"gpus", options_.resources.gpus},
+                         {"gpu_type", options_.resources.gpu_type},
+                         {"price_micros", options_.price_micros}};
+  for (int attempt = 0; !stopping_; ++attempt) {
+    try {
+      client.call("PUT", "/og/v1/partitions/" + url_encode(options_.partition), body);
+      log_info("registered", {{"partition", options_.partition},
+                              {"cpus", std::to_string(options_.resources.cpus)},
+                              {"memory_mb", std::to_string(options_.resources.memory_mb)},
+                              {"gpus", std::to_string(options_.resources.gpus)}});
+      return;
+    } catch (const ApiError& e) {
+      if (is_fatal(e) || e.status() == 400) throw;
+      log_warn("register_failed", {{"error", e.what()}});
+    } catch (const std::runtime_error& e) {
+      if (attempt == 0) log_warn("schedd_unreachable", {{"error", e.what()}});
+    }
+    backoff(attempt);
+  }
+}
+
+int WorkerAgent::run() {
+  try {
+    register_partition();
+  } catch (const ApiError& e) {
+    log_error("register_refused", {{"error", e.what()}});
+    return 1;
+  }
+  HttpClient client(options_.url, options_.token);
+  int64_t wait_ms = 20000;
+  int attempt = 0;
+  while (!stopping_) {
+    nlohmann::json body;
+    {
+      std::lock_guard lock(mu_);
+      body = {{"running", running_}, {"wait_ms", wait_ms}};
+    }
+    nlohmann::json answer;
+    try {
+      answer = client.call("POST", "/og/v1/partitions/" + url_encode(options_.partition) + "/poll",
+                           body, wait_ms + 15000);
+      attempt = 0;
+    } catch (const ApiError& e) {
+      if (is_fatal(e)) {
+        log_error("poll_refused", {{"error", e.what()}});
+        return 1;
+      }
+      if (e.code() == "partition_not_found") {
+        register_partition();  // og-schedd lost or never had our registration
+        continue;
+      }
+      log_warn("poll_failed", {{"error", e.what()}});
+      backoff(attempt++);
+      continue;
+    } catch (const std::exception& e) {
+      if (attempt == 0) log_warn("schedd_unreachable", {{"error", e.what()}});
+      backoff(attempt++);
+      continue;
+    }
+    wait_ms = answer.value("max_wait_ms", wait_ms);
+    for (const auto& l : answer.value("leases", nlohmann::json::array())) {
+      LeaseTask task;
+      try {
+        task = lease_from_json(l);
+      } catch (const ApiError& e) {
+        log_error("bad_lease", {{"error", e.what()}});
+        continue;
+      }
+      {
+        std::lock_guard lock(mu_);
+        if (!running_.insert(task.lease_id).second) continue;  // already running it
+      }
+      backend_.launch(task, [this](const RunResult& r) { on_done(r); });
+    }
+    for (const auto& id : answer.value("cancel", nlohmann::json::array())) {
+      uint64_t lease = id.get<uint64_t>();
+      backend_.cancel(lease);
+      // A lease we do not run (e.g. written off while we were away): forget it.
+    }
+  }
+  return 0;
+}
+
+void WorkerAgent::on_done(const RunResult& result) {
+  report(result);
+  {
+    std::lock_guard lock(mu_);
+    running_.erase(result.lease_id);
+  }
+  if (!options_.keep_job_dirs) {
+    std::error_code ec;
+    std::filesystem::remove_all(result.job_dir, ec);
+  }
+}
+
+void WorkerAgent::report(const RunResult& result) {
+  HttpClient client(options_.url, options_.token);
+  nlohmann::json body = {{"outcome", result.outcome}, {"exit_code", result.exit_code}};
+  Manifest manifest;
+  if (result.outcome != "CANCELLED") {
+    try {
+      manifest = compute_manifest(result.job_dir, {".og/"});
+    } catch (const std::exception& e) {
+      log_error("manifest_failed", {{"lease", std::to_string(result.lease_id)}, {"error", e.what()}});
+    }
+    body["manifest"] = to_json(manifest);
+  }
+  for (int attempt = 0;; ++attempt) {
+    try {
+      for (const auto& f : manifest.files) {
+        auto r = client.request("PUT", "/og/v1/artifacts/" + f.sha256,
+                                read_file(result.job_dir + "/" + f.path), 600000,
+                                "application/octet-stream");
+        if (r.status != 201)
+          throw ApiError(static_cast<int>(r.status), "upload_failed", "upload of " + f.path + ": " + r.body);
+      }
+      client.call("POST", "/og/v1/leases/" + std::to_string(result.lease_id) + "/complete", body);
+      log_info("reported", {{"lease", std::to_string(result.lease_id)},
+                            {"outcome", result.outcome},
+                            {"exit_code", std::to_string(result.exit_code)},
+                            {"root", manifest.root}});
+      return;
+    } catch (const ApiError& e) {
+      // The scheduler refused the report for good (lease reassigned, cancelled, …).
+      if (e.status() >= 400 && e.status() < 500 && e.status() != 408 && e.status() != 429) {
+        log_warn("report_refused", {{"lease", std::to_string(result.lease_id)}, {"error", e.what()}});
+        return;
+      }
+      log_warn("report_failed", {{"lease", std::to_string(result.lease_id)}, {"error", e.what()}});
+    } catch (const std::exception& e) {
+      if (attempt == 0) log_warn("schedd_unreachable", {{"error", e.what()}});
+    }
+    if (stopping_) return;
+    backoff(attempt);
+  }
+}
+
+}  // namespace og

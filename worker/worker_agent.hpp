@@ -1,0 +1,46 @@
+// The worker's conversation with og-schedd: register the partition, long-poll for leases
+// (the poll is also the heartbeat), hand leases to the backend, and report each result
+// with its manifest after uploading the outputs. Reports are retried until og-schedd
+// answers, so a scheduler restart loses nothing.
+#pragma once
+
+#include <atomic>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <string>
+
+#include "worker/backend.hpp"
+#include "worker/resource_probe.hpp"
+
+namespace og {
+
+struct WorkerOptions {
+  std::string url;
+  std::string token;
+  std::string partition;
+  Resources resources;
+  int64_t price_micros = 0;  // asking price per CPU-hour
+  bool keep_job_dirs = false;
+};
+
+class WorkerAgent {
+ public:
+  WorkerAgent(WorkerOptions options, Backend& backend);
+  // Runs until stop() or a fatal error (bad credential). Returns the exit status.
+  int run();
+  void stop() { stopping_ = true; }
+
+ private:
+  void register_partition();
+  void on_done(const RunResult& result);
+  void report(const RunResult& result);
+
+  WorkerOptions options_;
+  Backend& backend_;
+  std::atomic<bool> stopping_{false};
+  std::mutex mu_;
+  std::set<uint64_t> running_;  // leases the backend holds, sent with every poll
+};
+
+}  // namespace og
