@@ -48,7 +48,8 @@ int main(int argc, char** argv) {
       std::string query = "?job_id=" + og::url_encode(og::cli::join(ids, ",")) + "&user=" +
                           og::url_encode(user) + "&name=" + og::url_encode(name) + "&state=" +
                           og::url_encode(state) + "&partition=" + og::url_encode(partition);
-      for (const auto& job : client.call("GET", "/og/v1/jobs" + query)["jobs"]) {
+      auto listed = client.call("GET", "/og/v1/jobs" + query);  // must outlive the loop
+      for (const auto& job : listed["jobs"]) {
         std::string s = job.value("job_state", "");
         if (s == "PENDING" || s == "RUNNING" || s == "COMPLETING") targets.push_back(job["job_id"].get<uint64_t>());
       }

@@ -5,6 +5,7 @@
 #include <boost/beast/http.hpp>
 #include <nlohmann/json.hpp>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <condition_variable>
 #include <mutex>
@@ -63,15 +64,6 @@ void parse_target(std::string_view target, HttpRequest& req) {
   }
 }
 
-void set_socket_timeouts(tcp::socket& socket, int seconds) {
-  timeval tv{};
-  tv.tv_sec = seconds;
-  setsockopt(socket.native_handle(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-  setsockopt(socket.native_handle(), SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
-  int one = 1;
-  setsockopt(socket.native_handle(), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-}
-
 http::response<http::string_body> to_beast(const HttpResponse& r, unsigned version,
                                            bool keep_alive) {
   http::response<http::string_body> res{static_cast<http::status>(r.status), version};
@@ -82,14 +74,6 @@ http::response<http::string_body> to_beast(const HttpResponse& r, unsigned versi
   res.body() = r.body;
   res.prepare_payload();
   return res;
-}
-
-// Writes a final error on a connection whose request could not be read, then closes.
-void write_and_close(tcp::socket& socket, const HttpResponse& r) {
-  beast::error_code ec;
-  auto res = to_beast(r, 11, false);
-  http::write(socket, res, ec);
-  socket.shutdown(tcp::socket::shutdown_both, ec);
 }
 
 }  // namespace
@@ -115,53 +99,67 @@ struct HttpServer::Impl {
   std::set<int> open_sockets;  // native handles, shut down on stop()
   std::condition_variable connections_done;
 
-  void serve(tcp::socket socket);
+  void serve(int fd);
   void accept_loop();
 };
 
-void HttpServer::Impl::serve(tcp::socket socket) {
-  set_socket_timeouts(socket, options.io_timeout_s);
+// Each connection has its own thread and its own io_context: reads and writes are async
+// operations with a deadline (beast::tcp_stream), run to completion right here, so a
+// stalled client costs one thread for at most io_timeout_s and the handler may block.
+void HttpServer::Impl::serve(int fd) {
+  asio::io_context io{1};
+  beast::tcp_stream stream(io);
+  beast::error_code ec;
+  stream.socket().assign(tcp::v4(), fd, ec);
+  if (ec) return;
+  int one = 1;
+  setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  const auto timeout = std::chrono::seconds(options.io_timeout_s);
+  auto run = [&](auto start) {
+    beast::error_code result;
+    stream.expires_after(timeout);
+    start([&result](beast::error_code e, size_t) { result = e; });
+    io.restart();
+    io.run();
+    return result;
+  };
+  auto send = [&](const HttpResponse& r, unsigned version, bool keep_alive) {
+    auto res = to_beast(r, version, keep_alive);
+    return run([&](auto done) { http::async_write(stream, res, done); });
+  };
+  auto fail = [&](const HttpResponse& r) { send(r, 11, false); };
+
   beast::flat_buffer buffer;
   for (;;) {
     http::request_parser<http::string_body> parser;
-    parser.body_limit(options.body_limit);
     parser.header_limit(16 * 1024);
-    beast::error_code ec;
-    http::read_header(socket, buffer, parser, ec);
+    parser.body_limit(options.body_limit);
+    ec = run([&](auto done) { http::async_read_header(stream, buffer, parser, done); });
     size_t limit = options.body_limit;
     if (!ec) {
       if (!options.upload_prefix.empty() &&
           parser.get().target().starts_with(options.upload_prefix))
         limit = options.upload_body_limit;
       parser.body_limit(limit);
-      http::read(socket, buffer, parser, ec);
+      ec = run([&](auto done) { http::async_read(stream, buffer, parser, done); });
     }
     if (ec == http::error::end_of_stream || ec == asio::error::eof ||
         ec == asio::error::connection_reset || stopping)
       break;
+    // A client stalled mid-request (or idle on keep-alive) past the deadline: the stream
+    // has already closed the socket, nothing more can be said.
+    if (ec == beast::error::timeout) break;
     if (ec == http::error::body_limit) {
-      write_and_close(socket, error_response(413, "body_too_large",
-                                             "request body exceeds the limit of " +
-                                                 std::to_string(limit) + " bytes"));
+      fail(error_response(413, "body_too_large",
+                          "request body exceeds the limit of " + std::to_string(limit) + " bytes"));
       break;
     }
     if (ec == http::error::header_limit) {
-      write_and_close(socket, error_response(431, "headers_too_large",
-                                             "request headers exceed 16384 bytes"));
-      break;
-    }
-    if (ec == asio::error::would_block || ec == asio::error::try_again ||
-        ec == asio::error::timed_out) {
-      // Stalled mid-request (or idle on keep-alive): say so if a request had begun.
-      if (parser.got_some())
-        write_and_close(socket, error_response(408, "request_timeout",
-                                               "request not completed within " +
-                                                   std::to_string(options.io_timeout_s) + " s"));
+      fail(error_response(431, "headers_too_large", "request headers exceed 16384 bytes"));
       break;
     }
     if (ec) {
-      write_and_close(socket, error_response(400, "bad_request",
-                                             "malformed HTTP request: " + ec.message()));
+      fail(error_response(400, "bad_request", "malformed HTTP request: " + ec.message()));
       break;
     }
     auto& msg = parser.get();
@@ -181,12 +179,10 @@ void HttpServer::Impl::serve(tcp::socket socket) {
       log_error("http_handler_failed", {{"path", req.path}, {"error", e.what()}});
       r = error_response(500, "internal", "internal error; see the og-schedd log");
     }
-    auto res = to_beast(r, msg.version(), msg.keep_alive());
-    http::write(socket, res, ec);
-    if (ec || !msg.keep_alive()) break;
+    if (send(r, msg.version(), msg.keep_alive()) || !msg.keep_alive()) break;
   }
-  beast::error_code ignored;
-  socket.shutdown(tcp::socket::shutdown_both, ignored);
+  stream.socket().shutdown(tcp::socket::shutdown_both, ec);
+  stream.socket().release(ec);  // the caller closes fd once it is off the open list
 }
 
 void HttpServer::Impl::accept_loop() {
@@ -199,20 +195,21 @@ void HttpServer::Impl::accept_loop() {
       continue;
     }
     if (connections >= options.max_connections) {
-      write_and_close(socket, error_response(503, "too_many_connections",
-                                             "connection limit reached; retry later"));
-      continue;
+      auto res = to_beast(error_response(503, "too_many_connections",
+                                         "connection limit reached; retry later"), 11, false);
+      http::write(socket, res, ec);
+      continue;  // the socket closes as it goes out of scope
     }
+    int fd = socket.release(ec);
+    if (ec) continue;
+    std::lock_guard lock(sockets_mutex);
     ++connections;
-    int fd = socket.native_handle();
-    {
-      std::lock_guard lock(sockets_mutex);
-      open_sockets.insert(fd);
-    }
-    std::thread([this, s = std::move(socket), fd]() mutable {
-      serve(std::move(s));
+    open_sockets.insert(fd);
+    std::thread([this, fd] {
+      serve(fd);
       std::lock_guard lock(sockets_mutex);
       open_sockets.erase(fd);
+      ::close(fd);
       --connections;
       connections_done.notify_all();
     }).detach();

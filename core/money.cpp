@@ -31,6 +31,7 @@ int64_t parse_money_micros(std::string_view text) {
     }
   }
   if (text == ".") throw bad("not a number");
+  if (whole > 9'000'000'000'000LL) throw bad("too large");  // keeps micro-units in int64
   for (int d = frac_digits < 0 ? 0 : frac_digits; d < 6; ++d) frac *= 10;
   return whole * 1'000'000 + frac;
 }

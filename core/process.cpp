@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -56,6 +57,10 @@ pid_t spawn_process(const SpawnOptions& options) {
     sigprocmask(SIG_SETMASK, &none, nullptr);
     signal(SIGPIPE, SIG_DFL);
     if (options.new_process_group) setpgid(0, 0);
+    if (options.die_with_parent) {
+      prctl(PR_SET_PDEATHSIG, SIGKILL);
+      if (getppid() == 1) _exit(127);  // the parent is already gone
+    }
     if (options.stdin_null) {
       int null_fd = open("/dev/null", O_RDONLY);
       if (null_fd >= 0) dup2(null_fd, 0);

@@ -18,6 +18,7 @@ struct SpawnOptions {
   std::string stderr_path;                       // empty: inherit; may equal stdout_path
   bool new_process_group = true;
   bool stdin_null = true;
+  bool die_with_parent = false;  // SIGKILL the child if the spawning thread's process dies
 };
 
 // Throws std::runtime_error when the program cannot be started (fork or exec failed).

@@ -46,7 +46,12 @@ bool Statement::step() {
 }
 
 void Statement::run() {
-  while (step()) {
+  try {
+    while (step()) {
+    }
+  } catch (...) {
+    reset();  // a cached statement must stay usable after a failed step
+    throw;
   }
   reset();
 }

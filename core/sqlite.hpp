@@ -60,6 +60,11 @@ class Transaction {
  public:
   explicit Transaction(Database& db);
   ~Transaction();
+  Transaction(const Transaction&) = delete;
+  Transaction& operator=(const Transaction&) = delete;
+  Transaction(Transaction&& other) noexcept : db_(other.db_), done_(other.done_) {
+    other.done_ = true;  // the moved-from guard must not roll back
+  }
   void commit();
 
  private:

@@ -54,6 +54,15 @@ void only_fields(const json& body, std::initializer_list<const char*> allowed) {
 template <typename T>
 T field(const json& body, const char* name, T fallback) {
   if (!body.contains(name)) return fallback;
+  const json& v = body.at(name);
+  if constexpr (std::is_integral_v<T> && !std::is_same_v<T, bool>) {
+    // nlohmann converts -1 to a huge unsigned value and 1.5 to 1: refuse both.
+    bool ok = std::is_unsigned_v<T> ? v.is_number_unsigned() : v.is_number_integer();
+    if (!ok)
+      throw ApiError(400, "invalid_field", std::string("field \"") + name + "\" must be a" +
+                                               (std::is_unsigned_v<T> ? " non-negative" : "n") +
+                                               " integer");
+  }
   try {
     return body.at(name).get<T>();
   } catch (const json::exception&) {

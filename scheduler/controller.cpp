@@ -100,13 +100,15 @@ void Controller::load_state() {
         p->second.used_memory_mb += job->second.spec.total_mem_mb();
         p->second.used_gpus += job->second.spec.gpus;
       }
-      if (job->second.is_array_task()) ++array_active_[job->second.array_job_id];
       if (r.state == ReplicaState::Assigned) undelivered_[r.partition].push_back(r.id);
     }
     replicas_[r.id] = std::move(r);
   }
-  for (auto& [id, job] : jobs_)
+  for (auto& [id, job] : jobs_) {
     if (!is_finished(job.state) && needed_replicas(job) > 0) queue_.insert(id);
+    // The throttle counts running tasks, not their replicas.
+    if (job.state == JobState::Running && job.is_array_task()) ++array_active_[job.array_job_id];
+  }
   dirty_ = true;
   log_info("state_loaded", {{"jobs", std::to_string(jobs_.size())},
                             {"replicas", std::to_string(replicas_.size())},
@@ -313,6 +315,12 @@ JobView Controller::set_hold(const User& user, uint64_t id, bool hold) {
                                            "; only pending jobs can be held or released");
   job.spec.hold = hold;
   job.reason = hold ? std::string(reason::kHeld) : std::string(reason::kNone);
+  {
+    auto txn = store_.transaction();
+    store_.update_job_spec(id, job.spec);
+    persist(job);
+    txn.commit();
+  }
   dirty_ = true;
   sched_cv_.notify_one();
   return {job, nodelist(job)};
@@ -435,8 +443,13 @@ PollResult Controller::poll(const User& user, const std::string& name,
       txn.commit();
     }
   }
+  // A newer poll from the same partition supersedes this one (its worker restarted or
+  // gave up on it): the old one must not take leases to a connection nobody reads.
+  uint64_t seq = ++poll_seq_[name];
+  poll_cv_[name].notify_all();
+  auto superseded = [&] { return poll_seq_[name] != seq; };
   auto has_work = [&] {
-    if (stopping_) return true;
+    if (stopping_ || superseded()) return true;
     if (!undelivered_[name].empty()) return true;
     for (uint64_t rid : running)
       if (auto r = replicas_.find(rid);
@@ -448,6 +461,7 @@ PollResult Controller::poll(const User& user, const std::string& name,
   poll_cv_[name].wait_for(lock, std::chrono::microseconds(wait_us), has_work);
 
   PollResult result;
+  if (superseded()) return result;
   auto& pending = undelivered_[name];
   if (!pending.empty()) {
     auto txn = store_.transaction();
@@ -743,14 +757,16 @@ void Controller::finish_job(Job& job, JobState state, std::string why, int64_t n
   job.end_us = now_us;
   if (job.start_us == 0) job.start_us = now_us;
   queue_.erase(job.id);
-  // Replicas still out there are no longer needed.
+  // Replicas not yet started are no longer needed. Running ones are stopped too, except
+  // after an accepted result: they finish and their outputs are still checked against it.
+  bool accepted = job.canonical_replica != 0;
   for (uint64_t id : job.replicas) {
     Replica& r = replicas_.at(id);
     if (r.state == ReplicaState::Assigned) {
       auto& pending = undelivered_[r.partition];
       pending.erase(std::remove(pending.begin(), pending.end(), id), pending.end());
       cancel_replica(r, now_us);
-    } else if (r.state == ReplicaState::Running && !r.cancel_requested) {
+    } else if (r.state == ReplicaState::Running && !r.cancel_requested && !accepted) {
       r.cancel_requested = true;
       store_.update_replica(r);
       wake_partition(r.partition);

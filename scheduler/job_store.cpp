@@ -109,6 +109,11 @@ void JobStore::update_job(const Job& job, const std::string& nodelist) {
   update_job_->run();
 }
 
+void JobStore::update_job_spec(uint64_t id, const JobSpec& spec) {
+  auto s = db_.prepare("UPDATE jobs SET spec_json = ?2 WHERE id = ?1");
+  s->bind(1, static_cast<int64_t>(id)).bind(2, to_json(spec).dump()).run();
+}
+
 Job JobStore::read_job(Statement& s) {
   Job j;
   j.id = static_cast<uint64_t>(s.column_int64(0));

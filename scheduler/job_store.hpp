@@ -27,6 +27,8 @@ class JobStore {
   // Jobs: insert assigns the id.
   uint64_t insert_job(const Job& job);
   void update_job(const Job& job, const std::string& nodelist);
+  // The spec is fixed at submission except for what og-scontrol changes (hold).
+  void update_job_spec(uint64_t id, const JobSpec& spec);
   std::optional<Job> load_job(uint64_t id);
   // Finished jobs that ended at or after since_us (for og-sacct), oldest first.
   std::vector<Job> load_finished_jobs(int64_t since_us, size_t limit);

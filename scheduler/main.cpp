@@ -30,6 +30,8 @@ options:
   --default-time MIN        time limit for jobs that set none (60)
   --min-job-age SEC         finished jobs stay in og-squeue this long (300)
   --max-requeue N           requeues after node failures before NODE_FAIL (3)
+  --io-timeout SEC          close a connection stalled this long mid-request (30)
+  --max-body BYTES          largest JSON request body (1048576); uploads may be 256 MiB
   --sync full|normal        SQLite durability: normal survives a killed daemon, full also
                             a power cut (normal)
   --quiet                   log warnings and errors only
@@ -67,6 +69,7 @@ void write_private_file(const std::string& path, const std::string& content) {
 
 int main(int argc, char** argv) {
   std::string state_dir, listen = "127.0.0.1:6820", port_file, add_user, role = "user";
+  og::HttpServerOptions http;
   og::ControllerOptions options;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
@@ -90,6 +93,8 @@ int main(int argc, char** argv) {
       if (v != "full" && v != "normal") usage_error("--sync takes full or normal");
       options.synchronous_full = v == "full";
     } else if (flag == "--quiet") og::set_log_quiet(true);
+    else if (flag == "--io-timeout") http.io_timeout_s = static_cast<int>(parse_number(flag, value()));
+    else if (flag == "--max-body") http.body_limit = static_cast<size_t>(parse_number(flag, value()));
     else if (flag == "--add-user") add_user = value();
     else if (flag == "--role") role = value();
     else if (flag == "-h" || flag == "--help") {
@@ -104,6 +109,7 @@ int main(int argc, char** argv) {
     std::filesystem::create_directories(state_dir);
     chmod(state_dir.c_str(), 0700);
     options.database_path = state_dir + "/schedd.db";
+    if (!add_user.empty()) og::set_log_quiet(true);
     og::Controller controller(options);
 
     if (!add_user.empty()) {
@@ -124,7 +130,6 @@ int main(int argc, char** argv) {
 
     auto colon = listen.rfind(':');
     if (colon == std::string::npos) usage_error("--listen takes HOST:PORT");
-    og::HttpServerOptions http;
     http.host = listen.substr(0, colon);
     http.port = static_cast<uint16_t>(parse_number("--listen", listen.substr(colon + 1)));
     http.upload_prefix = "/og/v1/artifacts/";

@@ -72,7 +72,9 @@ Manifest manifest_from_json(const nlohmann::json& j) {
                     f["sha256"].get<std::string>()};
     if (e.sha256.size() != 64 || e.sha256.find_first_not_of("0123456789abcdef") != std::string::npos)
       throw bad("file " + e.path + " has a malformed sha256");
-    if (e.path.empty() || e.path[0] == '/' || e.path.find("..") != std::string::npos)
+    bool escapes = false;
+    for (const auto& part : std::filesystem::path(e.path)) escapes = escapes || part == "..";
+    if (e.path.empty() || e.path[0] == '/' || escapes)
       throw bad("file path \"" + e.path + "\" must be relative and stay inside the job directory");
     if (!m.files.empty() && !(m.files.back().path < e.path))
       throw bad("files must be sorted by path without duplicates");

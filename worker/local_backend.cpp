@@ -88,6 +88,7 @@ void LocalBackend::launch(const LeaseTask& task, DoneCallback done) {
     spawn.cwd = cwd.string();
     spawn.stdout_path = out;
     spawn.stderr_path = err;
+    spawn.die_with_parent = true;  // a killed worker must not leave its jobs running
     std::lock_guard lock(mu_);
     pid = spawn_process(spawn);
     Running run;

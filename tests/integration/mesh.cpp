@@ -1,0 +1,189 @@
+#include "tests/integration/mesh.hpp"
+
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+#include <thread>
+
+#include "core/process.hpp"
+
+namespace og::test {
+
+namespace fs = std::filesystem;
+
+std::string bin_path(const std::string& tool) { return std::string(OG_BIN_DIR) + "/" + tool; }
+std::string source_path(const std::string& relative) {
+  return std::string(OG_SOURCE_DIR) + "/" + relative;
+}
+
+std::string read_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+bool await(const std::function<bool()>& condition, std::chrono::milliseconds timeout) {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (condition()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  return condition();
+}
+
+namespace {
+
+void stop(pid_t pid, int signal) {
+  if (pid <= 0) return;
+  kill(pid, signal);
+  waitpid(pid, nullptr, 0);
+}
+
+CommandResult run_and_capture(const SpawnOptions& base, const std::string& tmp_prefix) {
+  SpawnOptions o = base;
+  o.stdout_path = tmp_prefix + ".out";
+  o.stderr_path = tmp_prefix + ".err";
+  fs::remove(o.stdout_path);
+  fs::remove(o.stderr_path);
+  o.new_process_group = false;
+  pid_t pid = spawn_process(o);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  return {exit_code_from_wait_status(status), read_file(o.stdout_path), read_file(o.stderr_path)};
+}
+
+}  // namespace
+
+Mesh::Mesh() {
+  char templ[] = "/tmp/og-test-XXXXXX";
+  if (!mkdtemp(templ)) throw std::runtime_error("mkdtemp failed");
+  dir_ = templ;
+}
+
+Mesh::~Mesh() {
+  for (auto& [name, pid] : workers_) stop(pid, SIGKILL);
+  stop(schedd_, SIGKILL);
+  std::error_code ec;
+  if (!std::getenv("OG_TEST_KEEP")) fs::remove_all(dir_, ec);  // keep to debug a failure
+}
+
+void Mesh::start_schedd(const std::vector<std::string>& extra_args) {
+  if (!extra_args.empty() || schedd_args_.empty()) schedd_args_ = extra_args;
+  std::string port_file = dir_ + "/schedd.port";
+  fs::remove(port_file);
+  SpawnOptions o;
+  o.argv = {bin_path("og-schedd"), "--state", dir_ + "/schedd", "--listen",
+            "127.0.0.1:" + std::to_string(port_), "--port-file", port_file, "--quiet"};
+  o.argv.insert(o.argv.end(), schedd_args_.begin(), schedd_args_.end());
+  o.stdout_path = o.stderr_path = dir_ + "/schedd.log";
+  schedd_ = spawn_process(o);
+  if (!await([&] { return fs::exists(port_file) && fs::file_size(port_file) > 0; }))
+    throw std::runtime_error("og-schedd did not start: " + read_file(dir_ + "/schedd.log"));
+  port_ = static_cast<uint16_t>(std::stoi(read_file(port_file)));
+  url_ = "http://127.0.0.1:" + std::to_string(port_);
+}
+
+void Mesh::kill_schedd(int signal) {
+  stop(schedd_, signal);
+  schedd_ = 0;
+}
+
+std::string Mesh::add_user(const std::string& name, const std::string& role) {
+  SpawnOptions o;
+  o.argv = {bin_path("og-schedd"), "--state", dir_ + "/schedd", "--add-user", name, "--role", role};
+  auto r = run_and_capture(o, dir_ + "/add-user");
+  if (r.exit_code != 0) throw std::runtime_error("add-user failed: " + r.err);
+  std::string token = r.out.substr(0, r.out.find('\n'));
+  std::ofstream(dir_ + "/" + name + ".token") << token << "\n";
+  return token;
+}
+
+std::string Mesh::token(const std::string& user, const std::string& role) {
+  auto it = tokens_.find(user);
+  if (it != tokens_.end()) return it->second;
+  return tokens_[user] = add_user(user, role);
+}
+
+std::string Mesh::start_worker(uint32_t cpus, const std::vector<std::string>& extra_args,
+                               std::string name) {
+  if (name.empty()) name = "worker-" + std::to_string(next_worker_++);
+  token(name, "worker");
+  SpawnOptions o;
+  o.argv = {bin_path("og-worker"), "--url", url_, "--token-file", dir_ + "/" + name + ".token",
+            "--name", name, "--dir", dir_ + "/" + name, "--cpus", std::to_string(cpus),
+            "--kill-wait", "1", "--quiet"};
+  o.argv.insert(o.argv.end(), extra_args.begin(), extra_args.end());
+  o.stdout_path = o.stderr_path = dir_ + "/" + name + ".log";
+  workers_[name] = spawn_process(o);
+  return name;
+}
+
+void Mesh::kill_worker(const std::string& name, int signal) {
+  stop(workers_.at(name), signal);
+  workers_.erase(name);
+}
+
+void Mesh::await_workers(size_t count) {
+  auto c = client();
+  bool ok = await([&] {
+    size_t up = 0;
+    auto listed = c.call("GET", "/og/v1/partitions");  // must outlive the loop
+    for (const auto& p : listed["partitions"])
+      if (p["state"] == "UP") ++up;
+    return up >= count;
+  });
+  if (!ok) throw std::runtime_error("workers did not register");
+}
+
+HttpClient Mesh::client(const std::string& user) { return HttpClient(url_, token(user)); }
+
+nlohmann::json Mesh::job(uint64_t id, const std::string& user) {
+  return client(user).call("GET", "/og/v1/jobs/" + std::to_string(id))["jobs"][0];
+}
+
+nlohmann::json Mesh::wait_job(uint64_t id, const std::string& user) {
+  auto c = client(user);
+  for (int i = 0; i < 4; ++i) {
+    auto j = c.call("GET", "/og/v1/jobs/" + std::to_string(id) + "/wait?timeout_ms=15000",
+                    nullptr, 30000)["jobs"][0];
+    std::string s = j["job_state"];
+    if (s != "PENDING" && s != "RUNNING" && s != "COMPLETING") return j;
+  }
+  throw std::runtime_error("job " + std::to_string(id) + " did not finish in 60 s");
+}
+
+bool Mesh::await_state(uint64_t id, const std::string& state, const std::string& user) {
+  auto c = client(user);
+  return await([&] {
+    return c.call("GET", "/og/v1/jobs/" + std::to_string(id))["jobs"][0]["job_state"] == state;
+  });
+}
+
+CommandResult Mesh::run(const std::vector<std::string>& argv, const std::string& user,
+                        const std::string& cwd) {
+  token(user);
+  SpawnOptions o;
+  o.argv = argv;
+  o.argv[0] = bin_path(argv[0]);
+  std::vector<std::string> env = {"PATH=/usr/bin:/bin", "HOME=" + dir_,
+                                  "OG_SCHEDD_URL=" + url_,
+                                  "OG_TOKEN_FILE=" + dir_ + "/" + user + ".token"};
+  o.env = env;
+  o.cwd = cwd.empty() ? dir_ : cwd;
+  return run_and_capture(o, dir_ + "/cmd");
+}
+
+std::string Mesh::write_script(const std::string& name, const std::string& text) {
+  std::string path = dir_ + "/" + name;
+  std::ofstream(path) << text;
+  return path;
+}
+
+}  // namespace og::test

@@ -1,0 +1,80 @@
+// Test harness: real og-schedd and og-worker processes on ephemeral loopback ports, in a
+// temporary directory, stopped by PID at the end of each test.
+#pragma once
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "core/http_client.hpp"
+
+namespace og::test {
+
+struct CommandResult {
+  int exit_code = -1;
+  std::string out;
+  std::string err;
+};
+
+// Polls `condition` every few milliseconds until it holds or `timeout` passes.
+bool await(const std::function<bool()>& condition,
+           std::chrono::milliseconds timeout = std::chrono::seconds(20));
+
+class Mesh {
+ public:
+  Mesh();   // creates the temporary directory
+  ~Mesh();  // kills everything it started and removes the directory
+
+  // Starts og-schedd (again, on the same state and port if it ran before).
+  void start_schedd(const std::vector<std::string>& extra_args = {});
+  void kill_schedd(int signal = 9);
+  // Adds a worker credential and starts og-worker with `cpus` CPUs; returns its name.
+  // Naming an earlier worker restarts it with the same identity and directory.
+  std::string start_worker(uint32_t cpus = 2, const std::vector<std::string>& extra_args = {},
+                           std::string name = "");
+  void kill_worker(const std::string& name, int signal = 9);
+  // Waits until `count` partitions are UP.
+  void await_workers(size_t count);
+
+  // A credential for a user (created on first use).
+  std::string token(const std::string& user, const std::string& role = "user");
+  HttpClient client(const std::string& user = "alice");
+  nlohmann::json job(uint64_t id, const std::string& user = "alice");
+  // Waits (server-side long poll) until the job has finished; returns its view.
+  nlohmann::json wait_job(uint64_t id, const std::string& user = "alice");
+  bool await_state(uint64_t id, const std::string& state, const std::string& user = "alice");
+
+  // Runs a CLI tool from build/bin with OG_SCHEDD_URL and a user's credential set.
+  CommandResult run(const std::vector<std::string>& argv, const std::string& user = "alice",
+                    const std::string& cwd = "");
+  std::string write_script(const std::string& name, const std::string& text);
+
+  const std::string& dir() const { return dir_; }
+  const std::string& url() const { return url_; }
+  uint16_t port() const { return port_; }
+
+ private:
+  std::string add_user(const std::string& name, const std::string& role);
+
+  std::string dir_;
+  std::string url_;
+  uint16_t port_ = 0;
+  pid_t schedd_ = 0;
+  std::vector<std::string> schedd_args_;
+  std::map<std::string, pid_t> workers_;
+  std::map<std::string, std::string> tokens_;
+  int next_worker_ = 1;
+};
+
+std::string bin_path(const std::string& tool);
+std::string source_path(const std::string& relative);
+std::string read_file(const std::string& path);
+
+}  // namespace og::test

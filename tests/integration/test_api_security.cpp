@@ -1,0 +1,150 @@
+// Authentication, authorisation and hostile input against a real og-schedd.
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "core/error.hpp"
+#include "tests/integration/mesh.hpp"
+
+namespace og::test {
+namespace {
+
+nlohmann::json job_body(const std::string& script = "#!/bin/bash\ntrue\n") {
+  return {{"job", {{"name", "t"}, {"script", script}, {"script_name", "t.sh"}}}};
+}
+
+std::string error_code(const HttpResult& r) {
+  auto j = nlohmann::json::parse(r.body, nullptr, false);
+  return j.is_discarded() ? "" : j["error"].value("code", "");
+}
+
+// Sends raw bytes on a fresh connection and returns what came back before close.
+std::string raw_exchange(uint16_t port, const std::string& bytes) {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(port);
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) return "";
+  (void)!write(fd, bytes.data(), bytes.size());
+  std::string reply;
+  char buf[4096];
+  ssize_t n;
+  while ((n = read(fd, buf, sizeof buf)) > 0) reply.append(buf, static_cast<size_t>(n));
+  close(fd);
+  return reply;
+}
+
+class ApiSecurity : public ::testing::Test {
+ protected:
+  void SetUp() override { mesh.start_schedd({"--io-timeout", "1"}); }
+  Mesh mesh;
+};
+
+TEST_F(ApiSecurity, RequestsWithoutAValidCredentialAre401) {
+  HttpClient anonymous(mesh.url(), "");
+  auto r = anonymous.request("GET", "/og/v1/jobs");
+  EXPECT_EQ(r.status, 401);
+  EXPECT_EQ(error_code(r), "unauthenticated");
+  HttpClient forged(mesh.url(), std::string(64, 'a'));
+  EXPECT_EQ(forged.request("GET", "/og/v1/jobs").status, 401);
+}
+
+TEST_F(ApiSecurity, AdminCredentialIsCreatedPrivateAtFirstStart) {
+  std::string path = mesh.dir() + "/schedd/admin.token";
+  std::string token = read_file(path);
+  ASSERT_FALSE(token.empty());
+  token.pop_back();
+  HttpClient admin(mesh.url(), token);
+  EXPECT_EQ(admin.call("GET", "/og/v1/ping")["role"], "admin");
+  struct stat st{};
+  ASSERT_EQ(stat(path.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+}
+
+TEST_F(ApiSecurity, UsersCannotCancelEachOthersJobs) {
+  uint64_t id = mesh.client("alice").call("POST", "/og/v1/jobs", job_body())["job_id"];
+  auto r = mesh.client("bob").request("DELETE", "/og/v1/jobs/" + std::to_string(id));
+  EXPECT_EQ(r.status, 403);
+  EXPECT_EQ(error_code(r), "forbidden");
+  auto cancel = mesh.run({"og-scancel", std::to_string(id)}, "bob");
+  EXPECT_NE(cancel.exit_code, 0);
+  EXPECT_EQ(mesh.job(id)["job_state"], "PENDING");
+}
+
+TEST_F(ApiSecurity, AWorkerCannotReportOnALeaseItDoesNotHold) {
+  mesh.token("w1", "worker");
+  mesh.token("w2", "worker");
+  HttpClient w1(mesh.url(), mesh.token("w1")), w2(mesh.url(), mesh.token("w2"));
+  w1.call("PUT", "/og/v1/partitions/p1", {{"cpus", 1}, {"memory_mb", 100}});
+  w2.call("PUT", "/og/v1/partitions/p2", {{"cpus", 1}, {"memory_mb", 100}, {"price_micros", 5}});
+  uint64_t id = mesh.client().call("POST", "/og/v1/jobs", job_body())["job_id"];
+  auto leases = w1.call("POST", "/og/v1/partitions/p1/poll", {{"running", nlohmann::json::array()}, {"wait_ms", 5000}})["leases"];
+  ASSERT_EQ(leases.size(), 1u);
+  EXPECT_EQ(leases[0]["job_id"], id);
+  std::string lease = std::to_string(leases[0]["lease_id"].get<uint64_t>());
+  nlohmann::json report = {{"outcome", "COMPLETED"}, {"exit_code", 0},
+                           {"manifest", {{"version", 1}, {"files", nlohmann::json::array()},
+                                         {"root", "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"}}}};
+  auto forged = w2.request("POST", "/og/v1/leases/" + lease + "/complete", report.dump());
+  EXPECT_EQ(forged.status, 403);
+  // Polling someone else's partition is refused too.
+  EXPECT_EQ(w2.request("POST", "/og/v1/partitions/p1/poll", "{}").status, 403);
+  // A user is no worker.
+  EXPECT_EQ(mesh.client().request("POST", "/og/v1/leases/" + lease + "/complete", report.dump()).status, 403);
+  // The holder's report is accepted and decides the job.
+  EXPECT_EQ(w1.request("POST", "/og/v1/leases/" + lease + "/complete", report.dump()).status, 200);
+  EXPECT_EQ(mesh.job(id)["job_state"], "COMPLETED");
+}
+
+TEST_F(ApiSecurity, BadRequestsGetClearErrorsAndLoseNothing) {
+  auto c = mesh.client();
+  uint64_t kept = c.call("POST", "/og/v1/jobs", job_body())["job_id"];
+  auto malformed = c.request("POST", "/og/v1/jobs", "{\"job\": ");
+  EXPECT_EQ(malformed.status, 400);
+  EXPECT_EQ(error_code(malformed), "malformed_json");
+  auto unknown = c.request("POST", "/og/v1/jobs", R"({"job":{"script":"#!/bin/sh\n","colour":"red"}})");
+  EXPECT_EQ(unknown.status, 400);
+  EXPECT_NE(unknown.body.find("colour"), std::string::npos) << unknown.body;
+  auto missing = c.request("GET", "/og/v1/jobs/987654");
+  EXPECT_EQ(missing.status, 404);
+  EXPECT_EQ(error_code(missing), "job_not_found");
+  auto oversize = c.request("POST", "/og/v1/jobs", std::string(2 * 1024 * 1024, ' '));
+  EXPECT_EQ(oversize.status, 413);
+  EXPECT_EQ(error_code(oversize), "body_too_large");
+  EXPECT_EQ(mesh.job(kept)["job_state"], "PENDING");
+}
+
+TEST_F(ApiSecurity, GarbageOnTheSocketIsRefusedAndOthersAreStillServed) {
+  std::string garbage;
+  for (int i = 0; i < 512; ++i) garbage += static_cast<char>((i * 37 + 11) % 256);
+  std::string reply = raw_exchange(mesh.port(), garbage);
+  EXPECT_NE(reply.find("400"), std::string::npos) << reply;
+  EXPECT_EQ(mesh.client().call("GET", "/og/v1/ping")["status"], "ok");
+}
+
+TEST_F(ApiSecurity, AStalledClientTimesOutWithoutBlockingOthers) {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(mesh.port());
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  std::string partial = "POST /og/v1/jobs HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{\"jo";
+  ASSERT_GT(write(fd, partial.data(), partial.size()), 0);
+  // Others are served while this one stalls.
+  EXPECT_EQ(mesh.client().call("GET", "/og/v1/ping")["status"], "ok");
+  // The server hangs up on it after --io-timeout (1 s here).
+  auto start = std::chrono::steady_clock::now();
+  char buf[4096];
+  ssize_t n = read(fd, buf, sizeof buf);
+  close(fd);
+  EXPECT_LE(n, 0) << "a stalled request must not be answered as if complete";
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(5));
+}
+
+}  // namespace
+}  // namespace og::test

@@ -1,0 +1,197 @@
+// A job's life through the real binaries: og-sbatch → og-schedd → og-worker and back.
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include <filesystem>
+
+#include "tests/integration/mesh.hpp"
+
+namespace og::test {
+namespace {
+
+namespace fs = std::filesystem;
+
+class JobLifecycle : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    mesh.start_schedd();
+    for (int i = 0; i < 3; ++i) mesh.start_worker(2);
+    mesh.await_workers(3);
+  }
+  uint64_t submit(const std::vector<std::string>& args) {
+    std::vector<std::string> argv = {"og-sbatch", "--parsable"};
+    argv.insert(argv.end(), args.begin(), args.end());
+    auto r = mesh.run(argv);
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    return std::stoull(r.out);
+  }
+  Mesh mesh;
+};
+
+TEST_F(JobLifecycle, ReplicatedJobCompletesWithIdenticalOutputsBroughtHome) {
+  std::string submit_dir = mesh.dir() + "/submit";
+  fs::create_directories(submit_dir);
+  auto r = mesh.run({"og-sbatch", "--wait", source_path("jobscripts/examples/hello.sh")}, "alice",
+                    submit_dir);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  ASSERT_EQ(r.out.rfind("Submitted batch job ", 0), 0u) << r.out;
+  uint64_t id = std::stoull(r.out.substr(20));
+  std::string out = read_file(submit_dir + "/hello-" + std::to_string(id) + ".out");
+  EXPECT_NE(out.find("Found 2262 primes below 20000"), std::string::npos) << out;
+  EXPECT_EQ(read_file(submit_dir + "/result.txt"), "primes below 20000: 2262\n");
+
+  // The job completes at quorum (2 of 3); the third replica still reports and is checked.
+  nlohmann::json job;
+  ASSERT_TRUE(await([&] {
+    job = mesh.job(id);
+    size_t done = 0;
+    for (const auto& lease : job["replica_leases"]) done += lease["state"] == "DONE";
+    return done == 3;
+  }));
+  EXPECT_EQ(job["job_state"], "COMPLETED");
+  EXPECT_EQ(job["exit_code"], 0);
+  ASSERT_EQ(job["replica_leases"].size(), 3u);
+  std::set<std::string> partitions, roots;
+  for (const auto& lease : job["replica_leases"]) {
+    partitions.insert(lease["partition"].get<std::string>());
+    roots.insert(lease["root"].get<std::string>());
+  }
+  EXPECT_EQ(partitions.size(), 3u) << "replicas must run on distinct providers";
+  EXPECT_EQ(roots.size(), 1u) << "the three replicas must agree";
+  EXPECT_EQ(*roots.begin(), job["canonical_root"]);
+}
+
+TEST_F(JobLifecycle, SlurmVariablesReachTheScript) {
+  std::string script = mesh.write_script("env.sh",
+                                         "#!/bin/bash\n#SBATCH -J envcheck\n#SBATCH -n 2 -c 1\n"
+                                         "#SBATCH --export=GREETING=hi\n"
+                                         "echo \"$SLURM_JOB_ID $SLURM_JOB_NAME $SLURM_NTASKS "
+                                         "$SLURM_CPUS_PER_TASK $GREETING\"\n"
+                                         "echo \"$SLURM_JOB_PARTITION\" > partition.txt\n"
+                                         "[ \"$PWD\" = \"$SLURM_SUBMIT_DIR\" ] && echo same-dir\n");
+  uint64_t id = submit({script});
+  auto job = mesh.wait_job(id);
+  ASSERT_EQ(job["job_state"], "COMPLETED");
+  auto out = mesh.client().request("GET", "/og/v1/jobs/" + std::to_string(id) + "/files/slurm-" +
+                                              std::to_string(id) + ".out");
+  EXPECT_EQ(out.body, std::to_string(id) + " envcheck 2 1 hi\nsame-dir\n");
+}
+
+TEST_F(JobLifecycle, NonZeroExitIsFailedAndWaitReturnsTheCode) {
+  auto r = mesh.run({"og-sbatch", "--wait", source_path("jobscripts/examples/fail.sh")});
+  EXPECT_EQ(r.exit_code, 3) << r.err;
+  uint64_t id = std::stoull(r.out.substr(20));
+  auto job = mesh.job(id);
+  EXPECT_EQ(job["job_state"], "FAILED");
+  EXPECT_EQ(job["exit_code"], 3);
+  auto sacct = mesh.run({"og-sacct", "-j", std::to_string(id), "-n"});
+  EXPECT_NE(sacct.out.find("FAILED"), std::string::npos) << sacct.out;
+  EXPECT_NE(sacct.out.find("3:0"), std::string::npos) << sacct.out;
+}
+
+TEST_F(JobLifecycle, CancelKillsTheRunningProcessTree) {
+  std::string pid_file = mesh.dir() + "/job.pid";
+  std::string script = mesh.write_script(
+      "long.sh", "#!/bin/bash\n#SBATCH -t 5\n(sleep 300; echo child) &\necho $! > " + pid_file +
+                     "\nsleep 300\n");
+  uint64_t id = submit({script});
+  ASSERT_TRUE(await([&] { return fs::exists(pid_file) && fs::file_size(pid_file) > 0; }));
+  pid_t child = std::stoi(read_file(pid_file));
+  ASSERT_EQ(kill(child, 0), 0);
+  auto r = mesh.run({"og-scancel", std::to_string(id)});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(mesh.job(id)["job_state"], "CANCELLED");
+  EXPECT_TRUE(await([&] { return kill(child, 0) != 0; })) << "background child survived cancel";
+  // Cancelling again is an error a user can read.
+  auto again = mesh.run({"og-scancel", std::to_string(id)});
+  EXPECT_NE(again.exit_code, 0);
+  EXPECT_NE(again.err.find("already finished"), std::string::npos) << again.err;
+}
+
+TEST_F(JobLifecycle, CancelPendingJobsByUser) {
+  std::string script = mesh.write_script("big.sh", "#!/bin/bash\n#SBATCH -n 64\ntrue\n");
+  uint64_t a = submit({script});
+  uint64_t b = submit({script});
+  EXPECT_TRUE(mesh.await_state(a, "PENDING"));
+  auto squeue = mesh.run({"og-squeue", "-j", std::to_string(a)});
+  EXPECT_NE(squeue.out.find("(Resources)"), std::string::npos) << squeue.out;
+  auto r = mesh.run({"og-scancel", "-u", "alice"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(mesh.job(a)["job_state"], "CANCELLED");
+  EXPECT_EQ(mesh.job(b)["job_state"], "CANCELLED");
+}
+
+TEST_F(JobLifecycle, TimeLimitEndsTheJobAsTimeout) {
+  std::string script = mesh.write_script("slow.sh", "#!/bin/bash\n#SBATCH --time=0:01\nsleep 300\n");
+  auto start = std::chrono::steady_clock::now();
+  auto job = mesh.wait_job(submit({script}));
+  auto took = std::chrono::steady_clock::now() - start;
+  EXPECT_EQ(job["job_state"], "TIMEOUT");
+  EXPECT_LT(took, std::chrono::seconds(10));
+}
+
+TEST_F(JobLifecycle, ArrayTasksGetTheirOwnIdsAndOutputs) {
+  auto r = mesh.run({"og-sbatch", "--wait", source_path("jobscripts/examples/array.sh")}, "alice",
+                    mesh.dir());
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  uint64_t array_id = std::stoull(r.out.substr(20));
+  for (int task = 0; task < 4; ++task) {
+    std::string out = read_file(mesh.dir() + "/array-" + std::to_string(array_id) + "_" +
+                                std::to_string(task) + ".out");
+    EXPECT_NE(out.find("array task " + std::to_string(task)), std::string::npos) << out;
+  }
+  auto squeue = mesh.run({"og-squeue", "-j", std::to_string(array_id), "-h", "-o", "%i %T"});
+  EXPECT_NE(squeue.out.find(std::to_string(array_id) + "_3 COMPLETED"), std::string::npos)
+      << squeue.out;
+}
+
+TEST_F(JobLifecycle, HeldJobWaitsUntilReleased) {
+  std::string script = mesh.write_script("held.sh", "#!/bin/bash\n#SBATCH --hold\necho ok\n");
+  uint64_t id = submit({script});
+  auto squeue = mesh.run({"og-squeue", "-h", "-j", std::to_string(id), "-o", "%t %R"});
+  EXPECT_EQ(squeue.out, "PD (JobHeldUser)\n");
+  EXPECT_EQ(mesh.run({"og-scontrol", "release", std::to_string(id)}).exit_code, 0);
+  EXPECT_EQ(mesh.wait_job(id)["job_state"], "COMPLETED");
+}
+
+TEST_F(JobLifecycle, JsonOutputsFollowSlurmrestdShapes) {
+  uint64_t id = submit({source_path("jobscripts/examples/fail.sh")});
+  mesh.wait_job(id);
+  auto squeue = nlohmann::json::parse(mesh.run({"og-squeue", "--json", "-j", std::to_string(id)}).out);
+  ASSERT_EQ(squeue["jobs"].size(), 1u);
+  EXPECT_EQ(squeue["jobs"][0]["job_id"], id);
+  EXPECT_EQ(squeue["jobs"][0]["job_state"], "FAILED");
+  auto sinfo = nlohmann::json::parse(mesh.run({"og-sinfo", "--json"}).out);
+  EXPECT_EQ(sinfo["partitions"].size(), 3u);
+  EXPECT_EQ(sinfo["partitions"][0]["cpus"], 2);
+  auto sacct = nlohmann::json::parse(mesh.run({"og-sacct", "--json", "-j", std::to_string(id)}).out);
+  ASSERT_EQ(sacct["jobs"].size(), 1u);
+  EXPECT_EQ(sacct["jobs"][0]["exit_code"], 3);
+}
+
+TEST_F(JobLifecycle, TestOnlySaysWhereWithoutSubmitting) {
+  auto r = mesh.run({"og-sbatch", "--test-only", source_path("jobscripts/examples/hello.sh")});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("would start now on"), std::string::npos) << r.err;
+  EXPECT_EQ(mesh.client().call("GET", "/og/v1/jobs")["jobs"].size(), 0u);
+}
+
+TEST_F(JobLifecycle, InvalidDirectiveIsRefusedWithItsLocation) {
+  std::string script = mesh.write_script("bad.sh", "#!/bin/bash\n#SBATCH -J ok\n#SBATCH --time=1:2:3:4\ntrue\n");
+  auto r = mesh.run({"og-sbatch", script});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("bad.sh:3"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("--time"), std::string::npos) << r.err;
+}
+
+TEST_F(JobLifecycle, UnsupportedSlurmOptionsWarnButRun) {
+  std::string script = mesh.write_script(
+      "mail.sh", "#!/bin/bash\n#SBATCH --mail-type=END\n#SBATCH --exclusive\necho fine\n");
+  auto r = mesh.run({"og-sbatch", "--wait", script});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("--mail-type"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("--exclusive"), std::string::npos) << r.err;
+}
+
+}  // namespace
+}  // namespace og::test

@@ -1,0 +1,230 @@
+// Placement: which partitions get a job's replicas, and the reason when none can.
+#include <gtest/gtest.h>
+
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "core/job_state.hpp"
+#include "scheduler/placement.hpp"
+
+namespace og {
+namespace {
+
+Partition part(const std::string& name, int64_t price, uint32_t cpus = 8,
+               uint64_t memory_mb = 16384, uint32_t gpus = 0, const std::string& gpu_type = "") {
+  Partition p;
+  p.name = name;
+  p.owner = "w";
+  p.cpus = cpus;
+  p.memory_mb = memory_mb;
+  p.gpus = gpus;
+  p.gpu_type = gpu_type;
+  p.price_micros = price;
+  return p;
+}
+
+Job job(uint32_t cpus = 1, uint64_t mem_mb = 0, uint32_t gpus = 0) {
+  Job j;
+  j.id = 1;
+  j.spec.script = "#!/bin/sh\ntrue\n";
+  j.spec.ntasks = 1;
+  j.spec.cpus_per_task = cpus;
+  j.spec.mem_mb = mem_mb;
+  j.spec.gpus = gpus;
+  return j;
+}
+
+std::map<std::string, Partition> parts(std::initializer_list<Partition> list) {
+  std::map<std::string, Partition> out;
+  for (const auto& p : list) out[p.name] = p;
+  return out;
+}
+
+std::vector<std::string> names(const PlacementResult& r) {
+  std::vector<std::string> out;
+  for (auto* p : r.chosen) out.push_back(p->name);
+  return out;
+}
+
+TEST(PlacementTest, CheapestPartitionFirst) {
+  auto ps = parts({part("a", 300), part("b", 100), part("c", 200)});
+  auto r = place_replicas(job(), ps, {}, 1);
+  EXPECT_EQ(names(r), std::vector<std::string>{"b"});
+  EXPECT_TRUE(r.reason.empty());
+  // The chosen pointer is into the caller's map, so the controller can allocate on it.
+  ASSERT_EQ(r.chosen.size(), 1u);
+  EXPECT_EQ(r.chosen[0], &ps["b"]);
+  auto r3 = place_replicas(job(), ps, {}, 3);
+  EXPECT_EQ(names(r3), (std::vector<std::string>{"b", "c", "a"}));
+}
+
+TEST(PlacementTest, TiesBrokenByLoadThenName) {
+  auto ps = parts({part("a", 100, 8), part("b", 100, 8), part("c", 100, 16)});
+  ps["a"].used_cpus = 4;  // 50% loaded
+  ps["b"].used_cpus = 2;  // 25%
+  ps["c"].used_cpus = 4;  // 25%
+  auto r = place_replicas(job(), ps, {}, 3);
+  EXPECT_EQ(names(r), (std::vector<std::string>{"b", "c", "a"}));
+  // Equal price and load: by name.
+  auto idle = parts({part("zeta", 100), part("alpha", 100), part("mid", 100)});
+  EXPECT_EQ(names(place_replicas(job(), idle, {}, 1)), std::vector<std::string>{"alpha"});
+}
+
+TEST(PlacementTest, PriceBeatsLoad) {
+  auto ps = parts({part("busy-cheap", 100, 8), part("idle-dear", 200, 8)});
+  ps["busy-cheap"].used_cpus = 7;
+  EXPECT_EQ(names(place_replicas(job(), ps, {}, 1)), std::vector<std::string>{"busy-cheap"});
+}
+
+TEST(PlacementTest, ExcludeSetIsHonoured) {
+  auto ps = parts({part("a", 100), part("b", 200), part("c", 300)});
+  auto r = place_replicas(job(), ps, {"a"}, 1);
+  EXPECT_EQ(names(r), std::vector<std::string>{"b"});
+  auto r2 = place_replicas(job(), ps, {"a", "c"}, 1);
+  EXPECT_EQ(names(r2), std::vector<std::string>{"b"});
+  auto r3 = place_replicas(job(), ps, {"a", "b", "c"}, 1);
+  EXPECT_TRUE(r3.chosen.empty());
+  EXPECT_EQ(r3.reason, "Replicas");
+}
+
+TEST(PlacementTest, DistinctProvidersForReplicas) {
+  auto ps = parts({part("a", 100), part("b", 100), part("c", 100)});
+  auto r = place_replicas(job(), ps, {}, 3);
+  auto chosen = names(r);
+  ASSERT_EQ(chosen.size(), 3u);
+  EXPECT_EQ(std::set<std::string>(chosen.begin(), chosen.end()).size(), 3u);
+}
+
+TEST(PlacementTest, NotEnoughCpusMemoryOrGpus) {
+  auto ps = parts({part("a", 100, 4, 1024, 1, "h100")});
+  auto cpu = place_replicas(job(8), ps, {}, 1);
+  EXPECT_TRUE(cpu.chosen.empty());
+  EXPECT_EQ(cpu.reason, "Resources");
+  auto mem = place_replicas(job(1, 4096), ps, {}, 1);
+  EXPECT_TRUE(mem.chosen.empty());
+  EXPECT_EQ(mem.reason, "Resources");
+  auto gpu = place_replicas(job(1, 0, 2), ps, {}, 1);
+  EXPECT_TRUE(gpu.chosen.empty());
+  EXPECT_EQ(gpu.reason, "Resources");
+}
+
+TEST(PlacementTest, MemPerCpuCountsTowardsMemory) {
+  auto ps = parts({part("a", 100, 8, 4096)});
+  Job j = job(4);
+  j.spec.mem_per_cpu_mb = 2048;  // 8 GiB in all
+  EXPECT_TRUE(place_replicas(j, ps, {}, 1).chosen.empty());
+  j.spec.mem_per_cpu_mb = 1024;
+  EXPECT_EQ(names(place_replicas(j, ps, {}, 1)), std::vector<std::string>{"a"});
+}
+
+TEST(PlacementTest, BusyPartitionGivesResources) {
+  auto ps = parts({part("a", 100, 4)});
+  ps["a"].used_cpus = 3;
+  auto r = place_replicas(job(2), ps, {}, 1);
+  EXPECT_TRUE(r.chosen.empty());
+  EXPECT_EQ(r.reason, "Resources");
+  ps["a"].used_cpus = 2;
+  EXPECT_EQ(names(place_replicas(job(2), ps, {}, 1)), std::vector<std::string>{"a"});
+  ps["a"].used_gpus = 0;
+  ps["a"].used_memory_mb = ps["a"].memory_mb;
+  Job needs_mem = job(1, 1);
+  EXPECT_TRUE(place_replicas(needs_mem, ps, {}, 1).chosen.empty());
+}
+
+TEST(PlacementTest, GpuTypeMismatchCanNeverHold) {
+  Partition p = part("a", 100, 8, 16384, 4, "a100");
+  Job j = job(1, 0, 1);
+  j.spec.gpu_type = "h100";
+  EXPECT_FALSE(partition_can_hold(p, j.spec));
+  j.spec.gpu_type = "a100";
+  EXPECT_TRUE(partition_can_hold(p, j.spec));
+  j.spec.gpu_type = "";  // any type
+  EXPECT_TRUE(partition_can_hold(p, j.spec));
+  j.spec.gpu_type = "h100";
+  auto ps = parts({p});
+  auto r = place_replicas(j, ps, {}, 1);
+  EXPECT_TRUE(r.chosen.empty());
+  EXPECT_EQ(r.reason, "Resources");
+  // A GPU type only matters when GPUs are asked for.
+  Job cpu_only = job();
+  cpu_only.spec.gpu_type = "h100";
+  EXPECT_TRUE(partition_can_hold(p, cpu_only.spec));
+}
+
+TEST(PlacementTest, CanHoldIgnoresCurrentAllocation) {
+  Partition p = part("a", 100, 4);
+  p.used_cpus = 4;
+  p.state = PartitionState::Down;
+  EXPECT_TRUE(partition_can_hold(p, job(4).spec));
+  EXPECT_FALSE(partition_can_hold(p, job(5).spec));
+}
+
+TEST(PlacementTest, MaxPriceBelowEveryAsk) {
+  auto ps = parts({part("a", 500), part("b", 300)});
+  Job j = job();
+  j.spec.max_price_micros = 200;
+  auto r = place_replicas(j, ps, {}, 1);
+  EXPECT_TRUE(r.chosen.empty());
+  EXPECT_EQ(r.reason, "PriceTooLow");
+  j.spec.max_price_micros = 300;  // the cap is inclusive
+  EXPECT_EQ(names(place_replicas(j, ps, {}, 1)), std::vector<std::string>{"b"});
+  j.spec.max_price_micros = 0;  // no cap
+  EXPECT_EQ(names(place_replicas(j, ps, {}, 2)), (std::vector<std::string>{"b", "a"}));
+}
+
+TEST(PlacementTest, AllFittingPartitionsDownOrDrain) {
+  auto ps = parts({part("a", 100), part("b", 200)});
+  ps["a"].state = PartitionState::Down;
+  ps["b"].state = PartitionState::Drain;
+  auto r = place_replicas(job(), ps, {}, 1);
+  EXPECT_TRUE(r.chosen.empty());
+  EXPECT_EQ(r.reason, "PartitionDown");
+  ps["b"].state = PartitionState::Up;
+  EXPECT_EQ(names(place_replicas(job(), ps, {}, 1)), std::vector<std::string>{"b"});
+}
+
+TEST(PlacementTest, RequestedPartitionHonoured) {
+  auto ps = parts({part("cheap", 100), part("gpu", 900)});
+  Job j = job();
+  j.spec.partition = "gpu";
+  EXPECT_EQ(names(place_replicas(j, ps, {}, 1)), std::vector<std::string>{"gpu"});
+}
+
+TEST(PlacementTest, UnknownRequestedPartition) {
+  auto ps = parts({part("a", 100), part("b", 200)});
+  Job j = job();
+  j.spec.partition = "nonexistent";
+  auto r = place_replicas(j, ps, {}, 1);
+  EXPECT_TRUE(r.chosen.empty());
+  EXPECT_EQ(r.reason, "PartitionConfig");
+}
+
+TEST(PlacementTest, TooFewProvidersIsAllOrNothing) {
+  auto ps = parts({part("a", 100), part("b", 200)});
+  auto r = place_replicas(job(), ps, {}, 3);
+  EXPECT_TRUE(r.chosen.empty());
+  EXPECT_EQ(r.reason, "Replicas");
+  // Nothing was allocated on the partitions as a side effect.
+  EXPECT_EQ(ps["a"].used_cpus, 0u);
+  EXPECT_EQ(ps["b"].used_cpus, 0u);
+}
+
+TEST(PlacementTest, TooFewWithRoomIsAllOrNothing) {
+  auto ps = parts({part("a", 100, 4), part("b", 200, 4), part("c", 300, 4)});
+  ps["c"].used_cpus = 4;  // could hold it, but is full now
+  auto r = place_replicas(job(), ps, {}, 3);
+  EXPECT_TRUE(r.chosen.empty());
+  EXPECT_EQ(r.reason, "Resources");
+}
+
+TEST(PlacementTest, EmptyClusterHasNoRoom) {
+  std::map<std::string, Partition> none;
+  auto r = place_replicas(job(), none, {}, 1);
+  EXPECT_TRUE(r.chosen.empty());
+  EXPECT_FALSE(r.reason.empty());
+}
+
+}  // namespace
+}  // namespace og
