@@ -191,8 +191,7 @@ std::vector<uint64_t> Controller::submit(const User& user, JobSpec spec) {
     for (uint32_t t : tasks) make_job(t);
   }
   txn.commit();
-  dirty_ = true;
-  sched_cv_.notify_one();
+  request_pass();
   log_info("job_submitted", {{"job", std::to_string(ids.front())},
                              {"user", user.name},
                              {"tasks", std::to_string(ids.size())}});
@@ -321,8 +320,7 @@ JobView Controller::set_hold(const User& user, uint64_t id, bool hold) {
     persist(job);
     txn.commit();
   }
-  dirty_ = true;
-  sched_cv_.notify_one();
+  request_pass();
   return {job, nodelist(job)};
 }
 
@@ -373,8 +371,7 @@ Partition Controller::register_partition(const User& user, Partition proposal) {
   p.state = p.drain_requested ? PartitionState::Drain : PartitionState::Up;
   poll_cv_[p.name];
   store_.upsert_partition(p);
-  dirty_ = true;
-  sched_cv_.notify_one();
+  request_pass();
   log_info("partition_registered", {{"partition", p.name},
                                     {"owner", p.owner},
                                     {"cpus", std::to_string(p.cpus)},
@@ -401,8 +398,7 @@ Partition Controller::set_drain(const User& user, const std::string& name, bool 
   p.drain_requested = drain;
   if (p.state != PartitionState::Down) p.state = drain ? PartitionState::Drain : PartitionState::Up;
   store_.upsert_partition(p);
-  dirty_ = true;
-  sched_cv_.notify_one();
+  request_pass();
   log_info(drain ? "partition_drained" : "partition_resumed", {{"partition", name}});
   return p;
 }
@@ -422,8 +418,7 @@ PollResult Controller::poll(const User& user, const std::string& name,
     p.last_seen_us = monotonic_us();
     if (p.state == PartitionState::Down) {
       p.state = p.drain_requested ? PartitionState::Drain : PartitionState::Up;
-      dirty_ = true;
-      sched_cv_.notify_one();
+      request_pass();
       log_info("partition_back", {{"partition", name}});
     }
     // Reconcile: a delivered lease the worker no longer lists was lost (the worker
@@ -521,13 +516,17 @@ void Controller::complete(const User& user, uint64_t lease_id, const CompletionR
     if (!is_finished(job.state)) evaluate_quorum(job, now_us);
   }
   txn.commit();
-  dirty_ = true;
-  sched_cv_.notify_one();
+  request_pass();
 }
 
 // ---- the scheduling loop --------------------------------------------------------------
 
 void Controller::wake_partition(const std::string& name) { poll_cv_[name].notify_all(); }
+
+void Controller::request_pass() {
+  dirty_ = true;
+  sched_cv_.notify_one();
+}
 
 void Controller::scheduling_loop() {
   std::unique_lock lock(mu_);
@@ -659,7 +658,7 @@ void Controller::cancel_replica(Replica& r, int64_t now_us) {
   r.end_us = now_us;
   cancel_sent_.erase(r.id);
   store_.update_replica(r);
-  dirty_ = true;
+  request_pass();
 }
 
 void Controller::replica_lost(Replica& r, int64_t now_us) {
@@ -686,7 +685,7 @@ void Controller::replica_lost(Replica& r, int64_t now_us) {
     job.reason = reason::kRequeued;
     queue_.insert(job.id);
     persist(job);
-    dirty_ = true;
+    request_pass();
   } else {
     finish_job(job, JobState::NodeFail, std::string(reason::kNodeFail), now_us);
   }
@@ -773,7 +772,7 @@ void Controller::finish_job(Job& job, JobState state, std::string why, int64_t n
     }
   }
   persist(job);
-  dirty_ = true;
+  request_pass();
   job_finished_cv_.notify_all();
   log_info("job_finished", {{"job", std::to_string(job.id)},
                             {"state", std::string(to_string(state))},

@@ -105,6 +105,7 @@ class Controller {
   void check_heartbeats(int64_t now_mono);
   void evict_finished(int64_t now_us);
   void wake_partition(const std::string& name);
+  void request_pass();  // caller holds mu_
 
   void assign(Job& job, const std::vector<Partition*>& partitions, int64_t now_us);
   void release(Replica& replica);
