@@ -10,11 +10,34 @@ constexpr const char* kHelp = R"(usage: og-scontrol COMMAND ...
 
   hold JOBID[,JOBID...]            keep pending jobs from starting
   release JOBID[,JOBID...]         let held jobs start
-  show job JOBID                   a job in full, with its replicas (JSON)
+  show job JOBID [--json]          a job in full, with its replicas
   drain PARTITION / resume PARTITION   stop / restart giving a partition new work
   add-user NAME [user|worker|admin]    create a credential (admin only); prints the token
   --url, --token-file
 )";
+
+// scontrol's "Key=Value" style, then one line per replica lease.
+void print_job(const nlohmann::json& job) {
+  auto text = [&](const char* key) {
+    const auto& v = job[key];
+    return v.is_string() ? v.get<std::string>() : v.dump();
+  };
+  std::cout << "JobId=" << text("job_id") << " JobName=" << text("name") << "\n"
+            << "   UserId=" << text("user_name") << " Account=" << text("account")
+            << " QOS=" << text("qos") << " Nice=" << text("nice") << "\n"
+            << "   JobState=" << text("job_state") << " Reason=" << text("state_reason")
+            << " ExitCode=" << text("exit_code") << " Requeue=" << text("requeue_count") << "\n"
+            << "   NumNodes=" << text("node_count") << " NumTasks=" << text("tasks")
+            << " CPUs/Task=" << text("cpus_per_task") << " MinMemoryNode=" << text("memory_mb") << "M"
+            << " TimeLimit=" << text("time_limit_s") << "s\n"
+            << "   Partition=" << text("partition") << " Replicas=" << text("replicas")
+            << " Quorum=" << text("quorum") << " MaxPrice=" << text("max_price") << "\n"
+            << "   CanonicalRoot=" << text("canonical_root") << "\n";
+  for (const auto& r : job["replica_leases"])
+    std::cout << "   Lease=" << r["lease_id"].dump() << " Partition=" << r["partition"].get<std::string>()
+              << " State=" << r["state"].get<std::string>() << " Outcome=" << r["outcome"].get<std::string>()
+              << " ExitCode=" << r["exit_code"].dump() << " Root=" << r["root"].get<std::string>() << "\n";
+}
 
 }  // namespace
 
@@ -38,8 +61,13 @@ int main(int argc, char** argv) {
         client.call("POST", "/og/v1/jobs/" + og::url_encode(id) + "/" + cmd);
       return 0;
     }
-    if (cmd == "show" && args.size() == 3 && args[1] == "job") {
-      std::cout << client.call("GET", "/og/v1/jobs/" + og::url_encode(args[2])).dump(2) << "\n";
+    if (cmd == "show" && args.size() >= 3 && args[1] == "job") {
+      auto answer = client.call("GET", "/og/v1/jobs/" + og::url_encode(args[2]));
+      if (args.size() > 3 && args[3] == "--json") {
+        std::cout << answer.dump(2) << "\n";
+        return 0;
+      }
+      print_job(answer["jobs"][0]);
       return 0;
     }
     if (cmd == "drain" || cmd == "resume") {

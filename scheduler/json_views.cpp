@@ -13,7 +13,9 @@ nlohmann::json job_json(const JobView& view) {
       {"user_name", j.user},
       {"account", s.account},
       {"qos", s.qos},
-      {"partition", view.nodelist.empty() ? s.partition : view.nodelist},
+      // One partition name as in Slurm: the requested one, else where the first replica ran.
+      {"partition", !s.partition.empty() ? s.partition
+                                         : view.nodelist.substr(0, view.nodelist.find(','))},
       {"nodes", view.nodelist},
       {"job_state", std::string(to_string(j.state))},
       {"state_reason", j.reason},
