@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <signal.h>
+#include <sched.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -9,24 +10,65 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
+#include <memory>
 #include <stdexcept>
 
 namespace og {
 namespace {
 
-// Runs in the child after fork: only async-signal-safe calls until exec.
-[[noreturn]] void child_fail(int fd, int err) {
-  ssize_t ignored = write(fd, &err, sizeof err);
-  (void)ignored;
-  _exit(127);
+int open_output(const char* path) {
+  return open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
 }
 
-int open_output(const std::string& path) {
-  return open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+// Everything the child needs, prepared before the clone: the child shares our memory
+// and must not allocate.
+struct ChildPlan {
+  const SpawnOptions* options;
+  char* const* argv;
+  char* const* envp;  // nullptr: inherit
+  int error = 0;      // set by the child when it fails before exec
+};
+
+// Runs in the child, on its own stack, sharing the parent's memory (CLONE_VM) while the
+// parent waits (CLONE_VFORK): only async-signal-safe calls until exec.
+int child_main(void* arg) {
+  auto* plan = static_cast<ChildPlan*>(arg);
+  const SpawnOptions& o = *plan->options;
+  // Daemons ignore SIGPIPE and block signals for sigwait; children start clean.
+  signal(SIGPIPE, SIG_DFL);
+  if (o.new_process_group) setpgid(0, 0);
+  if (o.die_with_parent) prctl(PR_SET_PDEATHSIG, SIGKILL);
+  sigset_t none;
+  sigemptyset(&none);
+  sigprocmask(SIG_SETMASK, &none, nullptr);
+  if (o.stdin_null) {
+    int null_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+    if (null_fd >= 0) dup2(null_fd, 0);
+  }
+  if (!o.stdout_path.empty()) {
+    int out = open_output(o.stdout_path.c_str());
+    if (out < 0) return plan->error = errno, 127;
+    dup2(out, 1);
+    if (o.stderr_path == o.stdout_path) dup2(out, 2);
+  }
+  if (!o.stderr_path.empty() && o.stderr_path != o.stdout_path) {
+    int err = open_output(o.stderr_path.c_str());
+    if (err < 0) return plan->error = errno, 127;
+    dup2(err, 2);
+  }
+  if (!o.cwd.empty() && chdir(o.cwd.c_str()) != 0) return plan->error = errno, 127;
+  if (plan->envp)
+    execvpe(plan->argv[0], plan->argv, plan->envp);
+  else
+    execvp(plan->argv[0], plan->argv);
+  plan->error = errno;
+  return 127;
 }
 
 }  // namespace
 
+// clone(CLONE_VM | CLONE_VFORK) as posix_spawn does: fork() would copy the page tables of
+// a threaded daemon for every job, which dominated the cost of starting small jobs.
 pid_t spawn_process(const SpawnOptions& options) {
   if (options.argv.empty()) throw std::runtime_error("spawn_process: empty argv");
   std::vector<char*> argv;
@@ -37,66 +79,21 @@ pid_t spawn_process(const SpawnOptions& options) {
     for (const auto& e : *options.env) envp.push_back(const_cast<char*>(e.c_str()));
     envp.push_back(nullptr);
   }
-
-  // A close-on-exec pipe tells the parent whether exec succeeded.
-  int status_pipe[2];
-  if (pipe2(status_pipe, O_CLOEXEC) != 0)
-    throw std::runtime_error(std::string("pipe: ") + std::strerror(errno));
-
-  pid_t pid = fork();
-  if (pid < 0) {
-    close(status_pipe[0]);
-    close(status_pipe[1]);
-    throw std::runtime_error(std::string("fork: ") + std::strerror(errno));
-  }
-  if (pid == 0) {
-    int fd = status_pipe[1];
-    // Daemons block signals for sigwait and ignore SIGPIPE; children start clean.
-    sigset_t none;
-    sigemptyset(&none);
-    sigprocmask(SIG_SETMASK, &none, nullptr);
-    signal(SIGPIPE, SIG_DFL);
-    if (options.new_process_group) setpgid(0, 0);
-    if (options.die_with_parent) {
-      prctl(PR_SET_PDEATHSIG, SIGKILL);
-      if (getppid() == 1) _exit(127);  // the parent is already gone
-    }
-    if (options.stdin_null) {
-      int null_fd = open("/dev/null", O_RDONLY);
-      if (null_fd >= 0) dup2(null_fd, 0);
-    }
-    if (!options.stdout_path.empty()) {
-      int out = open_output(options.stdout_path);
-      if (out < 0) child_fail(fd, errno);
-      dup2(out, 1);
-      if (options.stderr_path == options.stdout_path) dup2(out, 2);
-    }
-    if (!options.stderr_path.empty() && options.stderr_path != options.stdout_path) {
-      int err = open_output(options.stderr_path);
-      if (err < 0) child_fail(fd, errno);
-      dup2(err, 2);
-    }
-    if (!options.cwd.empty() && chdir(options.cwd.c_str()) != 0) child_fail(fd, errno);
-    if (options.env)
-      execvpe(argv[0], argv.data(), envp.data());
-    else
-      execvp(argv[0], argv.data());
-    child_fail(fd, errno);
-  }
-  close(status_pipe[1]);
-  int child_errno = 0;
-  ssize_t n;
-  do {
-    n = read(status_pipe[0], &child_errno, sizeof child_errno);
-  } while (n < 0 && errno == EINTR);
-  close(status_pipe[0]);
-  if (n > 0) {
+  ChildPlan plan{&options, argv.data(), options.env ? envp.data() : nullptr};
+  static constexpr size_t kStackSize = 256 * 1024;
+  std::unique_ptr<char[]> stack(new char[kStackSize]);
+  // No signal handler may run in the child on the shared memory: block all until exec.
+  sigset_t all, saved;
+  sigfillset(&all);
+  pthread_sigmask(SIG_SETMASK, &all, &saved);
+  pid_t pid = clone(child_main, stack.get() + kStackSize, CLONE_VM | CLONE_VFORK | SIGCHLD, &plan);
+  int clone_errno = errno;
+  pthread_sigmask(SIG_SETMASK, &saved, nullptr);
+  if (pid < 0) throw std::runtime_error(std::string("clone: ") + std::strerror(clone_errno));
+  if (plan.error != 0) {
     waitpid(pid, nullptr, 0);
-    throw std::runtime_error("cannot start " + options.argv[0] + ": " +
-                             std::strerror(child_errno));
+    throw std::runtime_error("cannot start " + options.argv[0] + ": " + std::strerror(plan.error));
   }
-  // Set the group from the parent too, so a signal sent right away reaches the group.
-  if (options.new_process_group) setpgid(pid, pid);
   return pid;
 }
 

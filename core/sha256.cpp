@@ -49,7 +49,9 @@ std::string sha256_file_hex(const std::filesystem::path& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) throw std::runtime_error("cannot read " + path.string());
   auto ctx = new_sha256();
-  std::vector<char> buffer(1 << 20);
+  // One buffer per thread: allocating (and zeroing) it per file cost more than hashing
+  // the small outputs most jobs leave.
+  static thread_local std::vector<char> buffer(256 * 1024);
   while (in) {
     in.read(buffer.data(), static_cast<std::streamsize>(buffer.size()));
     EVP_DigestUpdate(ctx.get(), buffer.data(), static_cast<size_t>(in.gcount()));

@@ -8,6 +8,7 @@
 
 #include "core/error.hpp"
 #include "core/sha256.hpp"
+#include "verify/manifest.hpp"
 
 namespace og {
 
@@ -28,7 +29,7 @@ void ArtifactStore::put(const std::string& sha256, const std::string& data) {
     throw ApiError(400, "invalid_digest", "artifact name must be 64 lower-case hex digits");
   if (sha256_hex(data) != sha256)
     throw ApiError(400, "digest_mismatch", "uploaded bytes do not hash to " + sha256);
-  if (contains(sha256)) return;
+  if (contains(sha256)) return;  // deduplicated (the empty blob is implicit)
   std::string path = path_of(sha256);
   fs::create_directories(fs::path(path).parent_path());
   // Write then rename, so a reader never sees a half-written blob.
@@ -43,10 +44,11 @@ void ArtifactStore::put(const std::string& sha256, const std::string& data) {
 }
 
 bool ArtifactStore::contains(const std::string& sha256) const {
-  return is_sha256_hex(sha256) && fs::exists(path_of(sha256));
+  return sha256 == kEmptySha256 || (is_sha256_hex(sha256) && fs::exists(path_of(sha256)));
 }
 
 std::optional<std::string> ArtifactStore::get(const std::string& sha256) const {
+  if (sha256 == kEmptySha256) return std::string();
   if (!contains(sha256)) return std::nullopt;
   std::ifstream in(path_of(sha256), std::ios::binary);
   std::stringstream buffer;

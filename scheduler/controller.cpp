@@ -94,6 +94,7 @@ void Controller::load_state() {
     if (job == jobs_.end()) continue;
     job->second.replicas.push_back(r.id);
     if (is_active(r.state)) {
+      active_on_[r.partition].insert(r.id);
       auto p = partitions_.find(r.partition);
       if (p != partitions_.end()) {
         p->second.used_cpus += job->second.spec.total_cpus();
@@ -424,9 +425,10 @@ PollResult Controller::poll(const User& user, const std::string& name,
     // Reconcile: a delivered lease the worker no longer lists was lost (the worker
     // restarted, or never received it) — unless it was being cancelled anyway.
     std::vector<Replica*> forgotten;
-    for (auto& [rid, r] : replicas_)
-      if (r.partition == name && r.state == ReplicaState::Running && !running.count(rid))
-        forgotten.push_back(&r);
+    for (uint64_t rid : active_on_[name]) {
+      Replica& r = replicas_.at(rid);
+      if (r.state == ReplicaState::Running && !running.count(rid)) forgotten.push_back(&r);
+    }
     if (!forgotten.empty()) {
       auto txn = store_.transaction();
       for (Replica* r : forgotten) {
@@ -458,18 +460,15 @@ PollResult Controller::poll(const User& user, const std::string& name,
   PollResult result;
   if (superseded()) return result;
   auto& pending = undelivered_[name];
-  if (!pending.empty()) {
-    auto txn = store_.transaction();
-    for (uint64_t rid : pending) {
-      auto r = replicas_.find(rid);
-      if (r == replicas_.end() || r->second.state != ReplicaState::Assigned) continue;
-      r->second.state = ReplicaState::Running;
-      store_.update_replica(r->second);
-      result.leases.push_back({r->second, jobs_.at(r->second.job_id)});
-    }
-    txn.commit();
-    pending.clear();
+  // Delivery is not written to the store: after a restart an ASSIGNED lease is simply
+  // offered again, and a worker already running it ignores the duplicate.
+  for (uint64_t rid : pending) {
+    auto r = replicas_.find(rid);
+    if (r == replicas_.end() || r->second.state != ReplicaState::Assigned) continue;
+    r->second.state = ReplicaState::Running;
+    result.leases.push_back({r->second, jobs_.at(r->second.job_id)});
   }
+  pending.clear();
   // Leases the worker runs that we want stopped: cancelled, unknown, or already
   // written off (declared lost while the worker was out of touch).
   for (uint64_t rid : running) {
@@ -624,6 +623,7 @@ void Controller::assign(Job& job, const std::vector<Partition*>& chosen, int64_t
     r.price_micros = p->price_micros;
     r.start_us = now_us;
     r.id = store_.insert_replica(r);
+    active_on_[p->name].insert(r.id);
     p->used_cpus += job.spec.total_cpus();
     p->used_memory_mb += job.spec.total_mem_mb();
     p->used_gpus += job.spec.gpus;
@@ -643,6 +643,7 @@ void Controller::assign(Job& job, const std::vector<Partition*>& chosen, int64_t
 }
 
 void Controller::release(Replica& r) {
+  active_on_[r.partition].erase(r.id);
   auto p = partitions_.find(r.partition);
   if (p == partitions_.end()) return;
   const Job& job = jobs_.at(r.job_id);
@@ -791,22 +792,26 @@ void Controller::check_heartbeats(int64_t now_mono) {
     log_warn("partition_down", {{"partition", name},
                                 {"silent_ms", std::to_string((now_mono - p.last_seen_us) / 1000)}});
     auto txn = store_.transaction();
-    for (auto& [rid, r] : replicas_)
-      if (r.partition == name && is_active(r.state)) {
-        if (r.state == ReplicaState::Assigned) {
-          auto& pending = undelivered_[name];
-          pending.erase(std::remove(pending.begin(), pending.end(), rid), pending.end());
-        }
-        if (r.cancel_requested)
-          cancel_replica(r, now_us);
-        else
-          replica_lost(r, now_us);
+    std::set<uint64_t> active = active_on_[name];  // a copy: losing a replica edits the index
+    for (uint64_t rid : active) {
+      Replica& r = replicas_.at(rid);
+      if (r.state == ReplicaState::Assigned) {
+        auto& pending = undelivered_[name];
+        pending.erase(std::remove(pending.begin(), pending.end(), rid), pending.end());
       }
+      if (r.cancel_requested)
+        cancel_replica(r, now_us);
+      else
+        replica_lost(r, now_us);
+    }
     txn.commit();
   }
 }
 
 void Controller::evict_finished(int64_t now_us) {
+  // Once a second is plenty: a finished job lingers min_job_age anyway.
+  if (now_us < next_eviction_us_) return;
+  next_eviction_us_ = now_us + 1'000'000;
   for (auto it = jobs_.begin(); it != jobs_.end();) {
     const Job& job = it->second;
     bool old = is_finished(job.state) && job.end_us + options_.min_job_age_us < now_us;

@@ -130,6 +130,8 @@ class Controller {
   std::map<std::string, std::condition_variable> poll_cv_;
   std::map<std::string, std::vector<uint64_t>> undelivered_;  // per partition
   std::map<std::string, uint64_t> poll_seq_;  // the newest poll per partition wins
+  std::map<std::string, std::set<uint64_t>> active_on_;  // active replica ids per partition
+  int64_t next_eviction_us_ = 0;
   std::set<uint64_t> cancel_sent_;           // cancels already handed to a worker
   std::set<uint64_t> queue_;                 // jobs that need replicas placed
   std::map<uint64_t, uint32_t> array_active_;  // running tasks per array (throttle)

@@ -33,10 +33,13 @@ std::string merkle_root(const std::vector<ManifestEntry>& files) {
 
 Manifest compute_manifest(const fs::path& dir, const std::vector<std::string>& excluded_prefixes) {
   Manifest m;
+  // Paths under dir are dir + "/" + rel; stripping the prefix avoids fs::relative, which
+  // resolves every component with readlink.
+  const size_t prefix = dir.generic_string().size() + (dir.generic_string().ends_with('/') ? 0 : 1);
   for (auto it = fs::recursive_directory_iterator(dir, fs::directory_options::skip_permission_denied);
        it != fs::recursive_directory_iterator(); ++it) {
-    if (!it->is_regular_file(/*follows links*/) || it->is_symlink()) continue;
-    std::string rel = fs::relative(it->path(), dir).generic_string();
+    if (it->is_symlink() || !it->is_regular_file()) continue;
+    std::string rel = it->path().generic_string().substr(prefix);
     bool excluded = std::any_of(excluded_prefixes.begin(), excluded_prefixes.end(),
                                 [&](const std::string& p) { return rel.rfind(p, 0) == 0; });
     if (excluded) continue;

@@ -1,3 +1,7 @@
+// SHA-256 of no bytes: empty outputs need no upload, every store holds them implicitly.
+inline constexpr const char* kEmptySha256 =
+    "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
+
 // An output manifest: every file a job left in its directory, with size and SHA-256,
 // sorted by path, and a Merkle root over them so replicas can be compared by one hash.
 #pragma once

@@ -67,6 +67,16 @@ int WorkerAgent::run() {
     log_error("register_refused", {{"error", e.what()}});
     return 1;
   }
+  std::thread reporter([this] { reporter_loop(); });
+  struct JoinOnExit {
+    WorkerAgent* agent;
+    std::thread& t;
+    ~JoinOnExit() {
+      agent->stopping_ = true;
+      agent->reports_cv_.notify_all();
+      t.join();
+    }
+  } join_on_exit{this, reporter};
   HttpClient client(options_.url, options_.token);
   int64_t wait_ms = 20000;
   int attempt = 0;
@@ -123,19 +133,32 @@ int WorkerAgent::run() {
 }
 
 void WorkerAgent::on_done(const RunResult& result) {
-  report(result);
-  {
-    std::lock_guard lock(mu_);
+  std::lock_guard lock(mu_);
+  reports_.push_back(result);
+  reports_cv_.notify_one();
+}
+
+void WorkerAgent::reporter_loop() {
+  HttpClient client(options_.url, options_.token);
+  std::unique_lock lock(mu_);
+  for (;;) {
+    reports_cv_.wait(lock, [this] { return stopping_ || !reports_.empty(); });
+    if (reports_.empty()) return;  // stopping, nothing left
+    RunResult result = reports_.front();
+    reports_.pop_front();
+    lock.unlock();
+    report(client, result);
+    if (!options_.keep_job_dirs) {
+      std::error_code ec;
+      std::filesystem::remove_all(result.job_dir, ec);
+    }
+    lock.lock();
+    // Only now may the next poll leave the lease out: og-schedd has its result.
     running_.erase(result.lease_id);
-  }
-  if (!options_.keep_job_dirs) {
-    std::error_code ec;
-    std::filesystem::remove_all(result.job_dir, ec);
   }
 }
 
-void WorkerAgent::report(const RunResult& result) {
-  HttpClient client(options_.url, options_.token);
+void WorkerAgent::report(HttpClient& client, const RunResult& result) {
   nlohmann::json body = {{"outcome", result.outcome}, {"exit_code", result.exit_code}};
   Manifest manifest;
   if (result.outcome != "CANCELLED") {
@@ -149,6 +172,7 @@ void WorkerAgent::report(const RunResult& result) {
   for (int attempt = 0;; ++attempt) {
     try {
       for (const auto& f : manifest.files) {
+        if (f.size == 0) continue;  // the empty blob needs no upload
         auto r = client.request("PUT", "/og/v1/artifacts/" + f.sha256,
                                 read_file(result.job_dir + "/" + f.path), 600000,
                                 "application/octet-stream");

@@ -5,11 +5,14 @@
 #pragma once
 
 #include <atomic>
+#include <condition_variable>
+#include <deque>
 #include <memory>
 #include <mutex>
 #include <set>
 #include <string>
 
+#include "core/http_client.hpp"
 #include "worker/backend.hpp"
 #include "worker/resource_probe.hpp"
 
@@ -34,13 +37,17 @@ class WorkerAgent {
  private:
   void register_partition();
   void on_done(const RunResult& result);
-  void report(const RunResult& result);
+  // One thread reports every result in turn over one kept-alive connection.
+  void reporter_loop();
+  void report(HttpClient& client, const RunResult& result);
 
   WorkerOptions options_;
   Backend& backend_;
   std::atomic<bool> stopping_{false};
   std::mutex mu_;
+  std::condition_variable reports_cv_;
   std::set<uint64_t> running_;  // leases the backend holds, sent with every poll
+  std::deque<RunResult> reports_;  // finished runs waiting to be reported
 };
 
 }  // namespace og

@@ -396,7 +396,7 @@ TEST_F(ApiTest, WorkerLifecycleThroughTheApi) {
   EXPECT_EQ(body_of(waited)["jobs"][0]["job_state"], "COMPLETED");
 }
 
-// BUG (reported, not fixed): field<uint32_t>() relies on nlohmann's get<>, which converts
+// Regression (fixed): field<uint32_t>() relies on nlohmann's get<>, which converts
 // a negative JSON number without complaint, so {"cpus":-1} registers a partition with
 // 4294967295 CPUs instead of answering 400 invalid_field.
 TEST_F(ApiTest, NegativeCpusAreRefused) {

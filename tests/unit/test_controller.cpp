@@ -611,7 +611,8 @@ TEST_F(ControllerTest, RestartKeepsJobsLeasesAndPartitions) {
   auto reps = replicas(running_id);
   ASSERT_EQ(reps.size(), 1u);
   EXPECT_EQ(reps[0].id, lease);
-  EXPECT_EQ(reps[0].state, ReplicaState::Running);
+  // Delivery is not persisted: the lease is active and will be offered to p1 again.
+  EXPECT_TRUE(is_active(reps[0].state));
   EXPECT_EQ(job(pending_id).state, JobState::Pending);
   EXPECT_EQ(job(done_id).state, JobState::Cancelled);
   Partition p = partition("p1");
@@ -634,7 +635,7 @@ TEST_F(ControllerTest, RestartKeepsJobsLeasesAndPartitions) {
   EXPECT_GT(c().submit(alice, spec())[0], done_id);
 }
 
-// BUG (reported, not fixed): schedule_pass() does txn.emplace(store_.transaction()); the
+// Regression (fixed): schedule_pass() does txn.emplace(store_.transaction()); the
 // temporary Transaction is copied into the optional and its destructor rolls back at once,
 // so the pass's writes are autocommitted one by one and the final commit() throws ("no
 // transaction is active"), aborting the pass (evict_finished is skipped).
@@ -650,7 +651,7 @@ TEST_F(ControllerTest, SchedulingPassThatAssignsDoesNotFail) {
   EXPECT_EQ(log.find("scheduling_pass_failed"), std::string::npos) << log;
 }
 
-// BUG (reported, not fixed): set_hold() changes only the in-memory spec; the hold is not
+// Regression (fixed): set_hold() changes only the in-memory spec; the hold is not
 // written to the store, so a job held with og-scontrol hold runs after a restart.
 TEST_F(ControllerTest, HoldSurvivesRestart) {
   make();
@@ -663,7 +664,7 @@ TEST_F(ControllerTest, HoldSurvivesRestart) {
   EXPECT_TRUE(w.poll(300'000).empty());
 }
 
-// BUG (reported, not fixed): load_state() counts array_active_ once per active replica,
+// Regression (fixed): load_state() counts array_active_ once per active replica,
 // but assign()/finish_job() count once per task, so after a restart an array with
 // replicas > 1 stays throttled forever.
 TEST_F(ControllerTest, ArrayThrottleAfterRestartWithReplicas) {

@@ -450,9 +450,9 @@ TEST_F(JobStoreTest, DataSurvivesReopen) {
   EXPECT_GT(store().insert_job(make_job()), j.id);
 }
 
-// BUG (reported, not fixed): Statement::run() does not reset a cached statement when
+// Regression (fixed): Statement::run() does not reset a cached statement when
 // step() throws, so after one failed insert_replica every later insert_replica fails in
-// bind() with SQLITE_MISUSE. Enable once fixed.
+// bind() with SQLITE_MISUSE.
 TEST_F(JobStoreTest, CachedStatementUsableAfterFailedInsert) {
   uint64_t job_id = store().insert_job(make_job());
   EXPECT_THROW(store().insert_replica(make_replica(999999, "p")), std::runtime_error);

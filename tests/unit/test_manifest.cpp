@@ -273,9 +273,9 @@ TEST(ManifestJsonTest, RejectsWrongRoot) {
   expect_invalid(j, "size changed");
 }
 
-// BUG (reported, not fixed): manifest_from_json refuses any path containing "..", so a
+// Regression (fixed): manifest_from_json refuses any path containing "..", so a
 // job output named e.g. "log..txt" yields a manifest that compute_manifest produces but
-// the scheduler rejects with 400 invalid_manifest. Enable once fixed.
+// the scheduler rejects with 400 invalid_manifest.
 TEST_F(ManifestDirTest, DotDotInsideAFileNameIsAccepted) {
   write("results..csv", "1,2\n");
   Manifest m = compute_manifest(dir_, {});

@@ -61,7 +61,7 @@ TEST(MoneyTest, FormatThenParseRoundTrips) {
   }
 }
 
-// BUG (reported, not fixed): the "too large" guard allows whole parts up to ~9e13, but
+// Regression (fixed): the "too large" guard allows whole parts up to ~9e13, but
 // whole * 1'000'000 overflows int64 above 9'223'372'036'854 (signed overflow, UB; in
 // practice a negative or wrapped amount).
 TEST(MoneyTest, AmountsThatOverflowAreRefused) {

@@ -1,0 +1,113 @@
+// og-bench: measures a running mesh (OG_SCHEDD_URL / OG_TOKEN_FILE, as og-mesh prints).
+//   og-bench latency N     idle submit → first line of the script running, N jobs one by one
+//   og-bench throughput N  N trivial jobs submitted at once, until the last has finished
+//   og-bench submit N C    N submissions over C keep-alive API clients (held, then cancelled)
+#include <algorithm>
+#include <cstdio>
+#include <iostream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "core/client_config.hpp"
+#include "core/http_client.hpp"
+#include "core/time_util.hpp"
+
+namespace {
+
+using og::HttpClient;
+
+nlohmann::json job(const std::string& script, bool hold = false) {
+  return {{"job", {{"name", "bench"}, {"script", script}, {"script_name", "bench.sh"}, {"hold", hold}}}};
+}
+
+double percentile(std::vector<double> v, double p) {
+  std::sort(v.begin(), v.end());
+  size_t i = static_cast<size_t>(p * static_cast<double>(v.size() - 1) + 0.5);
+  return v[std::min(i, v.size() - 1)];
+}
+
+void wait_finished(HttpClient& c, uint64_t id) {
+  for (;;) {
+    auto j = c.call("GET", "/og/v1/jobs/" + std::to_string(id) + "/wait?timeout_ms=30000", nullptr, 45000)["jobs"][0];
+    std::string s = j["job_state"];
+    if (s != "PENDING" && s != "RUNNING" && s != "COMPLETING") {
+      if (s != "COMPLETED") throw std::runtime_error("job " + std::to_string(id) + " ended " + s);
+      return;
+    }
+  }
+}
+
+int latency(const og::ClientConfig& cfg, int n) {
+  HttpClient c(cfg.url, cfg.token);
+  // bash's $EPOCHREALTIME needs no fork: the first thing the script does is stamp the time.
+  auto body = job("#!/bin/bash\necho $EPOCHREALTIME\n");
+  std::vector<double> ms;
+  for (int i = 0; i < n; ++i) {
+    int64_t submitted = og::now_unix_us();
+    uint64_t id = c.call("POST", "/og/v1/jobs", body)["job_id"];
+    wait_finished(c, id);
+    auto out = c.request("GET", "/og/v1/jobs/" + std::to_string(id) + "/files/slurm-" + std::to_string(id) + ".out");
+    double started_s = std::stod(out.body);
+    ms.push_back((started_s * 1e6 - static_cast<double>(submitted)) / 1000.0);
+  }
+  std::printf("latency jobs=%d median_ms=%.2f p99_ms=%.2f min_ms=%.2f max_ms=%.2f\n", n,
+              percentile(ms, 0.5), percentile(ms, 0.99), *std::min_element(ms.begin(), ms.end()),
+              *std::max_element(ms.begin(), ms.end()));
+  return 0;
+}
+
+int throughput(const og::ClientConfig& cfg, int n) {
+  HttpClient c(cfg.url, cfg.token);
+  auto body = job("#!/bin/sh\n:\n");
+  std::vector<uint64_t> ids;
+  int64_t start = og::monotonic_us();
+  for (int i = 0; i < n; ++i) ids.push_back(c.call("POST", "/og/v1/jobs", body)["job_id"]);
+  int64_t submitted = og::monotonic_us();
+  for (uint64_t id : ids) wait_finished(c, id);
+  double seconds = static_cast<double>(og::monotonic_us() - start) / 1e6;
+  std::printf("throughput jobs=%d seconds=%.2f jobs_per_s=%.1f submit_phase_s=%.2f\n", n, seconds,
+              n / seconds, static_cast<double>(submitted - start) / 1e6);
+  return 0;
+}
+
+int submit(const og::ClientConfig& cfg, int n, int clients) {
+  std::vector<std::vector<uint64_t>> ids(static_cast<size_t>(clients));
+  std::vector<std::thread> threads;
+  auto body = job("#!/bin/sh\n:\n", /*hold=*/true);
+  int64_t start = og::monotonic_us();
+  for (int t = 0; t < clients; ++t)
+    threads.emplace_back([&, t] {
+      HttpClient c(cfg.url, cfg.token);
+      for (int i = t; i < n; i += clients) ids[static_cast<size_t>(t)].push_back(c.call("POST", "/og/v1/jobs", body)["job_id"]);
+    });
+  for (auto& th : threads) th.join();
+  double seconds = static_cast<double>(og::monotonic_us() - start) / 1e6;
+  std::printf("submit jobs=%d clients=%d seconds=%.2f submissions_per_s=%.0f\n", n, clients, seconds, n / seconds);
+  HttpClient c(cfg.url, cfg.token);  // clean up: the held jobs never run
+  for (const auto& list : ids)
+    for (uint64_t id : list) c.call("DELETE", "/og/v1/jobs/" + std::to_string(id));
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 3) {
+    std::cerr << "usage: og-bench latency N | throughput N | submit N CLIENTS\n";
+    return 2;
+  }
+  try {
+    auto cfg = og::resolve_client_config("", "");
+    std::string what = argv[1];
+    int n = std::stoi(argv[2]);
+    if (what == "latency") return latency(cfg, n);
+    if (what == "throughput") return throughput(cfg, n);
+    if (what == "submit") return submit(cfg, n, argc > 3 ? std::stoi(argv[3]) : 1);
+    std::cerr << "og-bench: unknown benchmark " << what << "\n";
+    return 2;
+  } catch (const std::exception& e) {
+    std::cerr << "og-bench: " << e.what() << "\n";
+    return 1;
+  }
+}
