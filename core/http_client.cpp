@@ -1,74 +1,126 @@
 #include "core/http_client.hpp"
 
-#include <curl/curl.h>
+#include <boost/asio.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
 
 #include <cctype>
-#include <mutex>
+#include <chrono>
 #include <stdexcept>
 
 #include "core/error.hpp"
 
 namespace og {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = asio::ip::tcp;
+
+struct HttpClient::Impl {
+  std::string host, port, prefix;
+  asio::io_context io{1};
+  beast::tcp_stream stream{io};
+  beast::flat_buffer buffer;
+  bool connected = false;
+
+  // Runs one async operation to completion on our own io_context, with a deadline.
+  template <typename Start>
+  beast::error_code run(Start start, long timeout_ms) {
+    beast::error_code result;
+    stream.expires_after(std::chrono::milliseconds(timeout_ms));
+    start([&result](beast::error_code e, auto&&...) { result = e; });
+    io.restart();
+    io.run();
+    return result;
+  }
+
+  void disconnect() {
+    beast::error_code ignored;
+    stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
+    stream.close();
+    buffer.clear();
+    connected = false;
+  }
+};
+
 namespace {
 
-size_t collect(char* data, size_t size, size_t n, void* out) {
-  static_cast<std::string*>(out)->append(data, size * n);
-  return size * n;
-}
-
-void global_init_once() {
-  static std::once_flag once;
-  std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
+[[noreturn]] void unreachable(const std::string& url, const std::string& why) {
+  throw std::runtime_error("cannot reach og-schedd at " + url + ": " + why +
+                           " (is it running? check --url, OG_SCHEDD_URL or the config file)");
 }
 
 }  // namespace
 
 HttpClient::HttpClient(std::string base_url, std::string token)
-    : base_url_(std::move(base_url)), token_(std::move(token)) {
-  global_init_once();
+    : base_url_(std::move(base_url)), token_(std::move(token)), impl_(std::make_unique<Impl>()) {
   while (!base_url_.empty() && base_url_.back() == '/') base_url_.pop_back();
-  curl_ = curl_easy_init();
-  if (!curl_) throw std::runtime_error("libcurl: cannot create a handle");
+  const std::string scheme = "http://";
+  if (base_url_.rfind(scheme, 0) != 0)
+    throw UsageError("scheduler address \"" + base_url_ +
+                     "\" must start with http:// (e.g. http://127.0.0.1:6820)");
+  std::string rest = base_url_.substr(scheme.size());
+  auto slash = rest.find('/');
+  std::string authority = rest.substr(0, slash);
+  impl_->prefix = slash == std::string::npos ? "" : rest.substr(slash);
+  auto colon = authority.rfind(':');
+  impl_->host = authority.substr(0, colon);
+  impl_->port = colon == std::string::npos ? "80" : authority.substr(colon + 1);
+  if (impl_->host.empty()) throw UsageError("scheduler address \"" + base_url_ + "\" has no host");
 }
 
-HttpClient::~HttpClient() { curl_easy_cleanup(static_cast<CURL*>(curl_)); }
+HttpClient::~HttpClient() = default;
+HttpClient::HttpClient(HttpClient&&) noexcept = default;
 
 HttpResult HttpClient::request(const std::string& method, const std::string& path,
                                const std::string& body, long timeout_ms,
                                const std::string& content_type) {
-  CURL* curl = static_cast<CURL*>(curl_);
-  curl_easy_reset(curl);  // keeps the connection cache, clears per-request options
-  std::string url = base_url_ + path;
-  HttpResult result;
-  curl_slist* headers = nullptr;
-  std::string auth = "Authorization: Bearer " + token_;
-  std::string type = "Content-Type: " + content_type;
-  if (!token_.empty()) headers = curl_slist_append(headers, auth.c_str());
-  headers = curl_slist_append(headers, type.c_str());
-  headers = curl_slist_append(headers, "Expect:");  // no 100-continue round trip
-  curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
-  curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, method.c_str());
-  curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
-  curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, timeout_ms);
-  curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, 5000L);
-  curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
-  curl_easy_setopt(curl, CURLOPT_TCP_NODELAY, 1L);
-  curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, collect);
-  curl_easy_setopt(curl, CURLOPT_WRITEDATA, &result.body);
-  if (method == "GET") {
-    curl_easy_setopt(curl, CURLOPT_HTTPGET, 1L);
-  } else if (!body.empty() || method == "POST" || method == "PUT") {
-    curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body.data());
-    curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(body.size()));
+  Impl& c = *impl_;
+  http::request<http::string_body> req{http::string_to_verb(method), c.prefix + path, 11};
+  if (req.method() == http::verb::unknown) throw std::invalid_argument("unknown HTTP method " + method);
+  req.set(http::field::host, c.host);
+  if (!token_.empty()) req.set(http::field::authorization, "Bearer " + token_);
+  if (!body.empty() || method == "POST" || method == "PUT") {
+    req.set(http::field::content_type, content_type);
+    req.body() = body;
   }
-  CURLcode rc = curl_easy_perform(curl);
-  curl_slist_free_all(headers);
-  if (rc != CURLE_OK)
-    throw std::runtime_error("cannot reach og-schedd at " + base_url_ + ": " +
-                             curl_easy_strerror(rc) +
-                             " (is it running? check --url, OG_SCHEDD_URL or the config file)");
-  curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &result.status);
-  return result;
+  req.keep_alive(true);
+  req.prepare_payload();
+
+  // A kept-alive connection may have been closed by the server while idle: then (and
+  // only when nothing came back) try once more on a fresh connection.
+  for (int attempt = 0;; ++attempt) {
+    bool reused = c.connected;
+    if (!c.connected) {
+      tcp::resolver resolver(c.io);
+      beast::error_code ec;
+      auto endpoints = resolver.resolve(c.host, c.port, ec);
+      if (ec) unreachable(base_url_, ec.message());
+      ec = c.run([&](auto done) { c.stream.async_connect(endpoints, done); }, std::min(timeout_ms, 5000L));
+      if (ec) {
+        c.disconnect();
+        unreachable(base_url_, ec == beast::error::timeout ? "connection timed out" : ec.message());
+      }
+      c.stream.socket().set_option(tcp::no_delay(true));
+      c.connected = true;
+    }
+    http::response_parser<http::string_body> parser;
+    parser.body_limit(1024ull * 1024 * 1024);
+    auto ec = c.run([&](auto done) { http::async_write(c.stream, req, done); }, timeout_ms);
+    if (!ec) ec = c.run([&](auto done) { http::async_read(c.stream, c.buffer, parser, done); }, timeout_ms);
+    if (ec) {
+      bool nothing_back = !parser.got_some();
+      c.disconnect();
+      if (reused && nothing_back && attempt == 0 && ec != beast::error::timeout) continue;
+      unreachable(base_url_, ec == beast::error::timeout ? "no answer within " + std::to_string(timeout_ms) + " ms"
+                                                         : ec.message());
+    }
+    auto& res = parser.get();
+    HttpResult result{static_cast<long>(res.result_int()), std::move(res.body())};
+    if (!res.keep_alive()) c.disconnect();
+    return result;
+  }
 }
 
 nlohmann::json HttpClient::call(const std::string& method, const std::string& path,

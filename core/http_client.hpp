@@ -1,5 +1,5 @@
-// An HTTP/1.1 client over libcurl with a kept-alive connection and a bearer credential.
-// One instance per thread.
+// An HTTP/1.1 client (Boost.Beast underneath, kept out of this header) with a kept-alive
+// connection, per-request deadlines and a bearer credential. One instance per thread.
 #pragma once
 
 #include <memory>
@@ -16,8 +16,10 @@ struct HttpResult {
 
 class HttpClient {
  public:
+  // base_url: http://HOST:PORT[/prefix]. Throws og::UsageError for anything else.
   HttpClient(std::string base_url, std::string token);
   ~HttpClient();
+  HttpClient(HttpClient&&) noexcept;
   HttpClient(const HttpClient&) = delete;
   HttpClient& operator=(const HttpClient&) = delete;
 
@@ -34,9 +36,10 @@ class HttpClient {
   const std::string& base_url() const { return base_url_; }
 
  private:
+  struct Impl;
   std::string base_url_;
   std::string token_;
-  void* curl_;  // CURL*, kept opaque to spare includers curl.h
+  std::unique_ptr<Impl> impl_;
 };
 
 // Percent-encodes a query or path component.

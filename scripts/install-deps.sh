@@ -7,7 +7,7 @@ packages=(
   g++ make cmake pkg-config
   libboost1.81-dev        # Asio + Beast (1.81: the default 1.74 lacks what we use)
   nlohmann-json3-dev      # the one JSON library
-  libcurl4-openssl-dev libssl-dev libsqlite3-dev
+  libssl-dev libsqlite3-dev
   libgtest-dev googletest
   procps                  # ps/kill used by og-mesh and the tests
 )

@@ -42,6 +42,7 @@ std::string output_path_for(const LeaseTask& task, const std::string& pattern,
 LocalBackend::LocalBackend(LocalBackendOptions options) : options_(std::move(options)) {
   fs::create_directories(options_.jobs_dir);
   watchdog_ = std::thread([this] { watchdog_loop(); });
+  reaper_ = std::thread([this] { reaper_loop(); });
 }
 
 LocalBackend::~LocalBackend() {
@@ -52,6 +53,7 @@ LocalBackend::~LocalBackend() {
   }
   cv_.notify_all();
   watchdog_.join();
+  reaper_.join();
 }
 
 void LocalBackend::launch(const LeaseTask& task, DoneCallback done) {
@@ -93,6 +95,9 @@ void LocalBackend::launch(const LeaseTask& task, DoneCallback done) {
     pid = spawn_process(spawn);
     Running run;
     run.pgid = pid;
+    run.job_dir = job_dir;
+    run.done = done;
+    lease_of_pid_[pid] = task.lease_id;
     int64_t limit = task.spec.time_limit_s;
     if (limit > 0) run.deadline_us = monotonic_us() + limit * 1000000;
     running_[task.lease_id] = run;
@@ -106,25 +111,36 @@ void LocalBackend::launch(const LeaseTask& task, DoneCallback done) {
   log_info("job_started", {{"job", std::to_string(task.job_id)},
                            {"lease", std::to_string(task.lease_id)},
                            {"pid", std::to_string(pid)}});
-  std::thread([this, pid, lease = task.lease_id, job_dir, done] {
+}
+
+void LocalBackend::reaper_loop() {
+  for (;;) {
     int status = 0;
-    while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    pid_t pid = waitpid(-1, &status, 0);
+    if (pid < 0) {
+      if (errno == EINTR) continue;
+      // No children: wait for the next launch (or the end).
+      std::unique_lock lock(mu_);
+      cv_.wait(lock, [this] { return stopping_ || !lease_of_pid_.empty(); });
+      if (stopping_ && lease_of_pid_.empty()) return;
+      continue;
     }
-    RunResult result{lease, "COMPLETED", exit_code_from_wait_status(status), job_dir};
-    {
-      std::lock_guard lock(mu_);
-      auto it = running_.find(lease);
-      if (it != running_.end()) {
-        if (it->second.cancelled) result.outcome = "CANCELLED";
-        else if (it->second.timed_out) result.outcome = "TIMEOUT";
-        running_.erase(it);
-      }
-    }
+    std::unique_lock lock(mu_);  // launch() holds it from spawn to registration
+    auto owner = lease_of_pid_.find(pid);
+    if (owner == lease_of_pid_.end()) continue;  // not a job of ours
+    uint64_t lease = owner->second;
+    lease_of_pid_.erase(owner);
+    Running run = std::move(running_.at(lease));
+    running_.erase(lease);
+    lock.unlock();
+    RunResult result{lease, "COMPLETED", exit_code_from_wait_status(status), run.job_dir};
+    if (run.cancelled) result.outcome = "CANCELLED";
+    else if (run.timed_out) result.outcome = "TIMEOUT";
+    else if (result.exit_code != 0) result.outcome = "FAILED";
     // Whatever the script left running in its group ends with it, as under Slurm.
     killpg(pid, SIGKILL);
-    if (result.outcome == "COMPLETED" && result.exit_code != 0) result.outcome = "FAILED";
-    done(result);
-  }).detach();
+    run.done(result);
+  }
 }
 
 void LocalBackend::stop_locked(Running& run, int64_t now_us) {

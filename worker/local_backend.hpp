@@ -31,21 +31,27 @@ class LocalBackend : public Backend {
 
  private:
   struct Running {
-    pid_t pgid = 0;
+    pid_t pgid = 0;  // the script's pid, leader of its process group
+    std::string job_dir;
+    DoneCallback done;
     int64_t deadline_us = 0;   // monotonic; 0 = no limit
     int64_t kill_at_us = 0;    // monotonic; when SIGKILL follows SIGTERM
     bool timed_out = false;
     bool cancelled = false;
   };
   void watchdog_loop();
+  // One thread reaps every job (waitpid(-1)): a thread per job cost more than the job.
+  void reaper_loop();
   void stop_locked(Running& run, int64_t now_us);
 
   LocalBackendOptions options_;
   std::mutex mu_;
   std::condition_variable cv_;
-  std::map<uint64_t, Running> running_;
+  std::map<uint64_t, Running> running_;  // by lease id
+  std::map<pid_t, uint64_t> lease_of_pid_;
   bool stopping_ = false;
   std::thread watchdog_;
+  std::thread reaper_;
 };
 
 // Where --output/--error write, relative to the job's directory: the pattern expanded,
