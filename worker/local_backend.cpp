@@ -2,9 +2,13 @@
 
 #include <signal.h>
 #include <sys/stat.h>
+#include <fcntl.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
+#include <cerrno>
 #include <chrono>
+#include <cstring>
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
@@ -18,6 +22,27 @@
 namespace og {
 
 namespace fs = std::filesystem;
+
+namespace {
+
+void write_executable(const std::string& path, const std::string& content) {
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0700);
+  if (fd < 0) throw std::runtime_error("cannot write " + path + ": " + std::strerror(errno));
+  size_t done = 0;
+  while (done < content.size()) {
+    ssize_t n = ::write(fd, content.data() + done, content.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      int err = errno;
+      ::close(fd);
+      throw std::runtime_error("cannot write " + path + ": " + std::strerror(err));
+    }
+    done += static_cast<size_t>(n);
+  }
+  ::close(fd);
+}
+
+}  // namespace
 
 std::string output_path_for(const LeaseTask& task, const std::string& pattern,
                             const std::string& partition) {
@@ -61,14 +86,15 @@ void LocalBackend::launch(const LeaseTask& task, DoneCallback done) {
   RunResult failed{task.lease_id, "FAILED", 0, job_dir};
   pid_t pid = 0;
   try {
-    fs::remove_all(job_dir);  // a leftover from a previous worker run with this lease
-    fs::create_directories(job_dir + "/.og/tmp");
-    std::string script = job_dir + "/.og/job.sh";
-    {
-      std::ofstream out(script, std::ios::binary);
-      out << task.spec.script;
+    // Plain mkdir/open: starting small jobs is dominated by file-system calls.
+    if (!fs::create_directory(job_dir)) {
+      fs::remove_all(job_dir);  // a leftover of an earlier run of this lease
+      fs::create_directory(job_dir);
     }
-    chmod(script.c_str(), 0700);
+    fs::create_directory(job_dir + "/.og");
+    fs::create_directory(job_dir + "/.og/tmp");
+    std::string script = job_dir + "/.og/job.sh";
+    write_executable(script, task.spec.script);
     fs::path cwd = job_dir;
     if (!task.spec.chdir.empty()) {
       fs::path rel = fs::path(task.spec.chdir).relative_path();
@@ -81,8 +107,8 @@ void LocalBackend::launch(const LeaseTask& task, DoneCallback done) {
     std::string err = task.spec.error.empty()
                           ? out
                           : (cwd / output_path_for(task, task.spec.error, options_.partition)).string();
-    fs::create_directories(fs::path(out).parent_path());
-    fs::create_directories(fs::path(err).parent_path());
+    for (const auto& file : {out, err})
+      if (fs::path(file).parent_path() != cwd) fs::create_directories(fs::path(file).parent_path());
     SpawnOptions spawn;
     spawn.argv = {script};
     spawn.argv.insert(spawn.argv.end(), task.spec.script_args.begin(), task.spec.script_args.end());
