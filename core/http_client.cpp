@@ -108,7 +108,13 @@ HttpResult HttpClient::request(const std::string& method, const std::string& pat
     http::response_parser<http::string_body> parser;
     parser.body_limit(1024ull * 1024 * 1024);
     auto ec = c.run([&](auto done) { http::async_write(c.stream, req, done); }, timeout_ms);
-    if (!ec) ec = c.run([&](auto done) { http::async_read(c.stream, c.buffer, parser, done); }, timeout_ms);
+    // The server may answer early and stop reading (413 for an oversize body): its
+    // answer is still worth reading when our write broke off.
+    if (!ec || ec == asio::error::broken_pipe || ec == asio::error::connection_reset) {
+      auto read_ec = c.run([&](auto done) { http::async_read(c.stream, c.buffer, parser, done); }, timeout_ms);
+      if (!read_ec || !parser.is_done()) ec = read_ec;
+      if (parser.is_done()) ec = {};
+    }
     if (ec) {
       bool nothing_back = !parser.got_some();
       c.disconnect();

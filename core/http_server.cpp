@@ -7,6 +7,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <array>
 #include <condition_variable>
 #include <mutex>
 #include <set>
@@ -127,7 +128,16 @@ void HttpServer::Impl::serve(int fd) {
     auto res = to_beast(r, version, keep_alive);
     return run([&](auto done) { http::async_write(stream, res, done); });
   };
-  auto fail = [&](const HttpResponse& r) { send(r, 11, false); };
+  // Answer a request we will not read to the end, then keep reading (and dropping) for a
+  // moment so the client can finish sending and see the answer instead of a reset.
+  auto fail = [&](const HttpResponse& r) {
+    if (send(r, 11, false)) return;
+    beast::error_code ignored;
+    stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+    std::array<char, 65536> sink;
+    for (int reads = 0; reads < 256; ++reads)  // at most 16 MiB, each read within the deadline
+      if (run([&](auto done) { stream.async_read_some(asio::buffer(sink), done); })) break;
+  };
 
   beast::flat_buffer buffer;
   for (;;) {
