@@ -66,6 +66,15 @@ std::string output_path_for(const LeaseTask& task, const std::string& pattern,
 
 LocalBackend::LocalBackend(LocalBackendOptions options) : options_(std::move(options)) {
   fs::create_directories(options_.jobs_dir);
+  // Directories left by an earlier run of this worker belong to leases og-schedd has
+  // already written off (a restarted worker runs nothing): clear them.
+  size_t stale = 0;
+  for (const auto& entry : fs::directory_iterator(options_.jobs_dir)) {
+    std::error_code ec;
+    fs::remove_all(entry.path(), ec);
+    ++stale;
+  }
+  if (stale > 0) log_info("stale_job_dirs_removed", {{"count", std::to_string(stale)}});
   watchdog_ = std::thread([this] { watchdog_loop(); });
   reaper_ = std::thread([this] { reaper_loop(); });
 }

@@ -1,10 +1,7 @@
 // The REST layer called directly (Api::handle, no sockets): authentication, routing,
 // request decoding and the error mapping {"error":{"code":…,"message":…}}.
 #include <gtest/gtest.h>
-#include <unistd.h>
 
-#include <atomic>
-#include <chrono>
 #include <filesystem>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -14,6 +11,7 @@
 #include "core/sha256.hpp"
 #include "scheduler/api.hpp"
 #include "verify/manifest.hpp"
+#include "temp_dir.hpp"
 
 namespace og {
 namespace {
@@ -25,12 +23,6 @@ class ApiTest : public ::testing::Test {
  protected:
   void SetUp() override {
     set_log_quiet(true);
-    static std::atomic<int> counter{0};
-    dir_ = fs::temp_directory_path() /
-           ("og-api-test-" + std::to_string(::getpid()) + "-" +
-            std::to_string(std::chrono::steady_clock::now().time_since_epoch().count()) + "-" +
-            std::to_string(counter++));
-    fs::create_directories(dir_);
     ControllerOptions options;
     options.database_path = (dir_ / "state.db").string();
     controller_ = std::make_unique<Controller>(options);
@@ -45,8 +37,6 @@ class ApiTest : public ::testing::Test {
     api_.reset();
     controller_.reset();
     artifacts_.reset();
-    std::error_code ec;
-    fs::remove_all(dir_, ec);
   }
 
   HttpResponse call(const std::string& method, const std::string& path, const std::string& token,
@@ -74,7 +64,8 @@ class ApiTest : public ::testing::Test {
     return json{{"job", job}}.dump();
   }
 
-  fs::path dir_;
+  test::TempDir tmp_{"og-api-test"};  // removed after TearDown
+  const fs::path dir_ = tmp_.path();
   std::unique_ptr<Controller> controller_;
   std::unique_ptr<ArtifactStore> artifacts_;
   std::unique_ptr<Api> api_;
@@ -244,18 +235,20 @@ TEST_F(ApiTest, WorkerRegistersPartition) {
   EXPECT_EQ(p["cpus"], 4);
   EXPECT_EQ(p["state"], "UP");
   EXPECT_EQ(p["price_per_cpu_hour"], "0.250000");
-  auto zero = call("PUT", "/og/v1/partitions/p2", worker_, R"({"cpus":0})");
-  EXPECT_EQ(zero.status, 400);
-  EXPECT_EQ(error_code(zero), "invalid_field");
-  auto typo = call("PUT", "/og/v1/partitions/p2", worker_, R"({"cpu":4})");
-  EXPECT_EQ(typo.status, 400);
-  EXPECT_EQ(error_code(typo), "unknown_field");
-  auto wrong_type = call("PUT", "/og/v1/partitions/p2", worker_, R"({"cpus":"four"})");
-  EXPECT_EQ(wrong_type.status, 400);
-  EXPECT_EQ(error_code(wrong_type), "invalid_field");
-  auto bad_name = call("PUT", "/og/v1/partitions/p%20x", worker_, R"({"cpus":1})");
-  EXPECT_EQ(bad_name.status, 400);
-  EXPECT_EQ(error_code(bad_name), "invalid_name");
+  // Refused registrations: the status and error code for each.
+  struct Bad {
+    const char* path;
+    const char* body;
+    const char* code;
+  };
+  for (const Bad& bad : {Bad{"/og/v1/partitions/p2", R"({"cpus":0})", "invalid_field"},
+                         Bad{"/og/v1/partitions/p2", R"({"cpu":4})", "unknown_field"},
+                         Bad{"/og/v1/partitions/p2", R"({"cpus":"four"})", "invalid_field"},
+                         Bad{"/og/v1/partitions/p%20x", R"({"cpus":1})", "invalid_name"}}) {
+    auto refused = call("PUT", bad.path, worker_, bad.body);
+    EXPECT_EQ(refused.status, 400) << bad.path << " " << bad.body;
+    EXPECT_EQ(error_code(refused), bad.code) << bad.path << " " << bad.body;
+  }
   auto negative_price = call("PUT", "/og/v1/partitions/p2", worker_, R"({"cpus":1,"price_micros":-1})");
   EXPECT_EQ(negative_price.status, 400);
 }

@@ -1,9 +1,7 @@
 // The Controller in-process (no HTTP): submission, leases, completion and quorum,
 // ownership checks, lost leases and requeue, heartbeats, arrays, holds and restarts.
 #include <gtest/gtest.h>
-#include <unistd.h>
 
-#include <atomic>
 #include <chrono>
 #include <filesystem>
 #include <functional>
@@ -19,6 +17,7 @@
 #include "core/sha256.hpp"
 #include "scheduler/controller.hpp"
 #include "verify/manifest.hpp"
+#include "temp_dir.hpp"
 
 namespace og {
 namespace {
@@ -81,19 +80,9 @@ class ControllerTest : public ::testing::Test {
  protected:
   void SetUp() override {
     set_log_quiet(true);
-    static std::atomic<int> counter{0};
-    dir_ = fs::temp_directory_path() /
-           ("og-controller-test-" + std::to_string(::getpid()) + "-" +
-            std::to_string(Clock::now().time_since_epoch().count()) + "-" +
-            std::to_string(counter++));
-    fs::create_directories(dir_);
     options_.database_path = (dir_ / "state.db").string();
   }
-  void TearDown() override {
-    controller_.reset();
-    std::error_code ec;
-    fs::remove_all(dir_, ec);
-  }
+  void TearDown() override { controller_.reset(); }
   Controller& make(bool start = true) {
     controller_.reset();
     controller_ = std::make_unique<Controller>(options_);
@@ -133,7 +122,8 @@ class ControllerTest : public ::testing::Test {
     return {};
   }
 
-  fs::path dir_;
+  test::TempDir tmp_{"og-controller-test"};  // removed after TearDown
+  const fs::path dir_ = tmp_.path();
   ControllerOptions options_;
   std::unique_ptr<Controller> controller_;
 };

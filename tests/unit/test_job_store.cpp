@@ -1,9 +1,6 @@
 // JobStore: the SQLite copy of users, jobs, replicas and partitions.
 #include <gtest/gtest.h>
-#include <unistd.h>
 
-#include <atomic>
-#include <chrono>
 #include <filesystem>
 #include <memory>
 #include <set>
@@ -13,6 +10,7 @@
 #include "core/error.hpp"
 #include "core/sha256.hpp"
 #include "scheduler/job_store.hpp"
+#include "temp_dir.hpp"
 
 namespace og {
 namespace {
@@ -21,27 +19,16 @@ namespace fs = std::filesystem;
 
 class JobStoreTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    static std::atomic<int> counter{0};
-    dir_ = fs::temp_directory_path() /
-           ("og-jobstore-test-" + std::to_string(::getpid()) + "-" +
-            std::to_string(std::chrono::steady_clock::now().time_since_epoch().count()) + "-" +
-            std::to_string(counter++));
-    fs::create_directories(dir_);
-    open();
-  }
-  void TearDown() override {
-    store_.reset();
-    std::error_code ec;
-    fs::remove_all(dir_, ec);
-  }
+  void SetUp() override { open(); }
+  void TearDown() override { store_.reset(); }
   void open() {
     store_.reset();
     store_ = std::make_unique<JobStore>((dir_ / "state.db").string(), false);
   }
   JobStore& store() { return *store_; }
 
-  fs::path dir_;
+  test::TempDir tmp_{"og-jobstore-test"};  // removed after TearDown
+  const fs::path dir_ = tmp_.path();
   std::unique_ptr<JobStore> store_;
 };
 

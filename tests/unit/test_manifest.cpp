@@ -1,9 +1,6 @@
 // Output manifests: walking a job directory, the Merkle root, and strict JSON decoding.
 #include <gtest/gtest.h>
-#include <unistd.h>
 
-#include <atomic>
-#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -13,6 +10,7 @@
 #include "core/error.hpp"
 #include "core/sha256.hpp"
 #include "verify/manifest.hpp"
+#include "temp_dir.hpp"
 
 namespace og {
 namespace {
@@ -22,25 +20,14 @@ using nlohmann::json;
 
 class ManifestDirTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    static std::atomic<int> counter{0};
-    dir_ = fs::temp_directory_path() /
-           ("og-manifest-test-" + std::to_string(::getpid()) + "-" +
-            std::to_string(std::chrono::steady_clock::now().time_since_epoch().count()) + "-" +
-            std::to_string(counter++));
-    fs::create_directories(dir_);
-  }
-  void TearDown() override {
-    std::error_code ec;
-    fs::remove_all(dir_, ec);
-  }
   void write(const std::string& rel, const std::string& content) {
     fs::path p = dir_ / rel;
     fs::create_directories(p.parent_path());
     std::ofstream out(p, std::ios::binary);
     out << content;
   }
-  fs::path dir_;
+  test::TempDir tmp_{"og-manifest-test"};  // removed after TearDown
+  const fs::path dir_ = tmp_.path();
 };
 
 std::string leaf_hash(const std::string& path, uint64_t size, const std::string& sha) {
