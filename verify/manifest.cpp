@@ -38,11 +38,16 @@ Manifest compute_manifest(const fs::path& dir, const std::vector<std::string>& e
   const size_t prefix = dir.generic_string().size() + (dir.generic_string().ends_with('/') ? 0 : 1);
   for (auto it = fs::recursive_directory_iterator(dir, fs::directory_options::skip_permission_denied);
        it != fs::recursive_directory_iterator(); ++it) {
-    if (it->is_symlink() || !it->is_regular_file()) continue;
-    std::string rel = it->path().generic_string().substr(prefix);
+    if (it->is_symlink()) continue;
+    bool is_dir = it->is_directory();
+    std::string rel = it->path().generic_string().substr(prefix) + (is_dir ? "/" : "");
     bool excluded = std::any_of(excluded_prefixes.begin(), excluded_prefixes.end(),
                                 [&](const std::string& p) { return rel.rfind(p, 0) == 0; });
-    if (excluded) continue;
+    if (excluded) {
+      if (is_dir) it.disable_recursion_pending();  // do not walk what is left out
+      continue;
+    }
+    if (is_dir || !it->is_regular_file()) continue;
     m.files.push_back({rel, static_cast<uint64_t>(it->file_size()), sha256_file_hex(it->path())});
   }
   std::sort(m.files.begin(), m.files.end(),

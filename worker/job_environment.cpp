@@ -14,7 +14,7 @@ std::vector<std::string> job_environment(const LeaseTask& t, const JobPlace& pla
   env.insert_or_assign("PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
   env.insert_or_assign("HOME", place.job_dir);
   env.insert_or_assign("PWD", place.cwd);
-  env.insert_or_assign("TMPDIR", place.job_dir + "/.og/tmp");
+  env.insert_or_assign("TMPDIR", place.job_dir + "/.og");
   env.insert_or_assign("USER", t.user);
   env.insert_or_assign("LOGNAME", t.user);
   env.insert_or_assign("SHELL", "/bin/sh");

@@ -100,8 +100,7 @@ void LocalBackend::launch(const LeaseTask& task, DoneCallback done) {
       fs::remove_all(job_dir);  // a leftover of an earlier run of this lease
       fs::create_directory(job_dir);
     }
-    fs::create_directory(job_dir + "/.og");
-    fs::create_directory(job_dir + "/.og/tmp");
+    fs::create_directory(job_dir + "/.og");  // the script, and TMPDIR
     std::string script = job_dir + "/.og/job.sh";
     write_executable(script, task.spec.script);
     fs::path cwd = job_dir;

@@ -65,7 +65,7 @@ TEST(JobEnvironmentTest, SubmitDirIsTheJobDirectory) {
   EXPECT_EQ(env["OG_SUBMIT_DIR"], "/home/alice/project");  // the requester's, for reference
   EXPECT_EQ(env["HOME"], "/var/og/jobs/99");
   EXPECT_EQ(env["PWD"], "/var/og/jobs/99/work");
-  EXPECT_EQ(env["TMPDIR"], "/var/og/jobs/99/.og/tmp");
+  EXPECT_EQ(env["TMPDIR"], "/var/og/jobs/99/.og");
 }
 
 TEST(JobEnvironmentTest, ArrayVariablesOnlyForArrayTasks) {
