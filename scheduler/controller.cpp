@@ -106,7 +106,7 @@ void Controller::load_state() {
     replicas_[r.id] = std::move(r);
   }
   for (auto& [id, job] : jobs_) {
-    if (!is_finished(job.state) && needed_replicas(job) > 0) queue_.insert(id);
+    if (!is_finished(job.state) && needed_replicas(job) > 0) queue_.insert(queue_key(job));
     // The throttle counts running tasks, not their replicas.
     if (job.state == JobState::Running && job.is_array_task()) ++array_active_[job.array_job_id];
   }
@@ -183,7 +183,7 @@ std::vector<uint64_t> Controller::submit(const User& user, JobSpec spec) {
       store_.update_job(job, "");
     }
     ids.push_back(job.id);
-    queue_.insert(job.id);
+    queue_.insert(queue_key(job));
     jobs_[job.id] = std::move(job);
   };
   if (tasks.empty()) {
@@ -551,7 +551,7 @@ void Controller::scheduling_loop() {
       log_error("scheduling_pass_failed", {{"error", e.what()}});
     }
     next_wake_us = 0;
-    for (uint64_t id : queue_) {
+    for (const auto& [nice, id] : queue_) {
       const Job& j = jobs_.at(id);
       if (j.spec.begin_time > 0 && j.spec.begin_time * 1000000 > now_us &&
           (next_wake_us == 0 || j.spec.begin_time * 1000000 < next_wake_us))
@@ -579,12 +579,11 @@ bool Controller::eligible(Job& job, int64_t now_us) {
 
 void Controller::schedule_pass(int64_t now_us, int64_t /*now_mono*/) {
   if (queue_.empty()) return;
-  // Order: lower nice first, then submission order (multifactor priority comes later).
+  // The queue is kept in order: lower nice first, then submission order (multifactor
+  // priority comes later). Copied, because placing a job takes it out of the queue.
   std::vector<Job*> order;
   order.reserve(queue_.size());
-  for (uint64_t id : queue_) order.push_back(&jobs_.at(id));
-  std::stable_sort(order.begin(), order.end(),
-                   [](const Job* a, const Job* b) { return a->spec.nice < b->spec.nice; });
+  for (const auto& [nice, id] : queue_) order.push_back(&jobs_.at(id));
   uint32_t free_cpus = 0;
   for (const auto& [name, p] : partitions_)
     if (p.state == PartitionState::Up) free_cpus += p.cpus - std::min(p.cpus, p.used_cpus);
@@ -599,7 +598,7 @@ void Controller::schedule_pass(int64_t now_us, int64_t /*now_mono*/) {
     }
     uint32_t needed = needed_replicas(*job);
     if (needed == 0) {
-      queue_.erase(job->id);
+      queue_.erase(queue_key(*job));
       continue;
     }
     auto placed = place_replicas(*job, partitions_, partitions_of(*job), needed);
@@ -638,7 +637,7 @@ void Controller::assign(Job& job, const std::vector<Partition*>& chosen, int64_t
     if (job.is_array_task()) ++array_active_[job.array_job_id];
   }
   job.reason = reason::kNone;
-  queue_.erase(job.id);
+  queue_.erase(queue_key(job));
   persist(job);
 }
 
@@ -684,7 +683,7 @@ void Controller::replica_lost(Replica& r, int64_t now_us) {
       if (job.is_array_task() && array_active_[job.array_job_id] > 0) --array_active_[job.array_job_id];
     }
     job.reason = reason::kRequeued;
-    queue_.insert(job.id);
+    queue_.insert(queue_key(job));
     persist(job);
     request_pass();
   } else {
@@ -756,7 +755,7 @@ void Controller::finish_job(Job& job, JobState state, std::string why, int64_t n
   job.reason = std::move(why);
   job.end_us = now_us;
   if (job.start_us == 0) job.start_us = now_us;
-  queue_.erase(job.id);
+  queue_.erase(queue_key(job));
   // Replicas not yet started are no longer needed. Running ones are stopped too, except
   // after an accepted result: they finish and their outputs are still checked against it.
   bool accepted = job.canonical_replica != 0;

@@ -133,7 +133,10 @@ class Controller {
   std::map<std::string, std::set<uint64_t>> active_on_;  // active replica ids per partition
   int64_t next_eviction_us_ = 0;
   std::set<uint64_t> cancel_sent_;           // cancels already handed to a worker
-  std::set<uint64_t> queue_;                 // jobs that need replicas placed
+  // Jobs that need replicas placed, in scheduling order.
+  using QueueKey = std::pair<int32_t, uint64_t>;  // (nice, job id)
+  static QueueKey queue_key(const Job& job) { return {job.spec.nice, job.id}; }
+  std::set<QueueKey> queue_;
   std::map<uint64_t, uint32_t> array_active_;  // running tasks per array (throttle)
   std::map<std::string, User> user_cache_;     // token hash → user
   std::condition_variable sched_cv_;
