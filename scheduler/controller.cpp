@@ -591,9 +591,11 @@ void Controller::schedule_pass(int64_t now_us, int64_t /*now_mono*/) {
   for (Job* job : order) {
     if (!eligible(*job, now_us)) continue;
     if (free_cpus == 0) {
-      // Nothing can start: the rest wait for resources; skip the placement work.
-      if (job->reason == reason::kNone || job->reason == reason::kRequeued)
-        job->reason = reason::kResources;
+      // Nothing can start: only jobs not yet looked at get their reason worked out.
+      if (job->reason == reason::kNone || job->reason == reason::kRequeued) {
+        auto why = place_replicas(*job, partitions_, partitions_of(*job), needed_replicas(*job)).reason;
+        job->reason = why.empty() ? std::string(reason::kResources) : why;
+      }
       continue;
     }
     uint32_t needed = needed_replicas(*job);

@@ -15,6 +15,7 @@
 #include "core/error.hpp"
 #include "core/log.hpp"
 #include "core/sha256.hpp"
+#include "core/time_util.hpp"
 #include "scheduler/controller.hpp"
 #include "verify/manifest.hpp"
 #include "temp_dir.hpp"
@@ -685,6 +686,49 @@ TEST_F(ControllerTest, ArrayThrottleAfterRestartWithReplicas) {
     for (auto& w : ws) more += w.poll(50'000).size();
   EXPECT_EQ(more, 4u) << "the remaining tasks never started";
   EXPECT_NE(job(ids[2]).reason, "JobArrayTaskLimit");
+}
+
+}  // namespace
+}  // namespace og
+
+namespace og {
+namespace {
+
+TEST_F(ControllerTest, DrainedPartitionFinishesItsWorkButTakesNoMore) {
+  make();
+  User alice = account("alice", "user");
+  FakeWorker w = worker(account("w1", "worker"), "p1", /*cpus=*/2);
+  uint64_t running = c().submit(alice, spec())[0];
+  auto leases = w.poll_until(1);
+  ASSERT_EQ(leases.size(), 1u);
+  c().set_drain(w.user, "p1", true);
+  EXPECT_EQ(partition("p1").state, PartitionState::Drain);
+  uint64_t waiting = c().submit(alice, spec())[0];
+  EXPECT_TRUE(w.poll(100'000).empty()) << "a draining partition must take no new lease";
+  EXPECT_TRUE(w.cancels.empty()) << "draining must not stop running work";
+  w.complete(leases[0].replica.id, "done");
+  EXPECT_EQ(job(running).state, JobState::Completed);
+  EXPECT_EQ(job(waiting).state, JobState::Pending);
+  EXPECT_EQ(job(waiting).reason, "PartitionDown");
+  c().set_drain(w.user, "p1", false);
+  auto next = w.poll_until(1);
+  ASSERT_EQ(next.size(), 1u);
+  EXPECT_EQ(next[0].job.id, waiting);
+}
+
+TEST_F(ControllerTest, BeginTimeHoldsTheJobUntilDue) {
+  make();
+  User alice = account("alice", "user");
+  FakeWorker w = worker(account("w1", "worker"), "p1");
+  JobSpec later = spec();
+  later.begin_time = now_unix_s() + 2;  // whole seconds, as --begin gives
+  uint64_t id = c().submit(alice, later)[0];
+  EXPECT_TRUE(w.poll(200'000).empty());
+  EXPECT_EQ(job(id).reason, "BeginTime");
+  // The scheduler wakes by itself at the begin time: no other event is needed.
+  auto leases = w.poll_until(1);
+  ASSERT_EQ(leases.size(), 1u);
+  EXPECT_GE(now_unix_us(), later.begin_time * 1'000'000);
 }
 
 }  // namespace
