@@ -36,6 +36,7 @@ inline constexpr std::string_view kResources = "Resources";
 inline constexpr std::string_view kBeginTime = "BeginTime";
 inline constexpr std::string_view kHeld = "JobHeldUser";
 inline constexpr std::string_view kDependency = "Dependency";
+inline constexpr std::string_view kDependencyNever = "DependencyNeverSatisfied";
 inline constexpr std::string_view kPartitionDown = "PartitionDown";
 inline constexpr std::string_view kNoPartition = "PartitionConfig";
 inline constexpr std::string_view kPriceTooLow = "PriceTooLow";

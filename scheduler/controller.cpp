@@ -8,6 +8,7 @@
 #include "core/sha256.hpp"
 #include "core/time_util.hpp"
 #include "jobscripts/array_spec.hpp"
+#include "scheduler/dependency_policy.hpp"
 #include "scheduler/placement.hpp"
 #include "verify/quorum.hpp"
 
@@ -81,6 +82,12 @@ void Controller::load_state() {
     partitions_[p.name] = p;
   }
   for (auto& j : snap.jobs) {
+    if (!j.spec.dependency.empty()) {
+      try {
+        j.dependency = jobscripts::parse_dependency(j.spec.dependency);
+      } catch (const std::exception&) {
+      }
+    }
     if (!j.spec.array.empty()) {
       try {
         j.array_max_running = jobscripts::parse_array_spec(j.spec.array).max_running;
@@ -147,10 +154,14 @@ std::string Controller::add_user(const std::string& name, const std::string& rol
 // ---- jobs -----------------------------------------------------------------------------
 
 std::vector<uint64_t> Controller::submit(const User& user, JobSpec spec) {
-  if (!spec.dependency.empty())
-    throw ApiError(400, "unsupported",
-                   "--dependency is not supported by this og-schedd yet; submit the dependent "
-                   "job after the first one finishes (og-sbatch --wait)");
+  jobscripts::DependencySpec dependency;
+  if (!spec.dependency.empty()) {
+    try {
+      dependency = jobscripts::parse_dependency(spec.dependency);
+    } catch (const std::exception& e) {
+      throw ApiError(400, "invalid_spec", e.what());
+    }
+  }
   if (spec.time_limit_s == kTimeUnset) spec.time_limit_s = options_.default_time_limit_s;
   std::vector<uint32_t> tasks;
   uint32_t throttle = 0;
@@ -167,6 +178,14 @@ std::vector<uint64_t> Controller::submit(const User& user, JobSpec spec) {
   std::vector<uint64_t> ids;
   std::lock_guard lock(mu_);
   if (stopping_) throw ApiError(503, "shutting_down", "og-schedd is shutting down; retry");
+  // As sbatch does, refuse a dependency on a job that does not exist.
+  for (const auto& term : dependency.terms)
+    for (const auto& target : term.targets)
+      if (dependency_targets(target).empty())
+        throw ApiError(400, "invalid_dependency",
+                       "--dependency names job " + std::to_string(target.job_id) +
+                           (target.array_task >= 0 ? "_" + std::to_string(target.array_task) : "") +
+                           ", which does not exist");
   auto txn = store_.transaction();
   auto make_job = [&](int64_t task_id) {
     Job job;
@@ -175,6 +194,7 @@ std::vector<uint64_t> Controller::submit(const User& user, JobSpec spec) {
     job.submit_us = now_us;
     job.array_task_id = task_id;
     job.array_max_running = throttle;
+    job.dependency = dependency;
     job.array_job_id = ids.empty() ? 0 : ids.front();
     job.reason = spec.hold ? std::string(reason::kHeld) : std::string(reason::kNone);
     job.id = store_.insert_job(job);
@@ -560,6 +580,31 @@ void Controller::scheduling_loop() {
   }
 }
 
+std::vector<Job> Controller::dependency_targets(const jobscripts::DependencyTarget& t) {
+  std::vector<Job> out;
+  if (t.array_task < 0 && !t.all_tasks) {
+    if (auto it = jobs_.find(t.job_id); it != jobs_.end()) out.push_back(it->second);
+    else if (auto stored = store_.load_job(t.job_id)) out.push_back(*stored);
+    return out;
+  }
+  // Array tasks: the stored rows, with the fresher copies in memory where there are any.
+  for (auto& task : store_.load_array_tasks(t.job_id)) {
+    if (!t.all_tasks && task.array_task_id != t.array_task) continue;
+    auto live = jobs_.find(task.id);
+    out.push_back(live != jobs_.end() ? live->second : std::move(task));
+  }
+  return out;
+}
+
+bool Controller::earlier_namesake_unfinished(const Job& dependent) const {
+  for (const auto& [id, job] : jobs_) {
+    if (id >= dependent.id) break;  // ordered by id: only earlier submissions count
+    if (job.user == dependent.user && job.spec.name == dependent.spec.name && !is_finished(job.state))
+      return true;
+  }
+  return false;
+}
+
 bool Controller::eligible(Job& job, int64_t now_us) {
   if (job.spec.hold) {
     job.reason = reason::kHeld;
@@ -568,6 +613,16 @@ bool Controller::eligible(Job& job, int64_t now_us) {
   if (job.spec.begin_time > 0 && job.spec.begin_time * 1000000 > now_us) {
     job.reason = reason::kBeginTime;
     return false;
+  }
+  if (!job.dependency.terms.empty() && job.state == JobState::Pending) {
+    DependencyLookup lookup{
+        [this](const jobscripts::DependencyTarget& t) { return dependency_targets(t); },
+        [this](const Job& dependent) { return earlier_namesake_unfinished(dependent); }};
+    switch (evaluate_dependency(job.dependency, job, lookup, now_us)) {
+      case DependencyStatus::Satisfied: break;
+      case DependencyStatus::Waiting: job.reason = reason::kDependency; return false;
+      case DependencyStatus::NeverSatisfied: job.reason = reason::kDependencyNever; return false;
+    }
   }
   if (job.is_array_task() && job.array_max_running > 0 && job.state == JobState::Pending &&
       array_active_[job.array_job_id] >= job.array_max_running) {
@@ -588,7 +643,9 @@ void Controller::schedule_pass(int64_t now_us, int64_t /*now_mono*/) {
   for (const auto& [name, p] : partitions_)
     if (p.state == PartitionState::Up) free_cpus += p.cpus - std::min(p.cpus, p.used_cpus);
   std::optional<Transaction> txn;
+  bool any_dependent = false;
   for (Job* job : order) {
+    any_dependent = any_dependent || !job->dependency.terms.empty();
     if (!eligible(*job, now_us)) continue;
     if (free_cpus == 0) {
       // Nothing can start: only jobs not yet looked at get their reason worked out.
@@ -612,7 +669,11 @@ void Controller::schedule_pass(int64_t now_us, int64_t /*now_mono*/) {
     assign(*job, placed.chosen, now_us);
     free_cpus -= std::min(free_cpus, job->spec.total_cpus() * needed);
   }
-  if (txn) txn->commit();
+  if (txn) {
+    txn->commit();
+    // A job that just started can satisfy an after: dependency: look again.
+    if (any_dependent) dirty_ = true;
+  }
 }
 
 void Controller::assign(Job& job, const std::vector<Partition*>& chosen, int64_t now_us) {

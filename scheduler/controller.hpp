@@ -120,6 +120,8 @@ class Controller {
   Job& job_or_throw(uint64_t id);
   void check_owner(const User& user, const Job& job) const;
   bool eligible(Job& job, int64_t now_us);
+  std::vector<Job> dependency_targets(const jobscripts::DependencyTarget& target);
+  bool earlier_namesake_unfinished(const Job& dependent) const;
 
   ControllerOptions options_;
   JobStore store_;

@@ -20,6 +20,7 @@ CREATE TABLE IF NOT EXISTS jobs (
   canonical_root TEXT NOT NULL DEFAULT '', canonical_replica INTEGER NOT NULL DEFAULT 0,
   nodelist TEXT NOT NULL DEFAULT '');
 CREATE INDEX IF NOT EXISTS jobs_by_end ON jobs(end_us);
+CREATE INDEX IF NOT EXISTS jobs_by_array ON jobs(array_job_id);
 CREATE TABLE IF NOT EXISTS replicas (
   id INTEGER PRIMARY KEY AUTOINCREMENT, job_id INTEGER NOT NULL REFERENCES jobs(id),
   partition TEXT NOT NULL, state TEXT NOT NULL, cancel_requested INTEGER NOT NULL DEFAULT 0,
@@ -156,6 +157,15 @@ std::string JobStore::nodelist_of(uint64_t job_id) {
   auto s = db_.prepare("SELECT nodelist FROM jobs WHERE id = ?1");
   s->bind(1, static_cast<int64_t>(job_id));
   return s->step() ? s->column_text(0) : std::string();
+}
+
+std::vector<Job> JobStore::load_array_tasks(uint64_t array_job_id) {
+  auto s = db_.prepare(std::string("SELECT ") + kJobColumns +
+                       " FROM jobs WHERE array_job_id = ?1 AND array_task_id >= 0 ORDER BY id");
+  s->bind(1, static_cast<int64_t>(array_job_id));
+  std::vector<Job> jobs;
+  while (s->step()) jobs.push_back(read_job(*s));
+  return jobs;
 }
 
 uint64_t JobStore::insert_replica(const Replica& r) {

@@ -33,6 +33,8 @@ class JobStore {
   // Finished jobs that ended at or after since_us (for og-sacct), oldest first.
   std::vector<Job> load_finished_jobs(int64_t since_us, size_t limit);
   std::string nodelist_of(uint64_t job_id);
+  // The tasks of an array, by the array's job id.
+  std::vector<Job> load_array_tasks(uint64_t array_job_id);
 
   // Replicas (leases): insert assigns the id.
   uint64_t insert_replica(const Replica& replica);

@@ -8,6 +8,7 @@
 
 #include "core/job_spec.hpp"
 #include "core/job_state.hpp"
+#include "jobscripts/dependency.hpp"
 
 namespace og {
 
@@ -54,6 +55,7 @@ struct Job {
   uint64_t array_job_id = 0;
   int64_t array_task_id = -1;
   uint32_t array_max_running = 0;  // the array's %N throttle, 0 = none (from spec.array)
+  jobscripts::DependencySpec dependency;  // parsed from spec.dependency (no terms = none)
   std::string canonical_root;
   uint64_t canonical_replica = 0;
   std::vector<uint64_t> replicas;  // every replica ever made, oldest first

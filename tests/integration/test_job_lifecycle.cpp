@@ -3,6 +3,7 @@
 #include <signal.h>
 
 #include <filesystem>
+#include <fstream>
 
 #include "tests/integration/mesh.hpp"
 
@@ -191,6 +192,30 @@ TEST_F(JobLifecycle, UnsupportedSlurmOptionsWarnButRun) {
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.err.find("--mail-type"), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("--exclusive"), std::string::npos) << r.err;
+}
+
+}  // namespace
+}  // namespace og::test
+
+namespace og::test {
+namespace {
+
+TEST_F(JobLifecycle, DependencyChainsJobsThroughTheCli) {
+  std::string flag = mesh.dir() + "/release";
+  std::string first = mesh.write_script("first.sh", "#!/bin/bash\nwhile [ ! -e " + flag +
+                                                        " ]; do sleep 0.05; done\necho first > order.txt\n");
+  uint64_t a = submit({first});
+  uint64_t b = submit({"--dependency=afterok:" + std::to_string(a),
+                       source_path("jobscripts/examples/fail.sh")});
+  ASSERT_TRUE(mesh.await_state(a, "RUNNING"));
+  auto squeue = mesh.run({"og-squeue", "-h", "-j", std::to_string(b), "-o", "%t %R"});
+  EXPECT_EQ(squeue.out, "PD (Dependency)\n");
+  std::ofstream(flag) << "go";
+  EXPECT_EQ(mesh.wait_job(a)["job_state"], "COMPLETED");
+  EXPECT_EQ(mesh.wait_job(b)["job_state"], "FAILED");  // it ran: fail.sh exits 3
+  auto r = mesh.run({"og-sbatch", "-d", "afterok:424242", source_path("jobscripts/examples/fail.sh")});
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.err.find("does not exist"), std::string::npos) << r.err;
 }
 
 }  // namespace

@@ -576,11 +576,11 @@ TEST_F(ControllerTest, NoFittingPartitionLeavesReason) {
   EXPECT_EQ(why2, "");
 }
 
-TEST_F(ControllerTest, DependencyIsRefused) {
+TEST_F(ControllerTest, MalformedDependencyIsRefused) {
   make(false);
   JobSpec s = spec();
-  s.dependency = "afterok:1";
-  expect_api_error([&] { c().submit(User{"alice", "user"}, s); }, 400, "unsupported");
+  s.dependency = "afterwards:1";
+  expect_api_error([&] { c().submit(User{"alice", "user"}, s); }, 400, "invalid_spec");
 }
 
 TEST_F(ControllerTest, RestartKeepsJobsLeasesAndPartitions) {
@@ -729,6 +729,39 @@ TEST_F(ControllerTest, BeginTimeHoldsTheJobUntilDue) {
   auto leases = w.poll_until(1);
   ASSERT_EQ(leases.size(), 1u);
   EXPECT_GE(now_unix_us(), later.begin_time * 1'000'000);
+}
+
+}  // namespace
+}  // namespace og
+
+namespace og {
+namespace {
+
+TEST_F(ControllerTest, DependentJobWaitsForItsTargetAndFollowsItsOutcome) {
+  make();
+  User alice = account("alice", "user");
+  FakeWorker w = worker(account("w1", "worker"), "p1");
+  uint64_t first = c().submit(alice, spec())[0];
+  JobSpec ok = spec(), notok = spec();
+  ok.dependency = "afterok:" + std::to_string(first);
+  notok.dependency = "afternotok:" + std::to_string(first);
+  uint64_t on_ok = c().submit(alice, ok)[0];
+  uint64_t on_fail = c().submit(alice, notok)[0];
+  auto leases = w.poll_until(1);
+  ASSERT_EQ(leases.size(), 1u);
+  EXPECT_EQ(leases[0].job.id, first);
+  EXPECT_TRUE(w.poll(100'000).empty());
+  EXPECT_EQ(job(on_ok).reason, "Dependency");
+  w.complete(leases[0].replica.id, "done");
+  auto next = w.poll_until(1);
+  ASSERT_EQ(next.size(), 1u);
+  EXPECT_EQ(next[0].job.id, on_ok);
+  EXPECT_EQ(job(on_fail).state, JobState::Pending);
+  EXPECT_EQ(job(on_fail).reason, "DependencyNeverSatisfied");
+  // A dependency on a job that does not exist is refused, as sbatch does.
+  JobSpec dangling = spec();
+  dangling.dependency = "afterok:9999";
+  expect_api_error([&] { c().submit(alice, dangling); }, 400, "invalid_dependency");
 }
 
 }  // namespace
