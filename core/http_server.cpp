@@ -10,7 +10,6 @@
 #include <array>
 #include <condition_variable>
 #include <mutex>
-#include <set>
 #include <thread>
 
 #include "core/log.hpp"
@@ -95,9 +94,8 @@ struct HttpServer::Impl {
   tcp::acceptor acceptor{io};
   std::thread accept_thread;
   std::atomic<bool> stopping{false};
-  std::atomic<size_t> connections{0};
-  std::mutex sockets_mutex;
-  std::set<int> open_sockets;  // native handles, shut down on stop()
+  std::mutex connections_mutex;
+  size_t connections = 0;  // connection threads still running
   std::condition_variable connections_done;
 
   void serve(int fd);
@@ -111,8 +109,11 @@ void HttpServer::Impl::serve(int fd) {
   asio::io_context io{1};
   beast::tcp_stream stream(io);
   beast::error_code ec;
-  stream.socket().assign(tcp::v4(), fd, ec);
-  if (ec) return;
+  stream.socket().assign(tcp::v4(), fd, ec);  // the stream owns fd from here on
+  if (ec) {
+    ::close(fd);
+    return;
+  }
   int one = 1;
   setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
   const auto timeout = std::chrono::seconds(options.io_timeout_s);
@@ -192,7 +193,6 @@ void HttpServer::Impl::serve(int fd) {
     if (send(r, msg.version(), msg.keep_alive()) || !msg.keep_alive()) break;
   }
   stream.socket().shutdown(tcp::socket::shutdown_both, ec);
-  stream.socket().release(ec);  // the caller closes fd once it is off the open list
 }
 
 void HttpServer::Impl::accept_loop() {
@@ -204,22 +204,26 @@ void HttpServer::Impl::accept_loop() {
       if (stopping) break;
       continue;
     }
-    if (connections >= options.max_connections) {
-      auto res = to_beast(error_response(503, "too_many_connections",
-                                         "connection limit reached; retry later"), 11, false);
-      http::write(socket, res, ec);
-      continue;  // the socket closes as it goes out of scope
+    {
+      std::lock_guard lock(connections_mutex);
+      if (connections >= options.max_connections) {
+        auto res = to_beast(error_response(503, "too_many_connections",
+                                           "connection limit reached; retry later"), 11, false);
+        http::write(socket, res, ec);
+        continue;  // the socket closes as it goes out of scope
+      }
+      ++connections;
     }
+    // Each connection runs on its own io_context: hand the descriptor over.
     int fd = socket.release(ec);
-    if (ec) continue;
-    std::lock_guard lock(sockets_mutex);
-    ++connections;
-    open_sockets.insert(fd);
+    if (ec) {
+      std::lock_guard lock(connections_mutex);
+      --connections;
+      continue;
+    }
     std::thread([this, fd] {
       serve(fd);
-      std::lock_guard lock(sockets_mutex);
-      open_sockets.erase(fd);
-      ::close(fd);
+      std::lock_guard lock(connections_mutex);
       --connections;
       connections_done.notify_all();
     }).detach();
@@ -248,17 +252,13 @@ uint16_t HttpServer::port() const { return impl_->acceptor.local_endpoint().port
 
 void HttpServer::stop() {
   if (!impl_ || impl_->stopping.exchange(true)) return;
-  // shutdown() wakes the blocking accept(); then close the connections in flight.
+  // shutdown() wakes the blocking accept(). Connections in flight end on their own
+  // deadlines (or when the controller wakes its long polls); wait a little for them.
   ::shutdown(impl_->acceptor.native_handle(), SHUT_RDWR);
   if (impl_->accept_thread.joinable()) impl_->accept_thread.join();
   beast::error_code ec;
   impl_->acceptor.close(ec);
-  {
-    std::lock_guard lock(impl_->sockets_mutex);
-    for (int fd : impl_->open_sockets) ::shutdown(fd, SHUT_RDWR);
-  }
-  // Connection threads are detached; let them leave before Impl goes away.
-  std::unique_lock lock(impl_->sockets_mutex);
+  std::unique_lock lock(impl_->connections_mutex);
   impl_->connections_done.wait_for(lock, std::chrono::seconds(2),
                                    [this] { return impl_->connections == 0; });
 }

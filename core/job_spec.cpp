@@ -123,6 +123,9 @@ T read_field(const std::string& key, const nlohmann::json& value) {
   }
 }
 
+constexpr int64_t kMaxBeginTime = 253402300799;           // 9999-12-31T23:59:59Z
+constexpr int64_t kMaxTimeLimit = 100LL * 365 * 24 * 3600;  // 100 years
+
 void validate(const JobSpec& s) {
   auto require = [](bool ok, const std::string& message) {
     if (!ok) invalid(message);
@@ -141,7 +144,14 @@ void validate(const JobSpec& s) {
   require(s.script.size() <= kMaxScriptBytes, "field \"script\" must not be larger than 1 MiB");
   require(s.time_limit_s >= kTimeUnlimited,
           "field \"time_limit_s\" must be -1 (unlimited), 0 (default) or positive");
-  require(s.begin_time >= 0, "field \"begin_time\" must not be negative");
+  require(s.begin_time >= 0 && s.begin_time <= kMaxBeginTime,
+          "field \"begin_time\" must be between 0 and the year 9999");
+  // Bounds that keep CPU counts and microsecond arithmetic far from overflow.
+  require(s.ntasks <= 1'000'000 && s.cpus_per_task <= 100'000 && s.nodes <= 100'000,
+          "fields \"ntasks\", \"cpus_per_task\" and \"nodes\" are too large");
+  require(uint64_t{s.ntasks} * s.cpus_per_task <= 1'000'000,
+          "the job asks for more than 1,000,000 CPUs (ntasks x cpus_per_task)");
+  require(s.time_limit_s <= kMaxTimeLimit, "field \"time_limit_s\" must be at most 100 years");
   require(s.max_price_micros >= 0, "field \"max_price_micros\" must not be negative");
 }
 

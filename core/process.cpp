@@ -57,6 +57,9 @@ int child_main(void* arg) {
     dup2(err, 2);
   }
   if (!o.cwd.empty() && chdir(o.cwd.c_str()) != 0) return plan->error = errno, 127;
+  // Asio opens sockets without close-on-exec: a job must not inherit the daemon's
+  // connections (or any other descriptor) beyond stdin, stdout and stderr.
+  close_range(3, ~0U, 0);
   if (plan->envp)
     execvpe(plan->argv[0], plan->argv, plan->envp);
   else

@@ -18,7 +18,9 @@ struct SpawnOptions {
   std::string stderr_path;                       // empty: inherit; may equal stdout_path
   bool new_process_group = true;
   bool stdin_null = true;
-  bool die_with_parent = false;  // SIGKILL the child if the spawning thread's process dies
+  // SIGKILL the child when the thread that spawned it exits (PR_SET_PDEATHSIG), which for
+  // a daemon's main thread means when the daemon dies.
+  bool die_with_parent = false;
 };
 
 // Throws std::runtime_error when the program cannot be started (fork or exec failed).

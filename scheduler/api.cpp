@@ -1,5 +1,6 @@
 #include "scheduler/api.hpp"
 
+#include <algorithm>
 #include <charconv>
 #include <nlohmann/json.hpp>
 
@@ -228,7 +229,7 @@ HttpResponse Api::route(const HttpRequest& req, const User& user) {
       only_fields(body, {"running", "wait_ms"});
       std::set<uint64_t> running;
       for (auto id : field<std::vector<uint64_t>>(body, "running", {})) running.insert(id);
-      int64_t wait_ms = field<int64_t>(body, "wait_ms", 0);
+      int64_t wait_ms = std::clamp<int64_t>(field<int64_t>(body, "wait_ms", 0), 0, 3'600'000);
       auto result = controller_.poll(user, name, running, wait_ms * 1000);
       json leases = json::array();
       for (const auto& l : result.leases) leases.push_back(lease_json(l));

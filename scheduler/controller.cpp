@@ -187,6 +187,7 @@ std::vector<uint64_t> Controller::submit(const User& user, JobSpec spec) {
                            (target.array_task >= 0 ? "_" + std::to_string(target.array_task) : "") +
                            ", which does not exist");
   auto txn = store_.transaction();
+  std::vector<Job> created;
   auto make_job = [&](int64_t task_id) {
     Job job;
     job.user = user.name;
@@ -203,8 +204,7 @@ std::vector<uint64_t> Controller::submit(const User& user, JobSpec spec) {
       store_.update_job(job, "");
     }
     ids.push_back(job.id);
-    queue_.insert(queue_key(job));
-    jobs_[job.id] = std::move(job);
+    created.push_back(std::move(job));
   };
   if (tasks.empty()) {
     make_job(-1);
@@ -212,6 +212,11 @@ std::vector<uint64_t> Controller::submit(const User& user, JobSpec spec) {
     for (uint32_t t : tasks) make_job(t);
   }
   txn.commit();
+  // Memory follows the store only once the commit succeeded.
+  for (auto& job : created) {
+    queue_.insert(queue_key(job));
+    jobs_[job.id] = std::move(job);
+  }
   request_pass();
   log_info("job_submitted", {{"job", std::to_string(ids.front())},
                              {"user", user.name},
@@ -426,6 +431,9 @@ Partition Controller::set_drain(const User& user, const std::string& name, bool 
 
 PollResult Controller::poll(const User& user, const std::string& name,
                             const std::set<uint64_t>& running, int64_t wait_us) {
+  // Stamped before taking the lock: a poll stuck behind a long request still proves the
+  // worker alive.
+  int64_t arrived_mono = monotonic_us();
   std::unique_lock lock(mu_);
   auto it = partitions_.find(name);
   if (it == partitions_.end())
@@ -434,20 +442,31 @@ PollResult Controller::poll(const User& user, const std::string& name,
   if (it->second.owner != user.name)
     throw ApiError(403, "forbidden", "partition " + name + " is registered by another worker");
   int64_t now_us = now_unix_us();
+  // A newer poll from the same partition supersedes an older one still waiting (its
+  // worker restarted or gave up on it): that one must not take leases nobody will read.
+  uint64_t seq = ++poll_seq_[name];
+  poll_cv_[name].notify_all();
   {
     Partition& p = it->second;
-    p.last_seen_us = monotonic_us();
+    p.last_seen_us = std::max(p.last_seen_us, arrived_mono);
     if (p.state == PartitionState::Down) {
       p.state = p.drain_requested ? PartitionState::Drain : PartitionState::Up;
       request_pass();
       log_info("partition_back", {{"partition", name}});
     }
     // Reconcile: a delivered lease the worker no longer lists was lost (the worker
-    // restarted, or never received it) — unless it was being cancelled anyway.
+    // restarted) — unless it was being cancelled anyway, or it went out in the previous
+    // answer, which may never have arrived: that one is offered again.
     std::vector<Replica*> forgotten;
     for (uint64_t rid : active_on_[name]) {
       Replica& r = replicas_.at(rid);
-      if (r.state == ReplicaState::Running && !running.count(rid)) forgotten.push_back(&r);
+      if (r.state != ReplicaState::Running || running.count(rid)) continue;
+      if (r.delivered_seq + 1 == seq && !r.cancel_requested) {
+        r.state = ReplicaState::Assigned;
+        undelivered_[name].push_back(rid);
+      } else {
+        forgotten.push_back(&r);
+      }
     }
     if (!forgotten.empty()) {
       auto txn = store_.transaction();
@@ -460,17 +479,14 @@ PollResult Controller::poll(const User& user, const std::string& name,
       txn.commit();
     }
   }
-  // A newer poll from the same partition supersedes this one (its worker restarted or
-  // gave up on it): the old one must not take leases to a connection nobody reads.
-  uint64_t seq = ++poll_seq_[name];
-  poll_cv_[name].notify_all();
   auto superseded = [&] { return poll_seq_[name] != seq; };
+  auto& cancels_sent = cancel_sent_[name];
   auto has_work = [&] {
     if (stopping_ || superseded()) return true;
     if (!undelivered_[name].empty()) return true;
     for (uint64_t rid : running)
       if (auto r = replicas_.find(rid);
-          r != replicas_.end() && r->second.cancel_requested && !cancel_sent_.count(rid))
+          r != replicas_.end() && r->second.cancel_requested && !cancels_sent.count(rid))
         return true;
     return false;
   };
@@ -486,19 +502,23 @@ PollResult Controller::poll(const User& user, const std::string& name,
     auto r = replicas_.find(rid);
     if (r == replicas_.end() || r->second.state != ReplicaState::Assigned) continue;
     r->second.state = ReplicaState::Running;
+    r->second.delivered_seq = seq;
     result.leases.push_back({r->second, jobs_.at(r->second.job_id)});
   }
   pending.clear();
   // Leases the worker runs that we want stopped: cancelled, unknown, or already
-  // written off (declared lost while the worker was out of touch).
+  // written off (declared lost while the worker was out of touch). Remembered until the
+  // worker stops listing them, so they wake no poll twice.
+  std::set<uint64_t> still_to_stop;
   for (uint64_t rid : running) {
     auto r = replicas_.find(rid);
     if (r == replicas_.end() || r->second.cancel_requested ||
         r->second.state != ReplicaState::Running) {
       result.cancel.push_back(rid);
-      cancel_sent_.insert(rid);
+      still_to_stop.insert(rid);
     }
   }
+  cancels_sent = std::move(still_to_stop);
   it = partitions_.find(name);
   it->second.last_seen_us = monotonic_us();
   return result;
@@ -520,8 +540,10 @@ void Controller::complete(const User& user, uint64_t lease_id, const CompletionR
                        std::string(to_string(r.state)) + "); its result is not accepted");
   int64_t now_us = now_unix_us();
   auto txn = store_.transaction();
-  if (r.cancel_requested || report.outcome == "CANCELLED") {
+  if (r.cancel_requested) {
     cancel_replica(r, now_us);
+  } else if (report.outcome == "CANCELLED") {
+    replica_lost(r, now_us);  // stopped on the provider's side, not ours: run it elsewhere
   } else {
     release(r);
     r.state = ReplicaState::Done;
@@ -585,7 +607,9 @@ std::vector<Job> Controller::dependency_targets(const jobscripts::DependencyTarg
   if (t.array_task < 0 && !t.all_tasks) {
     if (auto it = jobs_.find(t.job_id); it != jobs_.end()) out.push_back(it->second);
     else if (auto stored = store_.load_job(t.job_id)) out.push_back(*stored);
-    return out;
+    // An array's id names the whole array, as in Slurm: every task must qualify.
+    if (out.empty() || !out.front().is_array_task() || out.front().array_job_id != t.job_id) return out;
+    out.clear();
   }
   // Array tasks: the stored rows, with the fresher copies in memory where there are any.
   for (auto& task : store_.load_array_tasks(t.job_id)) {
@@ -719,7 +743,7 @@ void Controller::cancel_replica(Replica& r, int64_t now_us) {
   release(r);
   r.state = ReplicaState::Cancelled;
   r.end_us = now_us;
-  cancel_sent_.erase(r.id);
+  cancel_sent_[r.partition].erase(r.id);
   store_.update_replica(r);
   request_pass();
 }

@@ -134,7 +134,7 @@ class Controller {
   std::map<std::string, uint64_t> poll_seq_;  // the newest poll per partition wins
   std::map<std::string, std::set<uint64_t>> active_on_;  // active replica ids per partition
   int64_t next_eviction_us_ = 0;
-  std::set<uint64_t> cancel_sent_;           // cancels already handed to a worker
+  std::map<std::string, std::set<uint64_t>> cancel_sent_;  // per partition, still listed
   // Jobs that need replicas placed, in scheduling order.
   using QueueKey = std::pair<int32_t, uint64_t>;  // (nice, job id)
   static QueueKey queue_key(const Job& job) { return {job.spec.nice, job.id}; }

@@ -39,6 +39,7 @@ struct Replica {
   int64_t price_micros = 0;   // the partition's asking price at match time
   int64_t start_us = 0;
   int64_t end_us = 0;
+  uint64_t delivered_seq = 0;  // which poll of its partition carried it (in memory only)
 };
 
 struct Job {

@@ -79,15 +79,21 @@ LocalBackend::LocalBackend(LocalBackendOptions options) : options_(std::move(opt
   reaper_ = std::thread([this] { reaper_loop(); });
 }
 
-LocalBackend::~LocalBackend() {
-  cancel_all();
+LocalBackend::~LocalBackend() { shutdown(); }
+
+void LocalBackend::shutdown() {
   {
     std::lock_guard lock(mu_);
+    if (stopping_) return;
     stopping_ = true;
+    for (auto& [lease, run] : running_) {
+      run.cancelled = true;
+      killpg(run.pgid, SIGKILL);
+    }
   }
   cv_.notify_all();
   watchdog_.join();
-  reaper_.join();
+  reaper_.join();  // reaps what was just killed, then sees stopping_ and leaves
 }
 
 void LocalBackend::launch(const LeaseTask& task, DoneCallback done) {

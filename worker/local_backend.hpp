@@ -25,6 +25,8 @@ class LocalBackend : public Backend {
  public:
   explicit LocalBackend(LocalBackendOptions options);
   ~LocalBackend() override;
+  // Kills every job and stops the reaper and watchdog; no callback runs after it returns.
+  void shutdown();
   void launch(const LeaseTask& task, DoneCallback done) override;
   void cancel(uint64_t lease_id) override;
   void cancel_all() override;

@@ -115,6 +115,11 @@ int main(int argc, char** argv) {
     std::filesystem::create_directories(dir);
     og::LocalBackend backend({dir + "/jobs", name, kill_wait_s * 1000});
     og::WorkerAgent agent(options, backend);
+    // The backend calls back into the agent: stop it while the agent still exists.
+    struct StopBackendFirst {
+      og::LocalBackend& backend;
+      ~StopBackendFirst() { backend.shutdown(); }
+    } stop_backend_first{backend};
     // A signal ends the worker: its jobs are killed and og-schedd requeues them.
     std::thread([&] {
       int sig = 0;

@@ -378,7 +378,8 @@ TEST_F(ControllerTest, ForgottenLeaseIsLostAndJobRequeued) {
   uint64_t lease = leases[0].replica.id;
   // Drain first so the scheduler cannot hand the requeued job straight back.
   c().set_drain(w.user, "p1", true);
-  w.running.clear();  // the worker restarted and forgot the lease
+  w.poll(0);          // the worker confirms it runs the lease...
+  w.running.clear();  // ...then restarts and forgets it
   EXPECT_TRUE(w.poll(0).empty());
   Job j = job(id);
   EXPECT_EQ(j.state, JobState::Pending);
@@ -409,6 +410,7 @@ TEST_F(ControllerTest, ForgottenLeaseWithoutRequeueIsNodeFail) {
   FakeWorker w = worker(account("w1", "worker"), "p1");
   auto leases = w.poll_until(1);
   ASSERT_EQ(leases.size(), 1u);
+  w.poll(0);  // confirmed running, then forgotten
   w.running.clear();
   w.poll(0);
   Job j = job(id);
@@ -424,12 +426,14 @@ TEST_F(ControllerTest, RequeueLimitEndsInNodeFail) {
   uint64_t id = c().submit(alice, spec())[0];
   FakeWorker w = worker(account("w1", "worker"), "p1");
   ASSERT_EQ(w.poll_until(1).size(), 1u);
+  w.poll(0);  // confirmed running, then forgotten
   w.running.clear();
   // Lost once: requeued. The scheduler may hand it back within this very poll.
   auto again = w.poll(0);
   EXPECT_EQ(job(id).requeue_count, 1u);
   if (again.empty()) again = w.poll_until(1);
   ASSERT_EQ(again.size(), 1u);
+  w.poll(0);
   w.running.clear();
   w.poll(0);  // lost twice: over the limit
   Job j = job(id);
@@ -762,6 +766,28 @@ TEST_F(ControllerTest, DependentJobWaitsForItsTargetAndFollowsItsOutcome) {
   JobSpec dangling = spec();
   dangling.dependency = "afterok:9999";
   expect_api_error([&] { c().submit(alice, dangling); }, 400, "invalid_dependency");
+}
+
+}  // namespace
+}  // namespace og
+
+namespace og {
+namespace {
+
+TEST_F(ControllerTest, ALeaseWhoseAnswerWasLostIsOfferedAgainNotWrittenOff) {
+  make();
+  User alice = account("alice", "user");
+  FakeWorker w = worker(account("w1", "worker"), "p1");
+  uint64_t id = c().submit(alice, spec())[0];
+  auto leases = w.poll_until(1);
+  ASSERT_EQ(leases.size(), 1u);
+  // The answer never reached the worker: its next poll does not list the lease.
+  w.running.clear();
+  auto again = w.poll(0);
+  ASSERT_EQ(again.size(), 1u);
+  EXPECT_EQ(again[0].replica.id, leases[0].replica.id);
+  EXPECT_EQ(job(id).requeue_count, 0u);
+  EXPECT_EQ(job(id).state, JobState::Running);
 }
 
 }  // namespace
