@@ -7,6 +7,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <condition_variable>
 #include <mutex>
@@ -144,15 +145,22 @@ void HttpServer::Impl::serve(int fd) {
   for (;;) {
     http::request_parser<http::string_body> parser;
     parser.header_limit(16 * 1024);
-    parser.body_limit(options.body_limit);
+    parser.body_limit(std::max(options.body_limit, options.upload_body_limit));
     ec = run([&](auto done) { http::async_read_header(stream, buffer, parser, done); });
     size_t limit = options.body_limit;
     if (!ec) {
       if (!options.upload_prefix.empty() &&
           parser.get().target().starts_with(options.upload_prefix))
         limit = options.upload_body_limit;
-      parser.body_limit(limit);
-      ec = run([&](auto done) { http::async_read(stream, buffer, parser, done); });
+      // The parser checked Content-Length against the limit it had while reading the
+      // header; check again against this path's own limit.
+      auto length = parser.content_length();
+      if (length && *length > limit) {
+        ec = http::error::body_limit;
+      } else {
+        parser.body_limit(limit);
+        ec = run([&](auto done) { http::async_read(stream, buffer, parser, done); });
+      }
     }
     if (ec == http::error::end_of_stream || ec == asio::error::eof ||
         ec == asio::error::connection_reset || stopping)

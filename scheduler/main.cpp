@@ -31,7 +31,9 @@ options:
   --min-job-age SEC         finished jobs stay in og-squeue this long (300)
   --max-requeue N           requeues after node failures before NODE_FAIL (3)
   --io-timeout SEC          close a connection stalled this long mid-request (30)
-  --max-body BYTES          largest JSON request body (1048576); uploads may be 256 MiB
+  --max-body BYTES          largest JSON request body (1048576)
+  --max-upload BYTES        largest job output file accepted (268435456); a job with a
+                            larger one fails
   --sync full|normal        SQLite durability: normal survives a killed daemon, full also
                             a power cut (normal)
   --quiet                   log warnings and errors only
@@ -95,6 +97,7 @@ int main(int argc, char** argv) {
     } else if (flag == "--quiet") og::set_log_quiet(true);
     else if (flag == "--io-timeout") http.io_timeout_s = static_cast<int>(parse_number(flag, value()));
     else if (flag == "--max-body") http.body_limit = static_cast<size_t>(parse_number(flag, value()));
+    else if (flag == "--max-upload") http.upload_body_limit = static_cast<size_t>(parse_number(flag, value()));
     else if (flag == "--add-user") add_user = value();
     else if (flag == "--role") role = value();
     else if (flag == "-h" || flag == "--help") {

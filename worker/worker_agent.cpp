@@ -176,6 +176,15 @@ void WorkerAgent::report(HttpClient& client, const RunResult& result) {
         auto r = client.request("PUT", "/og/v1/artifacts/" + f.sha256,
                                 read_file(result.job_dir + "/" + f.path), 600000,
                                 "application/octet-stream");
+        if (r.status == 413) {
+          // Too large for og-schedd: the run cannot be verified, so it fails, visibly,
+          // instead of vanishing (which would look like a lost lease).
+          log_error("output_too_large", {{"lease", std::to_string(result.lease_id)}, {"path", f.path},
+                                         {"bytes", std::to_string(f.size)}});
+          manifest = Manifest{{}, merkle_root({})};
+          body = {{"outcome", "FAILED"}, {"exit_code", 1}, {"manifest", to_json(manifest)}};
+          break;
+        }
         if (r.status != 201)
           throw ApiError(static_cast<int>(r.status), "upload_failed", "upload of " + f.path + ": " + r.body);
       }

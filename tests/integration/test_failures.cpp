@@ -134,3 +134,23 @@ TEST(Failures, RunningLeaseResumesAcrossSchedulerRestart) {
 
 }  // namespace
 }  // namespace og::test
+
+namespace og::test {
+namespace {
+
+TEST(Failures, AnOutputTooLargeToKeepFailsTheJobVisibly) {
+  Mesh mesh;
+  mesh.start_schedd({"--max-upload", "1000"});
+  mesh.start_worker(1);
+  mesh.await_workers(1);
+  uint64_t id = mesh.client().call(
+      "POST", "/og/v1/jobs",
+      {{"job", {{"name", "big"}, {"script", "#!/bin/bash\nhead -c 5000 /dev/zero > big.bin\n"},
+                {"script_name", "big.sh"}}}})["job_id"];
+  auto job = mesh.wait_job(id);
+  EXPECT_EQ(job["job_state"], "FAILED");
+  EXPECT_EQ(job["requeue_count"], 0) << "the result must be reported, not lost";
+}
+
+}  // namespace
+}  // namespace og::test
