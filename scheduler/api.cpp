@@ -226,11 +226,11 @@ HttpResponse Api::route(const HttpRequest& req, const User& user) {
       return ok({{"partitions", json::array({partition_json(controller_.set_drain(user, name, parts[4] == "drain"), monotonic_us())})}});
     if (n == 5 && m == "POST" && parts[4] == "poll") {
       json body = parse_body(req);
-      only_fields(body, {"running", "wait_ms"});
+      only_fields(body, {"running", "wait_ms", "instance"});
       std::set<uint64_t> running;
       for (auto id : field<std::vector<uint64_t>>(body, "running", {})) running.insert(id);
       int64_t wait_ms = std::clamp<int64_t>(field<int64_t>(body, "wait_ms", 0), 0, 3'600'000);
-      auto result = controller_.poll(user, name, running, wait_ms * 1000);
+      auto result = controller_.poll(user, name, field<uint64_t>(body, "instance", 0), running, wait_ms * 1000);
       json leases = json::array();
       for (const auto& l : result.leases) leases.push_back(lease_json(l));
       return ok({{"leases", leases}, {"cancel", result.cancel},

@@ -393,6 +393,7 @@ Partition Controller::register_partition(const User& user, Partition proposal) {
   p.gpu_type = proposal.gpu_type;
   p.price_micros = proposal.price_micros;
   if (fresh) p.registered_us = now_unix_us();
+  p.instance = ++last_instance_;
   p.last_seen_us = monotonic_us();
   p.state = p.drain_requested ? PartitionState::Drain : PartitionState::Up;
   poll_cv_[p.name];
@@ -429,7 +430,7 @@ Partition Controller::set_drain(const User& user, const std::string& name, bool 
   return p;
 }
 
-PollResult Controller::poll(const User& user, const std::string& name,
+PollResult Controller::poll(const User& user, const std::string& name, uint64_t instance,
                             const std::set<uint64_t>& running, int64_t wait_us) {
   // Stamped before taking the lock: a poll stuck behind a long request still proves the
   // worker alive.
@@ -441,6 +442,14 @@ PollResult Controller::poll(const User& user, const std::string& name,
                    "partition " + name + " is not registered; register it first");
   if (it->second.owner != user.name)
     throw ApiError(403, "forbidden", "partition " + name + " is registered by another worker");
+  // Two og-worker processes must not serve one partition: each would write off the
+  // other's leases. The latest registration wins; after our own restart (instance 0)
+  // the first worker to poll is adopted.
+  if (it->second.instance == 0) it->second.instance = instance;
+  if (instance != 0 && instance != it->second.instance)
+    throw ApiError(409, "superseded",
+                   "another og-worker registered partition " + name +
+                       " after this one; give each worker its own --name");
   int64_t now_us = now_unix_us();
   // A newer poll from the same partition supersedes an older one still waiting (its
   // worker restarted or gave up on it): that one must not take leases nobody will read.

@@ -90,7 +90,10 @@ class Controller {
   std::vector<Partition> partitions();
   Partition set_drain(const User& user, const std::string& name, bool drain);
   // Long poll: returns at once when leases or cancels wait, else after wait_us.
-  PollResult poll(const User& user, const std::string& partition,
+  // `instance` is what register_partition() handed the calling worker process; a poll
+  // from an older process of the same partition is refused (409 superseded). 0: none
+  // given (a hand-written client), not checked.
+  PollResult poll(const User& user, const std::string& partition, uint64_t instance,
                   const std::set<uint64_t>& running, int64_t wait_us);
   void complete(const User& user, uint64_t lease_id, const CompletionReport& report);
   // The canonical manifest of a finished job, for fetching its files.
@@ -134,6 +137,7 @@ class Controller {
   std::map<std::string, uint64_t> poll_seq_;  // the newest poll per partition wins
   std::map<std::string, std::set<uint64_t>> active_on_;  // active replica ids per partition
   int64_t next_eviction_us_ = 0;
+  uint64_t last_instance_ = 0;
   std::map<std::string, std::set<uint64_t>> cancel_sent_;  // per partition, still listed
   // Jobs that need replicas placed, in scheduling order.
   using QueueKey = std::pair<int32_t, uint64_t>;  // (nice, job id)

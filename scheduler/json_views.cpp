@@ -85,6 +85,7 @@ nlohmann::json partition_json(const Partition& p, int64_t now_mono_us) {
       {"gpu_type", p.gpu_type},
       {"price_per_cpu_hour", format_money(p.price_micros)},
       {"last_seen_ms_ago", (now_mono_us - p.last_seen_us) / 1000},
+      {"instance", p.instance},
   };
 }
 

@@ -79,6 +79,7 @@ struct Partition {
   bool drain_requested = false;  // set by an operator; survives worker restarts
   int64_t registered_us = 0;
   int64_t last_seen_us = 0;  // monotonic; the last poll from its worker
+  uint64_t instance = 0;     // which og-worker process registered it last (in memory only)
   // Allocated to active replicas (derived; rebuilt on start).
   uint32_t used_cpus = 0;
   uint64_t used_memory_mb = 0;

@@ -44,7 +44,8 @@ void WorkerAgent::register_partition() {
                          {"price_micros", options_.price_micros}};
   for (int attempt = 0; !stopping_; ++attempt) {
     try {
-      client.call("PUT", "/og/v1/partitions/" + url_encode(options_.partition), body);
+      auto answer = client.call("PUT", "/og/v1/partitions/" + url_encode(options_.partition), body);
+      instance_ = answer["partitions"][0].value("instance", uint64_t{0});
       log_info("registered", {{"partition", options_.partition},
                               {"cpus", std::to_string(options_.resources.cpus)},
                               {"memory_mb", std::to_string(options_.resources.memory_mb)},
@@ -84,7 +85,7 @@ int WorkerAgent::run() {
     nlohmann::json body;
     {
       std::lock_guard lock(mu_);
-      body = {{"running", running_}, {"wait_ms", wait_ms}};
+      body = {{"running", running_}, {"wait_ms", wait_ms}, {"instance", instance_}};
     }
     nlohmann::json answer;
     try {
@@ -92,7 +93,7 @@ int WorkerAgent::run() {
                            body, wait_ms + 15000);
       attempt = 0;
     } catch (const ApiError& e) {
-      if (is_fatal(e)) {
+      if (is_fatal(e) || e.code() == "superseded") {
         log_error("poll_refused", {{"error", e.what()}});
         return 1;
       }

@@ -44,6 +44,7 @@ class WorkerAgent {
   WorkerOptions options_;
   Backend& backend_;
   std::atomic<bool> stopping_{false};
+  uint64_t instance_ = 0;  // from our registration; sent with every poll
   std::mutex mu_;
   std::condition_variable reports_cv_;
   std::set<uint64_t> running_;  // leases the backend holds, sent with every poll

@@ -52,9 +52,10 @@ struct FakeWorker {
   std::string partition;
   std::set<uint64_t> running;
   std::vector<uint64_t> cancels;
+  uint64_t instance = 0;  // from the registration, as og-worker sends it
 
   std::vector<Lease> poll(int64_t wait_us) {
-    auto r = c->poll(user, partition, running, wait_us);
+    auto r = c->poll(user, partition, instance, running, wait_us);
     for (const auto& l : r.leases) running.insert(l.replica.id);
     cancels.insert(cancels.end(), r.cancel.begin(), r.cancel.end());
     return r.leases;
@@ -104,8 +105,8 @@ class ControllerTest : public ::testing::Test {
     p.cpus = cpus;
     p.memory_mb = 4096;
     p.price_micros = price;
-    c().register_partition(user, p);
-    return FakeWorker{&c(), user, partition, {}, {}};
+    Partition registered = c().register_partition(user, p);
+    return FakeWorker{&c(), user, partition, {}, {}, registered.instance};
   }
   Job job(uint64_t id) {
     auto d = c().get_job(id);
@@ -184,8 +185,8 @@ TEST_F(ControllerTest, RegisterNeedsWorkerRole) {
   EXPECT_EQ(partition("p1").owner, "w1");
   EXPECT_EQ(partition("p1").state, PartitionState::Up);
   // Polling needs the owner too.
-  expect_api_error([&] { c().poll(w2, "p1", {}, 0); }, 403, "forbidden");
-  expect_api_error([&] { c().poll(w1, "nope", {}, 0); }, 404, "partition_not_found");
+  expect_api_error([&] { c().poll(w2, "p1", 0, {}, 0); }, 403, "forbidden");
+  expect_api_error([&] { c().poll(w1, "nope", 0, {}, 0); }, 404, "partition_not_found");
 }
 
 TEST_F(ControllerTest, LeaseDeliveredAndCompleted) {
@@ -788,6 +789,22 @@ TEST_F(ControllerTest, ALeaseWhoseAnswerWasLostIsOfferedAgainNotWrittenOff) {
   EXPECT_EQ(again[0].replica.id, leases[0].replica.id);
   EXPECT_EQ(job(id).requeue_count, 0u);
   EXPECT_EQ(job(id).state, JobState::Running);
+}
+
+}  // namespace
+}  // namespace og
+
+namespace og {
+namespace {
+
+TEST_F(ControllerTest, ASecondWorkerProcessForOnePartitionSupersedesTheFirst) {
+  make();
+  User w1 = account("w1", "worker");
+  FakeWorker first = worker(w1, "p1");
+  FakeWorker second = worker(w1, "p1");  // same name and credential, registered later
+  EXPECT_NE(first.instance, second.instance);
+  expect_api_error([&] { first.poll(0); }, 409, "superseded");
+  EXPECT_NO_THROW(second.poll(0));
 }
 
 }  // namespace
