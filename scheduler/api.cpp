@@ -190,6 +190,18 @@ HttpResponse Api::route(const HttpRequest& req, const User& user) {
     throw method_not_allowed();
   }
 
+  if (res == "priority" && n == 3 && m == "GET") {
+    json arr = json::array();
+    for (const auto& [view, f] : controller_.priorities()) {
+      json j = job_json(view);
+      j["priority"] = f.priority;
+      j["factors"] = {{"age", f.age}, {"job_size", f.job_size}, {"fairshare", f.fairshare},
+                      {"qos", f.qos}, {"nice", f.nice}};
+      arr.push_back(j);
+    }
+    return ok({{"jobs", arr}});
+  }
+
   if (res == "accounting" && n == 3 && m == "GET") {
     int64_t since_s = 0;
     if (auto it = req.query.find("since"); it != req.query.end() && !it->second.empty())

@@ -48,7 +48,10 @@ bool matches(const JobFilter& f, const Job& job, const std::string& nodelist) {
 }  // namespace
 
 Controller::Controller(ControllerOptions options)
-    : options_(std::move(options)), store_(options_.database_path, options_.synchronous_full) {
+    : options_(std::move(options)),
+      store_(options_.database_path, options_.synchronous_full),
+      fairshare_(options_.priority.usage_half_life_s),
+      priority_(std::make_unique<MultifactorPriority>(options_.priority, fairshare_)) {
   load_state();
 }
 
@@ -94,8 +97,16 @@ void Controller::load_state() {
       } catch (const std::exception&) {
       }
     }
+    fairshare_.add_account(charge_account(j));
     jobs_[j.id] = std::move(j);
   }
+  // Fair-share usage from the jobs that ended in the last few half-lives.
+  int64_t horizon = now_us - 4 * options_.priority.usage_half_life_s * 1'000'000;
+  for (const auto& done : store_.load_finished_jobs(horizon, 1'000'000))
+    if (done.start_us > 0)
+      fairshare_.add_usage(charge_account(done),
+                           done.spec.total_cpus() * static_cast<double>(done.end_us - done.start_us) / 1e6,
+                           done.end_us);
   for (auto& r : snap.replicas) {
     auto job = jobs_.find(r.job_id);
     if (job == jobs_.end()) continue;
@@ -214,6 +225,7 @@ std::vector<uint64_t> Controller::submit(const User& user, JobSpec spec) {
   txn.commit();
   // Memory follows the store only once the commit succeeded.
   for (auto& job : created) {
+    fairshare_.add_account(charge_account(job));
     queue_.insert(queue_key(job));
     jobs_[job.id] = std::move(job);
   }
@@ -299,6 +311,26 @@ JobView Controller::wait_job(uint64_t id, int64_t timeout_us) {
       return {it->second, nodelist(it->second)};
     timed_out = job_finished_cv_.wait_until(lock, deadline) == std::cv_status::timeout;
   }
+}
+
+uint64_t Controller::mesh_cpus() const {
+  uint64_t cpus = 0;
+  for (const auto& [name, p] : partitions_)
+    if (p.state == PartitionState::Up) cpus += p.cpus;
+  return cpus;
+}
+
+std::vector<std::pair<JobView, PriorityFactors>> Controller::priorities() {
+  std::lock_guard lock(mu_);
+  int64_t now_us = now_unix_us();
+  uint64_t cpus = mesh_cpus();
+  std::vector<std::pair<JobView, PriorityFactors>> out;
+  for (const auto& [id, job] : jobs_)
+    if (job.state == JobState::Pending)
+      out.push_back({{job, nodelist(job)}, priority_->factors(job, now_us, cpus)});
+  std::stable_sort(out.begin(), out.end(),
+                   [](const auto& a, const auto& b) { return a.second.priority > b.second.priority; });
+  return out;
 }
 
 Job& Controller::job_or_throw(uint64_t id) {
@@ -667,11 +699,20 @@ bool Controller::eligible(Job& job, int64_t now_us) {
 
 void Controller::schedule_pass(int64_t now_us, int64_t /*now_mono*/) {
   if (queue_.empty()) return;
-  // The queue is kept in order: lower nice first, then submission order (multifactor
-  // priority comes later). Copied, because placing a job takes it out of the queue.
+  // Highest priority first; the queue's own order (nice, then submission) breaks ties.
+  // Copied, because placing a job takes it out of the queue.
+  uint64_t cpus = mesh_cpus();
+  std::vector<std::pair<int64_t, Job*>> ranked;
+  ranked.reserve(queue_.size());
+  for (const auto& [nice, id] : queue_) {
+    Job* job = &jobs_.at(id);
+    ranked.emplace_back(priority_->factors(*job, now_us, cpus).priority, job);
+  }
+  std::stable_sort(ranked.begin(), ranked.end(),
+                   [](const auto& a, const auto& b) { return a.first > b.first; });
   std::vector<Job*> order;
-  order.reserve(queue_.size());
-  for (const auto& [nice, id] : queue_) order.push_back(&jobs_.at(id));
+  order.reserve(ranked.size());
+  for (const auto& [prio, job] : ranked) order.push_back(job);
   uint32_t free_cpus = 0;
   for (const auto& [name, p] : partitions_)
     if (p.state == PartitionState::Up) free_cpus += p.cpus - std::min(p.cpus, p.used_cpus);
@@ -845,6 +886,17 @@ void Controller::evaluate_quorum(Job& job, int64_t now_us) {
 }
 
 void Controller::finish_job(Job& job, JobState state, std::string why, int64_t now_us) {
+  // Charge the account for what ran: CPUs x run time x replicas that did the work.
+  if (job.start_us > 0) {
+    size_t ran = std::count_if(job.replicas.begin(), job.replicas.end(), [&](uint64_t id) {
+      auto s = replicas_.at(id).state;
+      return s == ReplicaState::Done || s == ReplicaState::Running;
+    });
+    fairshare_.add_usage(charge_account(job),
+                         static_cast<double>(std::max<size_t>(ran, 1)) * job.spec.total_cpus() *
+                             static_cast<double>(now_us - job.start_us) / 1e6,
+                         now_us);
+  }
   if (job.state == JobState::Running && job.is_array_task() && array_active_[job.array_job_id] > 0)
     --array_active_[job.array_job_id];
   job.state = state;

@@ -16,6 +16,7 @@
 
 #include "scheduler/job_store.hpp"
 #include "scheduler/model.hpp"
+#include "scheduler/priority.hpp"
 
 namespace og {
 
@@ -26,6 +27,7 @@ struct ControllerOptions {
   int64_t default_time_limit_s = 3600;        // for jobs that give no --time
   int64_t min_job_age_us = 300'000'000;       // finished jobs stay in og-squeue this long
   uint32_t max_requeue = 3;                   // NODE_FAIL requeues before giving up
+  PriorityWeights priority;                   // multifactor priority (og-sprio shows it)
 };
 
 struct JobFilter {
@@ -82,6 +84,8 @@ class Controller {
   JobView cancel_job(const User& user, uint64_t id);
   JobView set_hold(const User& user, uint64_t id, bool hold);
   std::vector<JobView> accounting(int64_t since_us, const JobFilter& filter);
+  // Pending jobs with their priority factors, highest priority first (og-sprio).
+  std::vector<std::pair<JobView, PriorityFactors>> priorities();
   // Blocks until the job has finished or timeout_us passed; returns its latest view.
   JobView wait_job(uint64_t id, int64_t timeout_us);
 
@@ -123,11 +127,14 @@ class Controller {
   Job& job_or_throw(uint64_t id);
   void check_owner(const User& user, const Job& job) const;
   bool eligible(Job& job, int64_t now_us);
+  uint64_t mesh_cpus() const;  // CPUs of the partitions that are UP
   std::vector<Job> dependency_targets(const jobscripts::DependencyTarget& target);
   bool earlier_namesake_unfinished(const Job& dependent) const;
 
   ControllerOptions options_;
   JobStore store_;
+  FairShare fairshare_;
+  std::unique_ptr<PriorityPolicy> priority_;
   std::mutex mu_;
   std::map<uint64_t, Job> jobs_;          // unfinished + recently finished
   std::map<uint64_t, Replica> replicas_;  // of the jobs above
@@ -139,7 +146,7 @@ class Controller {
   int64_t next_eviction_us_ = 0;
   uint64_t last_instance_ = 0;
   std::map<std::string, std::set<uint64_t>> cancel_sent_;  // per partition, still listed
-  // Jobs that need replicas placed, in scheduling order.
+  // Jobs that need replicas placed; a pass orders them by priority, ties by this key.
   using QueueKey = std::pair<int32_t, uint64_t>;  // (nice, job id)
   static QueueKey queue_key(const Job& job) { return {job.spec.nice, job.id}; }
   std::set<QueueKey> queue_;

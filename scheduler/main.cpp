@@ -8,6 +8,8 @@
 #include <fstream>
 #include <iostream>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "core/error.hpp"
 #include "core/log.hpp"
@@ -30,6 +32,10 @@ options:
   --default-time MIN        time limit for jobs that set none (60)
   --min-job-age SEC         finished jobs stay in og-squeue this long (300)
   --max-requeue N           requeues after node failures before NODE_FAIL (3)
+  --priority-weights LIST   multifactor weights, e.g. age=1000,jobsize=1000,fairshare=10000,qos=1000
+  --priority-max-age SEC    pending time at which the age factor reaches 1 (604800)
+  --fairshare-half-life SEC usage half-life for fair-share (604800)
+  --qos LIST                QOS priorities, e.g. normal=0,high=100
   --io-timeout SEC          close a connection stalled this long mid-request (30)
   --max-body BYTES          largest JSON request body (1048576)
   --max-upload BYTES        largest job output file accepted (268435456); a job with a
@@ -55,6 +61,22 @@ int64_t parse_number(const std::string& flag, const std::string& text) {
   } catch (const std::exception&) {
     usage_error(flag + ": \"" + text + "\" is not a non-negative whole number");
   }
+}
+
+// "a=1,b=2" → {{"a",1},{"b",2}}
+std::vector<std::pair<std::string, int64_t>> parse_pairs(const std::string& flag, const std::string& text) {
+  std::vector<std::pair<std::string, int64_t>> out;
+  size_t start = 0;
+  while (start < text.size()) {
+    size_t comma = text.find(',', start);
+    std::string item = text.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+    auto eq = item.find('=');
+    if (eq == std::string::npos || eq == 0) usage_error(flag + ": \"" + item + "\" is not NAME=NUMBER");
+    out.emplace_back(item.substr(0, eq), parse_number(flag, item.substr(eq + 1)));
+    if (comma == std::string::npos) break;
+    start = comma + 1;
+  }
+  return out;
 }
 
 void write_private_file(const std::string& path, const std::string& content) {
@@ -95,6 +117,18 @@ int main(int argc, char** argv) {
       if (v != "full" && v != "normal") usage_error("--sync takes full or normal");
       options.synchronous_full = v == "full";
     } else if (flag == "--quiet") og::set_log_quiet(true);
+    else if (flag == "--priority-weights" || flag == "--qos") {
+      for (const auto& [key, number] : parse_pairs(flag, value())) {
+        if (flag == "--qos") options.priority.qos_priority[key] = number;
+        else if (key == "age") options.priority.age = number;
+        else if (key == "jobsize") options.priority.job_size = number;
+        else if (key == "fairshare") options.priority.fairshare = number;
+        else if (key == "qos") options.priority.qos = number;
+        else usage_error("--priority-weights: unknown factor \"" + key + "\" (age, jobsize, fairshare, qos)");
+      }
+    }
+    else if (flag == "--priority-max-age") options.priority.max_age_s = parse_number(flag, value());
+    else if (flag == "--fairshare-half-life") options.priority.usage_half_life_s = parse_number(flag, value());
     else if (flag == "--io-timeout") http.io_timeout_s = static_cast<int>(parse_number(flag, value()));
     else if (flag == "--max-body") http.body_limit = static_cast<size_t>(parse_number(flag, value()));
     else if (flag == "--max-upload") http.upload_body_limit = static_cast<size_t>(parse_number(flag, value()));

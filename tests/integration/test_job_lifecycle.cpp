@@ -220,3 +220,23 @@ TEST_F(JobLifecycle, DependencyChainsJobsThroughTheCli) {
 
 }  // namespace
 }  // namespace og::test
+
+namespace og::test {
+namespace {
+
+TEST_F(JobLifecycle, SprioShowsPendingJobsWithTheirFactors) {
+  std::string big = mesh.write_script("huge.sh", "#!/bin/bash\n#SBATCH -n 64\ntrue\n");
+  uint64_t a = submit({big});
+  uint64_t b = submit({"--nice=50", big});
+  ASSERT_TRUE(mesh.await_state(b, "PENDING"));
+  auto json = nlohmann::json::parse(mesh.run({"og-sprio", "--json"}).out);
+  ASSERT_EQ(json["jobs"].size(), 2u);
+  EXPECT_EQ(json["jobs"][0]["job_id"], a) << "the nicer job ranks lower";
+  EXPECT_EQ(json["jobs"][1]["factors"]["nice"], 50);
+  auto table = mesh.run({"og-sprio"});
+  EXPECT_EQ(table.exit_code, 0) << table.err;
+  EXPECT_NE(table.out.find("FAIRSHARE"), std::string::npos) << table.out;
+}
+
+}  // namespace
+}  // namespace og::test

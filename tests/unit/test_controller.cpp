@@ -809,3 +809,32 @@ TEST_F(ControllerTest, ASecondWorkerProcessForOnePartitionSupersedesTheFirst) {
 
 }  // namespace
 }  // namespace og
+
+namespace og {
+namespace {
+
+TEST_F(ControllerTest, HigherPriorityJobsStartFirst) {
+  options_.priority.qos_priority = {{"normal", 0}, {"high", 100}};
+  make();
+  User alice = account("alice", "user");
+  FakeWorker w = worker(account("w1", "worker"), "p1", /*cpus=*/1);
+  uint64_t running = c().submit(alice, spec())[0];
+  auto leases = w.poll_until(1);
+  ASSERT_EQ(leases.size(), 1u);
+  uint64_t normal = c().submit(alice, spec())[0];
+  JobSpec urgent = spec();
+  urgent.qos = "high";
+  uint64_t high = c().submit(alice, urgent)[0];
+  auto ranked = c().priorities();
+  ASSERT_EQ(ranked.size(), 2u);
+  EXPECT_EQ(ranked[0].first.job.id, high);
+  EXPECT_EQ(ranked[1].first.job.id, normal);
+  w.complete(leases[0].replica.id, "done");
+  EXPECT_EQ(job(running).state, JobState::Completed);
+  auto next = w.poll_until(1);
+  ASSERT_EQ(next.size(), 1u);
+  EXPECT_EQ(next[0].job.id, high) << "the later but higher-QOS job goes first";
+}
+
+}  // namespace
+}  // namespace og
