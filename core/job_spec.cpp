@@ -44,6 +44,8 @@ void for_each_field(Spec& s, Visit&& visit) {
   visit("comment", s.comment);
   visit("hold", s.hold);
   visit("requeue", s.requeue);
+  visit("exclusive", s.exclusive);
+  visit("constraint", s.constraint);
   visit("replicas", s.replicas);
   visit("quorum", s.quorum);
   visit("max_price_micros", s.max_price_micros);

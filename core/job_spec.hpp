@@ -42,6 +42,8 @@ struct JobSpec {
   std::string comment;             // --comment
   bool hold = false;               // -H/--hold
   bool requeue = true;             // --requeue / --no-requeue
+  bool exclusive = false;          // --exclusive: the whole partition, shared with no job
+  std::string constraint;          // -C/--constraint: features, joined by & (all) or | (any)
   uint32_t replicas = 1;           // --replicas (OpenGrid)
   uint32_t quorum = 0;             // --quorum (OpenGrid), 0 = majority of replicas
   int64_t max_price_micros = 0;    // --max-price per CPU-hour, micro-units, 0 = no cap

@@ -9,6 +9,7 @@
 #include "jobscripts/directive_scanner.hpp"
 #include "jobscripts/option_table.hpp"
 #include "jobscripts/option_values.hpp"
+#include "jobscripts/constraint.hpp"
 #include "jobscripts/text.hpp"
 
 namespace og::jobscripts {
@@ -227,6 +228,15 @@ class OptionApplier {
         break;
       case OptionId::kNoRequeue:
         spec.requeue = false;
+        break;
+      case OptionId::kExclusive:
+        // --exclusive, =user and =mcs all mean: no other job beside this one here.
+        if (!text.empty() && text != "user" && text != "mcs")
+          throw UsageError("invalid value " + in_quotes(text) + " (use --exclusive, --exclusive=user or --exclusive=mcs)");
+        spec.exclusive = true;
+        break;
+      case OptionId::kConstraint:
+        spec.constraint = parse_constraint(text);
         break;
       case OptionId::kReplicas:
         spec.replicas = parse_positive_count(text);

@@ -47,8 +47,8 @@ constexpr OptionInfo kOptions[] = {
     // Accepted so that scripts written for Slurm still submit; each one warns.
     {"mail-type", 0, kRequired, kUnsupported},
     {"mail-user", 0, kRequired, kUnsupported},
-    {"constraint", 'C', kRequired, kUnsupported},
-    {"exclusive", 0, kOptional, kUnsupported},
+    {"constraint", 'C', kRequired, kConstraint},
+    {"exclusive", 0, kOptional, kExclusive},
     {"signal", 0, kRequired, kUnsupported},
     {"licenses", 'L', kRequired, kUnsupported},
     {"mem-bind", 0, kRequired, kUnsupported},

@@ -37,6 +37,8 @@ enum class OptionId {
   kParsable,
   kRequeue,
   kNoRequeue,
+  kExclusive,
+  kConstraint,
   kReplicas,
   kQuorum,
   kMaxPrice,

@@ -220,7 +220,7 @@ HttpResponse Api::route(const HttpRequest& req, const User& user) {
     const std::string& name = parts[3];
     if (n == 4 && m == "PUT") {
       json body = parse_body(req);
-      only_fields(body, {"cpus", "memory_mb", "gpus", "gpu_type", "price_micros"});
+      only_fields(body, {"cpus", "memory_mb", "gpus", "gpu_type", "price_micros", "features"});
       Partition p;
       p.name = name;
       if (name.size() > 64 || name.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-") != std::string::npos)
@@ -230,6 +230,10 @@ HttpResponse Api::route(const HttpRequest& req, const User& user) {
       p.gpus = field<uint32_t>(body, "gpus", 0);
       p.gpu_type = field<std::string>(body, "gpu_type", "");
       p.price_micros = field<int64_t>(body, "price_micros", 0);
+      p.features = field<std::vector<std::string>>(body, "features", {});
+      for (const auto& f : p.features)
+        if (f.empty() || f.size() > 64 || f.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-") != std::string::npos)
+          throw ApiError(400, "invalid_field", "feature \"" + f + "\" must be 1-64 letters, digits, '_', '.' or '-'");
       if (p.cpus == 0) throw ApiError(400, "invalid_field", "a partition needs at least one CPU");
       if (p.price_micros < 0) throw ApiError(400, "invalid_field", "price_micros cannot be negative");
       return ok({{"partitions", json::array({partition_json(controller_.register_partition(user, p), monotonic_us())})}});

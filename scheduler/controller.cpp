@@ -115,7 +115,7 @@ void Controller::load_state() {
       active_on_[r.partition].insert(r.id);
       auto p = partitions_.find(r.partition);
       if (p != partitions_.end()) {
-        p->second.used_cpus += job->second.spec.total_cpus();
+        p->second.used_cpus += cpus_taken(p->second, job->second.spec);
         p->second.used_memory_mb += job->second.spec.total_mem_mb();
         p->second.used_gpus += job->second.spec.gpus;
       }
@@ -424,6 +424,7 @@ Partition Controller::register_partition(const User& user, Partition proposal) {
   p.gpus = proposal.gpus;
   p.gpu_type = proposal.gpu_type;
   p.price_micros = proposal.price_micros;
+  p.features = proposal.features;
   if (fresh) p.registered_us = now_unix_us();
   p.instance = ++last_instance_;
   p.last_seen_us = monotonic_us();
@@ -760,7 +761,7 @@ void Controller::assign(Job& job, const std::vector<Partition*>& chosen, int64_t
     r.start_us = now_us;
     r.id = store_.insert_replica(r);
     active_on_[p->name].insert(r.id);
-    p->used_cpus += job.spec.total_cpus();
+    p->used_cpus += cpus_taken(*p, job.spec);
     p->used_memory_mb += job.spec.total_mem_mb();
     p->used_gpus += job.spec.gpus;
     job.replicas.push_back(r.id);
@@ -783,7 +784,7 @@ void Controller::release(Replica& r) {
   auto p = partitions_.find(r.partition);
   if (p == partitions_.end()) return;
   const Job& job = jobs_.at(r.job_id);
-  p->second.used_cpus -= std::min(p->second.used_cpus, job.spec.total_cpus());
+  p->second.used_cpus -= std::min(p->second.used_cpus, cpus_taken(p->second, job.spec));
   p->second.used_memory_mb -= std::min(p->second.used_memory_mb, job.spec.total_mem_mb());
   p->second.used_gpus -= std::min(p->second.used_gpus, job.spec.gpus);
 }

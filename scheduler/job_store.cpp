@@ -32,7 +32,8 @@ CREATE INDEX IF NOT EXISTS replicas_by_job ON replicas(job_id);
 CREATE TABLE IF NOT EXISTS partitions (
   name TEXT PRIMARY KEY, owner TEXT NOT NULL, cpus INTEGER NOT NULL, memory_mb INTEGER NOT NULL,
   gpus INTEGER NOT NULL, gpu_type TEXT NOT NULL, price_micros INTEGER NOT NULL,
-  drain_requested INTEGER NOT NULL, registered_us INTEGER NOT NULL);
+  drain_requested INTEGER NOT NULL, registered_us INTEGER NOT NULL,
+  features TEXT NOT NULL DEFAULT '');
 )sql";
 
 constexpr const char* kJobColumns =
@@ -220,9 +221,11 @@ std::vector<Replica> JobStore::load_replicas(uint64_t job_id) {
 void JobStore::upsert_partition(const Partition& p) {
   auto s = db_.prepare(
       "INSERT INTO partitions (name, owner, cpus, memory_mb, gpus, gpu_type, price_micros, "
-      "drain_requested, registered_us) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) "
+      "drain_requested, registered_us, features) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) "
       "ON CONFLICT(name) DO UPDATE SET owner=?2, cpus=?3, memory_mb=?4, gpus=?5, gpu_type=?6, "
-      "price_micros=?7, drain_requested=?8");
+      "price_micros=?7, drain_requested=?8, features=?10");
+  std::string features;
+  for (const auto& f : p.features) features += (features.empty() ? "" : ",") + f;
   s->bind(1, p.name)
       .bind(2, p.owner)
       .bind(3, static_cast<int64_t>(p.cpus))
@@ -232,6 +235,7 @@ void JobStore::upsert_partition(const Partition& p) {
       .bind(7, p.price_micros)
       .bind(8, static_cast<int64_t>(p.drain_requested))
       .bind(9, p.registered_us)
+      .bind(10, features)
       .run();
 }
 
@@ -248,7 +252,7 @@ JobStore::Snapshot JobStore::load_snapshot(int64_t finished_since_us) {
   while (reps->step()) snap.replicas.push_back(read_replica(*reps));
   auto parts = db_.prepare(
       "SELECT name, owner, cpus, memory_mb, gpus, gpu_type, price_micros, drain_requested, "
-      "registered_us FROM partitions ORDER BY name");
+      "registered_us, features FROM partitions ORDER BY name");
   while (parts->step()) {
     Partition p;
     p.name = parts->column_text(0);
@@ -260,6 +264,13 @@ JobStore::Snapshot JobStore::load_snapshot(int64_t finished_since_us) {
     p.price_micros = parts->column_int64(6);
     p.drain_requested = parts->column_int64(7) != 0;
     p.registered_us = parts->column_int64(8);
+    std::string features = parts->column_text(9);
+    for (size_t start = 0; start < features.size();) {
+      size_t comma = features.find(',', start);
+      if (comma == std::string::npos) comma = features.size();
+      if (comma > start) p.features.push_back(features.substr(start, comma - start));
+      start = comma + 1;
+    }
     snap.partitions.push_back(p);
   }
   return snap;

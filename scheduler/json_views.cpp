@@ -43,6 +43,8 @@ nlohmann::json job_json(const JobView& view) {
       {"current_working_directory", s.submit_dir},
       {"script_name", s.script_name},
       {"max_price", format_money(s.max_price_micros)},
+      {"exclusive", s.exclusive},
+      {"features", s.constraint},
   };
   if (j.is_array_task()) {
     out["array_job_id"] = j.array_job_id;
@@ -84,6 +86,7 @@ nlohmann::json partition_json(const Partition& p, int64_t now_mono_us) {
       {"gpus_allocated", p.used_gpus},
       {"gpu_type", p.gpu_type},
       {"price_per_cpu_hour", format_money(p.price_micros)},
+      {"features", p.features},
       {"last_seen_ms_ago", (now_mono_us - p.last_seen_us) / 1000},
       {"instance", p.instance},
   };

@@ -75,6 +75,7 @@ struct Partition {
   uint32_t gpus = 0;
   std::string gpu_type;
   int64_t price_micros = 0;  // asking price per CPU-hour
+  std::vector<std::string> features;  // what -C/--constraint can ask for
   PartitionState state = PartitionState::Up;
   bool drain_requested = false;  // set by an operator; survives worker restarts
   int64_t registered_us = 0;

@@ -2,10 +2,25 @@
 
 #include <algorithm>
 
+#include "jobscripts/constraint.hpp"
+
 namespace og {
+
+uint32_t cpus_taken(const Partition& p, const JobSpec& spec) {
+  return spec.exclusive ? p.cpus : spec.total_cpus();
+}
 
 bool partition_can_hold(const Partition& p, const JobSpec& spec) {
   if (!spec.partition.empty() && spec.partition != p.name) return false;
+  // The spec was validated at submission; a constraint that no longer parses fits nothing.
+  if (!spec.constraint.empty()) {
+    try {
+      if (!jobscripts::constraint_satisfied(jobscripts::parse_constraint_expr(spec.constraint), p.features))
+        return false;
+    } catch (const std::exception&) {
+      return false;
+    }
+  }
   if (spec.total_cpus() > p.cpus) return false;
   if (spec.total_mem_mb() > p.memory_mb) return false;
   if (spec.gpus > p.gpus) return false;
@@ -16,7 +31,8 @@ bool partition_can_hold(const Partition& p, const JobSpec& spec) {
 namespace {
 
 bool has_room(const Partition& p, const JobSpec& spec) {
-  return p.used_cpus + spec.total_cpus() <= p.cpus &&
+  if (spec.exclusive && (p.used_cpus > 0 || p.used_memory_mb > 0 || p.used_gpus > 0)) return false;
+  return p.used_cpus + cpus_taken(p, spec) <= p.cpus &&
          p.used_memory_mb + spec.total_mem_mb() <= p.memory_mb &&
          p.used_gpus + spec.gpus <= p.gpus;
 }

@@ -25,5 +25,7 @@ PlacementResult place_replicas(const Job& job, std::map<std::string, Partition>&
 
 // Whether a partition could ever hold the job (ignoring what is allocated now).
 bool partition_can_hold(const Partition& p, const JobSpec& spec);
+// CPUs a job holds on a partition: all of them when it runs --exclusive.
+uint32_t cpus_taken(const Partition& p, const JobSpec& spec);
 
 }  // namespace og

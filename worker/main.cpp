@@ -31,6 +31,7 @@ options:
   --memory MB          memory to offer in MiB (default: all physical memory)
   --gpus N             GPUs to offer (default: as nvidia-smi reports)
   --price AMOUNT       asking price per CPU-hour, e.g. 0.02 (default 0)
+  --features LIST      features jobs may ask for with -C, e.g. avx512,nvme (default none)
   --kill-wait SEC      grace between SIGTERM and SIGKILL at the time limit (default 5)
   --keep-job-dirs      keep each job's directory after reporting (debugging)
   --quiet              log warnings and errors only
@@ -55,7 +56,7 @@ uint64_t parse_count(const std::string& flag, const std::string& text) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::string url, token_file, name, dir, price = "0";
+  std::string url, token_file, name, dir, price = "0", features;
   int64_t kill_wait_s = 5;
   bool keep = false;
   og::Resources probed = og::probe_resources();
@@ -77,6 +78,7 @@ int main(int argc, char** argv) {
     else if (flag == "--memory") offered.memory_mb = parse_count(flag, value());
     else if (flag == "--gpus") offered.gpus = static_cast<uint32_t>(parse_count(flag, value()));
     else if (flag == "--price") price = value();
+    else if (flag == "--features") features = value();
     else if (flag == "--kill-wait") kill_wait_s = static_cast<int64_t>(parse_count(flag, value()));
     else if (flag == "--keep-job-dirs") keep = true;
     else if (flag == "--quiet") og::set_log_quiet(true);
@@ -104,6 +106,12 @@ int main(int argc, char** argv) {
     options.resources = offered;
     options.price_micros = og::parse_money_micros(price);
     options.keep_job_dirs = keep;
+    for (size_t start = 0; start < features.size();) {
+      size_t comma = features.find(',', start);
+      if (comma == std::string::npos) comma = features.size();
+      if (comma > start) options.features.push_back(features.substr(start, comma - start));
+      start = comma + 1;
+    }
 
     sigset_t signals;
     sigemptyset(&signals);

@@ -41,7 +41,8 @@ void WorkerAgent::register_partition() {
                          {"memory_mb", options_.resources.memory_mb},
                          {"gpus", options_.resources.gpus},
                          {"gpu_type", options_.resources.gpu_type},
-                         {"price_micros", options_.price_micros}};
+                         {"price_micros", options_.price_micros},
+                         {"features", options_.features}};
   for (int attempt = 0; !stopping_; ++attempt) {
     try {
       auto answer = client.call("PUT", "/og/v1/partitions/" + url_encode(options_.partition), body);

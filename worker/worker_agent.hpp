@@ -11,6 +11,7 @@
 #include <mutex>
 #include <set>
 #include <string>
+#include <vector>
 
 #include "core/http_client.hpp"
 #include "worker/backend.hpp"
@@ -24,6 +25,7 @@ struct WorkerOptions {
   std::string partition;
   Resources resources;
   int64_t price_micros = 0;  // asking price per CPU-hour
+  std::vector<std::string> features;  // offered to -C/--constraint
   bool keep_job_dirs = false;
 };
 

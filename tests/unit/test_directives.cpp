@@ -155,9 +155,12 @@ TEST(Directives, RealWorldLines) {
       {"#SBATCH --requeue", [](JobSpec&) {}},
       {"#SBATCH --mail-type=END,FAIL", [](JobSpec&) {}, 1},
       {"#SBATCH --mail-user=me@uni.edu", [](JobSpec&) {}, 1},
-      {"#SBATCH --exclusive", [](JobSpec&) {}, 1},
-      {"#SBATCH --constraint=haswell", [](JobSpec&) {}, 1},
-      {"#SBATCH -C intel", [](JobSpec&) {}, 1},
+      {"#SBATCH --exclusive", [](JobSpec& s) { s.exclusive = true; }},
+      {"#SBATCH --exclusive=user", [](JobSpec& s) { s.exclusive = true; }},
+      {"#SBATCH --constraint=haswell", [](JobSpec& s) { s.constraint = "haswell"; }},
+      {"#SBATCH -C intel", [](JobSpec& s) { s.constraint = "intel"; }},
+      {"#SBATCH -C \"avx512&nvme\"", [](JobSpec& s) { s.constraint = "avx512&nvme"; }},
+      {"#SBATCH --constraint=h100|a100", [](JobSpec& s) { s.constraint = "h100|a100"; }},
       {"#SBATCH --nodelist=node[01-04]", [](JobSpec&) {}, 1},
       {"#SBATCH -w node01", [](JobSpec&) {}, 1},
       {"#SBATCH --signal=B:USR1@60", [](JobSpec&) {}, 1},
@@ -337,20 +340,22 @@ TEST(Directives, QuorumIsCheckedAfterAllOptions) {
 
 TEST(Directives, UnsupportedOptionsWarnOncePerOption) {
   ParsedJob job =
-      parse("#SBATCH --mail-type=BEGIN\n#SBATCH --mail-type=END\n#SBATCH -C gpu", {"--exclusive"});
+      parse("#SBATCH --mail-type=BEGIN\n#SBATCH --mail-type=END\n#SBATCH --hint=compute_bound", {"--wckey=x"});
   ASSERT_EQ(job.warnings.size(), 3u);
   EXPECT_EQ(job.warnings[0], "job.sh:2: --mail-type is not supported by OpenGrid yet and is ignored");
-  EXPECT_EQ(job.warnings[1], "job.sh:4: --constraint is not supported by OpenGrid yet and is ignored");
-  EXPECT_EQ(job.warnings[2], "command line: --exclusive is not supported by OpenGrid yet and is ignored");
+  EXPECT_EQ(job.warnings[1], "job.sh:4: --hint is not supported by OpenGrid yet and is ignored");
+  EXPECT_EQ(job.warnings[2], "command line: --wckey is not supported by OpenGrid yet and is ignored");
+}
+
+TEST(Directives, ConstraintsAndExclusiveAreValidated) {
+  EXPECT_THROW(parse("#SBATCH -C \"a&b|c\""), UsageError);
+  EXPECT_THROW(parse("#SBATCH -C \"[rack1*2]\""), UsageError);
+  EXPECT_THROW(parse("#SBATCH --exclusive=sometimes"), UsageError);
 }
 
 TEST(Directives, EveryListedUnsupportedOptionIsAccepted) {
   const std::vector<std::string> options = {"--mail-type=ALL",
                                             "--mail-user=a@b",
-                                            "--constraint=x",
-                                            "-C",
-                                            "x",
-                                            "--exclusive",
                                             "--signal=USR1",
                                             "--licenses=matlab",
                                             "-L",
@@ -406,7 +411,7 @@ TEST(Directives, EveryListedUnsupportedOptionIsAccepted) {
                                             "--mcs-label=m",
                                             "--power=level"};
   ParsedJob job = parse("", options);
-  EXPECT_EQ(job.warnings.size(), 45u);  // one per option, short or long spelling
+  EXPECT_EQ(job.warnings.size(), 43u);  // one per option, short or long spelling
   for (const auto& w : job.warnings)
     EXPECT_NE(w.find("is not supported by OpenGrid yet"), std::string::npos) << w;
 }

@@ -101,6 +101,8 @@ TEST(JobSpecJson, KeysAreTheFieldNames) {
                                           "comment",
                                           "hold",
                                           "requeue",
+                                          "exclusive",
+                                          "constraint",
                                           "replicas",
                                           "quorum",
                                           "max_price_micros",

@@ -228,3 +228,34 @@ TEST(PlacementTest, EmptyClusterHasNoRoom) {
 
 }  // namespace
 }  // namespace og
+
+namespace og {
+namespace {
+
+TEST(Placement, ConstraintsMatchPartitionFeatures) {
+  Partition cheap = part("cheap", 1), fast = part("fast", 5);
+  fast.features = {"avx512", "nvme"};
+  auto ps = parts({cheap, fast});
+  Job j = job();
+  j.spec.constraint = "avx512&nvme";
+  EXPECT_EQ(names(place_replicas(j, ps, {}, 1)), std::vector<std::string>{"fast"});
+  j.spec.constraint = "gpu|nvme";
+  EXPECT_EQ(names(place_replicas(j, ps, {}, 1)), std::vector<std::string>{"fast"});
+  j.spec.constraint = "gpu";
+  auto none = place_replicas(j, ps, {}, 1);
+  EXPECT_TRUE(none.chosen.empty());
+  EXPECT_EQ(none.reason, "Resources");
+}
+
+TEST(Placement, ExclusiveJobsNeedAnIdlePartitionAndTakeAllOfIt) {
+  auto ps = parts({part("a", 1, 8), part("b", 2, 8)});
+  ps["a"].used_cpus = 1;  // something small already runs on the cheaper one
+  Job j = job(2);
+  j.spec.exclusive = true;
+  EXPECT_EQ(names(place_replicas(j, ps, {}, 1)), std::vector<std::string>{"b"});
+  EXPECT_EQ(cpus_taken(ps["b"], j.spec), 8u);
+  EXPECT_EQ(cpus_taken(ps["b"], job(2).spec), 2u);
+}
+
+}  // namespace
+}  // namespace og
