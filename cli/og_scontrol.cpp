@@ -1,8 +1,10 @@
 // og-scontrol: administrative actions on jobs and partitions, as scontrol does.
+#include <cctype>
 #include <iostream>
 
 #include "cli/cli_common.hpp"
 #include "core/error.hpp"
+#include "jobscripts/time_spec.hpp"
 
 namespace {
 
@@ -10,6 +12,8 @@ constexpr const char* kHelp = R"(usage: og-scontrol COMMAND ...
 
   hold JOBID[,JOBID...]            keep pending jobs from starting
   release JOBID[,JOBID...]         let held jobs start
+  requeue JOBID[,JOBID...]         stop running jobs and put them back in the queue
+  update JobId=N [TimeLimit=T] [Nice=N]   change a pending job (T in sbatch --time forms)
   show job JOBID [--json]          a job in full, with its replicas
   drain PARTITION / resume PARTITION   stop / restart giving a partition new work
   add-user NAME [user|worker|admin]    create a credential (admin only); prints the token
@@ -56,6 +60,33 @@ int main(int argc, char** argv) {
     if (args.size() < 2) throw og::UsageError("missing command (see og-scontrol --help)");
     auto client = conn.connect();
     const std::string& cmd = args[0];
+    if (cmd == "update") {
+      std::string id;
+      nlohmann::json body = nlohmann::json::object();
+      for (size_t i = 1; i < args.size(); ++i) {
+        auto eq = args[i].find('=');
+        if (eq == std::string::npos) throw og::UsageError("update takes KEY=VALUE pairs, not \"" + args[i] + "\"");
+        std::string key = args[i].substr(0, eq), value = args[i].substr(eq + 1);
+        for (auto& ch : key) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+        if (key == "jobid") id = value;
+        else if (key == "timelimit") body["time_limit_s"] = og::jobscripts::parse_time_limit(value);
+        else if (key == "nice") {
+          try {
+            body["nice"] = std::stoll(value);
+          } catch (const std::exception&) {
+            throw og::UsageError("Nice=" + value + " is not a number");
+          }
+        } else throw og::UsageError("update: unknown field " + args[i].substr(0, eq) + " (JobId, TimeLimit, Nice)");
+      }
+      if (id.empty()) throw og::UsageError("update needs JobId=N");
+      client.call("POST", "/og/v1/jobs/" + og::url_encode(id) + "/update", body);
+      return 0;
+    }
+    if (cmd == "requeue") {
+      for (const auto& id : og::cli::split_list(args[1]))
+        client.call("POST", "/og/v1/jobs/" + og::url_encode(id) + "/requeue");
+      return 0;
+    }
     if (cmd == "hold" || cmd == "release") {
       for (const auto& id : og::cli::split_list(args[1]))
         client.call("POST", "/og/v1/jobs/" + og::url_encode(id) + "/" + cmd);

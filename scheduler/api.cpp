@@ -163,6 +163,21 @@ HttpResponse Api::route(const HttpRequest& req, const User& user) {
       return ok({{"jobs", json::array({j})}});
     }
     if (n == 4 && m == "DELETE") return ok(jobs_json({controller_.cancel_job(user, id)}));
+    if (n == 5 && m == "POST" && parts[4] == "requeue")
+      return ok(jobs_json({controller_.requeue_job(user, id)}));
+    if (n == 5 && m == "POST" && parts[4] == "update") {
+      json body = parse_body(req);
+      only_fields(body, {"time_limit_s", "nice"});
+      Controller::JobUpdate update;
+      if (body.contains("time_limit_s")) update.time_limit_s = field<int64_t>(body, "time_limit_s", 0);
+      if (body.contains("nice")) {
+        int64_t nice = field<int64_t>(body, "nice", 0);
+        if (nice < -2147483645 || nice > 2147483645)
+          throw ApiError(400, "invalid_field", "nice must be within ±2147483645");
+        update.nice = static_cast<int32_t>(nice);
+      }
+      return ok(jobs_json({controller_.update_job(user, id, update)}));
+    }
     if (n == 5 && m == "POST" && (parts[4] == "hold" || parts[4] == "release"))
       return ok(jobs_json({controller_.set_hold(user, id, parts[4] == "hold")}));
     if (n == 5 && m == "GET" && parts[4] == "wait") {

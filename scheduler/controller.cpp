@@ -382,6 +382,63 @@ JobView Controller::set_hold(const User& user, uint64_t id, bool hold) {
   return {job, nodelist(job)};
 }
 
+JobView Controller::requeue_job(const User& user, uint64_t id) {
+  std::lock_guard lock(mu_);
+  Job& job = job_or_throw(id);
+  check_owner(user, job);
+  if (job.state != JobState::Running)
+    throw ApiError(409, "not_running", "job " + std::to_string(id) + " is " +
+                                           std::string(to_string(job.state)) + "; only running jobs can be requeued");
+  for (uint64_t rid : job.replicas)
+    if (replicas_.at(rid).state == ReplicaState::Done)
+      throw ApiError(409, "has_results", "job " + std::to_string(id) +
+                                             " already has reported results; cancel it instead");
+  int64_t now_us = now_unix_us();
+  auto txn = store_.transaction();
+  for (uint64_t rid : job.replicas) {
+    Replica& r = replicas_.at(rid);
+    if (r.state == ReplicaState::Assigned) {
+      auto& pending = undelivered_[r.partition];
+      pending.erase(std::remove(pending.begin(), pending.end(), rid), pending.end());
+      cancel_replica(r, now_us);
+    } else if (r.state == ReplicaState::Running && !r.cancel_requested) {
+      r.cancel_requested = true;
+      store_.update_replica(r);
+      wake_partition(r.partition);
+    }
+  }
+  if (job.is_array_task() && array_active_[job.array_job_id] > 0) --array_active_[job.array_job_id];
+  job.state = JobState::Pending;
+  job.reason = reason::kRequeued;
+  ++job.requeue_count;
+  queue_.insert(queue_key(job));
+  persist(job);
+  txn.commit();
+  request_pass();
+  log_info("job_requeued", {{"job", std::to_string(id)}, {"by", user.name}});
+  return {job, nodelist(job)};
+}
+
+JobView Controller::update_job(const User& user, uint64_t id, const JobUpdate& update) {
+  std::lock_guard lock(mu_);
+  Job& job = job_or_throw(id);
+  check_owner(user, job);
+  if (job.state != JobState::Pending)
+    throw ApiError(409, "not_pending", "job " + std::to_string(id) + " is " +
+                                           std::string(to_string(job.state)) + "; only pending jobs can be updated");
+  if (update.nice && *update.nice < 0 && user.role != "admin")
+    throw ApiError(403, "forbidden", "only an admin may give a job a negative nice value");
+  if (update.time_limit_s && (*update.time_limit_s == 0 || *update.time_limit_s < kTimeUnlimited))
+    throw ApiError(400, "invalid_field", "the time limit must be positive or UNLIMITED");
+  queue_.erase(queue_key(job));
+  if (update.time_limit_s) job.spec.time_limit_s = *update.time_limit_s;
+  if (update.nice) job.spec.nice = *update.nice;
+  queue_.insert(queue_key(job));
+  store_.update_job_spec(id, job.spec);
+  request_pass();
+  return {job, nodelist(job)};
+}
+
 std::string Controller::canonical_manifest(const User& user, uint64_t job_id) {
   std::lock_guard lock(mu_);
   std::optional<Job> stored;
@@ -832,8 +889,9 @@ void Controller::replica_lost(Replica& r, int64_t now_us) {
 uint32_t Controller::needed_replicas(const Job& job) const {
   uint32_t live = 0;
   for (uint64_t id : job.replicas) {
-    auto s = replicas_.at(id).state;
-    if (is_active(s) || s == ReplicaState::Done) ++live;
+    const Replica& r = replicas_.at(id);
+    // A replica being cancelled (requeue) no longer counts towards the job.
+    if ((is_active(r.state) && !r.cancel_requested) || r.state == ReplicaState::Done) ++live;
   }
   return job.spec.replicas > live ? job.spec.replicas - live : 0;
 }

@@ -83,6 +83,14 @@ class Controller {
   std::optional<JobDetail> get_job(uint64_t id);
   JobView cancel_job(const User& user, uint64_t id);
   JobView set_hold(const User& user, uint64_t id, bool hold);
+  // og-scontrol requeue: a running job is stopped and goes back to the queue.
+  JobView requeue_job(const User& user, uint64_t id);
+  // og-scontrol update: change a pending job's time limit or nice value.
+  struct JobUpdate {
+    std::optional<int64_t> time_limit_s;
+    std::optional<int32_t> nice;
+  };
+  JobView update_job(const User& user, uint64_t id, const JobUpdate& update);
   std::vector<JobView> accounting(int64_t since_us, const JobFilter& filter);
   // Pending jobs with their priority factors, highest priority first (og-sprio).
   std::vector<std::pair<JobView, PriorityFactors>> priorities();

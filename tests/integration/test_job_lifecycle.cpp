@@ -240,3 +240,28 @@ TEST_F(JobLifecycle, SprioShowsPendingJobsWithTheirFactors) {
 
 }  // namespace
 }  // namespace og::test
+
+namespace og::test {
+namespace {
+
+TEST_F(JobLifecycle, ScontrolUpdateAndRequeue) {
+  std::string starts = mesh.dir() + "/runs.txt";
+  std::string script = mesh.write_script("rq.sh", "#!/bin/bash\n#SBATCH --hold\necho run >> " + starts +
+                                                      "\nexec sleep 300\n");
+  uint64_t id = submit({script});
+  auto r = mesh.run({"og-scontrol", "update", "JobId=" + std::to_string(id), "TimeLimit=2:00", "Nice=7"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto job = mesh.job(id);
+  EXPECT_EQ(job["time_limit_s"], 120);
+  EXPECT_EQ(job["nice"], 7);
+  ASSERT_EQ(mesh.run({"og-scontrol", "release", std::to_string(id)}).exit_code, 0);
+  ASSERT_TRUE(await([&] { return read_file(starts) == "run\n"; }));
+  r = mesh.run({"og-scontrol", "requeue", std::to_string(id)});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(await([&] { return read_file(starts) == "run\nrun\n"; })) << "the job ran again";
+  EXPECT_EQ(mesh.job(id)["requeue_count"], 1);
+  EXPECT_EQ(mesh.run({"og-scancel", std::to_string(id)}).exit_code, 0);
+}
+
+}  // namespace
+}  // namespace og::test

@@ -838,3 +838,47 @@ TEST_F(ControllerTest, HigherPriorityJobsStartFirst) {
 
 }  // namespace
 }  // namespace og
+
+namespace og {
+namespace {
+
+TEST_F(ControllerTest, RequeueStopsARunningJobAndQueuesItAgain) {
+  make();
+  User alice = account("alice", "user");
+  FakeWorker w = worker(account("w1", "worker"), "p1", /*cpus=*/1);
+  uint64_t id = c().submit(alice, spec())[0];
+  auto leases = w.poll_until(1);
+  ASSERT_EQ(leases.size(), 1u);
+  expect_api_error([&] { c().requeue_job(account("bob", "user"), id); }, 403, "forbidden");
+  JobView v = c().requeue_job(alice, id);
+  EXPECT_EQ(v.job.state, JobState::Pending);
+  EXPECT_EQ(v.job.requeue_count, 1u);
+  w.poll(0);
+  ASSERT_EQ(w.cancels.size(), 1u) << "the worker is told to stop the old run";
+  EXPECT_EQ(w.cancels[0], leases[0].replica.id);
+  c().complete(w.user, leases[0].replica.id, CompletionReport{"CANCELLED", 143, "", ""});
+  w.running.erase(leases[0].replica.id);
+  auto again = w.poll_until(1);
+  ASSERT_EQ(again.size(), 1u);
+  EXPECT_EQ(again[0].job.id, id);
+  EXPECT_NE(again[0].replica.id, leases[0].replica.id);
+  expect_api_error([&] { c().update_job(alice, id, {std::nullopt, 5}); }, 409, "not_pending");
+}
+
+TEST_F(ControllerTest, UpdateChangesPendingJobsWithinLimits) {
+  make();
+  User alice = account("alice", "user");
+  JobSpec held = spec();
+  held.hold = true;
+  uint64_t id = c().submit(alice, held)[0];
+  JobView v = c().update_job(alice, id, {120, 10});
+  EXPECT_EQ(v.job.spec.time_limit_s, 120);
+  EXPECT_EQ(v.job.spec.nice, 10);
+  expect_api_error([&] { c().update_job(alice, id, {std::nullopt, -5}); }, 403, "forbidden");
+  EXPECT_EQ(c().update_job(account("root", "admin"), id, {std::nullopt, -5}).job.spec.nice, -5);
+  make();  // persisted
+  EXPECT_EQ(job(id).spec.time_limit_s, 120);
+}
+
+}  // namespace
+}  // namespace og
