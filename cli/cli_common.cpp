@@ -1,5 +1,6 @@
 #include "cli/cli_common.hpp"
 
+#include <cstdlib>
 #include <iostream>
 
 #include "core/client_config.hpp"
@@ -36,6 +37,19 @@ bool Connection::take(const std::vector<std::string>& args, size_t& i) {
 HttpClient Connection::connect() const {
   auto cfg = resolve_client_config(url, token_file);
   return HttpClient(cfg.url, cfg.token);
+}
+
+bool ListingOptions::take(const std::vector<std::string>& args, size_t& i, const char* help) {
+  const std::string& a = args[i];
+  if (conn.take(args, i)) return true;
+  if (a == "--help") {
+    std::cout << help;
+    std::exit(0);
+  }
+  if (a == "-h" || a == "--noheader") header = false;
+  else if (a == "--json") json = true;
+  else return false;
+  return true;
 }
 
 int run_command(const char* program, const std::function<int()>& body) {

@@ -21,6 +21,16 @@ struct Connection {
   HttpClient connect() const;
 };
 
+// What the listing commands (og-squeue, og-sinfo, og-sprio) share: the connection
+// options, --help, -h/--noheader and --json.
+struct ListingOptions {
+  Connection conn;
+  bool header = true;
+  bool json = false;
+  // Consumes args[i] when it is one of them; --help prints `help` and exits with 0.
+  bool take(const std::vector<std::string>& args, size_t& i, const char* help);
+};
+
 // Runs body, turning errors into "PROG: error: MESSAGE" on stderr and exit status 1
 // (2 for usage errors), as Slurm's commands do.
 int run_command(const char* program, const std::function<int()>& body);

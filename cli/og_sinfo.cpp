@@ -24,33 +24,26 @@ std::string pad(std::string s, size_t width) {
 int main(int argc, char** argv) {
   return og::cli::run_command("og-sinfo", [&]() -> int {
     std::vector<std::string> args(argv + 1, argv + argc);
-    og::cli::Connection conn;
+    og::cli::ListingOptions listing;
     std::string only;
-    bool header = true, json = false;
     for (size_t i = 0; i < args.size(); ++i) {
       const auto& a = args[i];
-      if (conn.take(args, i)) continue;
-      if (a == "--help") {
-        std::cout << kHelp;
-        return 0;
-      }
-      if (a == "-h" || a == "--noheader") header = false;
-      else if (a == "--json") json = true;
-      else if (og::cli::take_value(args, i, "--partition", "-p", only)) {}
+      if (listing.take(args, i, kHelp)) continue;
+      if (og::cli::take_value(args, i, "--partition", "-p", only)) {}
       else throw og::UsageError("unrecognized option " + a + " (see og-sinfo --help)");
     }
-    auto answer = conn.connect().call("GET", "/og/v1/partitions");
+    auto answer = listing.conn.connect().call("GET", "/og/v1/partitions");
     if (!only.empty()) {
       nlohmann::json kept = nlohmann::json::array();
       for (const auto& p : answer["partitions"])
         if (p.value("name", "") == only) kept.push_back(p);
       answer["partitions"] = kept;
     }
-    if (json) {
+    if (listing.json) {
       std::cout << answer.dump(2) << "\n";
       return 0;
     }
-    if (header)
+    if (listing.header)
       std::cout << "PARTITION       AVAIL  STATE  CPUS(A/T)  MEMORY(MB)  GPUS       PRICE/CPU-H  OWNER\n";
     for (const auto& p : answer["partitions"]) {
       std::string state = p.value("state", "");

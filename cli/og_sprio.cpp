@@ -24,23 +24,16 @@ Pending jobs, highest priority first, with each factor of the multifactor formul
 int main(int argc, char** argv) {
   return og::cli::run_command("og-sprio", [&]() -> int {
     std::vector<std::string> args(argv + 1, argv + argc);
-    og::cli::Connection conn;
+    og::cli::ListingOptions listing;
     std::string jobs, users;
-    bool header = true, json = false;
     for (size_t i = 0; i < args.size(); ++i) {
       const auto& a = args[i];
-      if (conn.take(args, i)) continue;
-      if (a == "--help") {
-        std::cout << kHelp;
-        return 0;
-      }
-      if (a == "-h" || a == "--noheader") header = false;
-      else if (a == "--json") json = true;
-      else if (og::cli::take_value(args, i, "--jobs", "-j", jobs)) {}
+      if (listing.take(args, i, kHelp)) continue;
+      if (og::cli::take_value(args, i, "--jobs", "-j", jobs)) {}
       else if (og::cli::take_value(args, i, "--user", "-u", users)) {}
       else throw og::UsageError("unrecognized option " + a + " (see og-sprio --help)");
     }
-    auto answer = conn.connect().call("GET", "/og/v1/priority");
+    auto answer = listing.conn.connect().call("GET", "/og/v1/priority");
     auto wanted_ids = og::cli::split_list(jobs);
     auto wanted_users = og::cli::split_list(users);
     nlohmann::json kept = nlohmann::json::array();
@@ -51,11 +44,11 @@ int main(int argc, char** argv) {
                      std::find(wanted_users.begin(), wanted_users.end(), j.value("user_name", "")) != wanted_users.end();
       if (id_ok && user_ok) kept.push_back(j);
     }
-    if (json) {
+    if (listing.json) {
       std::cout << nlohmann::json{{"jobs", kept}}.dump(2) << "\n";
       return 0;
     }
-    if (header) std::printf("%12s %-10s %-8s %10s %8s %9s %8s %8s %6s\n", "JOBID", "PARTITION", "USER",
+    if (listing.header) std::printf("%12s %-10s %-8s %10s %8s %9s %8s %8s %6s\n", "JOBID", "PARTITION", "USER",
                             "PRIORITY", "AGE", "FAIRSHARE", "JOBSIZE", "QOS", "NICE");
     for (const auto& j : kept) {
       const auto& f = j["factors"];

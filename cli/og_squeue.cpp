@@ -28,19 +28,13 @@ constexpr const char* kDefaultFormat = "%.18i %.9P %.8j %.8u %.2t %.10M %.6D %R"
 int main(int argc, char** argv) {
   return og::cli::run_command("og-squeue", [&]() -> int {
     std::vector<std::string> args(argv + 1, argv + argc);
-    og::cli::Connection conn;
+    og::cli::ListingOptions listing;
     std::string jobs, users, states, partitions, names, format = kDefaultFormat;
-    bool header = true, json = false, me = false;
+    bool me = false;
     for (size_t i = 0; i < args.size(); ++i) {
       const auto& a = args[i];
-      if (conn.take(args, i)) continue;
-      if (a == "--help") {
-        std::cout << kHelp;
-        return 0;
-      }
-      if (a == "-h" || a == "--noheader") header = false;
-      else if (a == "--json") json = true;
-      else if (a == "--me") me = true;
+      if (listing.take(args, i, kHelp)) continue;
+      if (a == "--me") me = true;
       else if (og::cli::take_value(args, i, "--jobs", "-j", jobs)) {}
       else if (og::cli::take_value(args, i, "--user", "-u", users)) {}
       else if (og::cli::take_value(args, i, "--states", "-t", states)) {}
@@ -49,18 +43,18 @@ int main(int argc, char** argv) {
       else if (og::cli::take_value(args, i, "--format", "-o", format)) {}
       else throw og::UsageError("unrecognized option " + a + " (see og-squeue --help)");
     }
-    auto client = conn.connect();
+    auto client = listing.conn.connect();
     if (me) users = client.call("GET", "/og/v1/ping").value("user", "");
     if (states == "all" || states == "ALL") states.clear();
     std::string query = "?job_id=" + og::url_encode(jobs) + "&user=" + og::url_encode(users) +
                         "&state=" + og::url_encode(states) + "&partition=" + og::url_encode(partitions) +
                         "&name=" + og::url_encode(names);
     auto answer = client.call("GET", "/og/v1/jobs" + query);
-    if (json) {
+    if (listing.json) {
       std::cout << answer.dump(2) << "\n";
       return 0;
     }
-    if (header) std::cout << og::cli::format_row(format, og::cli::job_header) << "\n";
+    if (listing.header) std::cout << og::cli::format_row(format, og::cli::job_header) << "\n";
     for (const auto& job : answer["jobs"])
       std::cout << og::cli::format_row(format, [&](char c) { return og::cli::job_field(job, c); }) << "\n";
     return 0;

@@ -395,18 +395,7 @@ JobView Controller::requeue_job(const User& user, uint64_t id) {
                                              " already has reported results; cancel it instead");
   int64_t now_us = now_unix_us();
   auto txn = store_.transaction();
-  for (uint64_t rid : job.replicas) {
-    Replica& r = replicas_.at(rid);
-    if (r.state == ReplicaState::Assigned) {
-      auto& pending = undelivered_[r.partition];
-      pending.erase(std::remove(pending.begin(), pending.end(), rid), pending.end());
-      cancel_replica(r, now_us);
-    } else if (r.state == ReplicaState::Running && !r.cancel_requested) {
-      r.cancel_requested = true;
-      store_.update_replica(r);
-      wake_partition(r.partition);
-    }
-  }
+  stop_replicas(job, now_us, /*keep_running=*/false);
   if (job.is_array_task() && array_active_[job.array_job_id] > 0) --array_active_[job.array_job_id];
   job.state = JobState::Pending;
   job.reason = reason::kRequeued;
@@ -846,6 +835,21 @@ void Controller::release(Replica& r) {
   p->second.used_gpus -= std::min(p->second.used_gpus, job.spec.gpus);
 }
 
+void Controller::stop_replicas(Job& job, int64_t now_us, bool keep_running) {
+  for (uint64_t id : job.replicas) {
+    Replica& r = replicas_.at(id);
+    if (r.state == ReplicaState::Assigned) {
+      auto& pending = undelivered_[r.partition];
+      pending.erase(std::remove(pending.begin(), pending.end(), id), pending.end());
+      cancel_replica(r, now_us);
+    } else if (r.state == ReplicaState::Running && !r.cancel_requested && !keep_running) {
+      r.cancel_requested = true;  // its worker learns it at its next poll, woken now
+      store_.update_replica(r);
+      wake_partition(r.partition);
+    }
+  }
+}
+
 void Controller::cancel_replica(Replica& r, int64_t now_us) {
   if (!is_active(r.state)) return;
   release(r);
@@ -965,19 +969,7 @@ void Controller::finish_job(Job& job, JobState state, std::string why, int64_t n
   queue_.erase(queue_key(job));
   // Replicas not yet started are no longer needed. Running ones are stopped too, except
   // after an accepted result: they finish and their outputs are still checked against it.
-  bool accepted = job.canonical_replica != 0;
-  for (uint64_t id : job.replicas) {
-    Replica& r = replicas_.at(id);
-    if (r.state == ReplicaState::Assigned) {
-      auto& pending = undelivered_[r.partition];
-      pending.erase(std::remove(pending.begin(), pending.end(), id), pending.end());
-      cancel_replica(r, now_us);
-    } else if (r.state == ReplicaState::Running && !r.cancel_requested && !accepted) {
-      r.cancel_requested = true;
-      store_.update_replica(r);
-      wake_partition(r.partition);
-    }
-  }
+  stop_replicas(job, now_us, /*keep_running=*/job.canonical_replica != 0);
   persist(job);
   request_pass();
   job_finished_cv_.notify_all();

@@ -128,6 +128,8 @@ class Controller {
   void evaluate_quorum(Job& job, int64_t now_us);
   void finish_job(Job& job, JobState state, std::string reason, int64_t now_us);
   void cancel_replica(Replica& replica, int64_t now_us);
+  // Cancels replicas not yet delivered and asks workers to stop running ones.
+  void stop_replicas(Job& job, int64_t now_us, bool keep_running);
   uint32_t needed_replicas(const Job& job) const;
   std::set<std::string> partitions_of(const Job& job) const;
   std::string nodelist(const Job& job) const;
