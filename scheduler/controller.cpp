@@ -717,6 +717,11 @@ bool Controller::earlier_namesake_unfinished(const Job& dependent) const {
   return false;
 }
 
+bool Controller::array_throttled(const Job& job) {
+  return job.is_array_task() && job.array_max_running > 0 && job.state == JobState::Pending &&
+         array_active_[job.array_job_id] >= job.array_max_running;
+}
+
 bool Controller::eligible(Job& job, int64_t now_us) {
   if (job.spec.hold) {
     job.reason = reason::kHeld;
@@ -736,8 +741,7 @@ bool Controller::eligible(Job& job, int64_t now_us) {
       case DependencyStatus::NeverSatisfied: job.reason = reason::kDependencyNever; return false;
     }
   }
-  if (job.is_array_task() && job.array_max_running > 0 && job.state == JobState::Pending &&
-      array_active_[job.array_job_id] >= job.array_max_running) {
+  if (array_throttled(job)) {
     job.reason = "JobArrayTaskLimit";
     return false;
   }
@@ -746,34 +750,42 @@ bool Controller::eligible(Job& job, int64_t now_us) {
 
 void Controller::schedule_pass(int64_t now_us, int64_t /*now_mono*/) {
   if (queue_.empty()) return;
-  // Highest priority first; the queue's own order (nice, then submission) breaks ties.
-  // Copied, because placing a job takes it out of the queue.
-  uint64_t cpus = mesh_cpus();
-  std::vector<std::pair<int64_t, Job*>> ranked;
-  ranked.reserve(queue_.size());
+  // Only jobs that may start now are ranked: held, delayed and dependent jobs get their
+  // reason and cost nothing more. Copied, because placing a job takes it out of the queue.
+  std::vector<Job*> ready;
+  bool any_dependent = false;
   for (const auto& [nice, id] : queue_) {
     Job* job = &jobs_.at(id);
-    ranked.emplace_back(priority_->factors(*job, now_us, cpus).priority, job);
+    any_dependent = any_dependent || !job->dependency.terms.empty();
+    if (eligible(*job, now_us)) ready.push_back(job);
   }
-  std::stable_sort(ranked.begin(), ranked.end(),
-                   [](const auto& a, const auto& b) { return a.first > b.first; });
-  std::vector<Job*> order;
-  order.reserve(ranked.size());
-  for (const auto& [prio, job] : ranked) order.push_back(job);
   uint32_t free_cpus = 0;
   for (const auto& [name, p] : partitions_)
     if (p.state == PartitionState::Up) free_cpus += p.cpus - std::min(p.cpus, p.used_cpus);
-  std::optional<Transaction> txn;
-  bool any_dependent = false;
-  for (Job* job : order) {
-    any_dependent = any_dependent || !job->dependency.terms.empty();
-    if (!eligible(*job, now_us)) continue;
-    if (free_cpus == 0) {
-      // Nothing can start: only jobs not yet looked at get their reason worked out.
+  if (free_cpus == 0) {
+    // Nothing can start: only jobs not yet looked at get their reason worked out.
+    for (Job* job : ready)
       if (job->reason == reason::kNone || job->reason == reason::kRequeued) {
         auto why = place_replicas(*job, partitions_, partitions_of(*job), needed_replicas(*job)).reason;
         job->reason = why.empty() ? std::string(reason::kResources) : why;
       }
+    return;
+  }
+  // Highest priority first; the queue's own order (nice, then submission) breaks ties.
+  uint64_t cpus = mesh_cpus();
+  std::vector<std::pair<int64_t, Job*>> ranked;
+  ranked.reserve(ready.size());
+  for (Job* job : ready) ranked.emplace_back(priority_->factors(*job, now_us, cpus).priority, job);
+  std::stable_sort(ranked.begin(), ranked.end(),
+                   [](const auto& a, const auto& b) { return a.first > b.first; });
+  std::optional<Transaction> txn;
+  for (const auto& [priority, job] : ranked) {
+    if (free_cpus == 0) {
+      if (job->reason == reason::kNone || job->reason == reason::kRequeued) job->reason = reason::kResources;
+      continue;
+    }
+    if (array_throttled(*job)) {  // tasks of its array may have started earlier in this pass
+      job->reason = "JobArrayTaskLimit";
       continue;
     }
     uint32_t needed = needed_replicas(*job);

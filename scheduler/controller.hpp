@@ -137,6 +137,7 @@ class Controller {
   Job& job_or_throw(uint64_t id);
   void check_owner(const User& user, const Job& job) const;
   bool eligible(Job& job, int64_t now_us);
+  bool array_throttled(const Job& job);  // its array already runs %N tasks
   uint64_t mesh_cpus() const;  // CPUs of the partitions that are UP
   std::vector<Job> dependency_targets(const jobscripts::DependencyTarget& target);
   bool earlier_namesake_unfinished(const Job& dependent) const;
