@@ -74,14 +74,22 @@ int throughput(const og::ClientConfig& cfg, int n) {
 int submit(const og::ClientConfig& cfg, int n, int clients) {
   std::vector<std::vector<uint64_t>> ids(static_cast<size_t>(clients));
   std::vector<std::thread> threads;
+  std::vector<std::string> errors(static_cast<size_t>(clients));
   auto body = job("#!/bin/sh\n:\n", /*hold=*/true);
   int64_t start = og::monotonic_us();
   for (int t = 0; t < clients; ++t)
     threads.emplace_back([&, t] {
-      HttpClient c(cfg.url, cfg.token);
-      for (int i = t; i < n; i += clients) ids[static_cast<size_t>(t)].push_back(c.call("POST", "/og/v1/jobs", body)["job_id"]);
+      try {
+        HttpClient c(cfg.url, cfg.token);
+        for (int i = t; i < n; i += clients)
+          ids[static_cast<size_t>(t)].push_back(c.call("POST", "/og/v1/jobs", body)["job_id"]);
+      } catch (const std::exception& e) {
+        errors[static_cast<size_t>(t)] = e.what();  // an exception may not leave a thread
+      }
     });
   for (auto& th : threads) th.join();
+  for (const auto& e : errors)
+    if (!e.empty()) throw std::runtime_error(e);
   double seconds = static_cast<double>(og::monotonic_us() - start) / 1e6;
   std::printf("submit jobs=%d clients=%d seconds=%.2f submissions_per_s=%.0f\n", n, clients, seconds, n / seconds);
   HttpClient c(cfg.url, cfg.token);  // clean up: the held jobs never run
