@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/http_client.hpp"
+#include "core/strings.hpp"
 
 namespace og::cli {
 
@@ -39,8 +40,8 @@ int run_command(const char* program, const std::function<int()>& body);
 bool take_value(const std::vector<std::string>& args, size_t& i, const std::string& long_name,
                 const std::string& short_name, std::string& out);
 
-std::vector<std::string> split_list(const std::string& text, char sep = ',');
-std::string join(const std::vector<std::string>& items, const std::string& sep);
+using og::join;
+using og::split_list;
 
 // Slurm's format strings: "%.18i %.9P %8j" — '.' right-justifies, a number sets the
 // width (values are cut to fit), '-' left-justifies. `field` maps a letter to a value.

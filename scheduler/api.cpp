@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/error.hpp"
+#include "core/strings.hpp"
 #include "core/time_util.hpp"
 #include "scheduler/json_views.hpp"
 #include "verify/manifest.hpp"
@@ -13,18 +14,6 @@ namespace og {
 namespace {
 
 using json = nlohmann::json;
-
-std::vector<std::string> split(const std::string& text, char sep) {
-  std::vector<std::string> out;
-  size_t start = 0;
-  while (start <= text.size()) {
-    size_t end = text.find(sep, start);
-    if (end == std::string::npos) end = text.size();
-    if (end > start) out.push_back(text.substr(start, end - start));
-    start = end + 1;
-  }
-  return out;
-}
 
 uint64_t parse_id(const std::string& text, const char* what) {
   uint64_t value = 0;
@@ -77,12 +66,12 @@ JobFilter filter_from_query(const HttpRequest& req) {
     auto it = req.query.find(k);
     return it == req.query.end() ? std::string() : it->second;
   };
-  for (const auto& id : split(get("job_id"), ',')) f.ids.insert(parse_id(id, "job id"));
-  for (const auto& u : split(get("user"), ',')) f.users.insert(u);
-  for (const auto& n : split(get("name"), ',')) f.names.insert(n);
-  for (const auto& p : split(get("partition"), ',')) f.partitions.insert(p);
+  for (const auto& id : split_list(get("job_id"), ',')) f.ids.insert(parse_id(id, "job id"));
+  for (const auto& u : split_list(get("user"), ',')) f.users.insert(u);
+  for (const auto& n : split_list(get("name"), ',')) f.names.insert(n);
+  for (const auto& p : split_list(get("partition"), ',')) f.partitions.insert(p);
   try {
-    for (const auto& s : split(get("state"), ',')) f.states.insert(job_state_from_string(s));
+    for (const auto& s : split_list(get("state"), ',')) f.states.insert(job_state_from_string(s));
   } catch (const UsageError& e) {
     throw ApiError(400, "invalid_state", e.what());
   }
@@ -118,7 +107,7 @@ HttpResponse Api::handle(const HttpRequest& req) {
 }
 
 HttpResponse Api::route(const HttpRequest& req, const User& user) {
-  auto parts = split(req.path, '/');
+  auto parts = split_list(req.path, '/');
   if (parts.size() < 3 || parts[0] != "og" || parts[1] != "v1")
     throw ApiError(404, "not_found", "no such endpoint " + req.path + " (the API lives under /og/v1/)");
   const std::string& m = req.method;

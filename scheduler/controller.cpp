@@ -6,6 +6,7 @@
 #include "core/error.hpp"
 #include "core/log.hpp"
 #include "core/sha256.hpp"
+#include "core/strings.hpp"
 #include "core/time_util.hpp"
 #include "jobscripts/array_spec.hpp"
 #include "scheduler/dependency_policy.hpp"
@@ -33,13 +34,7 @@ bool matches(const JobFilter& f, const Job& job, const std::string& nodelist) {
   if (!f.states.empty() && !f.states.count(job.state)) return false;
   if (!f.partitions.empty()) {
     bool any = f.partitions.count(job.spec.partition) > 0;
-    size_t start = 0;
-    while (!any && start <= nodelist.size()) {
-      size_t comma = nodelist.find(',', start);
-      any = f.partitions.count(nodelist.substr(start, comma - start)) > 0;
-      if (comma == std::string::npos) break;
-      start = comma + 1;
-    }
+    for (const auto& node : split_list(nodelist)) any = any || f.partitions.count(node) > 0;
     if (!any) return false;
   }
   return true;

@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/error.hpp"
+#include "core/strings.hpp"
 
 namespace og {
 namespace {
@@ -224,8 +225,7 @@ void JobStore::upsert_partition(const Partition& p) {
       "drain_requested, registered_us, features) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) "
       "ON CONFLICT(name) DO UPDATE SET owner=?2, cpus=?3, memory_mb=?4, gpus=?5, gpu_type=?6, "
       "price_micros=?7, drain_requested=?8, features=?10");
-  std::string features;
-  for (const auto& f : p.features) features += (features.empty() ? "" : ",") + f;
+  std::string features = join(p.features, ",");
   s->bind(1, p.name)
       .bind(2, p.owner)
       .bind(3, static_cast<int64_t>(p.cpus))
@@ -264,13 +264,7 @@ JobStore::Snapshot JobStore::load_snapshot(int64_t finished_since_us) {
     p.price_micros = parts->column_int64(6);
     p.drain_requested = parts->column_int64(7) != 0;
     p.registered_us = parts->column_int64(8);
-    std::string features = parts->column_text(9);
-    for (size_t start = 0; start < features.size();) {
-      size_t comma = features.find(',', start);
-      if (comma == std::string::npos) comma = features.size();
-      if (comma > start) p.features.push_back(features.substr(start, comma - start));
-      start = comma + 1;
-    }
+    p.features = split_list(parts->column_text(9));
     snap.partitions.push_back(p);
   }
   return snap;

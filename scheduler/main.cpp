@@ -14,6 +14,7 @@
 #include "core/error.hpp"
 #include "core/log.hpp"
 #include "core/sha256.hpp"
+#include "core/strings.hpp"
 #include "scheduler/api.hpp"
 #include "scheduler/controller.hpp"
 
@@ -66,15 +67,10 @@ int64_t parse_number(const std::string& flag, const std::string& text) {
 // "a=1,b=2" → {{"a",1},{"b",2}}
 std::vector<std::pair<std::string, int64_t>> parse_pairs(const std::string& flag, const std::string& text) {
   std::vector<std::pair<std::string, int64_t>> out;
-  size_t start = 0;
-  while (start < text.size()) {
-    size_t comma = text.find(',', start);
-    std::string item = text.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+  for (const auto& item : og::split_list(text)) {
     auto eq = item.find('=');
     if (eq == std::string::npos || eq == 0) usage_error(flag + ": \"" + item + "\" is not NAME=NUMBER");
     out.emplace_back(item.substr(0, eq), parse_number(flag, item.substr(eq + 1)));
-    if (comma == std::string::npos) break;
-    start = comma + 1;
   }
   return out;
 }

@@ -11,6 +11,7 @@
 #include "core/error.hpp"
 #include "core/log.hpp"
 #include "core/money.hpp"
+#include "core/strings.hpp"
 #include "worker/local_backend.hpp"
 #include "worker/resource_probe.hpp"
 #include "worker/worker_agent.hpp"
@@ -106,12 +107,7 @@ int main(int argc, char** argv) {
     options.resources = offered;
     options.price_micros = og::parse_money_micros(price);
     options.keep_job_dirs = keep;
-    for (size_t start = 0; start < features.size();) {
-      size_t comma = features.find(',', start);
-      if (comma == std::string::npos) comma = features.size();
-      if (comma > start) options.features.push_back(features.substr(start, comma - start));
-      start = comma + 1;
-    }
+    options.features = og::split_list(features);
 
     sigset_t signals;
     sigemptyset(&signals);

@@ -1,0 +1,14 @@
+// Comma lists and the like: "a,b,c" ↔ {"a","b","c"}.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace og {
+
+// The non-empty pieces of text between separators.
+std::vector<std::string> split_list(std::string_view text, char sep = ',');
+std::string join(const std::vector<std::string>& items, const std::string& sep);
+
+}  // namespace og
