@@ -53,7 +53,15 @@ std::string job_field(const nlohmann::json& job, char c) {
       return job.value("nodes", "");
     }
     case 'V': return timestamp(job, "submit_time");
-    case 'S': return timestamp(job, "start_time");
+    case 'S':  // a pending job's planned start, when asked for (og-squeue --start)
+      if (pending && job.contains("expected")) return timestamp(job["expected"], "start_time");
+      return timestamp(job, "start_time");
+    case 'Y': {
+      if (!job.contains("expected")) return "(null)";
+      return join(job["expected"].value("partitions", std::vector<std::string>{}), ",");
+    }
+    case 'c':
+      return job.contains("expected") ? job["expected"].value("cost", std::string("N/A")) : "N/A";
     case 'e': return timestamp(job, "end_time");
     case 'k': return job.value("comment", "");
     case 'y': return std::to_string(job.value("nice", 0));
@@ -84,6 +92,8 @@ std::string job_header(char c) {
     case 'e': return "END_TIME";
     case 'k': return "COMMENT";
     case 'y': return "NICE";
+    case 'Y': return "SCHEDNODES";
+    case 'c': return "COST";
     default: return std::string("%") + c;
   }
 }

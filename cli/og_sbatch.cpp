@@ -9,6 +9,7 @@
 #include "cli/cli_common.hpp"
 #include "cli/job_output.hpp"
 #include "core/error.hpp"
+#include "core/time_util.hpp"
 #include "jobscripts/directives.hpp"
 
 namespace {
@@ -69,6 +70,16 @@ int main(int argc, char** argv) {
                   << og::cli::join(r["partitions"].get<std::vector<std::string>>(), ",") << "\n";
       else
         std::cerr << "og-sbatch: Job would wait: " << r.value("reason", "Resources") << "\n";
+      // As sbatch --test-only: when and where, plus what it may cost at most.
+      if (r.contains("expected")) {
+        const auto& e = r["expected"];
+        std::cerr << "og-sbatch: Job to start at "
+                  << og::iso8601_utc(e.value("start_time", int64_t{0})).substr(0, 19) << " on "
+                  << og::cli::join(e.value("partitions", std::vector<std::string>{}), ",")
+                  << ", expected cost at most " << e.value("cost", std::string("N/A (no time limit)")) << "\n";
+      } else {
+        std::cerr << "og-sbatch: No start can be planned for this job (no offer can ever hold it)\n";
+      }
       return 0;
     }
     auto r = client.call("POST", "/og/v1/jobs", body);

@@ -44,7 +44,7 @@ int main(int argc, char** argv) {
       return 0;
     }
     if (listing.header)
-      std::cout << "PARTITION       AVAIL  STATE  CPUS(A/T)  MEMORY(MB)  GPUS       PRICE/CPU-H  OWNER\n";
+      std::cout << "PARTITION       AVAIL  STATE  CPUS(A/T)  MEMORY(MB)  GPUS       PRICE/CPU-H  PRICE/GPU-H  OWNER\n";
     for (const auto& p : answer["partitions"]) {
       std::string state = p.value("state", "");
       std::string gpus = std::to_string(p.value("gpus", 0));
@@ -55,7 +55,8 @@ int main(int argc, char** argv) {
                 << pad(std::to_string(p.value("cpus_allocated", 0)) + "/" +
                            std::to_string(p.value("cpus", 0)), 11)
                 << pad(std::to_string(p.value("memory_mb", 0)), 12) << pad(gpus, 11)
-                << pad(p.value("price_per_cpu_hour", ""), 13) << p.value("owner", "") << "\n";
+                << pad(p.value("price_per_cpu_hour", ""), 13) << pad(p.value("price_per_gpu_hour", ""), 13)
+                << p.value("owner", "") << "\n";
     }
     return 0;
   });

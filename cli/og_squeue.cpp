@@ -16,12 +16,16 @@ constexpr const char* kHelp = R"(usage: og-squeue [OPTIONS]
   -p, --partition=NAME[,...] only jobs on these partitions
   -n, --name=NAME[,...]      only jobs with these names
   -o, --format=FORMAT        columns, as squeue: %i %P %j %u %t %T %M %l %D %C %R %N %r %V %S %e
+                             and %Y (planned partitions), %c (expected cost)
+      --start                pending jobs with their expected start time and cost (as
+                             planned now from time limits and priorities; N/A: not plannable)
   -h, --noheader             no header line
       --json                 slurmrestd-shaped JSON: {"jobs":[...]}
       --url, --token-file    where og-schedd is and the credential
 )";
 
 constexpr const char* kDefaultFormat = "%.18i %.9P %.8j %.8u %.2t %.10M %.6D %R";
+constexpr const char* kStartFormat = "%.18i %.9P %.8j %.8u %.2t %.19S %.6D %.10c %20Y %R";
 
 }  // namespace
 
@@ -30,11 +34,12 @@ int main(int argc, char** argv) {
     std::vector<std::string> args(argv + 1, argv + argc);
     og::cli::ListingOptions listing;
     std::string jobs, users, states, partitions, names, format = kDefaultFormat;
-    bool me = false;
+    bool me = false, start = false;
     for (size_t i = 0; i < args.size(); ++i) {
       const auto& a = args[i];
       if (listing.take(args, i, kHelp)) continue;
       if (a == "--me") me = true;
+      else if (a == "--start") start = true;
       else if (og::cli::take_value(args, i, "--jobs", "-j", jobs)) {}
       else if (og::cli::take_value(args, i, "--user", "-u", users)) {}
       else if (og::cli::take_value(args, i, "--states", "-t", states)) {}
@@ -46,9 +51,13 @@ int main(int argc, char** argv) {
     auto client = listing.conn.connect();
     if (me) users = client.call("GET", "/og/v1/ping").value("user", "");
     if (states == "all" || states == "ALL") states.clear();
+    if (start) {
+      if (states.empty()) states = "PD";
+      if (format == kDefaultFormat) format = kStartFormat;
+    }
     std::string query = "?job_id=" + og::url_encode(jobs) + "&user=" + og::url_encode(users) +
                         "&state=" + og::url_encode(states) + "&partition=" + og::url_encode(partitions) +
-                        "&name=" + og::url_encode(names);
+                        "&name=" + og::url_encode(names) + (start ? "&start=1" : "");
     auto answer = client.call("GET", "/og/v1/jobs" + query);
     if (listing.json) {
       std::cout << answer.dump(2) << "\n";

@@ -49,6 +49,7 @@ void for_each_field(Spec& s, Visit&& visit) {
   visit("replicas", s.replicas);
   visit("quorum", s.quorum);
   visit("max_price_micros", s.max_price_micros);
+  visit("max_gpu_price_micros", s.max_gpu_price_micros);
   visit("network", s.network);
   visit("script", s.script);
   visit("script_args", s.script_args);
@@ -155,6 +156,7 @@ void validate(const JobSpec& s) {
           "the job asks for more than 1,000,000 CPUs (ntasks x cpus_per_task)");
   require(s.time_limit_s <= kMaxTimeLimit, "field \"time_limit_s\" must be at most 100 years");
   require(s.max_price_micros >= 0, "field \"max_price_micros\" must not be negative");
+  require(s.max_gpu_price_micros >= 0, "field \"max_gpu_price_micros\" must not be negative");
 }
 
 }  // namespace

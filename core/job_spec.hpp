@@ -47,6 +47,7 @@ struct JobSpec {
   uint32_t replicas = 1;           // --replicas (OpenGrid)
   uint32_t quorum = 0;             // --quorum (OpenGrid), 0 = majority of replicas
   int64_t max_price_micros = 0;    // --max-price per CPU-hour, micro-units, 0 = no cap
+  int64_t max_gpu_price_micros = 0;  // --max-gpu-price per GPU-hour, 0 = no cap
   std::string network = "loopback";  // --network=none|loopback (OpenGrid)
   std::string script;              // the whole script text
   std::vector<std::string> script_args;  // arguments after the script path

@@ -44,4 +44,8 @@ std::string format_money(int64_t micros) {
   return buf;
 }
 
+int64_t cost_for_seconds(int64_t per_hour_micros, int64_t seconds) {
+  return per_hour_micros * (seconds / 3600) + per_hour_micros * (seconds % 3600) / 3600;
+}
+
 }  // namespace og

@@ -251,6 +251,9 @@ class OptionApplier {
       case OptionId::kMaxPrice:
         spec.max_price_micros = parse_price_micros(text);
         break;
+      case OptionId::kMaxGpuPrice:
+        spec.max_gpu_price_micros = parse_price_micros(text);
+        break;
       case OptionId::kNetwork:
         if (text != "none" && text != "loopback")
           throw UsageError("expected none or loopback, got " + in_quotes(text));

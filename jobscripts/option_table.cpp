@@ -41,6 +41,7 @@ constexpr OptionInfo kOptions[] = {
     {"replicas", 0, kRequired, kReplicas},
     {"quorum", 0, kRequired, kQuorum},
     {"max-price", 0, kRequired, kMaxPrice},
+    {"max-gpu-price", 0, kRequired, kMaxGpuPrice},
     {"network", 0, kRequired, kNetwork},
     {"url", 0, kRequired, kUrl},
     {"token-file", 0, kRequired, kTokenFile},

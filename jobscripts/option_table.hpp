@@ -42,6 +42,7 @@ enum class OptionId {
   kReplicas,
   kQuorum,
   kMaxPrice,
+  kMaxGpuPrice,
   kNetwork,
   kUrl,
   kTokenFile,

@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/error.hpp"
+#include "core/money.hpp"
 #include "core/strings.hpp"
 #include "core/time_util.hpp"
 #include "scheduler/json_views.hpp"
@@ -80,6 +81,12 @@ JobFilter filter_from_query(const HttpRequest& req) {
 
 HttpResponse ok(const json& j) { return json_response(200, j.dump() + "\n"); }
 
+json estimate_json(const StartEstimate& e) {
+  json j = {{"start_time", (e.start_us + 999'999) / 1'000'000}, {"partitions", e.partitions}};
+  if (e.cost_micros >= 0) j["cost"] = format_money(e.cost_micros);
+  return j;
+}
+
 json jobs_json(const std::vector<JobView>& views) {
   json arr = json::array();
   for (const auto& v : views) arr.push_back(job_json(v));
@@ -132,14 +139,26 @@ HttpResponse Api::route(const HttpRequest& req, const User& user) {
       if (!body.contains("job")) throw ApiError(400, "missing_field", "request needs a \"job\" object");
       JobSpec spec = job_spec_from_json(body["job"]);
       if (field<bool>(body, "test_only", false)) {
-        auto [chosen, why] = controller_.test_only(spec);
-        return ok({{"job_id", 0}, {"would_start", !chosen.empty()}, {"partitions", chosen},
-                   {"reason", why}});
+        auto result = controller_.test_only(user, std::move(spec));
+        json answer = {{"job_id", 0}, {"would_start", !result.partitions.empty()},
+                       {"partitions", result.partitions}, {"reason", result.reason}};
+        if (result.estimate) answer["expected"] = estimate_json(*result.estimate);
+        return ok(answer);
       }
       auto ids = controller_.submit(user, std::move(spec));
       return json_response(201, json{{"job_id", ids.front()}, {"job_ids", ids}}.dump() + "\n");
     }
-    if (n == 3 && m == "GET") return ok(jobs_json(controller_.list_jobs(filter_from_query(req))));
+    if (n == 3 && m == "GET") {
+      json answer = jobs_json(controller_.list_jobs(filter_from_query(req)));
+      if (auto start = req.query.find("start"); start != req.query.end() && start->second == "1") {
+        // og-squeue --start: where and when pending jobs are planned to start.
+        auto estimates = controller_.expected_starts();
+        for (auto& job : answer["jobs"])
+          if (auto e = estimates.find(job.value("job_id", uint64_t{0})); e != estimates.end())
+            job["expected"] = estimate_json(e->second);
+      }
+      return ok(answer);
+    }
     if (n == 3) throw method_not_allowed();
     uint64_t id = parse_id(parts[3], "job id");
     if (n == 4 && m == "GET") {
@@ -224,7 +243,8 @@ HttpResponse Api::route(const HttpRequest& req, const User& user) {
     const std::string& name = parts[3];
     if (n == 4 && m == "PUT") {
       json body = parse_body(req);
-      only_fields(body, {"cpus", "memory_mb", "gpus", "gpu_type", "price_micros", "features"});
+      only_fields(body, {"cpus", "memory_mb", "gpus", "gpu_type", "price_micros", "gpu_price_micros",
+                         "operator", "features"});
       Partition p;
       p.name = name;
       if (name.size() > 64 || name.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-") != std::string::npos)
@@ -234,12 +254,17 @@ HttpResponse Api::route(const HttpRequest& req, const User& user) {
       p.gpus = field<uint32_t>(body, "gpus", 0);
       p.gpu_type = field<std::string>(body, "gpu_type", "");
       p.price_micros = field<int64_t>(body, "price_micros", 0);
+      p.gpu_price_micros = field<int64_t>(body, "gpu_price_micros", 0);
+      p.operator_name = field<std::string>(body, "operator", "");
       p.features = field<std::vector<std::string>>(body, "features", {});
+      if (p.operator_name.size() > 64 || p.operator_name.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-@") != std::string::npos)
+        throw ApiError(400, "invalid_field", "operator must be up to 64 letters, digits, '_', '.', '-' or '@'");
       for (const auto& f : p.features)
         if (f.empty() || f.size() > 64 || f.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-") != std::string::npos)
           throw ApiError(400, "invalid_field", "feature \"" + f + "\" must be 1-64 letters, digits, '_', '.' or '-'");
       if (p.cpus == 0) throw ApiError(400, "invalid_field", "a partition needs at least one CPU");
-      if (p.price_micros < 0) throw ApiError(400, "invalid_field", "price_micros cannot be negative");
+      if (p.price_micros < 0 || p.gpu_price_micros < 0)
+        throw ApiError(400, "invalid_field", "price_micros and gpu_price_micros cannot be negative");
       return ok({{"partitions", json::array({partition_json(controller_.register_partition(user, p), monotonic_us())})}});
     }
     if (n == 5 && m == "POST" && (parts[4] == "drain" || parts[4] == "resume"))

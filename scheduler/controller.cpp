@@ -11,6 +11,7 @@
 #include "jobscripts/array_spec.hpp"
 #include "scheduler/dependency_policy.hpp"
 #include "scheduler/placement.hpp"
+#include "scheduler/start_planner.hpp"
 #include "verify/quorum.hpp"
 
 namespace og {
@@ -46,7 +47,8 @@ Controller::Controller(ControllerOptions options)
     : options_(std::move(options)),
       store_(options_.database_path, options_.synchronous_full),
       fairshare_(options_.priority.usage_half_life_s),
-      priority_(std::make_unique<MultifactorPriority>(options_.priority, fairshare_)) {
+      priority_(std::make_unique<MultifactorPriority>(options_.priority, fairshare_)),
+      scheduler_(make_scheduler(options_.scheduler)) {
   load_state();
 }
 
@@ -109,11 +111,7 @@ void Controller::load_state() {
     if (is_active(r.state)) {
       active_on_[r.partition].insert(r.id);
       auto p = partitions_.find(r.partition);
-      if (p != partitions_.end()) {
-        p->second.used_cpus += cpus_taken(p->second, job->second.spec);
-        p->second.used_memory_mb += job->second.spec.total_mem_mb();
-        p->second.used_gpus += job->second.spec.gpus;
-      }
+      if (p != partitions_.end()) p->second.allocate(r.job_id, allocation_for(p->second, job->second.spec, r.start_us));
       if (r.state == ReplicaState::Assigned) undelivered_[r.partition].push_back(r.id);
     }
     replicas_[r.id] = std::move(r);
@@ -231,14 +229,71 @@ std::vector<uint64_t> Controller::submit(const User& user, JobSpec spec) {
   return ids;
 }
 
-std::pair<std::vector<std::string>, std::string> Controller::test_only(const JobSpec& spec) {
+TestOnlyResult Controller::test_only(const User& user, JobSpec spec) {
   std::lock_guard lock(mu_);
+  if (spec.time_limit_s == kTimeUnset) spec.time_limit_s = options_.default_time_limit_s;
   Job probe;
+  probe.id = kProbeJobId;
+  probe.user = user.name;
   probe.spec = spec;
+  probe.submit_us = now_unix_us();
+  TestOnlyResult result;
   auto placed = place_replicas(probe, partitions_, {}, spec.replicas);
-  std::vector<std::string> names;
-  for (auto* p : placed.chosen) names.push_back(p->name);
-  return {names, placed.reason};
+  for (auto* p : placed.chosen) result.partitions.push_back(p->name);
+  result.reason = placed.reason;
+  auto plan = plan_starts(&probe);
+  if (auto it = plan.find(kProbeJobId); it != plan.end()) result.estimate = it->second;
+  return result;
+}
+
+std::vector<Controller::RankedJob> Controller::ranked_ready(int64_t now_us, Job* extra) {
+  std::vector<RankedJob> ranked;
+  uint64_t cpus = mesh_cpus();
+  for (const auto& [nice, id] : queue_) {
+    Job* job = &jobs_.at(id);
+    if (eligible(*job, now_us)) ranked.push_back({priority_->factors(*job, now_us, cpus).priority, job});
+  }
+  if (extra) ranked.push_back({priority_->factors(*extra, now_us, cpus).priority, extra});
+  // Highest priority first; the queue's own order (nice, then submission) breaks ties.
+  std::stable_sort(ranked.begin(), ranked.end(),
+                   [](const RankedJob& a, const RankedJob& b) { return a.priority > b.priority; });
+  return ranked;
+}
+
+PlacementRequest Controller::placement_request(const Job& job, uint32_t needed) const {
+  PlacementRequest request;
+  request.count = needed;
+  request.exclude = partitions_of(job);
+  for (const auto& name : request.exclude)
+    if (auto p = partitions_.find(name); p != partitions_.end() && !p->second.operator_name.empty())
+      request.exclude_operators.insert(operator_of(p->second));
+  return request;
+}
+
+std::map<uint64_t, StartEstimate> Controller::plan_starts(Job* probe) {
+  int64_t now_us = now_unix_us();
+  StartPlanner planner(partitions_, now_us);
+  std::map<uint64_t, StartEstimate> out;
+  size_t planned = 0;
+  for (const auto& [priority, job] : ranked_ready(now_us, probe)) {
+    // As Slurm's backfill (bf_max_job_test), only so many jobs are looked ahead.
+    if (planned++ == options_.max_planned_jobs) break;
+    uint32_t needed = job == probe ? job->spec.replicas : needed_replicas(*job);
+    if (needed == 0) continue;
+    auto start = planner.plan(*job, placement_request(*job, needed));
+    if (!start) continue;
+    StartEstimate e;
+    e.start_us = start->start_us;
+    e.cost_micros = start->cost_micros;
+    for (const Partition* p : start->partitions) e.partitions.push_back(p->name);
+    out[job->id] = std::move(e);
+  }
+  return out;
+}
+
+std::map<uint64_t, StartEstimate> Controller::expected_starts() {
+  std::lock_guard lock(mu_);
+  return plan_starts(nullptr);
 }
 
 std::vector<JobView> Controller::list_jobs(const JobFilter& filter) {
@@ -466,6 +521,8 @@ Partition Controller::register_partition(const User& user, Partition proposal) {
   p.gpu_type = proposal.gpu_type;
   p.price_micros = proposal.price_micros;
   p.features = proposal.features;
+  p.gpu_price_micros = proposal.gpu_price_micros;
+  p.operator_name = proposal.operator_name;
   if (fresh) p.registered_us = now_unix_us();
   p.instance = ++last_instance_;
   p.last_seen_us = monotonic_us();
@@ -670,7 +727,7 @@ void Controller::scheduling_loop() {
     int64_t now_mono = monotonic_us();
     try {
       check_heartbeats(now_mono);
-      schedule_pass(now_us, now_mono);
+      schedule_pass(now_us);
       evict_finished(now_us);
     } catch (const std::exception& e) {
       log_error("scheduling_pass_failed", {{"error", e.what()}});
@@ -743,65 +800,39 @@ bool Controller::eligible(Job& job, int64_t now_us) {
   return true;
 }
 
-void Controller::schedule_pass(int64_t now_us, int64_t /*now_mono*/) {
+void Controller::schedule_pass(int64_t now_us) {
   if (queue_.empty()) return;
-  // Only jobs that may start now are ranked: held, delayed and dependent jobs get their
-  // reason and cost nothing more. Copied, because placing a job takes it out of the queue.
-  std::vector<Job*> ready;
-  bool any_dependent = false;
-  for (const auto& [nice, id] : queue_) {
-    Job* job = &jobs_.at(id);
-    any_dependent = any_dependent || !job->dependency.terms.empty();
-    if (eligible(*job, now_us)) ready.push_back(job);
-  }
-  uint32_t free_cpus = 0;
+  uint64_t free_cpus = 0;
   for (const auto& [name, p] : partitions_)
     if (p.state == PartitionState::Up) free_cpus += p.cpus - std::min(p.cpus, p.used_cpus);
-  if (free_cpus == 0) {
-    // Nothing can start: only jobs not yet looked at get their reason worked out.
-    for (Job* job : ready)
-      if (job->reason == reason::kNone || job->reason == reason::kRequeued) {
-        auto why = place_replicas(*job, partitions_, partitions_of(*job), needed_replicas(*job)).reason;
-        job->reason = why.empty() ? std::string(reason::kResources) : why;
-      }
-    return;
-  }
-  // Highest priority first; the queue's own order (nice, then submission) breaks ties.
-  uint64_t cpus = mesh_cpus();
-  std::vector<std::pair<int64_t, Job*>> ranked;
-  ranked.reserve(ready.size());
-  for (Job* job : ready) ranked.emplace_back(priority_->factors(*job, now_us, cpus).priority, job);
-  std::stable_sort(ranked.begin(), ranked.end(),
-                   [](const auto& a, const auto& b) { return a.first > b.first; });
-  std::optional<Transaction> txn;
-  for (const auto& [priority, job] : ranked) {
-    if (free_cpus == 0) {
-      if (job->reason == reason::kNone || job->reason == reason::kRequeued) job->reason = reason::kResources;
-      continue;
-    }
-    if (array_throttled(*job)) {  // tasks of its array may have started earlier in this pass
-      job->reason = "JobArrayTaskLimit";
-      continue;
-    }
+  bool any_dependent = false;
+  std::vector<PassCandidate> candidates;
+  auto add = [&](Job* job) {
+    any_dependent = any_dependent || !job->dependency.terms.empty();
     uint32_t needed = needed_replicas(*job);
     if (needed == 0) {
       queue_.erase(queue_key(*job));
-      continue;
+      return;
     }
-    auto placed = place_replicas(*job, partitions_, partitions_of(*job), needed);
-    if (placed.chosen.empty()) {
-      job->reason = placed.reason;
-      continue;
-    }
-    if (!txn) txn.emplace(store_.transaction());
-    assign(*job, placed.chosen, now_us);
-    free_cpus -= std::min(free_cpus, job->spec.total_cpus() * needed);
+    candidates.push_back({job, placement_request(*job, needed)});
+  };
+  if (free_cpus == 0) {
+    // Nothing can start: no need to rank; the policy only works out new jobs' reasons.
+    std::vector<Job*> ready;
+    for (const auto& [nice, id] : queue_)
+      if (Job* job = &jobs_.at(id); eligible(*job, now_us)) ready.push_back(job);
+    for (Job* job : ready) add(job);
+  } else {
+    for (const auto& ranked : ranked_ready(now_us, nullptr)) add(ranked.job);
   }
-  if (txn) {
-    txn->commit();
-    // A job that just started can satisfy an after: dependency: look again.
-    if (any_dependent) dirty_ = true;
-  }
+  PassInput input{candidates, partitions_, array_active_, now_us};
+  PassOutcome outcome = scheduler_->run(input);
+  if (outcome.starts.empty()) return;
+  auto txn = store_.transaction();
+  for (const auto& start : outcome.starts) assign(*start.job, start.partitions, now_us);
+  txn.commit();
+  // A job that just started can satisfy an after: dependency: look again.
+  if (any_dependent) dirty_ = true;
 }
 
 void Controller::assign(Job& job, const std::vector<Partition*>& chosen, int64_t now_us) {
@@ -810,13 +841,10 @@ void Controller::assign(Job& job, const std::vector<Partition*>& chosen, int64_t
     r.job_id = job.id;
     r.partition = p->name;
     r.state = ReplicaState::Assigned;
-    r.price_micros = p->price_micros;
+    r.price_micros = hourly_rate_micros(*p, job.spec);  // the match price, per hour
     r.start_us = now_us;
     r.id = store_.insert_replica(r);
     active_on_[p->name].insert(r.id);
-    p->used_cpus += cpus_taken(*p, job.spec);
-    p->used_memory_mb += job.spec.total_mem_mb();
-    p->used_gpus += job.spec.gpus;
     job.replicas.push_back(r.id);
     undelivered_[p->name].push_back(r.id);
     replicas_[r.id] = r;
@@ -836,10 +864,7 @@ void Controller::release(Replica& r) {
   active_on_[r.partition].erase(r.id);
   auto p = partitions_.find(r.partition);
   if (p == partitions_.end()) return;
-  const Job& job = jobs_.at(r.job_id);
-  p->second.used_cpus -= std::min(p->second.used_cpus, cpus_taken(p->second, job.spec));
-  p->second.used_memory_mb -= std::min(p->second.used_memory_mb, job.spec.total_mem_mb());
-  p->second.used_gpus -= std::min(p->second.used_gpus, job.spec.gpus);
+  p->second.release(r.job_id);
 }
 
 void Controller::stop_replicas(Job& job, int64_t now_us, bool keep_running) {

@@ -17,6 +17,7 @@
 #include "scheduler/job_store.hpp"
 #include "scheduler/model.hpp"
 #include "scheduler/priority.hpp"
+#include "scheduler/scheduling_pass.hpp"
 
 namespace og {
 
@@ -28,6 +29,8 @@ struct ControllerOptions {
   int64_t min_job_age_us = 300'000'000;       // finished jobs stay in og-squeue this long
   uint32_t max_requeue = 3;                   // NODE_FAIL requeues before giving up
   PriorityWeights priority;                   // multifactor priority (og-sprio shows it)
+  std::string scheduler = "backfill";         // what a blocked job means: backfill or fifo
+  size_t max_planned_jobs = 500;              // og-squeue --start looks this far ahead
 };
 
 struct JobFilter {
@@ -44,6 +47,19 @@ struct JobView {
 struct JobDetail {
   JobView view;
   std::vector<Replica> replicas;
+};
+
+// When a pending job is expected to start, where, and what it will cost at most.
+struct StartEstimate {
+  int64_t start_us = 0;
+  std::vector<std::string> partitions;
+  int64_t cost_micros = -1;  // -1: no time limit, so no bound
+};
+
+struct TestOnlyResult {
+  std::vector<std::string> partitions;  // where it would start now (empty: it would wait)
+  std::string reason;                   // why it would wait
+  std::optional<StartEstimate> estimate;
 };
 
 struct Lease {
@@ -77,8 +93,10 @@ class Controller {
 
   // Jobs. submit() returns the ids created (one, or one per array task).
   std::vector<uint64_t> submit(const User& user, JobSpec spec);
-  // What would happen if the job were submitted now: chosen partitions or the reason.
-  std::pair<std::vector<std::string>, std::string> test_only(const JobSpec& spec);
+  // What would happen if the job were submitted now: where, or why not, and when.
+  TestOnlyResult test_only(const User& user, JobSpec spec);
+  // og-squeue --start: the planned start of pending jobs that may run (by job id).
+  std::map<uint64_t, StartEstimate> expected_starts();
   std::vector<JobView> list_jobs(const JobFilter& filter);
   std::optional<JobDetail> get_job(uint64_t id);
   JobView cancel_job(const User& user, uint64_t id);
@@ -116,7 +134,16 @@ class Controller {
  private:
   void load_state();
   void scheduling_loop();
-  void schedule_pass(int64_t now_us, int64_t now_mono);
+  void schedule_pass(int64_t now_us);
+  struct RankedJob {
+    int64_t priority;
+    Job* job;
+  };
+  // The queued jobs that may start now (plus `extra`), highest priority first.
+  std::vector<RankedJob> ranked_ready(int64_t now_us, Job* extra);
+  PlacementRequest placement_request(const Job& job, uint32_t needed) const;
+  std::map<uint64_t, StartEstimate> plan_starts(Job* probe);
+  static constexpr uint64_t kProbeJobId = UINT64_MAX;  // og-sbatch --test-only's job
   void check_heartbeats(int64_t now_mono);
   void evict_finished(int64_t now_us);
   void wake_partition(const std::string& name);
@@ -146,6 +173,7 @@ class Controller {
   JobStore store_;
   FairShare fairshare_;
   std::unique_ptr<PriorityPolicy> priority_;
+  std::unique_ptr<SchedulerPolicy> scheduler_;
   std::mutex mu_;
   std::map<uint64_t, Job> jobs_;          // unfinished + recently finished
   std::map<uint64_t, Replica> replicas_;  // of the jobs above

@@ -34,8 +34,21 @@ CREATE TABLE IF NOT EXISTS partitions (
   name TEXT PRIMARY KEY, owner TEXT NOT NULL, cpus INTEGER NOT NULL, memory_mb INTEGER NOT NULL,
   gpus INTEGER NOT NULL, gpu_type TEXT NOT NULL, price_micros INTEGER NOT NULL,
   drain_requested INTEGER NOT NULL, registered_us INTEGER NOT NULL,
-  features TEXT NOT NULL DEFAULT '');
+  features TEXT NOT NULL DEFAULT '', gpu_price_micros INTEGER NOT NULL DEFAULT 0,
+  operator TEXT NOT NULL DEFAULT '');
 )sql";
+
+// Columns added after a table was first created: a state directory from an older
+// og-schedd gets them on start instead of failing.
+struct AddedColumn {
+  const char* table;
+  const char* name;
+  const char* definition;
+};
+constexpr AddedColumn kAddedColumns[] = {
+    {"partitions", "gpu_price_micros", "INTEGER NOT NULL DEFAULT 0"},
+    {"partitions", "operator", "TEXT NOT NULL DEFAULT ''"},
+};
 
 constexpr const char* kJobColumns =
     "id, user, spec_json, state, reason, submit_us, start_us, end_us, exit_code, requeue_count, "
@@ -48,6 +61,14 @@ constexpr const char* kReplicaColumns =
 
 JobStore::JobStore(const std::string& path, bool synchronous_full) : db_(path, synchronous_full) {
   db_.exec(kSchema);
+  for (const auto& column : kAddedColumns) {
+    auto info = db_.prepare(std::string("SELECT 1 FROM pragma_table_info('") + column.table +
+                            "') WHERE name = ?1");
+    info->bind(1, std::string(column.name));
+    if (!info->step())
+      db_.exec(std::string("ALTER TABLE ") + column.table + " ADD COLUMN " + column.name + " " +
+               column.definition);
+  }
   insert_job_ = db_.prepare(
       "INSERT INTO jobs (user, spec_json, state, reason, submit_us, array_job_id, array_task_id) "
       "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
@@ -222,9 +243,10 @@ std::vector<Replica> JobStore::load_replicas(uint64_t job_id) {
 void JobStore::upsert_partition(const Partition& p) {
   auto s = db_.prepare(
       "INSERT INTO partitions (name, owner, cpus, memory_mb, gpus, gpu_type, price_micros, "
-      "drain_requested, registered_us, features) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) "
+      "drain_requested, registered_us, features, gpu_price_micros, operator) "
+      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12) "
       "ON CONFLICT(name) DO UPDATE SET owner=?2, cpus=?3, memory_mb=?4, gpus=?5, gpu_type=?6, "
-      "price_micros=?7, drain_requested=?8, features=?10");
+      "price_micros=?7, drain_requested=?8, features=?10, gpu_price_micros=?11, operator=?12");
   std::string features = join(p.features, ",");
   s->bind(1, p.name)
       .bind(2, p.owner)
@@ -236,6 +258,8 @@ void JobStore::upsert_partition(const Partition& p) {
       .bind(8, static_cast<int64_t>(p.drain_requested))
       .bind(9, p.registered_us)
       .bind(10, features)
+      .bind(11, p.gpu_price_micros)
+      .bind(12, p.operator_name)
       .run();
 }
 
@@ -252,7 +276,7 @@ JobStore::Snapshot JobStore::load_snapshot(int64_t finished_since_us) {
   while (reps->step()) snap.replicas.push_back(read_replica(*reps));
   auto parts = db_.prepare(
       "SELECT name, owner, cpus, memory_mb, gpus, gpu_type, price_micros, drain_requested, "
-      "registered_us, features FROM partitions ORDER BY name");
+      "registered_us, features, gpu_price_micros, operator FROM partitions ORDER BY name");
   while (parts->step()) {
     Partition p;
     p.name = parts->column_text(0);
@@ -265,6 +289,8 @@ JobStore::Snapshot JobStore::load_snapshot(int64_t finished_since_us) {
     p.drain_requested = parts->column_int64(7) != 0;
     p.registered_us = parts->column_int64(8);
     p.features = split_list(parts->column_text(9));
+    p.gpu_price_micros = parts->column_int64(10);
+    p.operator_name = parts->column_text(11);
     snap.partitions.push_back(p);
   }
   return snap;

@@ -43,6 +43,7 @@ nlohmann::json job_json(const JobView& view) {
       {"current_working_directory", s.submit_dir},
       {"script_name", s.script_name},
       {"max_price", format_money(s.max_price_micros)},
+      {"max_gpu_price", format_money(s.max_gpu_price_micros)},
       {"exclusive", s.exclusive},
       {"features", s.constraint},
   };
@@ -64,7 +65,7 @@ nlohmann::json replica_json(const Replica& r, bool with_manifest) {
       {"outcome", r.outcome},
       {"exit_code", r.exit_code},
       {"root", r.root},
-      {"price", format_money(r.price_micros)},
+      {"price_per_hour", format_money(r.price_micros)},
       {"start_time", r.start_us / 1000000},
       {"end_time", r.end_us / 1000000},
   };
@@ -86,6 +87,9 @@ nlohmann::json partition_json(const Partition& p, int64_t now_mono_us) {
       {"gpus_allocated", p.used_gpus},
       {"gpu_type", p.gpu_type},
       {"price_per_cpu_hour", format_money(p.price_micros)},
+      {"price_per_gpu_hour", format_money(p.gpu_price_micros)},
+      {"operator", p.operator_name},
+      {"reputation", p.reputation},
       {"features", p.features},
       {"last_seen_ms_ago", (now_mono_us - p.last_seen_us) / 1000},
       {"instance", p.instance},

@@ -33,6 +33,7 @@ options:
   --default-time MIN        time limit for jobs that set none (60)
   --min-job-age SEC         finished jobs stay in og-squeue this long (300)
   --max-requeue N           requeues after node failures before NODE_FAIL (3)
+  --scheduler NAME          backfill (EASY, the default) or fifo (strict priority order)
   --priority-weights LIST   multifactor weights, e.g. age=1000,jobsize=1000,fairshare=10000,qos=1000
   --priority-max-age SEC    pending time at which the age factor reaches 1 (604800)
   --fairshare-half-life SEC usage half-life for fair-share (604800)
@@ -122,6 +123,11 @@ int main(int argc, char** argv) {
         else if (key == "qos") options.priority.qos = number;
         else usage_error("--priority-weights: unknown factor \"" + key + "\" (age, jobsize, fairshare, qos)");
       }
+    }
+    else if (flag == "--scheduler") {
+      options.scheduler = value();
+      if (options.scheduler != "backfill" && options.scheduler != "fifo")
+        usage_error("--scheduler takes backfill or fifo");
     }
     else if (flag == "--priority-max-age") options.priority.max_age_s = parse_number(flag, value());
     else if (flag == "--fairshare-half-life") options.priority.usage_half_life_s = parse_number(flag, value());

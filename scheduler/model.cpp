@@ -1,5 +1,6 @@
 #include "scheduler/model.hpp"
 
+#include <algorithm>
 #include <array>
 #include <stdexcept>
 
@@ -26,6 +27,29 @@ std::string_view to_string(PartitionState state) {
     case PartitionState::Down: return "DOWN";
   }
   return "UNKNOWN";
+}
+
+int64_t expected_end_us(const JobSpec& spec, int64_t start_us) {
+  if (spec.time_limit_s <= 0) return kNever;  // UNLIMITED (or not yet defaulted)
+  return start_us + spec.time_limit_s * 1'000'000;
+}
+
+void Partition::allocate(uint64_t job_id, const Allocation& a) {
+  auto [it, fresh] = allocations.emplace(job_id, a);
+  if (!fresh) return;  // already held: one replica per partition
+  used_cpus += a.cpus;
+  used_memory_mb += a.memory_mb;
+  used_gpus += a.gpus;
+}
+
+void Partition::release(uint64_t job_id) {
+  auto it = allocations.find(job_id);
+  if (it == allocations.end()) return;
+  const Allocation& a = it->second;
+  used_cpus -= std::min(used_cpus, a.cpus);
+  used_memory_mb -= std::min(used_memory_mb, a.memory_mb);
+  used_gpus -= std::min(used_gpus, a.gpus);
+  allocations.erase(it);
 }
 
 }  // namespace og

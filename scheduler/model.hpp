@@ -3,6 +3,8 @@
 #pragma once
 
 #include <cstdint>
+#include <limits>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -36,7 +38,7 @@ struct Replica {
   int exit_code = 0;
   std::string root;           // manifest root when Done
   std::string manifest_json;  // the manifest as reported
-  int64_t price_micros = 0;   // the partition's asking price at match time
+  int64_t price_micros = 0;   // the match price: what this replica costs per hour
   int64_t start_us = 0;
   int64_t end_us = 0;
   uint64_t delivered_seq = 0;  // which poll of its partition carried it (in memory only)
@@ -64,6 +66,18 @@ struct Job {
   bool is_array_task() const { return array_task_id >= 0; }
 };
 
+// When a job with this time limit, started at start_us, must end (kNever: no limit).
+inline constexpr int64_t kNever = std::numeric_limits<int64_t>::max();
+int64_t expected_end_us(const JobSpec& spec, int64_t start_us);
+
+// What one replica holds on its partition, and until when at the latest.
+struct Allocation {
+  uint32_t cpus = 0;
+  uint64_t memory_mb = 0;
+  uint32_t gpus = 0;
+  int64_t end_us = kNever;
+};
+
 enum class PartitionState { Up, Drain, Down };
 std::string_view to_string(PartitionState state);
 
@@ -74,17 +88,25 @@ struct Partition {
   uint64_t memory_mb = 0;
   uint32_t gpus = 0;
   std::string gpu_type;
-  int64_t price_micros = 0;  // asking price per CPU-hour
+  int64_t price_micros = 0;      // asking price per CPU-hour
+  int64_t gpu_price_micros = 0;  // asking price per GPU-hour
+  std::string operator_name;     // who runs it; replicas of a job go to distinct operators
+  double reputation = 0;         // in [0, 1]; ranks equally priced offers (higher first)
   std::vector<std::string> features;  // what -C/--constraint can ask for
   PartitionState state = PartitionState::Up;
   bool drain_requested = false;  // set by an operator; survives worker restarts
   int64_t registered_us = 0;
   int64_t last_seen_us = 0;  // monotonic; the last poll from its worker
   uint64_t instance = 0;     // which og-worker process registered it last (in memory only)
-  // Allocated to active replicas (derived; rebuilt on start).
+  // Allocated to active replicas (derived; rebuilt on start). A job holds at most one
+  // replica per partition, so allocations are keyed by job id; used_* are their sums.
+  std::map<uint64_t, Allocation> allocations;
   uint32_t used_cpus = 0;
   uint64_t used_memory_mb = 0;
   uint32_t used_gpus = 0;
+
+  void allocate(uint64_t job_id, const Allocation& a);
+  void release(uint64_t job_id);
 };
 
 struct User {

@@ -2,83 +2,128 @@
 
 #include <algorithm>
 
-#include "jobscripts/constraint.hpp"
-
 namespace og {
 
 uint32_t cpus_taken(const Partition& p, const JobSpec& spec) {
   return spec.exclusive ? p.cpus : spec.total_cpus();
 }
 
-bool partition_can_hold(const Partition& p, const JobSpec& spec) {
-  if (!spec.partition.empty() && spec.partition != p.name) return false;
-  // The spec was validated at submission; a constraint that no longer parses fits nothing.
-  if (!spec.constraint.empty()) {
-    try {
-      if (!jobscripts::constraint_satisfied(jobscripts::parse_constraint_expr(spec.constraint), p.features))
-        return false;
-    } catch (const std::exception&) {
-      return false;
-    }
+Allocation allocation_for(const Partition& p, const JobSpec& spec, int64_t start_us) {
+  Allocation a;
+  a.cpus = cpus_taken(p, spec);
+  a.memory_mb = spec.exclusive ? p.memory_mb : spec.total_mem_mb();
+  a.gpus = spec.exclusive ? p.gpus : spec.gpus;
+  a.end_us = expected_end_us(spec, start_us);
+  return a;
+}
+
+int64_t hourly_rate_micros(const Partition& p, const JobSpec& spec) {
+  uint32_t gpus = spec.exclusive ? p.gpus : spec.gpus;
+  return int64_t(cpus_taken(p, spec)) * p.price_micros + int64_t(gpus) * p.gpu_price_micros;
+}
+
+bool has_room(const Partition& p, const Allocation& a) {
+  return p.used_cpus + a.cpus <= p.cpus && p.used_memory_mb + a.memory_mb <= p.memory_mb &&
+         p.used_gpus + a.gpus <= p.gpus;
+}
+
+OfferMatcher::OfferMatcher(const JobSpec& spec) : spec_(spec) {
+  if (spec.constraint.empty()) return;
+  try {
+    constraint_ = jobscripts::parse_constraint_expr(spec.constraint);
+  } catch (const std::exception&) {
+    valid_ = false;  // validated at submission; cannot happen unless the rules changed
   }
-  if (spec.total_cpus() > p.cpus) return false;
-  if (spec.total_mem_mb() > p.memory_mb) return false;
-  if (spec.gpus > p.gpus) return false;
-  if (spec.gpus > 0 && !spec.gpu_type.empty() && spec.gpu_type != p.gpu_type) return false;
+}
+
+bool OfferMatcher::can_hold(const Partition& p) const {
+  if (!valid_) return false;
+  if (!spec_.partition.empty() && spec_.partition != p.name) return false;
+  if (constraint_ && !jobscripts::constraint_satisfied(*constraint_, p.features)) return false;
+  if (spec_.total_cpus() > p.cpus) return false;
+  if (spec_.total_mem_mb() > p.memory_mb) return false;
+  if (spec_.gpus > p.gpus) return false;
+  if (spec_.gpus > 0 && !spec_.gpu_type.empty() && spec_.gpu_type != p.gpu_type) return false;
   return true;
 }
 
-namespace {
-
-bool has_room(const Partition& p, const JobSpec& spec) {
-  if (spec.exclusive && (p.used_cpus > 0 || p.used_memory_mb > 0 || p.used_gpus > 0)) return false;
-  return p.used_cpus + cpus_taken(p, spec) <= p.cpus &&
-         p.used_memory_mb + spec.total_mem_mb() <= p.memory_mb &&
-         p.used_gpus + spec.gpus <= p.gpus;
+bool OfferMatcher::price_ok(const Partition& p) const {
+  if (spec_.max_price_micros > 0 && p.price_micros > spec_.max_price_micros) return false;
+  return spec_.gpus == 0 || spec_.max_gpu_price_micros == 0 || p.gpu_price_micros <= spec_.max_gpu_price_micros;
 }
 
-bool price_ok(const Partition& p, const JobSpec& spec) {
-  return spec.max_price_micros == 0 || p.price_micros <= spec.max_price_micros;
+std::string operator_of(const Partition& p) {
+  return p.operator_name.empty() ? "partition:" + p.name : "operator:" + p.operator_name;
 }
 
-}  // namespace
+bool partition_can_hold(const Partition& p, const JobSpec& spec) { return OfferMatcher(spec).can_hold(p); }
 
 PlacementResult place_replicas(const Job& job, std::map<std::string, Partition>& partitions,
                                const std::set<std::string>& exclude, uint32_t count) {
+  PlacementRequest request;
+  request.count = count;
+  request.exclude = exclude;
+  return place_replicas(job, partitions, request);
+}
+
+PlacementResult place_replicas(const Job& job, std::map<std::string, Partition>& partitions,
+                               const PlacementRequest& request) {
   PlacementResult result;
-  std::vector<Partition*> fits;
-  size_t could_hold = 0, affordable = 0, usable = 0;
+  const JobSpec& spec = job.spec;
+  OfferMatcher offer(spec);
+  std::vector<std::pair<int64_t, Partition*>> fits;  // (hourly rate, partition)
+  std::vector<const Partition*> holders;              // could hold it, whatever the state
+  size_t affordable = 0, usable = 0;
+  bool avoid_operators = !request.exclude_operators.empty();
   for (auto& [name, p] : partitions) {
-    if (exclude.count(name) || !partition_can_hold(p, job.spec)) continue;
-    ++could_hold;
-    if (!price_ok(p, job.spec)) continue;
+    if (request.exclude.count(name) || !offer.can_hold(p)) continue;
+    if (avoid_operators && request.exclude_operators.count(operator_of(p))) continue;
+    holders.push_back(&p);
+    if (!offer.price_ok(p)) continue;
     ++affordable;
     if (p.state != PartitionState::Up) continue;
     ++usable;
-    if (has_room(p, job.spec)) fits.push_back(&p);
+    Allocation a = allocation_for(p, spec, 0);
+    bool idle = p.used_cpus == 0 && p.used_memory_mb == 0 && p.used_gpus == 0;
+    if ((spec.exclusive && !idle) || !has_room(p, a)) continue;
+    if (request.admit && !request.admit(p)) continue;
+    fits.emplace_back(hourly_rate_micros(p, spec), &p);
   }
-  if (fits.size() >= count) {
-    std::sort(fits.begin(), fits.end(), [](const Partition* a, const Partition* b) {
-      if (a->price_micros != b->price_micros) return a->price_micros < b->price_micros;
+  if (fits.size() >= request.count) {
+    std::sort(fits.begin(), fits.end(), [](const auto& x, const auto& y) {
+      if (x.first != y.first) return x.first < y.first;
+      const Partition *a = x.second, *b = y.second;
+      if (a->reputation != b->reputation) return a->reputation > b->reputation;
       // Least loaded first: compare used/total without division.
       uint64_t la = uint64_t(a->used_cpus) * b->cpus, lb = uint64_t(b->used_cpus) * a->cpus;
       if (la != lb) return la < lb;
       return a->name < b->name;
     });
-    fits.resize(count);
-    result.chosen = std::move(fits);
-    return result;
+    // Best offers first, one per operator.
+    std::set<std::string> operators;
+    for (const auto& [rate, p] : fits) {
+      if (result.chosen.size() == request.count) break;
+      if (!p->operator_name.empty() && !operators.insert(p->operator_name).second) continue;
+      result.chosen.push_back(p);
+    }
+    if (result.chosen.size() == request.count) return result;
+    result.chosen.clear();
   }
-  if (could_hold < count)
-    result.reason = could_hold == 0 && !job.spec.partition.empty() ? "PartitionConfig"
-                    : count > 1 || !exclude.empty()                  ? "Replicas"
-                                                                     : "Resources";
-  else if (affordable < count)
+  // Why not: the first shortfall, from "can never" to "not now".
+  std::set<std::string> operators;
+  for (const Partition* p : holders) operators.insert(operator_of(*p));
+  if (operators.size() < request.count)
+    result.reason = holders.empty() && !spec.partition.empty() ? "PartitionConfig"
+                    : request.count > 1 || !request.exclude.empty() ? "Replicas"
+                                                                    : "Resources";
+  else if (affordable < request.count)
     result.reason = "PriceTooLow";
-  else if (usable < count)
+  else if (usable < request.count)
     result.reason = "PartitionDown";
-  else
+  else {
     result.reason = "Resources";
+    result.busy = true;
+  }
   return result;
 }
 

@@ -1,14 +1,18 @@
 // Placement: which partitions may run a job's next replicas. A job fits a partition when
-// the partition is UP, has the free CPUs, memory and GPUs the job asks for, matches a
-// requested partition name, and asks no more than the job's maximum price. Among those
-// that fit, the cheapest win, then the least loaded (order-book style).
+// the partition is UP, has the free CPUs, memory and GPUs the job asks for, has the
+// features it needs, matches a requested partition name, and asks no more than the job's
+// maximum price. Among those that fit, the order book ranks offers: cheapest for this job
+// first, then the better reputation, then the least loaded.
 #pragma once
 
+#include <functional>
 #include <map>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
 
+#include "jobscripts/constraint.hpp"
 #include "scheduler/model.hpp"
 
 namespace og {
@@ -16,16 +20,55 @@ namespace og {
 struct PlacementResult {
   std::vector<Partition*> chosen;  // empty when the job cannot start now
   std::string reason;              // why not, in og-squeue's vocabulary
+  // Enough matching offers are up but busy now: the job will start when work ends.
+  // (False when no offer could ever hold it: such a job holds up no one.)
+  bool busy = false;
 };
 
-// `exclude` holds partitions that already hold a replica of this job (one provider never
-// holds two replicas of one job). Picks exactly `count` partitions or none.
+struct PlacementRequest {
+  uint32_t count = 1;  // exactly this many partitions, or none
+  // Partitions that already hold a replica of this job, and their operators: one
+  // provider (or operator) never holds two replicas of one job.
+  std::set<std::string> exclude;
+  std::set<std::string> exclude_operators;
+  // Whether the job may start on this partition now (backfill: not if it would delay a
+  // reservation). Unset: always.
+  std::function<bool(const Partition&)> admit;
+};
+
+// Whether a partition's offer matches a job, whatever is allocated on it now. The job's
+// constraint is parsed once, not once per partition.
+class OfferMatcher {
+ public:
+  explicit OfferMatcher(const JobSpec& spec);
+  // Resources, features and partition name: whether it could ever hold the job.
+  bool can_hold(const Partition& p) const;
+  bool price_ok(const Partition& p) const;
+
+ private:
+  const JobSpec& spec_;
+  std::optional<jobscripts::Constraint> constraint_;
+  bool valid_ = true;  // a constraint that no longer parses fits nothing
+};
+
+// Who answers for a partition: its declared operator, else the partition itself.
+std::string operator_of(const Partition& p);
+
+PlacementResult place_replicas(const Job& job, std::map<std::string, Partition>& partitions,
+                               const PlacementRequest& request);
+// The common case: no operators to avoid, nothing to admit.
 PlacementResult place_replicas(const Job& job, std::map<std::string, Partition>& partitions,
                                const std::set<std::string>& exclude, uint32_t count);
 
-// Whether a partition could ever hold the job (ignoring what is allocated now).
+// Whether a partition could ever hold the job (ignoring what is allocated now and price).
 bool partition_can_hold(const Partition& p, const JobSpec& spec);
 // CPUs a job holds on a partition: all of them when it runs --exclusive.
 uint32_t cpus_taken(const Partition& p, const JobSpec& spec);
+// What a replica started at start_us holds: the whole partition when --exclusive.
+Allocation allocation_for(const Partition& p, const JobSpec& spec, int64_t start_us);
+// What one replica costs per hour on the partition, in micro-units.
+int64_t hourly_rate_micros(const Partition& p, const JobSpec& spec);
+// Whether the allocation fits in what the partition has free now.
+bool has_room(const Partition& p, const Allocation& a);
 
 }  // namespace og

@@ -32,6 +32,8 @@ options:
   --memory MB          memory to offer in MiB (default: all physical memory)
   --gpus N             GPUs to offer (default: as nvidia-smi reports)
   --price AMOUNT       asking price per CPU-hour, e.g. 0.02 (default 0)
+  --gpu-price AMOUNT   asking price per GPU-hour, e.g. 1.80 (default 0)
+  --operator NAME      who runs this machine; a job's replicas go to distinct operators
   --features LIST      features jobs may ask for with -C, e.g. avx512,nvme (default none)
   --kill-wait SEC      grace between SIGTERM and SIGKILL at the time limit (default 5)
   --keep-job-dirs      keep each job's directory after reporting (debugging)
@@ -57,7 +59,7 @@ uint64_t parse_count(const std::string& flag, const std::string& text) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::string url, token_file, name, dir, price = "0", features;
+  std::string url, token_file, name, dir, price = "0", gpu_price = "0", operator_name, features;
   int64_t kill_wait_s = 5;
   bool keep = false;
   og::Resources probed = og::probe_resources();
@@ -80,6 +82,8 @@ int main(int argc, char** argv) {
     else if (flag == "--gpus") offered.gpus = static_cast<uint32_t>(parse_count(flag, value()));
     else if (flag == "--price") price = value();
     else if (flag == "--features") features = value();
+    else if (flag == "--gpu-price") gpu_price = value();
+    else if (flag == "--operator") operator_name = value();
     else if (flag == "--kill-wait") kill_wait_s = static_cast<int64_t>(parse_count(flag, value()));
     else if (flag == "--keep-job-dirs") keep = true;
     else if (flag == "--quiet") og::set_log_quiet(true);
@@ -106,6 +110,8 @@ int main(int argc, char** argv) {
     options.partition = name;
     options.resources = offered;
     options.price_micros = og::parse_money_micros(price);
+    options.gpu_price_micros = og::parse_money_micros(gpu_price);
+    options.operator_name = operator_name;
     options.keep_job_dirs = keep;
     options.features = og::split_list(features);
 

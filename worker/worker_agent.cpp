@@ -42,6 +42,8 @@ void WorkerAgent::register_partition() {
                          {"gpus", options_.resources.gpus},
                          {"gpu_type", options_.resources.gpu_type},
                          {"price_micros", options_.price_micros},
+                         {"gpu_price_micros", options_.gpu_price_micros},
+                         {"operator", options_.operator_name},
                          {"features", options_.features}};
   for (int attempt = 0; !stopping_; ++attempt) {
     try {

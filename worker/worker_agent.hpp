@@ -25,6 +25,8 @@ struct WorkerOptions {
   std::string partition;
   Resources resources;
   int64_t price_micros = 0;  // asking price per CPU-hour
+  int64_t gpu_price_micros = 0;  // asking price per GPU-hour
+  std::string operator_name;     // who runs the machine (empty: nobody declared)
   std::vector<std::string> features;  // offered to -C/--constraint
   bool keep_job_dirs = false;
 };

@@ -566,19 +566,51 @@ TEST_F(ControllerTest, NoFittingPartitionLeavesReason) {
   make();
   User alice = account("alice", "user");
   FakeWorker w = worker(account("w1", "worker"), "p1", /*cpus=*/2);
-  auto [chosen, why] = c().test_only(spec(8));
-  EXPECT_TRUE(chosen.empty());
-  EXPECT_EQ(why, "Resources");
+  auto too_big = c().test_only(alice, spec(8));
+  EXPECT_TRUE(too_big.partitions.empty());
+  EXPECT_EQ(too_big.reason, "Resources");
+  EXPECT_FALSE(too_big.estimate.has_value());  // no offer will ever hold it
   JobSpec named = spec(1);
   named.partition = "elsewhere";
-  EXPECT_EQ(c().test_only(named).second, "PartitionConfig");
+  EXPECT_EQ(c().test_only(alice, named).reason, "PartitionConfig");
   uint64_t id = c().submit(alice, spec(8))[0];
   EXPECT_TRUE(w.poll(300'000).empty());
   EXPECT_EQ(job(id).state, JobState::Pending);
   EXPECT_EQ(job(id).reason, "Resources");
-  auto [chosen2, why2] = c().test_only(spec(1));
-  EXPECT_EQ(chosen2, std::vector<std::string>{"p1"});
-  EXPECT_EQ(why2, "");
+  auto fits = c().test_only(alice, spec(1));
+  EXPECT_EQ(fits.partitions, std::vector<std::string>{"p1"});
+  EXPECT_EQ(fits.reason, "");
+}
+
+TEST_F(ControllerTest, TestOnlyAndStartPlanShowWhenAndAtWhatCost) {
+  make();
+  User alice = account("alice", "user");
+  // 2 CPUs at 1.00 per CPU-hour.
+  FakeWorker w = worker(account("w1", "worker"), "p1", /*cpus=*/2, /*price=*/1'000'000);
+  JobSpec hour = spec(2);
+  hour.time_limit_s = 3600;
+  int64_t before = now_unix_us();
+  auto now = c().test_only(alice, hour);
+  EXPECT_EQ(now.partitions, std::vector<std::string>{"p1"});
+  ASSERT_TRUE(now.estimate.has_value());
+  EXPECT_EQ(now.estimate->cost_micros, 2'000'000);  // 2 CPUs × 1 hour × 1.00
+  EXPECT_LE(now.estimate->start_us, now_unix_us());
+  // Once it runs, the next such job is planned for when its time limit runs out.
+  uint64_t first = c().submit(alice, hour)[0];
+  ASSERT_EQ(w.poll_until(1).size(), 1u);
+  uint64_t second = c().submit(alice, hour)[0];
+  auto later = c().test_only(alice, hour);
+  EXPECT_TRUE(later.partitions.empty());
+  ASSERT_TRUE(later.estimate.has_value());
+  // Behind the second job (same priority, submitted earlier): two hours from now.
+  EXPECT_GE(later.estimate->start_us, before + 2 * 3600'000'000LL);
+  EXPECT_LE(later.estimate->start_us, now_unix_us() + 2 * 3600'000'000LL);
+  auto plan = c().expected_starts();
+  EXPECT_FALSE(plan.count(first));  // running: nothing to plan
+  ASSERT_TRUE(plan.count(second));
+  EXPECT_GE(plan[second].start_us, before + 3600'000'000LL);
+  EXPECT_LE(plan[second].start_us, now_unix_us() + 3600'000'000LL);
+  EXPECT_EQ(plan[second].partitions, std::vector<std::string>{"p1"});
 }
 
 TEST_F(ControllerTest, MalformedDependencyIsRefused) {

@@ -106,6 +106,7 @@ TEST(JobSpecJson, KeysAreTheFieldNames) {
                                           "replicas",
                                           "quorum",
                                           "max_price_micros",
+                                          "max_gpu_price_micros",
                                           "network",
                                           "script",
                                           "script_args",

@@ -259,3 +259,63 @@ TEST(Placement, ExclusiveJobsNeedAnIdlePartitionAndTakeAllOfIt) {
 
 }  // namespace
 }  // namespace og
+
+namespace og {
+namespace {
+
+TEST(Placement, ReplicasGoToDistinctOperators) {
+  auto ps = parts({part("a1", 100), part("a2", 110), part("b1", 300), part("solo", 200)});
+  ps["a1"].operator_name = "acme";
+  ps["a2"].operator_name = "acme";
+  ps["b1"].operator_name = "bolt";
+  // acme's second machine is cheaper than bolt's, but one operator gets one replica.
+  EXPECT_EQ(names(place_replicas(job(), ps, {}, 3)), (std::vector<std::string>{"a1", "solo", "b1"}));
+  // A replica already on a1 rules out every acme machine for the next one.
+  PlacementRequest more;
+  more.count = 1;
+  more.exclude = {"a1"};
+  more.exclude_operators = {operator_of(ps["a1"])};
+  EXPECT_EQ(names(place_replicas(job(), ps, more)), std::vector<std::string>{"solo"});
+  // Four replicas need four operators: there are three.
+  auto r = place_replicas(job(), ps, {}, 4);
+  EXPECT_TRUE(r.chosen.empty());
+  EXPECT_EQ(r.reason, "Replicas");
+}
+
+TEST(Placement, GpuJobsRankOffersByWhatTheyCostThisJob) {
+  // Cheap CPUs with dear GPUs, and the other way round.
+  auto ps = parts({part("cheap-cpu", 100, 8, 16384, 1), part("cheap-gpu", 500, 8, 16384, 1)});
+  ps["cheap-cpu"].gpu_price_micros = 5000;
+  ps["cheap-gpu"].gpu_price_micros = 1000;
+  Job gpu_job = job(2, 0, 1);  // 2 CPUs + 1 GPU: 200 + 5000 vs 1000 + 1000
+  EXPECT_EQ(names(place_replicas(gpu_job, ps, {}, 1)), std::vector<std::string>{"cheap-gpu"});
+  EXPECT_EQ(hourly_rate_micros(ps["cheap-gpu"], gpu_job.spec), 2000);
+  EXPECT_EQ(names(place_replicas(job(2), ps, {}, 1)), std::vector<std::string>{"cheap-cpu"});
+  gpu_job.spec.max_gpu_price_micros = 500;  // below both GPU asks
+  EXPECT_EQ(place_replicas(gpu_job, ps, {}, 1).reason, "PriceTooLow");
+}
+
+TEST(Placement, ReputationBreaksPriceTies) {
+  auto ps = parts({part("new", 100), part("trusted", 100)});
+  ps["trusted"].reputation = 0.9;
+  ps["new"].reputation = 0.1;
+  EXPECT_EQ(names(place_replicas(job(), ps, {}, 1)), std::vector<std::string>{"trusted"});
+}
+
+TEST(Placement, ExclusiveTakesTheWholeNode) {
+  auto ps = parts({part("a", 1, 8, 4096, 2)});
+  Job j = job(1);
+  j.spec.exclusive = true;
+  Allocation a = allocation_for(ps["a"], j.spec, 0);
+  EXPECT_EQ(a.cpus, 8u);
+  EXPECT_EQ(a.memory_mb, 4096u);
+  EXPECT_EQ(a.gpus, 2u);
+  ps["a"].allocate(j.id, a);
+  EXPECT_TRUE(place_replicas(job(1), ps, {}, 1).chosen.empty());  // nothing shares it
+  ps["a"].release(j.id);
+  EXPECT_EQ(ps["a"].used_cpus, 0u);
+  EXPECT_EQ(names(place_replicas(job(1), ps, {}, 1)), std::vector<std::string>{"a"});
+}
+
+}  // namespace
+}  // namespace og

@@ -1,0 +1,148 @@
+#include "scheduler/scheduling_pass.hpp"
+
+#include <set>
+#include <unordered_map>
+
+#include "core/error.hpp"
+#include "core/job_state.hpp"
+#include "scheduler/start_planner.hpp"
+
+namespace og {
+namespace {
+
+// Jobs of one shape (what they ask for, where, at what price, for how long) fare alike in
+// a pass: resources only shrink while it runs, so once one could not start, the rest of
+// its shape cannot either. Queues are mostly a few shapes (arrays!): this keeps a pass
+// over 100k jobs to a placement per shape instead of one per job.
+struct Shape {
+  uint64_t cpus, memory_mb;
+  uint32_t gpus, count;
+  bool exclusive;
+  int64_t time_limit_s, max_price, max_gpu_price;
+  std::string gpu_type, constraint, partition;
+  bool operator==(const Shape&) const = default;
+};
+
+struct ShapeHash {
+  size_t operator()(const Shape& s) const {
+    size_t h = std::hash<std::string>()(s.constraint) ^ (std::hash<std::string>()(s.partition) << 1) ^
+               (std::hash<std::string>()(s.gpu_type) << 2);
+    for (uint64_t v : {s.cpus, s.memory_mb, uint64_t(s.gpus), uint64_t(s.count), uint64_t(s.exclusive),
+                       uint64_t(s.time_limit_s), uint64_t(s.max_price), uint64_t(s.max_gpu_price)})
+      h = h * 1000003u ^ std::hash<uint64_t>()(v);
+    return h;
+  }
+};
+
+std::optional<Shape> shape_of(const PassCandidate& c) {
+  // A job that already has replicas avoids their providers: its own case.
+  if (!c.request.exclude.empty() || !c.request.exclude_operators.empty()) return std::nullopt;
+  const JobSpec& s = c.job->spec;
+  return Shape{s.total_cpus(), s.total_mem_mb(), s.gpus, c.request.count, s.exclusive, s.time_limit_s,
+               s.max_price_micros, s.max_gpu_price_micros, s.gpu_type, s.constraint, s.partition};
+}
+
+// The pass both policies share; `backfill` says what a blocked job means for the rest.
+PassOutcome run_queue(PassInput& in, bool backfill) {
+  PassOutcome out;
+  uint64_t free_cpus = 0;
+  for (const auto& [name, p] : in.partitions)
+    if (p.state == PartitionState::Up) free_cpus += p.cpus - std::min(p.cpus, p.used_cpus);
+  std::unordered_map<Shape, PlacementResult, ShapeHash> failed;  // shape → why it could not
+  std::map<uint64_t, uint32_t> started_tasks;               // per array, in this pass
+  std::optional<StartPlanner> planner;                      // holds the reservation
+  std::set<std::string> reserved;                           // its partitions
+  bool blocked = false;                                     // a job already waits for resources
+  for (PassCandidate& c : in.ranked) {
+    Job& job = *c.job;
+    if (job.is_array_task() && job.array_max_running > 0) {
+      auto running = in.array_running.find(job.array_job_id);
+      uint32_t active = (running == in.array_running.end() ? 0 : running->second) + started_tasks[job.array_job_id];
+      if (active >= job.array_max_running) {
+        job.reason = "JobArrayTaskLimit";
+        continue;
+      }
+    }
+    if (blocked && !backfill) {  // FIFO: everything behind the first blocked job waits
+      job.reason = reason::kPriority;
+      continue;
+    }
+    // A job no pass has looked at yet gets its reason worked out even when nothing is
+    // free; the rest keep theirs, which saves the placement.
+    bool fresh = job.reason == reason::kNone || job.reason == reason::kRequeued;
+    if (free_cpus == 0 && !fresh) {
+      if (job.reason == reason::kResources || job.reason == reason::kPriority) {
+        job.reason = blocked ? reason::kPriority : reason::kResources;
+        blocked = true;
+      }
+      continue;
+    }
+    auto shape = shape_of(c);
+    PlacementResult why;
+    if (auto hit = shape ? failed.find(*shape) : failed.end(); hit != failed.end()) {
+      why = hit->second;
+    } else if (free_cpus == 0) {  // nothing can start: placement only says why
+      why = place_replicas(job, in.partitions, c.request);
+      if (!why.chosen.empty()) why = PlacementResult{{}, std::string(reason::kResources), true};
+      if (shape) failed.emplace(*shape, why);
+    } else {
+      if (!reserved.empty()) {
+        int64_t duration = planned_duration_us(job.spec);
+        c.request.admit = [&](const Partition& p) {
+          return !reserved.count(p.name) ||
+                 planner->profile(p).fits(in.now_us, allocation_for(p, job.spec, in.now_us), duration);
+        };
+      }
+      auto placed = place_replicas(job, in.partitions, c.request);
+      c.request.admit = nullptr;
+      if (!placed.chosen.empty()) {
+        for (Partition* p : placed.chosen) {
+          Allocation a = allocation_for(*p, job.spec, in.now_us);
+          p->allocate(job.id, a);
+          if (reserved.count(p->name))
+            planner->profile(*p).reserve(in.now_us, a, planned_duration_us(job.spec));
+          free_cpus -= std::min<uint64_t>(free_cpus, a.cpus);
+        }
+        if (job.is_array_task()) ++started_tasks[job.array_job_id];
+        out.starts.push_back({&job, std::move(placed.chosen), planner.has_value()});
+        job.reason = reason::kNone;
+        continue;
+      }
+      why = std::move(placed);
+      if (shape) failed.emplace(*shape, why);
+    }
+    if (!why.busy) {  // it can never run on what is offered now: it holds up no one
+      job.reason = why.reason;
+      continue;
+    }
+    job.reason = blocked ? reason::kPriority : reason::kResources;
+    if (!blocked && backfill && free_cpus > 0) {
+      // The first job that must wait: reserve its earliest start.
+      planner.emplace(in.partitions, in.now_us);
+      if (auto planned = planner->plan(job, c.request)) {
+        Reservation r{job.id, planned->start_us, {}};
+        for (Partition* p : planned->partitions) {
+          r.partitions.push_back(p->name);
+          reserved.insert(p->name);
+        }
+        out.reservation = std::move(r);
+      }
+    }
+    blocked = true;
+  }
+  return out;
+}
+
+}  // namespace
+
+PassOutcome FifoScheduler::run(PassInput& input) const { return run_queue(input, false); }
+
+PassOutcome EasyBackfillScheduler::run(PassInput& input) const { return run_queue(input, true); }
+
+std::unique_ptr<SchedulerPolicy> make_scheduler(std::string_view name) {
+  if (name == "backfill") return std::make_unique<EasyBackfillScheduler>();
+  if (name == "fifo") return std::make_unique<FifoScheduler>();
+  throw UsageError("unknown scheduler \"" + std::string(name) + "\" (use backfill or fifo)");
+}
+
+}  // namespace og
