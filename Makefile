@@ -27,6 +27,7 @@ demo: build
 
 bench: build
 	bench/run.sh $(BUILD)/bin
+	bench/scheduling.sh $(BUILD)/bin
 
 clean:
 	rm -rf $(BUILD)

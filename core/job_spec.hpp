@@ -17,17 +17,32 @@ inline constexpr int64_t kTimeUnset = 0;       // use the scheduler's default
 inline constexpr int64_t kTimeUnlimited = -1;  // "UNLIMITED" / "INFINITE"
 
 struct JobSpec {
-  std::string name;                // -J/--job-name (default: script file name)
-  std::string partition;           // -p/--partition, empty = any
+  // What scheduling reads for every pending job comes first, together: a pass over a long
+  // queue touches a few cache lines per job, not the whole spec.
   uint32_t nodes = 1;              // -N/--nodes (minimum)
   uint32_t ntasks = 1;             // -n/--ntasks
   uint32_t ntasks_per_node = 0;    // --ntasks-per-node, 0 = unset
   uint32_t cpus_per_task = 1;      // -c/--cpus-per-task
+  uint32_t gpus = 0;               // --gres=gpu[:type]:N or -G/--gpus
+  uint32_t replicas = 1;           // --replicas (OpenGrid)
+  uint32_t quorum = 0;             // --quorum (OpenGrid), 0 = majority of replicas
+  int32_t nice = 0;                // --nice
   uint64_t mem_mb = 0;             // --mem, per node, 0 = unset
   uint64_t mem_per_cpu_mb = 0;     // --mem-per-cpu, 0 = unset
-  uint32_t gpus = 0;               // --gres=gpu[:type]:N or -G/--gpus
-  std::string gpu_type;            // empty = any
   int64_t time_limit_s = kTimeUnset;  // -t/--time
+  int64_t begin_time = 0;          // --begin, unix seconds, 0 = now
+  int64_t max_price_micros = 0;    // --max-price per CPU-hour, micro-units, 0 = no cap
+  int64_t max_gpu_price_micros = 0;  // --max-gpu-price per GPU-hour, 0 = no cap
+  bool hold = false;               // -H/--hold
+  bool requeue = true;             // --requeue / --no-requeue
+  bool exclusive = false;          // --exclusive: the whole partition, shared with no job
+  std::string partition;           // -p/--partition, empty = any
+  std::string gpu_type;            // empty = any
+  std::string constraint;          // -C/--constraint: features, joined by & (all) or | (any)
+  std::string account;             // -A/--account
+  std::string qos;                 // -q/--qos
+
+  std::string name;                // -J/--job-name (default: script file name)
   std::string output;              // -o/--output pattern, empty = slurm-%j.out
   std::string error;               // -e/--error pattern, empty = same as output
   std::string array;               // -a/--array, raw validated spec
@@ -35,19 +50,7 @@ struct JobSpec {
   std::string export_mode = "ALL"; // --export: ALL, NONE (plus named variables)
   std::map<std::string, std::string> environment;  // variables exported by name
   std::string chdir;               // -D/--chdir, relative to the job directory
-  int64_t begin_time = 0;          // --begin, unix seconds, 0 = now
-  std::string account;             // -A/--account
-  std::string qos;                 // -q/--qos
-  int32_t nice = 0;                // --nice
   std::string comment;             // --comment
-  bool hold = false;               // -H/--hold
-  bool requeue = true;             // --requeue / --no-requeue
-  bool exclusive = false;          // --exclusive: the whole partition, shared with no job
-  std::string constraint;          // -C/--constraint: features, joined by & (all) or | (any)
-  uint32_t replicas = 1;           // --replicas (OpenGrid)
-  uint32_t quorum = 0;             // --quorum (OpenGrid), 0 = majority of replicas
-  int64_t max_price_micros = 0;    // --max-price per CPU-hour, micro-units, 0 = no cap
-  int64_t max_gpu_price_micros = 0;  // --max-gpu-price per GPU-hour, 0 = no cap
   std::string network = "loopback";  // --network=none|loopback (OpenGrid)
   std::string script;              // the whole script text
   std::vector<std::string> script_args;  // arguments after the script path

@@ -742,20 +742,22 @@ void Controller::scheduling_loop() {
   }
 }
 
-std::vector<Job> Controller::dependency_targets(const jobscripts::DependencyTarget& t) {
-  std::vector<Job> out;
+std::vector<TargetState> Controller::dependency_targets(const jobscripts::DependencyTarget& t) {
+  std::vector<TargetState> out;
   if (t.array_task < 0 && !t.all_tasks) {
-    if (auto it = jobs_.find(t.job_id); it != jobs_.end()) out.push_back(it->second);
-    else if (auto stored = store_.load_job(t.job_id)) out.push_back(*stored);
+    std::optional<Job> stored;
+    const Job* job = nullptr;
+    if (auto it = jobs_.find(t.job_id); it != jobs_.end()) job = &it->second;
+    else if ((stored = store_.load_job(t.job_id))) job = &*stored;
+    if (!job) return out;
     // An array's id names the whole array, as in Slurm: every task must qualify.
-    if (out.empty() || !out.front().is_array_task() || out.front().array_job_id != t.job_id) return out;
-    out.clear();
+    if (!job->is_array_task() || job->array_job_id != t.job_id) return {target_state(*job)};
   }
   // Array tasks: the stored rows, with the fresher copies in memory where there are any.
   for (auto& task : store_.load_array_tasks(t.job_id)) {
     if (!t.all_tasks && task.array_task_id != t.array_task) continue;
     auto live = jobs_.find(task.id);
-    out.push_back(live != jobs_.end() ? live->second : std::move(task));
+    out.push_back(target_state(live != jobs_.end() ? live->second : task));
   }
   return out;
 }
@@ -814,7 +816,10 @@ void Controller::schedule_pass(int64_t now_us) {
       queue_.erase(queue_key(*job));
       return;
     }
-    candidates.push_back({job, placement_request(*job, needed)});
+    PassCandidate c{job, needed, nullptr};
+    if (auto request = placement_request(*job, needed); !request.exclude.empty())
+      c.avoid = std::make_unique<PlacementRequest>(std::move(request));
+    candidates.push_back(std::move(c));
   };
   if (free_cpus == 0) {
     // Nothing can start: no need to rank; the policy only works out new jobs' reasons.

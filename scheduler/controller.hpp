@@ -14,6 +14,7 @@
 #include <thread>
 #include <vector>
 
+#include "scheduler/dependency_policy.hpp"
 #include "scheduler/job_store.hpp"
 #include "scheduler/model.hpp"
 #include "scheduler/priority.hpp"
@@ -166,7 +167,7 @@ class Controller {
   bool eligible(Job& job, int64_t now_us);
   bool array_throttled(const Job& job);  // its array already runs %N tasks
   uint64_t mesh_cpus() const;  // CPUs of the partitions that are UP
-  std::vector<Job> dependency_targets(const jobscripts::DependencyTarget& target);
+  std::vector<TargetState> dependency_targets(const jobscripts::DependencyTarget& target);
   bool earlier_namesake_unfinished(const Job& dependent) const;
 
   ControllerOptions options_;

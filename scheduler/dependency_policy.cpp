@@ -5,7 +5,7 @@ namespace {
 
 using Kind = jobscripts::DependencyTerm::Kind;
 
-DependencyStatus status_of(Kind kind, const Job& target, int64_t delay_minutes, int64_t now_us) {
+DependencyStatus status_of(Kind kind, const TargetState& target, int64_t delay_minutes, int64_t now_us) {
   bool finished = is_finished(target.state);
   switch (kind) {
     case Kind::After:  // once the target has started (plus the delay), or ended without starting

@@ -13,9 +13,16 @@ namespace og {
 
 enum class DependencyStatus { Satisfied, Waiting, NeverSatisfied };
 
+// All a dependency needs to know of a job it names.
+struct TargetState {
+  JobState state = JobState::Pending;
+  int64_t start_us = 0;
+};
+inline TargetState target_state(const Job& job) { return {job.state, job.start_us}; }
+
 struct DependencyLookup {
   // The jobs a target names (one job, one array task, or every task of an array).
-  std::function<std::vector<Job>(const jobscripts::DependencyTarget&)> jobs;
+  std::function<std::vector<TargetState>(const jobscripts::DependencyTarget&)> jobs;
   // Whether an earlier job of the same user and name is still unfinished (singleton).
   std::function<bool(const Job& dependent)> earlier_namesake_unfinished;
 };

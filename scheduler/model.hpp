@@ -45,20 +45,21 @@ struct Replica {
 };
 
 struct Job {
+  // What a scheduling pass reads first, together (see JobSpec).
   uint64_t id = 0;
-  std::string user;
-  JobSpec spec;
   JobState state = JobState::Pending;
-  std::string reason = "None";
+  uint32_t array_max_running = 0;  // the array's %N throttle, 0 = none (from spec.array)
+  uint64_t array_job_id = 0;
+  int64_t array_task_id = -1;
   int64_t submit_us = 0;
+  std::string reason = "None";
+  std::string user;
+  jobscripts::DependencySpec dependency;  // parsed from spec.dependency (no terms = none)
+  JobSpec spec;
   int64_t start_us = 0;
   int64_t end_us = 0;
   int exit_code = 0;
   uint32_t requeue_count = 0;
-  uint64_t array_job_id = 0;
-  int64_t array_task_id = -1;
-  uint32_t array_max_running = 0;  // the array's %N throttle, 0 = none (from spec.array)
-  jobscripts::DependencySpec dependency;  // parsed from spec.dependency (no terms = none)
   std::string canonical_root;
   uint64_t canonical_replica = 0;
   std::vector<uint64_t> replicas;  // every replica ever made, oldest first

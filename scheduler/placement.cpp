@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "scheduler/order_book.hpp"
+
 namespace og {
 
 uint32_t cpus_taken(const Partition& p, const JobSpec& spec) {
@@ -66,9 +68,25 @@ PlacementResult place_replicas(const Job& job, std::map<std::string, Partition>&
   return place_replicas(job, partitions, request);
 }
 
+bool less_loaded(const Partition* a, const Partition* b) {
+  // used/total compared without division.
+  uint64_t la = uint64_t(a->used_cpus) * b->cpus, lb = uint64_t(b->used_cpus) * a->cpus;
+  if (la != lb) return la < lb;
+  return a->name < b->name;
+}
+
+bool fits_now(const Partition& p, const JobSpec& spec) {
+  bool idle = p.used_cpus == 0 && p.used_memory_mb == 0 && p.used_gpus == 0;
+  return (!spec.exclusive || idle) && has_room(p, allocation_for(p, spec, 0));
+}
+
 PlacementResult place_replicas(const Job& job, std::map<std::string, Partition>& partitions,
-                               const PlacementRequest& request) {
+                               const PlacementRequest& request, OrderBook* book) {
   PlacementResult result;
+  if (book && OrderBook::applies(job.spec)) {
+    result.chosen = book->pick(job, request);
+    if (!result.chosen.empty()) return result;
+  }
   const JobSpec& spec = job.spec;
   OfferMatcher offer(spec);
   std::vector<std::pair<int64_t, Partition*>> fits;  // (hourly rate, partition)
@@ -83,9 +101,7 @@ PlacementResult place_replicas(const Job& job, std::map<std::string, Partition>&
     ++affordable;
     if (p.state != PartitionState::Up) continue;
     ++usable;
-    Allocation a = allocation_for(p, spec, 0);
-    bool idle = p.used_cpus == 0 && p.used_memory_mb == 0 && p.used_gpus == 0;
-    if ((spec.exclusive && !idle) || !has_room(p, a)) continue;
+    if (!fits_now(p, spec)) continue;
     if (request.admit && !request.admit(p)) continue;
     fits.emplace_back(hourly_rate_micros(p, spec), &p);
   }
@@ -94,10 +110,7 @@ PlacementResult place_replicas(const Job& job, std::map<std::string, Partition>&
       if (x.first != y.first) return x.first < y.first;
       const Partition *a = x.second, *b = y.second;
       if (a->reputation != b->reputation) return a->reputation > b->reputation;
-      // Least loaded first: compare used/total without division.
-      uint64_t la = uint64_t(a->used_cpus) * b->cpus, lb = uint64_t(b->used_cpus) * a->cpus;
-      if (la != lb) return la < lb;
-      return a->name < b->name;
+      return less_loaded(a, b);
     });
     // Best offers first, one per operator.
     std::set<std::string> operators;

@@ -54,8 +54,12 @@ class OfferMatcher {
 // Who answers for a partition: its declared operator, else the partition itself.
 std::string operator_of(const Partition& p);
 
+class OrderBook;
+
+// With a book, a job it applies to is placed from the book; the full look at every
+// partition is left for working out why a job cannot start.
 PlacementResult place_replicas(const Job& job, std::map<std::string, Partition>& partitions,
-                               const PlacementRequest& request);
+                               const PlacementRequest& request, OrderBook* book = nullptr);
 // The common case: no operators to avoid, nothing to admit.
 PlacementResult place_replicas(const Job& job, std::map<std::string, Partition>& partitions,
                                const std::set<std::string>& exclude, uint32_t count);
@@ -70,5 +74,9 @@ Allocation allocation_for(const Partition& p, const JobSpec& spec, int64_t start
 int64_t hourly_rate_micros(const Partition& p, const JobSpec& spec);
 // Whether the allocation fits in what the partition has free now.
 bool has_room(const Partition& p, const Allocation& a);
+// Whether the job could start on the partition now, resources only (--exclusive: idle).
+bool fits_now(const Partition& p, const JobSpec& spec);
+// Among offers equally priced and reputed: the less loaded first, then by name.
+bool less_loaded(const Partition* a, const Partition* b);
 
 }  // namespace og

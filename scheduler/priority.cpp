@@ -10,25 +10,33 @@ double FairShare::decayed(double value, int64_t from_us, int64_t to_us) const {
   return value * std::exp2(-static_cast<double>(to_us - from_us) / static_cast<double>(half_life_us_));
 }
 
-void FairShare::add_account(const std::string& account) { usage_.try_emplace(account); }
+void FairShare::add_account(const std::string& account) {
+  if (usage_.try_emplace(account).second) factors_at_us_ = -1;
+}
 
 void FairShare::add_usage(const std::string& account, double cpu_seconds, int64_t at_us) {
+  factors_at_us_ = -1;
   Usage& u = usage_[account];
   u.cpu_seconds = decayed(u.cpu_seconds, u.at_us, at_us) + cpu_seconds;
   u.at_us = std::max(u.at_us, at_us);
 }
 
 double FairShare::factor(const std::string& account, int64_t now_us) const {
-  double total = 0, mine = 0;
-  for (const auto& [name, u] : usage_) {
-    double d = decayed(u.cpu_seconds, u.at_us, now_us);
-    total += d;
-    if (name == account) mine = d;
+  // Every account's factor at once, kept while the time and the usage stay the same: a
+  // pass asks for one per job, and there are far more jobs than accounts.
+  if (factors_at_us_ != now_us) {
+    double total = 0;
+    for (const auto& [name, u] : usage_) total += decayed(u.cpu_seconds, u.at_us, now_us);
+    double shares = 1.0 / static_cast<double>(std::max<size_t>(usage_.size(), 1));
+    factors_.clear();
+    for (const auto& [name, u] : usage_) {
+      double used = total > 0 ? decayed(u.cpu_seconds, u.at_us, now_us) / total : 0;
+      factors_[name] = std::exp2(-used / shares);
+    }
+    factors_at_us_ = now_us;
   }
-  size_t accounts = std::max<size_t>(usage_.size() + (usage_.count(account) ? 0 : 1), 1);
-  double shares = 1.0 / static_cast<double>(accounts);
-  double used = total > 0 ? mine / total : 0;
-  return std::exp2(-used / shares);
+  auto it = factors_.find(account);
+  return it == factors_.end() ? 1.0 : it->second;  // no usage yet: full share
 }
 
 PriorityFactors MultifactorPriority::factors(const Job& job, int64_t now_us, uint64_t mesh_cpus) const {

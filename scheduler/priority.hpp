@@ -11,6 +11,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <unordered_map>
 
 #include "scheduler/model.hpp"
 
@@ -48,6 +49,10 @@ class FairShare {
   };
   int64_t half_life_us_;
   std::map<std::string, Usage> usage_;
+  // factor() for every account at factors_at_us_ (-1: stale). Callers hold the
+  // controller's lock, as for everything here.
+  mutable int64_t factors_at_us_ = -1;
+  mutable std::unordered_map<std::string, double> factors_;
 };
 
 // The account a job is charged to: --account, else its user.

@@ -1,10 +1,12 @@
 #include "scheduler/scheduling_pass.hpp"
 
 #include <set>
+#include <string_view>
 #include <unordered_map>
 
 #include "core/error.hpp"
 #include "core/job_state.hpp"
+#include "scheduler/order_book.hpp"
 #include "scheduler/start_planner.hpp"
 
 namespace og {
@@ -13,34 +15,35 @@ namespace {
 // Jobs of one shape (what they ask for, where, at what price, for how long) fare alike in
 // a pass: resources only shrink while it runs, so once one could not start, the rest of
 // its shape cannot either. Queues are mostly a few shapes (arrays!): this keeps a pass
-// over 100k jobs to a placement per shape instead of one per job.
+// over 100k jobs to a placement per shape instead of one per job. The strings are views
+// into the jobs' specs, which outlive the pass.
 struct Shape {
   uint64_t cpus, memory_mb;
   uint32_t gpus, count;
   bool exclusive;
   int64_t time_limit_s, max_price, max_gpu_price;
-  std::string gpu_type, constraint, partition;
+  std::string_view gpu_type, constraint, partition;
   bool operator==(const Shape&) const = default;
 };
 
 struct ShapeHash {
   size_t operator()(const Shape& s) const {
-    size_t h = std::hash<std::string>()(s.constraint) ^ (std::hash<std::string>()(s.partition) << 1) ^
-               (std::hash<std::string>()(s.gpu_type) << 2);
+    size_t h = 0;
     for (uint64_t v : {s.cpus, s.memory_mb, uint64_t(s.gpus), uint64_t(s.count), uint64_t(s.exclusive),
                        uint64_t(s.time_limit_s), uint64_t(s.max_price), uint64_t(s.max_gpu_price)})
-      h = h * 1000003u ^ std::hash<uint64_t>()(v);
+      h = (h ^ v) * 0x100000001b3ull;
+    for (std::string_view text : {s.gpu_type, s.constraint, s.partition})
+      if (!text.empty()) h ^= std::hash<std::string_view>()(text) + (h << 6);
     return h;
   }
 };
 
-std::optional<Shape> shape_of(const PassCandidate& c) {
-  // A job that already has replicas avoids their providers: its own case.
-  if (!c.request.exclude.empty() || !c.request.exclude_operators.empty()) return std::nullopt;
-  const JobSpec& s = c.job->spec;
-  return Shape{s.total_cpus(), s.total_mem_mb(), s.gpus, c.request.count, s.exclusive, s.time_limit_s,
+Shape shape_of(const JobSpec& s, uint32_t count) {
+  return Shape{s.total_cpus(), s.total_mem_mb(), s.gpus, count, s.exclusive, s.time_limit_s,
                s.max_price_micros, s.max_gpu_price_micros, s.gpu_type, s.constraint, s.partition};
 }
+
+constexpr size_t kPrefetchAhead = 8;
 
 // The pass both policies share; `backfill` says what a blocked job means for the rest.
 PassOutcome run_queue(PassInput& in, bool backfill) {
@@ -49,15 +52,29 @@ PassOutcome run_queue(PassInput& in, bool backfill) {
   for (const auto& [name, p] : in.partitions)
     if (p.state == PartitionState::Up) free_cpus += p.cpus - std::min(p.cpus, p.used_cpus);
   std::unordered_map<Shape, PlacementResult, ShapeHash> failed;  // shape → why it could not
-  std::map<uint64_t, uint32_t> started_tasks;               // per array, in this pass
+  std::unordered_map<uint64_t, uint32_t> started_tasks;     // per array, in this pass
+  OrderBook book(in.partitions);
   std::optional<StartPlanner> planner;                      // holds the reservation
   std::set<std::string> reserved;                           // its partitions
   bool blocked = false;                                     // a job already waits for resources
-  for (PassCandidate& c : in.ranked) {
+  for (size_t at = 0; at < in.ranked.size(); ++at) {
+    PassCandidate& c = in.ranked[at];
     Job& job = *c.job;
+    // Jobs come in priority order, scattered in memory: ask for a later one's fields now
+    // so they are in cache when its turn comes (a long queue is otherwise memory-bound).
+    if (at + kPrefetchAhead < in.ranked.size()) {
+      const Job* later = in.ranked[at + kPrefetchAhead].job;
+      __builtin_prefetch(later);
+      __builtin_prefetch(&later->reason);
+      __builtin_prefetch(&later->spec.ntasks);
+      __builtin_prefetch(&later->spec.max_price_micros);
+      __builtin_prefetch(&later->spec.constraint);
+    }
     if (job.is_array_task() && job.array_max_running > 0) {
       auto running = in.array_running.find(job.array_job_id);
-      uint32_t active = (running == in.array_running.end() ? 0 : running->second) + started_tasks[job.array_job_id];
+      auto started = started_tasks.find(job.array_job_id);
+      uint32_t active = (running == in.array_running.end() ? 0 : running->second) +
+                        (started == started_tasks.end() ? 0 : started->second);
       if (active >= job.array_max_running) {
         job.reason = "JobArrayTaskLimit";
         continue;
@@ -77,28 +94,33 @@ PassOutcome run_queue(PassInput& in, bool backfill) {
       }
       continue;
     }
-    auto shape = shape_of(c);
+    PlacementRequest request;
+    if (c.avoid) request = *c.avoid;  // a job with replicas already: its own case
+    else request.count = c.count;
+    std::optional<Shape> shape;
+    if (!c.avoid) shape = shape_of(job.spec, c.count);
     PlacementResult why;
     if (auto hit = shape ? failed.find(*shape) : failed.end(); hit != failed.end()) {
       why = hit->second;
     } else if (free_cpus == 0) {  // nothing can start: placement only says why
-      why = place_replicas(job, in.partitions, c.request);
+      why = place_replicas(job, in.partitions, request);
       if (!why.chosen.empty()) why = PlacementResult{{}, std::string(reason::kResources), true};
       if (shape) failed.emplace(*shape, why);
     } else {
       if (!reserved.empty()) {
         int64_t duration = planned_duration_us(job.spec);
-        c.request.admit = [&](const Partition& p) {
+        request.admit = [&](const Partition& p) {
           return !reserved.count(p.name) ||
                  planner->profile(p).fits(in.now_us, allocation_for(p, job.spec, in.now_us), duration);
         };
       }
-      auto placed = place_replicas(job, in.partitions, c.request);
-      c.request.admit = nullptr;
+      auto placed = place_replicas(job, in.partitions, request, &book);
+      request.admit = nullptr;
       if (!placed.chosen.empty()) {
         for (Partition* p : placed.chosen) {
           Allocation a = allocation_for(*p, job.spec, in.now_us);
           p->allocate(job.id, a);
+          book.changed(*p);
           if (reserved.count(p->name))
             planner->profile(*p).reserve(in.now_us, a, planned_duration_us(job.spec));
           free_cpus -= std::min<uint64_t>(free_cpus, a.cpus);
@@ -119,7 +141,7 @@ PassOutcome run_queue(PassInput& in, bool backfill) {
     if (!blocked && backfill && free_cpus > 0) {
       // The first job that must wait: reserve its earliest start.
       planner.emplace(in.partitions, in.now_us);
-      if (auto planned = planner->plan(job, c.request)) {
+      if (auto planned = planner->plan(job, request)) {
         Reservation r{job.id, planned->start_us, {}};
         for (Partition* p : planned->partitions) {
           r.partitions.push_back(p->name);

@@ -25,7 +25,10 @@ namespace og {
 
 struct PassCandidate {
   Job* job = nullptr;
-  PlacementRequest request;  // replicas still to place, providers and operators to avoid
+  uint32_t count = 1;  // replicas still to place
+  // Only for a job that already has replicas: the providers and operators holding them
+  // (count is then taken from here). Most jobs have none, and a candidate stays small.
+  std::unique_ptr<PlacementRequest> avoid;
 };
 
 struct PassStart {

@@ -49,12 +49,12 @@ struct World {
   }
   DependencyLookup lookup() {
     return {[this](const jobscripts::DependencyTarget& t) {
-              std::vector<Job> out;
+              std::vector<TargetState> out;
               for (const auto& [id, j] : jobs) {
                 bool whole = t.array_task < 0 && !t.all_tasks && id == t.job_id;
                 bool task = j.array_job_id == t.job_id && j.is_array_task() &&
                             (t.all_tasks || j.array_task_id == t.array_task);
-                if (whole || task) out.push_back(j);
+                if (whole || task) out.push_back(target_state(j));
               }
               return out;
             },

@@ -43,10 +43,7 @@ class PassTest : public ::testing::Test {
   PassOutcome pass(const SchedulerPolicy& policy) {
     std::vector<PassCandidate> ranked;
     for (Job& j : jobs_) {
-      PassCandidate c;
-      c.job = &j;
-      c.request.count = j.spec.replicas;
-      ranked.push_back(std::move(c));
+      ranked.push_back({&j, j.spec.replicas, nullptr});
     }
     PassInput input{ranked, partitions_, arrays_, kNow};
     return policy.run(input);
