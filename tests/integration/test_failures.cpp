@@ -154,3 +154,41 @@ TEST(Failures, AnOutputTooLargeToKeepFailsTheJobVisibly) {
 
 }  // namespace
 }  // namespace og::test
+
+namespace og::test {
+namespace {
+
+TEST(Failures, DrainedWorkerFinishesItsJobTakesNoMoreAndResumes) {
+  Mesh mesh;
+  mesh.start_schedd();
+  std::string worker = mesh.start_worker(2);
+  mesh.await_workers(1);
+  std::string flag = mesh.dir() + "/go";
+  std::string waits = mesh.write_script("wait.sh", "#!/bin/bash\nwhile [ ! -e " + flag + " ]; do sleep 0.05; done\n");
+  auto r = mesh.run({"og-sbatch", "--parsable", waits});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  uint64_t running = std::stoull(r.out);
+  ASSERT_TRUE(mesh.await_state(running, "RUNNING"));
+
+  mesh.token("ops", "admin");
+  auto drain = mesh.run({"og-scontrol", "drain", worker}, "ops");
+  ASSERT_EQ(drain.exit_code, 0) << drain.err;
+  auto sinfo = nlohmann::json::parse(mesh.run({"og-sinfo", "--json"}).out);
+  EXPECT_EQ(sinfo["partitions"][0]["state"], "DRAIN");
+  std::string quick = mesh.write_script("quick.sh", "#!/bin/bash\ntrue\n");
+  r = mesh.run({"og-sbatch", "--parsable", quick});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  uint64_t next = std::stoull(r.out);
+  EXPECT_TRUE(await([&] { return mesh.job(next)["state_reason"] == "PartitionDown"; }));
+
+  std::ofstream(flag) << "go";  // the running job still finishes on the drained worker
+  EXPECT_EQ(mesh.wait_job(running)["job_state"], "COMPLETED");
+  EXPECT_EQ(mesh.job(next)["job_state"], "PENDING") << "a drained worker takes no new work";
+
+  auto resume = mesh.run({"og-scontrol", "resume", worker}, "ops");
+  ASSERT_EQ(resume.exit_code, 0) << resume.err;
+  EXPECT_EQ(mesh.wait_job(next)["job_state"], "COMPLETED");
+}
+
+}  // namespace
+}  // namespace og::test
