@@ -1,0 +1,29 @@
+// The embedded ledger: a SQLite database of its own (WAL), one row per transfer and one
+// per account balance, both written in one transaction. The default backend.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "chain/ledger.hpp"
+#include "core/sqlite.hpp"
+
+namespace og {
+
+class EmbeddedLedger : public Ledger {
+ public:
+  explicit EmbeddedLedger(const std::string& path, bool synchronous_full = false);
+  std::string_view backend() const override { return "embedded"; }
+  size_t apply(const std::vector<Transfer>& transfers) override;
+  using Ledger::apply;
+  int64_t balance(const std::string& account) override;
+  std::optional<LedgerEntry> find(const std::string& key) override;
+  std::vector<LedgerEntry> history(const std::string& account, size_t limit) override;
+  std::vector<std::pair<std::string, int64_t>> balances() override;
+
+ private:
+  Database db_;
+  std::unique_ptr<Statement> find_, insert_, balance_, add_;
+};
+
+}  // namespace og

@@ -1,0 +1,70 @@
+// The Ledger seam: balances in integer micro-units of a USDC-like stablecoin (6 decimals),
+// moved only by double-entry transfers. Every transfer carries an idempotency key: a
+// second transfer with a key already recorded changes nothing, so a settlement retried
+// after a crash never pays twice. Money enters and leaves only through the external
+// account (deposits, withdrawals), the one account allowed below zero, so the balances
+// of all accounts always sum to zero and the internal ones to deposits − withdrawals.
+//
+// Accounts: wallet:NAME (a user's or provider's funds), escrow:job:ID (what a job has
+// locked), bond:NAME (a provider's bond), treasury (protocol fees), external.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace og {
+
+inline constexpr const char* kExternalAccount = "external";
+inline constexpr const char* kTreasuryAccount = "treasury";
+inline std::string wallet_account(const std::string& name) { return "wallet:" + name; }
+inline std::string escrow_account(uint64_t job_id) { return "escrow:job:" + std::to_string(job_id); }
+inline std::string bond_account(const std::string& name) { return "bond:" + name; }
+
+struct Transfer {
+  std::string key;   // idempotency key: (what, job, replica, event)
+  std::string from;
+  std::string to;
+  int64_t amount = 0;  // micro-units, > 0
+  std::string memo;
+};
+
+struct LedgerEntry {
+  uint64_t seq = 0;
+  Transfer transfer;
+  int64_t at_us = 0;
+};
+
+// Thrown when a transfer would take an account below zero; nothing was moved.
+class InsufficientFunds : public std::runtime_error {
+ public:
+  InsufficientFunds(std::string account, int64_t balance, int64_t needed);
+  const std::string& account() const { return account_; }
+  int64_t balance() const { return balance_; }
+  int64_t needed() const { return needed_; }
+
+ private:
+  std::string account_;
+  int64_t balance_, needed_;
+};
+
+class Ledger {
+ public:
+  virtual ~Ledger() = default;
+  virtual std::string_view backend() const = 0;
+  // All of them or none (InsufficientFunds); transfers whose key is already recorded are
+  // skipped. Returns how many were applied now.
+  virtual size_t apply(const std::vector<Transfer>& transfers) = 0;
+  size_t apply(const Transfer& t) { return apply(std::vector<Transfer>{t}); }
+  virtual int64_t balance(const std::string& account) = 0;
+  // The transfer recorded under this key, if any.
+  virtual std::optional<LedgerEntry> find(const std::string& key) = 0;
+  // Newest first: the transfers in or out of the account.
+  virtual std::vector<LedgerEntry> history(const std::string& account, size_t limit) = 0;
+  // Every account with its balance (for audits and invariant checks).
+  virtual std::vector<std::pair<std::string, int64_t>> balances() = 0;
+};
+
+}  // namespace og
