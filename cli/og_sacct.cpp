@@ -17,6 +17,8 @@ constexpr const char* kHelp = R"(usage: og-sacct [OPTIONS]
   -s, --state=STATE[,...]      only jobs in these states
   -S, --starttime=TIME         jobs running or ended since TIME (default: midnight UTC);
                                YYYY-MM-DD[THH:MM[:SS]], HH:MM, now-N[minutes|hours|days]
+  -P, --payment                what each job cost: verdict, cost, protocol fee, providers
+                               paid and the canonical result's hash
   -n, --noheader               no header lines
       --json                   slurmrestd-shaped JSON: {"jobs":[...]}
       --url, --token-file
@@ -34,7 +36,7 @@ int main(int argc, char** argv) {
     std::vector<std::string> args(argv + 1, argv + argc);
     og::cli::Connection conn;
     std::string jobs, users, states, start;
-    bool header = true, json = false;
+    bool header = true, json = false, payment = false;
     for (size_t i = 0; i < args.size(); ++i) {
       const auto& a = args[i];
       if (conn.take(args, i)) continue;
@@ -44,6 +46,7 @@ int main(int argc, char** argv) {
       }
       if (a == "-n" || a == "--noheader") header = false;
       else if (a == "--json") json = true;
+      else if (a == "--payment" || a == "-P") payment = true;
       else if (a == "-X" || a == "--allocations") {}  // no job steps here: always allocations
       else if (og::cli::take_value(args, i, "--jobs", "-j", jobs)) {}
       else if (og::cli::take_value(args, i, "--user", "-u", users)) {}
@@ -61,6 +64,22 @@ int main(int argc, char** argv) {
     auto answer = conn.connect().call("GET", "/og/v1/accounting" + query);
     if (json) {
       std::cout << answer.dump(2) << "\n";
+      return 0;
+    }
+    if (payment) {
+      if (header)
+        std::cout << col("JobID", 12) << ' ' << col("State", 11) << ' ' << col("Verdict", 17) << ' ' << col("Cost", 12)
+                  << ' ' << col("Fee", 10) << ' ' << col("PaidTo", 32) << ' ' << col("Canonical", 16) << "\n";
+      for (const auto& job : answer["jobs"]) {
+        std::string root = job.value("canonical_root", "");
+        // Agreed: a quorum of replicas returned this result; otherwise why not.
+        std::string verdict = !root.empty() ? "agreed" : job.value("state_reason", "");
+        bool settled = job.value("settled", false);
+        std::cout << col(og::cli::display_job_id(job), 12) << ' ' << col(job.value("job_state", ""), 11) << ' '
+                  << col(verdict, 17) << ' ' << col(settled ? job.value("cost", "") : "pending", 12) << ' '
+                  << col(settled ? job.value("fee", "") : "", 10) << ' ' << col(job.value("paid_to", ""), 32) << ' '
+                  << col(root.substr(0, 16), 16) << "\n";
+      }
       return 0;
     }
     if (header) {

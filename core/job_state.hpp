@@ -48,6 +48,7 @@ inline constexpr std::string_view kRequeued = "Requeued";
 inline constexpr std::string_view kNonZeroExit = "NonZeroExitCode";
 inline constexpr std::string_view kTimeLimit = "TimeLimit";
 inline constexpr std::string_view kCancelled = "Cancelled";
+inline constexpr std::string_view kBudget = "Budget";  // its escrow could not be locked
 }  // namespace reason
 
 }  // namespace og

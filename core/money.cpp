@@ -44,6 +44,10 @@ std::string format_money(int64_t micros) {
   return buf;
 }
 
+int64_t cost_for_micros(int64_t per_hour_micros, int64_t micros) {
+  return static_cast<int64_t>(static_cast<__int128>(per_hour_micros) * micros / 3'600'000'000);
+}
+
 int64_t cost_for_seconds(int64_t per_hour_micros, int64_t seconds) {
   return per_hour_micros * (seconds / 3600) + per_hour_micros * (seconds % 3600) / 3600;
 }

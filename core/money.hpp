@@ -12,7 +12,9 @@ namespace og {
 int64_t parse_money_micros(std::string_view text);
 // 250000 → "0.250000"
 std::string format_money(int64_t micros);
-// What `seconds` at `per_hour_micros` cost, rounded down, without overflowing on the way.
+// What `seconds` (or `micros` of time) at `per_hour_micros` cost, rounded down, without
+// overflowing on the way.
 int64_t cost_for_seconds(int64_t per_hour_micros, int64_t seconds);
+int64_t cost_for_micros(int64_t per_hour_micros, int64_t micros);
 
 }  // namespace og

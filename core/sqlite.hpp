@@ -21,6 +21,7 @@ class Statement {
 
   // Bind by 1-based index; returns *this so calls chain.
   Statement& bind(int index, int64_t value);
+  Statement& bind(int index, double value);
   Statement& bind(int index, std::string_view text);
   Statement& bind_null(int index);
   // Runs one step: true when a row is ready, false when done. Throws on error.
@@ -29,6 +30,7 @@ class Statement {
   void run();
   void reset();
   int64_t column_int64(int index) const;
+  double column_double(int index) const;
   std::string column_text(int index) const;
   bool column_is_null(int index) const;
 

@@ -323,6 +323,53 @@ HttpResponse Api::route(const HttpRequest& req, const User& user) {
     throw method_not_allowed();
   }
 
+  if (res == "wallet") {
+    auto wallet_json = [](const WalletView& w) {
+      return json{{"name", w.name},
+                  {"balance", format_money(w.balance)},
+                  {"escrow", format_money(w.escrow)},
+                  {"bond", format_money(w.bond)}};
+    };
+    auto amount_of = [](const json& body) {
+      try {
+        return parse_money_micros(field<std::string>(body, "amount", ""));
+      } catch (const UsageError& e) {
+        throw ApiError(400, "invalid_amount", std::string("\"amount\": ") + e.what());
+      }
+    };
+    auto query = [&](const char* key) {
+      auto it = req.query.find(key);
+      return it == req.query.end() ? std::string() : it->second;
+    };
+    if (n == 3 && m == "GET") return ok(wallet_json(controller_.wallet(user, query("user"))));
+    if (n == 4 && m == "POST" && parts[3] == "deposit") {
+      json body = parse_body(req);
+      only_fields(body, {"amount", "user", "request_id"});
+      return ok(wallet_json(controller_.deposit(user, field<std::string>(body, "user", ""), amount_of(body),
+                                                field<std::string>(body, "request_id", ""))));
+    }
+    if (n == 4 && m == "POST" && parts[3] == "withdraw") {
+      json body = parse_body(req);
+      only_fields(body, {"amount", "request_id"});
+      return ok(wallet_json(controller_.withdraw(user, amount_of(body), field<std::string>(body, "request_id", ""))));
+    }
+    if (n == 4 && m == "GET" && parts[3] == "history") {
+      size_t limit = 100;
+      if (auto l = query("limit"); !l.empty()) limit = static_cast<size_t>(std::clamp<uint64_t>(parse_id(l, "limit"), 1, 10'000));
+      json entries = json::array();
+      for (const auto& e : controller_.wallet_history(user, query("user"), limit))
+        entries.push_back({{"seq", e.seq},
+                           {"time", e.at_us / 1'000'000},
+                           {"from", e.transfer.from},
+                           {"to", e.transfer.to},
+                           {"amount", format_money(e.transfer.amount)},
+                           {"memo", e.transfer.memo},
+                           {"key", e.transfer.key}});
+      return ok({{"entries", entries}});
+    }
+    throw method_not_allowed();
+  }
+
   if (res == "users" && n == 3 && m == "POST") {
     require(user.role == "admin", "only admins add users");
     json body = parse_body(req);

@@ -3,7 +3,9 @@
 #include <algorithm>
 #include <chrono>
 
+#include "chain/embedded_ledger.hpp"
 #include "core/error.hpp"
+#include "core/money.hpp"
 #include "core/log.hpp"
 #include "core/sha256.hpp"
 #include "core/strings.hpp"
@@ -49,6 +51,8 @@ Controller::Controller(ControllerOptions options)
       fairshare_(options_.priority.usage_half_life_s),
       priority_(std::make_unique<MultifactorPriority>(options_.priority, fairshare_)),
       scheduler_(make_scheduler(options_.scheduler)) {
+  if (!options_.ledger_path.empty())
+    ledger_ = std::make_unique<EmbeddedLedger>(options_.ledger_path, options_.synchronous_full);
   load_state();
 }
 
@@ -116,11 +120,17 @@ void Controller::load_state() {
     }
     replicas_[r.id] = std::move(r);
   }
+  std::vector<Job*> unfinished;
   for (auto& [id, job] : jobs_) {
+    if (is_finished(job.state) && !job.settled) unsettled_.insert(id);
+    if (!is_finished(job.state)) unfinished.push_back(&job);
     if (!is_finished(job.state) && needed_replicas(job) > 0) queue_.insert(queue_key(job));
     // The throttle counts running tasks, not their replicas.
     if (job.state == JobState::Running && job.is_array_task()) ++array_active_[job.array_job_id];
   }
+  // A crash between committing a submission and locking its escrow: lock it now (a lock
+  // already made is not made twice).
+  if (ledger_) lock_escrow(unfinished);
   dirty_ = true;
   log_info("state_loaded", {{"jobs", std::to_string(jobs_.size())},
                             {"replicas", std::to_string(replicas_.size())},
@@ -167,6 +177,15 @@ std::vector<uint64_t> Controller::submit(const User& user, JobSpec spec) {
     }
   }
   if (spec.time_limit_s == kTimeUnset) spec.time_limit_s = options_.default_time_limit_s;
+  if (ledger_) {
+    // What the job may cost must be known to lock it: its prices default to og-schedd's.
+    if (spec.time_limit_s <= 0)
+      throw ApiError(400, "unbounded_cost",
+                     "a job without a time limit cannot be paid for in advance: give it one with --time");
+    if (spec.max_price_micros == 0) spec.max_price_micros = options_.economics.default_max_price_micros;
+    if (spec.gpus > 0 && spec.max_gpu_price_micros == 0)
+      spec.max_gpu_price_micros = options_.economics.default_max_gpu_price_micros;
+  }
   std::vector<uint32_t> tasks;
   uint32_t throttle = 0;
   if (!spec.array.empty()) {
@@ -190,6 +209,16 @@ std::vector<uint64_t> Controller::submit(const User& user, JobSpec spec) {
                        "--dependency names job " + std::to_string(target.job_id) +
                            (target.array_task >= 0 ? "_" + std::to_string(target.array_task) : "") +
                            ", which does not exist");
+  if (ledger_) {
+    int64_t each = max_cost_micros(spec), count = tasks.empty() ? 1 : int64_t(tasks.size());
+    int64_t have = ledger_->balance(wallet_account(user.name));
+    if (each > 0 && have / count < each)
+      throw ApiError(402, "insufficient_funds",
+                     "the job may cost up to " + format_money(each * count) +
+                         " (max price x resources x time limit x replicas" + (count > 1 ? " x tasks" : "") +
+                         "), which is locked in escrow at submission, but your wallet holds " + format_money(have) +
+                         ": add funds with og-wallet deposit, or lower --time, --max-price or --replicas");
+  }
   auto txn = store_.transaction();
   std::vector<Job> created;
   auto make_job = [&](int64_t task_id) {
@@ -217,11 +246,15 @@ std::vector<uint64_t> Controller::submit(const User& user, JobSpec spec) {
   }
   txn.commit();
   // Memory follows the store only once the commit succeeded.
+  std::vector<Job*> live;
   for (auto& job : created) {
     fairshare_.add_account(charge_account(job));
     queue_.insert(queue_key(job));
-    jobs_[job.id] = std::move(job);
+    uint64_t id = job.id;
+    jobs_[id] = std::move(job);
+    live.push_back(&jobs_[id]);
   }
+  if (ledger_) lock_escrow(live);
   request_pass();
   log_info("job_submitted", {{"job", std::to_string(ids.front())},
                              {"user", user.name},
@@ -511,6 +544,22 @@ Partition Controller::register_partition(const User& user, Partition proposal) {
   if (it != partitions_.end() && it->second.owner != user.name && user.role != "admin")
     throw ApiError(403, "forbidden", "partition " + proposal.name + " is registered by " +
                                          it->second.owner);
+  if (ledger_ && options_.economics.min_bond_micros > 0) {
+    // A provider answers for its results with a bond: topped up from its wallet.
+    int64_t bond = ledger_->balance(bond_account(user.name));
+    if (bond < options_.economics.min_bond_micros) {
+      int64_t need = options_.economics.min_bond_micros - bond;
+      try {
+        ledger_->apply(Transfer{"bond:" + user.name + ":" + random_token_hex().substr(0, 16), wallet_account(user.name),
+                                bond_account(user.name), need, "bond for " + proposal.name});
+      } catch (const InsufficientFunds& e) {
+        throw ApiError(402, "bond_required",
+                       "a provider posts a bond of " + format_money(options_.economics.min_bond_micros) +
+                           " to register; " + user.name + "'s wallet holds " + format_money(e.balance()) +
+                           ": og-wallet deposit " + format_money(need) + " as " + user.name + ", then start og-worker again");
+      }
+    }
+  }
   Partition& p = partitions_[proposal.name];
   bool fresh = p.name.empty();
   p.name = proposal.name;
@@ -700,6 +749,158 @@ void Controller::complete(const User& user, uint64_t lease_id, const CompletionR
   request_pass();
 }
 
+// ---- payment ---------------------------------------------------------------------------
+
+void Controller::lock_escrow(const std::vector<Job*>& jobs) {
+  std::vector<Transfer> locks;
+  for (Job* job : jobs)
+    if (int64_t cost = max_cost_micros(job->spec); cost > 0) locks.push_back(lock_transfer(*job, cost));
+  if (locks.empty()) return;
+  try {
+    ledger_->apply(locks);
+  } catch (const InsufficientFunds& e) {
+    // Funds went between the check and the lock (or before a restart): these jobs cannot
+    // be paid for, so they end without running.
+    int64_t now_us = now_unix_us();
+    auto txn = store_.transaction();
+    for (Job* job : jobs)
+      if (!ledger_->find(lock_transfer(*job, 1).key) && !is_finished(job->state))
+        finish_job(*job, JobState::Cancelled, std::string(reason::kBudget), now_us);
+    txn.commit();
+    log_warn("escrow_lock_failed", {{"error", e.what()}});
+  }
+}
+
+void Controller::settle_ready(int64_t now_us) {
+  for (auto it = unsettled_.begin(); it != unsettled_.end();) {
+    auto job = jobs_.find(*it);
+    if (job == jobs_.end()) {
+      it = unsettled_.erase(it);
+      continue;
+    }
+    bool running = std::any_of(job->second.replicas.begin(), job->second.replicas.end(),
+                               [&](uint64_t id) { return is_active(replicas_.at(id).state); });
+    if (running) {  // late replicas still vote: their outputs are checked against the result
+      ++it;
+      continue;
+    }
+    try {
+      settle(job->second, now_us);
+      it = unsettled_.erase(it);
+    } catch (const std::exception& e) {
+      log_error("settlement_failed", {{"job", std::to_string(*it)}, {"error", e.what()}});
+      ++it;  // tried again at the next pass; its transfers' keys keep it from paying twice
+    }
+  }
+}
+
+void Controller::settle(Job& job, int64_t now_us) {
+  std::vector<SettledReplica> replicas;
+  for (uint64_t id : job.replicas) {
+    const Replica& r = replicas_.at(id);
+    auto p = partitions_.find(r.partition);
+    std::string provider = p == partitions_.end() ? r.partition : p->second.owner;
+    replicas.push_back({&r, provider, ledger_ ? ledger_->balance(bond_account(provider)) : 0});
+  }
+  int64_t locked = 0;
+  if (ledger_)
+    if (auto lock = ledger_->find(lock_transfer(job, 1).key)) locked = lock->transfer.amount;
+  Settlement s = plan_settlement(job, replicas, locked, options_.economics);
+  if (ledger_) ledger_->apply(s.transfers);
+  // The providers' reputations follow what the quorum found.
+  auto vote_key = [](const Replica& r) { return ReplicaVote{r.id, r.outcome, r.exit_code, r.root}.key(); };
+  std::string canonical;
+  if (auto c = replicas_.find(job.canonical_replica); c != replicas_.end()) canonical = vote_key(c->second);
+  for (const auto& sr : replicas) {
+    const Replica& r = *sr.replica;
+    auto p = partitions_.find(r.partition);
+    if (p == partitions_.end()) continue;
+    std::optional<ReputationEvent> event;
+    if (r.state == ReplicaState::Lost) {
+      event = ReputationEvent::Error;
+    } else if (r.state == ReplicaState::Done && !canonical.empty()) {
+      if (vote_key(r) == canonical) event = ReputationEvent::Verified;
+      else if (r.outcome == "COMPLETED" || r.outcome == "FAILED") event = ReputationEvent::Invalid;
+      else if (r.outcome != "CANCELLED") event = ReputationEvent::Error;  // timed out where others finished
+    }
+    if (!event) continue;
+    record_reputation(p->second, *event, now_us, options_.reputation);
+    store_.upsert_partition(p->second);
+  }
+  job.settled = true;
+  job.cost_micros = s.cost;
+  job.fee_micros = s.fee;
+  job.paid_to = join(s.paid, ",");
+  persist(job);
+  if (ledger_ && (s.cost > 0 || !s.slashed.empty()))
+    log_info("job_settled", {{"job", std::to_string(job.id)},
+                             {"cost", format_money(s.cost)},
+                             {"fee", format_money(s.fee)},
+                             {"paid", job.paid_to},
+                             {"slashed", join(s.slashed, ",")}});
+}
+
+Ledger& Controller::ledger_or_throw() {
+  if (!ledger_)
+    throw ApiError(409, "payments_off", "this og-schedd runs without a ledger (payments are off)");
+  return *ledger_;
+}
+
+std::string Controller::wallet_owner(const User& user, const std::string& name) const {
+  std::string owner = name.empty() ? user.name : name;
+  if (owner != user.name && user.role != "admin")
+    throw ApiError(403, "forbidden", "only an admin can see or fund another user's wallet");
+  return owner;
+}
+
+WalletView Controller::wallet(const User& user, const std::string& name) {
+  std::lock_guard lock(mu_);
+  Ledger& ledger = ledger_or_throw();
+  WalletView v;
+  v.name = wallet_owner(user, name);
+  v.balance = ledger.balance(wallet_account(v.name));
+  v.bond = ledger.balance(bond_account(v.name));
+  for (const auto& [id, job] : jobs_)
+    if (job.user == v.name && !job.settled) v.escrow += ledger.balance(escrow_account(id));
+  return v;
+}
+
+WalletView Controller::deposit(const User& user, const std::string& name, int64_t amount,
+                               const std::string& request_id) {
+  if (amount <= 0) throw ApiError(400, "invalid_amount", "a deposit must be a positive amount");
+  std::string owner;
+  {
+    std::lock_guard lock(mu_);
+    Ledger& ledger = ledger_or_throw();
+    owner = wallet_owner(user, name);
+    std::string key = "deposit:" + owner + ":" + (request_id.empty() ? random_token_hex().substr(0, 16) : request_id);
+    ledger.apply(Transfer{key, kExternalAccount, wallet_account(owner), amount, "faucet deposit by " + user.name});
+  }
+  return wallet(user, owner);
+}
+
+WalletView Controller::withdraw(const User& user, int64_t amount, const std::string& request_id) {
+  if (amount <= 0) throw ApiError(400, "invalid_amount", "a withdrawal must be a positive amount");
+  {
+    std::lock_guard lock(mu_);
+    Ledger& ledger = ledger_or_throw();
+    std::string key = "withdraw:" + user.name + ":" + (request_id.empty() ? random_token_hex().substr(0, 16) : request_id);
+    try {
+      ledger.apply(Transfer{key, wallet_account(user.name), kExternalAccount, amount, "withdrawal"});
+    } catch (const InsufficientFunds& e) {
+      throw ApiError(402, "insufficient_funds", "your wallet holds " + format_money(e.balance()) +
+                                                    ", less than the " + format_money(amount) + " asked for");
+    }
+  }
+  return wallet(user, "");
+}
+
+std::vector<LedgerEntry> Controller::wallet_history(const User& user, const std::string& name, size_t limit) {
+  std::lock_guard lock(mu_);
+  Ledger& ledger = ledger_or_throw();
+  return ledger.history(wallet_account(wallet_owner(user, name)), limit);
+}
+
 // ---- the scheduling loop --------------------------------------------------------------
 
 void Controller::wake_partition(const std::string& name) { poll_cv_[name].notify_all(); }
@@ -728,6 +929,7 @@ void Controller::scheduling_loop() {
     try {
       check_heartbeats(now_mono);
       schedule_pass(now_us);
+      settle_ready(now_us);
       evict_finished(now_us);
     } catch (const std::exception& e) {
       log_error("scheduling_pass_failed", {{"error", e.what()}});
@@ -804,6 +1006,10 @@ bool Controller::eligible(Job& job, int64_t now_us) {
 
 void Controller::schedule_pass(int64_t now_us) {
   if (queue_.empty()) return;
+  for (auto& [name, p] : partitions_) {  // reputations fade toward neutral between events
+    p.reputation = reputation_at(p, now_us, options_.reputation);
+    if (p.reputation_us != 0) p.reputation_us = now_us;
+  }
   uint64_t free_cpus = 0;
   for (const auto& [name, p] : partitions_)
     if (p.state == PartitionState::Up) free_cpus += p.cpus - std::min(p.cpus, p.used_cpus);
@@ -1004,6 +1210,7 @@ void Controller::finish_job(Job& job, JobState state, std::string why, int64_t n
   job.end_us = now_us;
   if (job.start_us == 0) job.start_us = now_us;
   queue_.erase(queue_key(job));
+  unsettled_.insert(job.id);
   // Replicas not yet started are no longer needed. Running ones are stopped too, except
   // after an accepted result: they finish and their outputs are still checked against it.
   stop_replicas(job, now_us, /*keep_running=*/job.canonical_replica != 0);
@@ -1049,7 +1256,7 @@ void Controller::evict_finished(int64_t now_us) {
   next_eviction_us_ = now_us + 1'000'000;
   for (auto it = jobs_.begin(); it != jobs_.end();) {
     const Job& job = it->second;
-    bool old = is_finished(job.state) && job.end_us + options_.min_job_age_us < now_us;
+    bool old = is_finished(job.state) && job.settled && job.end_us + options_.min_job_age_us < now_us;
     bool replicas_settled = std::none_of(job.replicas.begin(), job.replicas.end(), [&](uint64_t id) {
       return is_active(replicas_.at(id).state);
     });

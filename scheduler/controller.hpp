@@ -14,7 +14,10 @@
 #include <thread>
 #include <vector>
 
+#include "chain/ledger.hpp"
 #include "scheduler/dependency_policy.hpp"
+#include "scheduler/escrow.hpp"
+#include "scheduler/reputation.hpp"
 #include "scheduler/job_store.hpp"
 #include "scheduler/model.hpp"
 #include "scheduler/priority.hpp"
@@ -32,6 +35,9 @@ struct ControllerOptions {
   PriorityWeights priority;                   // multifactor priority (og-sprio shows it)
   std::string scheduler = "backfill";         // what a blocked job means: backfill or fifo
   size_t max_planned_jobs = 500;              // og-squeue --start looks this far ahead
+  std::string ledger_path;                    // the embedded ledger; empty: payments off
+  EconomicsOptions economics;                 // prices, fee, bonds, slashing
+  ReputationOptions reputation;
 };
 
 struct JobFilter {
@@ -61,6 +67,13 @@ struct TestOnlyResult {
   std::vector<std::string> partitions;  // where it would start now (empty: it would wait)
   std::string reason;                   // why it would wait
   std::optional<StartEstimate> estimate;
+};
+
+struct WalletView {
+  std::string name;
+  int64_t balance = 0;  // free to spend
+  int64_t escrow = 0;   // locked by its unfinished jobs
+  int64_t bond = 0;     // posted as a provider
 };
 
 struct Lease {
@@ -129,6 +142,14 @@ class Controller {
   void complete(const User& user, uint64_t lease_id, const CompletionReport& report);
   // The canonical manifest of a finished job, for fetching its files.
   std::string canonical_manifest(const User& user, uint64_t job_id);
+  // Wallets (payments on: ControllerOptions::ledger_path). In the embedded ledger a deposit
+  // is a faucet: users fund themselves, admins anyone. request_id makes a retry safe.
+  WalletView wallet(const User& user, const std::string& name);
+  WalletView deposit(const User& user, const std::string& name, int64_t amount, const std::string& request_id);
+  WalletView withdraw(const User& user, int64_t amount, const std::string& request_id);
+  std::vector<LedgerEntry> wallet_history(const User& user, const std::string& name, size_t limit);
+  bool payments_on() const { return ledger_ != nullptr; }
+
   // Caps the long-poll so a live worker always polls again within the heartbeat timeout.
   int64_t max_poll_wait_us() const { return options_.heartbeat_timeout_us / 3; }
 
@@ -146,6 +167,12 @@ class Controller {
   std::map<uint64_t, StartEstimate> plan_starts(Job* probe);
   static constexpr uint64_t kProbeJobId = UINT64_MAX;  // og-sbatch --test-only's job
   void check_heartbeats(int64_t now_mono);
+  // Pays for (and rates the providers of) finished jobs whose replicas all stopped.
+  void settle_ready(int64_t now_us);
+  void settle(Job& job, int64_t now_us);
+  void lock_escrow(const std::vector<Job*>& jobs);
+  Ledger& ledger_or_throw();
+  std::string wallet_owner(const User& user, const std::string& name) const;
   void evict_finished(int64_t now_us);
   void wake_partition(const std::string& name);
   void request_pass();  // caller holds mu_
@@ -175,6 +202,8 @@ class Controller {
   FairShare fairshare_;
   std::unique_ptr<PriorityPolicy> priority_;
   std::unique_ptr<SchedulerPolicy> scheduler_;
+  std::unique_ptr<Ledger> ledger_;  // null: payments off
+  std::set<uint64_t> unsettled_;    // finished jobs not yet settled
   std::mutex mu_;
   std::map<uint64_t, Job> jobs_;          // unfinished + recently finished
   std::map<uint64_t, Replica> replicas_;  // of the jobs above

@@ -48,11 +48,17 @@ struct AddedColumn {
 constexpr AddedColumn kAddedColumns[] = {
     {"partitions", "gpu_price_micros", "INTEGER NOT NULL DEFAULT 0"},
     {"partitions", "operator", "TEXT NOT NULL DEFAULT ''"},
+    {"partitions", "reputation", "REAL NOT NULL DEFAULT 0.5"},
+    {"partitions", "reputation_us", "INTEGER NOT NULL DEFAULT 0"},
+    {"jobs", "settled", "INTEGER NOT NULL DEFAULT 0"},
+    {"jobs", "cost_micros", "INTEGER NOT NULL DEFAULT 0"},
+    {"jobs", "fee_micros", "INTEGER NOT NULL DEFAULT 0"},
+    {"jobs", "paid_to", "TEXT NOT NULL DEFAULT ''"},
 };
 
 constexpr const char* kJobColumns =
     "id, user, spec_json, state, reason, submit_us, start_us, end_us, exit_code, requeue_count, "
-    "array_job_id, array_task_id, canonical_root, canonical_replica";
+    "array_job_id, array_task_id, canonical_root, canonical_replica, settled, cost_micros, fee_micros, paid_to";
 constexpr const char* kReplicaColumns =
     "id, job_id, partition, state, cancel_requested, outcome, exit_code, root, manifest_json, "
     "price_micros, start_us, end_us";
@@ -74,8 +80,8 @@ JobStore::JobStore(const std::string& path, bool synchronous_full) : db_(path, s
       "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
   update_job_ = db_.prepare(
       "UPDATE jobs SET state=?2, reason=?3, start_us=?4, end_us=?5, exit_code=?6, "
-      "requeue_count=?7, canonical_root=?8, canonical_replica=?9, nodelist=?10, array_job_id=?11 "
-      "WHERE id=?1");
+      "requeue_count=?7, canonical_root=?8, canonical_replica=?9, nodelist=?10, array_job_id=?11, "
+      "settled=?12, cost_micros=?13, fee_micros=?14, paid_to=?15 WHERE id=?1");
   insert_replica_ = db_.prepare(
       "INSERT INTO replicas (job_id, partition, state, price_micros, start_us) "
       "VALUES (?1, ?2, ?3, ?4, ?5)");
@@ -129,7 +135,11 @@ void JobStore::update_job(const Job& job, const std::string& nodelist) {
       .bind(8, job.canonical_root)
       .bind(9, static_cast<int64_t>(job.canonical_replica))
       .bind(10, nodelist)
-      .bind(11, static_cast<int64_t>(job.array_job_id));
+      .bind(11, static_cast<int64_t>(job.array_job_id))
+      .bind(12, static_cast<int64_t>(job.settled))
+      .bind(13, job.cost_micros)
+      .bind(14, job.fee_micros)
+      .bind(15, job.paid_to);
   update_job_->run();
 }
 
@@ -154,6 +164,10 @@ Job JobStore::read_job(Statement& s) {
   j.array_task_id = s.column_int64(11);
   j.canonical_root = s.column_text(12);
   j.canonical_replica = static_cast<uint64_t>(s.column_int64(13));
+  j.settled = s.column_int64(14) != 0;
+  j.cost_micros = s.column_int64(15);
+  j.fee_micros = s.column_int64(16);
+  j.paid_to = s.column_text(17);
   return j;
 }
 
@@ -243,10 +257,11 @@ std::vector<Replica> JobStore::load_replicas(uint64_t job_id) {
 void JobStore::upsert_partition(const Partition& p) {
   auto s = db_.prepare(
       "INSERT INTO partitions (name, owner, cpus, memory_mb, gpus, gpu_type, price_micros, "
-      "drain_requested, registered_us, features, gpu_price_micros, operator) "
-      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12) "
+      "drain_requested, registered_us, features, gpu_price_micros, operator, reputation, reputation_us) "
+      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14) "
       "ON CONFLICT(name) DO UPDATE SET owner=?2, cpus=?3, memory_mb=?4, gpus=?5, gpu_type=?6, "
-      "price_micros=?7, drain_requested=?8, features=?10, gpu_price_micros=?11, operator=?12");
+      "price_micros=?7, drain_requested=?8, features=?10, gpu_price_micros=?11, operator=?12, "
+      "reputation=?13, reputation_us=?14");
   std::string features = join(p.features, ",");
   s->bind(1, p.name)
       .bind(2, p.owner)
@@ -260,23 +275,25 @@ void JobStore::upsert_partition(const Partition& p) {
       .bind(10, features)
       .bind(11, p.gpu_price_micros)
       .bind(12, p.operator_name)
+      .bind(13, p.reputation)
+      .bind(14, p.reputation_us)
       .run();
 }
 
 JobStore::Snapshot JobStore::load_snapshot(int64_t finished_since_us) {
   Snapshot snap;
   auto jobs = db_.prepare(std::string("SELECT ") + kJobColumns +
-                          " FROM jobs WHERE end_us = 0 OR end_us >= ?1 ORDER BY id");
+                          " FROM jobs WHERE end_us = 0 OR end_us >= ?1 OR settled = 0 ORDER BY id");
   jobs->bind(1, finished_since_us);
   while (jobs->step()) snap.jobs.push_back(read_job(*jobs));
   auto reps = db_.prepare(std::string("SELECT ") + kReplicaColumns +
                           " FROM replicas WHERE job_id IN (SELECT id FROM jobs WHERE end_us = 0 "
-                          "OR end_us >= ?1) ORDER BY id");
+                          "OR end_us >= ?1 OR settled = 0) ORDER BY id");
   reps->bind(1, finished_since_us);
   while (reps->step()) snap.replicas.push_back(read_replica(*reps));
   auto parts = db_.prepare(
       "SELECT name, owner, cpus, memory_mb, gpus, gpu_type, price_micros, drain_requested, "
-      "registered_us, features, gpu_price_micros, operator FROM partitions ORDER BY name");
+      "registered_us, features, gpu_price_micros, operator, reputation, reputation_us FROM partitions ORDER BY name");
   while (parts->step()) {
     Partition p;
     p.name = parts->column_text(0);
@@ -291,6 +308,8 @@ JobStore::Snapshot JobStore::load_snapshot(int64_t finished_since_us) {
     p.features = split_list(parts->column_text(9));
     p.gpu_price_micros = parts->column_int64(10);
     p.operator_name = parts->column_text(11);
+    p.reputation = parts->column_double(12);
+    p.reputation_us = parts->column_int64(13);
     snap.partitions.push_back(p);
   }
   return snap;

@@ -1,5 +1,7 @@
 #include "scheduler/json_views.hpp"
 
+#include <cmath>
+
 #include "core/money.hpp"
 
 namespace og {
@@ -46,6 +48,10 @@ nlohmann::json job_json(const JobView& view) {
       {"max_gpu_price", format_money(s.max_gpu_price_micros)},
       {"exclusive", s.exclusive},
       {"features", s.constraint},
+      {"settled", j.settled},
+      {"cost", format_money(j.cost_micros)},
+      {"fee", format_money(j.fee_micros)},
+      {"paid_to", j.paid_to},
   };
   if (j.is_array_task()) {
     out["array_job_id"] = j.array_job_id;
@@ -89,7 +95,7 @@ nlohmann::json partition_json(const Partition& p, int64_t now_mono_us) {
       {"price_per_cpu_hour", format_money(p.price_micros)},
       {"price_per_gpu_hour", format_money(p.gpu_price_micros)},
       {"operator", p.operator_name},
-      {"reputation", p.reputation},
+      {"reputation", std::round(p.reputation * 1000) / 1000},
       {"features", p.features},
       {"last_seen_ms_ago", (now_mono_us - p.last_seen_us) / 1000},
       {"instance", p.instance},

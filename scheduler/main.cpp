@@ -13,6 +13,7 @@
 
 #include "core/error.hpp"
 #include "core/log.hpp"
+#include "core/money.hpp"
 #include "core/sha256.hpp"
 #include "core/strings.hpp"
 #include "scheduler/api.hpp"
@@ -33,6 +34,13 @@ options:
   --default-time MIN        time limit for jobs that set none (60)
   --min-job-age SEC         finished jobs stay in og-squeue this long (300)
   --max-requeue N           requeues after node failures before NODE_FAIL (3)
+  --ledger NAME             embedded (payments in state/ledger.db, the default) or none
+  --fee-bps N               protocol fee, in hundredths of a percent of each payment (100 = 1%)
+  --default-max-price AMT   max price per CPU-hour of jobs that give none (0.10)
+  --default-max-gpu-price AMT  ... per GPU-hour (2.00)
+  --min-bond AMT            bond a provider posts to register (10.00; 0: none)
+  --slash AMT               taken from the bond of a provider proven wrong (10.00)
+  --reputation-half-life SEC  reputations fade toward neutral with this half-life (7 days)
   --scheduler NAME          backfill (EASY, the default) or fifo (strict priority order)
   --priority-weights LIST   multifactor weights, e.g. age=1000,jobsize=1000,fairshare=10000,qos=1000
   --priority-max-age SEC    pending time at which the age factor reaches 1 (604800)
@@ -52,6 +60,14 @@ options:
 [[noreturn]] void usage_error(const std::string& message) {
   std::cerr << "og-schedd: " << message << "\n\n" << kUsage;
   std::exit(2);
+}
+
+int64_t money(const std::string& flag, const std::string& text) {
+  try {
+    return og::parse_money_micros(text);
+  } catch (const std::exception& e) {
+    usage_error(flag + ": " + e.what());
+  }
 }
 
 int64_t parse_number(const std::string& flag, const std::string& text) {
@@ -89,7 +105,7 @@ void write_private_file(const std::string& path, const std::string& content) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::string state_dir, listen = "127.0.0.1:6820", port_file, add_user, role = "user";
+  std::string state_dir, listen = "127.0.0.1:6820", port_file, add_user, role = "user", ledger = "embedded";
   og::HttpServerOptions http;
   og::ControllerOptions options;
   for (int i = 1; i < argc; ++i) {
@@ -129,6 +145,16 @@ int main(int argc, char** argv) {
       if (options.scheduler != "backfill" && options.scheduler != "fifo")
         usage_error("--scheduler takes backfill or fifo");
     }
+    else if (flag == "--ledger") {
+      ledger = value();
+      if (ledger != "embedded" && ledger != "none") usage_error("--ledger takes embedded or none");
+    }
+    else if (flag == "--fee-bps") options.economics.fee_bps = parse_number(flag, value());
+    else if (flag == "--default-max-price") options.economics.default_max_price_micros = money(flag, value());
+    else if (flag == "--default-max-gpu-price") options.economics.default_max_gpu_price_micros = money(flag, value());
+    else if (flag == "--min-bond") options.economics.min_bond_micros = money(flag, value());
+    else if (flag == "--slash") options.economics.slash_micros = money(flag, value());
+    else if (flag == "--reputation-half-life") options.reputation.half_life_s = parse_number(flag, value());
     else if (flag == "--priority-max-age") options.priority.max_age_s = parse_number(flag, value());
     else if (flag == "--fairshare-half-life") options.priority.usage_half_life_s = parse_number(flag, value());
     else if (flag == "--io-timeout") http.io_timeout_s = static_cast<int>(parse_number(flag, value()));
@@ -148,6 +174,7 @@ int main(int argc, char** argv) {
     std::filesystem::create_directories(state_dir);
     chmod(state_dir.c_str(), 0700);
     options.database_path = state_dir + "/schedd.db";
+    if (ledger == "embedded") options.ledger_path = state_dir + "/ledger.db";
     if (!add_user.empty()) og::set_log_quiet(true);
     og::Controller controller(options);
 

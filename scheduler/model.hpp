@@ -63,6 +63,12 @@ struct Job {
   std::string canonical_root;
   uint64_t canonical_replica = 0;
   std::vector<uint64_t> replicas;  // every replica ever made, oldest first
+  // Payment (escrow.hpp), once settled: what it cost in all, the fee within it, and the
+  // providers paid.
+  bool settled = false;
+  int64_t cost_micros = 0;
+  int64_t fee_micros = 0;
+  std::string paid_to;
 
   bool is_array_task() const { return array_task_id >= 0; }
 };
@@ -92,7 +98,8 @@ struct Partition {
   int64_t price_micros = 0;      // asking price per CPU-hour
   int64_t gpu_price_micros = 0;  // asking price per GPU-hour
   std::string operator_name;     // who runs it; replicas of a job go to distinct operators
-  double reputation = 0;         // in [0, 1]; ranks equally priced offers (higher first)
+  double reputation = 0.5;       // in [0, 1], 0.5 neutral; ranks equally priced offers
+  int64_t reputation_us = 0;     // when it was last updated (it decays toward neutral)
   std::vector<std::string> features;  // what -C/--constraint can ask for
   PartitionState state = PartitionState::Up;
   bool drain_requested = false;  // set by an operator; survives worker restarts

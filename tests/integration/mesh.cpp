@@ -1,5 +1,7 @@
 #include "tests/integration/mesh.hpp"
 
+#include "core/error.hpp"
+
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -108,7 +110,18 @@ std::string Mesh::add_user(const std::string& name, const std::string& role) {
 std::string Mesh::token(const std::string& user, const std::string& role) {
   auto it = tokens_.find(user);
   if (it != tokens_.end()) return it->second;
-  return tokens_[user] = add_user(user, role);
+  tokens_[user] = add_user(user, role);
+  // Test money, when og-schedd is up with its ledger: users' jobs lock escrow, workers
+  // post bonds.
+  if (!url_.empty()) {
+    try {
+      HttpClient(url_, tokens_[user]).call("POST", "/og/v1/wallet/deposit",
+                                            {{"amount", role == "worker" ? "100" : "1000"}});
+    } catch (const ApiError&) {
+      // payments off (--ledger none)
+    }
+  }
+  return tokens_[user];
 }
 
 std::string Mesh::start_worker(uint32_t cpus, const std::vector<std::string>& extra_args,

@@ -17,7 +17,8 @@ struct Queue {
 // must wait for it, a long 1-CPU job would delay it, a short 1-CPU job would not.
 Queue fill(Mesh& mesh, const std::string& flag) {
   auto submit = [&](const std::string& name, const std::string& options, const std::string& body) {
-    std::string script = mesh.write_script(name, "#!/bin/bash\n#SBATCH " + options + "\n" + body);
+    // --max-price: the worker may ask more than og-schedd's default cap of 0.10.
+    std::string script = mesh.write_script(name, "#!/bin/bash\n#SBATCH " + options + " --max-price=2\n" + body);
     auto r = mesh.run({"og-sbatch", "--parsable", script});
     EXPECT_EQ(r.exit_code, 0) << r.err;
     return r.exit_code == 0 ? std::stoull(r.out) : 0;
@@ -67,7 +68,7 @@ TEST(Backfill, ShortJobsRunAheadWithoutDelayingTheBlockedOne) {
   EXPECT_NE(table.out.find("0.333333"), std::string::npos) << table.out;
 
   // --test-only says when and at what cost a new job would start.
-  std::string probe = mesh.write_script("probe.sh", "#!/bin/bash\n#SBATCH -c 1 --time=60\ntrue\n");
+  std::string probe = mesh.write_script("probe.sh", "#!/bin/bash\n#SBATCH -c 1 --time=60 --max-price=2\ntrue\n");
   auto test = mesh.run({"og-sbatch", "--test-only", probe});
   EXPECT_EQ(test.exit_code, 0) << test.err;
   EXPECT_NE(test.err.find("Job to start at"), std::string::npos) << test.err;

@@ -15,7 +15,7 @@ TEST(Constraints, FeaturesSteerJobsAndExclusiveTakesTheWholeWorker) {
   std::string plain = mesh.start_worker(2);
   std::string fast = mesh.start_worker(2, {"--features", "avx512,nvme", "--price", "0.5"});
   mesh.await_workers(2);
-  std::string script = mesh.write_script("c.sh", "#!/bin/bash\n#SBATCH -C avx512\necho $SLURM_JOB_PARTITION\n");
+  std::string script = mesh.write_script("c.sh", "#!/bin/bash\n#SBATCH -C avx512 --max-price=1\necho $SLURM_JOB_PARTITION\n");
   auto r = mesh.run({"og-sbatch", "--parsable", script});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   auto job = mesh.wait_job(std::stoull(r.out));

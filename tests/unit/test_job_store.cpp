@@ -342,12 +342,13 @@ TEST_F(JobStoreTest, PartitionsUpsertAndSnapshot) {
 }
 
 TEST_F(JobStoreTest, SnapshotKeepsUnfinishedAndRecentlyFinished) {
-  auto add = [&](int64_t end_us) {
+  auto add = [&](int64_t end_us, bool settled = true) {
     Job j = make_job();
     j.id = store().insert_job(j);
     if (end_us) {
       j.state = JobState::Failed;
       j.end_us = end_us;
+      j.settled = settled;
       store().update_job(j, "p");
     }
     Replica r = make_replica(j.id, "p");
@@ -369,6 +370,11 @@ TEST_F(JobStoreTest, SnapshotKeepsUnfinishedAndRecentlyFinished) {
   EXPECT_FALSE(replica_jobs.count(old));
   // The old job is still stored, just not loaded into memory.
   EXPECT_TRUE(store().load_job(old).has_value());
+  // An old job not yet paid for comes back, to be settled.
+  uint64_t unpaid = add(1000, /*settled=*/false);
+  auto again = store().load_snapshot(4000);
+  EXPECT_EQ(again.jobs.back().id, unpaid);
+  EXPECT_FALSE(again.jobs.back().settled);
 }
 
 TEST_F(JobStoreTest, UsersByTokenHash) {

@@ -71,3 +71,18 @@ TEST(MoneyTest, AmountsThatOverflowAreRefused) {
 
 }  // namespace
 }  // namespace og
+
+namespace og {
+namespace {
+
+TEST(Money, CostOfTimeAtAnHourlyRateRoundsDownWithoutOverflow) {
+  EXPECT_EQ(cost_for_seconds(3'600'000, 1), 1000);          // 3.60/h for a second
+  EXPECT_EQ(cost_for_seconds(1'000'000, 5400), 1'500'000);  // 1.00/h for 90 min
+  EXPECT_EQ(cost_for_micros(3'600'000, 1'500'000), 1500);   // to the microsecond
+  EXPECT_EQ(cost_for_micros(1, 1'000'000), 0);              // rounded down
+  // A huge rate for a year does not overflow on the way.
+  EXPECT_EQ(cost_for_micros(int64_t(1) << 40, int64_t(365) * 24 * 3'600'000'000), (int64_t(1) << 40) * 365 * 24);
+}
+
+}  // namespace
+}  // namespace og

@@ -1,0 +1,77 @@
+// og-wallet: your funds on the mesh — balance, faucet deposits (embedded ledger),
+// withdrawals and history.
+#include <iostream>
+
+#include "cli/cli_common.hpp"
+#include "core/error.hpp"
+#include "core/time_util.hpp"
+
+namespace {
+
+constexpr const char* kHelp = R"(usage: og-wallet [OPTIONS] COMMAND
+
+  balance                 what you hold, what your jobs have locked in escrow, your bond
+  deposit AMOUNT          add funds (the embedded ledger's faucet), e.g. og-wallet deposit 25
+  withdraw AMOUNT         take funds out
+  history [-n N]          the last N movements in and out of your wallet (default 20)
+
+  -u, --user=NAME         another user's wallet (admins only)
+      --request-id=ID     makes a retried deposit or withdrawal happen once
+  -h, --noheader          no header line
+      --json              the API's JSON
+      --url, --token-file where og-schedd is and the credential
+)";
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  return og::cli::run_command("og-wallet", [&]() -> int {
+    std::vector<std::string> args(argv + 1, argv + argc);
+    og::cli::ListingOptions listing;
+    std::string user, request_id, count = "20";
+    std::vector<std::string> words;
+    for (size_t i = 0; i < args.size(); ++i) {
+      if (listing.take(args, i, kHelp)) continue;
+      if (og::cli::take_value(args, i, "--user", "-u", user)) continue;
+      if (og::cli::take_value(args, i, "--request-id", "", request_id)) continue;
+      if (og::cli::take_value(args, i, "--count", "-n", count)) continue;
+      if (!args[i].empty() && args[i][0] == '-')
+        throw og::UsageError("unrecognized option " + args[i] + " (see og-wallet --help)");
+      words.push_back(args[i]);
+    }
+    if (words.empty()) throw og::UsageError("say what to do: balance, deposit, withdraw or history (see og-wallet --help)");
+    const std::string& cmd = words[0];
+    auto client = listing.conn.connect();
+    nlohmann::json answer;
+    if (cmd == "balance" && words.size() == 1) {
+      answer = client.call("GET", "/og/v1/wallet?user=" + og::url_encode(user));
+    } else if ((cmd == "deposit" || cmd == "withdraw") && words.size() == 2) {
+      nlohmann::json body = {{"amount", words[1]}};
+      if (!request_id.empty()) body["request_id"] = request_id;
+      if (!user.empty()) body["user"] = user;
+      answer = client.call("POST", "/og/v1/wallet/" + cmd, body);
+    } else if (cmd == "history" && words.size() == 1) {
+      answer = client.call("GET", "/og/v1/wallet/history?user=" + og::url_encode(user) + "&limit=" + og::url_encode(count));
+      if (listing.json) {
+        std::cout << answer.dump(2) << "\n";
+        return 0;
+      }
+      if (listing.header) std::cout << "TIME                 AMOUNT        FROM                 TO                   MEMO\n";
+      for (const auto& e : answer["entries"]) {
+        auto pad = [](std::string s, size_t w) { return s.size() < w ? s + std::string(w - s.size(), ' ') : s + " "; };
+        std::cout << pad(og::iso8601_utc(e.value("time", int64_t{0})).substr(0, 19), 21) << pad(e.value("amount", ""), 14)
+                  << pad(e.value("from", ""), 21) << pad(e.value("to", ""), 21) << e.value("memo", "") << "\n";
+      }
+      return 0;
+    } else {
+      throw og::UsageError("unknown command \"" + cmd + "\" or wrong arguments (see og-wallet --help)");
+    }
+    if (listing.json) {
+      std::cout << answer.dump(2) << "\n";
+      return 0;
+    }
+    std::cout << "wallet " << answer.value("name", "") << ": balance " << answer.value("balance", "")
+              << ", in escrow " << answer.value("escrow", "") << ", bond " << answer.value("bond", "") << "\n";
+    return 0;
+  });
+}

@@ -1,0 +1,79 @@
+#include "scheduler/escrow.hpp"
+
+#include <algorithm>
+
+#include "core/money.hpp"
+#include "verify/quorum.hpp"
+
+namespace og {
+
+int64_t max_cost_micros(const JobSpec& spec) {
+  if (spec.time_limit_s <= 0) return 0;
+  int64_t per_hour = int64_t(spec.total_cpus()) * spec.max_price_micros + int64_t(spec.gpus) * spec.max_gpu_price_micros;
+  return cost_for_seconds(per_hour, spec.time_limit_s) * std::max<int64_t>(spec.replicas, 1);
+}
+
+Transfer lock_transfer(const Job& job, int64_t amount) {
+  return {"lock:job:" + std::to_string(job.id), wallet_account(job.user), escrow_account(job.id), amount,
+          "escrow for job " + std::to_string(job.id)};
+}
+
+std::string settlement_key_prefix(uint64_t job_id) { return "settle:job:" + std::to_string(job_id) + ":"; }
+
+namespace {
+
+ReplicaVote vote_of(const Replica& r) { return {r.id, r.outcome, r.exit_code, r.root}; }
+
+}  // namespace
+
+Settlement plan_settlement(const Job& job, const std::vector<SettledReplica>& replicas, int64_t locked,
+                           const EconomicsOptions& options) {
+  Settlement s;
+  std::string prefix = settlement_key_prefix(job.id);
+  std::string escrow = escrow_account(job.id);
+  std::string canonical;
+  for (const auto& sr : replicas)
+    if (sr.replica->id == job.canonical_replica) canonical = vote_of(*sr.replica).key();
+  bool cancelled = job.state == JobState::Cancelled;
+  for (const auto& sr : replicas) {
+    const Replica& r = *sr.replica;
+    if (r.state != ReplicaState::Done) continue;  // lost or never ran: neither paid nor blamed
+    std::string id = std::to_string(r.id);
+    bool agrees = !canonical.empty() && vote_of(r).key() == canonical;
+    if (agrees || cancelled) {
+      // Its runtime (a minute at least), at most its time limit, at the rate it was matched at.
+      int64_t ran_us = std::max<int64_t>(r.end_us - r.start_us, options.min_billed_s * 1'000'000);
+      if (job.spec.time_limit_s > 0) ran_us = std::min(ran_us, job.spec.time_limit_s * 1'000'000);
+      int64_t cost = std::min(cost_for_micros(r.price_micros, ran_us), locked - s.cost);
+      if (cost <= 0) continue;
+      int64_t fee = cost * options.fee_bps / 10'000;
+      if (cost - fee > 0)
+        s.transfers.push_back({prefix + "pay:" + id, escrow, wallet_account(sr.provider), cost - fee,
+                               "job " + std::to_string(job.id) + " replica " + id});
+      if (fee > 0)
+        s.transfers.push_back({prefix + "fee:" + id, escrow, kTreasuryAccount, fee,
+                               "fee, job " + std::to_string(job.id) + " replica " + id});
+      s.cost += cost;
+      s.fee += fee;
+      s.paid.push_back(sr.provider);
+    } else if (!canonical.empty() && (r.outcome == "COMPLETED" || r.outcome == "FAILED")) {
+      // A result the quorum proved wrong (a timeout or running out of memory is an
+      // error, not a false result): its provider's bond pays for it.
+      int64_t slash = std::min(sr.bond, options.slash_micros);
+      int64_t to_requester = slash / 2;
+      if (to_requester > 0)
+        s.transfers.push_back({prefix + "slash:" + id + ":requester", bond_account(sr.provider),
+                               wallet_account(job.user), to_requester, "slash, job " + std::to_string(job.id)});
+      if (slash - to_requester > 0)
+        s.transfers.push_back({prefix + "slash:" + id + ":treasury", bond_account(sr.provider), kTreasuryAccount,
+                               slash - to_requester, "slash, job " + std::to_string(job.id)});
+      s.slashed.push_back(sr.provider);
+    }
+  }
+  if (locked - s.cost > 0)
+    s.transfers.push_back({prefix + "refund", escrow, wallet_account(job.user), locked - s.cost,
+                           "refund, job " + std::to_string(job.id)});
+  return s;
+}
+
+}  // namespace og

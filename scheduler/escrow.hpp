@@ -1,0 +1,59 @@
+// The economics of one job, as transfers on the Ledger (chain/ledger.hpp):
+//   lock    at submission, the most the job can cost — every replica for its whole time
+//           limit at its maximum prices — moves from the requester's wallet to the job's
+//           escrow; a requester who cannot cover it cannot submit.
+//   settle  once the job has ended and no replica runs: each replica whose result agrees
+//           with the canonical one is paid its runtime at its match price (the hourly
+//           rate recorded on it; a minute at least), of which fee_bps go to the treasury; a replica proven
+//           wrong by the quorum loses up to `slash` of its provider's bond, half to the
+//           requester and half to the treasury; whatever the escrow still holds goes back
+//           to the requester. A job the requester cancelled pays for the work that ran;
+//           a job without quorum (or lost to failures) pays no one.
+// Every transfer's key names (job, replica, event), so a settlement retried after a
+// crash moves nothing twice.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "chain/ledger.hpp"
+#include "scheduler/model.hpp"
+
+namespace og {
+
+struct EconomicsOptions {
+  int64_t fee_bps = 100;                           // 1 % of every payment
+  int64_t default_max_price_micros = 100'000;      // per CPU-hour, for jobs that name none
+  int64_t default_max_gpu_price_micros = 2'000'000;  // per GPU-hour
+  int64_t min_bond_micros = 10'000'000;            // a provider's bond to register
+  int64_t slash_micros = 10'000'000;               // taken from a provider proven wrong
+  // A replica that ran is billed at least this long (within its time limit), as clouds
+  // bill a first minute: staging a job costs a provider something however short it is.
+  int64_t min_billed_s = 60;
+};
+
+// The most a job can cost; 0 when it asks nothing priced.
+int64_t max_cost_micros(const JobSpec& spec);
+Transfer lock_transfer(const Job& job, int64_t amount);
+std::string settlement_key_prefix(uint64_t job_id);
+
+// A replica as settlement sees it.
+struct SettledReplica {
+  const Replica* replica;
+  std::string provider;  // who is paid (or slashed): the partition's owner
+  int64_t bond = 0;      // that provider's bond now
+};
+
+struct Settlement {
+  std::vector<Transfer> transfers;
+  int64_t cost = 0;  // paid out of escrow to providers and treasury
+  int64_t fee = 0;   // of which to the treasury
+  std::vector<std::string> paid, slashed;  // providers
+};
+
+// `locked`: what the escrow received at submission.
+Settlement plan_settlement(const Job& job, const std::vector<SettledReplica>& replicas, int64_t locked,
+                           const EconomicsOptions& options);
+
+}  // namespace og

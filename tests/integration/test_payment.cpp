@@ -1,0 +1,131 @@
+// Verified results and payment through the real binaries: a lying provider among three,
+// a nondeterministic job without quorum, and a scheduler killed around settlement.
+#include <gtest/gtest.h>
+
+#include "core/money.hpp"
+#include "tests/integration/mesh.hpp"
+
+namespace og::test {
+namespace {
+
+int64_t micros(const nlohmann::json& wallet, const char* field) {
+  return parse_money_micros(wallet.value(field, std::string("0")));
+}
+
+nlohmann::json wallet(Mesh& mesh, const std::string& user) {
+  return mesh.client(user).call("GET", "/og/v1/wallet");
+}
+
+nlohmann::json settled_job(Mesh& mesh, uint64_t id) {
+  EXPECT_TRUE(await([&] { return mesh.job(id).value("settled", false); })) << "job " << id << " never settled";
+  return mesh.job(id);
+}
+
+// og-schedd and `workers` one-CPU workers asking 36.00 per CPU-hour (0.01 a second: a
+// job of a second or two earns a visible sum); returns alice's balance then.
+int64_t start_mesh(Mesh& mesh, int workers) {
+  mesh.start_schedd();
+  for (int i = 0; i < workers; ++i) mesh.start_worker(1, {"--price", "36"});
+  mesh.await_workers(workers);
+  return micros(wallet(mesh, "alice"), "balance");
+}
+
+TEST(Payment, TheLiarIsOutvotedAndSlashedTheHonestArePaidTheRestIsRefunded) {
+  Mesh mesh;
+  int64_t alice_before = start_mesh(mesh, 3);
+  // The fault is the test's: the job script itself answers wrongly on worker-3.
+  std::string script = mesh.write_script(
+      "vote.sh",
+      "#!/bin/bash\n#SBATCH --replicas=3 --time=10 --max-price=36\n"
+      "sleep 1\nif [ \"$SLURM_JOB_PARTITION\" = worker-3 ]; then echo 41 >answer.txt; else echo 42 >answer.txt; fi\n");
+  auto r = mesh.run({"og-sbatch", "--parsable", script});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  uint64_t id = std::stoull(r.out);
+  // Locked at submission: 3 replicas × 1 CPU × 10 min × 36.00/h = 18.00.
+  EXPECT_EQ(micros(wallet(mesh, "alice"), "escrow"), 18'000'000);
+  auto job = settled_job(mesh, id);
+  ASSERT_EQ(job["job_state"], "COMPLETED");
+  EXPECT_EQ(job["paid_to"], "worker-1,worker-2");
+  int64_t cost = parse_money_micros(job["cost"].get<std::string>());
+  int64_t fee = parse_money_micros(job["fee"].get<std::string>());
+  EXPECT_GT(cost, 0);
+  // About 1 % of the cost, rounded down per replica.
+  EXPECT_LE(fee, cost / 100);
+  EXPECT_GE(fee, cost / 100 - 2);
+
+  // The requester: paid the cost, got half of the liar's 10.00 bond, nothing left locked.
+  auto alice = wallet(mesh, "alice");
+  EXPECT_EQ(micros(alice, "balance"), alice_before - cost + 5'000'000);
+  EXPECT_EQ(micros(alice, "escrow"), 0);
+  // The liar lost its bond; the honest were paid (their wallets: 100 - 10.00 bond + pay).
+  EXPECT_EQ(micros(wallet(mesh, "worker-3"), "bond"), 0);
+  EXPECT_EQ(micros(wallet(mesh, "worker-3"), "balance"), 90'000'000);
+  int64_t paid = micros(wallet(mesh, "worker-1"), "balance") + micros(wallet(mesh, "worker-2"), "balance") -
+                 2 * 90'000'000;
+  EXPECT_EQ(paid, cost - fee);
+  // Reputations: the honest rose above neutral, the liar fell below.
+  auto sinfo = nlohmann::json::parse(mesh.run({"og-sinfo", "--json"}).out);
+  std::map<std::string, double> reputation;
+  for (const auto& p : sinfo["partitions"]) reputation[p["name"]] = p["reputation"];
+  EXPECT_GT(reputation["worker-1"], 0.5);
+  EXPECT_GT(reputation["worker-2"], 0.5);
+  EXPECT_LT(reputation["worker-3"], 0.5);
+  // og-sacct --payment tells the story in one line.
+  auto sacct = mesh.run({"og-sacct", "-j", std::to_string(id), "--payment", "-n"});
+  EXPECT_NE(sacct.out.find("agreed"), std::string::npos) << sacct.out;
+  EXPECT_NE(sacct.out.find(job["cost"].get<std::string>()), std::string::npos) << sacct.out;
+  EXPECT_NE(sacct.out.find("worker-1,worker-2"), std::string::npos) << sacct.out;
+  EXPECT_NE(sacct.out.find(job["canonical_root"].get<std::string>().substr(0, 16)), std::string::npos) << sacct.out;
+}
+
+TEST(Payment, HonestButNondeterministicReplicasGetNoQuorumAndTheRequesterIsRefunded) {
+  Mesh mesh;
+  int64_t before = start_mesh(mesh, 2);
+  std::string script = mesh.write_script(
+      "random.sh", "#!/bin/bash\n#SBATCH --replicas=2 --time=5 --max-price=36\necho $RANDOM$$ >answer.txt\n");
+  auto r = mesh.run({"og-sbatch", "--parsable", script});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto job = settled_job(mesh, std::stoull(r.out));
+  EXPECT_EQ(job["job_state"], "FAILED");
+  EXPECT_EQ(job["state_reason"], "NoQuorum");
+  EXPECT_EQ(job["cost"], "0.000000");
+  EXPECT_EQ(micros(wallet(mesh, "alice"), "balance"), before) << "refunded in full";
+  EXPECT_EQ(micros(wallet(mesh, "worker-1"), "bond"), 10'000'000) << "nobody is proven wrong";
+}
+
+TEST(Payment, ShortFundsAreRefusedAtSubmissionWithTheAmount) {
+  Mesh mesh;
+  mesh.start_schedd();
+  std::string script = mesh.write_script("big.sh", "#!/bin/bash\n#SBATCH -c 64 --time=1-0 --max-price=10\ntrue\n");
+  auto r = mesh.run({"og-sbatch", script});
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.err.find("15360.000000"), std::string::npos) << r.err;  // 64 × 24 h × 10.00
+  EXPECT_NE(r.err.find("og-wallet deposit"), std::string::npos) << r.err;
+  auto unlimited = mesh.write_script("forever.sh", "#!/bin/bash\n#SBATCH --time=UNLIMITED\ntrue\n");
+  r = mesh.run({"og-sbatch", unlimited});
+  EXPECT_NE(r.err.find("time limit"), std::string::npos) << r.err;
+}
+
+TEST(Payment, AKilledSchedulerSettlesEachJobExactlyOnce) {
+  Mesh mesh;
+  int64_t before = start_mesh(mesh, 1);
+  std::string script = mesh.write_script("one.sh", "#!/bin/bash\n#SBATCH --time=10 --max-price=36\nsleep 1\n");
+  auto r = mesh.run({"og-sbatch", "--parsable", script});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  uint64_t id = std::stoull(r.out);
+  // Killed as soon as the job is seen finished: before or after its settlement.
+  ASSERT_TRUE(await([&] { return mesh.job(id)["job_state"] == "COMPLETED"; }, std::chrono::seconds(30)));
+  mesh.kill_schedd(9);
+  mesh.start_schedd();
+  auto job = settled_job(mesh, id);
+  int64_t cost = parse_money_micros(job["cost"].get<std::string>());
+  EXPECT_GT(cost, 0);
+  EXPECT_EQ(micros(wallet(mesh, "alice"), "balance"), before - cost);
+  auto history = mesh.client("alice").call("GET", "/og/v1/wallet/history?limit=100")["entries"];
+  int refunds = 0;
+  for (const auto& e : history) refunds += e["key"] == "settle:job:" + std::to_string(id) + ":refund";
+  EXPECT_EQ(refunds, 1);
+}
+
+}  // namespace
+}  // namespace og::test

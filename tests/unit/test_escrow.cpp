@@ -1,0 +1,125 @@
+// The economics of a job: the lock at submission and the settlement at its end.
+#include <gtest/gtest.h>
+
+#include <map>
+
+#include "scheduler/escrow.hpp"
+
+namespace og {
+namespace {
+
+constexpr int64_t kHourUs = 3'600'000'000;
+
+Replica done(uint64_t id, const std::string& root, int64_t rate, int64_t ran_us, const std::string& outcome = "COMPLETED") {
+  Replica r;
+  r.id = id;
+  r.state = ReplicaState::Done;
+  r.outcome = outcome;
+  r.root = root;
+  r.price_micros = rate;
+  r.start_us = 1'000'000;
+  r.end_us = r.start_us + ran_us;
+  return r;
+}
+
+Job job_of(JobState state, uint64_t canonical) {
+  Job j;
+  j.id = 7;
+  j.user = "alice";
+  j.state = state;
+  j.canonical_replica = canonical;
+  j.spec.time_limit_s = 2 * 3600;
+  return j;
+}
+
+std::map<std::string, int64_t> by_key(const Settlement& s) {
+  std::map<std::string, int64_t> out;
+  for (const auto& t : s.transfers) out[t.key] = t.amount;
+  return out;
+}
+
+TEST(Escrow, TheLockCoversEveryReplicaForItsWholeTimeLimit) {
+  JobSpec s;
+  s.cpus_per_task = 4;
+  s.gpus = 1;
+  s.max_price_micros = 100'000;      // 0.10 per CPU-hour
+  s.max_gpu_price_micros = 2'000'000;  // 2.00 per GPU-hour
+  s.time_limit_s = 90 * 60;
+  s.replicas = 3;
+  EXPECT_EQ(max_cost_micros(s), (4 * 100'000 + 2'000'000) * 3 / 2 * 3);  // 2.40/h × 1.5 h × 3
+  s.time_limit_s = -1;  // unlimited: no bound
+  EXPECT_EQ(max_cost_micros(s), 0);
+}
+
+TEST(Escrow, AgreeingReplicasArePaidTheLiarIsSlashedTheRestIsRefunded) {
+  Replica a = done(1, "good", 1'000'000, kHourUs / 2), b = done(2, "good", 2'000'000, kHourUs),
+          liar = done(3, "bad", 1'000'000, kHourUs);
+  Job job = job_of(JobState::Completed, 1);
+  EconomicsOptions o;
+  auto s = plan_settlement(job, {{&a, "w1", 0}, {&b, "w2", 0}, {&liar, "w3", 8'000'000}}, 10'000'000, o);
+  auto t = by_key(s);
+  EXPECT_EQ(t["settle:job:7:pay:1"], 495'000);  // 0.50 at 1.00/h, less 1 %
+  EXPECT_EQ(t["settle:job:7:fee:1"], 5'000);
+  EXPECT_EQ(t["settle:job:7:pay:2"], 1'980'000);
+  EXPECT_EQ(t["settle:job:7:fee:2"], 20'000);
+  EXPECT_EQ(t["settle:job:7:slash:3:requester"], 4'000'000);  // the whole 8.00 bond, halved
+  EXPECT_EQ(t["settle:job:7:slash:3:treasury"], 4'000'000);
+  EXPECT_EQ(t["settle:job:7:refund"], 10'000'000 - 2'500'000);
+  EXPECT_FALSE(t.count("settle:job:7:pay:3"));
+  EXPECT_EQ(s.cost, 2'500'000);
+  EXPECT_EQ(s.fee, 25'000);
+  EXPECT_EQ(s.paid, (std::vector<std::string>{"w1", "w2"}));
+  EXPECT_EQ(s.slashed, std::vector<std::string>{"w3"});
+}
+
+TEST(Escrow, NoQuorumPaysNoOneAndRefundsAll) {
+  Replica a = done(1, "x", 1'000'000, kHourUs), b = done(2, "y", 1'000'000, kHourUs);
+  Job job = job_of(JobState::Failed, 0);
+  auto s = plan_settlement(job, {{&a, "w1", 5}, {&b, "w2", 5}}, 3'000'000, EconomicsOptions{});
+  ASSERT_EQ(s.transfers.size(), 1u);
+  EXPECT_EQ(s.transfers[0].key, "settle:job:7:refund");
+  EXPECT_EQ(s.transfers[0].amount, 3'000'000);
+  EXPECT_TRUE(s.slashed.empty()) << "without a quorum nobody is proven wrong";
+}
+
+TEST(Escrow, ACancelledJobPaysForTheWorkThatRan) {
+  Replica ran = done(1, "", 1'000'000, kHourUs / 4, "CANCELLED");
+  Replica never;
+  never.id = 2;
+  never.state = ReplicaState::Cancelled;
+  Job job = job_of(JobState::Cancelled, 0);
+  auto t = by_key(plan_settlement(job, {{&ran, "w1", 0}, {&never, "w2", 0}}, 1'000'000, EconomicsOptions{}));
+  EXPECT_EQ(t["settle:job:7:pay:1"] + t["settle:job:7:fee:1"], 250'000);
+  EXPECT_FALSE(t.count("settle:job:7:pay:2"));
+  EXPECT_EQ(t["settle:job:7:refund"], 750'000);
+}
+
+TEST(Escrow, PaymentsNeverExceedTheLockOrTheTimeLimit) {
+  Replica slow = done(1, "r", 10'000'000, 5 * kHourUs);  // ran past its 2 h limit
+  Job job = job_of(JobState::Completed, 1);
+  auto s = plan_settlement(job, {{&slow, "w1", 0}}, 15'000'000, EconomicsOptions{});
+  EXPECT_EQ(s.cost, 15'000'000);  // 2 h × 10.00 = 20.00, capped by the 15.00 locked
+  auto t = by_key(s);
+  EXPECT_FALSE(t.count("settle:job:7:refund"));
+}
+
+}  // namespace
+}  // namespace og
+
+namespace og {
+namespace {
+
+TEST(Escrow, AShortReplicaIsBilledItsFirstMinute) {
+  Replica quick = done(1, "r", 3'600'000, 50'000);  // 50 ms at 3.60/h
+  Job job = job_of(JobState::Completed, 1);
+  EconomicsOptions o;
+  EXPECT_EQ(plan_settlement(job, {{&quick, "w1", 0}}, 1'000'000, o).cost, 60'000);  // 60 s × 0.001/s
+  o.min_billed_s = 0;
+  EXPECT_EQ(plan_settlement(job, {{&quick, "w1", 0}}, 1'000'000, o).cost, 50);
+  job.spec.time_limit_s = 30;  // never more than its time limit
+  o.min_billed_s = 60;
+  EXPECT_EQ(plan_settlement(job, {{&quick, "w1", 0}}, 1'000'000, o).cost, 30'000);
+}
+
+}  // namespace
+}  // namespace og
