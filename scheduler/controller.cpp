@@ -804,7 +804,8 @@ void Controller::settle(Job& job, int64_t now_us) {
   }
   int64_t locked = 0;
   if (ledger_)
-    if (auto lock = ledger_->find(lock_transfer(job, 1).key)) locked = lock->transfer.amount;
+    for (uint32_t extra = 0; extra <= job.extra_replicas; ++extra)
+      if (auto lock = ledger_->find(lock_transfer(job, 1, extra).key)) locked += lock->transfer.amount;
   Settlement s = plan_settlement(job, replicas, locked, options_.economics);
   if (ledger_) ledger_->apply(s.transfers);
   // The providers' reputations follow what the quorum found.
@@ -1133,6 +1134,31 @@ void Controller::replica_lost(Replica& r, int64_t now_us) {
   }
 }
 
+bool Controller::add_extra_replica(Job& job) {
+  if (job.spec.replicas + job.extra_replicas >= options_.max_replicas) return false;
+  // Only worth it if some provider that has not run it yet could.
+  auto used = partitions_of(job);
+  for (uint64_t id : job.replicas) used.insert(replicas_.at(id).partition);
+  OfferMatcher offer(job.spec);
+  bool someone = std::any_of(partitions_.begin(), partitions_.end(), [&](const auto& entry) {
+    const Partition& p = entry.second;
+    return !used.count(p.name) && p.state != PartitionState::Down && offer.can_hold(p) && offer.price_ok(p);
+  });
+  if (!someone) return false;
+  if (ledger_) {
+    int64_t cost = replica_max_cost_micros(job.spec);
+    try {
+      if (cost > 0) ledger_->apply(lock_transfer(job, cost, job.extra_replicas + 1));
+    } catch (const InsufficientFunds&) {
+      return false;  // the requester cannot pay for another opinion
+    }
+  }
+  ++job.extra_replicas;
+  job.reason = reason::kQuorum;
+  log_info("extra_replica", {{"job", std::to_string(job.id)}, {"replicas", std::to_string(job.spec.replicas + job.extra_replicas)}});
+  return true;
+}
+
 uint32_t Controller::needed_replicas(const Job& job) const {
   uint32_t live = 0;
   for (uint64_t id : job.replicas) {
@@ -1140,7 +1166,8 @@ uint32_t Controller::needed_replicas(const Job& job) const {
     // A replica being cancelled (requeue) no longer counts towards the job.
     if ((is_active(r.state) && !r.cancel_requested) || r.state == ReplicaState::Done) ++live;
   }
-  return job.spec.replicas > live ? job.spec.replicas - live : 0;
+  uint32_t wanted = job.spec.replicas + job.extra_replicas;
+  return wanted > live ? wanted - live : 0;
 }
 
 std::set<std::string> Controller::partitions_of(const Job& job) const {
@@ -1185,7 +1212,13 @@ void Controller::evaluate_quorum(Job& job, int64_t now_us) {
                                                          : std::string(c.outcome);
     finish_job(job, final_state, why, now_us);
   } else if (verdict.kind == QuorumVerdict::Kind::NoQuorum) {
-    finish_job(job, JobState::Failed, std::string(reason::kNoQuorum), now_us);
+    if (add_extra_replica(job)) {
+      persist(job);
+      queue_.insert(queue_key(job));
+      request_pass();
+    } else {
+      finish_job(job, JobState::Failed, std::string(reason::kNoQuorum), now_us);
+    }
   } else {
     persist(job);
   }

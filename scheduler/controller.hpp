@@ -32,6 +32,7 @@ struct ControllerOptions {
   int64_t default_time_limit_s = 3600;        // for jobs that give no --time
   int64_t min_job_age_us = 300'000'000;       // finished jobs stay in og-squeue this long
   uint32_t max_requeue = 3;                   // NODE_FAIL requeues before giving up
+  uint32_t max_replicas = 5;                  // replicas that disagree get company up to this
   PriorityWeights priority;                   // multifactor priority (og-sprio shows it)
   std::string scheduler = "backfill";         // what a blocked job means: backfill or fifo
   size_t max_planned_jobs = 500;              // og-squeue --start looks this far ahead
@@ -186,6 +187,9 @@ class Controller {
   // Cancels replicas not yet delivered and asks workers to stop running ones.
   void stop_replicas(Job& job, int64_t now_us, bool keep_running);
   uint32_t needed_replicas(const Job& job) const;
+  // When replicas disagree: one more on another provider, if one could take it and the
+  // requester can pay for it. False when the job must end without a quorum.
+  bool add_extra_replica(Job& job);
   std::set<std::string> partitions_of(const Job& job) const;
   std::string nodelist(const Job& job) const;
   void persist(const Job& job);

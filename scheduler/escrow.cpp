@@ -13,9 +13,17 @@ int64_t max_cost_micros(const JobSpec& spec) {
   return cost_for_seconds(per_hour, spec.time_limit_s) * std::max<int64_t>(spec.replicas, 1);
 }
 
-Transfer lock_transfer(const Job& job, int64_t amount) {
-  return {"lock:job:" + std::to_string(job.id), wallet_account(job.user), escrow_account(job.id), amount,
-          "escrow for job " + std::to_string(job.id)};
+int64_t replica_max_cost_micros(const JobSpec& spec) {
+  JobSpec one = spec;
+  one.replicas = 1;
+  return max_cost_micros(one);
+}
+
+Transfer lock_transfer(const Job& job, int64_t amount, uint32_t extra) {
+  std::string key = "lock:job:" + std::to_string(job.id);
+  if (extra > 0) key += ":extra:" + std::to_string(extra);
+  return {key, wallet_account(job.user), escrow_account(job.id), amount,
+          (extra > 0 ? "escrow for an extra replica of job " : "escrow for job ") + std::to_string(job.id)};
 }
 
 std::string settlement_key_prefix(uint64_t job_id) { return "settle:job:" + std::to_string(job_id) + ":"; }

@@ -35,7 +35,10 @@ struct EconomicsOptions {
 
 // The most a job can cost; 0 when it asks nothing priced.
 int64_t max_cost_micros(const JobSpec& spec);
-Transfer lock_transfer(const Job& job, int64_t amount);
+// The lock at submission, and the one for the n-th extra replica (n ≥ 1) a disagreement adds.
+Transfer lock_transfer(const Job& job, int64_t amount, uint32_t extra = 0);
+// What one more replica may cost.
+int64_t replica_max_cost_micros(const JobSpec& spec);
 std::string settlement_key_prefix(uint64_t job_id);
 
 // A replica as settlement sees it.

@@ -54,11 +54,12 @@ constexpr AddedColumn kAddedColumns[] = {
     {"jobs", "cost_micros", "INTEGER NOT NULL DEFAULT 0"},
     {"jobs", "fee_micros", "INTEGER NOT NULL DEFAULT 0"},
     {"jobs", "paid_to", "TEXT NOT NULL DEFAULT ''"},
+    {"jobs", "extra_replicas", "INTEGER NOT NULL DEFAULT 0"},
 };
 
 constexpr const char* kJobColumns =
     "id, user, spec_json, state, reason, submit_us, start_us, end_us, exit_code, requeue_count, "
-    "array_job_id, array_task_id, canonical_root, canonical_replica, settled, cost_micros, fee_micros, paid_to";
+    "array_job_id, array_task_id, canonical_root, canonical_replica, settled, cost_micros, fee_micros, paid_to, extra_replicas";
 constexpr const char* kReplicaColumns =
     "id, job_id, partition, state, cancel_requested, outcome, exit_code, root, manifest_json, "
     "price_micros, start_us, end_us";
@@ -81,7 +82,7 @@ JobStore::JobStore(const std::string& path, bool synchronous_full) : db_(path, s
   update_job_ = db_.prepare(
       "UPDATE jobs SET state=?2, reason=?3, start_us=?4, end_us=?5, exit_code=?6, "
       "requeue_count=?7, canonical_root=?8, canonical_replica=?9, nodelist=?10, array_job_id=?11, "
-      "settled=?12, cost_micros=?13, fee_micros=?14, paid_to=?15 WHERE id=?1");
+      "settled=?12, cost_micros=?13, fee_micros=?14, paid_to=?15, extra_replicas=?16 WHERE id=?1");
   insert_replica_ = db_.prepare(
       "INSERT INTO replicas (job_id, partition, state, price_micros, start_us) "
       "VALUES (?1, ?2, ?3, ?4, ?5)");
@@ -139,7 +140,8 @@ void JobStore::update_job(const Job& job, const std::string& nodelist) {
       .bind(12, static_cast<int64_t>(job.settled))
       .bind(13, job.cost_micros)
       .bind(14, job.fee_micros)
-      .bind(15, job.paid_to);
+      .bind(15, job.paid_to)
+      .bind(16, static_cast<int64_t>(job.extra_replicas));
   update_job_->run();
 }
 
@@ -168,6 +170,7 @@ Job JobStore::read_job(Statement& s) {
   j.cost_micros = s.column_int64(15);
   j.fee_micros = s.column_int64(16);
   j.paid_to = s.column_text(17);
+  j.extra_replicas = static_cast<uint32_t>(s.column_int64(18));
   return j;
 }
 

@@ -34,6 +34,7 @@ options:
   --default-time MIN        time limit for jobs that set none (60)
   --min-job-age SEC         finished jobs stay in og-squeue this long (300)
   --max-requeue N           requeues after node failures before NODE_FAIL (3)
+  --max-replicas N          replicas that disagree get one more, up to N in all (5)
   --ledger NAME             embedded (payments in state/ledger.db, the default) or none
   --fee-bps N               protocol fee, in hundredths of a percent of each payment (100 = 1%)
   --default-max-price AMT   max price per CPU-hour of jobs that give none (0.10)
@@ -125,6 +126,7 @@ int main(int argc, char** argv) {
     else if (flag == "--default-time") options.default_time_limit_s = parse_number(flag, value()) * 60;
     else if (flag == "--min-job-age") options.min_job_age_us = parse_number(flag, value()) * 1000000;
     else if (flag == "--max-requeue") options.max_requeue = static_cast<uint32_t>(parse_number(flag, value()));
+    else if (flag == "--max-replicas") options.max_replicas = static_cast<uint32_t>(parse_number(flag, value()));
     else if (flag == "--sync") {
       std::string v = value();
       if (v != "full" && v != "normal") usage_error("--sync takes full or normal");

@@ -60,6 +60,7 @@ struct Job {
   int64_t end_us = 0;
   int exit_code = 0;
   uint32_t requeue_count = 0;
+  uint32_t extra_replicas = 0;  // added because the first ones disagreed
   std::string canonical_root;
   uint64_t canonical_replica = 0;
   std::vector<uint64_t> replicas;  // every replica ever made, oldest first

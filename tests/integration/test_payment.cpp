@@ -78,9 +78,29 @@ TEST(Payment, TheLiarIsOutvotedAndSlashedTheHonestArePaidTheRestIsRefunded) {
   EXPECT_NE(sacct.out.find(job["canonical_root"].get<std::string>().substr(0, 16)), std::string::npos) << sacct.out;
 }
 
+TEST(Payment, TwoReplicasThatDisagreeGetAThirdOpinion) {
+  Mesh mesh;
+  int64_t before = start_mesh(mesh, 3);
+  std::string script = mesh.write_script(
+      "pair.sh",
+      "#!/bin/bash\n#SBATCH --replicas=2 --time=10 --max-price=36\n"
+      "if [ \"$SLURM_JOB_PARTITION\" = worker-2 ]; then echo 41 >answer.txt; else echo 42 >answer.txt; fi\n");
+  auto r = mesh.run({"og-sbatch", "--parsable", script});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  uint64_t id = std::stoull(r.out);
+  auto job = settled_job(mesh, id);
+  ASSERT_EQ(job["job_state"], "COMPLETED");
+  EXPECT_EQ(job["nodes"], "worker-1,worker-2,worker-3");
+  EXPECT_EQ(job["paid_to"], "worker-1,worker-3");
+  EXPECT_EQ(micros(wallet(mesh, "worker-2"), "bond"), 0) << "the odd one out was proven wrong";
+  int64_t cost = parse_money_micros(job["cost"].get<std::string>());
+  EXPECT_EQ(micros(wallet(mesh, "alice"), "balance"), before - cost + 5'000'000);
+  EXPECT_EQ(micros(wallet(mesh, "alice"), "escrow"), 0) << "the extra replica's lock was settled too";
+}
+
 TEST(Payment, HonestButNondeterministicReplicasGetNoQuorumAndTheRequesterIsRefunded) {
   Mesh mesh;
-  int64_t before = start_mesh(mesh, 2);
+  int64_t before = start_mesh(mesh, 3);
   std::string script = mesh.write_script(
       "random.sh", "#!/bin/bash\n#SBATCH --replicas=2 --time=5 --max-price=36\necho $RANDOM$$ >answer.txt\n");
   auto r = mesh.run({"og-sbatch", "--parsable", script});
@@ -88,6 +108,7 @@ TEST(Payment, HonestButNondeterministicReplicasGetNoQuorumAndTheRequesterIsRefun
   auto job = settled_job(mesh, std::stoull(r.out));
   EXPECT_EQ(job["job_state"], "FAILED");
   EXPECT_EQ(job["state_reason"], "NoQuorum");
+  EXPECT_EQ(job["nodes"], "worker-1,worker-2,worker-3") << "a third opinion first, then no provider was left";
   EXPECT_EQ(job["cost"], "0.000000");
   EXPECT_EQ(micros(wallet(mesh, "alice"), "balance"), before) << "refunded in full";
   EXPECT_EQ(micros(wallet(mesh, "worker-1"), "bond"), 10'000'000) << "nobody is proven wrong";
