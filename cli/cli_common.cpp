@@ -8,6 +8,12 @@
 
 namespace og::cli {
 
+uint64_t parse_job_id(const std::string& text) {
+  bool digits = !text.empty() && text.size() <= 19 && text.find_first_not_of("0123456789") == std::string::npos;
+  if (!digits) throw UsageError("invalid job id \"" + text + "\" (a job id is a number, e.g. 42)");
+  return std::stoull(text);
+}
+
 bool take_value(const std::vector<std::string>& args, size_t& i, const std::string& long_name,
                 const std::string& short_name, std::string& out) {
   const std::string& a = args[i];

@@ -40,6 +40,9 @@ int run_command(const char* program, const std::function<int()>& body);
 bool take_value(const std::vector<std::string>& args, size_t& i, const std::string& long_name,
                 const std::string& short_name, std::string& out);
 
+// A job id as typed: digits only; throws og::UsageError naming it otherwise.
+uint64_t parse_job_id(const std::string& text);
+
 using og::join;
 using og::split_list;
 

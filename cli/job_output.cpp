@@ -5,6 +5,7 @@
 #include <iostream>
 
 #include "core/error.hpp"
+#include "core/sha256.hpp"
 #include "verify/manifest.hpp"
 
 namespace og::cli {
@@ -17,6 +18,9 @@ size_t fetch_result(HttpClient& client, uint64_t job_id, const std::string& dir)
   for (const auto& f : manifest.files) {
     auto r = client.request("GET", base + "/files/" + f.path, "", 600000);
     if (r.status != 200) throw ApiError(static_cast<int>(r.status), "fetch_failed", "cannot fetch " + f.path + ": " + r.body);
+    // What arrives must be what the quorum agreed on.
+    if (r.body.size() != f.size || sha256_hex(r.body) != f.sha256)
+      throw ApiError(502, "fetch_corrupt", f.path + " arrived with other contents than the accepted result lists");
     fs::path target = fs::path(dir) / f.path;  // manifest paths are relative and checked
     fs::create_directories(target.parent_path());
     std::ofstream out(target, std::ios::binary | std::ios::trunc);

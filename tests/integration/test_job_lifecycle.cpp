@@ -265,3 +265,31 @@ TEST_F(JobLifecycle, ScontrolUpdateAndRequeue) {
 
 }  // namespace
 }  // namespace og::test
+
+namespace og::test {
+namespace {
+
+TEST_F(JobLifecycle, FetchBringsTheAcceptedResultAndVerifyChecksIt) {
+  std::string script = mesh.write_script("out.sh", "#!/bin/bash\n#SBATCH --replicas=2\nmkdir -p sub\necho 42 >sub/answer.txt\n");
+  uint64_t id = submit({script});
+  ASSERT_EQ(mesh.wait_job(id)["job_state"], "COMPLETED");
+  std::string where = mesh.dir() + "/fetched";
+  auto fetch = mesh.run({"og-fetch", "-D", where, std::to_string(id)});
+  ASSERT_EQ(fetch.exit_code, 0) << fetch.err;
+  EXPECT_NE(fetch.out.find("of the accepted result"), std::string::npos) << fetch.out;
+  std::ifstream answer(where + "/sub/answer.txt");
+  std::string line;
+  std::getline(answer, line);
+  EXPECT_EQ(line, "42");
+  auto ok = mesh.run({"og-verify", where, std::to_string(id)});
+  EXPECT_EQ(ok.exit_code, 0) << ok.out << ok.err;
+  EXPECT_NE(ok.out.find("verified:"), std::string::npos) << ok.out;
+  std::ofstream(where + "/sub/answer.txt") << "43\n";  // tampered with
+  auto bad = mesh.run({"og-verify", where, std::to_string(id)});
+  EXPECT_EQ(bad.exit_code, 1);
+  EXPECT_NE(bad.out.find("differs   sub/answer.txt"), std::string::npos) << bad.out;
+  EXPECT_NE(mesh.run({"og-verify", where, "4x"}).exit_code, 0);
+}
+
+}  // namespace
+}  // namespace og::test

@@ -1,0 +1,44 @@
+// og-fetch: bring a finished job's accepted result (the files a quorum agreed on) into a
+// directory, each file checked against the result's SHA-256 as it arrives.
+#include <filesystem>
+#include <iostream>
+
+#include "cli/cli_common.hpp"
+#include "cli/job_output.hpp"
+#include "core/error.hpp"
+
+namespace {
+
+constexpr const char* kHelp = R"(usage: og-fetch [OPTIONS] JOBID [JOBID...]
+
+  -D, --dir=DIR           where to write the files (default: the current directory)
+      --url, --token-file where og-schedd is and the credential
+)";
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  return og::cli::run_command("og-fetch", [&]() -> int {
+    std::vector<std::string> args(argv + 1, argv + argc);
+    og::cli::Connection conn;
+    std::string dir = std::filesystem::current_path().string();
+    std::vector<uint64_t> ids;
+    for (size_t i = 0; i < args.size(); ++i) {
+      if (args[i] == "--help") {
+        std::cout << kHelp;
+        return 0;
+      }
+      if (conn.take(args, i)) continue;
+      if (og::cli::take_value(args, i, "--dir", "-D", dir)) continue;
+      ids.push_back(og::cli::parse_job_id(args[i]));
+    }
+    if (ids.empty()) throw og::UsageError("name the job whose result to fetch (see og-fetch --help)");
+    auto client = conn.connect();
+    for (uint64_t id : ids) {
+      size_t n = og::cli::fetch_result(client, id, dir);
+      std::cout << "job " << id << ": " << n << " file" << (n == 1 ? "" : "s") << " of the accepted result in " << dir
+                << "\n";
+    }
+    return 0;
+  });
+}
