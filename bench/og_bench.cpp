@@ -12,6 +12,7 @@
 #include "core/client_config.hpp"
 #include "core/http_client.hpp"
 #include "core/time_util.hpp"
+#include "verify/manifest.hpp"
 
 namespace {
 
@@ -57,17 +58,18 @@ int latency(const og::ClientConfig& cfg, int n) {
   return 0;
 }
 
-int throughput(const og::ClientConfig& cfg, int n) {
+int throughput(const og::ClientConfig& cfg, int n, int replicas) {
   HttpClient c(cfg.url, cfg.token);
   auto body = job("#!/bin/sh\n:\n");
+  body["job"]["replicas"] = replicas;  // each on its own provider; the quorum decides
   std::vector<uint64_t> ids;
   int64_t start = og::monotonic_us();
   for (int i = 0; i < n; ++i) ids.push_back(c.call("POST", "/og/v1/jobs", body)["job_id"]);
   int64_t submitted = og::monotonic_us();
   for (uint64_t id : ids) wait_finished(c, id);
   double seconds = static_cast<double>(og::monotonic_us() - start) / 1e6;
-  std::printf("throughput jobs=%d seconds=%.2f jobs_per_s=%.1f submit_phase_s=%.2f\n", n, seconds,
-              n / seconds, static_cast<double>(submitted - start) / 1e6);
+  std::printf("throughput jobs=%d replicas=%d seconds=%.2f jobs_per_s=%.1f submit_phase_s=%.2f\n", n, replicas,
+              seconds, n / seconds, static_cast<double>(submitted - start) / 1e6);
   return 0;
 }
 
@@ -98,19 +100,32 @@ int submit(const og::ClientConfig& cfg, int n, int clients) {
   return 0;
 }
 
+// The manifest of a directory (what a worker computes for every replica), timed.
+int hash_dir(const std::string& dir) {
+  int64_t start = og::monotonic_us();
+  og::Manifest m = og::compute_manifest(dir, {});
+  double seconds = static_cast<double>(og::monotonic_us() - start) / 1e6;
+  uint64_t bytes = 0;
+  for (const auto& f : m.files) bytes += f.size;
+  std::printf("hash files=%zu bytes=%llu seconds=%.3f mib_per_s=%.0f root=%s\n", m.files.size(),
+              static_cast<unsigned long long>(bytes), seconds, bytes / 1048576.0 / seconds, m.root.c_str());
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   if (argc < 3) {
-    std::cerr << "usage: og-bench latency N | throughput N | submit N CLIENTS\n";
+    std::cerr << "usage: og-bench latency N | throughput N [REPLICAS] | submit N CLIENTS | hash DIR\n";
     return 2;
   }
   try {
-    auto cfg = og::resolve_client_config("", "");
     std::string what = argv[1];
+    if (what == "hash") return hash_dir(argv[2]);
+    auto cfg = og::resolve_client_config("", "");
     int n = std::stoi(argv[2]);
     if (what == "latency") return latency(cfg, n);
-    if (what == "throughput") return throughput(cfg, n);
+    if (what == "throughput") return throughput(cfg, n, argc > 3 ? std::stoi(argv[3]) : 1);
     if (what == "submit") return submit(cfg, n, argc > 3 ? std::stoi(argv[3]) : 1);
     std::cerr << "og-bench: unknown benchmark " << what << "\n";
     return 2;
