@@ -812,6 +812,10 @@ void Controller::settle(Job& job, int64_t now_us) {
   auto vote_key = [](const Replica& r) { return ReplicaVote{r.id, r.outcome, r.exit_code, r.root}.key(); };
   std::string canonical;
   if (auto c = replicas_.find(job.canonical_replica); c != replicas_.end()) canonical = vote_key(c->second);
+  // A result counts as verified only when another provider confirmed it.
+  size_t agreeing = std::count_if(replicas.begin(), replicas.end(), [&](const SettledReplica& sr) {
+    return sr.replica->state == ReplicaState::Done && !canonical.empty() && vote_key(*sr.replica) == canonical;
+  });
   for (const auto& sr : replicas) {
     const Replica& r = *sr.replica;
     auto p = partitions_.find(r.partition);
@@ -820,12 +824,16 @@ void Controller::settle(Job& job, int64_t now_us) {
     if (r.state == ReplicaState::Lost) {
       event = ReputationEvent::Error;
     } else if (r.state == ReplicaState::Done && !canonical.empty()) {
-      if (vote_key(r) == canonical) event = ReputationEvent::Verified;
+      if (vote_key(r) == canonical) {
+        if (agreeing >= 2) event = ReputationEvent::Verified;  // alone, it proves nothing
+      }
       else if (r.outcome == "COMPLETED" || r.outcome == "FAILED") event = ReputationEvent::Invalid;
       else if (r.outcome != "CANCELLED") event = ReputationEvent::Error;  // timed out where others finished
     }
     if (!event) continue;
     record_reputation(p->second, *event, now_us, options_.reputation);
+    // Trust (adaptive_replication.hpp) is earned by confirmed results in a row.
+    p->second.valid_streak = *event == ReputationEvent::Verified ? p->second.valid_streak + 1 : 0;
     store_.upsert_partition(p->second);
   }
   job.settled = true;
@@ -1040,6 +1048,17 @@ void Controller::schedule_pass(int64_t now_us) {
   PassInput input{candidates, partitions_, array_active_, now_us};
   PassOutcome outcome = scheduler_->run(input);
   if (outcome.starts.empty()) return;
+  // Adaptive replication: a job whose best offer is a trusted provider keeps only what it
+  // needs of what the pass gave it; the rest goes back at once.
+  std::uniform_real_distribution<double> draw(0.0, 1.0);
+  for (auto& start : outcome.starts) {
+    uint32_t keep = adaptive_replica_count(*start.job, start.partitions, options_.adaptive, draw(spot_checks_));
+    if (keep >= start.partitions.size()) continue;
+    for (size_t i = keep; i < start.partitions.size(); ++i) start.partitions[i]->release(start.job->id);
+    start.partitions.resize(keep);
+    start.job->adaptive_replicas = keep;
+    dirty_ = true;  // what was given back may start another job
+  }
   auto txn = store_.transaction();
   for (const auto& start : outcome.starts) assign(*start.job, start.partitions, now_us);
   txn.commit();
@@ -1135,7 +1154,7 @@ void Controller::replica_lost(Replica& r, int64_t now_us) {
 }
 
 bool Controller::add_extra_replica(Job& job) {
-  if (job.spec.replicas + job.extra_replicas >= options_.max_replicas) return false;
+  if (replicas_wanted(job) >= options_.max_replicas) return false;
   // Only worth it if some provider that has not run it yet could.
   auto used = partitions_of(job);
   for (uint64_t id : job.replicas) used.insert(replicas_.at(id).partition);
@@ -1159,6 +1178,16 @@ bool Controller::add_extra_replica(Job& job) {
   return true;
 }
 
+uint32_t Controller::replicas_wanted(const Job& job) const {
+  return (job.adaptive_replicas > 0 ? job.adaptive_replicas : job.spec.replicas) + job.extra_replicas;
+}
+
+uint32_t Controller::quorum_needed(const Job& job) const {
+  // A trusted provider alone, or it and its spot check together.
+  if (job.adaptive_replicas > 0) return job.adaptive_replicas;
+  return effective_quorum(job.spec.replicas, job.spec.quorum);
+}
+
 uint32_t Controller::needed_replicas(const Job& job) const {
   uint32_t live = 0;
   for (uint64_t id : job.replicas) {
@@ -1166,7 +1195,7 @@ uint32_t Controller::needed_replicas(const Job& job) const {
     // A replica being cancelled (requeue) no longer counts towards the job.
     if ((is_active(r.state) && !r.cancel_requested) || r.state == ReplicaState::Done) ++live;
   }
-  uint32_t wanted = job.spec.replicas + job.extra_replicas;
+  uint32_t wanted = replicas_wanted(job);
   return wanted > live ? wanted - live : 0;
 }
 
@@ -1199,7 +1228,7 @@ void Controller::evaluate_quorum(Job& job, int64_t now_us) {
     if (is_active(r.state)) ++outstanding;
   }
   outstanding += needed_replicas(job);
-  auto verdict = decide_quorum(votes, effective_quorum(job.spec.replicas, job.spec.quorum), outstanding);
+  auto verdict = decide_quorum(votes, quorum_needed(job), outstanding);
   if (verdict.kind == QuorumVerdict::Kind::Agreed) {
     const auto& c = *verdict.canonical;
     job.canonical_root = c.root;

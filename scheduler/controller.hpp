@@ -15,6 +15,9 @@
 #include <vector>
 
 #include "chain/ledger.hpp"
+#include <random>
+
+#include "scheduler/adaptive_replication.hpp"
 #include "scheduler/dependency_policy.hpp"
 #include "scheduler/escrow.hpp"
 #include "scheduler/reputation.hpp"
@@ -39,6 +42,7 @@ struct ControllerOptions {
   std::string ledger_path;                    // the embedded ledger; empty: payments off
   EconomicsOptions economics;                 // prices, fee, bonds, slashing
   ReputationOptions reputation;
+  AdaptiveOptions adaptive;                   // single replicas on trusted providers
 };
 
 struct JobFilter {
@@ -187,6 +191,10 @@ class Controller {
   // Cancels replicas not yet delivered and asks workers to stop running ones.
   void stop_replicas(Job& job, int64_t now_us, bool keep_running);
   uint32_t needed_replicas(const Job& job) const;
+  // Replicas the job runs with: what it asked for (or adaptive replication gave it), plus
+  // any extra ones; and how many of them must agree.
+  uint32_t replicas_wanted(const Job& job) const;
+  uint32_t quorum_needed(const Job& job) const;
   // When replicas disagree: one more on another provider, if one could take it and the
   // requester can pay for it. False when the job must end without a quorum.
   bool add_extra_replica(Job& job);
@@ -208,6 +216,7 @@ class Controller {
   std::unique_ptr<SchedulerPolicy> scheduler_;
   std::unique_ptr<Ledger> ledger_;  // null: payments off
   std::set<uint64_t> unsettled_;    // finished jobs not yet settled
+  std::mt19937_64 spot_checks_{std::random_device{}()};
   std::mutex mu_;
   std::map<uint64_t, Job> jobs_;          // unfinished + recently finished
   std::map<uint64_t, Replica> replicas_;  // of the jobs above

@@ -55,11 +55,13 @@ constexpr AddedColumn kAddedColumns[] = {
     {"jobs", "fee_micros", "INTEGER NOT NULL DEFAULT 0"},
     {"jobs", "paid_to", "TEXT NOT NULL DEFAULT ''"},
     {"jobs", "extra_replicas", "INTEGER NOT NULL DEFAULT 0"},
+    {"jobs", "adaptive_replicas", "INTEGER NOT NULL DEFAULT 0"},
+    {"partitions", "valid_streak", "INTEGER NOT NULL DEFAULT 0"},
 };
 
 constexpr const char* kJobColumns =
     "id, user, spec_json, state, reason, submit_us, start_us, end_us, exit_code, requeue_count, "
-    "array_job_id, array_task_id, canonical_root, canonical_replica, settled, cost_micros, fee_micros, paid_to, extra_replicas";
+    "array_job_id, array_task_id, canonical_root, canonical_replica, settled, cost_micros, fee_micros, paid_to, extra_replicas, adaptive_replicas";
 constexpr const char* kReplicaColumns =
     "id, job_id, partition, state, cancel_requested, outcome, exit_code, root, manifest_json, "
     "price_micros, start_us, end_us";
@@ -82,7 +84,7 @@ JobStore::JobStore(const std::string& path, bool synchronous_full) : db_(path, s
   update_job_ = db_.prepare(
       "UPDATE jobs SET state=?2, reason=?3, start_us=?4, end_us=?5, exit_code=?6, "
       "requeue_count=?7, canonical_root=?8, canonical_replica=?9, nodelist=?10, array_job_id=?11, "
-      "settled=?12, cost_micros=?13, fee_micros=?14, paid_to=?15, extra_replicas=?16 WHERE id=?1");
+      "settled=?12, cost_micros=?13, fee_micros=?14, paid_to=?15, extra_replicas=?16, adaptive_replicas=?17 WHERE id=?1");
   insert_replica_ = db_.prepare(
       "INSERT INTO replicas (job_id, partition, state, price_micros, start_us) "
       "VALUES (?1, ?2, ?3, ?4, ?5)");
@@ -141,7 +143,8 @@ void JobStore::update_job(const Job& job, const std::string& nodelist) {
       .bind(13, job.cost_micros)
       .bind(14, job.fee_micros)
       .bind(15, job.paid_to)
-      .bind(16, static_cast<int64_t>(job.extra_replicas));
+      .bind(16, static_cast<int64_t>(job.extra_replicas))
+      .bind(17, static_cast<int64_t>(job.adaptive_replicas));
   update_job_->run();
 }
 
@@ -171,6 +174,7 @@ Job JobStore::read_job(Statement& s) {
   j.fee_micros = s.column_int64(16);
   j.paid_to = s.column_text(17);
   j.extra_replicas = static_cast<uint32_t>(s.column_int64(18));
+  j.adaptive_replicas = static_cast<uint32_t>(s.column_int64(19));
   return j;
 }
 
@@ -260,11 +264,11 @@ std::vector<Replica> JobStore::load_replicas(uint64_t job_id) {
 void JobStore::upsert_partition(const Partition& p) {
   auto s = db_.prepare(
       "INSERT INTO partitions (name, owner, cpus, memory_mb, gpus, gpu_type, price_micros, "
-      "drain_requested, registered_us, features, gpu_price_micros, operator, reputation, reputation_us) "
-      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14) "
+      "drain_requested, registered_us, features, gpu_price_micros, operator, reputation, reputation_us, "
+      "valid_streak) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15) "
       "ON CONFLICT(name) DO UPDATE SET owner=?2, cpus=?3, memory_mb=?4, gpus=?5, gpu_type=?6, "
       "price_micros=?7, drain_requested=?8, features=?10, gpu_price_micros=?11, operator=?12, "
-      "reputation=?13, reputation_us=?14");
+      "reputation=?13, reputation_us=?14, valid_streak=?15");
   std::string features = join(p.features, ",");
   s->bind(1, p.name)
       .bind(2, p.owner)
@@ -280,6 +284,7 @@ void JobStore::upsert_partition(const Partition& p) {
       .bind(12, p.operator_name)
       .bind(13, p.reputation)
       .bind(14, p.reputation_us)
+      .bind(15, static_cast<int64_t>(p.valid_streak))
       .run();
 }
 
@@ -296,7 +301,8 @@ JobStore::Snapshot JobStore::load_snapshot(int64_t finished_since_us) {
   while (reps->step()) snap.replicas.push_back(read_replica(*reps));
   auto parts = db_.prepare(
       "SELECT name, owner, cpus, memory_mb, gpus, gpu_type, price_micros, drain_requested, "
-      "registered_us, features, gpu_price_micros, operator, reputation, reputation_us FROM partitions ORDER BY name");
+      "registered_us, features, gpu_price_micros, operator, reputation, reputation_us, valid_streak FROM partitions "
+      "ORDER BY name");
   while (parts->step()) {
     Partition p;
     p.name = parts->column_text(0);
@@ -313,6 +319,7 @@ JobStore::Snapshot JobStore::load_snapshot(int64_t finished_since_us) {
     p.operator_name = parts->column_text(11);
     p.reputation = parts->column_double(12);
     p.reputation_us = parts->column_int64(13);
+    p.valid_streak = static_cast<uint32_t>(parts->column_int64(14));
     snap.partitions.push_back(p);
   }
   return snap;

@@ -96,6 +96,7 @@ nlohmann::json partition_json(const Partition& p, int64_t now_mono_us) {
       {"price_per_gpu_hour", format_money(p.gpu_price_micros)},
       {"operator", p.operator_name},
       {"reputation", std::round(p.reputation * 1000) / 1000},
+      {"valid_streak", p.valid_streak},
       {"features", p.features},
       {"last_seen_ms_ago", (now_mono_us - p.last_seen_us) / 1000},
       {"instance", p.instance},

@@ -42,6 +42,9 @@ options:
   --min-bond AMT            bond a provider posts to register (10.00; 0: none)
   --slash AMT               taken from the bond of a provider proven wrong (10.00)
   --reputation-half-life SEC  reputations fade toward neutral with this half-life (7 days)
+  --trust-after N           confirmed results in a row that make a provider trusted (10)
+  --spot-check P            chance a trusted provider's single replica is checked (0.1)
+  --no-adaptive             every job gets every replica it asked for
   --scheduler NAME          backfill (EASY, the default) or fifo (strict priority order)
   --priority-weights LIST   multifactor weights, e.g. age=1000,jobsize=1000,fairshare=10000,qos=1000
   --priority-max-age SEC    pending time at which the age factor reaches 1 (604800)
@@ -156,6 +159,15 @@ int main(int argc, char** argv) {
     else if (flag == "--default-max-gpu-price") options.economics.default_max_gpu_price_micros = money(flag, value());
     else if (flag == "--min-bond") options.economics.min_bond_micros = money(flag, value());
     else if (flag == "--slash") options.economics.slash_micros = money(flag, value());
+    else if (flag == "--trust-after") options.adaptive.trust_after = static_cast<uint32_t>(parse_number(flag, value()));
+    else if (flag == "--spot-check") {
+      std::string v = value();
+      char* end = nullptr;
+      double p = std::strtod(v.c_str(), &end);
+      if (end == v.c_str() || *end != '\0' || p < 0 || p > 1) usage_error("--spot-check takes a probability, 0 to 1");
+      options.adaptive.spot_check = p;
+    }
+    else if (flag == "--no-adaptive") options.adaptive.enabled = false;
     else if (flag == "--reputation-half-life") options.reputation.half_life_s = parse_number(flag, value());
     else if (flag == "--priority-max-age") options.priority.max_age_s = parse_number(flag, value());
     else if (flag == "--fairshare-half-life") options.priority.usage_half_life_s = parse_number(flag, value());

@@ -61,6 +61,9 @@ struct Job {
   int exit_code = 0;
   uint32_t requeue_count = 0;
   uint32_t extra_replicas = 0;  // added because the first ones disagreed
+  // Adaptive replication: how many replicas it was given when it started on a trusted
+  // provider (1, or 2 for a spot check); 0: as many as it asked for.
+  uint32_t adaptive_replicas = 0;
   std::string canonical_root;
   uint64_t canonical_replica = 0;
   std::vector<uint64_t> replicas;  // every replica ever made, oldest first
@@ -101,6 +104,7 @@ struct Partition {
   std::string operator_name;     // who runs it; replicas of a job go to distinct operators
   double reputation = 0.5;       // in [0, 1], 0.5 neutral; ranks equally priced offers
   int64_t reputation_us = 0;     // when it was last updated (it decays toward neutral)
+  uint32_t valid_streak = 0;     // results in a row that a quorum of others confirmed
   std::vector<std::string> features;  // what -C/--constraint can ask for
   PartitionState state = PartitionState::Up;
   bool drain_requested = false;  // set by an operator; survives worker restarts

@@ -914,3 +914,78 @@ TEST_F(ControllerTest, UpdateChangesPendingJobsWithinLimits) {
 
 }  // namespace
 }  // namespace og
+
+namespace og {
+namespace {
+
+// Settlement runs on the scheduling thread once every replica has stopped.
+bool await_settled(const std::function<Job()>& get) {
+  auto deadline = Clock::now() + kDeadline;
+  while (Clock::now() < deadline) {
+    if (get().settled) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  return false;
+}
+
+TEST_F(ControllerTest, ATrustedProviderRunsJobsAloneAfterConfirmedResults) {
+  options_.adaptive.trust_after = 2;
+  options_.adaptive.spot_check = 0;
+  make();
+  User alice = account("alice", "user");
+  FakeWorker a = worker(account("wa", "worker"), "pa", 4, 100);  // the cheaper: best offer
+  FakeWorker b = worker(account("wb", "worker"), "pb", 4, 200);
+  JobSpec pair = spec();
+  pair.replicas = 2;
+  for (int i = 0; i < 2; ++i) {  // two results confirmed by the other provider
+    uint64_t id = c().submit(alice, pair)[0];
+    auto la = a.poll_until(1), lb = b.poll_until(1);
+    ASSERT_EQ(la.size(), 1u);
+    ASSERT_EQ(lb.size(), 1u);
+    a.complete(la[0].replica.id, "same");
+    b.complete(lb[0].replica.id, "same");
+    ASSERT_TRUE(await_settled([&] { return job(id); }));
+  }
+  EXPECT_EQ(partition("pa").valid_streak, 2u);
+  EXPECT_EQ(partition("pb").valid_streak, 2u);
+  uint64_t alone = c().submit(alice, pair)[0];
+  auto la = a.poll_until(1);
+  ASSERT_EQ(la.size(), 1u);
+  EXPECT_TRUE(b.poll(200'000).empty()) << "a trusted best offer runs it alone";
+  a.complete(la[0].replica.id, "same");
+  EXPECT_EQ(job(alone).state, JobState::Completed) << "a quorum of one";
+  EXPECT_EQ(job(alone).adaptive_replicas, 1u);
+  ASSERT_TRUE(await_settled([&] { return job(alone); }));
+  EXPECT_EQ(partition("pa").valid_streak, 2u) << "an unconfirmed result earns no trust";
+}
+
+TEST_F(ControllerTest, AFailedSpotCheckBringsAThirdOpinionAndEndsTheTrust) {
+  options_.adaptive.trust_after = 0;  // everyone trusted from the start
+  options_.adaptive.spot_check = 1;   // and always checked
+  make();
+  User alice = account("alice", "user");
+  FakeWorker a = worker(account("wa", "worker"), "pa", 4, 100);
+  FakeWorker b = worker(account("wb", "worker"), "pb", 4, 200);
+  FakeWorker d = worker(account("wd", "worker"), "pd", 4, 300);
+  JobSpec triple = spec();
+  triple.replicas = 3;
+  uint64_t id = c().submit(alice, triple)[0];
+  auto la = a.poll_until(1), lb = b.poll_until(1);
+  ASSERT_EQ(la.size(), 1u);
+  ASSERT_EQ(lb.size(), 1u);
+  EXPECT_TRUE(d.poll(200'000).empty()) << "a spot check is two replicas, not the three asked for";
+  EXPECT_EQ(job(id).adaptive_replicas, 2u);
+  a.complete(la[0].replica.id, "forged");
+  b.complete(lb[0].replica.id, "honest");
+  auto ld = d.poll_until(1);  // the third opinion
+  ASSERT_EQ(ld.size(), 1u);
+  d.complete(ld[0].replica.id, "honest");
+  EXPECT_EQ(job(id).state, JobState::Completed);
+  ASSERT_TRUE(await_settled([&] { return job(id); }));
+  EXPECT_EQ(partition("pa").valid_streak, 0u) << "proven wrong: trust starts again";
+  EXPECT_LT(partition("pa").reputation, 0.5);
+  EXPECT_EQ(partition("pb").valid_streak, 1u);
+}
+
+}  // namespace
+}  // namespace og
