@@ -28,7 +28,13 @@ for set in big small; do
 done
 rm -rf "$work/big" "$work/small"
 
-# 2. 300 trivial jobs per run, 4 workers x 2 CPUs, job directories on tmpfs.
+# 2. Adaptive replication, simulated: replica runs per job and cheaters caught.
+for args in "--cheaters 0" "" "--trust-after 0" "--spot-check 0.05"; do
+  # shellcheck disable=SC2086
+  echo "og-sim --trust $args: $(og-sim --trust $args | tr -d '\n ')"
+done
+
+# 3. 300 trivial jobs per run, 4 workers x 2 CPUs, job directories on tmpfs.
 run() {  # run LABEL REPLICAS SCHEDD_OPTS
   local dir="$work/mesh-$1"
   eval "$(og-mesh up --workers 4 --cpus 2 --dir "$dir" --scratch "$work/scratch-$1" --schedd-opt "--quiet $3" --worker-opt --quiet)"

@@ -10,10 +10,12 @@
 #include "core/error.hpp"
 #include "scheduler/sim/simulator.hpp"
 #include "scheduler/sim/synthetic_trace.hpp"
+#include "scheduler/sim/trust_sim.hpp"
 
 namespace {
 
 constexpr const char* kUsage = R"(usage: og-sim [OPTIONS] (--trace FILE.swf | --generate JOBS)
+       og-sim --trust [TRUST OPTIONS]
 
 Replays a workload through og-schedd's scheduling policies in virtual time (no processes)
 and reports utilization, mean and 95th-percentile wait, and mean bounded slowdown.
@@ -30,6 +32,18 @@ Jobs are ranked first come, first served.
   --partitions N        partitions in the simulated mesh (1)
   --cpus N              CPUs per partition (default: the trace's MaxProcs / partitions)
   --json                one JSON object per scheduler instead of a table
+
+--trust plays adaptive replication out over many jobs (the same trust rule and streaks as
+og-schedd) and reports replica runs per job (1 = unreplicated) and how likely a cheater
+is caught:
+  --jobs N              jobs in the mixed population (200000)
+  --providers N         (20)          --cheaters N      among them (2)
+  --cheat-rate X        share of its jobs a cheater answers falsely (0.1)
+  --replicas N          what each job asks for (2)
+  --trust-after N       confirmed results in a row that make a provider trusted (10)
+  --spot-check X        chance a trusted provider's job is checked anyway (0.1)
+  --horizon N           "caught within N of its jobs" (500)
+  --lifetimes N         single-cheater runs behind that probability (2000)
 )";
 
 uint64_t number(const std::string& flag, const std::string& text) {
@@ -58,7 +72,8 @@ int main(int argc, char** argv) {
   try {
     std::string trace_path, write_path, scheduler = "both";
     og::sim::SyntheticParams synth;
-    bool generate = false, json = false;
+    bool generate = false, json = false, trust = false;
+    og::sim::TrustSimParams trust_params;
     og::sim::SimConfig config;
     for (int i = 1; i < argc; ++i) {
       std::string a = argv[i];
@@ -82,7 +97,33 @@ int main(int argc, char** argv) {
       else if (a == "--partitions") config.partitions = static_cast<uint32_t>(number(a, value()));
       else if (a == "--cpus") config.cpus_per_partition = static_cast<uint32_t>(number(a, value()));
       else if (a == "--json") json = true;
+      else if (a == "--trust") trust = true;
+      else if (a == "--jobs") trust_params.jobs = number(a, value());
+      else if (a == "--providers") trust_params.providers = static_cast<uint32_t>(number(a, value()));
+      else if (a == "--cheaters") trust_params.cheaters = static_cast<uint32_t>(number(a, value()));
+      else if (a == "--cheat-rate") trust_params.cheat_rate = fraction(a, value());
+      else if (a == "--replicas") trust_params.replicas = static_cast<uint32_t>(number(a, value()));
+      else if (a == "--trust-after") trust_params.adaptive.trust_after = static_cast<uint32_t>(number(a, value()));
+      else if (a == "--spot-check") trust_params.adaptive.spot_check = fraction(a, value());
+      else if (a == "--horizon") trust_params.horizon = static_cast<uint32_t>(number(a, value()));
+      else if (a == "--lifetimes") trust_params.lifetimes = static_cast<uint32_t>(number(a, value()));
       else throw og::UsageError("unknown option " + a + " (see og-sim --help)");
+    }
+    if (trust) {
+      if (trust_params.providers < trust_params.replicas + 1 || trust_params.replicas < 2 || trust_params.jobs < 2 ||
+          trust_params.lifetimes == 0)
+        throw og::UsageError("--trust needs --replicas of at least 2, more --providers than replicas, and some --jobs");
+      trust_params.seed = synth.seed;
+      auto r = og::sim::simulate_trust(trust_params);
+      std::cout << nlohmann::json{{"replica_runs_per_job", r.overhead},
+                                  {"replica_runs_per_job_steady", r.steady_overhead},
+                                  {"wrong_results_accepted", r.wrong_accepted},
+                                  {"cheaters_caught_within_horizon", r.caught_within_horizon},
+                                  {"mean_jobs_to_catch", r.mean_jobs_to_catch},
+                                  {"analytic_escape_once_trusted", r.analytic_escape}}
+                       .dump(2)
+                << "\n";
+      return 0;
     }
     if (generate == !trace_path.empty())
       throw og::UsageError("give either --trace FILE or --generate JOBS (see og-sim --help)");

@@ -1,12 +1,14 @@
 // og-sim: SWF traces in and out, synthetic traces, and the simulator's figures.
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <sstream>
 
 #include "core/error.hpp"
 #include "scheduler/sim/simulator.hpp"
 #include "scheduler/sim/swf_trace.hpp"
 #include "scheduler/sim/synthetic_trace.hpp"
+#include "scheduler/sim/trust_sim.hpp"
 
 namespace og::sim {
 namespace {
@@ -127,6 +129,37 @@ TEST(Simulator, JobsWiderThanAPartitionAreLeftOutAndCounted) {
   EXPECT_EQ(r.jobs, 1u);
   EXPECT_EQ(r.too_big, 1u);
   EXPECT_THROW(simulate(parse(line(1, 0, 10, 2, 10)), SimConfig{"backfill", 1, 0}), UsageError);  // no MaxProcs
+}
+
+}  // namespace
+}  // namespace og::sim
+
+namespace og::sim {
+namespace {
+
+TEST(TrustSim, HonestProvidersCostOnePlusTheSpotCheckRate) {
+  TrustSimParams p;
+  p.cheaters = 0;
+  p.jobs = 20'000;
+  p.lifetimes = 1;
+  auto r = simulate_trust(p);
+  EXPECT_NEAR(r.steady_overhead, 1.0 + p.adaptive.spot_check, 0.02);
+  EXPECT_GT(r.overhead, r.steady_overhead - 0.001) << "trust is earned first, at two runs a job";
+  EXPECT_EQ(r.wrong_accepted, 0.0);
+  p.adaptive.enabled = false;
+  EXPECT_DOUBLE_EQ(simulate_trust(p).overhead, 2.0) << "without it, every replica asked for runs";
+}
+
+TEST(TrustSim, ACheaterIsCaughtEvenWhenTrustedFromTheStart) {
+  TrustSimParams p;
+  p.adaptive.trust_after = 0;  // the worst case: no probation
+  p.jobs = 1'000;
+  p.lifetimes = 300;
+  auto r = simulate_trust(p);
+  EXPECT_GE(r.caught_within_horizon, 0.97);
+  EXPECT_NEAR(r.analytic_escape, std::pow(1 - 0.1 * 0.1, 500), 1e-12);
+  p.adaptive.spot_check = 0;  // never checked once trusted: never caught
+  EXPECT_EQ(simulate_trust(p).caught_within_horizon, 0.0);
 }
 
 }  // namespace
