@@ -5,6 +5,7 @@
 #include <type_traits>
 
 #include "core/error.hpp"
+#include "core/verify_mode.hpp"
 
 namespace og {
 
@@ -51,6 +52,7 @@ void for_each_field(Spec& s, Visit&& visit) {
   visit("max_price_micros", s.max_price_micros);
   visit("max_gpu_price_micros", s.max_gpu_price_micros);
   visit("network", s.network);
+  visit("verify", s.verify);
   visit("script", s.script);
   visit("script_args", s.script_args);
   visit("script_name", s.script_name);
@@ -157,6 +159,8 @@ void validate(const JobSpec& s) {
   require(s.time_limit_s <= kMaxTimeLimit, "field \"time_limit_s\" must be at most 100 years");
   require(s.max_price_micros >= 0, "field \"max_price_micros\" must not be negative");
   require(s.max_gpu_price_micros >= 0, "field \"max_gpu_price_micros\" must not be negative");
+  require(parse_verify_mode(s.verify).has_value(),
+          "field \"verify\" must be \"exact\" or \"fuzzy:REL_TOL\" with 0 < REL_TOL < 1, e.g. fuzzy:1e-9");
 }
 
 }  // namespace

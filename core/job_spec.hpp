@@ -52,6 +52,7 @@ struct JobSpec {
   std::string chdir;               // -D/--chdir, relative to the job directory
   std::string comment;             // --comment
   std::string network = "loopback";  // --network=none|loopback (OpenGrid)
+  std::string verify = "exact";    // --verify=exact|fuzzy:REL_TOL (OpenGrid)
   std::string script;              // the whole script text
   std::vector<std::string> script_args;  // arguments after the script path
   std::string script_name;         // base name of the script file

@@ -6,6 +6,7 @@
 #include <set>
 
 #include "core/error.hpp"
+#include "core/verify_mode.hpp"
 #include "jobscripts/directive_scanner.hpp"
 #include "jobscripts/option_table.hpp"
 #include "jobscripts/option_values.hpp"
@@ -258,6 +259,11 @@ class OptionApplier {
         if (text != "none" && text != "loopback")
           throw UsageError("expected none or loopback, got " + in_quotes(text));
         spec.network = text;
+        break;
+      case OptionId::kVerify:
+        if (!parse_verify_mode(text))
+          throw UsageError("expected exact or fuzzy:REL_TOL (0 < REL_TOL < 1, e.g. fuzzy:1e-9), got " + in_quotes(text));
+        spec.verify = text;
         break;
       case OptionId::kUrl:
         job_.flags.url = require_value(text, "a URL");

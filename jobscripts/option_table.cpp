@@ -43,6 +43,7 @@ constexpr OptionInfo kOptions[] = {
     {"max-price", 0, kRequired, kMaxPrice},
     {"max-gpu-price", 0, kRequired, kMaxGpuPrice},
     {"network", 0, kRequired, kNetwork},
+    {"verify", 0, kRequired, kVerify},
     {"url", 0, kRequired, kUrl},
     {"token-file", 0, kRequired, kTokenFile},
     // Accepted so that scripts written for Slurm still submit; each one warns.

@@ -44,6 +44,7 @@ enum class OptionId {
   kMaxPrice,
   kMaxGpuPrice,
   kNetwork,
+  kVerify,
   kUrl,
   kTokenFile,
   kUnsupported,  // a real sbatch option OpenGrid accepts but ignores, with a warning

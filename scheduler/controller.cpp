@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <nlohmann/json.hpp>
 
 #include "chain/embedded_ledger.hpp"
 #include "core/error.hpp"
@@ -14,6 +15,8 @@
 #include "scheduler/dependency_policy.hpp"
 #include "scheduler/placement.hpp"
 #include "scheduler/start_planner.hpp"
+#include "verify/manifest.hpp"
+#include "verify/numeric_compare.hpp"
 #include "verify/quorum.hpp"
 
 namespace og {
@@ -796,11 +799,14 @@ void Controller::settle_ready(int64_t now_us) {
 
 void Controller::settle(Job& job, int64_t now_us) {
   std::vector<SettledReplica> replicas;
+  auto canonical = replicas_.find(job.canonical_replica);
   for (uint64_t id : job.replicas) {
     const Replica& r = replicas_.at(id);
     auto p = partitions_.find(r.partition);
     std::string provider = p == partitions_.end() ? r.partition : p->second.owner;
-    replicas.push_back({&r, provider, ledger_ ? ledger_->balance(bond_account(provider)) : 0});
+    bool agrees = canonical != replicas_.end() && r.state == ReplicaState::Done &&
+                  results_agree(job, canonical->second, r);
+    replicas.push_back({&r, provider, ledger_ ? ledger_->balance(bond_account(provider)) : 0, agrees});
   }
   int64_t locked = 0;
   if (ledger_)
@@ -808,14 +814,10 @@ void Controller::settle(Job& job, int64_t now_us) {
       if (auto lock = ledger_->find(lock_transfer(job, 1, extra).key)) locked += lock->transfer.amount;
   Settlement s = plan_settlement(job, replicas, locked, options_.economics);
   if (ledger_) ledger_->apply(s.transfers);
-  // The providers' reputations follow what the quorum found.
-  auto vote_key = [](const Replica& r) { return ReplicaVote{r.id, r.outcome, r.exit_code, r.root}.key(); };
-  std::string canonical;
-  if (auto c = replicas_.find(job.canonical_replica); c != replicas_.end()) canonical = vote_key(c->second);
-  // A result counts as verified only when another provider confirmed it.
-  size_t agreeing = std::count_if(replicas.begin(), replicas.end(), [&](const SettledReplica& sr) {
-    return sr.replica->state == ReplicaState::Done && !canonical.empty() && vote_key(*sr.replica) == canonical;
-  });
+  // The providers' reputations follow what the quorum found. A result counts as verified
+  // only when another provider confirmed it.
+  size_t agreeing = std::count_if(replicas.begin(), replicas.end(), [](const SettledReplica& sr) { return sr.agrees; });
+  bool has_result = canonical != replicas_.end();
   for (const auto& sr : replicas) {
     const Replica& r = *sr.replica;
     auto p = partitions_.find(r.partition);
@@ -823,8 +825,8 @@ void Controller::settle(Job& job, int64_t now_us) {
     std::optional<ReputationEvent> event;
     if (r.state == ReplicaState::Lost) {
       event = ReputationEvent::Error;
-    } else if (r.state == ReplicaState::Done && !canonical.empty()) {
-      if (vote_key(r) == canonical) {
+    } else if (r.state == ReplicaState::Done && has_result) {
+      if (sr.agrees) {
         if (agreeing >= 2) event = ReputationEvent::Verified;  // alone, it proves nothing
       }
       else if (r.outcome == "COMPLETED" || r.outcome == "FAILED") event = ReputationEvent::Invalid;
@@ -1178,6 +1180,31 @@ bool Controller::add_extra_replica(Job& job) {
   return true;
 }
 
+bool Controller::results_agree(const Job& job, const Replica& a, const Replica& b) const {
+  auto vote = [](const Replica& r) { return ReplicaVote{r.id, r.outcome, r.exit_code, r.root}; };
+  if (vote(a).key() == vote(b).key()) return true;
+  auto mode = parse_verify_mode(job.spec.verify);
+  if (!mode || !mode->fuzzy || !read_blob_ || a.outcome != b.outcome || a.exit_code != b.exit_code) return false;
+  // Fuzzy: the same files; those that differ must be numeric and close.
+  Manifest ma, mb;
+  try {
+    ma = manifest_from_json(nlohmann::json::parse(a.manifest_json));
+    mb = manifest_from_json(nlohmann::json::parse(b.manifest_json));
+  } catch (const std::exception&) {
+    return false;
+  }
+  if (ma.files.size() != mb.files.size()) return false;
+  for (size_t i = 0; i < ma.files.size(); ++i) {
+    const auto &fa = ma.files[i], &fb = mb.files[i];
+    if (fa.path != fb.path) return false;
+    if (fa.sha256 == fb.sha256) continue;
+    if (!is_numeric_output(fa.path)) return false;
+    auto da = read_blob_(fa.sha256), db = read_blob_(fb.sha256);
+    if (!da || !db || !csv_close(*da, *db, mode->rel_tol)) return false;
+  }
+  return true;
+}
+
 uint32_t Controller::replicas_wanted(const Job& job) const {
   return (job.adaptive_replicas > 0 ? job.adaptive_replicas : job.spec.replicas) + job.extra_replicas;
 }
@@ -1228,7 +1255,9 @@ void Controller::evaluate_quorum(Job& job, int64_t now_us) {
     if (is_active(r.state)) ++outstanding;
   }
   outstanding += needed_replicas(job);
-  auto verdict = decide_quorum(votes, quorum_needed(job), outstanding);
+  auto verdict = decide_quorum(votes, quorum_needed(job), outstanding, [&](const ReplicaVote& a, const ReplicaVote& b) {
+    return results_agree(job, replicas_.at(a.replica_id), replicas_.at(b.replica_id));
+  });
   if (verdict.kind == QuorumVerdict::Kind::Agreed) {
     const auto& c = *verdict.canonical;
     job.canonical_root = c.root;

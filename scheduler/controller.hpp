@@ -5,6 +5,7 @@
 #pragma once
 
 #include <condition_variable>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -154,6 +155,10 @@ class Controller {
   WalletView withdraw(const User& user, int64_t amount, const std::string& request_id);
   std::vector<LedgerEntry> wallet_history(const User& user, const std::string& name, size_t limit);
   bool payments_on() const { return ledger_ != nullptr; }
+  // How fuzzy verification reads uploaded outputs (the artifact store); unset: exact only.
+  void set_blob_reader(std::function<std::optional<std::string>(const std::string& sha256)> read) {
+    read_blob_ = std::move(read);
+  }
 
   // Caps the long-poll so a live worker always polls again within the heartbeat timeout.
   int64_t max_poll_wait_us() const { return options_.heartbeat_timeout_us / 3; }
@@ -195,6 +200,9 @@ class Controller {
   // any extra ones; and how many of them must agree.
   uint32_t replicas_wanted(const Job& job) const;
   uint32_t quorum_needed(const Job& job) const;
+  // Whether two replicas returned the same result: equal votes, or under --verify=fuzzy
+  // the same files with numeric ones equal within the tolerance.
+  bool results_agree(const Job& job, const Replica& a, const Replica& b) const;
   // When replicas disagree: one more on another provider, if one could take it and the
   // requester can pay for it. False when the job must end without a quorum.
   bool add_extra_replica(Job& job);
@@ -217,6 +225,7 @@ class Controller {
   std::unique_ptr<Ledger> ledger_;  // null: payments off
   std::set<uint64_t> unsettled_;    // finished jobs not yet settled
   std::mt19937_64 spot_checks_{std::random_device{}()};
+  std::function<std::optional<std::string>(const std::string&)> read_blob_;
   std::mutex mu_;
   std::map<uint64_t, Job> jobs_;          // unfinished + recently finished
   std::map<uint64_t, Replica> replicas_;  // of the jobs above

@@ -3,7 +3,6 @@
 #include <algorithm>
 
 #include "core/money.hpp"
-#include "verify/quorum.hpp"
 
 namespace og {
 
@@ -28,26 +27,18 @@ Transfer lock_transfer(const Job& job, int64_t amount, uint32_t extra) {
 
 std::string settlement_key_prefix(uint64_t job_id) { return "settle:job:" + std::to_string(job_id) + ":"; }
 
-namespace {
-
-ReplicaVote vote_of(const Replica& r) { return {r.id, r.outcome, r.exit_code, r.root}; }
-
-}  // namespace
-
 Settlement plan_settlement(const Job& job, const std::vector<SettledReplica>& replicas, int64_t locked,
                            const EconomicsOptions& options) {
   Settlement s;
   std::string prefix = settlement_key_prefix(job.id);
   std::string escrow = escrow_account(job.id);
-  std::string canonical;
-  for (const auto& sr : replicas)
-    if (sr.replica->id == job.canonical_replica) canonical = vote_of(*sr.replica).key();
+  bool has_result = job.canonical_replica != 0;
   bool cancelled = job.state == JobState::Cancelled;
   for (const auto& sr : replicas) {
     const Replica& r = *sr.replica;
     if (r.state != ReplicaState::Done) continue;  // lost or never ran: neither paid nor blamed
     std::string id = std::to_string(r.id);
-    bool agrees = !canonical.empty() && vote_of(r).key() == canonical;
+    bool agrees = has_result && sr.agrees;
     if (agrees || cancelled) {
       // Its runtime (a minute at least), at most its time limit, at the rate it was matched at.
       int64_t ran_us = std::max<int64_t>(r.end_us - r.start_us, options.min_billed_s * 1'000'000);
@@ -64,7 +55,7 @@ Settlement plan_settlement(const Job& job, const std::vector<SettledReplica>& re
       s.cost += cost;
       s.fee += fee;
       s.paid.push_back(sr.provider);
-    } else if (!canonical.empty() && (r.outcome == "COMPLETED" || r.outcome == "FAILED")) {
+    } else if (has_result && (r.outcome == "COMPLETED" || r.outcome == "FAILED")) {
       // A result the quorum proved wrong (a timeout or running out of memory is an
       // error, not a false result): its provider's bond pays for it.
       int64_t slash = std::min(sr.bond, options.slash_micros);

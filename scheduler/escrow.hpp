@@ -46,6 +46,7 @@ struct SettledReplica {
   const Replica* replica;
   std::string provider;  // who is paid (or slashed): the partition's owner
   int64_t bond = 0;      // that provider's bond now
+  bool agrees = false;   // its result is the canonical one (as the quorum compared them)
 };
 
 struct Settlement {

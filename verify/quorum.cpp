@@ -1,6 +1,6 @@
 #include "verify/quorum.hpp"
 
-#include <map>
+#include <algorithm>
 
 namespace og {
 
@@ -16,16 +16,19 @@ uint32_t effective_quorum(uint32_t replicas, uint32_t quorum) {
 }
 
 QuorumVerdict decide_quorum(const std::vector<ReplicaVote>& votes, uint32_t quorum_needed,
-                            uint32_t outstanding) {
-  std::map<std::string, std::vector<const ReplicaVote*>> by_key;
+                            uint32_t outstanding, const VotesAgree& agree) {
+  // Votes in groups of the same result, each group compared through its first vote.
+  std::vector<std::vector<const ReplicaVote*>> groups;
   size_t best = 0;
   for (const auto& v : votes) {
-    auto& group = by_key[v.key()];
-    group.push_back(&v);
-    best = std::max(best, group.size());
+    auto same = [&](const ReplicaVote* first) { return agree ? agree(*first, v) : first->key() == v.key(); };
+    auto group = std::find_if(groups.begin(), groups.end(), [&](const auto& g) { return same(g.front()); });
+    if (group == groups.end()) group = groups.insert(groups.end(), std::vector<const ReplicaVote*>{});
+    group->push_back(&v);
+    best = std::max(best, group->size());
   }
   QuorumVerdict verdict;
-  for (const auto& [key, group] : by_key) {
+  for (const auto& group : groups) {
     if (group.size() >= quorum_needed) {
       verdict.kind = QuorumVerdict::Kind::Agreed;
       verdict.canonical = *group.front();

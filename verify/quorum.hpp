@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -30,7 +31,10 @@ struct QuorumVerdict {
 // running or waiting to run; when no outcome can reach the quorum even if all of them
 // agree, the verdict is NoQuorum.
 uint32_t effective_quorum(uint32_t replicas, uint32_t quorum);
+// `agree` says whether two votes are the same result; unset, their keys must be equal
+// (fuzzy verification compares numeric outputs within a tolerance instead).
+using VotesAgree = std::function<bool(const ReplicaVote&, const ReplicaVote&)>;
 QuorumVerdict decide_quorum(const std::vector<ReplicaVote>& votes, uint32_t quorum_needed,
-                            uint32_t outstanding);
+                            uint32_t outstanding, const VotesAgree& agree = {});
 
 }  // namespace og

@@ -150,3 +150,34 @@ TEST(Payment, AKilledSchedulerSettlesEachJobExactlyOnce) {
 
 }  // namespace
 }  // namespace og::test
+
+namespace og::test {
+namespace {
+
+TEST(Payment, FuzzyVerificationAcceptsFloatsThatDifferInTheLastDigits) {
+  Mesh mesh;
+  start_mesh(mesh, 2);
+  // Each provider's floats differ a little, as other CPUs' and libraries' would.
+  std::string body =
+      "n=${SLURM_JOB_PARTITION#worker-}\nprintf 'step,loss\\n1,0.2500000%s\\n2,0.125\\n' \"$n\" >loss.csv\n";
+  auto submit = [&](const std::string& mode) {
+    std::string script = mesh.write_script(
+        "train-" + mode + ".sh", "#!/bin/bash\n#SBATCH --replicas=2 --time=5 --max-price=36 --verify=" + mode + "\n" + body);
+    auto r = mesh.run({"og-sbatch", "--parsable", script});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    return settled_job(mesh, std::stoull(r.out));
+  };
+  auto fuzzy = submit("fuzzy:1e-6");
+  EXPECT_EQ(fuzzy["job_state"], "COMPLETED");
+  EXPECT_EQ(fuzzy["paid_to"], "worker-1,worker-2") << "both agreed within the tolerance; nobody was slashed";
+  EXPECT_EQ(micros(wallet(mesh, "worker-2"), "bond"), 10'000'000);
+  auto exact = submit("exact");
+  EXPECT_EQ(exact["job_state"], "FAILED");
+  EXPECT_EQ(exact["state_reason"], "NoQuorum") << "byte for byte, they differ";
+  auto bad = mesh.run({"og-sbatch", mesh.write_script("bad.sh", "#!/bin/bash\n#SBATCH --verify=fuzzy:2\ntrue\n")});
+  EXPECT_NE(bad.exit_code, 0);
+  EXPECT_NE(bad.err.find("fuzzy:REL_TOL"), std::string::npos) << bad.err;
+}
+
+}  // namespace
+}  // namespace og::test

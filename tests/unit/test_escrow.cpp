@@ -56,7 +56,7 @@ TEST(Escrow, AgreeingReplicasArePaidTheLiarIsSlashedTheRestIsRefunded) {
           liar = done(3, "bad", 1'000'000, kHourUs);
   Job job = job_of(JobState::Completed, 1);
   EconomicsOptions o;
-  auto s = plan_settlement(job, {{&a, "w1", 0}, {&b, "w2", 0}, {&liar, "w3", 8'000'000}}, 10'000'000, o);
+  auto s = plan_settlement(job, {{&a, "w1", 0, true}, {&b, "w2", 0, true}, {&liar, "w3", 8'000'000, false}}, 10'000'000, o);
   auto t = by_key(s);
   EXPECT_EQ(t["settle:job:7:pay:1"], 495'000);  // 0.50 at 1.00/h, less 1 %
   EXPECT_EQ(t["settle:job:7:fee:1"], 5'000);
@@ -97,7 +97,7 @@ TEST(Escrow, ACancelledJobPaysForTheWorkThatRan) {
 TEST(Escrow, PaymentsNeverExceedTheLockOrTheTimeLimit) {
   Replica slow = done(1, "r", 10'000'000, 5 * kHourUs);  // ran past its 2 h limit
   Job job = job_of(JobState::Completed, 1);
-  auto s = plan_settlement(job, {{&slow, "w1", 0}}, 15'000'000, EconomicsOptions{});
+  auto s = plan_settlement(job, {{&slow, "w1", 0, true}}, 15'000'000, EconomicsOptions{});
   EXPECT_EQ(s.cost, 15'000'000);  // 2 h × 10.00 = 20.00, capped by the 15.00 locked
   auto t = by_key(s);
   EXPECT_FALSE(t.count("settle:job:7:refund"));
@@ -113,12 +113,12 @@ TEST(Escrow, AShortReplicaIsBilledItsFirstMinute) {
   Replica quick = done(1, "r", 3'600'000, 50'000);  // 50 ms at 3.60/h
   Job job = job_of(JobState::Completed, 1);
   EconomicsOptions o;
-  EXPECT_EQ(plan_settlement(job, {{&quick, "w1", 0}}, 1'000'000, o).cost, 60'000);  // 60 s × 0.001/s
+  EXPECT_EQ(plan_settlement(job, {{&quick, "w1", 0, true}}, 1'000'000, o).cost, 60'000);  // 60 s × 0.001/s
   o.min_billed_s = 0;
-  EXPECT_EQ(plan_settlement(job, {{&quick, "w1", 0}}, 1'000'000, o).cost, 50);
+  EXPECT_EQ(plan_settlement(job, {{&quick, "w1", 0, true}}, 1'000'000, o).cost, 50);
   job.spec.time_limit_s = 30;  // never more than its time limit
   o.min_billed_s = 60;
-  EXPECT_EQ(plan_settlement(job, {{&quick, "w1", 0}}, 1'000'000, o).cost, 30'000);
+  EXPECT_EQ(plan_settlement(job, {{&quick, "w1", 0, true}}, 1'000'000, o).cost, 30'000);
 }
 
 }  // namespace

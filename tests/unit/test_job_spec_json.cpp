@@ -108,6 +108,7 @@ TEST(JobSpecJson, KeysAreTheFieldNames) {
                                           "max_price_micros",
                                           "max_gpu_price_micros",
                                           "network",
+                                          "verify",
                                           "script",
                                           "script_args",
                                           "script_name",
