@@ -6,7 +6,8 @@
 // of all accounts always sum to zero and the internal ones to deposits − withdrawals.
 //
 // Accounts: wallet:NAME (a user's or provider's funds), escrow:job:ID (what a job has
-// locked), bond:NAME (a provider's bond), treasury (protocol fees), external.
+// locked), bond:NAME (a provider's bond), unbonding:NAME (a bond on its way back),
+// treasury (protocol fees), external.
 #pragma once
 
 #include <cstdint>
@@ -22,6 +23,8 @@ inline constexpr const char* kTreasuryAccount = "treasury";
 inline std::string wallet_account(const std::string& name) { return "wallet:" + name; }
 inline std::string escrow_account(uint64_t job_id) { return "escrow:job:" + std::to_string(job_id); }
 inline std::string bond_account(const std::string& name) { return "bond:" + name; }
+// A bond being withdrawn: still slashable until it is released after the delay.
+inline std::string unbonding_account(const std::string& name) { return "unbonding:" + name; }
 
 struct Transfer {
   std::string key;   // idempotency key: (what, job, replica, event)

@@ -14,6 +14,8 @@ constexpr const char* kHelp = R"(usage: og-wallet [OPTIONS] COMMAND
   deposit AMOUNT          add funds (the embedded ledger's faucet), e.g. og-wallet deposit 25
   withdraw AMOUNT         take funds out
   history [-n N]          the last N movements in and out of your wallet (default 20)
+  unbond                  take your provider bond back: your partitions are drained, and
+                          the bond returns after og-schedd's unbond delay
 
   -u, --user=NAME         another user's wallet (admins only)
       --request-id=ID     makes a retried deposit or withdrawal happen once
@@ -50,6 +52,8 @@ int main(int argc, char** argv) {
       if (!request_id.empty()) body["request_id"] = request_id;
       if (!user.empty()) body["user"] = user;
       answer = client.call("POST", "/og/v1/wallet/" + cmd, body);
+    } else if (cmd == "unbond" && words.size() == 1) {
+      answer = client.call("POST", "/og/v1/wallet/unbond", nlohmann::json::object());
     } else if (cmd == "history" && words.size() == 1) {
       answer = client.call("GET", "/og/v1/wallet/history?user=" + og::url_encode(user) + "&limit=" + og::url_encode(count));
       if (listing.json) {
@@ -71,7 +75,11 @@ int main(int argc, char** argv) {
       return 0;
     }
     std::cout << "wallet " << answer.value("name", "") << ": balance " << answer.value("balance", "")
-              << ", in escrow " << answer.value("escrow", "") << ", bond " << answer.value("bond", "") << "\n";
+              << ", in escrow " << answer.value("escrow", "") << ", bond " << answer.value("bond", "");
+    if (answer.value("unbonding", "0.000000") != "0.000000")
+      std::cout << ", unbonding " << answer.value("unbonding", "") << " (back at "
+                << og::iso8601_utc(answer.value("unbond_at", int64_t{0})).substr(0, 19) << ")";
+    std::cout << "\n";
     return 0;
   });
 }

@@ -328,7 +328,9 @@ HttpResponse Api::route(const HttpRequest& req, const User& user) {
       return json{{"name", w.name},
                   {"balance", format_money(w.balance)},
                   {"escrow", format_money(w.escrow)},
-                  {"bond", format_money(w.bond)}};
+                  {"bond", format_money(w.bond)},
+                  {"unbonding", format_money(w.unbonding)},
+                  {"unbond_at", w.unbond_at_us / 1'000'000}};
     };
     auto amount_of = [](const json& body) {
       try {
@@ -353,6 +355,7 @@ HttpResponse Api::route(const HttpRequest& req, const User& user) {
       only_fields(body, {"amount", "request_id"});
       return ok(wallet_json(controller_.withdraw(user, amount_of(body), field<std::string>(body, "request_id", ""))));
     }
+    if (n == 4 && m == "POST" && parts[3] == "unbond") return ok(wallet_json(controller_.unbond(user)));
     if (n == 4 && m == "GET" && parts[3] == "history") {
       size_t limit = 100;
       if (auto l = query("limit"); !l.empty()) limit = static_cast<size_t>(std::clamp<uint64_t>(parse_id(l, "limit"), 1, 10'000));

@@ -133,7 +133,11 @@ void Controller::load_state() {
   }
   // A crash between committing a submission and locking its escrow: lock it now (a lock
   // already made is not made twice).
-  if (ledger_) lock_escrow(unfinished);
+  if (ledger_) {
+    lock_escrow(unfinished);
+    for (const auto& [account, balance] : ledger_->balances())
+      if (account.rfind("unbonding:", 0) == 0 && balance > 0) unbonding_.insert(account.substr(10));
+  }
   dirty_ = true;
   log_info("state_loaded", {{"jobs", std::to_string(jobs_.size())},
                             {"replicas", std::to_string(replicas_.size())},
@@ -806,7 +810,8 @@ void Controller::settle(Job& job, int64_t now_us) {
     std::string provider = p == partitions_.end() ? r.partition : p->second.owner;
     bool agrees = canonical != replicas_.end() && r.state == ReplicaState::Done &&
                   results_agree(job, canonical->second, r);
-    replicas.push_back({&r, provider, ledger_ ? ledger_->balance(bond_account(provider)) : 0, agrees});
+    replicas.push_back({&r, provider, ledger_ ? ledger_->balance(bond_account(provider)) : 0, agrees,
+                        ledger_ ? ledger_->balance(unbonding_account(provider)) : 0});
   }
   int64_t locked = 0;
   if (ledger_)
@@ -871,6 +876,8 @@ WalletView Controller::wallet(const User& user, const std::string& name) {
   v.name = wallet_owner(user, name);
   v.balance = ledger.balance(wallet_account(v.name));
   v.bond = ledger.balance(bond_account(v.name));
+  v.unbonding = ledger.balance(unbonding_account(v.name));
+  if (v.unbonding > 0) v.unbond_at_us = unbond_release_us(v.name);
   for (const auto& [id, job] : jobs_)
     if (job.user == v.name && !job.settled) v.escrow += ledger.balance(escrow_account(id));
   return v;
@@ -906,6 +913,57 @@ WalletView Controller::withdraw(const User& user, int64_t amount, const std::str
   return wallet(user, "");
 }
 
+int64_t Controller::unbond_release_us(const std::string& name) {
+  // The newest transfer into the unbonding account starts the delay.
+  for (const auto& e : ledger_->history(unbonding_account(name), 20))
+    if (e.transfer.to == unbonding_account(name)) return e.at_us + options_.economics.unbond_delay_s * 1'000'000;
+  return 0;
+}
+
+WalletView Controller::unbond(const User& user) {
+  {
+    std::lock_guard lock(mu_);
+    Ledger& ledger = ledger_or_throw();
+    int64_t bond = ledger.balance(bond_account(user.name));
+    if (bond <= 0) throw ApiError(409, "no_bond", user.name + " has no bond posted");
+    for (const auto& [name, p] : partitions_)
+      if (p.owner == user.name && !active_on_[name].empty())
+        throw ApiError(409, "partition_busy", "partition " + name + " still runs work: og-scontrol drain " + name +
+                                                  ", wait for it to finish, then unbond");
+    for (auto& [name, p] : partitions_) {
+      if (p.owner != user.name) continue;
+      p.drain_requested = true;  // no bond, no new work
+      if (p.state != PartitionState::Down) p.state = PartitionState::Drain;
+      store_.upsert_partition(p);
+    }
+    ledger.apply(Transfer{"unbond:" + user.name + ":" + random_token_hex().substr(0, 16), bond_account(user.name),
+                          unbonding_account(user.name), bond, "bond withdrawn"});
+    unbonding_.insert(user.name);
+    log_info("unbonding", {{"provider", user.name}, {"amount", format_money(bond)}});
+    request_pass();  // the loop learns when to release it
+  }
+  return wallet(user, "");
+}
+
+int64_t Controller::release_unbonded(int64_t now_us) {
+  int64_t next_due = 0;
+  for (auto it = unbonding_.begin(); it != unbonding_.end();) {
+    int64_t held = ledger_->balance(unbonding_account(*it));
+    int64_t due = held > 0 ? unbond_release_us(*it) : 0;
+    if (held <= 0) {
+      it = unbonding_.erase(it);
+    } else if (due <= now_us) {
+      ledger_->apply(Transfer{"unbonded:" + *it + ":" + std::to_string(due), unbonding_account(*it),
+                              wallet_account(*it), held, "bond released"});
+      it = unbonding_.erase(it);
+    } else {
+      next_due = next_due == 0 ? due : std::min(next_due, due);
+      ++it;
+    }
+  }
+  return next_due;
+}
+
 std::vector<LedgerEntry> Controller::wallet_history(const User& user, const std::string& name, size_t limit) {
   std::lock_guard lock(mu_);
   Ledger& ledger = ledger_or_throw();
@@ -925,7 +983,8 @@ void Controller::scheduling_loop() {
   std::unique_lock lock(mu_);
   int64_t next_wake_us = 0;
   while (!stopping_) {
-    // Heartbeats are checked a few times per timeout; begin times wake us when due.
+    // Heartbeats are checked a few times per timeout; begin times and bonds coming back
+    // wake us when due.
     auto check_every = std::chrono::microseconds(std::max<int64_t>(options_.heartbeat_timeout_us / 4, 1000));
     auto deadline = std::chrono::steady_clock::now() + check_every;
     if (next_wake_us > 0) {
@@ -937,15 +996,17 @@ void Controller::scheduling_loop() {
     dirty_ = false;
     int64_t now_us = now_unix_us();
     int64_t now_mono = monotonic_us();
+    int64_t bond_due_us = 0;
     try {
       check_heartbeats(now_mono);
       schedule_pass(now_us);
       settle_ready(now_us);
+      if (ledger_ && !unbonding_.empty()) bond_due_us = release_unbonded(now_us);
       evict_finished(now_us);
     } catch (const std::exception& e) {
       log_error("scheduling_pass_failed", {{"error", e.what()}});
     }
-    next_wake_us = 0;
+    next_wake_us = bond_due_us;
     for (const auto& [nice, id] : queue_) {
       const Job& j = jobs_.at(id);
       if (j.spec.begin_time > 0 && j.spec.begin_time * 1000000 > now_us &&

@@ -80,6 +80,8 @@ struct WalletView {
   int64_t balance = 0;  // free to spend
   int64_t escrow = 0;   // locked by its unfinished jobs
   int64_t bond = 0;     // posted as a provider
+  int64_t unbonding = 0;  // withdrawn from the bond, released at unbond_at_us
+  int64_t unbond_at_us = 0;
 };
 
 struct Lease {
@@ -154,6 +156,10 @@ class Controller {
   WalletView deposit(const User& user, const std::string& name, int64_t amount, const std::string& request_id);
   WalletView withdraw(const User& user, int64_t amount, const std::string& request_id);
   std::vector<LedgerEntry> wallet_history(const User& user, const std::string& name, size_t limit);
+  // A provider takes its bond back: its partitions are drained now (none may be running
+  // work), and the bond comes back to its wallet after the unbond delay, during which a
+  // result proven wrong can still be slashed from it.
+  WalletView unbond(const User& user);
   bool payments_on() const { return ledger_ != nullptr; }
   // How fuzzy verification reads uploaded outputs (the artifact store); unset: exact only.
   void set_blob_reader(std::function<std::optional<std::string>(const std::string& sha256)> read) {
@@ -181,6 +187,9 @@ class Controller {
   void settle_ready(int64_t now_us);
   void settle(Job& job, int64_t now_us);
   void lock_escrow(const std::vector<Job*>& jobs);
+  // Returns when the next bond is due (0: none pending).
+  int64_t release_unbonded(int64_t now_us);
+  int64_t unbond_release_us(const std::string& name);  // 0 when nothing is unbonding
   Ledger& ledger_or_throw();
   std::string wallet_owner(const User& user, const std::string& name) const;
   void evict_finished(int64_t now_us);
@@ -224,6 +233,7 @@ class Controller {
   std::unique_ptr<SchedulerPolicy> scheduler_;
   std::unique_ptr<Ledger> ledger_;  // null: payments off
   std::set<uint64_t> unsettled_;    // finished jobs not yet settled
+  std::set<std::string> unbonding_;  // providers whose bond is on its way back
   std::mt19937_64 spot_checks_{std::random_device{}()};
   std::function<std::optional<std::string>(const std::string&)> read_blob_;
   std::mutex mu_;

@@ -58,7 +58,10 @@ Settlement plan_settlement(const Job& job, const std::vector<SettledReplica>& re
     } else if (has_result && (r.outcome == "COMPLETED" || r.outcome == "FAILED")) {
       // A result the quorum proved wrong (a timeout or running out of memory is an
       // error, not a false result): its provider's bond pays for it.
-      int64_t slash = std::min(sr.bond, options.slash_micros);
+      int64_t slash = std::min(sr.bond + sr.unbonding, options.slash_micros);
+      if (slash > sr.bond)  // a bond being withdrawn still answers for what it covered
+        s.transfers.push_back({prefix + "slash:" + id + ":recall", unbonding_account(sr.provider),
+                               bond_account(sr.provider), slash - sr.bond, "recalled for a slash, job " + std::to_string(job.id)});
       int64_t to_requester = slash / 2;
       if (to_requester > 0)
         s.transfers.push_back({prefix + "slash:" + id + ":requester", bond_account(sr.provider),

@@ -31,6 +31,7 @@ struct EconomicsOptions {
   // A replica that ran is billed at least this long (within its time limit), as clouds
   // bill a first minute: staging a job costs a provider something however short it is.
   int64_t min_billed_s = 60;
+  int64_t unbond_delay_s = 7 * 86400;  // a withdrawn bond stays slashable this long
 };
 
 // The most a job can cost; 0 when it asks nothing priced.
@@ -47,6 +48,7 @@ struct SettledReplica {
   std::string provider;  // who is paid (or slashed): the partition's owner
   int64_t bond = 0;      // that provider's bond now
   bool agrees = false;   // its result is the canonical one (as the quorum compared them)
+  int64_t unbonding = 0; // and what of its bond is on its way back (still slashable)
 };
 
 struct Settlement {

@@ -42,6 +42,7 @@ options:
   --default-max-gpu-price AMT  ... per GPU-hour (2.00)
   --min-bond AMT            bond a provider posts to register (10.00; 0: none)
   --slash AMT               taken from the bond of a provider proven wrong (10.00)
+  --unbond-delay SEC        a withdrawn bond stays slashable this long (604800: 7 days)
   --reputation-half-life SEC  reputations fade toward neutral with this half-life (7 days)
   --trust-after N           confirmed results in a row that make a provider trusted (10)
   --spot-check P            chance a trusted provider's single replica is checked (0.1)
@@ -160,6 +161,7 @@ int main(int argc, char** argv) {
     else if (flag == "--default-max-gpu-price") options.economics.default_max_gpu_price_micros = money(flag, value());
     else if (flag == "--min-bond") options.economics.min_bond_micros = money(flag, value());
     else if (flag == "--slash") options.economics.slash_micros = money(flag, value());
+    else if (flag == "--unbond-delay") options.economics.unbond_delay_s = parse_number(flag, value());
     else if (flag == "--trust-after") options.adaptive.trust_after = static_cast<uint32_t>(parse_number(flag, value()));
     else if (flag == "--spot-check") {
       std::string v = value();

@@ -181,3 +181,30 @@ TEST(Payment, FuzzyVerificationAcceptsFloatsThatDifferInTheLastDigits) {
 
 }  // namespace
 }  // namespace og::test
+
+namespace og::test {
+namespace {
+
+TEST(Payment, AProviderTakesItsBondBackAfterTheDelay) {
+  Mesh mesh;
+  mesh.start_schedd({"--unbond-delay", "1"});
+  std::string worker = mesh.start_worker(1);
+  mesh.await_workers(1);
+  int64_t before = micros(wallet(mesh, worker), "balance");
+  auto r = mesh.run({"og-wallet", "unbond", "--json"}, worker);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto w = nlohmann::json::parse(r.out);
+  EXPECT_EQ(micros(w, "bond"), 0);
+  EXPECT_EQ(micros(w, "unbonding"), 10'000'000);
+  auto sinfo = nlohmann::json::parse(mesh.run({"og-sinfo", "--json"}).out);
+  EXPECT_EQ(sinfo["partitions"][0]["state"], "DRAIN") << "no bond, no new work";
+  EXPECT_TRUE(await([&] { return micros(wallet(mesh, worker), "balance") == before + 10'000'000; }))
+      << "released after the delay";
+  EXPECT_EQ(micros(wallet(mesh, worker), "unbonding"), 0);
+  auto again = mesh.run({"og-wallet", "unbond"}, worker);
+  EXPECT_NE(again.exit_code, 0);
+  EXPECT_NE(again.err.find("no bond"), std::string::npos) << again.err;
+}
+
+}  // namespace
+}  // namespace og::test

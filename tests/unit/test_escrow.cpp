@@ -123,3 +123,19 @@ TEST(Escrow, AShortReplicaIsBilledItsFirstMinute) {
 
 }  // namespace
 }  // namespace og
+
+namespace og {
+namespace {
+
+TEST(Escrow, ABondBeingWithdrawnIsStillSlashed) {
+  Replica good = done(1, "g", 1'000'000, kHourUs), liar = done(2, "b", 1'000'000, kHourUs);
+  Job job = job_of(JobState::Completed, 1);
+  SettledReplica lying{&liar, "w2", 2'000'000, false};
+  lying.unbonding = 20'000'000;
+  auto t = by_key(plan_settlement(job, {{&good, "w1", 0, true}, lying}, 5'000'000, EconomicsOptions{}));
+  EXPECT_EQ(t["settle:job:7:slash:2:recall"], 8'000'000);  // 10.00 slash, 2.00 of it in the bond
+  EXPECT_EQ(t["settle:job:7:slash:2:requester"] + t["settle:job:7:slash:2:treasury"], 10'000'000);
+}
+
+}  // namespace
+}  // namespace og
