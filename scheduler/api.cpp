@@ -300,6 +300,15 @@ HttpResponse Api::route(const HttpRequest& req, const User& user) {
     if (report.outcome != "CANCELLED") {
       if (!body.contains("manifest")) throw ApiError(400, "missing_field", "a completion needs a \"manifest\"");
       Manifest manifest = manifest_from_json(body["manifest"]);
+      uint64_t total = 0;
+      for (const auto& f : manifest.files) total += f.size;
+      if (total > controller_.max_job_output()) {
+        // More than og-schedd keeps for one replica: the run cannot be verified, so it
+        // fails visibly (as when an upload is refused) rather than being retried.
+        report.outcome = "FAILED";
+        report.exit_code = 1;
+        manifest = Manifest{{}, merkle_root({})};
+      }
       for (const auto& f : manifest.files)
         if (!artifacts_.contains(f.sha256))
           throw ApiError(409, "artifact_missing", "upload " + f.path + " (" + f.sha256 + ") before reporting");
@@ -313,6 +322,12 @@ HttpResponse Api::route(const HttpRequest& req, const User& user) {
   if (res == "artifacts" && n == 4) {
     if (m == "PUT") {
       require(user.role == "worker" || user.role == "admin", "only workers upload artifacts");
+      // Every upload names the lease it is an output of; what it adds to the store counts
+      // against that lease's limit (a blob already stored, e.g. on a retry, adds nothing).
+      auto lease = req.query.find("lease");
+      if (lease == req.query.end()) require(user.role == "admin", "name the lease the upload belongs to (?lease=ID)");
+      else controller_.charge_upload(user, parse_id(lease->second, "lease id"),
+                                     artifacts_.contains(parts[3]) ? 0 : req.body.size());
       artifacts_.put(parts[3], req.body);
       return json_response(201, json{{"sha256", parts[3]}}.dump() + "\n");
     }

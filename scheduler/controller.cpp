@@ -720,6 +720,20 @@ PollResult Controller::poll(const User& user, const std::string& name, uint64_t 
   return result;
 }
 
+void Controller::charge_upload(const User& user, uint64_t lease_id, uint64_t bytes) {
+  std::lock_guard lock(mu_);
+  auto it = replicas_.find(lease_id);
+  auto p = it == replicas_.end() ? partitions_.end() : partitions_.find(it->second.partition);
+  if (p == partitions_.end() || p->second.owner != user.name || !is_active(it->second.state))
+    throw ApiError(403, "forbidden", "lease " + std::to_string(lease_id) + " is not an active lease of " + user.name);
+  uint64_t& total = uploaded_[lease_id];
+  if (total + bytes > options_.max_job_output)
+    throw ApiError(413, "output_too_large",
+                   "lease " + std::to_string(lease_id) + " would upload more than " +
+                       std::to_string(options_.max_job_output) + " bytes of outputs (og-schedd --max-job-output)");
+  total += bytes;
+}
+
 void Controller::complete(const User& user, uint64_t lease_id, const CompletionReport& report) {
   std::lock_guard lock(mu_);
   auto it = replicas_.find(lease_id);
@@ -1156,6 +1170,7 @@ void Controller::assign(Job& job, const std::vector<Partition*>& chosen, int64_t
 
 void Controller::release(Replica& r) {
   active_on_[r.partition].erase(r.id);
+  uploaded_.erase(r.id);
   auto p = partitions_.find(r.partition);
   if (p == partitions_.end()) return;
   p->second.release(r.job_id);

@@ -37,6 +37,7 @@ struct ControllerOptions {
   int64_t min_job_age_us = 300'000'000;       // finished jobs stay in og-squeue this long
   uint32_t max_requeue = 3;                   // NODE_FAIL requeues before giving up
   uint32_t max_replicas = 5;                  // replicas that disagree get company up to this
+  uint64_t max_job_output = 1ull << 30;       // bytes one replica may upload and report
   PriorityWeights priority;                   // multifactor priority (og-sprio shows it)
   std::string scheduler = "backfill";         // what a blocked job means: backfill or fifo
   size_t max_planned_jobs = 500;              // og-squeue --start looks this far ahead
@@ -148,6 +149,10 @@ class Controller {
   PollResult poll(const User& user, const std::string& partition, uint64_t instance,
                   const std::set<uint64_t>& running, int64_t wait_us);
   void complete(const User& user, uint64_t lease_id, const CompletionReport& report);
+  // Counts an output upload against its lease: only the worker holding an active lease
+  // uploads for it, and at most max_job_output bytes (413 beyond).
+  void charge_upload(const User& user, uint64_t lease_id, uint64_t bytes);
+  uint64_t max_job_output() const { return options_.max_job_output; }
   // The canonical manifest of a finished job, for fetching its files.
   std::string canonical_manifest(const User& user, uint64_t job_id);
   // Wallets (payments on: ControllerOptions::ledger_path). In the embedded ledger a deposit
@@ -234,6 +239,7 @@ class Controller {
   std::unique_ptr<Ledger> ledger_;  // null: payments off
   std::set<uint64_t> unsettled_;    // finished jobs not yet settled
   std::set<std::string> unbonding_;  // providers whose bond is on its way back
+  std::map<uint64_t, uint64_t> uploaded_;  // bytes uploaded per active lease
   std::mt19937_64 spot_checks_{std::random_device{}()};
   std::function<std::optional<std::string>(const std::string&)> read_blob_;
   std::mutex mu_;

@@ -56,6 +56,7 @@ options:
   --max-body BYTES          largest JSON request body (1048576)
   --max-upload BYTES        largest job output file accepted (268435456); a job with a
                             larger one fails
+  --max-job-output BYTES    most output one replica may upload and report (1073741824)
   --sync full|normal        SQLite durability: normal survives a killed daemon, full also
                             a power cut (normal)
   --quiet                   log warnings and errors only
@@ -177,6 +178,7 @@ int main(int argc, char** argv) {
     else if (flag == "--io-timeout") http.io_timeout_s = static_cast<int>(parse_number(flag, value()));
     else if (flag == "--max-body") http.body_limit = static_cast<size_t>(parse_number(flag, value()));
     else if (flag == "--max-upload") http.upload_body_limit = static_cast<size_t>(parse_number(flag, value()));
+    else if (flag == "--max-job-output") options.max_job_output = static_cast<uint64_t>(parse_number(flag, value()));
     else if (flag == "--add-user") add_user = value();
     else if (flag == "--role") role = value();
     else if (flag == "-h" || flag == "--help") {

@@ -177,7 +177,7 @@ void WorkerAgent::report(HttpClient& client, const RunResult& result) {
     try {
       for (const auto& f : manifest.files) {
         if (f.size == 0) continue;  // the empty blob needs no upload
-        auto r = client.request("PUT", "/og/v1/artifacts/" + f.sha256,
+        auto r = client.request("PUT", "/og/v1/artifacts/" + f.sha256 + "?lease=" + std::to_string(result.lease_id),
                                 read_file(result.job_dir + "/" + f.path), 600000,
                                 "application/octet-stream");
         if (r.status == 413) {

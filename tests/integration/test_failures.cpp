@@ -192,3 +192,29 @@ TEST(Failures, DrainedWorkerFinishesItsJobTakesNoMoreAndResumes) {
 
 }  // namespace
 }  // namespace og::test
+
+namespace og::test {
+namespace {
+
+TEST(Failures, AJobWhoseOutputsExceedTheLimitFailsVisibly) {
+  Mesh mesh;
+  mesh.start_schedd({"--max-job-output", "1000"});
+  mesh.start_worker(1);
+  mesh.await_workers(1);
+  // Each file is within the per-file limit; together they are not.
+  uint64_t id = mesh.client().call(
+      "POST", "/og/v1/jobs",
+      job_body("#!/bin/bash\nhead -c 600 /dev/urandom > a.bin\nhead -c 600 /dev/urandom > b.bin\n"))["job_id"];
+  auto job = mesh.wait_job(id);
+  EXPECT_EQ(job["job_state"], "FAILED");
+  EXPECT_EQ(job["requeue_count"], 0) << "reported, not lost";
+  // Uploads must name an active lease of the uploader.
+  auto worker = mesh.client("worker-1");
+  auto r = worker.request("PUT", "/og/v1/artifacts/" + std::string(64, 'a'), "x", 5000, "application/octet-stream");
+  EXPECT_EQ(r.status, 403u) << r.body;
+  r = worker.request("PUT", "/og/v1/artifacts/" + std::string(64, 'a') + "?lease=999", "x", 5000, "application/octet-stream");
+  EXPECT_EQ(r.status, 403u) << r.body;
+}
+
+}  // namespace
+}  // namespace og::test

@@ -262,14 +262,19 @@ TEST_F(ApiTest, WorkerCannotSubmit) {
 TEST_F(ApiTest, ArtifactUpload) {
   std::string data = "output bytes\n";
   std::string digest = sha256_hex(data);
-  auto mismatch = call("PUT", "/og/v1/artifacts/" + sha256_hex("other"), worker_, data);
+  // A worker's upload must name an active lease it holds.
+  auto no_lease = call("PUT", "/og/v1/artifacts/" + digest, worker_, data);
+  EXPECT_EQ(no_lease.status, 403);
+  EXPECT_EQ(call("PUT", "/og/v1/artifacts/" + digest, worker_, data, {{"lease", "42"}}).status, 403);
+  // The blob itself (as an admin may upload one).
+  auto mismatch = call("PUT", "/og/v1/artifacts/" + sha256_hex("other"), admin_, data);
   EXPECT_EQ(mismatch.status, 400);
   EXPECT_EQ(error_code(mismatch), "digest_mismatch");
-  auto not_hex = call("PUT", "/og/v1/artifacts/xyz", worker_, data);
+  auto not_hex = call("PUT", "/og/v1/artifacts/xyz", admin_, data);
   EXPECT_EQ(not_hex.status, 400);
   EXPECT_EQ(error_code(not_hex), "invalid_digest");
   EXPECT_EQ(call("HEAD", "/og/v1/artifacts/" + digest, worker_).status, 404);
-  auto ok = call("PUT", "/og/v1/artifacts/" + digest, worker_, data);
+  auto ok = call("PUT", "/og/v1/artifacts/" + digest, admin_, data);
   EXPECT_EQ(ok.status, 201);
   EXPECT_EQ(body_of(ok)["sha256"], digest);
   EXPECT_EQ(call("HEAD", "/og/v1/artifacts/" + digest, worker_).status, 200);
@@ -362,7 +367,8 @@ TEST_F(ApiTest, WorkerLifecycleThroughTheApi) {
   EXPECT_EQ(missing.status, 409);
   EXPECT_EQ(error_code(missing), "artifact_missing");
 
-  ASSERT_EQ(call("PUT", "/og/v1/artifacts/" + m.files[0].sha256, worker_, data).status, 201);
+  ASSERT_EQ(call("PUT", "/og/v1/artifacts/" + m.files[0].sha256, worker_, data, {{"lease", std::to_string(lease_id)}}).status,
+            201);
   auto done = call("POST", complete_path, worker_, report.dump());
   ASSERT_EQ(done.status, 200) << done.body;
   EXPECT_EQ(body_of(done)["accepted"], true);
