@@ -284,10 +284,20 @@ HttpResponse Api::route(const HttpRequest& req, const User& user) {
     throw method_not_allowed();
   }
 
-  if (res == "leases" && n == 5 && parts[4] == "complete") {
+  if (res == "leases" && n == 5 && (parts[4] == "complete" || parts[4] == "milestone")) {
     if (m != "POST") throw method_not_allowed();
     require(user.role == "worker" || user.role == "admin", "only workers report on leases");
     uint64_t lease = parse_id(parts[3], "lease id");
+    if (parts[4] == "milestone") {
+      json body = parse_body(req);
+      only_fields(body, {"index", "digest"});
+      auto index = field<uint32_t>(body, "index", 0);
+      std::string digest = field<std::string>(body, "digest", "");
+      if (index == 0 || !is_sha256_hex(digest))
+        throw ApiError(400, "invalid_field", "a milestone needs an \"index\" of 1 or more and a SHA-256 \"digest\"");
+      controller_.milestone(user, lease, index, digest);
+      return ok({{"lease_id", lease}, {"milestone", index}});
+    }
     json body = parse_body(req);
     only_fields(body, {"outcome", "exit_code", "manifest"});
     CompletionReport report;

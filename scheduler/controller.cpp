@@ -720,12 +720,28 @@ PollResult Controller::poll(const User& user, const std::string& name, uint64_t 
   return result;
 }
 
+Replica& Controller::held_lease(const User& user, uint64_t lease_id) {
+  auto it = replicas_.find(lease_id);
+  if (it == replicas_.end())
+    throw ApiError(404, "lease_not_found", "lease " + std::to_string(lease_id) + " is not known");
+  Replica& r = it->second;
+  auto p = partitions_.find(r.partition);
+  if (p == partitions_.end() || p->second.owner != user.name)
+    throw ApiError(403, "forbidden", "lease " + std::to_string(lease_id) + " is not held by " + user.name);
+  if (!is_active(r.state))
+    throw ApiError(409, "lease_inactive",
+                   "lease " + std::to_string(lease_id) + " is no longer active (" + std::string(to_string(r.state)) +
+                       "); its result is not accepted");
+  return r;
+}
+
 void Controller::charge_upload(const User& user, uint64_t lease_id, uint64_t bytes) {
   std::lock_guard lock(mu_);
-  auto it = replicas_.find(lease_id);
-  auto p = it == replicas_.end() ? partitions_.end() : partitions_.find(it->second.partition);
-  if (p == partitions_.end() || p->second.owner != user.name || !is_active(it->second.state))
-    throw ApiError(403, "forbidden", "lease " + std::to_string(lease_id) + " is not an active lease of " + user.name);
+  try {
+    held_lease(user, lease_id);
+  } catch (const ApiError& e) {
+    throw ApiError(403, "forbidden", e.what());  // uploads only for a lease one runs
+  }
   uint64_t& total = uploaded_[lease_id];
   if (total + bytes > options_.max_job_output)
     throw ApiError(413, "output_too_large",
@@ -734,20 +750,51 @@ void Controller::charge_upload(const User& user, uint64_t lease_id, uint64_t byt
   total += bytes;
 }
 
+void Controller::milestone(const User& user, uint64_t lease_id, uint32_t index, const std::string& digest) {
+  std::lock_guard lock(mu_);
+  Replica& r = held_lease(user, lease_id);
+  r.milestones[index] = digest;
+  Job& job = jobs_.at(r.job_id);
+  if (!ledger_ || job.paid_milestones.count(index) || is_finished(job.state)) return;
+  std::vector<SettledReplica> agreeing;
+  auto prepaid = milestone_payments(job);
+  for (uint64_t id : job.replicas) {
+    const Replica& other = replicas_.at(id);
+    auto m = other.milestones.find(index);
+    if (m == other.milestones.end() || m->second != digest) continue;
+    auto p = partitions_.find(other.partition);
+    SettledReplica sr{&other, p == partitions_.end() ? other.partition : p->second.owner};
+    sr.prepaid = prepaid[id].first;
+    agreeing.push_back(sr);
+  }
+  if (agreeing.size() < quorum_needed(job)) return;
+  auto transfers = plan_milestone(job, index, agreeing, now_unix_us(), ledger_->balance(escrow_account(job.id)),
+                                  options_.economics);
+  ledger_->apply(transfers);
+  job.paid_milestones.insert(index);
+  log_info("milestone_paid", {{"job", std::to_string(job.id)}, {"milestone", std::to_string(index)},
+                              {"replicas", std::to_string(agreeing.size())}});
+}
+
+std::map<uint64_t, std::pair<int64_t, int64_t>> Controller::milestone_payments(const Job& job) {
+  std::map<uint64_t, std::pair<int64_t, int64_t>> out;
+  if (!ledger_) return out;
+  // Keys are milestone:job:J:K:pay:R and milestone:job:J:K:fee:R (escrow.cpp).
+  std::string prefix = "milestone:job:" + std::to_string(job.id) + ":";
+  for (const auto& e : ledger_->history(escrow_account(job.id), 100'000)) {
+    const std::string& key = e.transfer.key;
+    if (key.rfind(prefix, 0) != 0) continue;
+    bool fee = key.find(":fee:") != std::string::npos;
+    uint64_t replica = std::stoull(key.substr(key.rfind(':') + 1));
+    out[replica].first += e.transfer.amount;
+    if (fee) out[replica].second += e.transfer.amount;
+  }
+  return out;
+}
+
 void Controller::complete(const User& user, uint64_t lease_id, const CompletionReport& report) {
   std::lock_guard lock(mu_);
-  auto it = replicas_.find(lease_id);
-  if (it == replicas_.end())
-    throw ApiError(404, "lease_not_found", "lease " + std::to_string(lease_id) + " is not known");
-  Replica& r = it->second;
-  auto p = partitions_.find(r.partition);
-  if (p == partitions_.end() || p->second.owner != user.name)
-    throw ApiError(403, "forbidden",
-                   "lease " + std::to_string(lease_id) + " is not held by " + user.name);
-  if (!is_active(r.state))
-    throw ApiError(409, "lease_inactive",
-                   "lease " + std::to_string(lease_id) + " is no longer active (" +
-                       std::string(to_string(r.state)) + "); its result is not accepted");
+  Replica& r = held_lease(user, lease_id);
   int64_t now_us = now_unix_us();
   auto txn = store_.transaction();
   if (r.cancel_requested) {
@@ -817,6 +864,7 @@ void Controller::settle_ready(int64_t now_us) {
 
 void Controller::settle(Job& job, int64_t now_us) {
   std::vector<SettledReplica> replicas;
+  auto prepaid = milestone_payments(job);
   auto canonical = replicas_.find(job.canonical_replica);
   for (uint64_t id : job.replicas) {
     const Replica& r = replicas_.at(id);
@@ -825,7 +873,8 @@ void Controller::settle(Job& job, int64_t now_us) {
     bool agrees = canonical != replicas_.end() && r.state == ReplicaState::Done &&
                   results_agree(job, canonical->second, r);
     replicas.push_back({&r, provider, ledger_ ? ledger_->balance(bond_account(provider)) : 0, agrees,
-                        ledger_ ? ledger_->balance(unbonding_account(provider)) : 0});
+                        ledger_ ? ledger_->balance(unbonding_account(provider)) : 0, prepaid[id].first,
+                        prepaid[id].second});
   }
   int64_t locked = 0;
   if (ledger_)

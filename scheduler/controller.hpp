@@ -149,6 +149,9 @@ class Controller {
   PollResult poll(const User& user, const std::string& partition, uint64_t instance,
                   const std::set<uint64_t>& running, int64_t wait_us);
   void complete(const User& user, uint64_t lease_id, const CompletionReport& report);
+  // A running replica reached milestone `index` with this digest of its checkpoint; once a
+  // quorum of replicas report the same, each of them is paid for its runtime so far.
+  void milestone(const User& user, uint64_t lease_id, uint32_t index, const std::string& digest);
   // Counts an output upload against its lease: only the worker holding an active lease
   // uploads for it, and at most max_job_output bytes (413 beyond).
   void charge_upload(const User& user, uint64_t lease_id, uint64_t bytes);
@@ -192,6 +195,10 @@ class Controller {
   void settle_ready(int64_t now_us);
   void settle(Job& job, int64_t now_us);
   void lock_escrow(const std::vector<Job*>& jobs);
+  // The active lease `lease_id` as held by this worker, or the API error saying why not.
+  Replica& held_lease(const User& user, uint64_t lease_id);
+  // What verified milestones paid each replica of the job so far: replica → (total, fee).
+  std::map<uint64_t, std::pair<int64_t, int64_t>> milestone_payments(const Job& job);
   // Returns when the next bond is due (0: none pending).
   int64_t release_unbonded(int64_t now_us);
   int64_t unbond_release_us(const std::string& name);  // 0 when nothing is unbonding

@@ -27,6 +27,27 @@ Transfer lock_transfer(const Job& job, int64_t amount, uint32_t extra) {
 
 std::string settlement_key_prefix(uint64_t job_id) { return "settle:job:" + std::to_string(job_id) + ":"; }
 
+std::vector<Transfer> plan_milestone(const Job& job, uint32_t milestone, const std::vector<SettledReplica>& agreeing,
+                                     int64_t now_us, int64_t escrow_left, const EconomicsOptions& options) {
+  std::vector<Transfer> out;
+  std::string prefix = "milestone:job:" + std::to_string(job.id) + ":" + std::to_string(milestone) + ":";
+  for (const auto& sr : agreeing) {
+    const Replica& r = *sr.replica;
+    int64_t ran_us = std::max<int64_t>(now_us - r.start_us, 0);
+    if (job.spec.time_limit_s > 0) ran_us = std::min(ran_us, job.spec.time_limit_s * 1'000'000);
+    int64_t due = std::min(cost_for_micros(r.price_micros, ran_us) - sr.prepaid, escrow_left);
+    if (due <= 0) continue;
+    escrow_left -= due;
+    int64_t fee = due * options.fee_bps / 10'000;
+    std::string id = std::to_string(r.id);
+    std::string what = "milestone " + std::to_string(milestone) + ", job " + std::to_string(job.id) + " replica " + id;
+    if (due - fee > 0)
+      out.push_back({prefix + "pay:" + id, escrow_account(job.id), wallet_account(sr.provider), due - fee, what});
+    if (fee > 0) out.push_back({prefix + "fee:" + id, escrow_account(job.id), kTreasuryAccount, fee, "fee, " + what});
+  }
+  return out;
+}
+
 Settlement plan_settlement(const Job& job, const std::vector<SettledReplica>& replicas, int64_t locked,
                            const EconomicsOptions& options) {
   Settlement s;
@@ -43,17 +64,19 @@ Settlement plan_settlement(const Job& job, const std::vector<SettledReplica>& re
       // Its runtime (a minute at least), at most its time limit, at the rate it was matched at.
       int64_t ran_us = std::max<int64_t>(r.end_us - r.start_us, options.min_billed_s * 1'000'000);
       if (job.spec.time_limit_s > 0) ran_us = std::min(ran_us, job.spec.time_limit_s * 1'000'000);
-      int64_t cost = std::min(cost_for_micros(r.price_micros, ran_us), locked - s.cost);
+      int64_t cost = std::max(std::min(cost_for_micros(r.price_micros, ran_us), locked - s.cost), sr.prepaid);
       if (cost <= 0) continue;
-      int64_t fee = cost * options.fee_bps / 10'000;
-      if (cost - fee > 0)
-        s.transfers.push_back({prefix + "pay:" + id, escrow, wallet_account(sr.provider), cost - fee,
+      // Milestones may have paid part of it already.
+      int64_t now = cost - sr.prepaid;
+      int64_t fee = now * options.fee_bps / 10'000;
+      if (now - fee > 0)
+        s.transfers.push_back({prefix + "pay:" + id, escrow, wallet_account(sr.provider), now - fee,
                                "job " + std::to_string(job.id) + " replica " + id});
       if (fee > 0)
         s.transfers.push_back({prefix + "fee:" + id, escrow, kTreasuryAccount, fee,
                                "fee, job " + std::to_string(job.id) + " replica " + id});
       s.cost += cost;
-      s.fee += fee;
+      s.fee += fee + sr.prepaid_fee;
       s.paid.push_back(sr.provider);
     } else if (has_result && (r.outcome == "COMPLETED" || r.outcome == "FAILED")) {
       // A result the quorum proved wrong (a timeout or running out of memory is an

@@ -49,7 +49,14 @@ struct SettledReplica {
   int64_t bond = 0;      // that provider's bond now
   bool agrees = false;   // its result is the canonical one (as the quorum compared them)
   int64_t unbonding = 0; // and what of its bond is on its way back (still slashable)
+  int64_t prepaid = 0;      // paid out of escrow at verified milestones already
+  int64_t prepaid_fee = 0;  // of which to the treasury
 };
+
+// Pay as you go: when a quorum of replicas report the same milestone, each of them is paid
+// for its runtime so far, less what earlier milestones paid it. `escrow_left` bounds it.
+std::vector<Transfer> plan_milestone(const Job& job, uint32_t milestone, const std::vector<SettledReplica>& agreeing,
+                                     int64_t now_us, int64_t escrow_left, const EconomicsOptions& options);
 
 struct Settlement {
   std::vector<Transfer> transfers;

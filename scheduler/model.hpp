@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <limits>
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -42,6 +43,7 @@ struct Replica {
   int64_t start_us = 0;
   int64_t end_us = 0;
   uint64_t delivered_seq = 0;  // which poll of its partition carried it (in memory only)
+  std::map<uint32_t, std::string> milestones;  // index → digest reported (in memory only)
 };
 
 struct Job {
@@ -70,6 +72,7 @@ struct Job {
   // Payment (escrow.hpp), once settled: what it cost in all, the fee within it, and the
   // providers paid.
   bool settled = false;
+  std::set<uint32_t> paid_milestones;  // verified and paid (in memory; payments are idempotent)
   int64_t cost_micros = 0;
   int64_t fee_micros = 0;
   std::string paid_to;

@@ -20,6 +20,8 @@ class Backend {
   virtual void cancel(uint64_t lease_id) = 0;
   // Stops everything (worker shutdown).
   virtual void cancel_all() = 0;
+  // The work directory of a running job ("" when unknown), where it leaves milestones.
+  virtual std::string job_dir(uint64_t lease_id) = 0;
 };
 
 }  // namespace og

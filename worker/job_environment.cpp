@@ -23,6 +23,9 @@ std::vector<std::string> job_environment(const LeaseTask& t, const JobPlace& pla
   env["OG_JOB_ID"] = id;
   env["OG_LEASE_ID"] = std::to_string(t.lease_id);
   env["OG_JOB_DIR"] = place.job_dir;
+  // Milestones: a file named 1, 2, ... here (written, then renamed into place) tells
+  // og-schedd the job got that far; replicas that agree on it are paid so far.
+  env["OG_MILESTONES"] = place.job_dir + "/.og/milestones";
   env["OG_PARTITION"] = place.partition;
   env["OG_SUBMIT_DIR"] = s.submit_dir;
   env["OG_REPLICAS"] = std::to_string(s.replicas);

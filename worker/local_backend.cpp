@@ -107,6 +107,7 @@ void LocalBackend::launch(const LeaseTask& task, DoneCallback done) {
       fs::create_directory(job_dir);
     }
     fs::create_directory(job_dir + "/.og");  // the script, and TMPDIR
+    fs::create_directory(job_dir + "/.og/milestones");
     std::string script = job_dir + "/.og/job.sh";
     write_executable(script, task.spec.script);
     fs::path cwd = job_dir;
@@ -189,6 +190,12 @@ void LocalBackend::stop_locked(Running& run, int64_t now_us) {
   killpg(run.pgid, SIGCONT);  // a stopped job must wake up to die
   run.kill_at_us = now_us + options_.kill_wait_ms * 1000;
   cv_.notify_all();
+}
+
+std::string LocalBackend::job_dir(uint64_t lease_id) {
+  std::lock_guard lock(mu_);
+  auto it = running_.find(lease_id);
+  return it == running_.end() ? std::string() : it->second.job_dir;
 }
 
 void LocalBackend::cancel(uint64_t lease_id) {

@@ -30,6 +30,7 @@ class LocalBackend : public Backend {
   void launch(const LeaseTask& task, DoneCallback done) override;
   void cancel(uint64_t lease_id) override;
   void cancel_all() override;
+  std::string job_dir(uint64_t lease_id) override;
 
  private:
   struct Running {

@@ -9,6 +9,7 @@
 #include "core/error.hpp"
 #include "core/http_client.hpp"
 #include "core/log.hpp"
+#include "core/sha256.hpp"
 #include "verify/manifest.hpp"
 
 namespace og {
@@ -146,7 +147,13 @@ void WorkerAgent::reporter_loop() {
   HttpClient client(options_.url, options_.token);
   std::unique_lock lock(mu_);
   for (;;) {
-    reports_cv_.wait(lock, [this] { return stopping_ || !reports_.empty(); });
+    // Between results, look for milestones about once a second.
+    if (!reports_cv_.wait_for(lock, std::chrono::seconds(1), [this] { return stopping_ || !reports_.empty(); })) {
+      lock.unlock();
+      report_milestones(client);
+      lock.lock();
+      continue;
+    }
     if (reports_.empty()) return;  // stopping, nothing left
     RunResult result = reports_.front();
     reports_.pop_front();
@@ -159,6 +166,40 @@ void WorkerAgent::reporter_loop() {
     lock.lock();
     // Only now may the next poll leave the lease out: og-schedd has its result.
     running_.erase(result.lease_id);
+    milestones_sent_.erase(result.lease_id);
+  }
+}
+
+void WorkerAgent::report_milestones(HttpClient& client) {
+  std::vector<uint64_t> leases;
+  {
+    std::lock_guard lock(mu_);
+    leases.assign(running_.begin(), running_.end());
+  }
+  for (uint64_t lease : leases) {
+    std::string dir = backend_.job_dir(lease);
+    if (dir.empty()) continue;
+    // Files named 1, 2, ...: a job writes one elsewhere and renames it in, so what is seen
+    // is whole. Their digest is what replicas must agree on.
+    std::map<uint32_t, std::filesystem::path> found;
+    std::error_code ec;
+    for (const auto& entry : std::filesystem::directory_iterator(dir + "/.og/milestones", ec)) {
+      std::string name = entry.path().filename().string();
+      if (name.empty() || name.size() > 9 || name.find_first_not_of("0123456789") != std::string::npos) continue;
+      uint32_t index = static_cast<uint32_t>(std::stoul(name));
+      if (index > 0 && index > milestones_sent_[lease]) found[index] = entry.path();
+    }
+    for (const auto& [index, path] : found) {
+      try {
+        client.call("POST", "/og/v1/leases/" + std::to_string(lease) + "/milestone",
+                    {{"index", index}, {"digest", sha256_file_hex(path)}});
+        milestones_sent_[lease] = index;
+      } catch (const std::exception& e) {
+        log_warn("milestone_not_reported", {{"lease", std::to_string(lease)}, {"milestone", std::to_string(index)},
+                                            {"error", e.what()}});
+        break;  // tried again in a second
+      }
+    }
   }
 }
 

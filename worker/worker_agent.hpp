@@ -7,6 +7,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <deque>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <set>
@@ -44,6 +45,8 @@ class WorkerAgent {
   // One thread reports every result in turn over one kept-alive connection.
   void reporter_loop();
   void report(HttpClient& client, const RunResult& result);
+  // Tells og-schedd of milestones running jobs have left in $OG_MILESTONES since last time.
+  void report_milestones(HttpClient& client);
 
   WorkerOptions options_;
   Backend& backend_;
@@ -53,6 +56,7 @@ class WorkerAgent {
   std::condition_variable reports_cv_;
   std::set<uint64_t> running_;  // leases the backend holds, sent with every poll
   std::deque<RunResult> reports_;  // finished runs waiting to be reported
+  std::map<uint64_t, uint32_t> milestones_sent_;  // per lease, the highest reported (reporter thread)
 };
 
 }  // namespace og

@@ -2,6 +2,8 @@
 // a nondeterministic job without quorum, and a scheduler killed around settlement.
 #include <gtest/gtest.h>
 
+#include <fstream>
+
 #include "core/money.hpp"
 #include "tests/integration/mesh.hpp"
 
@@ -204,6 +206,44 @@ TEST(Payment, AProviderTakesItsBondBackAfterTheDelay) {
   auto again = mesh.run({"og-wallet", "unbond"}, worker);
   EXPECT_NE(again.exit_code, 0);
   EXPECT_NE(again.err.find("no bond"), std::string::npos) << again.err;
+}
+
+}  // namespace
+}  // namespace og::test
+
+namespace og::test {
+namespace {
+
+TEST(Payment, AVerifiedMilestonePaysTheProvidersBeforeTheJobEnds) {
+  Mesh mesh;
+  start_mesh(mesh, 2);
+  std::string flag = mesh.dir() + "/go";
+  // A checkpoint both replicas agree on, announced as milestone 1; then the job waits.
+  std::string script = mesh.write_script(
+      "steps.sh", "#!/bin/bash\n#SBATCH --replicas=2 --time=10 --max-price=36\nsleep 1\n"
+                  "echo checkpoint-1 >\"$OG_MILESTONES/.1\" && mv \"$OG_MILESTONES/.1\" \"$OG_MILESTONES/1\"\n"
+                  "while [ ! -e " + flag + " ]; do sleep 0.05; done\necho done >out.txt\n");
+  auto r = mesh.run({"og-sbatch", "--parsable", script});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  uint64_t id = std::stoull(r.out);
+  // Paid while still running: each provider's wallet (90.00 after its bond) grows.
+  EXPECT_TRUE(await([&] {
+    return micros(wallet(mesh, "worker-1"), "balance") > 90'000'000 &&
+           micros(wallet(mesh, "worker-2"), "balance") > 90'000'000;
+  })) << "milestone 1 was not paid";
+  EXPECT_EQ(mesh.job(id)["job_state"], "RUNNING");
+  int64_t at_milestone = micros(wallet(mesh, "worker-1"), "balance");
+  std::ofstream(flag) << "go";
+  auto job = settled_job(mesh, id);
+  ASSERT_EQ(job["job_state"], "COMPLETED");
+  // The final settlement pays the rest, never the milestone's share twice.
+  int64_t cost = parse_money_micros(job["cost"].get<std::string>());
+  int64_t fee = parse_money_micros(job["fee"].get<std::string>());
+  int64_t paid = micros(wallet(mesh, "worker-1"), "balance") + micros(wallet(mesh, "worker-2"), "balance") -
+                 2 * 90'000'000;
+  EXPECT_EQ(paid, cost - fee);
+  EXPECT_GE(micros(wallet(mesh, "worker-1"), "balance"), at_milestone);
+  EXPECT_EQ(micros(wallet(mesh, "alice"), "escrow"), 0);
 }
 
 }  // namespace

@@ -139,3 +139,42 @@ TEST(Escrow, ABondBeingWithdrawnIsStillSlashed) {
 
 }  // namespace
 }  // namespace og
+
+namespace og {
+namespace {
+
+TEST(Escrow, MilestonesPayAsYouGoAndTheSettlementOnlyTheRest) {
+  Replica r = done(1, "g", 3'600'000, kHourUs);  // 3.60/h: 1.00 a thousand seconds
+  r.state = ReplicaState::Running;
+  Job job = job_of(JobState::Running, 0);
+  EconomicsOptions o;
+  // Milestone 1 at 600 s: 0.60 due.
+  auto first = plan_milestone(job, 1, {{&r, "w1"}}, r.start_us + 600'000'000, 10'000'000, o);
+  std::map<std::string, int64_t> t;
+  for (const auto& x : first) t[x.key] = x.amount;
+  EXPECT_EQ(t["milestone:job:7:1:pay:1"] + t["milestone:job:7:1:fee:1"], 600'000);
+  EXPECT_EQ(t["milestone:job:7:1:fee:1"], 6'000);
+  // Milestone 2 at 900 s, 0.60 already paid: 0.30 more; never beyond what escrow holds.
+  SettledReplica paid{&r, "w1"};
+  paid.prepaid = 600'000;
+  auto second = plan_milestone(job, 2, {paid}, r.start_us + 900'000'000, 10'000'000, o);
+  int64_t sum = 0;
+  for (const auto& x : second) sum += x.amount;
+  EXPECT_EQ(sum, 300'000);
+  EXPECT_TRUE(plan_milestone(job, 3, {paid}, r.start_us + 900'000'000, 0, o).empty());
+  // The end: an hour in all (3.60), 0.90 prepaid with its fee inside.
+  r.state = ReplicaState::Done;
+  job = job_of(JobState::Completed, 1);
+  SettledReplica final_r{&r, "w1", 0, true};
+  final_r.prepaid = 900'000;
+  final_r.prepaid_fee = 9'000;
+  auto s = plan_settlement(job, {final_r}, 10'000'000, o);
+  auto ft = by_key(s);
+  EXPECT_EQ(ft["settle:job:7:pay:1"] + ft["settle:job:7:fee:1"], 2'700'000);
+  EXPECT_EQ(s.cost, 3'600'000);
+  EXPECT_EQ(s.fee, 27'000 + 9'000);
+  EXPECT_EQ(ft["settle:job:7:refund"], 10'000'000 - 3'600'000);
+}
+
+}  // namespace
+}  // namespace og
