@@ -53,6 +53,7 @@ void for_each_field(Spec& s, Visit&& visit) {
   visit("max_gpu_price_micros", s.max_gpu_price_micros);
   visit("network", s.network);
   visit("verify", s.verify);
+  visit("exclude_stdio", s.exclude_stdio);
   visit("script", s.script);
   visit("script_args", s.script_args);
   visit("script_name", s.script_name);

@@ -53,6 +53,7 @@ struct JobSpec {
   std::string comment;             // --comment
   std::string network = "loopback";  // --network=none|loopback (OpenGrid)
   std::string verify = "exact";    // --verify=exact|fuzzy:REL_TOL (OpenGrid)
+  bool exclude_stdio = false;      // --exclude-stdio: stdout/stderr are not part of the result
   std::string script;              // the whole script text
   std::vector<std::string> script_args;  // arguments after the script path
   std::string script_name;         // base name of the script file

@@ -215,6 +215,9 @@ class OptionApplier {
       case OptionId::kHold:
         spec.hold = true;
         break;
+      case OptionId::kExcludeStdio:
+        spec.exclude_stdio = true;
+        break;
       case OptionId::kWait:
         job_.flags.wait = true;
         break;

@@ -44,6 +44,7 @@ constexpr OptionInfo kOptions[] = {
     {"max-gpu-price", 0, kRequired, kMaxGpuPrice},
     {"network", 0, kRequired, kNetwork},
     {"verify", 0, kRequired, kVerify},
+    {"exclude-stdio", 0, kNone, kExcludeStdio},
     {"url", 0, kRequired, kUrl},
     {"token-file", 0, kRequired, kTokenFile},
     // Accepted so that scripts written for Slurm still submit; each one warns.

@@ -45,6 +45,7 @@ enum class OptionId {
   kMaxGpuPrice,
   kNetwork,
   kVerify,
+  kExcludeStdio,
   kUrl,
   kTokenFile,
   kUnsupported,  // a real sbatch option OpenGrid accepts but ignores, with a warning

@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include <nlohmann/json_fwd.hpp>
 
@@ -29,6 +30,7 @@ struct RunResult {
   std::string outcome;  // COMPLETED, FAILED, TIMEOUT, CANCELLED
   int exit_code = 0;
   std::string job_dir;  // where the outputs are
+  std::vector<std::string> unverified;  // paths in job_dir left out of the result (--exclude-stdio)
 };
 
 }  // namespace og

@@ -98,7 +98,7 @@ void LocalBackend::shutdown() {
 
 void LocalBackend::launch(const LeaseTask& task, DoneCallback done) {
   std::string job_dir = options_.jobs_dir + "/" + std::to_string(task.lease_id);
-  RunResult failed{task.lease_id, "FAILED", 0, job_dir};
+  RunResult failed{task.lease_id, "FAILED", 0, job_dir, {}};
   pid_t pid = 0;
   try {
     // Plain mkdir/open: starting small jobs is dominated by file-system calls.
@@ -137,6 +137,8 @@ void LocalBackend::launch(const LeaseTask& task, DoneCallback done) {
     Running run;
     run.pgid = pid;
     run.job_dir = job_dir;
+    if (task.spec.exclude_stdio)
+      for (const auto& file : {out, err}) run.unverified.push_back(fs::relative(file, job_dir).generic_string());
     run.done = done;
     lease_of_pid_[pid] = task.lease_id;
     int64_t limit = task.spec.time_limit_s;
@@ -174,7 +176,7 @@ void LocalBackend::reaper_loop() {
     Running run = std::move(running_.at(lease));
     running_.erase(lease);
     lock.unlock();
-    RunResult result{lease, "COMPLETED", exit_code_from_wait_status(status), run.job_dir};
+    RunResult result{lease, "COMPLETED", exit_code_from_wait_status(status), run.job_dir, run.unverified};
     if (run.cancelled) result.outcome = "CANCELLED";
     else if (run.timed_out) result.outcome = "TIMEOUT";
     else if (result.exit_code != 0) result.outcome = "FAILED";

@@ -36,6 +36,7 @@ class LocalBackend : public Backend {
   struct Running {
     pid_t pgid = 0;  // the script's pid, leader of its process group
     std::string job_dir;
+    std::vector<std::string> unverified;  // for RunResult
     DoneCallback done;
     int64_t deadline_us = 0;   // monotonic; 0 = no limit
     int64_t kill_at_us = 0;    // monotonic; when SIGKILL follows SIGTERM

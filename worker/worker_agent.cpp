@@ -208,7 +208,9 @@ void WorkerAgent::report(HttpClient& client, const RunResult& result) {
   Manifest manifest;
   if (result.outcome != "CANCELLED") {
     try {
-      manifest = compute_manifest(result.job_dir, {".og/"});
+      std::vector<std::string> excluded = {".og/"};
+      excluded.insert(excluded.end(), result.unverified.begin(), result.unverified.end());
+      manifest = compute_manifest(result.job_dir, excluded);
     } catch (const std::exception& e) {
       log_error("manifest_failed", {{"lease", std::to_string(result.lease_id)}, {"error", e.what()}});
     }

@@ -293,3 +293,20 @@ TEST_F(JobLifecycle, FetchBringsTheAcceptedResultAndVerifyChecksIt) {
 
 }  // namespace
 }  // namespace og::test
+
+namespace og::test {
+namespace {
+
+TEST_F(JobLifecycle, ExcludeStdioLetsReplicasThatPrintTheirHostAgree) {
+  std::string body = "echo \"running on $SLURM_JOB_PARTITION\"\necho 42 >answer.txt\n";
+  std::string chatty = mesh.write_script("chatty.sh", "#!/bin/bash\n#SBATCH --replicas=2\n" + body);
+  std::string quiet = mesh.write_script("quiet.sh", "#!/bin/bash\n#SBATCH --replicas=2\n#OG --exclude-stdio\n" + body);
+  auto differs = mesh.wait_job(submit({chatty}));
+  EXPECT_EQ(differs["job_state"], "FAILED");
+  EXPECT_EQ(differs["state_reason"], "NoQuorum") << "their stdout differs, so their results do";
+  auto agrees = mesh.wait_job(submit({quiet}));
+  EXPECT_EQ(agrees["job_state"], "COMPLETED") << "only answer.txt is the result";
+}
+
+}  // namespace
+}  // namespace og::test

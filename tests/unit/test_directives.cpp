@@ -186,6 +186,7 @@ TEST(Directives, RealWorldLines) {
       {"#OG --max-price=0.000001", [](JobSpec& s) { s.max_price_micros = 1; }},
       {"#OG --max-gpu-price=1.5", [](JobSpec& s) { s.max_gpu_price_micros = 1500000; }},
       {"#OG --verify=fuzzy:1e-6", [](JobSpec& s) { s.verify = "fuzzy:1e-6"; }},
+      {"#OG --exclude-stdio", [](JobSpec& s) { s.exclude_stdio = true; }},
       {"#OG --network=none", [](JobSpec& s) { s.network = "none"; }},
       {"#OG --network loopback", [](JobSpec&) {}},
       {"#SBATCH --replicas=2", [](JobSpec& s) { s.replicas = 2; }},  // either prefix works

@@ -109,6 +109,7 @@ TEST(JobSpecJson, KeysAreTheFieldNames) {
                                           "max_gpu_price_micros",
                                           "network",
                                           "verify",
+                                          "exclude_stdio",
                                           "script",
                                           "script_args",
                                           "script_name",
