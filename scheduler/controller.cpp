@@ -1325,7 +1325,7 @@ bool Controller::results_agree(const Job& job, const Replica& a, const Replica& 
     if (fa.sha256 == fb.sha256) continue;
     if (!is_numeric_output(fa.path)) return false;
     auto da = read_blob_(fa.sha256), db = read_blob_(fb.sha256);
-    if (!da || !db || !csv_close(*da, *db, mode->rel_tol)) return false;
+    if (!da || !db || !numeric_outputs_close(fa.path, *da, *db, mode->rel_tol)) return false;
   }
   return true;
 }

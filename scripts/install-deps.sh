@@ -8,6 +8,7 @@ packages=(
   libboost1.81-dev        # Asio + Beast (1.81: the default 1.74 lacks what we use)
   nlohmann-json3-dev      # the one JSON library
   libssl-dev libsqlite3-dev
+  libhdf5-dev             # fuzzy verification of HDF5 outputs (and checkpoints)
   libgtest-dev googletest libbenchmark-dev
   procps                  # ps/kill used by og-mesh and the tests
 )

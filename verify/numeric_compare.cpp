@@ -1,5 +1,7 @@
 #include "verify/numeric_compare.hpp"
 
+#include "verify/hdf5_compare.hpp"
+
 #include <algorithm>
 #include <charconv>
 #include <cmath>
@@ -8,7 +10,11 @@
 namespace og {
 
 bool is_numeric_output(std::string_view path) {
-  return path.size() > 4 && path.substr(path.size() - 4) == ".csv";
+  return (path.size() > 4 && path.substr(path.size() - 4) == ".csv") || is_hdf5_output(path);
+}
+
+bool numeric_outputs_close(std::string_view path, std::string_view a, std::string_view b, double rel_tol) {
+  return is_hdf5_output(path) ? hdf5_close(a, b, rel_tol) : csv_close(a, b, rel_tol);
 }
 
 namespace {

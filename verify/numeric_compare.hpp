@@ -10,8 +10,10 @@
 
 namespace og {
 
-// Whether a file is compared number by number under fuzzy verification.
+// Whether a file is compared number by number under fuzzy verification: CSV and HDF5.
 bool is_numeric_output(std::string_view path);
+// Two versions of such a file, compared by the rules of its kind.
+bool numeric_outputs_close(std::string_view path, std::string_view a, std::string_view b, double rel_tol);
 // Cells split at commas, whitespace and line ends.
 bool csv_close(std::string_view a, std::string_view b, double rel_tol);
 

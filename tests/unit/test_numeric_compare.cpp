@@ -34,6 +34,7 @@ TEST(NumericCompare, TheShapeMustMatch) {
   EXPECT_TRUE(is_numeric_output("results/loss.csv"));
   EXPECT_FALSE(is_numeric_output("model.bin"));
   EXPECT_FALSE(is_numeric_output(".csv"));
+  EXPECT_TRUE(is_numeric_output("ckpt.h5"));
 }
 
 }  // namespace
