@@ -8,6 +8,7 @@
 
 #include "cli/cli_common.hpp"
 #include "cli/job_output.hpp"
+#include "core/client_config.hpp"
 #include "core/error.hpp"
 #include "core/time_util.hpp"
 #include "jobscripts/directives.hpp"
@@ -20,8 +21,10 @@ Submits SCRIPT to OpenGrid. Options come from #SBATCH and #OG lines at the top o
 script; options given here override them. Slurm's sbatch options are understood (-J, -p,
 -N, -n, -c, --mem, --gres, -t, -o, -e, -a, --export, -D, --begin, -A, -q, --nice, -H,
 --requeue, ...), plus OpenGrid's own:
-  --replicas=N        run on N distinct providers (default 1)
-  --quorum=K          accept a result when K replicas agree (default: a majority)
+  --replicas=N        run on N distinct providers (default 1, or OG_SBATCH_REPLICAS /
+                      replicas= in ~/.config/opengrid/client.conf)
+  --quorum=K          accept a result when K replicas agree (default: a majority, or
+                      OG_SBATCH_QUORUM / quorum= in the config file)
   --max-price=AMOUNT  highest price per CPU-hour you accept, e.g. 0.05
   --network=MODE      none or loopback (default)
 and these for og-sbatch itself:
@@ -54,7 +57,8 @@ int main(int argc, char** argv) {
     auto cmd = og::jobscripts::split_sbatch_command_line(args);
     if (cmd.script_path.empty())
       throw og::UsageError("no job script given (usage: og-sbatch [OPTIONS] SCRIPT [ARGS...])");
-    auto parsed = og::jobscripts::parse_job(read_script(cmd.script_path), cmd.script_path, cmd.options);
+    auto parsed = og::jobscripts::parse_job(read_script(cmd.script_path), cmd.script_path, cmd.options,
+                                            og::job_option_defaults());
     for (const auto& w : parsed.warnings) std::cerr << "og-sbatch: warning: " << w << "\n";
     auto& spec = parsed.spec;
     spec.script_args = cmd.script_args;

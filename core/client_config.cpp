@@ -42,6 +42,17 @@ std::string trim(std::string s) {
 
 }  // namespace
 
+std::vector<std::string> job_option_defaults() {
+  auto file = read_config_file();
+  std::vector<std::string> out;
+  for (const char* key : {"replicas", "quorum"}) {
+    std::string env = "OG_SBATCH_" + std::string(key == std::string("replicas") ? "REPLICAS" : "QUORUM");
+    std::string value = !env_or_empty(env.c_str()).empty() ? env_or_empty(env.c_str()) : trim(file[key]);
+    if (!value.empty()) out.push_back("--" + std::string(key) + "=" + value);
+  }
+  return out;
+}
+
 std::string read_token_file(const std::string& path) {
   std::ifstream in(path);
   if (!in)

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 namespace og {
 
@@ -16,6 +17,11 @@ struct ClientConfig {
 
 // Throws og::UsageError saying what is missing and how to provide it.
 ClientConfig resolve_client_config(const std::string& cli_url, const std::string& cli_token_file);
+
+// og-sbatch's defaults for OpenGrid's verification options, beneath a script's own
+// directives and the command line: replicas=N and quorum=K in the config file, or
+// OG_SBATCH_REPLICAS / OG_SBATCH_QUORUM in the environment (which win). As option tokens.
+std::vector<std::string> job_option_defaults();
 
 // Reads a credential file (one line); throws og::UsageError naming the file.
 std::string read_token_file(const std::string& path);

@@ -326,7 +326,7 @@ CommandLine split_sbatch_command_line(const std::vector<std::string>& argv) {
 }
 
 ParsedJob parse_job(const std::string& script_text, const std::string& script_path,
-                    const std::vector<std::string>& cli_options) {
+                    const std::vector<std::string>& cli_options, const std::vector<std::string>& defaults) {
   const std::string label = is_stdin(script_path) ? "stdin" : script_path;
   if (script_text.size() > kMaxScriptBytes) throw UsageError(label + ": batch script is larger than 1 MiB");
   std::vector<DirectiveLine> lines = scan_directives(script_text, label);
@@ -342,6 +342,7 @@ ParsedJob parse_job(const std::string& script_text, const std::string& script_pa
       std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
           .count();
   OptionApplier applier(std::move(job), now);
+  applier.apply_tokens(defaults, "defaults (OG_SBATCH_* or client.conf)");
   for (const DirectiveLine& line : lines)
     applier.apply_tokens(line.tokens, label + ":" + std::to_string(line.line_number));
   applier.apply_tokens(cli_options, "command line");

@@ -45,7 +45,9 @@ CommandLine split_sbatch_command_line(const std::vector<std::string>& argv);
 // name and spec.script_name (its base name; "sbatch" for "-" or ""). Leaves
 // spec.script_args and spec.submit_dir to the caller. Throws og::UsageError naming the
 // file and line (or "command line") and the option.
+// `defaults` (og-sbatch's configured defaults, as option tokens) apply first, beneath the
+// script's directives.
 ParsedJob parse_job(const std::string& script_text, const std::string& script_path,
-                    const std::vector<std::string>& cli_options);
+                    const std::vector<std::string>& cli_options, const std::vector<std::string>& defaults = {});
 
 }  // namespace og::jobscripts
