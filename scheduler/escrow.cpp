@@ -1,6 +1,7 @@
 #include "scheduler/escrow.hpp"
 
 #include <algorithm>
+#include <map>
 
 #include "core/money.hpp"
 
@@ -33,6 +34,7 @@ std::vector<Transfer> plan_milestone(const Job& job, uint32_t milestone, const s
   std::string prefix = "milestone:job:" + std::to_string(job.id) + ":" + std::to_string(milestone) + ":";
   for (const auto& sr : agreeing) {
     const Replica& r = *sr.replica;
+    if (!is_active(r.state)) continue;  // paid at the end for what it did, if anything
     int64_t ran_us = std::max<int64_t>(now_us - r.start_us, 0);
     if (job.spec.time_limit_s > 0) ran_us = std::min(ran_us, job.spec.time_limit_s * 1'000'000);
     int64_t due = std::min(cost_for_micros(r.price_micros, ran_us) - sr.prepaid, escrow_left);
@@ -48,26 +50,32 @@ std::vector<Transfer> plan_milestone(const Job& job, uint32_t milestone, const s
   return out;
 }
 
-Settlement plan_settlement(const Job& job, const std::vector<SettledReplica>& replicas, int64_t locked,
+Settlement plan_settlement(const Job& job, const std::vector<SettledReplica>& replicas, int64_t escrow_left,
                            const EconomicsOptions& options) {
   Settlement s;
   std::string prefix = settlement_key_prefix(job.id);
   std::string escrow = escrow_account(job.id);
   bool has_result = job.canonical_replica != 0;
   bool cancelled = job.state == JobState::Cancelled;
+  std::map<std::string, std::pair<int64_t, int64_t>> bonds;  // provider → (bond, unbonding) left
+  for (const auto& sr : replicas) bonds.try_emplace(sr.provider, sr.bond, sr.unbonding);
   for (const auto& sr : replicas) {
     const Replica& r = *sr.replica;
-    if (r.state != ReplicaState::Done) continue;  // lost or never ran: neither paid nor blamed
     std::string id = std::to_string(r.id);
-    bool agrees = has_result && sr.agrees;
-    if (agrees || cancelled) {
-      // Its runtime (a minute at least), at most its time limit, at the rate it was matched at.
+    // What milestones paid stays paid, whatever became of the replica.
+    s.cost += sr.prepaid;
+    s.fee += sr.prepaid_fee;
+    // Work the requester cancelled while it ran is paid for too.
+    bool ran = r.state == ReplicaState::Done || (r.state == ReplicaState::Cancelled && r.outcome == "CANCELLED");
+    if (!ran) continue;  // lost or never delivered: neither paid nor blamed
+    if ((has_result && sr.agrees) || cancelled) {
+      // Its runtime (a minute at least), at most its time limit, at the rate it was matched
+      // at, less what milestones paid, never more than the escrow still holds.
       int64_t ran_us = std::max<int64_t>(r.end_us - r.start_us, options.min_billed_s * 1'000'000);
       if (job.spec.time_limit_s > 0) ran_us = std::min(ran_us, job.spec.time_limit_s * 1'000'000);
-      int64_t cost = std::max(std::min(cost_for_micros(r.price_micros, ran_us), locked - s.cost), sr.prepaid);
-      if (cost <= 0) continue;
-      // Milestones may have paid part of it already.
-      int64_t now = cost - sr.prepaid;
+      int64_t now = std::min(cost_for_micros(r.price_micros, ran_us) - sr.prepaid, escrow_left);
+      if (now <= 0) continue;
+      escrow_left -= now;
       int64_t fee = now * options.fee_bps / 10'000;
       if (now - fee > 0)
         s.transfers.push_back({prefix + "pay:" + id, escrow, wallet_account(sr.provider), now - fee,
@@ -75,16 +83,21 @@ Settlement plan_settlement(const Job& job, const std::vector<SettledReplica>& re
       if (fee > 0)
         s.transfers.push_back({prefix + "fee:" + id, escrow, kTreasuryAccount, fee,
                                "fee, job " + std::to_string(job.id) + " replica " + id});
-      s.cost += cost;
-      s.fee += fee + sr.prepaid_fee;
+      s.cost += now;
+      s.fee += fee;
       s.paid.push_back(sr.provider);
     } else if (has_result && (r.outcome == "COMPLETED" || r.outcome == "FAILED")) {
       // A result the quorum proved wrong (a timeout or running out of memory is an
-      // error, not a false result): its provider's bond pays for it.
-      int64_t slash = std::min(sr.bond + sr.unbonding, options.slash_micros);
-      if (slash > sr.bond)  // a bond being withdrawn still answers for what it covered
+      // error, not a false result): its provider's bond pays for it, as far as it goes.
+      auto& [bond, unbonding] = bonds[sr.provider];
+      int64_t slash = std::min(bond + unbonding, options.slash_micros);
+      if (slash > bond) {  // a bond being withdrawn still answers for what it covered
         s.transfers.push_back({prefix + "slash:" + id + ":recall", unbonding_account(sr.provider),
-                               bond_account(sr.provider), slash - sr.bond, "recalled for a slash, job " + std::to_string(job.id)});
+                               bond_account(sr.provider), slash - bond, "recalled for a slash, job " + std::to_string(job.id)});
+        unbonding -= slash - bond;
+        bond = slash;
+      }
+      bond -= slash;
       int64_t to_requester = slash / 2;
       if (to_requester > 0)
         s.transfers.push_back({prefix + "slash:" + id + ":requester", bond_account(sr.provider),
@@ -95,8 +108,9 @@ Settlement plan_settlement(const Job& job, const std::vector<SettledReplica>& re
       s.slashed.push_back(sr.provider);
     }
   }
-  if (locked - s.cost > 0)
-    s.transfers.push_back({prefix + "refund", escrow, wallet_account(job.user), locked - s.cost,
+  // Whatever the escrow still holds goes back: extra locks included.
+  if (escrow_left > 0)
+    s.transfers.push_back({prefix + "refund", escrow, wallet_account(job.user), escrow_left,
                            "refund, job " + std::to_string(job.id)});
   return s;
 }

@@ -65,8 +65,8 @@ struct Settlement {
   std::vector<std::string> paid, slashed;  // providers
 };
 
-// `locked`: what the escrow received at submission.
-Settlement plan_settlement(const Job& job, const std::vector<SettledReplica>& replicas, int64_t locked,
+// `escrow_left`: what the job's escrow holds now (its locks, less what milestones paid).
+Settlement plan_settlement(const Job& job, const std::vector<SettledReplica>& replicas, int64_t escrow_left,
                            const EconomicsOptions& options);
 
 }  // namespace og

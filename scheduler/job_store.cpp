@@ -44,13 +44,15 @@ struct AddedColumn {
   const char* table;
   const char* name;
   const char* definition;
+  const char* then = nullptr;  // run once when the column is added (e.g. to mark old rows)
 };
 constexpr AddedColumn kAddedColumns[] = {
     {"partitions", "gpu_price_micros", "INTEGER NOT NULL DEFAULT 0"},
     {"partitions", "operator", "TEXT NOT NULL DEFAULT ''"},
     {"partitions", "reputation", "REAL NOT NULL DEFAULT 0.5"},
     {"partitions", "reputation_us", "INTEGER NOT NULL DEFAULT 0"},
-    {"jobs", "settled", "INTEGER NOT NULL DEFAULT 0"},
+    // Jobs that ended before payments existed have nothing to settle.
+    {"jobs", "settled", "INTEGER NOT NULL DEFAULT 0", "UPDATE jobs SET settled = 1 WHERE end_us > 0"},
     {"jobs", "cost_micros", "INTEGER NOT NULL DEFAULT 0"},
     {"jobs", "fee_micros", "INTEGER NOT NULL DEFAULT 0"},
     {"jobs", "paid_to", "TEXT NOT NULL DEFAULT ''"},
@@ -74,10 +76,14 @@ JobStore::JobStore(const std::string& path, bool synchronous_full) : db_(path, s
     auto info = db_.prepare(std::string("SELECT 1 FROM pragma_table_info('") + column.table +
                             "') WHERE name = ?1");
     info->bind(1, std::string(column.name));
-    if (!info->step())
+    if (!info->step()) {
       db_.exec(std::string("ALTER TABLE ") + column.table + " ADD COLUMN " + column.name + " " +
                column.definition);
+      if (column.then) db_.exec(column.then);
+    }
   }
+  // Start-up loads the jobs not yet paid for, whatever their age.
+  db_.exec("CREATE INDEX IF NOT EXISTS jobs_unsettled ON jobs(settled) WHERE settled = 0");
   insert_job_ = db_.prepare(
       "INSERT INTO jobs (user, spec_json, state, reason, submit_us, array_job_id, array_task_id) "
       "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");

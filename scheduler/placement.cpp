@@ -20,8 +20,9 @@ Allocation allocation_for(const Partition& p, const JobSpec& spec, int64_t start
 }
 
 int64_t hourly_rate_micros(const Partition& p, const JobSpec& spec) {
-  uint32_t gpus = spec.exclusive ? p.gpus : spec.gpus;
-  return int64_t(cpus_taken(p, spec)) * p.price_micros + int64_t(gpus) * p.gpu_price_micros;
+  // What the job asked for, even when --exclusive keeps others off the rest of the node:
+  // that is what its escrow could lock at submission, before any node was chosen.
+  return int64_t(spec.total_cpus()) * p.price_micros + int64_t(spec.gpus) * p.gpu_price_micros;
 }
 
 bool has_room(const Partition& p, const Allocation& a) {

@@ -64,7 +64,7 @@ bool csv_close(std::string_view a, std::string_view b, double rel_tol) {
     if (x == y) continue;
     auto nx = number_of(x), ny = number_of(y);
     if (!nx || !ny) return false;
-    if (std::isnan(*nx) || std::isnan(*ny)) return false;
+    if (!std::isfinite(*nx) || !std::isfinite(*ny)) return false;  // equal text matched above
     double scale = std::max(std::fabs(*nx), std::fabs(*ny));
     if (std::fabs(*nx - *ny) > rel_tol * scale) return false;
   }

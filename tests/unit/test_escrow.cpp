@@ -168,12 +168,60 @@ TEST(Escrow, MilestonesPayAsYouGoAndTheSettlementOnlyTheRest) {
   SettledReplica final_r{&r, "w1", 0, true};
   final_r.prepaid = 900'000;
   final_r.prepaid_fee = 9'000;
-  auto s = plan_settlement(job, {final_r}, 10'000'000, o);
+  auto s = plan_settlement(job, {final_r}, 10'000'000 - 900'000, o);  // the escrow, less the milestones
   auto ft = by_key(s);
   EXPECT_EQ(ft["settle:job:7:pay:1"] + ft["settle:job:7:fee:1"], 2'700'000);
   EXPECT_EQ(s.cost, 3'600'000);
   EXPECT_EQ(s.fee, 27'000 + 9'000);
   EXPECT_EQ(ft["settle:job:7:refund"], 10'000'000 - 3'600'000);
+}
+
+}  // namespace
+}  // namespace og
+
+namespace og {
+namespace {
+
+TEST(Escrow, TheRefundIsWhatTheEscrowStillHoldsWhateverMilestonesPaid) {
+  // A replica paid 0.50 at a milestone, then lost; the job ends without a result.
+  Replica lost = done(1, "", 1'000'000, kHourUs);
+  lost.state = ReplicaState::Lost;
+  Job job = job_of(JobState::Failed, 0);
+  SettledReplica sr{&lost, "w1"};
+  sr.prepaid = 500'000;
+  sr.prepaid_fee = 5'000;
+  auto s = plan_settlement(job, {sr}, 1'500'000, EconomicsOptions{});  // 2.00 locked, 0.50 gone
+  auto t = by_key(s);
+  EXPECT_EQ(t["settle:job:7:refund"], 1'500'000) << "never more than the escrow holds";
+  EXPECT_EQ(s.cost, 500'000) << "what the milestone paid is part of the cost";
+  EXPECT_EQ(s.fee, 5'000);
+}
+
+TEST(Escrow, TwoWrongReplicasOfOneProviderTakeAtMostItsBond) {
+  Replica good = done(1, "g", 1'000'000, kHourUs), bad1 = done(2, "b", 1'000'000, kHourUs),
+          bad2 = done(3, "c", 1'000'000, kHourUs);
+  Job job = job_of(JobState::Completed, 1);
+  auto s = plan_settlement(job, {{&good, "w1", 0, true}, {&bad1, "cheat", 12'000'000}, {&bad2, "cheat", 12'000'000}},
+                           5'000'000, EconomicsOptions{});
+  int64_t slashed = 0;
+  for (const auto& t : s.transfers)
+    if (t.from == bond_account("cheat")) slashed += t.amount;
+  EXPECT_EQ(slashed, 12'000'000) << "10.00 for the first, the 2.00 left for the second";
+}
+
+TEST(Escrow, WorkCancelledWhileRunningIsPaidWorkNeverStartedIsNot) {
+  Replica running = done(1, "", 3'600'000, 10 * 60'000'000LL, "CANCELLED");
+  running.state = ReplicaState::Cancelled;  // stopped by og-schedd while it ran
+  Replica waiting;
+  waiting.id = 2;
+  waiting.state = ReplicaState::Cancelled;  // never delivered: no outcome
+  waiting.price_micros = 3'600'000;
+  waiting.start_us = 1;
+  waiting.end_us = 3'600'000'000LL;
+  Job job = job_of(JobState::Cancelled, 0);
+  auto t = by_key(plan_settlement(job, {{&running, "w1"}, {&waiting, "w2"}}, 5'000'000, EconomicsOptions{}));
+  EXPECT_EQ(t["settle:job:7:pay:1"] + t["settle:job:7:fee:1"], 600'000);  // 10 min at 3.60/h
+  EXPECT_FALSE(t.count("settle:job:7:pay:2"));
 }
 
 }  // namespace

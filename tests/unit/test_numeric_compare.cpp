@@ -25,6 +25,8 @@ TEST(NumericCompare, NumbersWithinTheToleranceAgree) {
   EXPECT_FALSE(csv_close("0\n", "1e-300\n", 1e-6)) << "relative to the larger: any change of a zero is total";
   EXPECT_TRUE(csv_close("nan\n", "nan\n", 0.5)) << "identical text is identical";
   EXPECT_FALSE(csv_close("nan\n", "1\n", 0.5));
+  EXPECT_FALSE(csv_close("inf\n", "1\n", 0.5)) << "an infinity is close to nothing but itself";
+  EXPECT_FALSE(csv_close("inf\n", "-inf\n", 1e-9));
 }
 
 TEST(NumericCompare, TheShapeMustMatch) {
