@@ -398,6 +398,20 @@ HttpResponse Api::route(const HttpRequest& req, const User& user) {
     throw method_not_allowed();
   }
 
+  if (res == "users" && n == 5 && parts[4] == "key") {
+    // /og/v1/users/NAME/key: "me" for oneself; anyone may read a key, only its owner set it.
+    std::string name = parts[3] == "me" ? user.name : parts[3];
+    if (m == "GET") return ok({{"user", name}, {"public_key", controller_.public_key(name)}});
+    if (m == "PUT") {
+      if (name != user.name) throw ApiError(403, "forbidden", "a user sets only its own key");
+      json body = parse_body(req);
+      only_fields(body, {"public_key"});
+      controller_.set_public_key(user, field<std::string>(body, "public_key", ""));
+      return ok({{"user", name}, {"public_key", controller_.public_key(name)}});
+    }
+    throw method_not_allowed();
+  }
+
   if (res == "users" && n == 3 && m == "POST") {
     require(user.role == "admin", "only admins add users");
     json body = parse_body(req);

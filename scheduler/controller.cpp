@@ -158,6 +158,19 @@ std::optional<User> Controller::authenticate(const std::string& token) {
   return user;
 }
 
+void Controller::set_public_key(const User& user, const std::string& public_hex) {
+  if (public_hex.size() != 64 || public_hex.find_first_not_of("0123456789abcdef") != std::string::npos)
+    throw ApiError(400, "invalid_key", "an Ed25519 public key is 64 lower-case hex digits (og-keygen prints it)");
+  std::lock_guard lock(mu_);
+  store_.set_public_key(user.name, public_hex);
+  log_info("public_key_set", {{"user", user.name}, {"key", public_hex.substr(0, 16)}});
+}
+
+std::string Controller::public_key(const std::string& user) {
+  std::lock_guard lock(mu_);
+  return store_.public_key(user);
+}
+
 std::string Controller::add_user(const std::string& name, const std::string& role) {
   if (name.empty() || name.size() > 64 ||
       name.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-") !=

@@ -113,6 +113,9 @@ class Controller {
   std::optional<User> authenticate(const std::string& token);
   // Creates a user and returns its new token (shown once; only its hash is kept).
   std::string add_user(const std::string& name, const std::string& role);
+  // The key a user signs job bundles with (og-keygen --register); a new key replaces the old.
+  void set_public_key(const User& user, const std::string& public_hex);
+  std::string public_key(const std::string& user);
 
   // Jobs. submit() returns the ids created (one, or one per array task).
   std::vector<uint64_t> submit(const User& user, JobSpec spec);

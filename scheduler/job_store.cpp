@@ -58,6 +58,7 @@ constexpr AddedColumn kAddedColumns[] = {
     {"jobs", "paid_to", "TEXT NOT NULL DEFAULT ''"},
     {"jobs", "extra_replicas", "INTEGER NOT NULL DEFAULT 0"},
     {"jobs", "adaptive_replicas", "INTEGER NOT NULL DEFAULT 0"},
+    {"users", "public_key", "TEXT NOT NULL DEFAULT ''"},
     {"partitions", "valid_streak", "INTEGER NOT NULL DEFAULT 0"},
 };
 
@@ -113,6 +114,17 @@ std::optional<User> JobStore::find_user_by_token(const std::string& token_sha256
   s->bind(1, token_sha256);
   if (!s->step()) return std::nullopt;
   return User{s->column_text(0), s->column_text(1)};
+}
+
+void JobStore::set_public_key(const std::string& user, const std::string& public_hex) {
+  auto s = db_.prepare("UPDATE users SET public_key = ?2 WHERE name = ?1");
+  s->bind(1, user).bind(2, public_hex).run();
+}
+
+std::string JobStore::public_key(const std::string& user) {
+  auto s = db_.prepare("SELECT public_key FROM users WHERE name = ?1");
+  s->bind(1, user);
+  return s->step() ? s->column_text(0) : std::string();
 }
 
 bool JobStore::user_exists(const std::string& name) {

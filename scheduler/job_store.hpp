@@ -22,6 +22,9 @@ class JobStore {
   // Users: credentials are kept as SHA-256 of the token, never the token itself.
   void add_user(const User& user, const std::string& token_sha256);
   std::optional<User> find_user_by_token(const std::string& token_sha256);
+  // The Ed25519 public key (hex) a user signs its job bundles with ("" when none).
+  void set_public_key(const std::string& user, const std::string& public_hex);
+  std::string public_key(const std::string& user);
   bool user_exists(const std::string& name);
 
   // Jobs: insert assigns the id.

@@ -148,3 +148,27 @@ TEST_F(ApiSecurity, AStalledClientTimesOutWithoutBlockingOthers) {
 
 }  // namespace
 }  // namespace og::test
+
+namespace og::test {
+namespace {
+
+TEST(Keys, KeygenCreatesAPrivateKeyOnceAndRegistersItsPublicHalf) {
+  Mesh mesh;
+  mesh.start_schedd();
+  auto first = mesh.run({"og-keygen", "--register"});
+  ASSERT_EQ(first.exit_code, 0) << first.err;
+  std::string pub = first.out.substr(0, first.out.find('\n'));
+  EXPECT_EQ(pub.size(), 64u);
+  EXPECT_EQ(mesh.run({"og-keygen"}).out, first.out) << "the same key the second time";
+  auto bob = mesh.client("bob");
+  EXPECT_EQ(bob.call("GET", "/og/v1/users/alice/key")["public_key"], pub) << "anyone may check a signer's key";
+  auto forged = bob.request("PUT", "/og/v1/users/alice/key", R"({"public_key":")" + std::string(64, 'a') + R"("})",
+                            5000, "application/json");
+  EXPECT_EQ(forged.status, 403u) << "nobody sets another user's key";
+  auto bad = bob.request("PUT", "/og/v1/users/me/key", R"({"public_key":"xyz"})", 5000, "application/json");
+  EXPECT_EQ(bad.status, 400u);
+  EXPECT_EQ(mesh.client("alice").call("GET", "/og/v1/users/me/key")["public_key"], pub);
+}
+
+}  // namespace
+}  // namespace og::test
