@@ -75,8 +75,7 @@ std::vector<Partition*> OrderBook::pick(const Job& job, const PlacementRequest& 
     std::sort(group.begin(), group.end(), less_loaded);
     for (Partition* p : group) {
       if (chosen.size() == request.count) break;
-      if (!p->operator_name.empty() && !operators.insert(p->operator_name).second) continue;
-      chosen.push_back(p);
+      if (first_of_its_operator(operators, *p)) chosen.push_back(p);
     }
     i = j;  // the next offer with room enough, in a dearer group
   }

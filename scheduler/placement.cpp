@@ -59,6 +59,10 @@ std::string operator_of(const Partition& p) {
   return p.operator_name.empty() ? "partition:" + p.name : "operator:" + p.operator_name;
 }
 
+bool first_of_its_operator(std::set<std::string>& seen, const Partition& p) {
+  return p.operator_name.empty() || seen.insert(p.operator_name).second;
+}
+
 bool partition_can_hold(const Partition& p, const JobSpec& spec) { return OfferMatcher(spec).can_hold(p); }
 
 PlacementResult place_replicas(const Job& job, std::map<std::string, Partition>& partitions,
@@ -117,8 +121,7 @@ PlacementResult place_replicas(const Job& job, std::map<std::string, Partition>&
     std::set<std::string> operators;
     for (const auto& [rate, p] : fits) {
       if (result.chosen.size() == request.count) break;
-      if (!p->operator_name.empty() && !operators.insert(p->operator_name).second) continue;
-      result.chosen.push_back(p);
+      if (first_of_its_operator(operators, *p)) result.chosen.push_back(p);
     }
     if (result.chosen.size() == request.count) return result;
     result.chosen.clear();

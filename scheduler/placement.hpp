@@ -53,6 +53,9 @@ class OfferMatcher {
 
 // Who answers for a partition: its declared operator, else the partition itself.
 std::string operator_of(const Partition& p);
+// The one-replica-per-operator rule as offers are taken best first: whether p is the
+// first of its declared operator so far (recorded in `seen`); undeclared ones always are.
+bool first_of_its_operator(std::set<std::string>& seen, const Partition& p);
 
 class OrderBook;
 

@@ -48,8 +48,7 @@ std::optional<PlannedStart> StartPlanner::plan(const Job& job, const PlacementRe
   std::set<std::string> operators;
   for (const auto& o : options) {
     if (chosen.size() == request.count) break;
-    if (!o.p->operator_name.empty() && !operators.insert(o.p->operator_name).second) continue;
-    chosen.push_back(&o);
+    if (first_of_its_operator(operators, *o.p)) chosen.push_back(&o);
   }
   if (chosen.size() < request.count || chosen.empty()) return std::nullopt;
   planned.start_us = chosen.back()->at_us;
