@@ -146,11 +146,6 @@ TEST_F(ApiSecurity, AStalledClientTimesOutWithoutBlockingOthers) {
   EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(5));
 }
 
-}  // namespace
-}  // namespace og::test
-
-namespace og::test {
-namespace {
 
 TEST(Keys, KeygenCreatesAPrivateKeyOnceAndRegistersItsPublicHalf) {
   Mesh mesh;

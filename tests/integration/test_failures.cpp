@@ -132,11 +132,6 @@ TEST(Failures, RunningLeaseResumesAcrossSchedulerRestart) {
   EXPECT_EQ(job["requeue_count"], 0) << "the lease should have resumed, not restarted";
 }
 
-}  // namespace
-}  // namespace og::test
-
-namespace og::test {
-namespace {
 
 TEST(Failures, AnOutputTooLargeToKeepFailsTheJobVisibly) {
   Mesh mesh;
@@ -152,11 +147,6 @@ TEST(Failures, AnOutputTooLargeToKeepFailsTheJobVisibly) {
   EXPECT_EQ(job["requeue_count"], 0) << "the result must be reported, not lost";
 }
 
-}  // namespace
-}  // namespace og::test
-
-namespace og::test {
-namespace {
 
 TEST(Failures, DrainedWorkerFinishesItsJobTakesNoMoreAndResumes) {
   Mesh mesh;
@@ -190,11 +180,6 @@ TEST(Failures, DrainedWorkerFinishesItsJobTakesNoMoreAndResumes) {
   EXPECT_EQ(mesh.wait_job(next)["job_state"], "COMPLETED");
 }
 
-}  // namespace
-}  // namespace og::test
-
-namespace og::test {
-namespace {
 
 TEST(Failures, AJobWhoseOutputsExceedTheLimitFailsVisibly) {
   Mesh mesh;

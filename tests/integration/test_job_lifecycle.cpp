@@ -194,11 +194,6 @@ TEST_F(JobLifecycle, UnsupportedSlurmOptionsWarnButRun) {
   EXPECT_NE(r.err.find("--signal"), std::string::npos) << r.err;
 }
 
-}  // namespace
-}  // namespace og::test
-
-namespace og::test {
-namespace {
 
 TEST_F(JobLifecycle, DependencyChainsJobsThroughTheCli) {
   std::string flag = mesh.dir() + "/release";
@@ -218,11 +213,6 @@ TEST_F(JobLifecycle, DependencyChainsJobsThroughTheCli) {
   EXPECT_NE(r.err.find("does not exist"), std::string::npos) << r.err;
 }
 
-}  // namespace
-}  // namespace og::test
-
-namespace og::test {
-namespace {
 
 TEST_F(JobLifecycle, SprioShowsPendingJobsWithTheirFactors) {
   std::string big = mesh.write_script("huge.sh", "#!/bin/bash\n#SBATCH -n 64\ntrue\n");
@@ -238,11 +228,6 @@ TEST_F(JobLifecycle, SprioShowsPendingJobsWithTheirFactors) {
   EXPECT_NE(table.out.find("FAIRSHARE"), std::string::npos) << table.out;
 }
 
-}  // namespace
-}  // namespace og::test
-
-namespace og::test {
-namespace {
 
 TEST_F(JobLifecycle, ScontrolUpdateAndRequeue) {
   std::string starts = mesh.dir() + "/runs.txt";
@@ -263,11 +248,6 @@ TEST_F(JobLifecycle, ScontrolUpdateAndRequeue) {
   EXPECT_EQ(mesh.run({"og-scancel", std::to_string(id)}).exit_code, 0);
 }
 
-}  // namespace
-}  // namespace og::test
-
-namespace og::test {
-namespace {
 
 TEST_F(JobLifecycle, FetchBringsTheAcceptedResultAndVerifyChecksIt) {
   std::string script = mesh.write_script("out.sh", "#!/bin/bash\n#SBATCH --replicas=2\nmkdir -p sub\necho 42 >sub/answer.txt\n");
@@ -291,11 +271,6 @@ TEST_F(JobLifecycle, FetchBringsTheAcceptedResultAndVerifyChecksIt) {
   EXPECT_NE(mesh.run({"og-verify", where, "4x"}).exit_code, 0);
 }
 
-}  // namespace
-}  // namespace og::test
-
-namespace og::test {
-namespace {
 
 TEST_F(JobLifecycle, ExcludeStdioLetsReplicasThatPrintTheirHostAgree) {
   std::string body = "echo \"running on $SLURM_JOB_PARTITION\"\necho 42 >answer.txt\n";

@@ -23,6 +23,13 @@ nlohmann::json settled_job(Mesh& mesh, uint64_t id) {
   return mesh.job(id);
 }
 
+// og-sbatch --parsable SCRIPT; the job id, or 0 (and a test failure) when refused.
+uint64_t submit_script(Mesh& mesh, const std::string& script) {
+  auto r = mesh.run({"og-sbatch", "--parsable", script});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  return r.exit_code == 0 ? std::stoull(r.out) : 0;
+}
+
 // og-schedd and `workers` one-CPU workers asking 36.00 per CPU-hour (0.01 a second: a
 // job of a second or two earns a visible sum); returns alice's balance then.
 int64_t start_mesh(Mesh& mesh, int workers) {
@@ -40,9 +47,8 @@ TEST(Payment, TheLiarIsOutvotedAndSlashedTheHonestArePaidTheRestIsRefunded) {
       "vote.sh",
       "#!/bin/bash\n#SBATCH --replicas=3 --time=10 --max-price=36\n"
       "sleep 1\nif [ \"$SLURM_JOB_PARTITION\" = worker-3 ]; then echo 41 >answer.txt; else echo 42 >answer.txt; fi\n");
-  auto r = mesh.run({"og-sbatch", "--parsable", script});
-  ASSERT_EQ(r.exit_code, 0) << r.err;
-  uint64_t id = std::stoull(r.out);
+  uint64_t id = submit_script(mesh, script);
+  ASSERT_NE(id, 0u);
   // Locked at submission: 3 replicas × 1 CPU × 10 min × 36.00/h = 18.00.
   EXPECT_EQ(micros(wallet(mesh, "alice"), "escrow"), 18'000'000);
   auto job = settled_job(mesh, id);
@@ -87,9 +93,8 @@ TEST(Payment, TwoReplicasThatDisagreeGetAThirdOpinion) {
       "pair.sh",
       "#!/bin/bash\n#SBATCH --replicas=2 --time=10 --max-price=36\n"
       "if [ \"$SLURM_JOB_PARTITION\" = worker-2 ]; then echo 41 >answer.txt; else echo 42 >answer.txt; fi\n");
-  auto r = mesh.run({"og-sbatch", "--parsable", script});
-  ASSERT_EQ(r.exit_code, 0) << r.err;
-  uint64_t id = std::stoull(r.out);
+  uint64_t id = submit_script(mesh, script);
+  ASSERT_NE(id, 0u);
   auto job = settled_job(mesh, id);
   ASSERT_EQ(job["job_state"], "COMPLETED");
   EXPECT_EQ(job["nodes"], "worker-1,worker-2,worker-3");
@@ -105,9 +110,9 @@ TEST(Payment, HonestButNondeterministicReplicasGetNoQuorumAndTheRequesterIsRefun
   int64_t before = start_mesh(mesh, 3);
   std::string script = mesh.write_script(
       "random.sh", "#!/bin/bash\n#SBATCH --replicas=2 --time=5 --max-price=36\necho $RANDOM$$ >answer.txt\n");
-  auto r = mesh.run({"og-sbatch", "--parsable", script});
-  ASSERT_EQ(r.exit_code, 0) << r.err;
-  auto job = settled_job(mesh, std::stoull(r.out));
+  uint64_t id = submit_script(mesh, script);
+  ASSERT_NE(id, 0u);
+  auto job = settled_job(mesh, id);
   EXPECT_EQ(job["job_state"], "FAILED");
   EXPECT_EQ(job["state_reason"], "NoQuorum");
   EXPECT_EQ(job["nodes"], "worker-1,worker-2,worker-3") << "a third opinion first, then no provider was left";
@@ -133,9 +138,8 @@ TEST(Payment, AKilledSchedulerSettlesEachJobExactlyOnce) {
   Mesh mesh;
   int64_t before = start_mesh(mesh, 1);
   std::string script = mesh.write_script("one.sh", "#!/bin/bash\n#SBATCH --time=10 --max-price=36\nsleep 1\n");
-  auto r = mesh.run({"og-sbatch", "--parsable", script});
-  ASSERT_EQ(r.exit_code, 0) << r.err;
-  uint64_t id = std::stoull(r.out);
+  uint64_t id = submit_script(mesh, script);
+  ASSERT_NE(id, 0u);
   // Killed as soon as the job is seen finished: before or after its settlement.
   ASSERT_TRUE(await([&] { return mesh.job(id)["job_state"] == "COMPLETED"; }, std::chrono::seconds(30)));
   mesh.kill_schedd(9);
@@ -150,11 +154,6 @@ TEST(Payment, AKilledSchedulerSettlesEachJobExactlyOnce) {
   EXPECT_EQ(refunds, 1);
 }
 
-}  // namespace
-}  // namespace og::test
-
-namespace og::test {
-namespace {
 
 TEST(Payment, FuzzyVerificationAcceptsFloatsThatDifferInTheLastDigits) {
   Mesh mesh;
@@ -165,9 +164,7 @@ TEST(Payment, FuzzyVerificationAcceptsFloatsThatDifferInTheLastDigits) {
   auto submit = [&](const std::string& mode) {
     std::string script = mesh.write_script(
         "train-" + mode + ".sh", "#!/bin/bash\n#SBATCH --replicas=2 --time=5 --max-price=36 --verify=" + mode + "\n" + body);
-    auto r = mesh.run({"og-sbatch", "--parsable", script});
-    EXPECT_EQ(r.exit_code, 0) << r.err;
-    return settled_job(mesh, std::stoull(r.out));
+    return settled_job(mesh, submit_script(mesh, script));
   };
   auto fuzzy = submit("fuzzy:1e-6");
   EXPECT_EQ(fuzzy["job_state"], "COMPLETED");
@@ -181,11 +178,6 @@ TEST(Payment, FuzzyVerificationAcceptsFloatsThatDifferInTheLastDigits) {
   EXPECT_NE(bad.err.find("fuzzy:REL_TOL"), std::string::npos) << bad.err;
 }
 
-}  // namespace
-}  // namespace og::test
-
-namespace og::test {
-namespace {
 
 TEST(Payment, AProviderTakesItsBondBackAfterTheDelay) {
   Mesh mesh;
@@ -208,11 +200,6 @@ TEST(Payment, AProviderTakesItsBondBackAfterTheDelay) {
   EXPECT_NE(again.err.find("no bond"), std::string::npos) << again.err;
 }
 
-}  // namespace
-}  // namespace og::test
-
-namespace og::test {
-namespace {
 
 TEST(Payment, AVerifiedMilestonePaysTheProvidersBeforeTheJobEnds) {
   Mesh mesh;
@@ -223,9 +210,8 @@ TEST(Payment, AVerifiedMilestonePaysTheProvidersBeforeTheJobEnds) {
       "steps.sh", "#!/bin/bash\n#SBATCH --replicas=2 --time=10 --max-price=36\nsleep 1\n"
                   "echo checkpoint-1 >\"$OG_MILESTONES/.1\" && mv \"$OG_MILESTONES/.1\" \"$OG_MILESTONES/1\"\n"
                   "while [ ! -e " + flag + " ]; do sleep 0.05; done\necho done >out.txt\n");
-  auto r = mesh.run({"og-sbatch", "--parsable", script});
-  ASSERT_EQ(r.exit_code, 0) << r.err;
-  uint64_t id = std::stoull(r.out);
+  uint64_t id = submit_script(mesh, script);
+  ASSERT_NE(id, 0u);
   // Paid while still running: each provider's wallet (90.00 after its bond) grows.
   EXPECT_TRUE(await([&] {
     return micros(wallet(mesh, "worker-1"), "balance") > 90'000'000 &&

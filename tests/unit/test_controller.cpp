@@ -725,11 +725,6 @@ TEST_F(ControllerTest, ArrayThrottleAfterRestartWithReplicas) {
   EXPECT_NE(job(ids[2]).reason, "JobArrayTaskLimit");
 }
 
-}  // namespace
-}  // namespace og
-
-namespace og {
-namespace {
 
 TEST_F(ControllerTest, DrainedPartitionFinishesItsWorkButTakesNoMore) {
   make();
@@ -768,11 +763,6 @@ TEST_F(ControllerTest, BeginTimeHoldsTheJobUntilDue) {
   EXPECT_GE(now_unix_us(), later.begin_time * 1'000'000);
 }
 
-}  // namespace
-}  // namespace og
-
-namespace og {
-namespace {
 
 TEST_F(ControllerTest, DependentJobWaitsForItsTargetAndFollowsItsOutcome) {
   make();
@@ -801,11 +791,6 @@ TEST_F(ControllerTest, DependentJobWaitsForItsTargetAndFollowsItsOutcome) {
   expect_api_error([&] { c().submit(alice, dangling); }, 400, "invalid_dependency");
 }
 
-}  // namespace
-}  // namespace og
-
-namespace og {
-namespace {
 
 TEST_F(ControllerTest, ALeaseWhoseAnswerWasLostIsOfferedAgainNotWrittenOff) {
   make();
@@ -823,11 +808,6 @@ TEST_F(ControllerTest, ALeaseWhoseAnswerWasLostIsOfferedAgainNotWrittenOff) {
   EXPECT_EQ(job(id).state, JobState::Running);
 }
 
-}  // namespace
-}  // namespace og
-
-namespace og {
-namespace {
 
 TEST_F(ControllerTest, ASecondWorkerProcessForOnePartitionSupersedesTheFirst) {
   make();
@@ -839,11 +819,6 @@ TEST_F(ControllerTest, ASecondWorkerProcessForOnePartitionSupersedesTheFirst) {
   EXPECT_NO_THROW(second.poll(0));
 }
 
-}  // namespace
-}  // namespace og
-
-namespace og {
-namespace {
 
 TEST_F(ControllerTest, HigherPriorityJobsStartFirst) {
   options_.priority.qos_priority = {{"normal", 0}, {"high", 100}};
@@ -868,11 +843,6 @@ TEST_F(ControllerTest, HigherPriorityJobsStartFirst) {
   EXPECT_EQ(next[0].job.id, high) << "the later but higher-QOS job goes first";
 }
 
-}  // namespace
-}  // namespace og
-
-namespace og {
-namespace {
 
 TEST_F(ControllerTest, RequeueStopsARunningJobAndQueuesItAgain) {
   make();
@@ -912,11 +882,6 @@ TEST_F(ControllerTest, UpdateChangesPendingJobsWithinLimits) {
   EXPECT_EQ(job(id).spec.time_limit_s, 120);
 }
 
-}  // namespace
-}  // namespace og
-
-namespace og {
-namespace {
 
 // Settlement runs on the scheduling thread once every replica has stopped.
 bool await_settled(const std::function<Job()>& get) {

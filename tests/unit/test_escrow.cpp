@@ -103,11 +103,6 @@ TEST(Escrow, PaymentsNeverExceedTheLockOrTheTimeLimit) {
   EXPECT_FALSE(t.count("settle:job:7:refund"));
 }
 
-}  // namespace
-}  // namespace og
-
-namespace og {
-namespace {
 
 TEST(Escrow, AShortReplicaIsBilledItsFirstMinute) {
   Replica quick = done(1, "r", 3'600'000, 50'000);  // 50 ms at 3.60/h
@@ -121,11 +116,6 @@ TEST(Escrow, AShortReplicaIsBilledItsFirstMinute) {
   EXPECT_EQ(plan_settlement(job, {{&quick, "w1", 0, true}}, 1'000'000, o).cost, 30'000);
 }
 
-}  // namespace
-}  // namespace og
-
-namespace og {
-namespace {
 
 TEST(Escrow, ABondBeingWithdrawnIsStillSlashed) {
   Replica good = done(1, "g", 1'000'000, kHourUs), liar = done(2, "b", 1'000'000, kHourUs);
@@ -137,11 +127,6 @@ TEST(Escrow, ABondBeingWithdrawnIsStillSlashed) {
   EXPECT_EQ(t["settle:job:7:slash:2:requester"] + t["settle:job:7:slash:2:treasury"], 10'000'000);
 }
 
-}  // namespace
-}  // namespace og
-
-namespace og {
-namespace {
 
 TEST(Escrow, MilestonesPayAsYouGoAndTheSettlementOnlyTheRest) {
   Replica r = done(1, "g", 3'600'000, kHourUs);  // 3.60/h: 1.00 a thousand seconds
@@ -176,11 +161,6 @@ TEST(Escrow, MilestonesPayAsYouGoAndTheSettlementOnlyTheRest) {
   EXPECT_EQ(ft["settle:job:7:refund"], 10'000'000 - 3'600'000);
 }
 
-}  // namespace
-}  // namespace og
-
-namespace og {
-namespace {
 
 TEST(Escrow, TheRefundIsWhatTheEscrowStillHoldsWhateverMilestonesPaid) {
   // A replica paid 0.50 at a milestone, then lost; the job ends without a result.

@@ -69,11 +69,6 @@ TEST(MoneyTest, AmountsThatOverflowAreRefused) {
   EXPECT_THROW(parse_money_micros("10000000000000"), UsageError);
 }
 
-}  // namespace
-}  // namespace og
-
-namespace og {
-namespace {
 
 TEST(Money, CostOfTimeAtAnHourlyRateRoundsDownWithoutOverflow) {
   EXPECT_EQ(cost_for_seconds(3'600'000, 1), 1000);          // 3.60/h for a second

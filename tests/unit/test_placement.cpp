@@ -226,11 +226,6 @@ TEST(PlacementTest, EmptyClusterHasNoRoom) {
   EXPECT_FALSE(r.reason.empty());
 }
 
-}  // namespace
-}  // namespace og
-
-namespace og {
-namespace {
 
 TEST(Placement, ConstraintsMatchPartitionFeatures) {
   Partition cheap = part("cheap", 1), fast = part("fast", 5);
@@ -257,11 +252,6 @@ TEST(Placement, ExclusiveJobsNeedAnIdlePartitionAndTakeAllOfIt) {
   EXPECT_EQ(cpus_taken(ps["b"], job(2).spec), 2u);
 }
 
-}  // namespace
-}  // namespace og
-
-namespace og {
-namespace {
 
 TEST(Placement, ReplicasGoToDistinctOperators) {
   auto ps = parts({part("a1", 100), part("a2", 110), part("b1", 300), part("solo", 200)});

@@ -131,11 +131,6 @@ TEST(Simulator, JobsWiderThanAPartitionAreLeftOutAndCounted) {
   EXPECT_THROW(simulate(parse(line(1, 0, 10, 2, 10)), SimConfig{"backfill", 1, 0}), UsageError);  // no MaxProcs
 }
 
-}  // namespace
-}  // namespace og::sim
-
-namespace og::sim {
-namespace {
 
 TEST(TrustSim, HonestProvidersCostOnePlusTheSpotCheckRate) {
   TrustSimParams p;
