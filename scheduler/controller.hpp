@@ -171,7 +171,6 @@ class Controller {
   // work), and the bond comes back to its wallet after the unbond delay, during which a
   // result proven wrong can still be slashed from it.
   WalletView unbond(const User& user);
-  bool payments_on() const { return ledger_ != nullptr; }
   // How fuzzy verification reads uploaded outputs (the artifact store); unset: exact only.
   void set_blob_reader(std::function<std::optional<std::string>(const std::string& sha256)> read) {
     read_blob_ = std::move(read);
