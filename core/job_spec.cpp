@@ -5,6 +5,7 @@
 #include <type_traits>
 
 #include "core/error.hpp"
+#include "core/sha256.hpp"
 #include "core/verify_mode.hpp"
 
 namespace og {
@@ -13,6 +14,11 @@ namespace {
 
 constexpr size_t kMaxScriptBytes = 1 << 20;
 constexpr uint32_t kMaxReplicas = 16;
+
+bool is_secret_name(const std::string& name) {
+  return !name.empty() && name.size() <= 64 && name[0] != '.' &&
+         name.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-.") == std::string::npos;
+}
 
 [[noreturn]] void invalid(const std::string& message) { throw ApiError(400, "invalid_spec", message); }
 
@@ -52,12 +58,18 @@ void for_each_field(Spec& s, Visit&& visit) {
   visit("max_price_micros", s.max_price_micros);
   visit("max_gpu_price_micros", s.max_gpu_price_micros);
   visit("network", s.network);
+  visit("isolation", s.isolation);
   visit("verify", s.verify);
   visit("exclude_stdio", s.exclude_stdio);
   visit("script", s.script);
   visit("script_args", s.script_args);
   visit("script_name", s.script_name);
   visit("submit_dir", s.submit_dir);
+  visit("bundle_sha256", s.bundle_sha256);
+  visit("bundle_bytes", s.bundle_bytes);
+  visit("signer", s.signer);
+  visit("signature", s.signature);
+  visit("secrets", s.secrets);
 }
 
 template <class T>
@@ -142,8 +154,19 @@ void validate(const JobSpec& s) {
   require(s.replicas >= 1 && s.replicas <= kMaxReplicas,
           "field \"replicas\" must be between 1 and " + std::to_string(kMaxReplicas));
   require(s.quorum <= s.replicas, "field \"quorum\" must not exceed \"replicas\"");
-  require(s.network == "none" || s.network == "loopback",
-          "field \"network\" must be \"none\" or \"loopback\"");
+  require(s.network == "none" || s.network == "loopback" || s.network == "egress",
+          "field \"network\" must be \"none\", \"loopback\" or \"egress\"");
+  require(s.isolation.empty() || s.isolation == "none" || s.isolation == "rlimit" || s.isolation == "jail",
+          "field \"isolation\" must be \"none\", \"rlimit\" or \"jail\"");
+  require(s.bundle_sha256.empty() || is_sha256_hex(s.bundle_sha256),
+          "field \"bundle_sha256\" must be 64 lower-case hex digits");
+  require(s.signer.empty() || (s.signer.size() == 64 && is_lower_hex(s.signer)),
+          "field \"signer\" must be an Ed25519 public key (64 hex digits)");
+  require(s.signature.empty() || (s.signature.size() == 128 && is_lower_hex(s.signature)),
+          "field \"signature\" must be 128 hex digits");
+  require(s.secrets.size() <= 32, "field \"secrets\" names at most 32 secrets");
+  for (const auto& name : s.secrets)
+    require(is_secret_name(name), "secret name \"" + name + "\" must be 1-64 letters, digits, '_', '-' or '.', not starting with '.'");
   require(s.export_mode == "ALL" || s.export_mode == "NONE",
           "field \"export_mode\" must be \"ALL\" or \"NONE\"");
   require(!s.script.empty(), "field \"script\" must not be empty");
@@ -186,6 +209,13 @@ JobSpec job_spec_from_json(const nlohmann::json& j) {
   }
   validate(spec);
   return spec;
+}
+
+int isolation_rank(std::string_view level) {
+  if (level.empty() || level == "none") return 0;
+  if (level == "rlimit") return 1;
+  if (level == "jail") return 2;
+  return -1;
 }
 
 }  // namespace og

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <map>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <nlohmann/json_fwd.hpp>
@@ -51,13 +52,21 @@ struct JobSpec {
   std::map<std::string, std::string> environment;  // variables exported by name
   std::string chdir;               // -D/--chdir, relative to the job directory
   std::string comment;             // --comment
-  std::string network = "loopback";  // --network=none|loopback (OpenGrid)
+  std::string network = "loopback";  // --network=none|loopback|egress (OpenGrid)
+  std::string isolation;           // --isolation: the weakest sandbox level allowed, "" = any
   std::string verify = "exact";    // --verify=exact|fuzzy:REL_TOL (OpenGrid)
   bool exclude_stdio = false;      // --exclude-stdio: stdout/stderr are not part of the result
   std::string script;              // the whole script text
   std::vector<std::string> script_args;  // arguments after the script path
   std::string script_name;         // base name of the script file
   std::string submit_dir;          // where og-sbatch ran (for %-patterns and --wait)
+  // The signed bundle (core/job_signature): files shipped with the script, and who vouches
+  // for what runs.
+  std::string bundle_sha256;       // SHA-256 of the bundle archive, "" = no files
+  uint64_t bundle_bytes = 0;
+  std::string signer;              // Ed25519 public key (hex) of the requester
+  std::string signature;           // over job_signing_payload(user, spec)
+  std::vector<std::string> secrets;  // names of the secrets og-schedd keeps for the job
 
   uint32_t total_cpus() const { return ntasks * cpus_per_task; }
   // Memory the job needs on its node, in MiB (0 = no explicit request).
@@ -65,6 +74,10 @@ struct JobSpec {
     return mem_mb ? mem_mb : mem_per_cpu_mb * total_cpus();
   }
 };
+
+// Sandbox levels are ordered: a job asking for --isolation=L runs where a partition's
+// level is at least L. none 0 (also "", no demand), rlimit 1, jail 2; -1 unknown.
+int isolation_rank(std::string_view level);
 
 nlohmann::json to_json(const JobSpec& spec);
 // Throws og::ApiError (code "invalid_spec") naming the field on bad input.

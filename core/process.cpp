@@ -57,9 +57,22 @@ int child_main(void* arg) {
     dup2(err, 2);
   }
   if (!o.cwd.empty() && chdir(o.cwd.c_str()) != 0) return plan->error = errno, 127;
+  for (const auto& [resource, value] : o.rlimits) {
+    struct rlimit limit = {value, value};
+    if (setrlimit(resource, &limit) != 0) return plan->error = errno, 127;
+  }
   // Asio opens sockets without close-on-exec: a job must not inherit the daemon's
-  // connections (or any other descriptor) beyond stdin, stdout and stderr.
-  close_range(3, ~0U, 0);
+  // connections (or any other descriptor) beyond stdin, stdout, stderr and pass_fd.
+  int keep = 2;
+  if (o.pass_fd >= 0) {
+    if (o.pass_fd == 3) {
+      fcntl(3, F_SETFD, 0);  // dup2 onto itself would leave close-on-exec set
+    } else if (dup2(o.pass_fd, 3) < 0) {
+      return plan->error = errno, 127;
+    }
+    keep = 3;
+  }
+  close_range(static_cast<unsigned>(keep + 1), ~0U, 0);
   if (plan->envp)
     execvpe(plan->argv[0], plan->argv, plan->envp);
   else

@@ -2,6 +2,7 @@
 // process group of their own so the whole tree can be signalled at once.
 #pragma once
 
+#include <sys/resource.h>
 #include <sys/types.h>
 
 #include <optional>
@@ -21,6 +22,10 @@ struct SpawnOptions {
   // SIGKILL the child when the thread that spawned it exits (PR_SET_PDEATHSIG), which for
   // a daemon's main thread means when the daemon dies.
   bool die_with_parent = false;
+  // A descriptor the child receives as fd 3 (every other one above 2 is closed); -1: none.
+  int pass_fd = -1;
+  // Resource limits set in the child before exec (the sandbox fallback).
+  std::vector<std::pair<int, rlim_t>> rlimits;
 };
 
 // Throws std::runtime_error when the program cannot be started (fork or exec failed).

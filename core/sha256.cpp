@@ -66,4 +66,10 @@ std::string random_token_hex() {
   return to_hex(bytes, sizeof bytes);
 }
 
+bool is_lower_hex(std::string_view text) {
+  return text.find_first_not_of("0123456789abcdef") == std::string_view::npos;
+}
+
+bool is_sha256_hex(std::string_view text) { return text.size() == 64 && is_lower_hex(text); }
+
 }  // namespace og

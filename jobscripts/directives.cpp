@@ -259,10 +259,28 @@ class OptionApplier {
         spec.max_gpu_price_micros = parse_price_micros(text);
         break;
       case OptionId::kNetwork:
-        if (text != "none" && text != "loopback")
-          throw UsageError("expected none or loopback, got " + in_quotes(text));
+        if (text != "none" && text != "loopback" && text != "egress")
+          throw UsageError("expected none, loopback or egress, got " + in_quotes(text));
         spec.network = text;
         break;
+      case OptionId::kIsolation:
+        if (text != "none" && text != "rlimit" && text != "jail")
+          throw UsageError("expected jail, rlimit or none, got " + in_quotes(text));
+        spec.isolation = text;
+        break;
+      case OptionId::kInput:
+        job_.flags.inputs.push_back(require_value(text, "a file or directory"));
+        break;
+      case OptionId::kBundle:
+        job_.flags.bundle_dir = require_value(text, "a directory");
+        break;
+      case OptionId::kSecret: {
+        auto eq = text.find('=');
+        if (eq == std::string::npos || eq == 0 || eq + 1 == text.size())
+          throw UsageError("expected NAME=FILE, got " + in_quotes(text));
+        job_.flags.secrets.emplace_back(text.substr(0, eq), text.substr(eq + 1));
+        break;
+      }
       case OptionId::kVerify:
         if (!parse_verify_mode(text))
           throw UsageError("expected exact or fuzzy:REL_TOL (0 < REL_TOL < 1, e.g. fuzzy:1e-9), got " + in_quotes(text));

@@ -22,6 +22,11 @@ struct SubmitFlags {
   bool parsable = false;   // --parsable: print only the job id
   std::string url;         // --url: scheduler address
   std::string token_file;  // --token-file
+  // What goes into the signed bundle: --input files (relative to the submit directory,
+  // kept at that relative path) and the contents of a --bundle directory.
+  std::vector<std::string> inputs;
+  std::string bundle_dir;
+  std::vector<std::pair<std::string, std::string>> secrets;  // --secret NAME=FILE
 };
 
 struct ParsedJob {

@@ -45,6 +45,10 @@ constexpr OptionInfo kOptions[] = {
     {"network", 0, kRequired, kNetwork},
     {"verify", 0, kRequired, kVerify},
     {"exclude-stdio", 0, kNone, kExcludeStdio},
+    {"isolation", 0, kRequired, kIsolation},
+    {"input", 0, kRequired, kInput},
+    {"bundle", 0, kRequired, kBundle},
+    {"secret", 0, kRequired, kSecret},
     {"url", 0, kRequired, kUrl},
     {"token-file", 0, kRequired, kTokenFile},
     // Accepted so that scripts written for Slurm still submit; each one warns.

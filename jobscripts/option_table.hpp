@@ -46,6 +46,10 @@ enum class OptionId {
   kNetwork,
   kVerify,
   kExcludeStdio,
+  kIsolation,
+  kInput,
+  kBundle,
+  kSecret,
   kUrl,
   kTokenFile,
   kUnsupported,  // a real sbatch option OpenGrid accepts but ignores, with a warning

@@ -6,6 +6,7 @@
 
 #include "core/error.hpp"
 #include "core/money.hpp"
+#include "core/sha256.hpp"
 #include "core/strings.hpp"
 #include "core/time_util.hpp"
 #include "scheduler/json_views.hpp"
@@ -244,7 +245,7 @@ HttpResponse Api::route(const HttpRequest& req, const User& user) {
     if (n == 4 && m == "PUT") {
       json body = parse_body(req);
       only_fields(body, {"cpus", "memory_mb", "gpus", "gpu_type", "price_micros", "gpu_price_micros",
-                         "operator", "features"});
+                         "operator", "features", "isolation", "egress"});
       Partition p;
       p.name = name;
       if (name.size() > 64 || name.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-") != std::string::npos)
@@ -257,6 +258,10 @@ HttpResponse Api::route(const HttpRequest& req, const User& user) {
       p.gpu_price_micros = field<int64_t>(body, "gpu_price_micros", 0);
       p.operator_name = field<std::string>(body, "operator", "");
       p.features = field<std::vector<std::string>>(body, "features", {});
+      p.isolation = field<std::string>(body, "isolation", "none");
+      p.egress = field<bool>(body, "egress", false);
+      if (p.isolation.empty() || isolation_rank(p.isolation) < 0)
+        throw ApiError(400, "invalid_field", "isolation must be jail, rlimit or none");
       if (p.operator_name.size() > 64 || p.operator_name.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-@") != std::string::npos)
         throw ApiError(400, "invalid_field", "operator must be up to 64 letters, digits, '_', '.', '-' or '@'");
       for (const auto& f : p.features)

@@ -14,10 +14,6 @@ namespace og {
 
 namespace fs = std::filesystem;
 
-bool is_sha256_hex(const std::string& text) {
-  return text.size() == 64 && text.find_first_not_of("0123456789abcdef") == std::string::npos;
-}
-
 ArtifactStore::ArtifactStore(std::string dir) : dir_(std::move(dir)) { fs::create_directories(dir_); }
 
 std::string ArtifactStore::path_of(const std::string& sha256) const {

@@ -21,6 +21,5 @@ class ArtifactStore {
   std::string dir_;
 };
 
-bool is_sha256_hex(const std::string& text);
 
 }  // namespace og

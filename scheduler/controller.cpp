@@ -159,7 +159,7 @@ std::optional<User> Controller::authenticate(const std::string& token) {
 }
 
 void Controller::set_public_key(const User& user, const std::string& public_hex) {
-  if (public_hex.size() != 64 || public_hex.find_first_not_of("0123456789abcdef") != std::string::npos)
+  if (!is_sha256_hex(public_hex))  // same shape: 32 bytes in hex
     throw ApiError(400, "invalid_key", "an Ed25519 public key is 64 lower-case hex digits (og-keygen prints it)");
   std::lock_guard lock(mu_);
   store_.set_public_key(user.name, public_hex);
@@ -593,6 +593,8 @@ Partition Controller::register_partition(const User& user, Partition proposal) {
   p.gpu_type = proposal.gpu_type;
   p.price_micros = proposal.price_micros;
   p.features = proposal.features;
+  p.isolation = proposal.isolation;
+  p.egress = proposal.egress;
   p.gpu_price_micros = proposal.gpu_price_micros;
   p.operator_name = proposal.operator_name;
   if (fresh) p.registered_us = now_unix_us();

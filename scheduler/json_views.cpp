@@ -98,6 +98,8 @@ nlohmann::json partition_json(const Partition& p, int64_t now_mono_us) {
       {"reputation", std::round(p.reputation * 1000) / 1000},
       {"valid_streak", p.valid_streak},
       {"features", p.features},
+      {"isolation", p.isolation},
+      {"egress", p.egress},
       {"last_seen_ms_ago", (now_mono_us - p.last_seen_us) / 1000},
       {"instance", p.instance},
   };

@@ -109,6 +109,8 @@ struct Partition {
   int64_t reputation_us = 0;     // when it was last updated (it decays toward neutral)
   uint32_t valid_streak = 0;     // results in a row that a quorum of others confirmed
   std::vector<std::string> features;  // what -C/--constraint can ask for
+  std::string isolation = "none";  // the worker's sandbox level (jail, rlimit, none)
+  bool egress = false;             // may jobs that ask for --network=egress reach out
   PartitionState state = PartitionState::Up;
   bool drain_requested = false;  // set by an operator; survives worker restarts
   int64_t registered_us = 0;

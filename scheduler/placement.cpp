@@ -43,6 +43,8 @@ bool OfferMatcher::can_hold(const Partition& p) const {
   if (!valid_) return false;
   if (!spec_.partition.empty() && spec_.partition != p.name) return false;
   if (constraint_ && !jobscripts::constraint_satisfied(*constraint_, p.features)) return false;
+  if (isolation_rank(p.isolation) < isolation_rank(spec_.isolation)) return false;
+  if (spec_.network == "egress" && !p.egress) return false;
   if (spec_.total_cpus() > p.cpus) return false;
   if (spec_.total_mem_mb() > p.memory_mb) return false;
   if (spec_.gpus > p.gpus) return false;

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -19,6 +20,7 @@ struct LeaseTask {
   int64_t array_task_id = -1;
   uint32_t requeue_count = 0;
   JobSpec spec;
+  std::map<std::string, std::string> secrets;  // fetched for this lease only; never logged
 };
 
 // Throws og::ApiError when the scheduler sent something malformed.

@@ -132,9 +132,22 @@ void LocalBackend::launch(const LeaseTask& task, DoneCallback done) {
     spawn.stdout_path = out;
     spawn.stderr_path = err;
     spawn.die_with_parent = true;  // a killed worker must not leave its jobs running
+    std::unique_ptr<ContainedJob> contained;
+    if (options_.sandbox) {
+      SandboxRequest request;
+      request.lease_id = task.lease_id;
+      request.job_dir = job_dir;
+      request.cpus = task.spec.total_cpus();
+      request.memory_mb = task.spec.total_mem_mb() ? task.spec.total_mem_mb() : options_.memory_mb;
+      request.gpus = task.spec.gpus;
+      request.network = task.spec.network;
+      request.secrets = task.secrets;
+      contained = options_.sandbox->contain(request, spawn);
+    }
     std::lock_guard lock(mu_);
     pid = spawn_process(spawn);
     Running run;
+    run.contained = std::move(contained);
     run.pgid = pid;
     run.job_dir = job_dir;
     if (task.spec.exclude_stdio)
@@ -143,7 +156,7 @@ void LocalBackend::launch(const LeaseTask& task, DoneCallback done) {
     lease_of_pid_[pid] = task.lease_id;
     int64_t limit = task.spec.time_limit_s;
     if (limit > 0) run.deadline_us = monotonic_us() + limit * 1000000;
-    running_[task.lease_id] = run;
+    running_[task.lease_id] = std::move(run);
     cv_.notify_all();
   } catch (const std::exception& e) {
     log_error("job_start_failed", {{"lease", std::to_string(task.lease_id)}, {"error", e.what()}});
@@ -179,9 +192,12 @@ void LocalBackend::reaper_loop() {
     RunResult result{lease, "COMPLETED", exit_code_from_wait_status(status), run.job_dir, run.unverified};
     if (run.cancelled) result.outcome = "CANCELLED";
     else if (run.timed_out) result.outcome = "TIMEOUT";
+    else if (run.contained && run.contained->out_of_memory()) result.outcome = "OUT_OF_MEMORY";
     else if (result.exit_code != 0) result.outcome = "FAILED";
-    // Whatever the script left running in its group ends with it, as under Slurm.
+    // Whatever the script left running ends with it, as under Slurm: its process group,
+    // and (jailed) every process of its cgroups, wherever they moved.
     killpg(pid, SIGKILL);
+    run.contained.reset();
     run.done(result);
   }
 }

@@ -7,11 +7,13 @@
 
 #include <condition_variable>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <thread>
 
 #include "worker/backend.hpp"
+#include "worker/sandbox.hpp"
 
 namespace og {
 
@@ -19,6 +21,8 @@ struct LocalBackendOptions {
   std::string jobs_dir;        // work directories are created under it
   std::string partition;       // this worker's partition name (the "node")
   int64_t kill_wait_ms = 5000; // SIGTERM → SIGKILL grace
+  Sandbox* sandbox = nullptr;  // how jobs are contained; nullptr: not at all (unit tests)
+  uint64_t memory_mb = 0;      // the memory limit of a job that asked for none (all offered)
 };
 
 class LocalBackend : public Backend {
@@ -37,6 +41,7 @@ class LocalBackend : public Backend {
     pid_t pgid = 0;  // the script's pid, leader of its process group
     std::string job_dir;
     std::vector<std::string> unverified;  // for RunResult
+    std::unique_ptr<ContainedJob> contained;
     DoneCallback done;
     int64_t deadline_us = 0;   // monotonic; 0 = no limit
     int64_t kill_at_us = 0;    // monotonic; when SIGKILL follows SIGTERM

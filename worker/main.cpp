@@ -35,6 +35,13 @@ options:
   --gpu-price AMOUNT   asking price per GPU-hour, e.g. 1.80 (default 0)
   --operator NAME      who runs this machine; a job's replicas go to distinct operators
   --features LIST      features jobs may ask for with -C, e.g. avx512,nvme (default none)
+  --isolation LEVEL    how jobs are contained: jail (namespaces, cgroups, a uid per job, no
+                       network beyond its own loopback; needs root), rlimit (memory limits
+                       only), none (development only); default: jail as root, else rlimit
+  --job-uids FIRST-LAST  the uids jailed jobs run as, one per running job
+                       (default 3000000-3001023; none of them may own anything here)
+  --job-pids N         processes (and threads) per jailed job (default 1024)
+  --allow-egress       jobs that ask for --network=egress may reach other hosts
   --kill-wait SEC      grace between SIGTERM and SIGKILL at the time limit (default 5)
   --keep-job-dirs      keep each job's directory after reporting (debugging)
   --quiet              log warnings and errors only
@@ -61,7 +68,8 @@ uint64_t parse_count(const std::string& flag, const std::string& text) {
 int main(int argc, char** argv) {
   std::string url, token_file, name, dir, price = "0", gpu_price = "0", operator_name, features;
   int64_t kill_wait_s = 5;
-  bool keep = false;
+  bool keep = false, allow_egress = false;
+  og::SandboxOptions sandbox_options;
   og::Resources probed = og::probe_resources();
   og::Resources offered = probed;
   for (int i = 1; i < argc; ++i) {
@@ -86,6 +94,18 @@ int main(int argc, char** argv) {
     else if (flag == "--operator") operator_name = value();
     else if (flag == "--kill-wait") kill_wait_s = static_cast<int64_t>(parse_count(flag, value()));
     else if (flag == "--keep-job-dirs") keep = true;
+    else if (flag == "--isolation") sandbox_options.level = value();
+    else if (flag == "--job-uids") {
+      std::string range = value();
+      auto dash = range.find('-');
+      if (dash == std::string::npos) usage_error("--job-uids: \"" + range + "\" is not FIRST-LAST");
+      uint64_t first = parse_count(flag, range.substr(0, dash)), last = parse_count(flag, range.substr(dash + 1));
+      if (first == 0 || last < first || last > UINT32_MAX - 1)
+        usage_error("--job-uids: \"" + range + "\" must be FIRST-LAST with 0 < FIRST <= LAST");
+      sandbox_options.uid_first = static_cast<uint32_t>(first);
+      sandbox_options.uid_count = static_cast<uint32_t>(last - first + 1);
+    } else if (flag == "--job-pids") sandbox_options.max_pids = static_cast<uint32_t>(parse_count(flag, value()));
+    else if (flag == "--allow-egress") allow_egress = true;
     else if (flag == "--quiet") og::set_log_quiet(true);
     else if (flag == "-h" || flag == "--help") {
       std::cout << kUsage;
@@ -123,7 +143,18 @@ int main(int argc, char** argv) {
     signal(SIGPIPE, SIG_IGN);
 
     std::filesystem::create_directories(dir);
-    og::LocalBackend backend({dir + "/jobs", name, kill_wait_s * 1000});
+    std::unique_ptr<og::Sandbox> sandbox;
+    try {
+      sandbox = og::make_sandbox(sandbox_options);
+    } catch (const std::runtime_error& e) {
+      throw og::UsageError(e.what());
+    }
+    options.isolation = sandbox->level();
+    options.allow_egress = allow_egress;
+    og::LocalBackendOptions backend_options{dir + "/jobs", name, kill_wait_s * 1000};
+    backend_options.sandbox = sandbox.get();
+    backend_options.memory_mb = offered.memory_mb;
+    og::LocalBackend backend(backend_options);
     og::WorkerAgent agent(options, backend);
     // The backend calls back into the agent: stop it while the agent still exists.
     struct StopBackendFirst {

@@ -45,7 +45,9 @@ void WorkerAgent::register_partition() {
                          {"price_micros", options_.price_micros},
                          {"gpu_price_micros", options_.gpu_price_micros},
                          {"operator", options_.operator_name},
-                         {"features", options_.features}};
+                         {"features", options_.features},
+                         {"isolation", options_.isolation},
+                         {"egress", options_.allow_egress}};
   for (int attempt = 0; !stopping_; ++attempt) {
     try {
       auto answer = client.call("PUT", "/og/v1/partitions/" + url_encode(options_.partition), body);

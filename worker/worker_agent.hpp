@@ -30,6 +30,8 @@ struct WorkerOptions {
   std::string operator_name;     // who runs the machine (empty: nobody declared)
   std::vector<std::string> features;  // offered to -C/--constraint
   bool keep_job_dirs = false;
+  std::string isolation = "none";  // the sandbox level jobs get here (advertised)
+  bool allow_egress = false;       // jobs asking for --network=egress may reach out
 };
 
 class WorkerAgent {

@@ -1,11 +1,10 @@
 #include "tests/integration/mesh.hpp"
 
-#include "core/error.hpp"
-
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -13,6 +12,7 @@
 #include <stdexcept>
 #include <thread>
 
+#include "core/error.hpp"
 #include "core/process.hpp"
 
 namespace og::test {
@@ -133,6 +133,10 @@ std::string Mesh::start_worker(uint32_t cpus, const std::vector<std::string>& ex
             "--name", name, "--dir", dir_ + "/" + name, "--cpus", std::to_string(cpus),
             "--kill-wait", "1", "--quiet"};
   o.argv.insert(o.argv.end(), extra_args.begin(), extra_args.end());
+  // Most tests talk to their jobs through files in the test's directory, which a jail
+  // hides: they run jobs uncontained unless they ask for a level (test_sandbox does).
+  if (std::find(extra_args.begin(), extra_args.end(), "--isolation") == extra_args.end())
+    o.argv.insert(o.argv.end(), {"--isolation", "none"});
   o.stdout_path = o.stderr_path = dir_ + "/" + name + ".log";
   workers_[name] = spawn_process(o);
   return name;
@@ -172,11 +176,12 @@ nlohmann::json Mesh::wait_job(uint64_t id, const std::string& user) {
   throw std::runtime_error("job " + std::to_string(id) + " did not finish in 60 s");
 }
 
-bool Mesh::await_state(uint64_t id, const std::string& state, const std::string& user) {
+bool Mesh::await_state(uint64_t id, const std::string& state, const std::string& user,
+                       std::chrono::milliseconds timeout) {
   auto c = client(user);
   return await([&] {
     return c.call("GET", "/og/v1/jobs/" + std::to_string(id))["jobs"][0]["job_state"] == state;
-  });
+  }, timeout);
 }
 
 CommandResult Mesh::run(const std::vector<std::string>& argv, const std::string& user,

@@ -49,7 +49,8 @@ class Mesh {
   nlohmann::json job(uint64_t id, const std::string& user = "alice");
   // Waits (server-side long poll) until the job has finished; returns its view.
   nlohmann::json wait_job(uint64_t id, const std::string& user = "alice");
-  bool await_state(uint64_t id, const std::string& state, const std::string& user = "alice");
+  bool await_state(uint64_t id, const std::string& state, const std::string& user = "alice",
+                   std::chrono::milliseconds timeout = std::chrono::seconds(20));
 
   // Runs a CLI tool from build/bin with OG_SCHEDD_URL and a user's credential set.
   CommandResult run(const std::vector<std::string>& argv, const std::string& user = "alice",

@@ -108,12 +108,18 @@ TEST(JobSpecJson, KeysAreTheFieldNames) {
                                           "max_price_micros",
                                           "max_gpu_price_micros",
                                           "network",
+                                          "isolation",
                                           "verify",
                                           "exclude_stdio",
                                           "script",
                                           "script_args",
                                           "script_name",
-                                          "submit_dir"};
+                                          "submit_dir",
+                                          "bundle_sha256",
+                                          "bundle_bytes",
+                                          "signer",
+                                          "signature",
+                                          "secrets"};
   std::set<std::string> keys;
   const json j = to_json(minimal_spec());  // items() must not outlive the json it walks
   for (const auto& item : j.items()) keys.insert(item.key());

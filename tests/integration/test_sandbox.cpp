@@ -1,0 +1,217 @@
+// Containment: each hostile job script below runs through a real jailed og-worker, and
+// each escape it tries is refused and reported. The jail needs root: without it these
+// tests skip with a message saying so.
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+
+#include "tests/integration/mesh.hpp"
+
+namespace og::test {
+namespace {
+
+namespace fs = std::filesystem;
+
+// Job uids of this test process's workers: a range of their own, so tests running side
+// by side (ctest -j) never see each other's jobs.
+constexpr uint32_t kJobUids = 64;
+const uint32_t kFirstJobUid = 3000000 + (static_cast<uint32_t>(::getpid()) % 10000) * kJobUids;
+
+// Processes on this host (outside any jail) owned by a job uid.
+std::vector<pid_t> job_uid_processes() {
+  std::vector<pid_t> found;
+  for (const auto& entry : fs::directory_iterator("/proc")) {
+    std::string name = entry.path().filename();
+    if (name.find_first_not_of("0123456789") != std::string::npos) continue;
+    struct stat st {};
+    if (::stat(entry.path().c_str(), &st) != 0) continue;
+    if (st.st_uid >= kFirstJobUid && st.st_uid < kFirstJobUid + kJobUids) found.push_back(std::stoi(name));
+  }
+  return found;
+}
+
+bool process_matching(const std::string& needle) {
+  for (const auto& entry : fs::directory_iterator("/proc")) {
+    std::ifstream in(entry.path() / "cmdline");
+    std::string cmd((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    std::replace(cmd.begin(), cmd.end(), '\0', ' ');
+    if (cmd.find(needle) != std::string::npos && cmd.find("bash -c") == std::string::npos) return true;
+  }
+  return false;
+}
+
+class Sandbox : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (::geteuid() != 0) GTEST_SKIP() << "SKIPPED: the jail needs root (namespaces, cgroups, per-job uids)";
+    mesh.start_schedd();
+    std::string uids = std::to_string(kFirstJobUid) + "-" + std::to_string(kFirstJobUid + kJobUids - 1);
+    worker = mesh.start_worker(2, {"--isolation", "jail", "--job-pids", "64", "--job-uids", uids});
+    mesh.await_workers(1);
+    submit_dir = mesh.dir() + "/submit";
+    fs::create_directories(submit_dir);
+  }
+  uint64_t submit(const std::string& name, const std::string& script, std::vector<std::string> args = {}) {
+    std::vector<std::string> argv = {"og-sbatch", "--parsable"};
+    argv.insert(argv.end(), args.begin(), args.end());
+    argv.push_back(mesh.write_script(name, script));
+    auto r = mesh.run(argv, "alice", submit_dir);
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    return r.exit_code == 0 ? std::stoull(r.out) : 0;
+  }
+  // Runs the script to its end and returns its standard output.
+  std::string run_to_end(const std::string& name, const std::string& script, const std::string& state = "COMPLETED") {
+    uint64_t id = submit(name, script);
+    auto job = mesh.wait_job(id);
+    EXPECT_EQ(job["job_state"], state) << job.dump();
+    auto fetch = mesh.run({"og-fetch", "-D", submit_dir + "/" + name + ".d", std::to_string(id)});
+    EXPECT_EQ(fetch.exit_code, 0) << fetch.err;
+    return read_file(submit_dir + "/" + name + ".d/slurm-" + std::to_string(id) + ".out");
+  }
+  Mesh mesh;
+  std::string worker, submit_dir;
+};
+
+TEST_F(Sandbox, JobRunsAsAnUnprivilegedUidWithNothingToGain) {
+  std::string out = run_to_end("who.sh",
+                               "#!/bin/bash\nid -u\ngrep -E '^(CapEff|CapBnd|NoNewPrivs)' /proc/self/status\n"
+                               "hostname\nls /proc | grep -c '^[0-9]'\n");
+  std::istringstream lines(out);
+  uint32_t uid = 0;
+  lines >> uid;
+  EXPECT_GE(uid, kFirstJobUid) << out;
+  EXPECT_NE(out.find("CapEff:\t0000000000000000"), std::string::npos) << out;
+  EXPECT_NE(out.find("CapBnd:\t0000000000000000"), std::string::npos) << out;
+  EXPECT_NE(out.find("NoNewPrivs:\t1"), std::string::npos) << out;
+  EXPECT_NE(out.find("og-job-"), std::string::npos) << "a host name of its own: " << out;
+}
+
+TEST_F(Sandbox, WritesOutsideTheJobDirectoryAndReadsOfWorkerStateAreRefused) {
+  std::string worker_dir = mesh.dir() + "/" + worker, token = mesh.dir() + "/" + worker + ".token";
+  std::string script = "#!/bin/bash\n"
+                       "for f in /usr/og-escape /etc/og-escape " + worker_dir + "/og-escape /og-escape; do\n"
+                       "  if touch $f 2>/dev/null; then echo \"WROTE $f\"; else echo \"refused $f\"; fi\n"
+                       "done\n"
+                       "if cat " + token + " 2>/dev/null; then echo READ-TOKEN; else echo refused-token; fi\n"
+                       "if cat /etc/shadow 2>/dev/null >/dev/null; then echo READ-SHADOW; else echo refused-shadow; fi\n"
+                       "echo mine > $OG_JOB_DIR/mine.txt && echo wrote-own\n"
+                       "ls $(dirname $OG_JOB_DIR) | wc -l\n";
+  std::string out = run_to_end("write.sh", script);
+  EXPECT_EQ(out.find("WROTE"), std::string::npos) << out;
+  EXPECT_EQ(out.find("READ-"), std::string::npos) << out;
+  EXPECT_NE(out.find("refused /usr/og-escape"), std::string::npos) << out;
+  EXPECT_NE(out.find("refused-token"), std::string::npos) << out;
+  EXPECT_NE(out.find("wrote-own\n1\n"), std::string::npos) << "its own directory alone: " << out;
+  EXPECT_FALSE(fs::exists("/usr/og-escape"));
+  EXPECT_FALSE(fs::exists(worker_dir + "/og-escape"));
+}
+
+TEST_F(Sandbox, AnotherJobsFilesAreOutOfSight) {
+  uint64_t first = submit("holder.sh", "#!/bin/bash\necho private > secret.txt\nsleep 30\n");
+  ASSERT_TRUE(mesh.await_state(first, "RUNNING"));
+  std::string jobs = mesh.dir() + "/" + worker + "/jobs";
+  ASSERT_TRUE(await([&] {
+    for (const auto& e : fs::recursive_directory_iterator(jobs, fs::directory_options::skip_permission_denied))
+      if (e.path().filename() == "secret.txt") return true;
+    return false;
+  })) << "the first job's file exists on the host";
+  std::string out = run_to_end("peek.sh", "#!/bin/bash\nfind / -name secret.txt 2>/dev/null | wc -l\n");
+  EXPECT_EQ(out, "0\n");
+  mesh.run({"og-scancel", std::to_string(first)});
+}
+
+TEST_F(Sandbox, TheHostsListenersAndNameServiceAreUnreachable) {
+  std::string port = std::to_string(mesh.port());  // og-schedd listens on the host's loopback
+  std::string script = "#!/bin/bash\n"
+                       "if (exec 3<>/dev/tcp/127.0.0.1/" + port + ") 2>/dev/null; then echo CONNECTED; else echo refused-host-port; fi\n"
+                       "if getent hosts example.com >/dev/null 2>&1; then echo RESOLVED; else echo refused-dns; fi\n"
+                       "ls /sys/class/net 2>/dev/null; cat /proc/net/dev | tail -n +3 | cut -d: -f1\n";
+  std::string out = run_to_end("net.sh", script);
+  EXPECT_NE(out.find("refused-host-port"), std::string::npos) << out;
+  EXPECT_NE(out.find("refused-dns"), std::string::npos) << out;
+  EXPECT_EQ(out.find("eth"), std::string::npos) << "only its own loopback: " << out;
+}
+
+TEST_F(Sandbox, NetworkNoneHasNotEvenLoopback) {
+  std::string out = run_to_end("nonet.sh", "#!/bin/bash\n#OG --network=none\ncat /sys/class/net/lo/operstate 2>/dev/null;"
+                                           "ip -o link 2>/dev/null | grep -c UP; grep -c lo /proc/net/dev\n"
+                                           "if (exec 3<>/dev/tcp/127.0.0.1/9) 2>&1 | grep -q unreachable; then echo no-route; fi\n");
+  EXPECT_NE(out.find("no-route"), std::string::npos) << out;
+}
+
+TEST_F(Sandbox, AForkBombIsFencedAndEndsAtTheTimeLimit) {
+  auto started = std::chrono::steady_clock::now();
+  // Every process forks for ever: a bomb that does not burn out by itself.
+  uint64_t id = submit("bomb.sh", "#!/bin/bash\n#SBATCH --time=0:04\nbomb() { while :; do bomb & done; }; bomb 2>/dev/null\n");
+  // Watched from the host while it runs: the bomb goes off, and stays under --job-pids.
+  size_t most = 0;
+  while (!mesh.await_state(id, "TIMEOUT", "alice", std::chrono::milliseconds(50)) &&
+         std::chrono::steady_clock::now() - started < std::chrono::seconds(30))
+    most = std::max(most, job_uid_processes().size());
+  EXPECT_EQ(mesh.job(id)["job_state"], "TIMEOUT");
+  EXPECT_GT(most, 10u) << "the bomb went off";
+  EXPECT_LE(most, 64u) << "the worker's --job-pids 64 held";
+  EXPECT_TRUE(await([] { return job_uid_processes().empty(); })) << "every process of the job is gone";
+}
+
+TEST_F(Sandbox, AMemoryBombEndsOutOfMemory) {
+  uint64_t id = submit("mem.sh", "#!/bin/bash\n#SBATCH --mem=64M\nperl -e '$x = \"a\" x (512 * 1024 * 1024); print length $x'\n");
+  auto job = mesh.wait_job(id);
+  EXPECT_EQ(job["job_state"], "OUT_OF_MEMORY") << job.dump();
+}
+
+TEST_F(Sandbox, OrphansDoNotOutliveTheirJob) {
+  std::string out = run_to_end("orphans.sh", "#!/bin/bash\n(setsid sleep 4242 &)\n( (sleep 4343 &) & )\n"
+                                             "nohup sleep 4444 >/dev/null 2>&1 &\ndisown\necho left\n");
+  EXPECT_EQ(out, "left\n");
+  EXPECT_TRUE(await([] {
+    return !process_matching("sleep 4242") && !process_matching("sleep 4343") && !process_matching("sleep 4444");
+  })) << "the orphans were killed with the job";
+}
+
+TEST_F(Sandbox, TheWorkerCannotBeTracedOrSignalled) {
+  pid_t worker_pid = 0;
+  for (const auto& entry : fs::directory_iterator("/proc")) {
+    std::ifstream in(entry.path() / "cmdline");
+    std::string cmd((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    if (cmd.find("og-worker") != std::string::npos && cmd.find(worker) != std::string::npos)
+      worker_pid = std::stoi(entry.path().filename());
+  }
+  ASSERT_NE(worker_pid, 0);
+  std::string pid = std::to_string(worker_pid);
+  // ptrace(PTRACE_ATTACH = 16) by system call number (101 on x86-64), through perl, which
+  // every Debian system has.
+  std::string script = "#!/bin/bash\n"
+                       "if kill -0 " + pid + " 2>/dev/null; then echo SIGNALLED; else echo refused-signal; fi\n"
+                       "if perl -e 'exit(syscall(101, 16, " + pid + ", 0, 0) == 0 ? 0 : 1)'; then echo TRACED; else echo refused-ptrace; fi\n"
+                       "if [ -e /proc/" + pid + " ]; then echo VISIBLE; fi\n";
+  std::string out = run_to_end("ptrace.sh", script);
+  EXPECT_NE(out.find("refused-signal"), std::string::npos) << out;
+  EXPECT_NE(out.find("refused-ptrace"), std::string::npos) << out;
+  EXPECT_EQ(out.find("SIGNALLED"), std::string::npos) << out;
+  EXPECT_EQ(out.find("TRACED"), std::string::npos) << out;
+  EXPECT_EQ(out.find("VISIBLE"), std::string::npos) << out;
+}
+
+TEST_F(Sandbox, SleepingPastTheTimeLimitIsStopped) {
+  auto started = std::chrono::steady_clock::now();
+  uint64_t id = submit("sleepy.sh", "#!/bin/bash\n#SBATCH --time=0:02\ntrap '' TERM\nsleep 3600\n");
+  auto job = mesh.wait_job(id);
+  EXPECT_EQ(job["job_state"], "TIMEOUT");
+  EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(20));
+  EXPECT_TRUE(await([] { return !process_matching("sleep 3600"); }));
+}
+
+TEST_F(Sandbox, MpiRunsInsideWithTwoRanks) {
+  if (::access("/usr/bin/mpirun", X_OK) != 0) GTEST_SKIP() << "SKIPPED: Open MPI (openmpi-bin) is not installed";
+  std::string out = run_to_end("mpi.sh", "#!/bin/bash\n#SBATCH --ntasks=2\n"
+                                         "mpirun --oversubscribe -np 2 bash -c 'echo rank-$OMPI_COMM_WORLD_RANK' | sort\n");
+  EXPECT_EQ(out, "rank-0\nrank-1\n");
+}
+
+}  // namespace
+}  // namespace og::test

@@ -1,0 +1,245 @@
+// og-jail: runs one job contained. og-worker (as root) starts it in the job's cgroups'
+// stead; it joins the cgroups, enters new mount, pid, ipc, uts (and network) namespaces,
+// builds the job's root, drops to the job's uid with no capabilities and no way to gain
+// any, and runs the script under a small init. When the script ends the init exits, and
+// with it every process the job left behind: the kernel kills a pid namespace whole.
+//
+// Exit status: the script's (128 + signal when it was killed); 125 when the jail itself
+// could not be set up (the reason is on stderr, which is the job's error file).
+#include <fcntl.h>
+#include <ftw.h>
+#include <grp.h>
+#include <linux/capability.h>
+#include <net/if.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/ioctl.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <iostream>
+#include <map>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "worker/jail/root_fs.hpp"
+
+extern char** environ;
+
+namespace {
+
+constexpr int kJailFailed = 125;
+
+struct Options {
+  og::jail::RootPlan root;
+  std::vector<std::string> cgroup_procs;
+  std::string network = "loopback";  // none | loopback | egress
+  std::string cwd;
+  uint32_t max_pids = 0;
+  int secrets_fd = -1;
+  std::vector<std::string> argv;
+};
+
+[[noreturn]] void die(const std::string& message) {
+  std::cerr << "og-jail: " << message << std::endl;
+  _exit(kJailFailed);
+}
+
+uint64_t number(const std::string& flag, const std::string& text) {
+  try {
+    size_t used = 0;
+    unsigned long long v = std::stoull(text, &used);
+    if (used == text.size()) return v;
+  } catch (const std::exception&) {
+  }
+  die(flag + ": \"" + text + "\" is not a number");
+}
+
+Options parse(int argc, char** argv) {
+  Options o;
+  int i = 1;
+  for (; i < argc; ++i) {
+    std::string flag = argv[i];
+    if (flag == "--") break;
+    if (i + 1 >= argc) die(flag + " needs a value");
+    std::string value = argv[++i];
+    if (flag == "--root") o.root.root = value;
+    else if (flag == "--job-dir") o.root.job_dir = value;
+    else if (flag == "--uid") o.root.uid = static_cast<uint32_t>(number(flag, value));
+    else if (flag == "--gid") o.root.gid = static_cast<uint32_t>(number(flag, value));
+    else if (flag == "--tmp-mb") o.root.tmp_mb = number(flag, value);
+    else if (flag == "--gpus") o.root.gpus = static_cast<uint32_t>(number(flag, value));
+    else if (flag == "--hostname") o.root.hostname = value;
+    else if (flag == "--cgroup-procs") o.cgroup_procs.push_back(value);
+    else if (flag == "--network") o.network = value;
+    else if (flag == "--cwd") o.cwd = value;
+    else if (flag == "--max-pids") o.max_pids = static_cast<uint32_t>(number(flag, value));
+    else if (flag == "--secrets-fd") o.secrets_fd = static_cast<int>(number(flag, value));
+    else die("unknown option " + flag);
+  }
+  for (++i; i < argc; ++i) o.argv.push_back(argv[i]);
+  if (o.argv.empty()) die("nothing to run (usage: og-jail OPTIONS -- PROGRAM ARGS...)");
+  if (o.root.root.empty() || o.root.job_dir.empty() || o.root.job_dir[0] != '/')
+    die("--root and an absolute --job-dir are required");
+  if (o.root.uid == 0 || o.root.gid == 0) die("--uid and --gid must name an unprivileged id, not 0");
+  if (o.network != "none" && o.network != "loopback" && o.network != "egress")
+    die("--network must be none, loopback or egress");
+  if (o.cwd.empty()) o.cwd = o.root.job_dir;
+  return o;
+}
+
+// The secrets, as og-worker wrote them to a memory file: NAME '\n' SIZE '\n' BYTES ...
+std::map<std::string, std::string> read_secrets(int fd) {
+  std::string all;
+  char buf[65536];
+  off_t offset = 0;
+  for (;;) {
+    ssize_t n = ::pread(fd, buf, sizeof buf, offset);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) die(std::string("reading secrets: ") + std::strerror(errno));
+    if (n == 0) break;
+    all.append(buf, static_cast<size_t>(n));
+    offset += n;
+  }
+  ::close(fd);
+  std::map<std::string, std::string> secrets;
+  size_t pos = 0;
+  while (pos < all.size()) {
+    size_t nl1 = all.find('\n', pos), nl2 = nl1 == std::string::npos ? nl1 : all.find('\n', nl1 + 1);
+    if (nl2 == std::string::npos) die("secrets: malformed");
+    std::string name = all.substr(pos, nl1 - pos);
+    size_t size = number("secret size", all.substr(nl1 + 1, nl2 - nl1 - 1));
+    if (nl2 + 1 + size > all.size()) die("secrets: truncated");
+    secrets[name] = all.substr(nl2 + 1, size);
+    pos = nl2 + 1 + size;
+  }
+  return secrets;
+}
+
+uint32_t g_uid = 0, g_gid = 0;
+
+int chown_entry(const char* path, const struct stat*, int, struct FTW*) {
+  return ::lchown(path, g_uid, g_gid) == 0 ? 0 : -1;
+}
+
+void join_cgroups(const std::vector<std::string>& files) {
+  std::string pid = std::to_string(::getpid());
+  for (const auto& file : files) {
+    int fd = ::open(file.c_str(), O_WRONLY | O_CLOEXEC);
+    if (fd < 0 || ::write(fd, pid.data(), pid.size()) != static_cast<ssize_t>(pid.size()))
+      die("cannot join cgroup " + file + ": " + std::strerror(errno));
+    ::close(fd);
+  }
+}
+
+void loopback_up() {
+  int s = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (s < 0) die(std::string("socket: ") + std::strerror(errno));
+  struct ifreq ifr {};
+  std::strncpy(ifr.ifr_name, "lo", IFNAMSIZ - 1);
+  if (::ioctl(s, SIOCGIFFLAGS, &ifr) != 0) die(std::string("lo flags: ") + std::strerror(errno));
+  ifr.ifr_flags |= IFF_UP | IFF_RUNNING;
+  if (::ioctl(s, SIOCSIFFLAGS, &ifr) != 0) die(std::string("lo up: ") + std::strerror(errno));
+  ::close(s);
+}
+
+// The job's uid and gid, no supplementary groups, every capability gone from every set,
+// and no way back (no_new_privs makes setuid binaries and file capabilities inert).
+void drop_privileges(const Options& o) {
+  if (::setgroups(0, nullptr) != 0) die(std::string("setgroups: ") + std::strerror(errno));
+  if (::setresgid(o.root.gid, o.root.gid, o.root.gid) != 0) die(std::string("setresgid: ") + std::strerror(errno));
+  for (int cap = 0; cap <= 63; ++cap)
+    if (::prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) != 0 && errno != EINVAL)
+      die(std::string("dropping capability bounding set: ") + std::strerror(errno));
+  ::prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
+  if (::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) die(std::string("no_new_privs: ") + std::strerror(errno));
+  if (o.max_pids > 0) {  // per uid, and the uid is this job's alone: a second fork-bomb fence
+    struct rlimit nproc = {o.max_pids, o.max_pids};
+    ::setrlimit(RLIMIT_NPROC, &nproc);
+  }
+  struct rlimit core = {0, 0};
+  ::setrlimit(RLIMIT_CORE, &core);
+  if (::setresuid(o.root.uid, o.root.uid, o.root.uid) != 0) die(std::string("setresuid: ") + std::strerror(errno));
+  // setresuid cleared the permitted and effective sets; clear inheritable as well.
+  struct __user_cap_header_struct header = {_LINUX_CAPABILITY_VERSION_3, 0};
+  struct __user_cap_data_struct data[2] = {};
+  if (::syscall(SYS_capset, &header, data) != 0) die(std::string("capset: ") + std::strerror(errno));
+  // A uid change clears the parent-death signal: arm it again.
+  ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+}
+
+// pid 1 of the job's namespace: starts the script, reaps whatever is orphaned to it, and
+// exits with the script's status — which ends every other process in the namespace.
+[[noreturn]] void run_init(const Options& o) {
+  ::prctl(PR_SET_PDEATHSIG, SIGKILL);  // og-jail outside gone (killed): the job goes too
+  for (int sig : {SIGTERM, SIGINT, SIGHUP}) signal(sig, SIG_DFL);
+  int flags = CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWUTS;
+  if (o.network != "egress") flags |= CLONE_NEWNET;
+  if (::unshare(flags) != 0) die(std::string("unshare: ") + std::strerror(errno));
+  try {
+    ::sethostname(o.root.hostname.data(), o.root.hostname.size());
+    if (o.network == "loopback") loopback_up();
+    og::jail::enter_root(o.root);
+  } catch (const std::exception& e) {
+    die(e.what());
+  }
+  drop_privileges(o);
+  if (::chdir(o.cwd.c_str()) != 0) die("chdir " + o.cwd + ": " + std::strerror(errno));
+  pid_t script = ::fork();
+  if (script < 0) die(std::string("fork: ") + std::strerror(errno));
+  if (script == 0) {
+    std::vector<char*> argv;
+    for (const auto& a : o.argv) argv.push_back(const_cast<char*>(a.c_str()));
+    argv.push_back(nullptr);
+    ::execve(argv[0], argv.data(), environ);
+    std::cerr << "og-jail: cannot run " << o.argv[0] << ": " << std::strerror(errno) << std::endl;
+    _exit(127);
+  }
+  for (;;) {
+    int status = 0;
+    pid_t pid = ::waitpid(-1, &status, 0);
+    if (pid < 0 && errno == EINTR) continue;
+    if (pid < 0) _exit(255);
+    if (pid != script) continue;  // an orphan that ended first
+    _exit(WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
+  }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Options o = parse(argc, argv);
+  if (o.root.hostname.empty()) o.root.hostname = "og-job";
+  if (o.secrets_fd >= 0) o.root.secrets = read_secrets(o.secrets_fd);
+  join_cgroups(o.cgroup_procs);
+  // The job's directory becomes the job's own: it may write there and nowhere else.
+  g_uid = o.root.uid;
+  g_gid = o.root.gid;
+  if (::nftw(o.root.job_dir.c_str(), chown_entry, 16, FTW_PHYS) != 0)
+    die("chown " + o.root.job_dir + ": " + std::strerror(errno));
+  ::chmod(o.root.job_dir.c_str(), 0700);
+  if (::mkdir(o.root.root.c_str(), 0700) != 0 && errno != EEXIST) die("mkdir " + o.root.root + ": " + std::strerror(errno));
+
+  // The new pid namespace is for our child (its pid 1); we stay outside it, and outside
+  // the mount namespace it builds, so that we can clean up after it.
+  if (::unshare(CLONE_NEWPID) != 0) die(std::string("unshare: ") + std::strerror(errno) + " (og-jail needs root)");
+  // og-worker stops a job by signalling its process group: SIGTERM is for the script (it
+  // shares our group), SIGKILL for us — and our death takes the namespace down.
+  for (int sig : {SIGTERM, SIGINT, SIGHUP}) signal(sig, SIG_IGN);
+  pid_t init = ::fork();
+  if (init < 0) die(std::string("fork: ") + std::strerror(errno));
+  if (init == 0) run_init(o);
+  int status = 0;
+  while (::waitpid(init, &status, 0) < 0 && errno == EINTR) {
+  }
+  ::rmdir(o.root.root.c_str());  // the mount on it lived in the job's namespace only
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}

@@ -1,0 +1,29 @@
+// The file system a jailed job sees: a tmpfs root holding read-only binds of /usr and of
+// the parts of /etc programs need, generated passwd/group/hosts naming the job's uid, the
+// job's own directory (read-write, same path as on the host), a private /tmp and
+// /dev/shm, a /proc of its own pid namespace, a minimal /dev, and its secrets on a tmpfs
+// at /run/secrets. Nothing else of the host — no other job, no worker state — is there.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+
+namespace og::jail {
+
+struct RootPlan {
+  std::string root;     // an empty directory to build the root on
+  std::string job_dir;  // absolute
+  uint32_t uid = 0;
+  uint32_t gid = 0;
+  uint64_t tmp_mb = 1024;  // size of /tmp and /dev/shm each
+  uint32_t gpus = 0;       // expose the NVIDIA device files when > 0
+  std::string hostname;
+  std::map<std::string, std::string> secrets;
+};
+
+// Builds the root and pivots into it; the caller is root in fresh mount and pid
+// namespaces. Throws std::runtime_error naming the step that failed.
+void enter_root(const RootPlan& plan);
+
+}  // namespace og::jail

@@ -1,0 +1,123 @@
+#include "worker/jail_sandbox.hpp"
+
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <stdexcept>
+
+#include "core/log.hpp"
+
+namespace og {
+namespace {
+
+class JailedJob : public ContainedJob {
+ public:
+  JailedJob(JailSandbox& sandbox, uint32_t uid, std::unique_ptr<JobCgroup> cgroup, int secrets_fd,
+            std::string root)
+      : sandbox_(sandbox), uid_(uid), cgroup_(std::move(cgroup)), secrets_fd_(secrets_fd), root_(std::move(root)) {}
+  ~JailedJob() override {
+    cgroup_.reset();  // kills what is left and removes the groups before the uid is reused
+    if (secrets_fd_ >= 0) ::close(secrets_fd_);
+    ::rmdir(root_.c_str());  // og-jail removes it unless it was killed
+    sandbox_.release_uid(uid_);
+  }
+  void kill_all() override { cgroup_->kill_all(); }
+  bool out_of_memory() const override { return cgroup_->out_of_memory(); }
+
+ private:
+  JailSandbox& sandbox_;
+  uint32_t uid_;
+  std::unique_ptr<JobCgroup> cgroup_;
+  int secrets_fd_;
+  std::string root_;
+};
+
+// The secrets in a memory-only file, read by og-jail as its fd 3: they never touch a disk.
+int secrets_memfd(const std::map<std::string, std::string>& secrets) {
+  int fd = ::memfd_create("og-secrets", MFD_CLOEXEC);
+  if (fd < 0) throw std::runtime_error("memfd_create failed");
+  std::string all;
+  for (const auto& [name, content] : secrets) all += name + "\n" + std::to_string(content.size()) + "\n" + content;
+  size_t done = 0;
+  while (done < all.size()) {
+    ssize_t n = ::write(fd, all.data() + done, all.size() - done);
+    if (n <= 0) {
+      ::close(fd);
+      throw std::runtime_error("cannot pass secrets to the jail");
+    }
+    done += static_cast<size_t>(n);
+  }
+  return fd;
+}
+
+}  // namespace
+
+JailSandbox::JailSandbox(const SandboxOptions& options) : options_(options), cgroups_(CgroupLayout::detect()) {
+  if (::geteuid() != 0)
+    throw std::runtime_error("--isolation jail needs root (namespaces, cgroups, per-job uids); run og-worker as "
+                             "root or choose --isolation rlimit");
+  if (options_.jail_program.empty()) options_.jail_program = executable_dir() + "/og-jail";
+  if (::access(options_.jail_program.c_str(), X_OK) != 0)
+    throw std::runtime_error("og-jail not found at " + options_.jail_program + " (build it with make)");
+  if (options_.uid_count == 0 || options_.uid_first == 0)
+    throw std::runtime_error("the job uid range must be non-empty and may not contain 0");
+  remove_stale_job_cgroups(cgroups_);
+  log_info("sandbox", {{"level", "jail"},
+                       {"cgroups", cgroups_.describe()},
+                       {"uids", std::to_string(options_.uid_first) + "-" +
+                                    std::to_string(options_.uid_first + options_.uid_count - 1)}});
+}
+
+uint32_t JailSandbox::take_uid() {
+  std::lock_guard lock(mu_);
+  for (uint32_t uid = options_.uid_first; uid < options_.uid_first + options_.uid_count; ++uid)
+    if (uids_in_use_.insert(uid).second) return uid;
+  throw std::runtime_error("every job uid of the range is in use; widen --job-uids");
+}
+
+void JailSandbox::release_uid(uint32_t uid) {
+  std::lock_guard lock(mu_);
+  uids_in_use_.erase(uid);
+}
+
+std::unique_ptr<ContainedJob> JailSandbox::contain(const SandboxRequest& request, SpawnOptions& spawn) {
+  uint32_t uid = take_uid();
+  std::string id = std::to_string(request.lease_id);
+  CgroupLimits limits;
+  limits.memory_bytes = request.memory_mb << 20;
+  limits.max_pids = options_.max_pids;
+  limits.cpus = request.cpus;
+  std::unique_ptr<JobCgroup> cgroup;
+  int secrets_fd = -1;
+  try {
+    // Named by worker process too: several workers may share a host (and lease numbers).
+    cgroup = std::make_unique<JobCgroup>(cgroups_, "w" + std::to_string(::getpid()) + "-lease-" + id, limits);
+    if (!request.secrets.empty()) secrets_fd = secrets_memfd(request.secrets);
+  } catch (...) {
+    release_uid(uid);
+    throw;
+  }
+  std::vector<std::string> procs_files = cgroup->procs_files();
+  std::string root = request.job_dir + ".root";
+  auto job = std::make_unique<JailedJob>(*this, uid, std::move(cgroup), secrets_fd, root);
+  std::vector<std::string> argv = {options_.jail_program, "--root", root, "--job-dir",
+                                   request.job_dir, "--uid", std::to_string(uid), "--gid", std::to_string(uid),
+                                   "--network", request.network, "--hostname", "og-job-" + id,
+                                   "--max-pids", std::to_string(options_.max_pids), "--gpus",
+                                   std::to_string(request.gpus)};
+  // /tmp and /dev/shm are memory: as large as the job's memory, which bounds them anyway.
+  if (request.memory_mb > 0) argv.insert(argv.end(), {"--tmp-mb", std::to_string(request.memory_mb)});
+  for (const auto& file : procs_files) argv.insert(argv.end(), {"--cgroup-procs", file});
+  if (!spawn.cwd.empty()) argv.insert(argv.end(), {"--cwd", spawn.cwd});
+  if (secrets_fd >= 0) {
+    argv.insert(argv.end(), {"--secrets-fd", "3"});
+    spawn.pass_fd = secrets_fd;
+    if (spawn.env) spawn.env->push_back("OG_SECRETS=/run/secrets");
+  }
+  argv.push_back("--");
+  argv.insert(argv.end(), spawn.argv.begin(), spawn.argv.end());
+  spawn.argv = std::move(argv);
+  return job;
+}
+
+}  // namespace og

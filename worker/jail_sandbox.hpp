@@ -1,0 +1,31 @@
+// The jail level of Sandbox: each job runs under og-jail (worker/jail/) in its own
+// namespaces and cgroups, as a uid of its own from a configured range.
+#pragma once
+
+#include <mutex>
+#include <set>
+
+#include "worker/cgroup.hpp"
+#include "worker/sandbox.hpp"
+
+namespace og {
+
+class JailSandbox : public Sandbox {
+ public:
+  // Throws std::runtime_error when the host cannot jail (not root, og-jail missing).
+  explicit JailSandbox(const SandboxOptions& options);
+  std::string level() const override { return "jail"; }
+  std::unique_ptr<ContainedJob> contain(const SandboxRequest& request, SpawnOptions& spawn) override;
+
+  // Hands out the lowest free uid of the range; throws when every one is in use.
+  uint32_t take_uid();
+  void release_uid(uint32_t uid);
+
+ private:
+  SandboxOptions options_;
+  CgroupLayout cgroups_;
+  std::mutex mu_;
+  std::set<uint32_t> uids_in_use_;
+};
+
+}  // namespace og
