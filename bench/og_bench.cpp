@@ -9,6 +9,7 @@
 #include <thread>
 #include <vector>
 
+#include "cli/signed_submission.hpp"
 #include "core/client_config.hpp"
 #include "core/http_client.hpp"
 #include "core/time_util.hpp"
@@ -18,8 +19,18 @@ namespace {
 
 using og::HttpClient;
 
-nlohmann::json job(const std::string& script, bool hold = false) {
-  return {{"job", {{"name", "bench"}, {"script", script}, {"script_name", "bench.sh"}, {"hold", hold}}}};
+// A job as og-sbatch would send it: signed with this user's key (created on first use),
+// so og-schedd's and the workers' signature checks are part of what is measured.
+nlohmann::json job(HttpClient& c, const std::string& script, bool hold = false, uint32_t replicas = 1) {
+  og::JobSpec spec;
+  spec.name = "bench";
+  spec.script = script;
+  spec.script_name = "bench.sh";
+  spec.hold = hold;
+  spec.replicas = replicas;
+  nlohmann::json body = nlohmann::json::object();
+  og::cli::prepare_signed_submission(c, spec, {}, body, false);
+  return body;
 }
 
 double percentile(std::vector<double> v, double p) {
@@ -42,7 +53,7 @@ void wait_finished(HttpClient& c, uint64_t id) {
 int latency(const og::ClientConfig& cfg, int n) {
   HttpClient c(cfg.url, cfg.token);
   // bash's $EPOCHREALTIME needs no fork: the first thing the script does is stamp the time.
-  auto body = job("#!/bin/bash\necho $EPOCHREALTIME\n");
+  auto body = job(c, "#!/bin/bash\necho $EPOCHREALTIME\n");
   std::vector<double> ms;
   for (int i = 0; i < n; ++i) {
     int64_t submitted = og::now_unix_us();
@@ -60,8 +71,7 @@ int latency(const og::ClientConfig& cfg, int n) {
 
 int throughput(const og::ClientConfig& cfg, int n, int replicas) {
   HttpClient c(cfg.url, cfg.token);
-  auto body = job("#!/bin/sh\n:\n");
-  body["job"]["replicas"] = replicas;  // each on its own provider; the quorum decides
+  auto body = job(c, "#!/bin/sh\n:\n", false, replicas);  // each on its own provider; the quorum decides
   std::vector<uint64_t> ids;
   int64_t start = og::monotonic_us();
   for (int i = 0; i < n; ++i) ids.push_back(c.call("POST", "/og/v1/jobs", body)["job_id"]);
@@ -77,7 +87,8 @@ int submit(const og::ClientConfig& cfg, int n, int clients) {
   std::vector<std::vector<uint64_t>> ids(static_cast<size_t>(clients));
   std::vector<std::thread> threads;
   std::vector<std::string> errors(static_cast<size_t>(clients));
-  auto body = job("#!/bin/sh\n:\n", /*hold=*/true);
+  HttpClient signer(cfg.url, cfg.token);
+  auto body = job(signer, "#!/bin/sh\n:\n", /*hold=*/true);
   int64_t start = og::monotonic_us();
   for (int t = 0; t < clients; ++t)
     threads.emplace_back([&, t] {

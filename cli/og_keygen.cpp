@@ -4,6 +4,7 @@
 #include <iostream>
 
 #include "cli/cli_common.hpp"
+#include "core/client_config.hpp"
 #include "core/error.hpp"
 #include "core/signature.hpp"
 
@@ -13,7 +14,8 @@ constexpr const char* kHelp = R"(usage: og-keygen [OPTIONS]
 
 Shows your signing key's public half, creating the key first if there is none.
 
-      --dir=DIR           where the key lives (default ~/.config/opengrid/keys)
+      --dir=DIR           where the key lives (default $OG_KEY_DIR, else
+                          ~/.config/opengrid/keys)
       --register          also record the public key with og-schedd as yours
       --url, --token-file where og-schedd is and the credential (for --register)
 )";
@@ -24,8 +26,7 @@ int main(int argc, char** argv) {
   return og::cli::run_command("og-keygen", [&]() -> int {
     std::vector<std::string> args(argv + 1, argv + argc);
     og::cli::Connection conn;
-    const char* home = std::getenv("HOME");
-    std::string dir = std::string(home && *home ? home : "/root") + "/.config/opengrid/keys";
+    std::string dir = og::key_dir();
     bool do_register = false;
     for (size_t i = 0; i < args.size(); ++i) {
       if (args[i] == "--help" || args[i] == "-h") {

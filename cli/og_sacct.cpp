@@ -19,6 +19,9 @@ constexpr const char* kHelp = R"(usage: og-sacct [OPTIONS]
                                YYYY-MM-DD[THH:MM[:SS]], HH:MM, now-N[minutes|hours|days]
   -P, --payment                what each job cost: verdict, cost, protocol fee, providers
                                paid and the canonical result's hash
+  -T, --trust                  what ran where, vouched for by whom: the sandbox level of
+                               the providers that ran it, its network, the SHA-256 of
+                               its bundle and the requester's signing key
   -n, --noheader               no header lines
       --json                   slurmrestd-shaped JSON: {"jobs":[...]}
       --url, --token-file
@@ -36,7 +39,7 @@ int main(int argc, char** argv) {
     std::vector<std::string> args(argv + 1, argv + argc);
     og::cli::Connection conn;
     std::string jobs, users, states, start;
-    bool header = true, json = false, payment = false;
+    bool header = true, json = false, payment = false, trust = false;
     for (size_t i = 0; i < args.size(); ++i) {
       const auto& a = args[i];
       if (conn.take(args, i)) continue;
@@ -47,6 +50,7 @@ int main(int argc, char** argv) {
       if (a == "-n" || a == "--noheader") header = false;
       else if (a == "--json") json = true;
       else if (a == "--payment" || a == "-P") payment = true;
+      else if (a == "--trust" || a == "-T") trust = true;
       else if (a == "-X" || a == "--allocations") {}  // no job steps here: always allocations
       else if (og::cli::take_value(args, i, "--jobs", "-j", jobs)) {}
       else if (og::cli::take_value(args, i, "--user", "-u", users)) {}
@@ -79,6 +83,19 @@ int main(int argc, char** argv) {
                   << col(verdict, 17) << ' ' << col(settled ? job.value("cost", "") : "pending", 12) << ' '
                   << col(settled ? job.value("fee", "") : "", 10) << ' ' << col(job.value("paid_to", ""), 32) << ' '
                   << col(root.substr(0, 16), 16) << "\n";
+      }
+      return 0;
+    }
+    if (trust) {
+      if (header)
+        std::cout << col("JobID", 12) << ' ' << col("State", 13) << ' ' << col("Isolation", 11) << ' '
+                  << col("Network", 8) << ' ' << col("Bundle", 16) << ' ' << col("Signer", 16) << "\n";
+      for (const auto& job : answer["jobs"]) {
+        std::string bundle = job.value("bundle_sha256", ""), signer = job.value("signer", "");
+        std::cout << col(og::cli::display_job_id(job), 12) << ' ' << col(job.value("job_state", ""), 13) << ' '
+                  << col(job.value("isolation", ""), 11) << ' ' << col(job.value("network", ""), 8) << ' '
+                  << col(bundle.empty() ? "-" : bundle.substr(0, 16), 16) << ' '
+                  << col(signer.empty() ? "unsigned" : signer.substr(0, 16), 16) << "\n";
       }
       return 0;
     }

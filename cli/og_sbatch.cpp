@@ -8,6 +8,7 @@
 
 #include "cli/cli_common.hpp"
 #include "cli/job_output.hpp"
+#include "cli/signed_submission.hpp"
 #include "core/client_config.hpp"
 #include "core/error.hpp"
 #include "core/time_util.hpp"
@@ -26,7 +27,18 @@ script; options given here override them. Slurm's sbatch options are understood 
   --quorum=K          accept a result when K replicas agree (default: a majority, or
                       OG_SBATCH_QUORUM / quorum= in the config file)
   --max-price=AMOUNT  highest price per CPU-hour you accept, e.g. 0.05
-  --network=MODE      none or loopback (default)
+  --network=MODE      loopback (default: a loopback of its own), none, or egress (only
+                      on providers that allow it)
+  --isolation=LEVEL   run only where jobs are contained at least this well: jail,
+                      rlimit or none (default: any)
+  --input=PATH        ship PATH (file or directory, relative to here) with the job, at
+                      the same relative path in its work directory; repeatable
+  --bundle=DIR        ship the contents of DIR at the top of the work directory
+  --secret=NAME=FILE  deliver FILE's contents to the job only, at $OG_SECRETS/NAME
+                      (/run/secrets/NAME in a jail); never stored with outputs or logged
+Every job is signed with your Ed25519 key ($OG_KEY_DIR or ~/.config/opengrid/keys,
+created and registered with og-schedd on first use); providers check the signature and
+the bundle's SHA-256 before they run anything.
 and these for og-sbatch itself:
   -W, --wait          wait for the job to end, fetch its outputs here, exit with its code
   --test-only         say where and when the job would start, without submitting
@@ -66,7 +78,8 @@ int main(int argc, char** argv) {
 
     og::cli::Connection conn{parsed.flags.url, parsed.flags.token_file};
     auto client = conn.connect();
-    nlohmann::json body = {{"job", og::to_json(spec)}, {"test_only", parsed.flags.test_only}};
+    nlohmann::json body = {{"test_only", parsed.flags.test_only}};
+    og::cli::prepare_signed_submission(client, spec, parsed.flags, body, !parsed.flags.test_only);
     if (parsed.flags.test_only) {
       auto r = client.call("POST", "/og/v1/jobs", body);
       if (r.value("would_start", false))

@@ -94,4 +94,9 @@ ClientConfig resolve_client_config(const std::string& cli_url, const std::string
   return cfg;
 }
 
+std::string key_dir() {
+  std::string dir = env_or_empty("OG_KEY_DIR");
+  return dir.empty() ? config_dir() + "/keys" : dir;
+}
+
 }  // namespace og

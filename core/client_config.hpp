@@ -23,6 +23,9 @@ ClientConfig resolve_client_config(const std::string& cli_url, const std::string
 // OG_SBATCH_REPLICAS / OG_SBATCH_QUORUM in the environment (which win). As option tokens.
 std::vector<std::string> job_option_defaults();
 
+// Where the requester's signing key lives: $OG_KEY_DIR, else ~/.config/opengrid/keys.
+std::string key_dir();
+
 // Reads a credential file (one line); throws og::UsageError naming the file.
 std::string read_token_file(const std::string& path);
 

@@ -46,6 +46,9 @@ inline constexpr std::string_view kNoQuorum = "NoQuorum";
 inline constexpr std::string_view kNodeFail = "NodeFail";
 inline constexpr std::string_view kRequeued = "Requeued";
 inline constexpr std::string_view kNonZeroExit = "NonZeroExitCode";
+// A worker refused to run the job: its signature or its bundle did not check out.
+inline constexpr std::string_view kBadSignature = "BadSignature";
+inline constexpr std::string_view kBadBundle = "BadBundle";
 inline constexpr std::string_view kTimeLimit = "TimeLimit";
 inline constexpr std::string_view kCancelled = "Cancelled";
 inline constexpr std::string_view kBudget = "Budget";  // its escrow could not be locked

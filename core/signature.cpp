@@ -10,39 +10,12 @@
 #include <vector>
 
 #include "core/error.hpp"
+#include "core/hex.hpp"
 
 namespace og {
 namespace {
 
 constexpr size_t kKeyBytes = 32, kSignatureBytes = 64;
-
-std::string to_hex(const unsigned char* data, size_t n) {
-  static const char* digits = "0123456789abcdef";
-  std::string out;
-  out.reserve(2 * n);
-  for (size_t i = 0; i < n; ++i) {
-    out += digits[data[i] >> 4];
-    out += digits[data[i] & 15];
-  }
-  return out;
-}
-
-bool from_hex(std::string_view hex, std::vector<unsigned char>& out, size_t bytes) {
-  if (hex.size() != 2 * bytes) return false;
-  out.resize(bytes);
-  for (size_t i = 0; i < bytes; ++i) {
-    auto nibble = [](char c) -> int {
-      if (c >= '0' && c <= '9') return c - '0';
-      if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-      if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-      return -1;
-    };
-    int hi = nibble(hex[2 * i]), lo = nibble(hex[2 * i + 1]);
-    if (hi < 0 || lo < 0) return false;
-    out[i] = static_cast<unsigned char>(hi * 16 + lo);
-  }
-  return true;
-}
 
 using PKey = std::unique_ptr<EVP_PKEY, decltype(&EVP_PKEY_free)>;
 using MdCtx = std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)>;

@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/error.hpp"
+#include "core/hex.hpp"
 #include "core/money.hpp"
 #include "core/sha256.hpp"
 #include "core/strings.hpp"
@@ -136,9 +137,19 @@ HttpResponse Api::route(const HttpRequest& req, const User& user) {
     if (n == 3 && m == "POST") {
       require(user.role != "worker", "workers cannot submit jobs");
       json body = parse_body(req);
-      only_fields(body, {"job", "test_only"});
+      only_fields(body, {"job", "test_only", "secrets"});
       if (!body.contains("job")) throw ApiError(400, "missing_field", "request needs a \"job\" object");
       JobSpec spec = job_spec_from_json(body["job"]);
+      Secrets secrets;
+      for (const auto& [name, hex] : field<std::map<std::string, std::string>>(body, "secrets", {})) {
+        auto value = from_hex(hex);
+        if (!value || value->size() > 64 * 1024)
+          throw ApiError(400, "invalid_field", "secret \"" + name + "\" must be hex of at most 64 KiB");
+        secrets[name] = std::move(*value);
+      }
+      if (!spec.bundle_sha256.empty() && !artifacts_.contains(spec.bundle_sha256))
+        throw ApiError(400, "bundle_missing",
+                       "upload the job's bundle first (PUT /og/v1/artifacts/" + spec.bundle_sha256 + "?purpose=bundle)");
       if (field<bool>(body, "test_only", false)) {
         auto result = controller_.test_only(user, std::move(spec));
         json answer = {{"job_id", 0}, {"would_start", !result.partitions.empty()},
@@ -146,7 +157,7 @@ HttpResponse Api::route(const HttpRequest& req, const User& user) {
         if (result.estimate) answer["expected"] = estimate_json(*result.estimate);
         return ok(answer);
       }
-      auto ids = controller_.submit(user, std::move(spec));
+      auto ids = controller_.submit(user, std::move(spec), secrets);
       return json_response(201, json{{"job_id", ids.front()}, {"job_ids", ids}}.dump() + "\n");
     }
     if (n == 3 && m == "GET") {
@@ -289,6 +300,23 @@ HttpResponse Api::route(const HttpRequest& req, const User& user) {
     throw method_not_allowed();
   }
 
+  if (res == "leases" && n == 5 && (parts[4] == "bundle" || parts[4] == "secrets")) {
+    // What only the worker holding the lease may have: the job's files and its secrets.
+    if (m != "GET") throw method_not_allowed();
+    require(user.role == "worker", "only the worker holding a lease fetches its bundle and secrets");
+    uint64_t lease = parse_id(parts[3], "lease id");
+    if (parts[4] == "secrets") {
+      json secrets = json::object();
+      for (const auto& [name, value] : controller_.lease_secrets(user, lease)) secrets[name] = to_hex(value);
+      return ok({{"secrets", secrets}});
+    }
+    std::string digest = controller_.lease_bundle(user, lease);
+    if (digest.empty()) throw ApiError(404, "no_bundle", "the job of lease " + parts[3] + " has no bundle");
+    auto data = artifacts_.get(digest);
+    if (!data) throw ApiError(404, "bundle_missing", "og-schedd no longer has bundle " + digest);
+    return HttpResponse{200, "application/octet-stream", std::move(*data), {}};
+  }
+
   if (res == "leases" && n == 5 && (parts[4] == "complete" || parts[4] == "milestone")) {
     if (m != "POST") throw method_not_allowed();
     require(user.role == "worker" || user.role == "admin", "only workers report on leases");
@@ -304,9 +332,13 @@ HttpResponse Api::route(const HttpRequest& req, const User& user) {
       return ok({{"lease_id", lease}, {"milestone", index}});
     }
     json body = parse_body(req);
-    only_fields(body, {"outcome", "exit_code", "manifest"});
+    only_fields(body, {"outcome", "exit_code", "manifest", "reason"});
     CompletionReport report;
     report.outcome = field<std::string>(body, "outcome", "");
+    report.reason = field<std::string>(body, "reason", "");
+    if (!report.reason.empty() && (report.outcome != "FAILED" || (report.reason != reason::kBadSignature &&
+                                                                  report.reason != reason::kBadBundle)))
+      throw ApiError(400, "invalid_field", "reason must be BadSignature or BadBundle, with outcome FAILED");
     static const std::set<std::string> kOutcomes = {"COMPLETED", "FAILED", "TIMEOUT",
                                                     "OUT_OF_MEMORY", "CANCELLED"};
     if (!kOutcomes.count(report.outcome))
@@ -336,7 +368,18 @@ HttpResponse Api::route(const HttpRequest& req, const User& user) {
 
   if (res == "artifacts" && n == 4) {
     if (m == "PUT") {
-      require(user.role == "worker" || user.role == "admin", "only workers upload artifacts");
+      auto purpose = req.query.find("purpose");
+      if (purpose != req.query.end() && purpose->second == "bundle") {
+        // A requester's job bundle, before the job that names it is submitted.
+        require(user.role != "worker", "workers upload outputs, not bundles");
+        if (req.body.size() > controller_.max_bundle())
+          throw ApiError(413, "bundle_too_large",
+                         "the bundle is " + std::to_string(req.body.size()) + " bytes; og-schedd takes at most " +
+                             std::to_string(controller_.max_bundle()) + " (--max-bundle)");
+        artifacts_.put(parts[3], req.body);
+        return json_response(201, json{{"sha256", parts[3]}}.dump() + "\n");
+      }
+      require(user.role == "worker" || user.role == "admin", "only workers upload outputs; bundles say ?purpose=bundle");
       // Every upload names the lease it is an output of; what it adds to the store counts
       // against that lease's limit (a blob already stored, e.g. on a retry, adds nothing).
       auto lease = req.query.find("lease");

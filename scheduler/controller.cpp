@@ -8,6 +8,7 @@
 #include "core/error.hpp"
 #include "core/money.hpp"
 #include "core/log.hpp"
+#include "core/job_signature.hpp"
 #include "core/sha256.hpp"
 #include "core/strings.hpp"
 #include "core/time_util.hpp"
@@ -187,7 +188,12 @@ std::string Controller::add_user(const std::string& name, const std::string& rol
 
 // ---- jobs -----------------------------------------------------------------------------
 
-std::vector<uint64_t> Controller::submit(const User& user, JobSpec spec) {
+std::vector<uint64_t> Controller::submit(const User& user, JobSpec spec, const Secrets& secrets) {
+  check_signature(user, spec);
+  if (std::set<std::string>(spec.secrets.begin(), spec.secrets.end()).size() != spec.secrets.size() ||
+      secrets.size() != spec.secrets.size() ||
+      !std::all_of(spec.secrets.begin(), spec.secrets.end(), [&](const std::string& n) { return secrets.count(n); }))
+    throw ApiError(400, "invalid_secrets", "\"secrets\" must hold one value for each name in the job's \"secrets\"");
   jobscripts::DependencySpec dependency;
   if (!spec.dependency.empty()) {
     try {
@@ -252,6 +258,7 @@ std::vector<uint64_t> Controller::submit(const User& user, JobSpec spec) {
     job.array_job_id = ids.empty() ? 0 : ids.front();
     job.reason = spec.hold ? std::string(reason::kHeld) : std::string(reason::kNone);
     job.id = store_.insert_job(job);
+    for (const auto& [name, value] : secrets) store_.insert_secret(job.id, name, value);
     if (task_id >= 0 && ids.empty()) {
       job.array_job_id = job.id;  // the first task's id names the array, as in Slurm
       store_.update_job(job, "");
@@ -280,6 +287,36 @@ std::vector<uint64_t> Controller::submit(const User& user, JobSpec spec) {
                              {"user", user.name},
                              {"tasks", std::to_string(ids.size())}});
   return ids;
+}
+
+void Controller::check_signature(const User& user, const JobSpec& spec) {
+  if (spec.signature.empty() && spec.signer.empty()) {
+    if (!options_.require_signed) return;
+    throw ApiError(400, "unsigned_job",
+                   "og-schedd accepts signed jobs only: submit with og-sbatch, which signs with your key "
+                   "(created on first use), or start og-schedd with --allow-unsigned");
+  }
+  std::string key = public_key(user.name);
+  if (key.empty())
+    throw ApiError(400, std::string(reason::kBadSignature),
+                   "no signing key is registered for " + user.name + ": register yours with og-keygen --register");
+  if (spec.signer != key)
+    throw ApiError(400, std::string(reason::kBadSignature),
+                   "the job is signed with a key that is not " + user.name + "'s registered key");
+  if (auto problem = job_signature_problem(user.name, spec); !problem.empty())
+    throw ApiError(400, std::string(reason::kBadSignature), problem);
+}
+
+std::string Controller::lease_bundle(const User& user, uint64_t lease_id) {
+  std::lock_guard lock(mu_);
+  Replica& r = held_lease(user, lease_id);
+  return jobs_.at(r.job_id).spec.bundle_sha256;
+}
+
+Secrets Controller::lease_secrets(const User& user, uint64_t lease_id) {
+  std::lock_guard lock(mu_);
+  Replica& r = held_lease(user, lease_id);
+  return store_.load_secrets(r.job_id);
 }
 
 TestOnlyResult Controller::test_only(const User& user, JobSpec spec) {
@@ -357,14 +394,14 @@ std::vector<JobView> Controller::list_jobs(const JobFilter& filter) {
   std::vector<JobView> out;
   for (const auto& [id, job] : jobs_) {
     std::string nodes = nodelist(job);
-    if (matches(filter, job, nodes)) out.push_back({job, nodes});
+    if (matches(filter, job, nodes)) out.push_back({job, nodes, isolation_of(nodes)});
   }
   // A job asked for by id stays visible after it left memory, as squeue -j shows.
   for (uint64_t id : filter.ids) {
     if (jobs_.count(id)) continue;
     if (auto job = store_.load_job(id)) {
       std::string nodes = store_.nodelist_of(id);
-      if (matches(filter, *job, nodes)) out.push_back({*job, nodes});
+      if (matches(filter, *job, nodes)) out.push_back({*job, nodes, isolation_of(nodes)});
     }
   }
   return out;
@@ -374,13 +411,14 @@ std::optional<JobDetail> Controller::get_job(uint64_t id) {
   std::lock_guard lock(mu_);
   auto it = jobs_.find(id);
   if (it != jobs_.end()) {
-    JobDetail d{{it->second, nodelist(it->second)}, {}};
+    JobDetail d{view_of(it->second), {}};
     for (uint64_t rid : it->second.replicas) d.replicas.push_back(replicas_.at(rid));
     return d;
   }
   auto job = store_.load_job(id);
   if (!job) return std::nullopt;
-  return JobDetail{{*job, store_.nodelist_of(id)}, store_.load_replicas(id)};
+  std::string nodes = store_.nodelist_of(id);
+  return JobDetail{{*job, nodes, isolation_of(nodes)}, store_.load_replicas(id)};
 }
 
 std::vector<JobView> Controller::accounting(int64_t since_us, const JobFilter& filter) {
@@ -390,12 +428,12 @@ std::vector<JobView> Controller::accounting(int64_t since_us, const JobFilter& f
   for (auto& job : store_.load_finished_jobs(since_us, 100000)) {
     seen.insert(job.id);
     std::string nodes = store_.nodelist_of(job.id);
-    if (matches(filter, job, nodes)) out.push_back({std::move(job), nodes});
+    if (matches(filter, job, nodes)) out.push_back({std::move(job), nodes, isolation_of(nodes)});
   }
   for (const auto& [id, job] : jobs_) {
     if (seen.count(id) || job.submit_us < since_us) continue;
     std::string nodes = nodelist(job);
-    if (matches(filter, job, nodes)) out.push_back({job, nodes});
+    if (matches(filter, job, nodes)) out.push_back({job, nodes, isolation_of(nodes)});
   }
   std::sort(out.begin(), out.end(),
             [](const JobView& a, const JobView& b) { return a.job.id < b.job.id; });
@@ -411,10 +449,11 @@ JobView Controller::wait_job(uint64_t id, int64_t timeout_us) {
     if (it == jobs_.end()) {
       auto job = store_.load_job(id);
       if (!job) throw not_found(id);
-      return {*job, store_.nodelist_of(id)};
+      std::string nodes = store_.nodelist_of(id);
+      return {*job, nodes, isolation_of(nodes)};
     }
     if (is_finished(it->second.state) || stopping_ || timed_out)
-      return {it->second, nodelist(it->second)};
+      return view_of(it->second);
     timed_out = job_finished_cv_.wait_until(lock, deadline) == std::cv_status::timeout;
   }
 }
@@ -433,7 +472,7 @@ std::vector<std::pair<JobView, PriorityFactors>> Controller::priorities() {
   std::vector<std::pair<JobView, PriorityFactors>> out;
   for (const auto& [id, job] : jobs_)
     if (job.state == JobState::Pending)
-      out.push_back({{job, nodelist(job)}, priority_->factors(job, now_us, cpus)});
+      out.push_back({view_of(job), priority_->factors(job, now_us, cpus)});
   std::stable_sort(out.begin(), out.end(),
                    [](const auto& a, const auto& b) { return a.second.priority > b.second.priority; });
   return out;
@@ -465,7 +504,7 @@ JobView Controller::cancel_job(const User& user, uint64_t id) {
   finish_job(job, JobState::Cancelled, std::string(reason::kNone), now_us);
   txn.commit();
   log_info("job_cancelled", {{"job", std::to_string(id)}, {"by", user.name}});
-  return {job, nodelist(job)};
+  return view_of(job);
 }
 
 JobView Controller::set_hold(const User& user, uint64_t id, bool hold) {
@@ -485,7 +524,7 @@ JobView Controller::set_hold(const User& user, uint64_t id, bool hold) {
     txn.commit();
   }
   request_pass();
-  return {job, nodelist(job)};
+  return view_of(job);
 }
 
 JobView Controller::requeue_job(const User& user, uint64_t id) {
@@ -511,7 +550,7 @@ JobView Controller::requeue_job(const User& user, uint64_t id) {
   txn.commit();
   request_pass();
   log_info("job_requeued", {{"job", std::to_string(id)}, {"by", user.name}});
-  return {job, nodelist(job)};
+  return view_of(job);
 }
 
 JobView Controller::update_job(const User& user, uint64_t id, const JobUpdate& update) {
@@ -531,7 +570,7 @@ JobView Controller::update_job(const User& user, uint64_t id, const JobUpdate& u
   queue_.insert(queue_key(job));
   store_.update_job_spec(id, job.spec);
   request_pass();
-  return {job, nodelist(job)};
+  return view_of(job);
 }
 
 std::string Controller::canonical_manifest(const User& user, uint64_t job_id) {
@@ -824,6 +863,7 @@ void Controller::complete(const User& user, uint64_t lease_id, const CompletionR
     r.state = ReplicaState::Done;
     r.outcome = report.outcome;
     r.exit_code = report.exit_code;
+    r.reason = report.reason;
     r.root = report.root;
     r.manifest_json = report.manifest_json;
     r.end_us = now_us;
@@ -1390,6 +1430,18 @@ std::set<std::string> Controller::partitions_of(const Job& job) const {
   return out;
 }
 
+JobView Controller::view_of(const Job& job) const {
+  std::string nodes = nodelist(job);
+  return {job, nodes, isolation_of(nodes)};
+}
+
+std::string Controller::isolation_of(const std::string& nodelist) const {
+  std::set<std::string> levels;
+  for (const auto& name : split_list(nodelist))
+    if (auto p = partitions_.find(name); p != partitions_.end()) levels.insert(p->second.isolation);
+  return join(std::vector<std::string>(levels.begin(), levels.end()), ",");
+}
+
 std::string Controller::nodelist(const Job& job) const {
   std::string out;
   for (uint64_t id : job.replicas) {
@@ -1419,7 +1471,9 @@ void Controller::evaluate_quorum(Job& job, int64_t now_us) {
     job.canonical_replica = c.replica_id;
     job.exit_code = c.exit_code;
     JobState final_state = state_from_outcome(c.outcome, c.exit_code);
-    std::string why = final_state == JobState::Completed ? std::string(reason::kNone)
+    const std::string& refused = replicas_.at(c.replica_id).reason;
+    std::string why = !refused.empty()                   ? refused
+                      : final_state == JobState::Completed ? std::string(reason::kNone)
                       : final_state == JobState::Timeout ? std::string(reason::kTimeLimit)
                       : final_state == JobState::Failed  ? std::string(reason::kNonZeroExit)
                                                          : std::string(c.outcome);
@@ -1457,6 +1511,7 @@ void Controller::finish_job(Job& job, JobState state, std::string why, int64_t n
   if (job.start_us == 0) job.start_us = now_us;
   queue_.erase(queue_key(job));
   unsettled_.insert(job.id);
+  if (!job.spec.secrets.empty()) store_.delete_secrets(job.id);  // kept no longer than needed
   // Replicas not yet started are no longer needed. Running ones are stopped too, except
   // after an accepted result: they finish and their outputs are still checked against it.
   stop_replicas(job, now_us, /*keep_running=*/job.canonical_replica != 0);

@@ -45,7 +45,12 @@ struct ControllerOptions {
   EconomicsOptions economics;                 // prices, fee, bonds, slashing
   ReputationOptions reputation;
   AdaptiveOptions adaptive;                   // single replicas on trusted providers
+  bool require_signed = true;                 // refuse jobs without a requester's signature
+  uint64_t max_bundle = 64ull << 20;          // bytes of one job bundle
 };
+
+// A job's secrets: name → contents. Kept only until the job ends; never logged.
+using Secrets = std::map<std::string, std::string>;
 
 struct JobFilter {
   std::set<uint64_t> ids;  // a job id also matches its array's tasks
@@ -56,6 +61,7 @@ struct JobFilter {
 struct JobView {
   Job job;
   std::string nodelist;  // partitions running or that ran its replicas
+  std::string isolation;  // their sandbox levels
 };
 
 struct JobDetail {
@@ -100,6 +106,7 @@ struct CompletionReport {
   int exit_code = 0;
   std::string manifest_json;
   std::string root;
+  std::string reason = "";  // the worker refused the job: BadSignature or BadBundle
 };
 
 class Controller {
@@ -118,7 +125,12 @@ class Controller {
   std::string public_key(const std::string& user);
 
   // Jobs. submit() returns the ids created (one, or one per array task).
-  std::vector<uint64_t> submit(const User& user, JobSpec spec);
+  std::vector<uint64_t> submit(const User& user, JobSpec spec, const Secrets& secrets = {});
+  // For the worker holding the lease: the digest of its job's bundle ("" = none) and the
+  // job's secrets. Throws ApiError 403 for a lease the caller does not hold.
+  std::string lease_bundle(const User& user, uint64_t lease_id);
+  Secrets lease_secrets(const User& user, uint64_t lease_id);
+  uint64_t max_bundle() const { return options_.max_bundle; }
   // What would happen if the job were submitted now: where, or why not, and when.
   TestOnlyResult test_only(const User& user, JobSpec spec);
   // og-squeue --start: the planned start of pending jobs that may run (by job id).
@@ -199,6 +211,9 @@ class Controller {
   void lock_escrow(const std::vector<Job*>& jobs);
   // The active lease `lease_id` as held by this worker, or the API error saying why not.
   Replica& held_lease(const User& user, uint64_t lease_id);
+  // Throws ApiError (400, BadSignature or unsigned_job) unless the job is signed by the
+  // user's registered key — or unsigned where og-schedd allows that.
+  void check_signature(const User& user, const JobSpec& spec);
   // What verified milestones paid each replica of the job so far: replica → (total, fee).
   std::map<uint64_t, std::pair<int64_t, int64_t>> milestone_payments(const Job& job);
   // Returns when the next bond is due (0: none pending).
@@ -231,6 +246,9 @@ class Controller {
   bool add_extra_replica(Job& job);
   std::set<std::string> partitions_of(const Job& job) const;
   std::string nodelist(const Job& job) const;
+  // The sandbox levels of the partitions in a node list (as they are now), joined by ','.
+  std::string isolation_of(const std::string& nodelist) const;
+  JobView view_of(const Job& job) const;
   void persist(const Job& job);
   Job& job_or_throw(uint64_t id);
   void check_owner(const User& user, const Job& job) const;

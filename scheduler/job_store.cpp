@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/error.hpp"
+#include "core/hex.hpp"
 #include "core/strings.hpp"
 
 namespace og {
@@ -36,6 +37,9 @@ CREATE TABLE IF NOT EXISTS partitions (
   drain_requested INTEGER NOT NULL, registered_us INTEGER NOT NULL,
   features TEXT NOT NULL DEFAULT '', gpu_price_micros INTEGER NOT NULL DEFAULT 0,
   operator TEXT NOT NULL DEFAULT '');
+-- A job's secrets until it ends (the database file is readable by og-schedd's user only).
+CREATE TABLE IF NOT EXISTS job_secrets (
+  job_id INTEGER NOT NULL, name TEXT NOT NULL, value_hex TEXT NOT NULL, PRIMARY KEY (job_id, name));
 )sql";
 
 // Columns added after a table was first created: a state directory from an older
@@ -62,6 +66,7 @@ constexpr AddedColumn kAddedColumns[] = {
     {"partitions", "valid_streak", "INTEGER NOT NULL DEFAULT 0"},
     {"partitions", "isolation", "TEXT NOT NULL DEFAULT 'none'"},
     {"partitions", "egress", "INTEGER NOT NULL DEFAULT 0"},
+    {"replicas", "reason", "TEXT NOT NULL DEFAULT ''"},
 };
 
 constexpr const char* kJobColumns =
@@ -69,7 +74,7 @@ constexpr const char* kJobColumns =
     "array_job_id, array_task_id, canonical_root, canonical_replica, settled, cost_micros, fee_micros, paid_to, extra_replicas, adaptive_replicas";
 constexpr const char* kReplicaColumns =
     "id, job_id, partition, state, cancel_requested, outcome, exit_code, root, manifest_json, "
-    "price_micros, start_us, end_us";
+    "price_micros, start_us, end_us, reason";
 
 }  // namespace
 
@@ -85,6 +90,8 @@ JobStore::JobStore(const std::string& path, bool synchronous_full) : db_(path, s
       if (column.then) db_.exec(column.then);
     }
   }
+  // Secrets are deleted when their job ends: overwrite them, do not just unlink pages.
+  db_.exec("PRAGMA secure_delete=ON");
   // Start-up loads the jobs not yet paid for, whatever their age.
   db_.exec("CREATE INDEX IF NOT EXISTS jobs_unsettled ON jobs(settled) WHERE settled = 0");
   insert_job_ = db_.prepare(
@@ -99,7 +106,7 @@ JobStore::JobStore(const std::string& path, bool synchronous_full) : db_(path, s
       "VALUES (?1, ?2, ?3, ?4, ?5)");
   update_replica_ = db_.prepare(
       "UPDATE replicas SET state=?2, cancel_requested=?3, outcome=?4, exit_code=?5, root=?6, "
-      "manifest_json=?7, start_us=?8, end_us=?9 WHERE id=?1");
+      "manifest_json=?7, start_us=?8, end_us=?9, reason=?10 WHERE id=?1");
 }
 
 void JobStore::add_user(const User& user, const std::string& token_sha256) {
@@ -127,6 +134,24 @@ std::string JobStore::public_key(const std::string& user) {
   auto s = db_.prepare("SELECT public_key FROM users WHERE name = ?1");
   s->bind(1, user);
   return s->step() ? s->column_text(0) : std::string();
+}
+
+void JobStore::insert_secret(uint64_t job_id, const std::string& name, const std::string& value) {
+  auto s = db_.prepare("INSERT INTO job_secrets (job_id, name, value_hex) VALUES (?1, ?2, ?3)");
+  s->bind(1, static_cast<int64_t>(job_id)).bind(2, name).bind(3, to_hex(value)).run();
+}
+
+std::map<std::string, std::string> JobStore::load_secrets(uint64_t job_id) {
+  auto s = db_.prepare("SELECT name, value_hex FROM job_secrets WHERE job_id = ?1");
+  s->bind(1, static_cast<int64_t>(job_id));
+  std::map<std::string, std::string> out;
+  while (s->step()) out[s->column_text(0)] = from_hex(s->column_text(1)).value_or("");
+  return out;
+}
+
+void JobStore::delete_secrets(uint64_t job_id) {
+  auto s = db_.prepare("DELETE FROM job_secrets WHERE job_id = ?1");
+  s->bind(1, static_cast<int64_t>(job_id)).run();
 }
 
 bool JobStore::user_exists(const std::string& name) {
@@ -251,7 +276,8 @@ void JobStore::update_replica(const Replica& r) {
       .bind(6, r.root)
       .bind(7, r.manifest_json)
       .bind(8, r.start_us)
-      .bind(9, r.end_us);
+      .bind(9, r.end_us)
+      .bind(10, r.reason);
   update_replica_->run();
 }
 
@@ -269,6 +295,7 @@ Replica JobStore::read_replica(Statement& s) {
   r.price_micros = s.column_int64(9);
   r.start_us = s.column_int64(10);
   r.end_us = s.column_int64(11);
+  r.reason = s.column_text(12);
   return r;
 }
 

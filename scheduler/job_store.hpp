@@ -3,6 +3,7 @@
 // Not thread-safe: the Controller serialises access under its lock.
 #pragma once
 
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -25,6 +26,10 @@ class JobStore {
   // The Ed25519 public key (hex) a user signs its job bundles with ("" when none).
   void set_public_key(const std::string& user, const std::string& public_hex);
   std::string public_key(const std::string& user);
+  // A job's secrets (binary-safe), kept until delete_secrets when it ends.
+  void insert_secret(uint64_t job_id, const std::string& name, const std::string& value);
+  std::map<std::string, std::string> load_secrets(uint64_t job_id);
+  void delete_secrets(uint64_t job_id);
   bool user_exists(const std::string& name);
 
   // Jobs: insert assigns the id.

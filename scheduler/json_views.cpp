@@ -52,6 +52,12 @@ nlohmann::json job_json(const JobView& view) {
       {"cost", format_money(j.cost_micros)},
       {"fee", format_money(j.fee_micros)},
       {"paid_to", j.paid_to},
+      {"bundle_sha256", s.bundle_sha256},
+      {"bundle_bytes", s.bundle_bytes},
+      {"signer", s.signer},
+      {"isolation", view.isolation},
+      {"isolation_required", s.isolation},
+      {"network", s.network},
   };
   if (j.is_array_task()) {
     out["array_job_id"] = j.array_job_id;

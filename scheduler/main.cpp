@@ -57,6 +57,8 @@ options:
   --max-upload BYTES        largest job output file accepted (268435456); a job with a
                             larger one fails
   --max-job-output BYTES    most output one replica may upload and report (1073741824)
+  --max-bundle BYTES        largest job bundle (input files) a requester may upload (67108864)
+  --allow-unsigned          accept jobs without a requester's signature (default: refuse them)
   --sync full|normal        SQLite durability: normal survives a killed daemon, full also
                             a power cut (normal)
   --quiet                   log warnings and errors only
@@ -179,6 +181,8 @@ int main(int argc, char** argv) {
     else if (flag == "--max-body") http.body_limit = static_cast<size_t>(parse_number(flag, value()));
     else if (flag == "--max-upload") http.upload_body_limit = static_cast<size_t>(parse_number(flag, value()));
     else if (flag == "--max-job-output") options.max_job_output = static_cast<uint64_t>(parse_number(flag, value()));
+    else if (flag == "--max-bundle") options.max_bundle = static_cast<uint64_t>(parse_number(flag, value()));
+    else if (flag == "--allow-unsigned") options.require_signed = false;
     else if (flag == "--add-user") add_user = value();
     else if (flag == "--role") role = value();
     else if (flag == "-h" || flag == "--help") {

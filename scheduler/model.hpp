@@ -37,6 +37,7 @@ struct Replica {
   bool cancel_requested = false;
   std::string outcome;  // the worker's verdict when Done: COMPLETED, FAILED, TIMEOUT, ...
   int exit_code = 0;
+  std::string reason;         // why the worker refused to run it (BadSignature, BadBundle), or ""
   std::string root;           // manifest root when Done
   std::string manifest_json;  // the manifest as reported
   int64_t price_micros = 0;   // the match price: what this replica costs per hour

@@ -37,6 +37,8 @@ step "og-squeue -j $job"
 og-squeue -j "$job"
 step "og-sacct -j $job"
 og-sacct -j "$job"
+step "How it ran: jailed (as root, workers contain each job), signed by your key"
+og-sacct -j "$job" --trust
 
 step "The job's output, brought back into the submit directory"
 ls -l

@@ -5,6 +5,7 @@
 
 #include <stdexcept>
 
+#include "core/file_io.hpp"
 #include "core/log.hpp"
 
 namespace og {
@@ -38,14 +39,9 @@ int secrets_memfd(const std::map<std::string, std::string>& secrets) {
   if (fd < 0) throw std::runtime_error("memfd_create failed");
   std::string all;
   for (const auto& [name, content] : secrets) all += name + "\n" + std::to_string(content.size()) + "\n" + content;
-  size_t done = 0;
-  while (done < all.size()) {
-    ssize_t n = ::write(fd, all.data() + done, all.size() - done);
-    if (n <= 0) {
-      ::close(fd);
-      throw std::runtime_error("cannot pass secrets to the jail");
-    }
-    done += static_cast<size_t>(n);
+  if (!write_all(fd, all)) {
+    ::close(fd);
+    throw std::runtime_error("cannot pass secrets to the jail");
   }
   return fd;
 }

@@ -21,6 +21,7 @@ struct LeaseTask {
   uint32_t requeue_count = 0;
   JobSpec spec;
   std::map<std::string, std::string> secrets;  // fetched for this lease only; never logged
+  std::string bundle;                          // the archive, checked against spec.bundle_sha256
 };
 
 // Throws og::ApiError when the scheduler sent something malformed.
@@ -33,6 +34,7 @@ struct RunResult {
   int exit_code = 0;
   std::string job_dir;  // where the outputs are
   std::vector<std::string> unverified;  // paths in job_dir left out of the result (--exclude-stdio)
+  std::string reason = "";  // the job was refused, not run: BadSignature or BadBundle
 };
 
 }  // namespace og

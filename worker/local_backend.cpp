@@ -13,6 +13,8 @@
 #include <filesystem>
 #include <fstream>
 
+#include "core/bundle.hpp"
+#include "core/file_io.hpp"
 #include "core/log.hpp"
 #include "core/process.hpp"
 #include "core/time_util.hpp"
@@ -24,23 +26,6 @@ namespace og {
 namespace fs = std::filesystem;
 
 namespace {
-
-void write_executable(const std::string& path, const std::string& content) {
-  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0700);
-  if (fd < 0) throw std::runtime_error("cannot write " + path + ": " + std::strerror(errno));
-  size_t done = 0;
-  while (done < content.size()) {
-    ssize_t n = ::write(fd, content.data() + done, content.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      int err = errno;
-      ::close(fd);
-      throw std::runtime_error("cannot write " + path + ": " + std::strerror(err));
-    }
-    done += static_cast<size_t>(n);
-  }
-  ::close(fd);
-}
 
 }  // namespace
 
@@ -106,10 +91,21 @@ void LocalBackend::launch(const LeaseTask& task, DoneCallback done) {
       fs::remove_all(job_dir);  // a leftover of an earlier run of this lease
       fs::create_directory(job_dir);
     }
-    fs::create_directory(job_dir + "/.og");  // the script, and TMPDIR
+    // The bundle first: .og (the script, TMPDIR, milestones) must then be ours, not a
+    // directory or link the bundle planted.
+    try {
+      if (!task.bundle.empty()) unpack_bundle(task.bundle, job_dir, options_.bundle_limits);
+      if (!fs::create_directory(job_dir + "/.og")) throw BundleError("the bundle may not contain .og");
+    } catch (const BundleError& e) {
+      log_warn("job_refused", {{"lease", std::to_string(task.lease_id)}, {"reason", "BadBundle"}, {"why", e.what()}});
+      failed.exit_code = 126;
+      failed.reason = "BadBundle";
+      std::thread([done, failed] { done(failed); }).detach();
+      return;
+    }
     fs::create_directory(job_dir + "/.og/milestones");
     std::string script = job_dir + "/.og/job.sh";
-    write_executable(script, task.spec.script);
+    write_new_file(script, task.spec.script, 0700);
     fs::path cwd = job_dir;
     if (!task.spec.chdir.empty()) {
       fs::path rel = fs::path(task.spec.chdir).relative_path();
@@ -132,6 +128,8 @@ void LocalBackend::launch(const LeaseTask& task, DoneCallback done) {
     spawn.stdout_path = out;
     spawn.stderr_path = err;
     spawn.die_with_parent = true;  // a killed worker must not leave its jobs running
+    if (task.spec.network == "egress" && !options_.allow_egress)
+      throw std::runtime_error("the job asks for --network=egress, which this worker does not allow");
     std::unique_ptr<ContainedJob> contained;
     if (options_.sandbox) {
       SandboxRequest request;

@@ -12,6 +12,7 @@
 #include <string>
 #include <thread>
 
+#include "core/bundle.hpp"
 #include "worker/backend.hpp"
 #include "worker/sandbox.hpp"
 
@@ -23,6 +24,8 @@ struct LocalBackendOptions {
   int64_t kill_wait_ms = 5000; // SIGTERM → SIGKILL grace
   Sandbox* sandbox = nullptr;  // how jobs are contained; nullptr: not at all (unit tests)
   uint64_t memory_mb = 0;      // the memory limit of a job that asked for none (all offered)
+  bool allow_egress = false;   // --network=egress jobs may reach out (else they are refused)
+  BundleLimits bundle_limits = {};  // how large a bundle may unpack
 };
 
 class LocalBackend : public Backend {

@@ -42,6 +42,8 @@ options:
                        (default 3000000-3001023; none of them may own anything here)
   --job-pids N         processes (and threads) per jailed job (default 1024)
   --allow-egress       jobs that ask for --network=egress may reach other hosts
+  --allow-unsigned     run jobs without a requester's signature (default: refuse them,
+                       reason BadSignature)
   --kill-wait SEC      grace between SIGTERM and SIGKILL at the time limit (default 5)
   --keep-job-dirs      keep each job's directory after reporting (debugging)
   --quiet              log warnings and errors only
@@ -68,7 +70,7 @@ uint64_t parse_count(const std::string& flag, const std::string& text) {
 int main(int argc, char** argv) {
   std::string url, token_file, name, dir, price = "0", gpu_price = "0", operator_name, features;
   int64_t kill_wait_s = 5;
-  bool keep = false, allow_egress = false;
+  bool keep = false, allow_egress = false, allow_unsigned = false;
   og::SandboxOptions sandbox_options;
   og::Resources probed = og::probe_resources();
   og::Resources offered = probed;
@@ -106,6 +108,7 @@ int main(int argc, char** argv) {
       sandbox_options.uid_count = static_cast<uint32_t>(last - first + 1);
     } else if (flag == "--job-pids") sandbox_options.max_pids = static_cast<uint32_t>(parse_count(flag, value()));
     else if (flag == "--allow-egress") allow_egress = true;
+    else if (flag == "--allow-unsigned") allow_unsigned = true;
     else if (flag == "--quiet") og::set_log_quiet(true);
     else if (flag == "-h" || flag == "--help") {
       std::cout << kUsage;
@@ -151,9 +154,11 @@ int main(int argc, char** argv) {
     }
     options.isolation = sandbox->level();
     options.allow_egress = allow_egress;
+    options.allow_unsigned = allow_unsigned;
     og::LocalBackendOptions backend_options{dir + "/jobs", name, kill_wait_s * 1000};
     backend_options.sandbox = sandbox.get();
     backend_options.memory_mb = offered.memory_mb;
+    backend_options.allow_egress = allow_egress;
     og::LocalBackend backend(backend_options);
     og::WorkerAgent agent(options, backend);
     // The backend calls back into the agent: stop it while the agent still exists.

@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <stdexcept>
 
+#include "core/file_io.hpp"
 #include "core/log.hpp"
 #include "worker/jail_sandbox.hpp"
 
@@ -26,12 +27,7 @@ class SecretFiles : public ContainedJob {
     fs::create_directory(dir_);
     ::chmod(dir_.c_str(), 0700);
     for (const auto& [name, content] : request.secrets) {
-      std::string path = dir_ + "/" + name;
-      int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0400);
-      if (fd < 0) throw std::runtime_error("cannot write secret " + name);
-      bool ok = ::write(fd, content.data(), content.size()) == static_cast<ssize_t>(content.size());
-      ::close(fd);
-      if (!ok) throw std::runtime_error("cannot write secret " + name);
+      write_new_file(dir_ + "/" + name, content, 0400);
     }
     if (spawn.env) spawn.env->push_back("OG_SECRETS=" + dir_);
   }

@@ -3,11 +3,15 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <sstream>
 #include <thread>
 
 #include "core/error.hpp"
+#include "core/hex.hpp"
 #include "core/http_client.hpp"
+#include "core/job_signature.hpp"
+#include "core/job_state.hpp"
 #include "core/log.hpp"
 #include "core/sha256.hpp"
 #include "verify/manifest.hpp"
@@ -128,6 +132,11 @@ int WorkerAgent::run() {
         std::lock_guard lock(mu_);
         if (!running_.insert(task.lease_id).second) continue;  // already running it
       }
+      if (std::string refused = prepare(client, task); !refused.empty()) {
+        RunResult result{task.lease_id, "FAILED", 126, "", {}, refused};
+        on_done(result);
+        continue;
+      }
       backend_.launch(task, [this](const RunResult& r) { on_done(r); });
     }
     for (const auto& id : answer.value("cancel", nlohmann::json::array())) {
@@ -137,6 +146,56 @@ int WorkerAgent::run() {
     }
   }
   return 0;
+}
+
+std::string WorkerAgent::prepare(HttpClient& client, LeaseTask& task) {
+  std::string lease = std::to_string(task.lease_id);
+  auto refuse = [&](std::string_view reason, const std::string& why) {
+    log_warn("job_refused", {{"lease", lease}, {"job", std::to_string(task.job_id)}, {"reason", std::string(reason)},
+                             {"why", why}});
+    return std::string(reason);
+  };
+  // Nothing of a job runs before its requester's signature is checked: the signature
+  // covers the script, its arguments and environment, and the bundle's digest.
+  if (!task.spec.signature.empty() || !options_.allow_unsigned) {
+    if (auto problem = job_signature_problem(task.user, task.spec); !problem.empty())
+      return refuse(reason::kBadSignature, problem);
+  }
+  // What only this lease's holder may fetch; a few tries ride out a restarting og-schedd.
+  auto fetch = [&](const std::string& what) -> std::optional<HttpResult> {
+    for (int attempt = 0; attempt < 5 && !stopping_; ++attempt) {
+      try {
+        auto r = client.request("GET", "/og/v1/leases/" + lease + "/" + what, "", 600000);
+        if (r.status == 200 || (r.status >= 400 && r.status < 500)) return r;
+      } catch (const std::exception&) {
+      }
+      backoff(attempt);
+    }
+    return std::nullopt;
+  };
+  if (!task.spec.bundle_sha256.empty()) {
+    auto r = fetch("bundle");
+    if (!r || r->status != 200)
+      return refuse(reason::kBadBundle, "could not fetch the bundle" + (r ? ": " + r->body : std::string()));
+    if (sha256_hex(r->body) != task.spec.bundle_sha256)
+      return refuse(reason::kBadBundle, "the bundle does not hash to the signed digest");
+    task.bundle = std::move(r->body);
+  }
+  if (!task.spec.secrets.empty()) {
+    auto r = fetch("secrets");
+    if (!r || r->status != 200)
+      return refuse(reason::kBadBundle, "could not fetch the job's secrets" + (r ? ": " + r->body : std::string()));
+    try {
+      const auto answer = nlohmann::json::parse(r->body);  // must outlive the loop over it
+      for (const auto& [name, hex] : answer.at("secrets").items())
+        task.secrets[name] = from_hex(hex.get<std::string>()).value_or("");
+    } catch (const std::exception&) {
+      return refuse(reason::kBadBundle, "malformed secrets");
+    }
+    for (const auto& name : task.spec.secrets)
+      if (!task.secrets.count(name)) return refuse(reason::kBadBundle, "secret " + name + " is missing");
+  }
+  return "";
 }
 
 void WorkerAgent::on_done(const RunResult& result) {
@@ -161,7 +220,7 @@ void WorkerAgent::reporter_loop() {
     reports_.pop_front();
     lock.unlock();
     report(client, result);
-    if (!options_.keep_job_dirs) {
+    if (!options_.keep_job_dirs && !result.job_dir.empty()) {
       std::error_code ec;
       std::filesystem::remove_all(result.job_dir, ec);
     }
@@ -207,8 +266,11 @@ void WorkerAgent::report_milestones(HttpClient& client) {
 
 void WorkerAgent::report(HttpClient& client, const RunResult& result) {
   nlohmann::json body = {{"outcome", result.outcome}, {"exit_code", result.exit_code}};
-  Manifest manifest;
-  if (result.outcome != "CANCELLED") {
+  Manifest manifest{{}, merkle_root({})};
+  if (!result.reason.empty()) {
+    body["reason"] = result.reason;  // refused before anything ran: no outputs
+    body["manifest"] = to_json(manifest);
+  } else if (result.outcome != "CANCELLED") {
     try {
       std::vector<std::string> excluded = {".og/"};
       excluded.insert(excluded.end(), result.unverified.begin(), result.unverified.end());

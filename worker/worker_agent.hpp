@@ -32,6 +32,7 @@ struct WorkerOptions {
   bool keep_job_dirs = false;
   std::string isolation = "none";  // the sandbox level jobs get here (advertised)
   bool allow_egress = false;       // jobs asking for --network=egress may reach out
+  bool allow_unsigned = false;     // run jobs that carry no requester's signature
 };
 
 class WorkerAgent {
@@ -43,6 +44,9 @@ class WorkerAgent {
 
  private:
   void register_partition();
+  // Checks the lease's signature and fetches its bundle and secrets; "" when it may run,
+  // else the reason it is refused (BadSignature, BadBundle).
+  std::string prepare(HttpClient& client, LeaseTask& task);
   void on_done(const RunResult& result);
   // One thread reports every result in turn over one kept-alive connection.
   void reporter_loop();

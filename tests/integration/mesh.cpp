@@ -84,6 +84,7 @@ void Mesh::start_schedd(const std::vector<std::string>& extra_args) {
   o.argv = {bin_path("og-schedd"), "--state", dir_ + "/schedd", "--listen",
             "127.0.0.1:" + std::to_string(port_), "--port-file", port_file, "--quiet"};
   o.argv.insert(o.argv.end(), schedd_args_.begin(), schedd_args_.end());
+  if (allow_unsigned) o.argv.push_back("--allow-unsigned");
   o.stdout_path = o.stderr_path = dir_ + "/schedd.log";
   schedd_ = spawn_process(o);
   if (!await([&] { return fs::exists(port_file) && fs::file_size(port_file) > 0; }))
@@ -137,6 +138,7 @@ std::string Mesh::start_worker(uint32_t cpus, const std::vector<std::string>& ex
   // hides: they run jobs uncontained unless they ask for a level (test_sandbox does).
   if (std::find(extra_args.begin(), extra_args.end(), "--isolation") == extra_args.end())
     o.argv.insert(o.argv.end(), {"--isolation", "none"});
+  if (allow_unsigned) o.argv.push_back("--allow-unsigned");
   o.stdout_path = o.stderr_path = dir_ + "/" + name + ".log";
   workers_[name] = spawn_process(o);
   return name;
@@ -192,10 +194,19 @@ CommandResult Mesh::run(const std::vector<std::string>& argv, const std::string&
   o.argv[0] = bin_path(argv[0]);
   std::vector<std::string> env = {"PATH=/usr/bin:/bin", "HOME=" + dir_,
                                   "OG_SCHEDD_URL=" + url_,
-                                  "OG_TOKEN_FILE=" + dir_ + "/" + user + ".token"};
+                                  "OG_TOKEN_FILE=" + dir_ + "/" + user + ".token",
+                                  "OG_KEY_DIR=" + dir_ + "/keys-" + user};
   o.env = env;
   o.cwd = cwd.empty() ? dir_ : cwd;
   return run_and_capture(o, dir_ + "/cmd");
+}
+
+uint64_t Mesh::sbatch(const std::vector<std::string>& args, const std::string& cwd, const std::string& user) {
+  std::vector<std::string> argv = {"og-sbatch", "--parsable"};
+  argv.insert(argv.end(), args.begin(), args.end());
+  auto r = run(argv, user, cwd);
+  if (r.exit_code != 0) throw std::runtime_error("og-sbatch failed: " + r.err);
+  return std::stoull(r.out);
 }
 
 std::string Mesh::write_script(const std::string& name, const std::string& text) {

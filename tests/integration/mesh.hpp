@@ -56,6 +56,12 @@ class Mesh {
   CommandResult run(const std::vector<std::string>& argv, const std::string& user = "alice",
                     const std::string& cwd = "");
   std::string write_script(const std::string& name, const std::string& text);
+  // og-sbatch --parsable ARGS... in cwd; the job id, or std::runtime_error with its stderr.
+  uint64_t sbatch(const std::vector<std::string>& args, const std::string& cwd = "", const std::string& user = "alice");
+
+  // Many tests post jobs to the API directly, unsigned: og-schedd and og-worker accept
+  // those unless a test sets this to false before starting them (signing tests do).
+  bool allow_unsigned = true;
 
   const std::string& dir() const { return dir_; }
   const std::string& url() const { return url_; }

@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 
 #include "tests/integration/mesh.hpp"
 
@@ -56,12 +57,8 @@ class Sandbox : public ::testing::Test {
     fs::create_directories(submit_dir);
   }
   uint64_t submit(const std::string& name, const std::string& script, std::vector<std::string> args = {}) {
-    std::vector<std::string> argv = {"og-sbatch", "--parsable"};
-    argv.insert(argv.end(), args.begin(), args.end());
-    argv.push_back(mesh.write_script(name, script));
-    auto r = mesh.run(argv, "alice", submit_dir);
-    EXPECT_EQ(r.exit_code, 0) << r.err;
-    return r.exit_code == 0 ? std::stoull(r.out) : 0;
+    args.push_back(mesh.write_script(name, script));
+    return mesh.sbatch(args, submit_dir);
   }
   // Runs the script to its end and returns its standard output.
   std::string run_to_end(const std::string& name, const std::string& script, const std::string& state = "COMPLETED") {
@@ -204,6 +201,30 @@ TEST_F(Sandbox, SleepingPastTheTimeLimitIsStopped) {
   EXPECT_EQ(job["job_state"], "TIMEOUT");
   EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(20));
   EXPECT_TRUE(await([] { return !process_matching("sleep 3600"); }));
+}
+
+TEST_F(Sandbox, ASetuidRootBinaryInTheBundleGainsNothing) {
+  fs::create_directories(submit_dir + "/tools");
+  fs::copy_file("/usr/bin/id", submit_dir + "/tools/id");
+  ::chmod((submit_dir + "/tools/id").c_str(), 04755);  // setuid root, as we are root
+  std::string out = run_to_end("suid.sh", "#!/bin/bash\n#OG --input=tools\n./tools/id -u; ./tools/id -ru\n"
+                                          "stat -c '%a' tools/id\n");
+  std::istringstream lines(out);
+  uint32_t effective = 0, real = 0;
+  lines >> effective >> real;
+  EXPECT_EQ(effective, real) << out;
+  EXPECT_GE(effective, kFirstJobUid) << out;
+}
+
+TEST_F(Sandbox, SecretsAreReadOnlyForTheJobAloneAndGoWithIt) {
+  std::ofstream(submit_dir + "/token.txt") << "tok-" << ::getpid();
+  std::string out = run_to_end("secret.sh", "#!/bin/bash\n#OG --secret=token=token.txt\n"
+                                            "echo $OG_SECRETS\nstat -c '%a %u' /run/secrets/token | cut -d' ' -f1\n"
+                                            "[ \"$(stat -c %u /run/secrets/token)\" = \"$(id -u)\" ] && echo mine\n"
+                                            "touch /run/secrets/more 2>/dev/null || echo read-only\n"
+                                            "grep -c tok- /run/secrets/token\n");
+  EXPECT_EQ(out, "/run/secrets\n400\nmine\nread-only\n1\n");
+  EXPECT_FALSE(fs::exists("/run/secrets/token")) << "mounted in the job's namespace only";
 }
 
 TEST_F(Sandbox, MpiRunsInsideWithTwoRanks) {

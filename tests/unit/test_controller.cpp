@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "core/error.hpp"
+#include "core/job_signature.hpp"
 #include "core/log.hpp"
 #include "core/sha256.hpp"
 #include "core/time_util.hpp"
@@ -83,6 +84,7 @@ class ControllerTest : public ::testing::Test {
   void SetUp() override {
     set_log_quiet(true);
     options_.database_path = (dir_ / "state.db").string();
+    options_.require_signed = false;  // hand-made specs; the signature tests turn it on
   }
   void TearDown() override { controller_.reset(); }
   Controller& make(bool start = true) {
@@ -950,6 +952,50 @@ TEST_F(ControllerTest, AFailedSpotCheckBringsAThirdOpinionAndEndsTheTrust) {
   EXPECT_EQ(partition("pa").valid_streak, 0u) << "proven wrong: trust starts again";
   EXPECT_LT(partition("pa").reputation, 0.5);
   EXPECT_EQ(partition("pb").valid_streak, 1u);
+}
+
+TEST_F(ControllerTest, SignedJobsOnlyWithTheUsersRegisteredKey) {
+  options_.require_signed = true;
+  make();
+  User alice = account("alice", "user");
+  KeyPair key = generate_ed25519();
+  JobSpec unsigned_spec = spec();
+  expect_api_error([&] { c().submit(alice, unsigned_spec); }, 400, "unsigned_job");
+  JobSpec signed_spec = spec();
+  sign_job("alice", signed_spec, key);
+  expect_api_error([&] { c().submit(alice, signed_spec); }, 400, "BadSignature");  // no key registered yet
+  c().set_public_key(alice, key.public_hex);
+  EXPECT_EQ(c().submit(alice, signed_spec).size(), 1u);
+  JobSpec foreign = spec();
+  sign_job("alice", foreign, generate_ed25519());
+  expect_api_error([&] { c().submit(alice, foreign); }, 400, "BadSignature");
+  JobSpec altered = signed_spec;
+  altered.script += "curl evil\n";
+  expect_api_error([&] { c().submit(alice, altered); }, 400, "BadSignature");
+}
+
+TEST_F(ControllerTest, SecretsGoOnlyToTheLeaseHolderAndOnlyUntilTheJobEnds) {
+  make();
+  User alice = account("alice", "user");
+  auto w1 = worker(account("w1", "worker"), "p1");
+  auto w2 = worker(account("w2", "worker"), "p2");
+  JobSpec s = spec();
+  s.secrets = {"token"};
+  expect_api_error([&] { c().submit(alice, s, {}); }, 400, "invalid_secrets");
+  expect_api_error([&] { c().submit(alice, s, {{"token", "x"}, {"other", "y"}}); }, 400, "invalid_secrets");
+  uint64_t id = c().submit(alice, s, {{"token", std::string("t\0k", 3)}}).front();
+  auto leases = w1.poll(0);
+  if (leases.empty()) leases = w2.poll(0);
+  ASSERT_EQ(leases.size(), 1u);
+  uint64_t lease = leases[0].replica.id;
+  const User& holder = leases[0].replica.partition == "p1" ? w1.user : w2.user;
+  const User& other = leases[0].replica.partition == "p1" ? w2.user : w1.user;
+  EXPECT_EQ(c().lease_secrets(holder, lease).at("token"), std::string("t\0k", 3));
+  expect_api_error([&] { c().lease_secrets(other, lease); }, 403, "forbidden");
+  auto [manifest, root] = manifest_of("x");
+  c().complete(holder, lease, {"COMPLETED", 0, manifest, root});
+  EXPECT_EQ(job(id).state, JobState::Completed);
+  expect_api_error([&] { c().lease_secrets(holder, lease); }, 409, "lease_inactive");
 }
 
 }  // namespace

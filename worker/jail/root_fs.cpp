@@ -12,6 +12,8 @@
 #include <stdexcept>
 #include <vector>
 
+#include "core/file_io.hpp"
+
 namespace og::jail {
 namespace {
 
@@ -45,19 +47,7 @@ void make_dirs(const std::string& path, mode_t mode = 0755) {
 }
 
 void make_file(const std::string& path, const std::string& content, mode_t mode = 0644) {
-  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode);
-  if (fd < 0) fail("create", path);
-  size_t done = 0;
-  while (done < content.size()) {
-    ssize_t n = ::write(fd, content.data() + done, content.size() - done);
-    if (n < 0) {
-      ::close(fd);
-      fail("write", path);
-    }
-    done += static_cast<size_t>(n);
-  }
-  ::close(fd);
-  ::fchmodat(AT_FDCWD, path.c_str(), mode, 0);
+  write_new_file(path, content, mode, /*replace=*/true);
 }
 
 // Binds `source` at `target` (created to match), read-only, no setuid, no devices. A

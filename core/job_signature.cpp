@@ -1,0 +1,43 @@
+#include "core/job_signature.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include "core/sha256.hpp"
+
+namespace og {
+
+std::string job_signing_payload(const std::string& user, const JobSpec& spec) {
+  nlohmann::json covered = {
+      {"user", user},
+      {"signer", spec.signer},
+      {"script_sha256", sha256_hex(spec.script)},
+      {"script_args", spec.script_args},
+      {"environment", spec.environment},
+      {"export_mode", spec.export_mode},
+      {"chdir", spec.chdir},
+      {"output", spec.output},
+      {"error", spec.error},
+      {"bundle_sha256", spec.bundle_sha256},
+      {"bundle_bytes", spec.bundle_bytes},
+      {"network", spec.network},
+      {"isolation", spec.isolation},
+      {"verify", spec.verify},
+      {"exclude_stdio", spec.exclude_stdio},
+      {"secrets", spec.secrets},
+  };
+  return "opengrid-job-v1\n" + covered.dump();
+}
+
+void sign_job(const std::string& user, JobSpec& spec, const KeyPair& key) {
+  spec.signer = key.public_hex;
+  spec.signature = ed25519_sign(key.private_hex, job_signing_payload(user, spec));
+}
+
+std::string job_signature_problem(const std::string& user, const JobSpec& spec) {
+  if (spec.signature.empty() || spec.signer.empty()) return "the job is not signed";
+  if (!ed25519_verify(spec.signer, job_signing_payload(user, spec), spec.signature))
+    return "the signature does not match the job (altered after signing, or signed for another user)";
+  return "";
+}
+
+}  // namespace og

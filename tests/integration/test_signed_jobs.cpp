@@ -1,0 +1,148 @@
+// Signed job bundles and secrets, end to end: og-sbatch packs, signs and uploads; og-schedd
+// checks the signature against the user's registered key; the worker checks it again, and
+// the bundle's digest, before anything runs — and refuses (BadSignature, BadBundle) when a
+// store in between was tampered with.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "core/hex.hpp"
+#include "core/job_signature.hpp"
+#include "core/sha256.hpp"
+#include "core/sqlite.hpp"
+#include "tests/integration/mesh.hpp"
+
+namespace og::test {
+namespace {
+
+namespace fs = std::filesystem;
+
+class SignedJobs : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    mesh.allow_unsigned = false;
+    mesh.start_schedd();
+    mesh.start_worker(2);
+    mesh.await_workers(1);
+    submit_dir = mesh.dir() + "/submit";
+    fs::create_directories(submit_dir + "/data/nested");
+    std::ofstream(submit_dir + "/data/in.txt") << "input 42\n";
+    std::ofstream(submit_dir + "/data/nested/more.txt") << "more\n";
+  }
+  uint64_t submit(const std::string& name, const std::string& script, std::vector<std::string> args = {}) {
+    args.push_back(mesh.write_script(name, script));
+    return mesh.sbatch(args, submit_dir);
+  }
+  std::string fetched(uint64_t id, const std::string& file) {
+    std::string where = mesh.dir() + "/fetched-" + std::to_string(id);
+    auto r = mesh.run({"og-fetch", "-D", where, std::to_string(id)});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    return read_file(where + "/" + file);
+  }
+  // The job's spec as og-schedd stores it, rewritten while og-schedd is down (a
+  // compromised scheduler or disk), then og-schedd back up.
+  void tamper_with_stored_job(uint64_t id, const std::string& from, const std::string& to) {
+    mesh.kill_schedd();
+    {
+      Database db(mesh.dir() + "/schedd/schedd.db");
+      auto s = db.prepare("UPDATE jobs SET spec_json = replace(spec_json, ?2, ?3) WHERE id = ?1");
+      s->bind(1, static_cast<int64_t>(id)).bind(2, from).bind(3, to).run();
+    }
+    mesh.start_schedd();
+  }
+  Mesh mesh;
+  std::string submit_dir;
+};
+
+TEST_F(SignedJobs, InputsTravelInASignedBundleAndTheJobFindsThemInPlace) {
+  uint64_t id = submit("in.sh", "#!/bin/bash\n#OG --input=data\n#OG --input=data/in.txt\n"
+                                "cat data/in.txt data/nested/more.txt > result.txt\n");
+  auto job = mesh.wait_job(id);
+  ASSERT_EQ(job["job_state"], "COMPLETED") << job.dump();
+  EXPECT_EQ(fetched(id, "result.txt"), "input 42\nmore\n");
+  std::string bundle = job["bundle_sha256"], signer = job["signer"];
+  ASSERT_EQ(bundle.size(), 64u);
+  ASSERT_EQ(signer.size(), 64u);
+  auto sacct = mesh.run({"og-sacct", "-j", std::to_string(id), "--trust", "--noheader"});
+  ASSERT_EQ(sacct.exit_code, 0) << sacct.err;
+  EXPECT_NE(sacct.out.find("none"), std::string::npos) << "this test's worker runs --isolation none: " << sacct.out;
+  EXPECT_NE(sacct.out.find(bundle.substr(0, 16)), std::string::npos) << sacct.out;
+  EXPECT_NE(sacct.out.find(signer.substr(0, 16)), std::string::npos) << sacct.out;
+}
+
+TEST_F(SignedJobs, UnsignedJobsAreRefusedAtSubmission) {
+  try {
+    mesh.client().call("POST", "/og/v1/jobs", {{"job", {{"script", "#!/bin/sh\ntrue\n"}}}});
+    FAIL() << "an unsigned job was accepted";
+  } catch (const std::exception& e) {
+    EXPECT_NE(std::string(e.what()).find("signed"), std::string::npos) << e.what();
+  }
+}
+
+TEST_F(SignedJobs, AJobSignedWithAnotherKeyIsRefusedAtSubmission) {
+  ASSERT_NE(submit("first.sh", "#!/bin/sh\ntrue\n"), 0u);  // registers alice's key
+  JobSpec spec;
+  spec.script = "#!/bin/sh\ntrue\n";
+  sign_job("alice", spec, generate_ed25519());  // mallory's key, alice's name
+  try {
+    mesh.client().call("POST", "/og/v1/jobs", {{"job", to_json(spec)}});
+    FAIL() << "a job signed with a foreign key was accepted";
+  } catch (const std::exception& e) {
+    EXPECT_NE(std::string(e.what()).find("not alice's registered key"), std::string::npos) << e.what();
+  }
+}
+
+TEST_F(SignedJobs, AScriptAlteredAfterSigningIsRefusedByTheWorker) {
+  uint64_t id = submit("alter.sh", "#!/bin/bash\n#SBATCH --hold\necho honest > out.txt\n");
+  tamper_with_stored_job(id, "echo honest", "echo pwned");
+  ASSERT_EQ(mesh.run({"og-scontrol", "release", std::to_string(id)}).exit_code, 0);
+  auto job = mesh.wait_job(id);
+  EXPECT_EQ(job["job_state"], "FAILED");
+  EXPECT_EQ(job["state_reason"], "BadSignature") << job.dump();
+}
+
+TEST_F(SignedJobs, ATamperedBundleIsRefusedByTheWorker) {
+  uint64_t id = submit("bundle.sh", "#!/bin/bash\n#SBATCH --hold\n#OG --input=data/in.txt\ncat data/in.txt\n");
+  std::string digest = mesh.job(id)["bundle_sha256"];
+  std::string blob = mesh.dir() + "/schedd/artifacts/" + digest.substr(0, 2) + "/" + digest;
+  ASSERT_TRUE(fs::exists(blob));
+  fs::permissions(blob, fs::perms::owner_write, fs::perm_options::add);
+  std::ofstream(blob, std::ios::binary | std::ios::trunc) << "not the bundle";
+  ASSERT_EQ(mesh.run({"og-scontrol", "release", std::to_string(id)}).exit_code, 0);
+  auto job = mesh.wait_job(id);
+  EXPECT_EQ(job["job_state"], "FAILED");
+  EXPECT_EQ(job["state_reason"], "BadBundle") << job.dump();
+}
+
+TEST_F(SignedJobs, ASecretReachesOnlyTheJobAndIsNeverStoredWithItsResults) {
+  const std::string secret = "s3cr3t-" + std::to_string(::getpid()) + "-token";
+  std::ofstream(submit_dir + "/key.txt") << secret;
+  uint64_t id = submit("secret.sh",
+                       "#!/bin/bash\n#OG --secret=api_key=key.txt\n"
+                       "sha256sum < $OG_SECRETS/api_key | cut -d' ' -f1\nstat -c '%a' $OG_SECRETS/api_key\n");
+  auto job = mesh.wait_job(id);
+  ASSERT_EQ(job["job_state"], "COMPLETED") << job.dump() << read_file(mesh.dir() + "/worker-1.log");
+  EXPECT_EQ(fetched(id, "slurm-" + std::to_string(id) + ".out"), sha256_hex(secret) + "\n400\n");
+  // Gone from og-schedd's database once the job ended, and in no other file of the mesh:
+  // not the artifacts, not the logs, not the worker's directory.
+  mesh.kill_schedd(15);
+  {
+    Database db(mesh.dir() + "/schedd/schedd.db");
+    auto s = db.prepare("SELECT count(*) FROM job_secrets");
+    ASSERT_TRUE(s->step());
+    EXPECT_EQ(s->column_int64(0), 0);
+  }
+  for (const auto& e : fs::recursive_directory_iterator(mesh.dir())) {
+    std::string path = e.path().string();
+    if (!e.is_regular_file() || path.find("/submit/") != std::string::npos || path.find("schedd.db") != std::string::npos)
+      continue;
+    std::string text = read_file(path);
+    EXPECT_EQ(text.find(secret), std::string::npos) << "the secret is in " << path;
+    EXPECT_EQ(text.find(to_hex(secret)), std::string::npos) << "the secret is in " << path;
+  }
+}
+
+}  // namespace
+}  // namespace og::test
