@@ -28,6 +28,7 @@ demo: build
 bench: build
 	bench/run.sh $(BUILD)/bin
 	bench/scheduling.sh $(BUILD)/bin
+	bench/sandbox.sh $(BUILD)/bin
 
 clean:
 	rm -rf $(BUILD)

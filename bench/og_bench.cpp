@@ -2,8 +2,11 @@
 //   og-bench latency N     idle submit → first line of the script running, N jobs one by one
 //   og-bench throughput N  N trivial jobs submitted at once, until the last has finished
 //   og-bench submit N C    N submissions over C keep-alive API clients (held, then cancelled)
+// Jobs are signed as og-sbatch signs them; OG_BENCH_UNSIGNED=1 sends them unsigned (for an
+// og-schedd started with --allow-unsigned), to measure what signatures cost.
 #include <algorithm>
 #include <cstdio>
+#include <cstdlib>
 #include <iostream>
 #include <string>
 #include <thread>
@@ -29,7 +32,10 @@ nlohmann::json job(HttpClient& c, const std::string& script, bool hold = false, 
   spec.hold = hold;
   spec.replicas = replicas;
   nlohmann::json body = nlohmann::json::object();
-  og::cli::prepare_signed_submission(c, spec, {}, body, false);
+  if (const char* u = std::getenv("OG_BENCH_UNSIGNED"); u && std::string(u) == "1")
+    body["job"] = og::to_json(spec);
+  else
+    og::cli::prepare_signed_submission(c, spec, {}, body, false);
   return body;
 }
 

@@ -104,7 +104,7 @@ pid_t spawn_process(const SpawnOptions& options) {
   sigset_t all, saved;
   sigfillset(&all);
   pthread_sigmask(SIG_SETMASK, &all, &saved);
-  pid_t pid = clone(child_main, stack.get() + kStackSize, CLONE_VM | CLONE_VFORK | SIGCHLD, &plan);
+  pid_t pid = clone(child_main, stack.get() + kStackSize, CLONE_VM | CLONE_VFORK | SIGCHLD | options.clone_flags, &plan);
   int clone_errno = errno;
   pthread_sigmask(SIG_SETMASK, &saved, nullptr);
   if (pid < 0) throw std::runtime_error(std::string("clone: ") + std::strerror(clone_errno));

@@ -24,6 +24,9 @@ struct SpawnOptions {
   bool die_with_parent = false;
   // A descriptor the child receives as fd 3 (every other one above 2 is closed); -1: none.
   int pass_fd = -1;
+  // Namespace flags for the child's clone(), e.g. CLONE_NEWPID: it is then pid 1 of a
+  // new pid namespace (og-jail), one process fewer than unsharing later.
+  int clone_flags = 0;
   // Resource limits set in the child before exec (the sandbox fallback).
   std::vector<std::pair<int, rlim_t>> rlimits;
 };

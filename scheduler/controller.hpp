@@ -211,9 +211,12 @@ class Controller {
   void lock_escrow(const std::vector<Job*>& jobs);
   // The active lease `lease_id` as held by this worker, or the API error saying why not.
   Replica& held_lease(const User& user, uint64_t lease_id);
-  // Throws ApiError (400, BadSignature or unsigned_job) unless the job is signed by the
-  // user's registered key — or unsigned where og-schedd allows that.
+  // Throws ApiError (400, BadSignature or unsigned_job) unless the job carries a good
+  // signature — or none where og-schedd allows that. Without the lock: it is the costly part.
   void check_signature(const User& user, const JobSpec& spec);
+  // Under mu_: the signing key is the user's registered one.
+  void check_signer(const User& user, const JobSpec& spec);
+  const std::string& public_key_locked(const std::string& user);
   // What verified milestones paid each replica of the job so far: replica → (total, fee).
   std::map<uint64_t, std::pair<int64_t, int64_t>> milestone_payments(const Job& job);
   // Returns when the next bond is due (0: none pending).
@@ -286,6 +289,7 @@ class Controller {
   std::set<QueueKey> queue_;
   std::map<uint64_t, uint32_t> array_active_;  // running tasks per array (throttle)
   std::map<std::string, User> user_cache_;     // token hash → user
+  std::map<std::string, std::string> public_keys_;  // user → signing key ("" none), read through
   std::condition_variable sched_cv_;
   std::condition_variable job_finished_cv_;
   bool dirty_ = false;

@@ -20,7 +20,8 @@ namespace {
 struct Shape {
   uint64_t cpus, memory_mb;
   uint32_t gpus, count;
-  bool exclusive;
+  bool exclusive, egress;
+  int isolation;  // the sandbox level it demands: partitions below it cannot hold it
   int64_t time_limit_s, max_price, max_gpu_price;
   std::string_view gpu_type, constraint, partition;
   bool operator==(const Shape&) const = default;
@@ -30,6 +31,7 @@ struct ShapeHash {
   size_t operator()(const Shape& s) const {
     size_t h = 0;
     for (uint64_t v : {s.cpus, s.memory_mb, uint64_t(s.gpus), uint64_t(s.count), uint64_t(s.exclusive),
+                       uint64_t(s.egress), uint64_t(s.isolation),
                        uint64_t(s.time_limit_s), uint64_t(s.max_price), uint64_t(s.max_gpu_price)})
       h = (h ^ v) * 0x100000001b3ull;
     for (std::string_view text : {s.gpu_type, s.constraint, s.partition})
@@ -39,8 +41,9 @@ struct ShapeHash {
 };
 
 Shape shape_of(const JobSpec& s, uint32_t count) {
-  return Shape{s.total_cpus(), s.total_mem_mb(), s.gpus, count, s.exclusive, s.time_limit_s,
-               s.max_price_micros, s.max_gpu_price_micros, s.gpu_type, s.constraint, s.partition};
+  return Shape{s.total_cpus(), s.total_mem_mb(), s.gpus, count, s.exclusive, s.network == "egress",
+               isolation_rank(s.isolation), s.time_limit_s, s.max_price_micros, s.max_gpu_price_micros,
+               s.gpu_type, s.constraint, s.partition};
 }
 
 constexpr size_t kPrefetchAhead = 8;

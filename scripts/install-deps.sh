@@ -11,6 +11,7 @@ packages=(
   libhdf5-dev             # fuzzy verification of HDF5 outputs (and checkpoints)
   libgtest-dev googletest libbenchmark-dev
   procps                  # ps/kill used by og-mesh and the tests
+  openmpi-bin libopenmpi-dev  # multi-rank jobs (mpirun inside the jail; the trainer)
 )
 
 missing=()

@@ -1,5 +1,6 @@
 #include "worker/jail_sandbox.hpp"
 
+#include <sched.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -113,6 +114,7 @@ std::unique_ptr<ContainedJob> JailSandbox::contain(const SandboxRequest& request
   argv.push_back("--");
   argv.insert(argv.end(), spawn.argv.begin(), spawn.argv.end());
   spawn.argv = std::move(argv);
+  spawn.clone_flags |= CLONE_NEWPID;  // og-jail starts as the init of the job's pid namespace
   return job;
 }
 

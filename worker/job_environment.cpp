@@ -19,6 +19,10 @@ std::vector<std::string> job_environment(const LeaseTask& t, const JobPlace& pla
   env.insert_or_assign("LOGNAME", t.user);
   env.insert_or_assign("SHELL", "/bin/sh");
   if (!env.count("LANG")) env["LANG"] = "C.UTF-8";
+  // The SLURM_* variables below would make Open MPI's mpirun look for srun and Slurm's
+  // allocation; on a partition it launches its ranks itself, here.
+  if (!env.count("OMPI_MCA_plm")) env["OMPI_MCA_plm"] = "^slurm";
+  if (!env.count("OMPI_MCA_ras")) env["OMPI_MCA_ras"] = "^slurm";
 
   env["OG_JOB_ID"] = id;
   env["OG_LEASE_ID"] = std::to_string(t.lease_id);

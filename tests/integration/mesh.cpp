@@ -19,7 +19,9 @@ namespace og::test {
 
 namespace fs = std::filesystem;
 
-std::string bin_path(const std::string& tool) { return std::string(OG_BIN_DIR) + "/" + tool; }
+std::string bin_path(const std::string& tool) {
+  return tool.starts_with("/") ? tool : std::string(OG_BIN_DIR) + "/" + tool;  // an absolute path: as it is
+}
 std::string source_path(const std::string& relative) {
   return std::string(OG_SOURCE_DIR) + "/" + relative;
 }

@@ -144,5 +144,29 @@ TEST_F(SignedJobs, ASecretReachesOnlyTheJobAndIsNeverStoredWithItsResults) {
   }
 }
 
+// Isolation levels: a job that demands a jail waits for one; the rlimit fallback announces
+// itself and still bounds memory. (These run without root.)
+TEST_F(SignedJobs, AJobDemandingAJailWaitsForOneAndRunsWhereItMayNot) {
+  uint64_t id = submit("strict.sh", "#!/bin/bash\n#OG --isolation=jail\ntrue\n");
+  uint64_t lax = submit("lax.sh", "#!/bin/bash\n#OG --isolation=none\ntrue\n");
+  ASSERT_TRUE(mesh.await_state(lax, "COMPLETED", "alice", std::chrono::seconds(5))) << mesh.job(id).dump() << mesh.job(lax).dump();
+  auto job = mesh.job(id);
+  EXPECT_EQ(job["job_state"], "PENDING") << "this mesh's worker runs --isolation none";
+  EXPECT_EQ(job["isolation_required"], "jail");
+  auto sinfo = mesh.client().call("GET", "/og/v1/partitions")["partitions"];
+  EXPECT_EQ(sinfo[0]["isolation"], "none");
+}
+
+TEST_F(SignedJobs, TheRlimitFallbackWarnsAndStillBoundsMemory) {
+  std::string w = mesh.start_worker(1, {"--isolation", "rlimit", "--features", "rl"});
+  mesh.await_workers(2);
+  EXPECT_TRUE(await([&] { return read_file(mesh.dir() + "/" + w + ".log").find("sandbox_weak") != std::string::npos; }));
+  uint64_t id = submit("rlmem.sh", "#!/bin/bash\n#SBATCH --mem=64M -C rl\n#OG --isolation=rlimit\n"
+                                   "perl -e '$x = \"a\" x (512 * 1024 * 1024); print length $x'\n");
+  auto job = mesh.wait_job(id);
+  EXPECT_EQ(job["job_state"], "FAILED") << job.dump();
+  EXPECT_EQ(job["isolation"], "rlimit");
+}
+
 }  // namespace
 }  // namespace og::test

@@ -119,6 +119,15 @@ TEST(JobEnvironmentTest, RequesterExportsArePresent) {
   EXPECT_EQ(env_of(task())["LANG"], "C.UTF-8");  // the default when not exported
 }
 
+TEST(JobEnvironmentTest, OpenMpiLaunchesLocallyUnlessTheJobSaysOtherwise) {
+  auto env = env_of(task());
+  EXPECT_EQ(env["OMPI_MCA_plm"], "^slurm") << "SLURM_* would send mpirun looking for srun";
+  EXPECT_EQ(env["OMPI_MCA_ras"], "^slurm");
+  auto t = task();
+  t.spec.environment = {{"OMPI_MCA_plm", "rsh"}};
+  EXPECT_EQ(env_of(t)["OMPI_MCA_plm"], "rsh");
+}
+
 TEST(JobEnvironmentTest, RequesterCannotOverrideOurVariables) {
   LeaseTask t = task();
   t.spec.environment = {{"SLURM_JOB_ID", "666"},        {"OG_JOB_ID", "666"},

@@ -204,5 +204,18 @@ TEST_F(PassTest, UnknownSchedulerNameIsAUsageError) {
   EXPECT_THROW(make_scheduler("lottery"), UsageError);
 }
 
+TEST_F(PassTest, JobsThatDifferOnlyInTheSandboxOrNetworkTheyNeedAreJudgedApart) {
+  add_partition("p", 8).isolation = "none";
+  Job& jail = job(1, 1);
+  jail.spec.isolation = "jail";  // no partition here may hold it
+  Job& egress = job(1, 1);
+  egress.spec.network = "egress";  // nor this one: p allows no egress
+  Job& plain = job(1, 1);  // same shape otherwise: must not inherit their verdict
+  auto out = pass(EasyBackfillScheduler());
+  EXPECT_EQ(started(out), std::vector<uint64_t>{plain.id});
+  EXPECT_NE(jail.reason, reason::kNone);
+  EXPECT_NE(egress.reason, reason::kNone);
+}
+
 }  // namespace
 }  // namespace og

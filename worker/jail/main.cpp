@@ -1,5 +1,5 @@
-// og-jail: runs one job contained. og-worker (as root) starts it in the job's cgroups'
-// stead; it joins the cgroups, enters new mount, pid, ipc, uts (and network) namespaces,
+// og-jail: runs one job contained. og-worker (as root) starts it as pid 1 of a new pid
+// namespace; it joins the job's cgroups, enters new mount, ipc, uts (and network) namespaces,
 // builds the job's root, drops to the job's uid with no capabilities and no way to gain
 // any, and runs the script under a small init. When the script ends the init exits, and
 // with it every process the job left behind: the kernel kills a pid namespace whole.
@@ -131,10 +131,9 @@ int chown_entry(const char* path, const struct stat*, int, struct FTW*) {
 }
 
 void join_cgroups(const std::vector<std::string>& files) {
-  std::string pid = std::to_string(::getpid());
   for (const auto& file : files) {
     int fd = ::open(file.c_str(), O_WRONLY | O_CLOEXEC);
-    if (fd < 0 || ::write(fd, pid.data(), pid.size()) != static_cast<ssize_t>(pid.size()))
+    if (fd < 0 || ::write(fd, "0", 1) != 1)  // "0": the writer itself, in any pid namespace
       die("cannot join cgroup " + file + ": " + std::strerror(errno));
     ::close(fd);
   }
@@ -179,7 +178,9 @@ void drop_privileges(const Options& o) {
 // pid 1 of the job's namespace: starts the script, reaps whatever is orphaned to it, and
 // exits with the script's status — which ends every other process in the namespace.
 [[noreturn]] void run_init(const Options& o) {
-  ::prctl(PR_SET_PDEATHSIG, SIGKILL);  // og-jail outside gone (killed): the job goes too
+  ::prctl(PR_SET_PDEATHSIG, SIGKILL);  // our parent gone (killed): the job goes too
+  // As init, signals without a handler do not reach us from outside (but SIGKILL does):
+  // og-worker's SIGTERM is for the script, in our process group.
   for (int sig : {SIGTERM, SIGINT, SIGHUP}) signal(sig, SIG_DFL);
   int flags = CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWUTS;
   if (o.network != "egress") flags |= CLONE_NEWNET;
@@ -227,6 +228,9 @@ int main(int argc, char** argv) {
     die("chown " + o.root.job_dir + ": " + std::strerror(errno));
   ::chmod(o.root.job_dir.c_str(), 0700);
   if (::mkdir(o.root.root.c_str(), 0700) != 0 && errno != EEXIST) die("mkdir " + o.root.root + ": " + std::strerror(errno));
+  // og-worker starts us as pid 1 of a fresh pid namespace (clone with CLONE_NEWPID):
+  // we are the job's init. Started by hand, we make that namespace for a child first.
+  if (::getpid() == 1) run_init(o);
 
   // The new pid namespace is for our child (its pid 1); we stay outside it, and outside
   // the mount namespace it builds, so that we can clean up after it.

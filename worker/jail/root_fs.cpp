@@ -85,12 +85,14 @@ void build_etc(const RootPlan& plan) {
 void build_dev(const RootPlan& plan) {
   std::string dev = plan.root + "/dev";
   make_dirs(dev);
-  mount_or_fail("tmpfs", dev, "tmpfs", MS_NOSUID | MS_NOEXEC, "mode=0755,size=64k");
+  mount_or_fail("tmpfs", dev, "tmpfs", MS_NOSUID | MS_NOEXEC, "mode=0755,size=64k");  // devices allowed
+  // The same device numbers as the host's nodes (one mknod each, no mount to undo).
   auto bind_device = [&](const std::string& name) {
     std::string source = "/dev/" + name, target = dev + "/" + name;
-    if (::access(source.c_str(), F_OK) != 0) return;
-    make_file(target, "");
-    mount_or_fail(source.c_str(), target, nullptr, MS_BIND);
+    struct stat st {};
+    if (::stat(source.c_str(), &st) != 0 || !S_ISCHR(st.st_mode)) return;
+    if (::mknod(target.c_str(), S_IFCHR | (st.st_mode & 0777), st.st_rdev) != 0) fail("mknod", target);
+    ::chmod(target.c_str(), st.st_mode & 0777);
   };
   for (const char* name : kDevices) bind_device(name);
   if (plan.gpus > 0) {
@@ -143,11 +145,6 @@ void enter_root(const RootPlan& plan) {
   make_dirs(root + "/var");
   if (::symlink("/tmp", (root + "/var/tmp").c_str()) != 0) fail("symlink", root + "/var/tmp");
 
-  // After /tmp: a job directory under /tmp on the host must not be hidden by it.
-  make_dirs(root + plan.job_dir);
-  mount_or_fail(plan.job_dir.c_str(), root + plan.job_dir, nullptr, MS_BIND);
-  mount_or_fail(nullptr, root + plan.job_dir, nullptr, MS_REMOUNT | MS_BIND | MS_NOSUID | MS_NODEV);
-
   make_dirs(root + "/proc");
   mount_or_fail("proc", root + "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC);
   build_dev(plan);
@@ -158,6 +155,12 @@ void enter_root(const RootPlan& plan) {
   }
   make_dirs(root + "/run");
   build_secrets(plan);
+
+  // Last: a job directory under /tmp or /dev/shm on the host must not be hidden by the
+  // jail's own mounts there.
+  make_dirs(root + plan.job_dir);
+  mount_or_fail(plan.job_dir.c_str(), root + plan.job_dir, nullptr, MS_BIND);
+  mount_or_fail(nullptr, root + plan.job_dir, nullptr, MS_REMOUNT | MS_BIND | MS_NOSUID | MS_NODEV);
 
   make_dirs(root + "/.oldroot");
   if (::chdir(root.c_str()) != 0) fail("chdir", root);
