@@ -12,21 +12,34 @@ packages=(
   libgtest-dev googletest libbenchmark-dev
   procps                  # ps/kill used by og-mesh and the tests
   openmpi-bin libopenmpi-dev  # multi-rank jobs (mpirun inside the jail; the trainer)
+  nodejs npm              # the contracts' toolchain: forge, anvil, cast and solc-js from npm
 )
 
 missing=()
 for p in "${packages[@]}"; do
+  # node and npm may come from elsewhere (NodeSource bundles npm in its nodejs): a working
+  # command is enough.
+  [[ $p == nodejs ]] && command -v node >/dev/null && continue
+  [[ $p == npm ]] && command -v npm >/dev/null && continue
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
-[[ ${#missing[@]} -eq 0 ]] && exit 0
-
-cmd="apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends ${missing[*]}"
-if [[ $(id -u) -ne 0 ]]; then
-  echo "OpenGrid needs these Debian packages: ${missing[*]}" >&2
-  echo "Install them as root with:" >&2
-  echo "  $cmd" >&2
-  exit 1
+if [[ ${#missing[@]} -gt 0 ]]; then
+  cmd="apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends ${missing[*]}"
+  if [[ $(id -u) -ne 0 ]]; then
+    echo "OpenGrid needs these Debian packages: ${missing[*]}" >&2
+    echo "Install them as root with:" >&2
+    echo "  $cmd" >&2
+    exit 1
+  fi
+  echo "Installing Debian packages: ${missing[*]}" >&2
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
 fi
-echo "Installing Debian packages: ${missing[*]}" >&2
-apt-get update -qq
-DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
+
+# The contracts' toolchain, pinned by contracts/package-lock.json (Foundry's native
+# binaries and solc-js); installed again only when the lock file changed.
+contracts=$(cd "$(dirname "${BASH_SOURCE[0]}")/../contracts" && pwd)
+if [[ ! -f $contracts/node_modules/.package-lock.json || $contracts/package-lock.json -nt $contracts/node_modules/.package-lock.json ]]; then
+  echo "Installing the contracts' npm packages (contracts/package-lock.json)" >&2
+  (cd "$contracts" && npm ci --no-audit --no-fund --loglevel=error >&2)
+fi
