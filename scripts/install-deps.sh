@@ -13,6 +13,7 @@ packages=(
   procps                  # ps/kill used by og-mesh and the tests
   openmpi-bin libopenmpi-dev  # multi-rank jobs (mpirun inside the jail; the trainer)
   nodejs npm              # the contracts' toolchain: forge, anvil, cast and solc-js from npm
+  libsecp256k1-dev libcurl4-openssl-dev  # the EVM ledger backend: signing, JSON-RPC
 )
 
 missing=()
