@@ -147,7 +147,7 @@ HttpResponse Api::route(const HttpRequest& req, const User& user) {
           throw ApiError(400, "invalid_field", "secret \"" + name + "\" must be hex of at most 64 KiB");
         secrets[name] = std::move(*value);
       }
-      if (!spec.bundle_sha256.empty() && !artifacts_.contains(spec.bundle_sha256))
+      if (!spec.bundle_sha256.empty() && !bundles_.contains(spec.bundle_sha256))
         throw ApiError(400, "bundle_missing",
                        "upload the job's bundle first (PUT /og/v1/artifacts/" + spec.bundle_sha256 + "?purpose=bundle)");
       if (field<bool>(body, "test_only", false)) {
@@ -312,7 +312,7 @@ HttpResponse Api::route(const HttpRequest& req, const User& user) {
     }
     std::string digest = controller_.lease_bundle(user, lease);
     if (digest.empty()) throw ApiError(404, "no_bundle", "the job of lease " + parts[3] + " has no bundle");
-    auto data = artifacts_.get(digest);
+    auto data = bundles_.get(digest);
     if (!data) throw ApiError(404, "bundle_missing", "og-schedd no longer has bundle " + digest);
     return HttpResponse{200, "application/octet-stream", std::move(*data), {}};
   }
@@ -376,7 +376,8 @@ HttpResponse Api::route(const HttpRequest& req, const User& user) {
           throw ApiError(413, "bundle_too_large",
                          "the bundle is " + std::to_string(req.body.size()) + " bytes; og-schedd takes at most " +
                              std::to_string(controller_.max_bundle()) + " (--max-bundle)");
-        artifacts_.put(parts[3], req.body);
+        bundles_.put(parts[3], req.body);
+        controller_.add_bundle_owner(user, parts[3]);  // only its uploader may name it in a job
         return json_response(201, json{{"sha256", parts[3]}}.dump() + "\n");
       }
       require(user.role == "worker" || user.role == "admin", "only workers upload outputs; bundles say ?purpose=bundle");

@@ -10,8 +10,10 @@ namespace og {
 
 class Api {
  public:
-  Api(Controller& controller, ArtifactStore& artifacts)
-      : controller_(controller), artifacts_(artifacts) {}
+  // Bundles (requesters' inputs) are kept apart from artifacts (jobs' outputs): a manifest
+  // can name only outputs, so no job's result can hand out another user's inputs.
+  Api(Controller& controller, ArtifactStore& artifacts, ArtifactStore& bundles)
+      : controller_(controller), artifacts_(artifacts), bundles_(bundles) {}
   HttpResponse handle(const HttpRequest& request);
 
  private:
@@ -19,6 +21,7 @@ class Api {
 
   Controller& controller_;
   ArtifactStore& artifacts_;
+  ArtifactStore& bundles_;
 };
 
 }  // namespace og

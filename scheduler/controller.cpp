@@ -235,6 +235,9 @@ std::vector<uint64_t> Controller::submit(const User& user, JobSpec spec, const S
   std::lock_guard lock(mu_);
   if (stopping_) throw ApiError(503, "shutting_down", "og-schedd is shutting down; retry");
   check_signer(user, spec);
+  if (!spec.bundle_sha256.empty() && !store_.owns_bundle(user.name, spec.bundle_sha256))
+    throw ApiError(400, "bundle_missing",
+                   "no bundle " + spec.bundle_sha256 + " was uploaded by " + user.name + ": upload it first");
   // As sbatch does, refuse a dependency on a job that does not exist.
   for (const auto& term : dependency.terms)
     for (const auto& target : term.targets)
@@ -317,6 +320,11 @@ void Controller::check_signer(const User& user, const JobSpec& spec) {
   if (spec.signer != key)
     throw ApiError(400, std::string(reason::kBadSignature),
                    "the job is signed with a key that is not " + user.name + "'s registered key");
+}
+
+void Controller::add_bundle_owner(const User& user, const std::string& sha256) {
+  std::lock_guard lock(mu_);
+  store_.add_bundle_owner(user.name, sha256);
 }
 
 std::string Controller::lease_bundle(const User& user, uint64_t lease_id) {

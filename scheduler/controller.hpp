@@ -131,6 +131,8 @@ class Controller {
   std::string lease_bundle(const User& user, uint64_t lease_id);
   Secrets lease_secrets(const User& user, uint64_t lease_id);
   uint64_t max_bundle() const { return options_.max_bundle; }
+  // Who uploaded a bundle: a job may name only a bundle its own user uploaded.
+  void add_bundle_owner(const User& user, const std::string& sha256);
   // What would happen if the job were submitted now: where, or why not, and when.
   TestOnlyResult test_only(const User& user, JobSpec spec);
   // og-squeue --start: the planned start of pending jobs that may run (by job id).

@@ -38,6 +38,8 @@ CREATE TABLE IF NOT EXISTS partitions (
   features TEXT NOT NULL DEFAULT '', gpu_price_micros INTEGER NOT NULL DEFAULT 0,
   operator TEXT NOT NULL DEFAULT '');
 -- A job's secrets until it ends (the database file is readable by og-schedd's user only).
+CREATE TABLE IF NOT EXISTS bundle_owners (
+  sha256 TEXT NOT NULL, user TEXT NOT NULL, PRIMARY KEY (sha256, user));
 CREATE TABLE IF NOT EXISTS job_secrets (
   job_id INTEGER NOT NULL, name TEXT NOT NULL, value_hex TEXT NOT NULL, PRIMARY KEY (job_id, name));
 )sql";
@@ -134,6 +136,17 @@ std::string JobStore::public_key(const std::string& user) {
   auto s = db_.prepare("SELECT public_key FROM users WHERE name = ?1");
   s->bind(1, user);
   return s->step() ? s->column_text(0) : std::string();
+}
+
+void JobStore::add_bundle_owner(const std::string& user, const std::string& sha256) {
+  auto s = db_.prepare("INSERT OR IGNORE INTO bundle_owners (sha256, user) VALUES (?1, ?2)");
+  s->bind(1, sha256).bind(2, user).run();
+}
+
+bool JobStore::owns_bundle(const std::string& user, const std::string& sha256) {
+  auto s = db_.prepare("SELECT 1 FROM bundle_owners WHERE sha256 = ?1 AND user = ?2");
+  s->bind(1, sha256).bind(2, user);
+  return s->step();
 }
 
 void JobStore::insert_secret(uint64_t job_id, const std::string& name, const std::string& value) {

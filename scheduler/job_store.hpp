@@ -26,6 +26,8 @@ class JobStore {
   // The Ed25519 public key (hex) a user signs its job bundles with ("" when none).
   void set_public_key(const std::string& user, const std::string& public_hex);
   std::string public_key(const std::string& user);
+  void add_bundle_owner(const std::string& user, const std::string& sha256);
+  bool owns_bundle(const std::string& user, const std::string& sha256);
   // A job's secrets (binary-safe), kept until delete_secrets when it ends.
   void insert_secret(uint64_t job_id, const std::string& name, const std::string& value);
   std::map<std::string, std::string> load_secrets(uint64_t job_id);

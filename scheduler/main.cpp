@@ -240,7 +240,8 @@ int main(int argc, char** argv) {
       if (sha == kEmptySha256) return std::string();
       return artifacts.get(sha);
     });
-    og::Api api(controller, artifacts);
+    og::ArtifactStore bundles(state_dir + "/bundles");
+    og::Api api(controller, artifacts, bundles);
     og::HttpServer server(http, [&api](const og::HttpRequest& r) { return api.handle(r); });
     server.start();
     controller.start();

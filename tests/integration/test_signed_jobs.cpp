@@ -94,6 +94,22 @@ TEST_F(SignedJobs, AJobSignedWithAnotherKeyIsRefusedAtSubmission) {
   }
 }
 
+TEST_F(SignedJobs, NoOneCanNameAnotherUsersBundle) {
+  uint64_t id = submit("mine.sh", "#!/bin/bash\n#OG --input=data/in.txt\ncat data/in.txt\n");
+  std::string digest = mesh.job(id)["bundle_sha256"];
+  ASSERT_NE(mesh.sbatch({mesh.write_script("bob.sh", "#!/bin/sh\ntrue\n")}, submit_dir, "bob"), 0u);  // bob's key
+  JobSpec theft;
+  theft.script = "#!/bin/sh\ncat data/in.txt\n";
+  theft.bundle_sha256 = digest;  // alice's inputs, public in og-squeue
+  sign_job("bob", theft, load_or_create_key(mesh.dir() + "/keys-bob"));
+  try {
+    mesh.client("bob").call("POST", "/og/v1/jobs", {{"job", to_json(theft)}});
+    FAIL() << "bob's job ran on alice's bundle";
+  } catch (const std::exception& e) {
+    EXPECT_NE(std::string(e.what()).find("was uploaded by"), std::string::npos) << e.what();
+  }
+}
+
 TEST_F(SignedJobs, AScriptAlteredAfterSigningIsRefusedByTheWorker) {
   uint64_t id = submit("alter.sh", "#!/bin/bash\n#SBATCH --hold\necho honest > out.txt\n");
   tamper_with_stored_job(id, "echo honest", "echo pwned");
@@ -106,7 +122,7 @@ TEST_F(SignedJobs, AScriptAlteredAfterSigningIsRefusedByTheWorker) {
 TEST_F(SignedJobs, ATamperedBundleIsRefusedByTheWorker) {
   uint64_t id = submit("bundle.sh", "#!/bin/bash\n#SBATCH --hold\n#OG --input=data/in.txt\ncat data/in.txt\n");
   std::string digest = mesh.job(id)["bundle_sha256"];
-  std::string blob = mesh.dir() + "/schedd/artifacts/" + digest.substr(0, 2) + "/" + digest;
+  std::string blob = mesh.dir() + "/schedd/bundles/" + digest.substr(0, 2) + "/" + digest;
   ASSERT_TRUE(fs::exists(blob));
   fs::permissions(blob, fs::perms::owner_write, fs::perm_options::add);
   std::ofstream(blob, std::ios::binary | std::ios::trunc) << "not the bundle";

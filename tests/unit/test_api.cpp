@@ -29,7 +29,8 @@ class ApiTest : public ::testing::Test {
     controller_ = std::make_unique<Controller>(options);
     controller_->start();
     artifacts_ = std::make_unique<ArtifactStore>((dir_ / "artifacts").string());
-    api_ = std::make_unique<Api>(*controller_, *artifacts_);
+    bundles_ = std::make_unique<ArtifactStore>((dir_ / "bundles").string());
+    api_ = std::make_unique<Api>(*controller_, *artifacts_, *bundles_);
     admin_ = controller_->add_user("root", "admin");
     alice_ = controller_->add_user("alice", "user");
     worker_ = controller_->add_user("w1", "worker");
@@ -68,7 +69,7 @@ class ApiTest : public ::testing::Test {
   test::TempDir tmp_{"og-api-test"};  // removed after TearDown
   const fs::path dir_ = tmp_.path();
   std::unique_ptr<Controller> controller_;
-  std::unique_ptr<ArtifactStore> artifacts_;
+  std::unique_ptr<ArtifactStore> artifacts_, bundles_;
   std::unique_ptr<Api> api_;
   std::string admin_, alice_, worker_;
 };
