@@ -1,6 +1,7 @@
 // SHA-256 through OpenSSL (uses SHA-NI where the CPU has it).
 #pragma once
 
+#include <cstdint>
 #include <filesystem>
 #include <string>
 #include <string_view>
@@ -13,6 +14,10 @@ std::string sha256_file_hex(const std::filesystem::path& path);
 // Lower-case hex only (how digests and keys travel).
 bool is_lower_hex(std::string_view text);
 bool is_sha256_hex(std::string_view text);  // 64 lower-case hex digits
+// For files a stranger controls: opens `name` under `dir_fd` without following a link,
+// without blocking on a FIFO, and hashes it only if it is a regular file of at most
+// max_bytes; throws std::runtime_error otherwise. Closes nothing it was given.
+std::string sha256_untrusted_file_hex(int dir_fd, const std::string& name, uint64_t max_bytes);
 // A random 256-bit secret as 64 hex characters (from OpenSSL's CSPRNG).
 std::string random_token_hex();
 

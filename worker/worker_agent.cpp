@@ -1,5 +1,8 @@
 #include "worker/worker_agent.hpp"
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -17,6 +20,11 @@
 #include "verify/manifest.hpp"
 
 namespace og {
+
+namespace {
+// A milestone is hashed on the reporter thread while its job runs: bounded.
+constexpr uint64_t kMaxMilestoneBytes = 256ull << 20;
+}  // namespace
 
 namespace {
 
@@ -240,20 +248,37 @@ void WorkerAgent::report_milestones(HttpClient& client) {
   for (uint64_t lease : leases) {
     std::string dir = backend_.job_dir(lease);
     if (dir.empty()) continue;
+    // The running job owns .og and everything in it, and we are root: walk down with
+    // O_NOFOLLOW at each step, so a link it planted leads nowhere.
+    int job_fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    int og_fd = job_fd < 0 ? -1 : ::openat(job_fd, ".og", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    int dir_fd = og_fd < 0 ? -1 : ::openat(og_fd, "milestones", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    for (int fd : {job_fd, og_fd})
+      if (fd >= 0) ::close(fd);
+    if (dir_fd < 0) continue;
     // Files named 1, 2, ...: a job writes one elsewhere and renames it in, so what is seen
     // is whole. Their digest is what replicas must agree on.
-    std::map<uint32_t, std::filesystem::path> found;
+    std::map<uint32_t, std::string> found;
     std::error_code ec;
-    for (const auto& entry : std::filesystem::directory_iterator(dir + "/.og/milestones", ec)) {
+    for (const auto& entry : std::filesystem::directory_iterator("/proc/self/fd/" + std::to_string(dir_fd), ec)) {
       std::string name = entry.path().filename().string();
       if (name.empty() || name.size() > 9 || name.find_first_not_of("0123456789") != std::string::npos) continue;
       uint32_t index = static_cast<uint32_t>(std::stoul(name));
-      if (index > 0 && index > milestones_sent_[lease]) found[index] = entry.path();
+      if (index > 0 && index > milestones_sent_[lease]) found[index] = name;
     }
-    for (const auto& [index, path] : found) {
+    for (const auto& [index, name] : found) {
+      std::string digest;
+      try {
+        digest = sha256_untrusted_file_hex(dir_fd, name, kMaxMilestoneBytes);
+      } catch (const std::runtime_error& e) {
+        // Not a milestone (a link, a FIFO, too large): passed over for good.
+        log_warn("milestone_ignored", {{"lease", std::to_string(lease)}, {"error", e.what()}});
+        milestones_sent_[lease] = index;
+        continue;
+      }
       try {
         client.call("POST", "/og/v1/leases/" + std::to_string(lease) + "/milestone",
-                    {{"index", index}, {"digest", sha256_file_hex(path)}});
+                    {{"index", index}, {"digest", digest}});
         milestones_sent_[lease] = index;
       } catch (const std::exception& e) {
         log_warn("milestone_not_reported", {{"lease", std::to_string(lease)}, {"milestone", std::to_string(index)},
@@ -261,6 +286,7 @@ void WorkerAgent::report_milestones(HttpClient& client) {
         break;  // tried again in a second
       }
     }
+    ::close(dir_fd);
   }
 }
 

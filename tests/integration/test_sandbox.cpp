@@ -238,6 +238,17 @@ TEST_F(Sandbox, JobDirectoriesOnTmpfsScratchWork) {
   EXPECT_EQ(out.rfind(scratch, 0), 0u) << out;
 }
 
+TEST_F(Sandbox, MilestonesThatAreLinksOrFifosAreNeitherFollowedNorWaitedOn) {
+  // The worker hashes milestones as root while the job runs: a link to a host file must
+  // not be read, a FIFO must not hang it.
+  std::string out = run_to_end("ms.sh", "#!/bin/bash\nln -s /etc/shadow $OG_MILESTONES/1\nmkfifo $OG_MILESTONES/2\n"
+                                        "sleep 2.5\necho done\n");
+  EXPECT_EQ(out, "done\n");
+  std::string log = read_file(mesh.dir() + "/" + worker + ".log");
+  EXPECT_NE(log.find("milestone_ignored"), std::string::npos) << log;
+  EXPECT_NE(log.find("not a regular file"), std::string::npos) << log;
+}
+
 TEST_F(Sandbox, MpiRunsInsideWithTwoRanks) {
   if (::access("/usr/bin/mpirun", X_OK) != 0 || ::access("/usr/bin/mpicc", X_OK) != 0)
     GTEST_SKIP() << "SKIPPED: Open MPI (openmpi-bin, libopenmpi-dev) is not installed";
