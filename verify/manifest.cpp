@@ -31,8 +31,11 @@ std::string merkle_root(const std::vector<ManifestEntry>& files) {
   return level.front();
 }
 
-Manifest compute_manifest(const fs::path& dir, const std::vector<std::string>& excluded_prefixes) {
+Manifest compute_manifest(const fs::path& dir, const std::vector<std::string>& excluded_prefixes,
+                          uint64_t max_total_bytes) {
   Manifest m;
+  std::vector<fs::path> paths;
+  uint64_t total = 0;
   // Paths under dir are dir + "/" + rel; stripping the prefix avoids fs::relative, which
   // resolves every component with readlink.
   const size_t prefix = dir.generic_string().size() + (dir.generic_string().ends_with('/') ? 0 : 1);
@@ -48,8 +51,15 @@ Manifest compute_manifest(const fs::path& dir, const std::vector<std::string>& e
       continue;
     }
     if (is_dir || !it->is_regular_file()) continue;
-    m.files.push_back({rel, static_cast<uint64_t>(it->file_size()), sha256_file_hex(it->path())});
+    uint64_t size = static_cast<uint64_t>(it->file_size());
+    total += size;
+    if (total > max_total_bytes)
+      throw ManifestTooLarge("the outputs exceed " + std::to_string(max_total_bytes) + " bytes");
+    m.files.push_back({rel, size, ""});
+    paths.push_back(it->path());
   }
+  // Hashed only once the sizes are known to be acceptable.
+  for (size_t i = 0; i < paths.size(); ++i) m.files[i].sha256 = sha256_file_hex(paths[i]);
   std::sort(m.files.begin(), m.files.end(),
             [](const ManifestEntry& a, const ManifestEntry& b) { return a.path < b.path; });
   m.root = merkle_root(m.files);

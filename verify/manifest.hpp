@@ -8,6 +8,7 @@ inline constexpr const char* kEmptySha256 =
 
 #include <cstdint>
 #include <filesystem>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -29,8 +30,15 @@ struct Manifest {
 
 // Walks dir (regular files only; links are not followed) and skips any path that starts
 // with one of the excluded prefixes (e.g. ".og/", the worker's own bookkeeping).
-Manifest compute_manifest(const std::filesystem::path& dir,
-                          const std::vector<std::string>& excluded_prefixes);
+// Throws ManifestTooLarge, before hashing anything, when the files add up to more than
+// max_total_bytes (apparent sizes: a sparse file counts in full, as it would upload).
+Manifest compute_manifest(const std::filesystem::path& dir, const std::vector<std::string>& excluded_prefixes,
+                          uint64_t max_total_bytes = UINT64_MAX);
+
+class ManifestTooLarge : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
 // Leaves are SHA-256("path\0size\0sha256"); pairs are hashed upward, an odd node is
 // carried up unchanged. The root of no files is SHA-256 of the empty string.
 std::string merkle_root(const std::vector<ManifestEntry>& files);

@@ -44,6 +44,8 @@ options:
   --allow-egress       jobs that ask for --network=egress may reach other hosts
   --allow-unsigned     run jobs without a requester's signature (default: refuse them,
                        reason BadSignature)
+  --max-job-output BYTES  outputs of one job past this fail it without being read
+                       (default 1073741824, og-schedd's default)
   --kill-wait SEC      grace between SIGTERM and SIGKILL at the time limit (default 5)
   --keep-job-dirs      keep each job's directory after reporting (debugging)
   --quiet              log warnings and errors only
@@ -70,6 +72,7 @@ uint64_t parse_count(const std::string& flag, const std::string& text) {
 int main(int argc, char** argv) {
   std::string url, token_file, name, dir, price = "0", gpu_price = "0", operator_name, features;
   int64_t kill_wait_s = 5;
+  uint64_t max_output = 1ull << 30;
   bool keep = false, allow_egress = false, allow_unsigned = false;
   og::SandboxOptions sandbox_options;
   og::Resources probed = og::probe_resources();
@@ -94,6 +97,7 @@ int main(int argc, char** argv) {
     else if (flag == "--features") features = value();
     else if (flag == "--gpu-price") gpu_price = value();
     else if (flag == "--operator") operator_name = value();
+    else if (flag == "--max-job-output") max_output = parse_count(flag, value());
     else if (flag == "--kill-wait") kill_wait_s = static_cast<int64_t>(parse_count(flag, value()));
     else if (flag == "--keep-job-dirs") keep = true;
     else if (flag == "--isolation") sandbox_options.level = value();
@@ -155,6 +159,7 @@ int main(int argc, char** argv) {
     options.isolation = sandbox->level();
     options.allow_egress = allow_egress;
     options.allow_unsigned = allow_unsigned;
+    options.max_output_bytes = max_output;
     og::LocalBackendOptions backend_options{dir + "/jobs", name, kill_wait_s * 1000};
     backend_options.sandbox = sandbox.get();
     backend_options.memory_mb = offered.memory_mb;

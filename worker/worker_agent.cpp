@@ -300,7 +300,12 @@ void WorkerAgent::report(HttpClient& client, const RunResult& result) {
     try {
       std::vector<std::string> excluded = {".og/"};
       excluded.insert(excluded.end(), result.unverified.begin(), result.unverified.end());
-      manifest = compute_manifest(result.job_dir, excluded);
+      manifest = compute_manifest(result.job_dir, excluded, options_.max_output_bytes);
+    } catch (const ManifestTooLarge& e) {
+      // Not read, not uploaded: the run cannot be verified, so it fails visibly.
+      log_error("output_too_large", {{"lease", std::to_string(result.lease_id)}, {"error", e.what()}});
+      manifest = Manifest{{}, merkle_root({})};
+      body = {{"outcome", "FAILED"}, {"exit_code", 1}};
     } catch (const std::exception& e) {
       log_error("manifest_failed", {{"lease", std::to_string(result.lease_id)}, {"error", e.what()}});
     }

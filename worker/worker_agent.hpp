@@ -33,6 +33,7 @@ struct WorkerOptions {
   std::string isolation = "none";  // the sandbox level jobs get here (advertised)
   bool allow_egress = false;       // jobs asking for --network=egress may reach out
   bool allow_unsigned = false;     // run jobs that carry no requester's signature
+  uint64_t max_output_bytes = 1ull << 30;  // outputs past this fail the run, unread
 };
 
 class WorkerAgent {

@@ -133,6 +133,23 @@ TEST(Failures, RunningLeaseResumesAcrossSchedulerRestart) {
 }
 
 
+TEST(Failures, AHugeSparseOutputFailsTheJobUnreadAndTheWorkerCarriesOn) {
+  Mesh mesh;
+  mesh.start_schedd();
+  std::string w = mesh.start_worker(1, {"--max-job-output", "1000000"});
+  mesh.await_workers(1);
+  // 10 TB that cost the job nothing: hashed or read, it would take the worker down.
+  uint64_t id = mesh.client().call(
+      "POST", "/og/v1/jobs",
+      {{"job", {{"name", "sparse"}, {"script", "#!/bin/bash\ntruncate -s 10T huge.bin\n"}, {"script_name", "s.sh"}}}})["job_id"];
+  auto job = mesh.wait_job(id);
+  EXPECT_EQ(job["job_state"], "FAILED");
+  EXPECT_NE(read_file(mesh.dir() + "/" + w + ".log").find("output_too_large"), std::string::npos);
+  uint64_t next = mesh.client().call(
+      "POST", "/og/v1/jobs", {{"job", {{"name", "ok"}, {"script", "#!/bin/sh\ntrue\n"}, {"script_name", "ok.sh"}}}})["job_id"];
+  EXPECT_EQ(mesh.wait_job(next)["job_state"], "COMPLETED");
+}
+
 TEST(Failures, AnOutputTooLargeToKeepFailsTheJobVisibly) {
   Mesh mesh;
   mesh.start_schedd({"--max-upload", "1000"});
