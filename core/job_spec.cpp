@@ -15,10 +15,6 @@ namespace {
 constexpr size_t kMaxScriptBytes = 1 << 20;
 constexpr uint32_t kMaxReplicas = 16;
 
-bool is_secret_name(const std::string& name) {
-  return !name.empty() && name.size() <= 64 && name[0] != '.' &&
-         name.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-.") == std::string::npos;
-}
 
 [[noreturn]] void invalid(const std::string& message) { throw ApiError(400, "invalid_spec", message); }
 
@@ -216,6 +212,11 @@ int isolation_rank(std::string_view level) {
   if (level == "rlimit") return 1;
   if (level == "jail") return 2;
   return -1;
+}
+
+bool is_secret_name(std::string_view name) {
+  return !name.empty() && name.size() <= 64 && name[0] != '.' &&
+         name.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-.") == std::string::npos;
 }
 
 }  // namespace og

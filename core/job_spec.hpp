@@ -79,6 +79,10 @@ struct JobSpec {
 // level is at least L. none 0 (also "", no demand), rlimit 1, jail 2; -1 unknown.
 int isolation_rank(std::string_view level);
 
+// A secret's name: 1-64 of [A-Za-z0-9_.-], not starting with '.' (a file name in
+// /run/secrets, never a path).
+bool is_secret_name(std::string_view name);
+
 nlohmann::json to_json(const JobSpec& spec);
 // Throws og::ApiError (code "invalid_spec") naming the field on bad input.
 JobSpec job_spec_from_json(const nlohmann::json& j);

@@ -45,6 +45,8 @@ bool OfferMatcher::can_hold(const Partition& p) const {
   if (constraint_ && !jobscripts::constraint_satisfied(*constraint_, p.features)) return false;
   if (isolation_rank(p.isolation) < isolation_rank(spec_.isolation)) return false;
   if (spec_.network == "egress" && !p.egress) return false;
+  // Below a jail, a job's secrets would sit in files other jobs of the worker's user read.
+  if (!spec_.secrets.empty() && isolation_rank(p.isolation) < isolation_rank("jail")) return false;
   if (spec_.total_cpus() > p.cpus) return false;
   if (spec_.total_mem_mb() > p.memory_mb) return false;
   if (spec_.gpus > p.gpus) return false;

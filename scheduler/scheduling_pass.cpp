@@ -42,7 +42,7 @@ struct ShapeHash {
 
 Shape shape_of(const JobSpec& s, uint32_t count) {
   return Shape{s.total_cpus(), s.total_mem_mb(), s.gpus, count, s.exclusive, s.network == "egress",
-               isolation_rank(s.isolation), s.time_limit_s, s.max_price_micros, s.max_gpu_price_micros,
+               s.secrets.empty() ? isolation_rank(s.isolation) : isolation_rank("jail"), s.time_limit_s, s.max_price_micros, s.max_gpu_price_micros,
                s.gpu_type, s.constraint, s.partition};
 }
 

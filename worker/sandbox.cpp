@@ -1,50 +1,31 @@
 #include "worker/sandbox.hpp"
 
-#include <fcntl.h>
 #include <sys/resource.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
-#include <filesystem>
 #include <stdexcept>
 
-#include "core/file_io.hpp"
 #include "core/log.hpp"
 #include "worker/jail_sandbox.hpp"
 
 namespace og {
 namespace {
 
-namespace fs = std::filesystem;
-
-// Secrets for the levels without a mount namespace: files of mode 0400 under the job's
-// .og directory (never hashed or uploaded), removed when the job ends.
-class SecretFiles : public ContainedJob {
+// Below a jail there is nowhere to put a secret that other jobs of this worker's user could
+// not read: og-schedd sends jobs with secrets to jails only, and these levels refuse them.
+class Uncontained : public ContainedJob {
  public:
-  SecretFiles(const SandboxRequest& request, SpawnOptions& spawn) {
-    if (request.secrets.empty()) return;
-    dir_ = request.job_dir + "/.og/secrets";
-    fs::create_directory(dir_);
-    ::chmod(dir_.c_str(), 0700);
-    for (const auto& [name, content] : request.secrets) {
-      write_new_file(dir_ + "/" + name, content, 0400);
-    }
-    if (spawn.env) spawn.env->push_back("OG_SECRETS=" + dir_);
+  explicit Uncontained(const SandboxRequest& request) {
+    if (!request.secrets.empty())
+      throw std::runtime_error("this worker's sandbox level cannot keep a job's secrets from other jobs");
   }
-  ~SecretFiles() override {
-    std::error_code ec;
-    if (!dir_.empty()) fs::remove_all(dir_, ec);
-  }
-
- private:
-  std::string dir_;
 };
 
 class NoSandbox : public Sandbox {
  public:
   std::string level() const override { return "none"; }
-  std::unique_ptr<ContainedJob> contain(const SandboxRequest& request, SpawnOptions& spawn) override {
-    return std::make_unique<SecretFiles>(request, spawn);
+  std::unique_ptr<ContainedJob> contain(const SandboxRequest& request, SpawnOptions&) override {
+    return std::make_unique<Uncontained>(request);
   }
 };
 
@@ -57,7 +38,7 @@ class RlimitSandbox : public Sandbox {
   std::unique_ptr<ContainedJob> contain(const SandboxRequest& request, SpawnOptions& spawn) override {
     if (request.memory_mb > 0) spawn.rlimits.push_back({RLIMIT_DATA, rlim_t(request.memory_mb) << 20});
     spawn.rlimits.push_back({RLIMIT_CORE, 0});
-    return std::make_unique<SecretFiles>(request, spawn);
+    return std::make_unique<Uncontained>(request);
   }
 };
 

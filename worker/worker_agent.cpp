@@ -195,13 +195,16 @@ std::string WorkerAgent::prepare(HttpClient& client, LeaseTask& task) {
       return refuse(reason::kBadBundle, "could not fetch the job's secrets" + (r ? ": " + r->body : std::string()));
     try {
       const auto answer = nlohmann::json::parse(r->body);  // must outlive the loop over it
-      for (const auto& [name, hex] : answer.at("secrets").items())
-        task.secrets[name] = from_hex(hex.get<std::string>()).value_or("");
+      const auto& sent = answer.at("secrets");
+      // Only the names the requester signed, each a plain file name: og-schedd is not
+      // trusted to name files we write as root.
+      for (const auto& name : task.spec.secrets) {
+        if (!is_secret_name(name) || !sent.contains(name)) return refuse(reason::kBadBundle, "secret " + name + " is missing or misnamed");
+        task.secrets[name] = from_hex(sent.at(name).get<std::string>()).value_or("");
+      }
     } catch (const std::exception&) {
       return refuse(reason::kBadBundle, "malformed secrets");
     }
-    for (const auto& name : task.spec.secrets)
-      if (!task.secrets.count(name)) return refuse(reason::kBadBundle, "secret " + name + " is missing");
   }
   return "";
 }

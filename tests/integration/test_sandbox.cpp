@@ -10,6 +10,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "core/hex.hpp"
+#include "core/sqlite.hpp"
 #include "tests/integration/mesh.hpp"
 
 namespace og::test {
@@ -225,6 +227,24 @@ TEST_F(Sandbox, SecretsAreReadOnlyForTheJobAloneAndGoWithIt) {
                                             "grep -c tok- /run/secrets/token\n");
   EXPECT_EQ(out, "/run/secrets\n400\nmine\nread-only\n1\n");
   EXPECT_FALSE(fs::exists("/run/secrets/token")) << "mounted in the job's namespace only";
+  // Gone from og-schedd's database once the job ended, and in no other file of the mesh:
+  // not the artifacts, not the logs, not the worker's directory.
+  std::string secret = read_file(submit_dir + "/token.txt");
+  mesh.kill_schedd(15);
+  {
+    Database db(mesh.dir() + "/schedd/schedd.db");
+    auto s = db.prepare("SELECT count(*) FROM job_secrets");
+    ASSERT_TRUE(s->step());
+    EXPECT_EQ(s->column_int64(0), 0);
+  }
+  for (const auto& e : fs::recursive_directory_iterator(mesh.dir())) {
+    std::string path = e.path().string();
+    if (!e.is_regular_file() || path.find("/submit/") != std::string::npos || path.find("schedd.db") != std::string::npos)
+      continue;
+    std::string text = read_file(path);
+    EXPECT_EQ(text.find(secret), std::string::npos) << "the secret is in " << path;
+    EXPECT_EQ(text.find(to_hex(secret)), std::string::npos) << "the secret is in " << path;
+  }
 }
 
 TEST_F(Sandbox, JobDirectoriesOnTmpfsScratchWork) {

@@ -101,9 +101,10 @@ class ControllerTest : public ::testing::Test {
     return user.value_or(User{name, role});
   }
   FakeWorker worker(const User& user, const std::string& partition, uint32_t cpus = 4,
-                    int64_t price = 100) {
+                    int64_t price = 100, const std::string& isolation = "none") {
     Partition p;
     p.name = partition;
+    p.isolation = isolation;
     p.cpus = cpus;
     p.memory_mb = 4096;
     p.price_micros = price;
@@ -977,13 +978,15 @@ TEST_F(ControllerTest, SignedJobsOnlyWithTheUsersRegisteredKey) {
 TEST_F(ControllerTest, SecretsGoOnlyToTheLeaseHolderAndOnlyUntilTheJobEnds) {
   make();
   User alice = account("alice", "user");
-  auto w1 = worker(account("w1", "worker"), "p1");
-  auto w2 = worker(account("w2", "worker"), "p2");
+  auto w1 = worker(account("w1", "worker"), "p1", 4, 100, "jail");  // secrets go to jails only
+  auto w2 = worker(account("w2", "worker"), "p2", 4, 100, "jail");
+  auto open = worker(account("w3", "worker"), "p3", 4, 1, "rlimit");  // cheapest, but no jail
   JobSpec s = spec();
   s.secrets = {"token"};
   expect_api_error([&] { c().submit(alice, s, {}); }, 400, "invalid_secrets");
   expect_api_error([&] { c().submit(alice, s, {{"token", "x"}, {"other", "y"}}); }, 400, "invalid_secrets");
   uint64_t id = c().submit(alice, s, {{"token", std::string("t\0k", 3)}}).front();
+  EXPECT_TRUE(open.poll(0).empty()) << "never to a partition below a jail";
   auto leases = w1.poll(0);
   if (leases.empty()) leases = w2.poll(0);
   ASSERT_EQ(leases.size(), 1u);

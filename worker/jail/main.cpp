@@ -116,6 +116,8 @@ std::map<std::string, std::string> read_secrets(int fd) {
     size_t nl1 = all.find('\n', pos), nl2 = nl1 == std::string::npos ? nl1 : all.find('\n', nl1 + 1);
     if (nl2 == std::string::npos) die("secrets: malformed");
     std::string name = all.substr(pos, nl1 - pos);
+    if (name.empty() || name[0] == '.' || name.find('/') != std::string::npos || name.size() > 64)
+      die("secrets: refusing the name \"" + name + "\"");
     size_t size = number("secret size", all.substr(nl1 + 1, nl2 - nl1 - 1));
     if (nl2 + 1 + size > all.size()) die("secrets: truncated");
     secrets[name] = all.substr(nl2 + 1, size);
