@@ -24,6 +24,15 @@ std::string job_signing_payload(const std::string& user, const JobSpec& spec) {
       {"verify", spec.verify},
       {"exclude_stdio", spec.exclude_stdio},
       {"secrets", spec.secrets},
+      // What the script sees of its own job (SLURM_* and OG_* variables, %x in names).
+      {"name", spec.name},
+      {"array", spec.array},
+      {"nodes", spec.nodes},
+      {"ntasks", spec.ntasks},
+      {"ntasks_per_node", spec.ntasks_per_node},
+      {"cpus_per_task", spec.cpus_per_task},
+      {"gpus", spec.gpus},
+      {"submit_dir", spec.submit_dir},
   };
   return "opengrid-job-v1\n" + covered.dump();
 }

@@ -1,8 +1,9 @@
 // What a requester's signature covers: everything that decides what code runs on a
 // provider's machine and how its result is judged — the script, its arguments and
 // environment, the bundle of input files (by digest), the network and isolation it asked
-// for, the names of its secrets — for a named user and key. Resources, prices and times
-// are left out: og-schedd fills defaults into those, and the escrow already binds them.
+// for, the names of its secrets, and what the script sees of its job (name, array, task
+// and CPU counts, GPUs, submit directory) — for a named user and key. Memory, prices and
+// times are left out: og-schedd fills defaults into those, and the escrow binds them.
 #pragma once
 
 #include <string>

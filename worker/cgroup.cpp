@@ -168,8 +168,12 @@ JobCgroup::JobCgroup(const CgroupLayout& layout, const std::string& name, const 
                    const std::vector<std::pair<std::string, std::string>>& files) {
     if (dir.empty()) return;
     bool all = true;
-    for (const auto& [file, value] : files)
-      if (exists(dir + "/" + file) && !write_text(dir + "/" + file, value)) all = false;
+    for (const auto& [file, value] : files) {
+      // memsw exists only with swap accounting; every other file must take the value.
+      bool optional = file == "memory.memsw.limit_in_bytes" || file == "memory.swap.max";
+      if (optional && !exists(dir + "/" + file)) continue;
+      if (!write_text(dir + "/" + file, value)) all = false;
+    }
     if (all) enforced_.insert(controller);
     else log_warn("cgroup_limit_refused", {{"controller", controller}, {"dir", dir}});
   };

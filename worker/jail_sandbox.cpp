@@ -1,7 +1,10 @@
 #include "worker/jail_sandbox.hpp"
 
+#include <fcntl.h>
 #include <sched.h>
+#include <sys/file.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <stdexcept>
@@ -58,6 +61,10 @@ JailSandbox::JailSandbox(const SandboxOptions& options) : options_(options), cgr
     throw std::runtime_error("og-jail not found at " + options_.jail_program + " (build it with make)");
   if (options_.uid_count == 0 || options_.uid_first == 0)
     throw std::runtime_error("the job uid range must be non-empty and may not contain 0");
+  // Where uids are claimed host-wide (a lock file per uid; a killed worker's locks go
+  // with its process).
+  lock_dir_ = ::access("/run", W_OK) == 0 ? "/run/opengrid-job-uids" : "/tmp/opengrid-job-uids";
+  ::mkdir(lock_dir_.c_str(), 0700);
   remove_stale_job_cgroups(cgroups_);
   log_info("sandbox", {{"level", "jail"},
                        {"cgroups", cgroups_.describe()},
@@ -67,14 +74,26 @@ JailSandbox::JailSandbox(const SandboxOptions& options) : options_(options), cgr
 
 uint32_t JailSandbox::take_uid() {
   std::lock_guard lock(mu_);
-  for (uint32_t uid = options_.uid_first; uid < options_.uid_first + options_.uid_count; ++uid)
-    if (uids_in_use_.insert(uid).second) return uid;
-  throw std::runtime_error("every job uid of the range is in use; widen --job-uids");
+  for (uint32_t uid = options_.uid_first; uid < options_.uid_first + options_.uid_count; ++uid) {
+    if (uids_in_use_.count(uid)) continue;
+    int fd = ::open((lock_dir_ + "/" + std::to_string(uid)).c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (fd < 0) continue;
+    if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {  // another worker's job has it
+      ::close(fd);
+      continue;
+    }
+    uids_in_use_[uid] = fd;
+    return uid;
+  }
+  throw std::runtime_error("every job uid of the range is in use on this host; widen --job-uids");
 }
 
 void JailSandbox::release_uid(uint32_t uid) {
   std::lock_guard lock(mu_);
-  uids_in_use_.erase(uid);
+  auto it = uids_in_use_.find(uid);
+  if (it == uids_in_use_.end()) return;
+  ::close(it->second);  // releases the flock
+  uids_in_use_.erase(it);
 }
 
 std::unique_ptr<ContainedJob> JailSandbox::contain(const SandboxRequest& request, SpawnOptions& spawn) {
@@ -90,6 +109,9 @@ std::unique_ptr<ContainedJob> JailSandbox::contain(const SandboxRequest& request
     // Named by worker process too: several workers may share a host (and lease numbers).
     cgroup = std::make_unique<JobCgroup>(cgroups_, "w" + std::to_string(::getpid()) + "-lease-" + id, limits);
     if (!request.secrets.empty()) secrets_fd = secrets_memfd(request.secrets);
+    // A jail whose limits did not take would be advertised as one and not be one.
+    if (!cgroup->enforced().count("pids") || (limits.memory_bytes > 0 && !cgroup->enforced().count("memory")))
+      throw std::runtime_error("the job's cgroup limits could not be set (memory, pids): see the cgroup warnings");
   } catch (...) {
     release_uid(uid);
     throw;

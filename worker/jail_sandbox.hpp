@@ -2,8 +2,9 @@
 // namespaces and cgroups, as a uid of its own from a configured range.
 #pragma once
 
+#include <map>
 #include <mutex>
-#include <set>
+#include <string>
 
 #include "worker/cgroup.hpp"
 #include "worker/sandbox.hpp"
@@ -17,15 +18,18 @@ class JailSandbox : public Sandbox {
   std::string level() const override { return "jail"; }
   std::unique_ptr<ContainedJob> contain(const SandboxRequest& request, SpawnOptions& spawn) override;
 
-  // Hands out the lowest free uid of the range; throws when every one is in use.
+  // Hands out the lowest uid of the range that no job on this host holds — workers on one
+  // host share the range safely: each uid is claimed with a lock file (flock) held while
+  // its job runs. Throws when every one is in use.
   uint32_t take_uid();
   void release_uid(uint32_t uid);
 
  private:
   SandboxOptions options_;
   CgroupLayout cgroups_;
+  std::string lock_dir_;
   std::mutex mu_;
-  std::set<uint32_t> uids_in_use_;
+  std::map<uint32_t, int> uids_in_use_;  // uid → its lock file, held
 };
 
 }  // namespace og

@@ -161,6 +161,8 @@ TEST(JobSignature, CoversCodeInputsAndUserButNotDefaultsFilledInLater) {
            [](JobSpec& t) { t.bundle_sha256 = std::string(64, 'b'); },
            [](JobSpec& t) { t.network = "egress"; },
            [](JobSpec& t) { t.signer = generate_ed25519().public_hex; },
+           [](JobSpec& t) { t.ntasks = 64; },  // mpirun -np $SLURM_NTASKS
+           [](JobSpec& t) { t.array = "0-999"; },
        }) {
     JobSpec tampered = s;
     change(tampered);

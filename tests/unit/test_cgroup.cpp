@@ -1,7 +1,10 @@
 // Which cgroup layout a host has, read from its mount table (no real cgroup file system).
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
 #include "worker/cgroup.hpp"
+#include "worker/jail_sandbox.hpp"
 
 namespace og {
 namespace {
@@ -38,6 +41,22 @@ TEST(CgroupLayout, CombinedV1MountsAndMissingControllers) {
   EXPECT_EQ(layout.version_of("cpu"), "v1");
   EXPECT_EQ(layout.version_of("memory"), "") << "no memory controller: no memory limit, and the log says so";
   EXPECT_TRUE(layout.unified.empty());
+}
+
+TEST(JailUids, TwoWorkersOnOneHostNeverShareAJobUid) {
+  if (::geteuid() != 0) GTEST_SKIP() << "SKIPPED: the jail needs root";
+  SandboxOptions options;
+  options.jail_program = "/bin/true";  // not run here
+  options.uid_first = 3950000 + static_cast<uint32_t>(::getpid() % 1000) * 4;
+  options.uid_count = 2;
+  JailSandbox a(options), b(options);  // two workers, the same range
+  uint32_t first = a.take_uid(), second = b.take_uid();
+  EXPECT_NE(first, second);
+  EXPECT_THROW(a.take_uid(), std::runtime_error) << "both uids are held on this host";
+  b.release_uid(second);
+  EXPECT_EQ(a.take_uid(), second) << "free again once its job is done";
+  a.release_uid(first);
+  a.release_uid(second);
 }
 
 }  // namespace

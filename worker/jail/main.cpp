@@ -93,6 +93,7 @@ Options parse(int argc, char** argv) {
   if (o.network != "none" && o.network != "loopback" && o.network != "egress")
     die("--network must be none, loopback or egress");
   if (o.cwd.empty()) o.cwd = o.root.job_dir;
+  o.root.egress = o.network == "egress";
   return o;
 }
 

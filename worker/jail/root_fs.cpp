@@ -79,7 +79,8 @@ void build_etc(const RootPlan& plan) {
   make_file(etc + "/group", "root:x:0:\nnogroup:x:65534:\nog-job:x:" + gid + ":\n");
   make_file(etc + "/hosts", "127.0.0.1 localhost " + plan.hostname + "\n::1 localhost ip6-localhost\n");
   make_file(etc + "/hostname", plan.hostname + "\n");
-  make_file(etc + "/resolv.conf", "");  // no name servers: there is no network to reach them
+  if (plan.egress) bind_read_only("/etc/resolv.conf", etc + "/resolv.conf");  // the host's network, its resolver
+  else make_file(etc + "/resolv.conf", "");  // no name servers: there is no network to reach them
 }
 
 void build_dev(const RootPlan& plan) {

@@ -19,6 +19,7 @@ struct RootPlan {
   uint64_t tmp_mb = 1024;  // size of /tmp and /dev/shm each
   uint32_t gpus = 0;       // expose the NVIDIA device files when > 0
   std::string hostname;
+  bool egress = false;  // the job shares the host's network (--network=egress)
   std::map<std::string, std::string> secrets;
 };
 
