@@ -8,6 +8,9 @@
 #include <fstream>
 #include <optional>
 #include <sstream>
+#include <functional>
+#include <future>
+#include <memory>
 #include <thread>
 
 #include "core/error.hpp"
@@ -92,6 +95,11 @@ int WorkerAgent::run() {
     std::thread& t;
     ~JoinOnExit() {
       agent->stopping_ = true;
+      {
+        // Threads fetching bundles use this agent: they finish (or give up) first.
+        std::unique_lock lock(agent->mu_);
+        agent->reports_cv_.wait(lock, [this] { return agent->preparing_ == 0; });
+      }
       agent->reports_cv_.notify_all();
       t.join();
     }
@@ -140,12 +148,29 @@ int WorkerAgent::run() {
         std::lock_guard lock(mu_);
         if (!running_.insert(task.lease_id).second) continue;  // already running it
       }
-      if (std::string refused = prepare(client, task); !refused.empty()) {
-        RunResult result{task.lease_id, "FAILED", 126, "", {}, refused};
-        on_done(result);
+      if (task.spec.bundle_sha256.empty() && task.spec.secrets.empty()) {
+        start(client, task, nullptr);  // nothing to fetch: only the signature to check
         continue;
       }
-      backend_.launch(task, [this](const RunResult& r) { on_done(r); });
+      // Fetching a bundle may take a while: not on this thread, whose polls are our
+      // heartbeat and bring cancels.
+      {
+        std::lock_guard lock(mu_);
+        ++preparing_;
+      }
+      std::thread([this, task]() mutable {
+        HttpClient fetcher(options_.url, options_.token);
+        auto ended = std::make_shared<std::promise<void>>();
+        bool launched = start(fetcher, task, [ended] { ended->set_value(); });
+        {
+          std::lock_guard lock(mu_);
+          --preparing_;
+          reports_cv_.notify_all();
+        }
+        // The job dies with the thread that started it (PR_SET_PDEATHSIG is per thread):
+        // this one stays until the job has ended.
+        if (launched) ended->get_future().wait();
+      }).detach();
     }
     for (const auto& id : answer.value("cancel", nlohmann::json::array())) {
       uint64_t lease = id.get<uint64_t>();
@@ -154,6 +179,18 @@ int WorkerAgent::run() {
     }
   }
   return 0;
+}
+
+bool WorkerAgent::start(HttpClient& client, LeaseTask& task, std::function<void()> ended) {
+  if (std::string refused = prepare(client, task); !refused.empty()) {
+    on_done(RunResult{task.lease_id, "FAILED", 126, "", {}, refused});
+    return false;
+  }
+  backend_.launch(task, [this, ended](const RunResult& r) {
+    on_done(r);
+    if (ended) ended();
+  });
+  return true;
 }
 
 std::string WorkerAgent::prepare(HttpClient& client, LeaseTask& task) {

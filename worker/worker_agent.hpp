@@ -7,6 +7,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <deque>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -48,6 +49,9 @@ class WorkerAgent {
   // Checks the lease's signature and fetches its bundle and secrets; "" when it may run,
   // else the reason it is refused (BadSignature, BadBundle).
   std::string prepare(HttpClient& client, LeaseTask& task);
+  // prepare(), then the backend runs it (true; `ended` is called when it has) or the
+  // refusal is reported (false).
+  bool start(HttpClient& client, LeaseTask& task, std::function<void()> ended);
   void on_done(const RunResult& result);
   // One thread reports every result in turn over one kept-alive connection.
   void reporter_loop();
@@ -64,6 +68,7 @@ class WorkerAgent {
   std::set<uint64_t> running_;  // leases the backend holds, sent with every poll
   std::deque<RunResult> reports_;  // finished runs waiting to be reported
   std::map<uint64_t, uint32_t> milestones_sent_;  // per lease, the highest reported (reporter thread)
+  int preparing_ = 0;  // leases whose bundle or secrets are being fetched (threads)
 };
 
 }  // namespace og
