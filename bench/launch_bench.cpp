@@ -53,7 +53,7 @@ int main(int argc, char** argv) {
   for (int round = 0; round < 2 * n; ++round) {
     bool in_jail = round % 2 == 1;  // interleaved, so drift hits both alike
     std::string dir = (base / std::to_string(round)).string();
-    fs::create_directories(dir);
+    fs::create_directories(dir + "/.og");  // as og-worker makes it
     og::SpawnOptions spawn;
     spawn.argv = {"/bin/true"};
     spawn.env = std::vector<std::string>{"PATH=/usr/bin:/bin"};

@@ -133,6 +133,15 @@ std::unique_ptr<ContainedJob> JailSandbox::contain(const SandboxRequest& request
     spawn.pass_fd = secrets_fd;
     if (spawn.env) spawn.env->push_back("OG_SECRETS=/run/secrets");
   }
+  // og-jail runs as root until it drops to the job's uid: it gets a bare environment (the
+  // requester's variables could steer glibc), and the job's own from a file it reads.
+  if (spawn.env) {
+    std::string env_file = request.job_dir + "/.og/env", all;
+    for (const auto& kv : *spawn.env) all += kv + '\0';
+    write_new_file(env_file, all, 0600, /*replace=*/true);
+    argv.insert(argv.end(), {"--env-file", env_file});
+    spawn.env = std::vector<std::string>{"PATH=/usr/sbin:/usr/bin:/sbin:/bin"};
+  }
   argv.push_back("--");
   argv.insert(argv.end(), spawn.argv.begin(), spawn.argv.end());
   spawn.argv = std::move(argv);

@@ -45,6 +45,8 @@ struct Options {
   std::string cwd;
   uint32_t max_pids = 0;
   int secrets_fd = -1;
+  std::string env_file;           // the job's environment, NUL-separated (else ours)
+  std::vector<std::string> env;
   std::vector<std::string> argv;
 };
 
@@ -83,6 +85,7 @@ Options parse(int argc, char** argv) {
     else if (flag == "--cwd") o.cwd = value;
     else if (flag == "--max-pids") o.max_pids = static_cast<uint32_t>(number(flag, value));
     else if (flag == "--secrets-fd") o.secrets_fd = static_cast<int>(number(flag, value));
+    else if (flag == "--env-file") o.env_file = value;
     else die("unknown option " + flag);
   }
   for (++i; i < argc; ++i) o.argv.push_back(argv[i]);
@@ -125,6 +128,29 @@ std::map<std::string, std::string> read_secrets(int fd) {
     pos = nl2 + 1 + size;
   }
   return secrets;
+}
+
+// The job's environment, as og-worker wrote it (KEY=VALUE\0 ...); the file goes once read.
+std::vector<std::string> read_env_file(const std::string& path) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0) die("cannot read " + path + ": " + std::strerror(errno));
+  std::string all;
+  char buf[65536];
+  for (ssize_t n; (n = ::read(fd, buf, sizeof buf)) != 0;) {
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) die("cannot read " + path + ": " + std::strerror(errno));
+    all.append(buf, static_cast<size_t>(n));
+  }
+  ::close(fd);
+  ::unlink(path.c_str());
+  std::vector<std::string> env;
+  for (size_t pos = 0; pos < all.size();) {
+    size_t end = all.find('\0', pos);
+    if (end == std::string::npos) end = all.size();
+    if (end > pos) env.push_back(all.substr(pos, end - pos));
+    pos = end + 1;
+  }
+  return env;
 }
 
 uint32_t g_uid = 0, g_gid = 0;
@@ -200,10 +226,12 @@ void drop_privileges(const Options& o) {
   pid_t script = ::fork();
   if (script < 0) die(std::string("fork: ") + std::strerror(errno));
   if (script == 0) {
-    std::vector<char*> argv;
+    std::vector<char*> argv, envp;
     for (const auto& a : o.argv) argv.push_back(const_cast<char*>(a.c_str()));
     argv.push_back(nullptr);
-    ::execve(argv[0], argv.data(), environ);
+    for (const auto& e : o.env) envp.push_back(const_cast<char*>(e.c_str()));
+    envp.push_back(nullptr);
+    ::execve(argv[0], argv.data(), o.env_file.empty() ? environ : envp.data());
     std::cerr << "og-jail: cannot run " << o.argv[0] << ": " << std::strerror(errno) << std::endl;
     _exit(127);
   }
@@ -223,6 +251,7 @@ int main(int argc, char** argv) {
   Options o = parse(argc, argv);
   if (o.root.hostname.empty()) o.root.hostname = "og-job";
   if (o.secrets_fd >= 0) o.root.secrets = read_secrets(o.secrets_fd);
+  if (!o.env_file.empty()) o.env = read_env_file(o.env_file);
   join_cgroups(o.cgroup_procs);
   // The job's directory becomes the job's own: it may write there and nowhere else.
   g_uid = o.root.uid;
