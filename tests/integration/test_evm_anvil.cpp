@@ -1,0 +1,137 @@
+// The EVM client against a real local chain: anvil on a free loopback port, contracts
+// compiled by forge, transactions signed in C++ (chain/evm_tx), receipts awaited.
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "chain/abi.hpp"
+#include "chain/evm_client.hpp"
+#include "chain/evm_tx.hpp"
+#include "core/hex.hpp"
+#include "core/process.hpp"
+#include "tests/integration/mesh.hpp"
+
+namespace og::test {
+namespace {
+
+namespace fs = std::filesystem;
+using namespace og::evm;
+
+// anvil's well-known test accounts 0 and 1 (never real keys).
+const std::string kOwnerKey = from_hex("ac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80").value();
+const std::string kOtherKey = from_hex("59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d").value();
+
+std::string tool(const std::string& name) {
+  return source_path("contracts/node_modules/@foundry-rs/" + name + "-linux-amd64/bin/" + name);
+}
+
+uint16_t free_port() {
+  int s = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ::bind(s, reinterpret_cast<sockaddr*>(&a), sizeof a);
+  socklen_t len = sizeof a;
+  ::getsockname(s, reinterpret_cast<sockaddr*>(&a), &len);
+  ::close(s);
+  return ntohs(a.sin_port);
+}
+
+// Contracts compiled once per test process into a directory of its own, removed at exit.
+struct BuiltContracts {
+  std::string dir = fs::temp_directory_path() / ("og-evm-build-" + std::to_string(::getpid()));
+  BuiltContracts() {
+    SpawnOptions o;
+    o.argv = {tool("forge"), "build", "--root", source_path("contracts"), "--out", dir + "/out", "--cache-path",
+              dir + "/cache", "--skip", "test", "--quiet"};
+    o.cwd = source_path("contracts");  // foundry.toml names its solc relative to here
+    o.stdout_path = o.stderr_path = dir + ".log";
+    int status = 0;
+    ::waitpid(spawn_process(o), &status, 0);
+    if (exit_code_from_wait_status(status) != 0) throw std::runtime_error("forge build failed: " + read_file(dir + ".log"));
+  }
+  ~BuiltContracts() {
+    std::error_code ec;
+    fs::remove_all(dir, ec);
+    fs::remove(dir + ".log", ec);
+  }
+};
+
+std::string creation_code(const std::string& contract) {
+  static const BuiltContracts built;
+  auto artifact = nlohmann::json::parse(read_file(built.dir + "/out/" + contract + ".sol/" + contract + ".json"));
+  return from_data(artifact["bytecode"]["object"].get<std::string>());
+}
+
+class EvmAnvil : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (::access(tool("anvil").c_str(), X_OK) != 0 || ::access(tool("forge").c_str(), X_OK) != 0)
+      GTEST_SKIP() << "SKIPPED: anvil/forge are not installed (scripts/install-deps.sh installs them)";
+    uint16_t port = free_port();
+    url = "http://127.0.0.1:" + std::to_string(port);
+    SpawnOptions o;
+    o.argv = {tool("anvil"), "--host", "127.0.0.1", "--port", std::to_string(port), "--silent"};
+    o.die_with_parent = true;
+    anvil = spawn_process(o);
+    JsonRpc probe(url, 1000);
+    ASSERT_TRUE(await([&] {
+      try {
+        return probe.call("eth_chainId") == "0x7a69";  // 31337
+      } catch (const std::exception&) {
+        return false;
+      }
+    })) << "anvil did not start";
+  }
+  void TearDown() override {
+    if (anvil > 0) {
+      ::kill(anvil, SIGKILL);
+      ::waitpid(anvil, nullptr, 0);
+    }
+  }
+  std::string url;
+  pid_t anvil = 0;
+};
+
+TEST_F(EvmAnvil, DeploysMintsAndReadsBackWithTransactionsSignedHere) {
+  EvmClient owner({url, kOwnerKey});
+  EXPECT_EQ(owner.chain_id(), 31337u);
+  std::string token = owner.deploy(creation_code("TestStablecoin"));
+  std::string alice = address_of(kOtherKey);
+  auto r = owner.transact(token, abi::encode_call("mint(address,uint256)", {abi::word(abi::address_word(alice)),
+                                                                            abi::word(abi::uint_word(1'000'000))}),
+                          200'000);
+  EXPECT_GT(r.gas_used, 21'000u);
+  ASSERT_EQ(r.logs.size(), 1u) << "one Transfer event";
+  std::string balance = owner.call(token, abi::encode_call("balanceOf(address)", {abi::word(abi::address_word(alice))}));
+  EXPECT_EQ(abi::read_uint(balance, 0), 1'000'000u);
+  EXPECT_EQ(abi::read_uint(owner.call(token, abi::encode_call("decimals()", {})), 0), 6u);
+}
+
+TEST_F(EvmAnvil, ARevertIsReportedNotMistakenForSuccess) {
+  EvmClient owner({url, kOwnerKey}), other({url, kOtherKey});
+  std::string token = owner.deploy(creation_code("TestStablecoin"));
+  std::string mint = abi::encode_call("mint(address,uint256)", {abi::word(abi::address_word(other.address())),
+                                                                abi::word(abi::uint_word(5))});
+  Receipt r = other.wait(other.send(token, mint, 200'000));  // only the deployer mints
+  EXPECT_FALSE(r.success);
+  EXPECT_THROW(other.transact(token, mint, 200'000), std::runtime_error);
+}
+
+TEST_F(EvmAnvil, TwoClientsOnOneKeyKeepTheirNoncesStraight) {
+  EvmClient first({url, kOwnerKey}), second({url, kOwnerKey});
+  std::string token = first.deploy(creation_code("TestStablecoin"));  // first's nonce moves on
+  // second still thinks nonce 0 is free: the node says otherwise, it re-reads and succeeds.
+  auto r = second.transact(token, abi::encode_call("mint(address,uint256)", {abi::word(abi::address_word(second.address())),
+                                                                             abi::word(abi::uint_word(7))}),
+                           200'000);
+  EXPECT_TRUE(r.success);
+}
+
+}  // namespace
+}  // namespace og::test
