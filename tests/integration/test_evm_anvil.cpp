@@ -8,6 +8,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <iostream>
 
 #include "chain/abi.hpp"
 #include "chain/evm_client.hpp"
@@ -131,6 +132,51 @@ TEST_F(EvmAnvil, TwoClientsOnOneKeyKeepTheirNoncesStraight) {
                                                                              abi::word(abi::uint_word(7))}),
                            200'000);
   EXPECT_TRUE(r.success);
+}
+
+// The escrow on a real chain: a requester (account 1) deposits and commits a budget in its
+// own transactions; the settlement address (account 0) pays 100 jobs to 3 providers in one
+// netted batch. The receipt's gas, per job, must meet issue 6's target.
+TEST_F(EvmAnvil, ABatchOf100JobsSettlesOnChainUnder10kGasPerJob) {
+  EvmClient settlement({url, kOwnerKey}), requester({url, kOtherKey});
+  std::string token = settlement.deploy(creation_code("TestStablecoin"));
+  std::string treasury(20, '\x7e');
+  std::string escrow = settlement.deploy(creation_code("JobEscrow") + abi::address_word(token) +
+                                         abi::address_word(settlement.address()) + abi::address_word(treasury));
+  auto addr = [](const std::string& a) { return abi::word(abi::address_word(a)); };
+  auto num = [](uint64_t v) { return abi::word(abi::uint_word(v)); };
+  settlement.transact(token, abi::encode_call("mint(address,uint256)", {addr(requester.address()), num(1'000'000'000)}), 200'000);
+  requester.transact(token, abi::encode_call("approve(address,uint256)", {addr(escrow), num(1'000'000'000)}), 200'000);
+  requester.transact(escrow, abi::encode_call("deposit(uint96)", {num(1'000'000'000)}), 200'000);
+  requester.transact(escrow, abi::encode_call("commit(uint96,uint64)", {num(900'000'000), num(4'000'000'000)}), 200'000);
+  std::vector<std::string> providers = {std::string(20, '\x01'), std::string(20, '\x02'), std::string(20, '\x03')};
+  auto batch = [&](uint64_t first, size_t n) {
+    // JobEscrow.settleBatch's encoding (big-endian words: bit k is in byte 31 - k / 8).
+    std::vector<std::string> jobs;
+    for (size_t j = 0; j < n; ++j) {
+      std::string header = abi::uint_word(first + j);  // job id in bits 0-63, requester 0 in 64-79
+      header[21] = 3;                                   // bits 80-87: three payments follow
+      jobs.push_back(header);
+      for (uint64_t p = 0; p < 3; ++p) {
+        std::string payment = abi::uint_word(1'000ull << 16 | p);  // gross in bits 16-111, payee index in 0-15
+        jobs.push_back(payment);
+      }
+    }
+    std::vector<std::string> payees;
+    for (const auto& p : providers) payees.push_back(abi::address_word(p));
+    return abi::encode_call("settleBatch(address[],address[],uint256[])",
+                            {abi::words({abi::address_word(requester.address())}), abi::words(payees), abi::words(jobs)});
+  };
+  settlement.transact(escrow, batch(1, 1), 500'000);  // providers hold credits from now on
+  Receipt r = settlement.transact(escrow, batch(1'000, 100), 3'000'000);
+  uint64_t per_job = r.gas_used / 100;
+  RecordProperty("gas_per_job_batch_of_100", std::to_string(per_job));
+  std::cout << "on anvil: batch of 100 jobs, " << r.gas_used << " gas, " << per_job << " per job\n";
+  EXPECT_LE(per_job, 10'000u);
+  std::string credit = settlement.call(escrow, abi::encode_call("credits(address)", {addr(providers[0])}));
+  EXPECT_EQ(abi::read_uint(credit, 0), 101u * 990u) << "101 payments of 1,000 less the 1 % fee";
+  std::string left = settlement.call(escrow, abi::encode_call("accounts(address)", {addr(requester.address())}));
+  EXPECT_EQ(abi::read_uint(left, 1), 900'000'000u - 101u * 3'000u) << "the budget debited once per batch";
 }
 
 }  // namespace
