@@ -63,8 +63,13 @@ struct BuiltContracts {
   }
 };
 
-std::string creation_code(const std::string& contract) {
+const BuiltContracts& built_contracts() {
   static const BuiltContracts built;
+  return built;
+}
+
+std::string creation_code(const std::string& contract) {
+  const BuiltContracts& built = built_contracts();
   auto artifact = nlohmann::json::parse(read_file(built.dir + "/out/" + contract + ".sol/" + contract + ".json"));
   return from_data(artifact["bytecode"]["object"].get<std::string>());
 }
@@ -177,6 +182,33 @@ TEST_F(EvmAnvil, ABatchOf100JobsSettlesOnChainUnder10kGasPerJob) {
   EXPECT_EQ(abi::read_uint(credit, 0), 101u * 990u) << "101 payments of 1,000 less the 1 % fee";
   std::string left = settlement.call(escrow, abi::encode_call("accounts(address)", {addr(requester.address())}));
   EXPECT_EQ(abi::read_uint(left, 1), 900'000'000u - 101u * 3'000u) << "the budget debited once per batch";
+}
+
+TEST_F(EvmAnvil, OgChainDeploysTheContractsAndMintsWithAKeyFromAFile) {
+  const BuiltContracts& built = built_contracts();
+  std::string key_file = built.dir + "/owner.key";
+  std::ofstream(key_file) << to_hex(kOwnerKey) << "\n";
+  auto run = [&](std::vector<std::string> argv) {
+    SpawnOptions o;
+    o.argv = std::move(argv);
+    o.argv.insert(o.argv.begin(), bin_path("og-chain"));
+    o.stdout_path = built.dir + "/og-chain.out";
+    o.stderr_path = built.dir + "/og-chain.err";
+    std::filesystem::remove(o.stdout_path);
+    int status = 0;
+    ::waitpid(spawn_process(o), &status, 0);
+    EXPECT_EQ(exit_code_from_wait_status(status), 0) << read_file(o.stderr_path);
+    return read_file(o.stdout_path);
+  };
+  auto deployed = nlohmann::json::parse(
+      run({"deploy", "--rpc", url, "--key-file", key_file, "--artifacts", built.dir + "/out", "--min-bond", "10"}));
+  EXPECT_EQ(deployed["chain_id"], 31337);
+  JsonRpc node(url);
+  for (const char* c : {"token", "registry", "escrow"})
+    EXPECT_GT(node.call("eth_getCode", {deployed[c], "latest"}).get<std::string>().size(), 2u) << c << " has code";
+  std::string holder = to_data(address_of(kOtherKey));
+  run({"mint", "--rpc", url, "--key-file", key_file, "--token", deployed["token"], "--to", holder, "12.5"});
+  EXPECT_EQ(run({"balance", "--rpc", url, "--token", deployed["token"], holder}), "12.500000\n");
 }
 
 }  // namespace
