@@ -13,6 +13,11 @@ EvmClient::EvmClient(EvmClientOptions options)
 }
 
 std::string EvmClient::send(const std::string& to, const std::string& data, uint64_t gas_limit) {
+  if (gas_limit == 0) {  // the node's estimate, with a fifth more for state changed meanwhile
+    nlohmann::json call = {{"from", to_data(address_)}, {"data", to_data(data)}};
+    if (!to.empty()) call["to"] = to_data(to);
+    gas_limit = from_quantity(rpc_.call("eth_estimateGas", nlohmann::json::array({call})).get<std::string>()) * 6 / 5;
+  }
   std::lock_guard lock(mu_);
   auto block = rpc_.call("eth_getBlockByNumber", {"latest", false});
   uint64_t base_fee = block.contains("baseFeePerGas") ? from_quantity(block["baseFeePerGas"].get<std::string>()) : 0;

@@ -36,7 +36,8 @@ class EvmClient {
   const std::string& address() const { return address_; }  // 20 bytes
   uint64_t chain_id() const { return chain_id_; }
 
-  // Signs and sends; returns the transaction hash (bytes). Thread-safe.
+  // Signs and sends; returns the transaction hash (bytes). Thread-safe. gas_limit 0: the
+  // node's estimate plus a fifth (an estimate that fails throws RpcError with the revert).
   std::string send(const std::string& to, const std::string& data, uint64_t gas_limit);
   // Waits until the transaction is mined with the configured confirmations; throws
   // std::runtime_error on timeout. A reverted transaction returns success = false.
