@@ -34,8 +34,9 @@ script; options given here override them. Slurm's sbatch options are understood 
   --input=PATH        ship PATH (file or directory, relative to here) with the job, at
                       the same relative path in its work directory; repeatable
   --bundle=DIR        ship the contents of DIR at the top of the work directory
-  --secret=NAME=FILE  deliver FILE's contents to the job only, at $OG_SECRETS/NAME
-                      (/run/secrets/NAME in a jail); never stored with outputs or logged
+  --secret=NAME=FILE  deliver FILE's contents to the job only, read-only at
+                      /run/secrets/NAME ($OG_SECRETS); the job then runs only where jobs
+                      are jailed; never stored with outputs or logged
 Every job is signed with your Ed25519 key ($OG_KEY_DIR or ~/.config/opengrid/keys,
 created and registered with og-schedd on first use); providers check the signature and
 the bundle's SHA-256 before they run anything.
