@@ -19,15 +19,18 @@ class JailedJob : public ContainedJob {
  public:
   JailedJob(JailSandbox& sandbox, uint32_t uid, std::unique_ptr<JobCgroup> cgroup, int secrets_fd,
             std::string root)
-      : sandbox_(sandbox), uid_(uid), cgroup_(std::move(cgroup)), secrets_fd_(secrets_fd), root_(std::move(root)) {}
+      : sandbox_(sandbox), uid_(uid), cgroup_(std::move(cgroup)), secrets_fd_(secrets_fd), root_(std::move(root)),
+        marker_(root_ + ".failed") {}
   ~JailedJob() override {
     cgroup_.reset();  // kills what is left and removes the groups before the uid is reused
     if (secrets_fd_ >= 0) ::close(secrets_fd_);
     ::rmdir(root_.c_str());  // og-jail removes it unless it was killed
+    ::unlink(marker_.c_str());
     sandbox_.release_uid(uid_);
   }
   void kill_all() override { cgroup_->kill_all(); }
   bool out_of_memory() const override { return cgroup_->out_of_memory(); }
+  bool setup_failed() const override { return ::access(marker_.c_str(), F_OK) == 0; }
 
  private:
   JailSandbox& sandbox_;
@@ -35,6 +38,7 @@ class JailedJob : public ContainedJob {
   std::unique_ptr<JobCgroup> cgroup_;
   int secrets_fd_;
   std::string root_;
+  std::string marker_;  // og-jail's: still there after it exited means the jail failed
 };
 
 // The secrets in a memory-only file, read by og-jail as its fd 3: they never touch a disk.
@@ -119,7 +123,7 @@ std::unique_ptr<ContainedJob> JailSandbox::contain(const SandboxRequest& request
   std::vector<std::string> procs_files = cgroup->procs_files();
   std::string root = request.job_dir + ".root";
   auto job = std::make_unique<JailedJob>(*this, uid, std::move(cgroup), secrets_fd, root);
-  std::vector<std::string> argv = {options_.jail_program, "--root", root, "--job-dir",
+  std::vector<std::string> argv = {options_.jail_program, "--root", root, "--failed-marker", root + ".failed", "--job-dir",
                                    request.job_dir, "--uid", std::to_string(uid), "--gid", std::to_string(uid),
                                    "--network", request.network, "--hostname", "og-job-" + id,
                                    "--max-pids", std::to_string(options_.max_pids), "--gpus",

@@ -140,7 +140,15 @@ void LocalBackend::launch(const LeaseTask& task, DoneCallback done) {
       request.gpus = task.spec.gpus;
       request.network = task.spec.network;
       request.secrets = task.secrets;
-      contained = options_.sandbox->contain(request, spawn);
+      try {
+        contained = options_.sandbox->contain(request, spawn);
+      } catch (const std::exception& e) {
+        // This worker cannot contain the job: og-schedd runs it elsewhere.
+        log_error("sandbox_failed", {{"lease", std::to_string(task.lease_id)}, {"error", e.what()}});
+        failed.outcome = "CANCELLED";
+        std::thread([done, failed] { done(failed); }).detach();
+        return;
+      }
     }
     std::lock_guard lock(mu_);
     pid = spawn_process(spawn);
@@ -189,7 +197,11 @@ void LocalBackend::reaper_loop() {
     lock.unlock();
     RunResult result{lease, "COMPLETED", exit_code_from_wait_status(status), run.job_dir, run.unverified};
     if (run.cancelled) result.outcome = "CANCELLED";
-    else if (run.timed_out) result.outcome = "TIMEOUT";
+    else if (run.contained && run.contained->setup_failed()) {
+      // Not the job's doing: reported as stopped on our side, og-schedd runs it elsewhere.
+      log_error("sandbox_failed", {{"lease", std::to_string(lease)}, {"exit_code", std::to_string(result.exit_code)}});
+      result.outcome = "CANCELLED";
+    } else if (run.timed_out) result.outcome = "TIMEOUT";
     else if (run.contained && run.contained->out_of_memory()) result.outcome = "OUT_OF_MEMORY";
     else if (result.exit_code != 0) result.outcome = "FAILED";
     // Whatever the script left running ends with it, as under Slurm: its process group,

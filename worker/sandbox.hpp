@@ -35,6 +35,8 @@ class ContainedJob {
   virtual void kill_all() {}
   // The memory limit killed a process of the job.
   virtual bool out_of_memory() const { return false; }
+  // The containment itself failed before the job ran (the job is not to blame).
+  virtual bool setup_failed() const { return false; }
 };
 
 class Sandbox {

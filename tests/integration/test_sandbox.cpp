@@ -2,7 +2,9 @@
 // each escape it tries is refused and reported. The jail needs root: without it these
 // tests skip with a message saying so.
 #include <gtest/gtest.h>
+#include <sched.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -11,6 +13,7 @@
 #include <sstream>
 
 #include "core/hex.hpp"
+#include "core/process.hpp"
 #include "core/sqlite.hpp"
 #include "tests/integration/mesh.hpp"
 
@@ -267,6 +270,41 @@ TEST_F(Sandbox, MilestonesThatAreLinksOrFifosAreNeitherFollowedNorWaitedOn) {
   std::string log = read_file(mesh.dir() + "/" + worker + ".log");
   EXPECT_NE(log.find("milestone_ignored"), std::string::npos) << log;
   EXPECT_NE(log.find("not a regular file"), std::string::npos) << log;
+}
+
+TEST_F(Sandbox, AJailThatCannotStandSaysSoAndTheJobIsHandedBack) {
+  // og-jail's own contract: its marker outlives it exactly when the jail failed.
+  std::string dir = mesh.dir() + "/direct";
+  fs::create_directories(dir + "/job");
+  auto og_jail = [&](const std::string& cgroup_procs) {
+    SpawnOptions o;
+    o.argv = {bin_path("og-jail"), "--root", dir + "/job.root", "--failed-marker", dir + "/job.failed", "--job-dir",
+              dir + "/job", "--uid", std::to_string(kFirstJobUid), "--gid", std::to_string(kFirstJobUid)};
+    if (!cgroup_procs.empty()) o.argv.insert(o.argv.end(), {"--cgroup-procs", cgroup_procs});
+    o.argv.insert(o.argv.end(), {"--", "/bin/sh", "-c", "exit 125"});  // a job may exit 125 too
+    o.clone_flags = CLONE_NEWPID;
+    o.stdout_path = o.stderr_path = dir + "/og-jail.log";
+    int status = 0;
+    ::waitpid(spawn_process(o), &status, 0);
+    return exit_code_from_wait_status(status);
+  };
+  EXPECT_EQ(og_jail(dir + "/no-such-cgroup/cgroup.procs"), 125);
+  EXPECT_TRUE(fs::exists(dir + "/job.failed")) << "the jail failed";
+  fs::remove(dir + "/job.failed");
+  EXPECT_EQ(og_jail(""), 125);
+  EXPECT_FALSE(fs::exists(dir + "/job.failed")) << "the jail stood: the 125 is the job's";
+
+  // Through a mesh of its own: a worker that cannot contain its jobs hands them back.
+  Mesh other;
+  other.start_schedd();
+  std::string broken = other.start_worker(2, {"--isolation", "jail", "--job-pids", "0"});  // no pids limit: refused
+  other.await_workers(1);
+  uint64_t id = other.client().call("POST", "/og/v1/jobs",
+                                    {{"job", {{"script", "#!/bin/bash\necho ran\n"}, {"script_name", "e.sh"}}}})["job_id"];
+  ASSERT_TRUE(await([&] { return other.job(id)["requeue_count"].get<int>() >= 1; }))
+      << other.job(id).dump() << read_file(other.dir() + "/" + broken + ".log");
+  EXPECT_NE(read_file(other.dir() + "/" + broken + ".log").find("sandbox_failed"), std::string::npos);
+  EXPECT_NE(other.job(id)["job_state"], "FAILED") << "not the job's failure";
 }
 
 TEST_F(Sandbox, MpiRunsInsideWithTwoRanks) {

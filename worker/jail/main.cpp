@@ -38,6 +38,13 @@ namespace {
 
 constexpr int kJailFailed = 125;
 
+// `--failed-marker FILE` is created at start and removed once the jail stands, just before
+// privileges go: if it is still there when og-jail has exited, the jail failed — not the
+// job (whose script may exit 125 too), and og-worker runs the job elsewhere. The file is
+// in a directory the job never sees.
+int g_jobs_dir_fd = -1;
+std::string g_marker_name;
+
 struct Options {
   og::jail::RootPlan root;
   std::vector<std::string> cgroup_procs;
@@ -46,6 +53,7 @@ struct Options {
   uint32_t max_pids = 0;
   int secrets_fd = -1;
   std::string env_file;           // the job's environment, NUL-separated (else ours)
+  std::string failed_marker;      // see kJailFailed
   std::vector<std::string> env;
   std::vector<std::string> argv;
 };
@@ -86,6 +94,7 @@ Options parse(int argc, char** argv) {
     else if (flag == "--max-pids") o.max_pids = static_cast<uint32_t>(number(flag, value));
     else if (flag == "--secrets-fd") o.secrets_fd = static_cast<int>(number(flag, value));
     else if (flag == "--env-file") o.env_file = value;
+    else if (flag == "--failed-marker") o.failed_marker = value;
     else die("unknown option " + flag);
   }
   for (++i; i < argc; ++i) o.argv.push_back(argv[i]);
@@ -221,6 +230,7 @@ void drop_privileges(const Options& o) {
   } catch (const std::exception& e) {
     die(e.what());
   }
+  if (g_jobs_dir_fd >= 0) ::unlinkat(g_jobs_dir_fd, g_marker_name.c_str(), 0);  // the jail stands
   drop_privileges(o);
   if (::chdir(o.cwd.c_str()) != 0) die("chdir " + o.cwd + ": " + std::strerror(errno));
   pid_t script = ::fork();
@@ -249,6 +259,16 @@ void drop_privileges(const Options& o) {
 
 int main(int argc, char** argv) {
   Options o = parse(argc, argv);
+  if (!o.failed_marker.empty()) {
+    std::string path = o.failed_marker;
+    size_t slash = path.rfind('/');
+    std::string dir = slash == std::string::npos ? "." : path.substr(0, slash);
+    g_marker_name = path.substr(slash + 1);
+    g_jobs_dir_fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);  // reachable after pivot_root
+    int fd = g_jobs_dir_fd < 0 ? -1 : ::openat(g_jobs_dir_fd, g_marker_name.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+    if (fd < 0) die("cannot create " + path + ": " + std::strerror(errno));
+    ::close(fd);
+  }
   if (o.root.hostname.empty()) o.root.hostname = "og-job";
   if (o.secrets_fd >= 0) o.root.secrets = read_secrets(o.secrets_fd);
   if (!o.env_file.empty()) o.env = read_env_file(o.env_file);
