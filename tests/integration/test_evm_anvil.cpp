@@ -228,5 +228,36 @@ TEST_F(EvmAnvil, OgChainDeploysTheContractsAndMintsWithAKeyFromAFile) {
   EXPECT_EQ(run({"balance", "--rpc", url, "--token", deployed["token"], holder}), "12.500000\n");
 }
 
+TEST(ChainLocal, StartsAChainWithTheContractsDeployedAndStopsIt) {
+  if (::access(tool("anvil").c_str(), X_OK) != 0) GTEST_SKIP() << "SKIPPED: anvil is not installed";
+  std::string dir = fs::temp_directory_path() / ("og-chain-local-" + std::to_string(::getpid()));
+  auto script = [&](const std::string& command) {
+    SpawnOptions o;
+    o.argv = {source_path("scripts/chain-local.sh"), command, dir};
+    o.env = std::vector<std::string>{"PATH=/usr/bin:/bin", "OG_BIN=" + bin_path("").substr(0, bin_path("").size() - 1)};
+    o.stdout_path = dir + ".out";
+    o.stderr_path = dir + ".err";
+    int status = 0;
+    ::waitpid(spawn_process(o), &status, 0);
+    EXPECT_EQ(exit_code_from_wait_status(status), 0) << read_file(dir + ".err");
+    return read_file(dir + ".out");
+  };
+  std::string exports = script("start");
+  EXPECT_NE(exports.find("export OG_CHAIN_RPC=http://127.0.0.1:"), std::string::npos) << exports;
+  auto deployment = nlohmann::json::parse(read_file(dir + "/deployment.json"));
+  size_t at = exports.find("OG_CHAIN_RPC=") + 13;
+  std::string url = exports.substr(at, exports.find('\n', at) - at);
+  JsonRpc node(url);
+  for (const char* c : {"token", "registry", "escrow"})
+    EXPECT_GT(node.call("eth_getCode", {deployment[c], "latest"}).get<std::string>().size(), 2u) << c;
+  pid_t pid = std::stoi(read_file(dir + "/anvil.pid"));
+  script("stop");
+  EXPECT_TRUE(await([&] { return ::kill(pid, 0) != 0; })) << "anvil stopped by its PID";
+  std::error_code ec;
+  fs::remove_all(dir, ec);
+  fs::remove(dir + ".out", ec);
+  fs::remove(dir + ".err", ec);
+}
+
 }  // namespace
 }  // namespace og::test
