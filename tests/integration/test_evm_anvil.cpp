@@ -15,6 +15,7 @@
 #include "chain/evm_client.hpp"
 #include "chain/evm_tx.hpp"
 #include "chain/job_escrow.hpp"
+#include "chain/provider_registry.hpp"
 #include "core/hex.hpp"
 #include "core/process.hpp"
 #include "tests/integration/mesh.hpp"
@@ -226,6 +227,33 @@ TEST_F(EvmAnvil, OgChainDeploysTheContractsAndMintsWithAKeyFromAFile) {
   std::string holder = to_data(address_of(kOtherKey));
   run({"mint", "--rpc", url, "--key-file", key_file, "--token", deployed["token"], "--to", holder, "12.5"});
   EXPECT_EQ(run({"balance", "--rpc", url, "--token", deployed["token"], holder}), "12.500000\n");
+}
+
+// Bonds on chain: a provider (account 1) bonds with its own key, starts unbonding, and the
+// settlement address (account 0) slashes it — bond first, then what is unbonding.
+TEST_F(EvmAnvil, AProviderBondsAndIsSlashedOnChain) {
+  EvmClient settlement({url, kOwnerKey}), provider({url, kOtherKey});
+  std::string token = settlement.deploy(creation_code("TestStablecoin"));
+  std::string registry_address = settlement.deploy(creation_code("ProviderRegistry") + abi::address_word(token) +
+                                                   abi::address_word(settlement.address()) + abi::uint_word(3600) +
+                                                   abi::uint_word(10'000'000));
+  auto addr = [](const std::string& a) { return abi::word(abi::address_word(a)); };
+  settlement.transact(token, abi::encode_call("mint(address,uint256)", {addr(provider.address()), abi::word(abi::uint_word(50'000'000))}), 0);
+  provider.transact(token, abi::encode_call("approve(address,uint256)", {addr(registry_address), abi::word(abi::uint_word(50'000'000))}), 0);
+  ProviderRegistryContract as_provider(provider, registry_address), as_settlement(settlement, registry_address);
+  as_provider.bond(20'000'000);
+  EXPECT_TRUE(as_settlement.is_bonded(provider.address()));
+  as_provider.request_unbond(15'000'000);
+  ProviderBond b = as_settlement.bond_of(provider.address());
+  EXPECT_EQ(b.bonded, 5'000'000u);
+  EXPECT_EQ(b.unbonding, 15'000'000u);
+  EXPECT_GT(b.unbond_at, 0u);
+  std::string requester = std::string(20, '\x42');
+  as_settlement.slash(provider.address(), 8'000'000, requester);
+  b = as_settlement.bond_of(provider.address());
+  EXPECT_EQ(b.bonded, 0u) << "the bond first";
+  EXPECT_EQ(b.unbonding, 12'000'000u) << "then what is leaving";
+  EXPECT_THROW(as_provider.slash(provider.address(), 1, requester), std::exception) << "only the settlement slashes";
 }
 
 TEST(ChainLocal, StartsAChainWithTheContractsDeployedAndStopsIt) {
