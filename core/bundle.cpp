@@ -1,6 +1,5 @@
 #include "core/bundle.hpp"
 
-#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 

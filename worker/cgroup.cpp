@@ -85,7 +85,11 @@ CgroupLayout CgroupLayout::from_mounts(const std::string& mounts_text,
   return layout;
 }
 
-CgroupLayout CgroupLayout::detect() { return from_mounts(read_text("/proc/self/mounts"), controllers_of); }
+CgroupLayout CgroupLayout::detect() {
+  CgroupLayout layout = from_mounts(read_text("/proc/self/mounts"), controllers_of);
+  layout.kill = layout.probe_kill_method();  // once: it touches the cgroup file system
+  return layout;
+}
 
 std::string CgroupLayout::version_of(const std::string& controller) const {
   if (unified_controllers.count(controller)) return "v2";
@@ -93,7 +97,7 @@ std::string CgroupLayout::version_of(const std::string& controller) const {
   return "";
 }
 
-std::string CgroupLayout::kill_method() const {
+std::string CgroupLayout::probe_kill_method() const {
   if (!unified.empty() && exists(unified + "/cgroup.kill")) return "cgroup.kill";
   // The root group has no cgroup.kill; any child does where the kernel supports it
   // (5.14+). Probe the file's presence on a group of our own instead.
@@ -112,7 +116,6 @@ std::string CgroupLayout::describe() const {
     std::string v = version_of(c);
     out += std::string(c) + "=" + (v.empty() ? "none" : v) + " ";
   }
-  std::string kill = kill_method();
   return out + "kill=" + (kill.empty() ? "signals" : kill);
 }
 
@@ -193,7 +196,7 @@ JobCgroup::JobCgroup(const CgroupLayout& layout, const std::string& name, const 
     else
       limit("cpu", dir_for("cpu"), {{"cpu.cfs_period_us", "100000"}, {"cpu.cfs_quota_us", quota}});
   }
-  if (layout.v1.count("freezer") && layout.kill_method() == "freezer") freezer_dir_ = make(layout.v1.at("freezer"));
+  if (layout.v1.count("freezer") && layout.kill == "freezer") freezer_dir_ = make(layout.v1.at("freezer"));
 }
 
 JobCgroup::~JobCgroup() {

@@ -25,8 +25,10 @@ struct CgroupLayout {
 
   // Where a controller lives: "v2", "v1" or "" (not available).
   std::string version_of(const std::string& controller) const;
-  // How a whole job is killed: "cgroup.kill", "freezer", or "" (signals only).
-  std::string kill_method() const;
+  // How a whole job is killed: "cgroup.kill", "freezer", or "" (signals only); set by
+  // detect(), which probes for it.
+  std::string kill;
+  std::string probe_kill_method() const;
   // One line for logs and og-sinfo, e.g. "memory=v1 pids=v1 cpu=v1 kill=cgroup.kill".
   std::string describe() const;
 };
