@@ -68,7 +68,7 @@ std::optional<LedgerEntry> EmbeddedLedger::find(const std::string& key) {
 
 size_t EmbeddedLedger::apply(const std::vector<Transfer>& transfers) {
   Transaction txn(db_);
-  size_t applied = 0;
+  std::vector<Transfer> applied;
   int64_t now = now_unix_us();
   for (const auto& t : transfers) {
     if (t.amount <= 0 || t.key.empty() || t.from == t.to)
@@ -84,10 +84,11 @@ size_t EmbeddedLedger::apply(const std::vector<Transfer>& transfers) {
     add_->bind(1, t.from).bind(2, -t.amount).run();
     add_->reset();
     add_->bind(1, t.to).bind(2, t.amount).run();
-    ++applied;
+    applied.push_back(t);
   }
+  if (!applied.empty()) on_applied(applied);
   txn.commit();
-  return applied;
+  return applied.size();
 }
 
 std::vector<LedgerEntry> EmbeddedLedger::history(const std::string& account, size_t limit) {

@@ -21,6 +21,12 @@ class EmbeddedLedger : public Ledger {
   std::vector<LedgerEntry> history(const std::string& account, size_t limit) override;
   std::vector<std::pair<std::string, int64_t>> balances() override;
 
+ protected:
+  // Inside apply's transaction, with the transfers it recorded now: a backend that must
+  // act on them later writes its own rows here, so they commit (or roll back) together.
+  virtual void on_applied(const std::vector<Transfer>& /*applied*/) {}
+  Database& db() { return db_; }
+
  private:
   Database db_;
   std::unique_ptr<Statement> find_, insert_, balance_, add_;

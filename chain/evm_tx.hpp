@@ -36,4 +36,11 @@ std::string transaction_hash(std::string_view raw);
 // The 20-byte address of a 32-byte secp256k1 private key.
 std::string address_of(std::string_view private_key);
 
+// EIP-191 personal messages ("\x19Ethereum Signed Message:\n" + length + message), as
+// wallets sign them: 65 bytes r || s || v (27 or 28). Used to prove that a chain address
+// belongs to an OpenGrid user.
+std::string sign_message(std::string_view message, std::string_view private_key);
+// The address whose key signed `message`; throws std::invalid_argument for a malformed signature.
+std::string recover_message_signer(std::string_view message, std::string_view signature);
+
 }  // namespace og::evm

@@ -30,6 +30,7 @@ JsonRpc::JsonRpc(std::string url, long timeout_ms) : url_(std::move(url)), timeo
 JsonRpc::~JsonRpc() { curl_easy_cleanup(static_cast<CURL*>(curl_)); }
 
 nlohmann::json JsonRpc::call(const std::string& method, const nlohmann::json& params) {
+  std::lock_guard lock(mu_);
   nlohmann::json request = {{"jsonrpc", "2.0"}, {"id", next_id_++}, {"method", method}, {"params", params}};
   std::string body = request.dump(), response;
   CURL* c = static_cast<CURL*>(curl_);

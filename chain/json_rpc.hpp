@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <stdexcept>
 #include <string>
 
@@ -30,12 +31,14 @@ class JsonRpc {
   JsonRpc& operator=(const JsonRpc&) = delete;
 
   // The call's "result"; throws RpcError for an error answer, std::runtime_error when the
-  // node cannot be reached or answers something else than JSON-RPC.
+  // node cannot be reached or answers something else than JSON-RPC. Thread-safe (calls
+  // take turns on the one connection).
   nlohmann::json call(const std::string& method, const nlohmann::json& params = nlohmann::json::array());
 
  private:
   std::string url_;
   long timeout_ms_;
+  std::mutex mu_;
   void* curl_;  // CURL*, one connection kept alive
   uint64_t next_id_ = 1;
 };

@@ -856,15 +856,11 @@ void Controller::milestone(const User& user, uint64_t lease_id, uint32_t index, 
 std::map<uint64_t, std::pair<int64_t, int64_t>> Controller::milestone_payments(const Job& job) {
   std::map<uint64_t, std::pair<int64_t, int64_t>> out;
   if (!ledger_) return out;
-  // Keys are milestone:job:J:K:pay:R and milestone:job:J:K:fee:R (escrow.cpp).
-  std::string prefix = "milestone:job:" + std::to_string(job.id) + ":";
   for (const auto& e : ledger_->history(escrow_account(job.id), 100'000)) {
-    const std::string& key = e.transfer.key;
-    if (key.rfind(prefix, 0) != 0) continue;
-    bool fee = key.find(":fee:") != std::string::npos;
-    uint64_t replica = std::stoull(key.substr(key.rfind(':') + 1));
-    out[replica].first += e.transfer.amount;
-    if (fee) out[replica].second += e.transfer.amount;
+    auto key = parse_payment_key(e.transfer.key);
+    if (!key || !key->milestone || key->job_id != job.id) continue;
+    out[key->replica_id].first += e.transfer.amount;
+    if (key->fee) out[key->replica_id].second += e.transfer.amount;
   }
   return out;
 }

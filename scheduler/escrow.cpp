@@ -26,12 +26,10 @@ Transfer lock_transfer(const Job& job, int64_t amount, uint32_t extra) {
           (extra > 0 ? "escrow for an extra replica of job " : "escrow for job ") + std::to_string(job.id)};
 }
 
-std::string settlement_key_prefix(uint64_t job_id) { return "settle:job:" + std::to_string(job_id) + ":"; }
-
 std::vector<Transfer> plan_milestone(const Job& job, uint32_t milestone, const std::vector<SettledReplica>& agreeing,
                                      int64_t now_us, int64_t escrow_left, const EconomicsOptions& options) {
   std::vector<Transfer> out;
-  std::string prefix = "milestone:job:" + std::to_string(job.id) + ":" + std::to_string(milestone) + ":";
+  std::string prefix = milestone_key_prefix(job.id, milestone);
   for (const auto& sr : agreeing) {
     const Replica& r = *sr.replica;
     if (!is_active(r.state)) continue;  // paid at the end for what it did, if anything
@@ -44,8 +42,8 @@ std::vector<Transfer> plan_milestone(const Job& job, uint32_t milestone, const s
     std::string id = std::to_string(r.id);
     std::string what = "milestone " + std::to_string(milestone) + ", job " + std::to_string(job.id) + " replica " + id;
     if (due - fee > 0)
-      out.push_back({prefix + "pay:" + id, escrow_account(job.id), wallet_account(sr.provider), due - fee, what});
-    if (fee > 0) out.push_back({prefix + "fee:" + id, escrow_account(job.id), kTreasuryAccount, fee, "fee, " + what});
+      out.push_back({pay_key(prefix, r.id), escrow_account(job.id), wallet_account(sr.provider), due - fee, what});
+    if (fee > 0) out.push_back({fee_key(prefix, r.id), escrow_account(job.id), kTreasuryAccount, fee, "fee, " + what});
   }
   return out;
 }
@@ -78,10 +76,10 @@ Settlement plan_settlement(const Job& job, const std::vector<SettledReplica>& re
       escrow_left -= now;
       int64_t fee = now * options.fee_bps / 10'000;
       if (now - fee > 0)
-        s.transfers.push_back({prefix + "pay:" + id, escrow, wallet_account(sr.provider), now - fee,
+        s.transfers.push_back({pay_key(prefix, r.id), escrow, wallet_account(sr.provider), now - fee,
                                "job " + std::to_string(job.id) + " replica " + id});
       if (fee > 0)
-        s.transfers.push_back({prefix + "fee:" + id, escrow, kTreasuryAccount, fee,
+        s.transfers.push_back({fee_key(prefix, r.id), escrow, kTreasuryAccount, fee,
                                "fee, job " + std::to_string(job.id) + " replica " + id});
       s.cost += now;
       s.fee += fee;

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "chain/ledger.hpp"
+#include "chain/payment_keys.hpp"
 #include "scheduler/model.hpp"
 
 namespace og {
@@ -40,7 +41,6 @@ int64_t max_cost_micros(const JobSpec& spec);
 Transfer lock_transfer(const Job& job, int64_t amount, uint32_t extra = 0);
 // What one more replica may cost.
 int64_t replica_max_cost_micros(const JobSpec& spec);
-std::string settlement_key_prefix(uint64_t job_id);
 
 // A replica as settlement sees it.
 struct SettledReplica {

@@ -16,10 +16,12 @@ import {IERC20} from "./IERC20.sol";
 ///
 /// Fee: 1 % of every payment to a provider, rounded down (fee = gross / 100), so a provider
 /// is never charged more than 1 %; it is credited to the treasury. Providers and the
-/// treasury withdraw their credits when they like. A job id is paid by one path, once:
-/// locking or batch-settling an id marks it used, for ever.
+/// treasury withdraw their credits when they like. A job id is paid once: locking or
+/// batch-settling an id marks it used, for ever. Batch ids carry the top bit (BATCH_ID)
+/// and lock ids do not, so a requester cannot block a batch by locking its ids first.
 contract JobEscrow {
     uint256 public constant FEE_DIVISOR = 100;
+    uint64 public constant BATCH_ID = uint64(1) << 63;
 
     struct Account {
         uint96 free;          // deposited, not committed
@@ -61,6 +63,7 @@ contract JobEscrow {
     error NotYet(uint256 at);
     error BudgetExpired(address requester);
     error BadBatch();
+    error BadJobId(uint64 jobId);
     error TransferFailed();
 
     modifier onlySettlement() {
@@ -115,6 +118,7 @@ contract JobEscrow {
 
     function lockJob(uint64 jobId, uint64 amount, uint32 deadline) external {
         if (amount == 0) revert ZeroAmount();
+        if (jobId & BATCH_ID != 0) revert BadJobId(jobId);
         Account storage a = accounts[msg.sender];
         if (a.free < amount) revert InsufficientFunds();
         _use(jobId);
@@ -167,7 +171,7 @@ contract JobEscrow {
 
     // ---- many jobs at once, netted ------------------------------------------------------
 
-    /// `jobs` encodes each job as a header word — job id (bits 0-63), index into
+    /// `jobs` encodes each job as a header word — job id with BATCH_ID set (bits 0-63), index into
     /// `requesters` (64-79), number of payments (80-87) — followed by one word per payment:
     /// index into `payees` (bits 0-15) and gross amount (16-111). Each requester's budget
     /// is debited once and each payee credited once, whatever the number of jobs.
@@ -187,6 +191,7 @@ contract JobEscrow {
             uint256 r = (header >> 64) & 0xffff;
             uint256 n = (header >> 80) & 0xff;
             if (r >= requesters.length || i + n > jobs.length) revert BadBatch();
+            if (jobId & BATCH_ID == 0) revert BadJobId(jobId);
             _use(jobId);
             uint256 cost;
             for (uint256 k = 0; k < n; ++k) {

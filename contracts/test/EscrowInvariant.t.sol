@@ -104,7 +104,7 @@ contract EscrowHandler is Base {
         uint256[] memory jobs = new uint256[](n * 2);
         uint256 each = budget / n;
         for (uint256 j = 0; j < n; ++j) {
-            jobs[2 * j] = uint256(nextId++) | (uint256(1) << 80);
+            jobs[2 * j] = uint256(nextId++ | (uint64(1) << 63)) | (uint256(1) << 80);
             uint256 g = uint256(keccak256(abi.encode(seed, j))) % (each + 1);
             jobs[2 * j + 1] = (j % 3) | (g << 16);
             fees += g / 100;

@@ -38,8 +38,11 @@ abstract contract Fixture is Base {
         (, amount,) = escrow.accounts(who);
     }
 
+    uint64 internal constant BATCH = uint64(1) << 63;
+
+    /// A batch job's header; `jobId` is given without the BATCH_ID bit, which it adds.
     function header(uint64 jobId, uint256 requester, uint256 payments) internal pure returns (uint256) {
-        return uint256(jobId) | (requester << 64) | (payments << 80);
+        return uint256(jobId | BATCH) | (requester << 64) | (payments << 80);
     }
 
     function payment(uint256 payee, uint96 gross) internal pure returns (uint256) {

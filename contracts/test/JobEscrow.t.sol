@@ -62,15 +62,13 @@ contract JobEscrowTest is Fixture {
         vm.prank(ALICE);
         escrow.commit(10_000_000, uint64(block.timestamp + 3600));
         escrow.settleBatch(one(ALICE), payees(), batchOf(100, 2, 1_000));
-        vm.expectRevert(abi.encodeWithSelector(JobEscrow.JobIdUsed.selector, uint64(101)));
+        vm.expectRevert(abi.encodeWithSelector(JobEscrow.JobIdUsed.selector, uint64(101) | BATCH));
         escrow.settleBatch(one(ALICE), payees(), batchOf(101, 1, 1_000));  // settled already
         vm.prank(ALICE);
-        vm.expectRevert(abi.encodeWithSelector(JobEscrow.JobIdUsed.selector, uint64(100)));
-        escrow.lockJob(100, 1, uint32(block.timestamp + 1));  // nor locked after
-        vm.prank(ALICE);
         escrow.lockJob(200, 1_000, uint32(block.timestamp + 1));
+        vm.prank(ALICE);
         vm.expectRevert(abi.encodeWithSelector(JobEscrow.JobIdUsed.selector, uint64(200)));
-        escrow.settleBatch(one(ALICE), payees(), batchOf(200, 1, 1));  // a locked job is not batch-paid
+        escrow.lockJob(200, 1, uint32(block.timestamp + 1));  // nor locked twice
         release3(200, 100, true);
         vm.expectRevert(abi.encodeWithSelector(JobEscrow.NoSuchLock.selector, uint64(200)));
         release3(200, 100, true);  // closed: nothing more
@@ -90,6 +88,22 @@ contract JobEscrowTest is Fixture {
         vm.prank(ALICE);
         escrow.reclaim();
         assertEq(free(ALICE), 1_000_000_000 - 300_000, "the unspent budget is back");
+    }
+
+    function test_BatchIdsAndLockIdsCannotBlockEachOther() public {
+        // A requester locking a batch id first would make every batch holding it revert.
+        vm.prank(ALICE);
+        vm.expectRevert(abi.encodeWithSelector(JobEscrow.BadJobId.selector, uint64(300) | BATCH));
+        escrow.lockJob(300 | BATCH, 1, uint32(block.timestamp + 1));
+        vm.prank(ALICE);
+        escrow.commit(1_000_000, uint64(block.timestamp + 60));
+        uint256[] memory jobs = batchOf(300, 1, 10);
+        jobs[0] = uint256(300) | (uint256(3) << 80);  // a lock id in a batch
+        vm.expectRevert(abi.encodeWithSelector(JobEscrow.BadJobId.selector, uint64(300)));
+        escrow.settleBatch(one(ALICE), payees(), jobs);
+        vm.prank(ALICE);
+        escrow.lockJob(300, 1_000, uint32(block.timestamp + 1));
+        escrow.settleBatch(one(ALICE), payees(), batchOf(300, 1, 10));  // the same number, each in its half
     }
 
     function test_MalformedBatchesAreRefused() public {

@@ -1,8 +1,6 @@
 // The EVM client against a real local chain: anvil on a free loopback port, contracts
 // compiled by forge, transactions signed in C++ (chain/evm_tx), receipts awaited.
 #include <gtest/gtest.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -18,6 +16,7 @@
 #include "chain/provider_registry.hpp"
 #include "core/hex.hpp"
 #include "core/process.hpp"
+#include "tests/integration/anvil.hpp"
 #include "tests/integration/mesh.hpp"
 
 namespace og::test {
@@ -26,85 +25,18 @@ namespace {
 namespace fs = std::filesystem;
 using namespace og::evm;
 
-// anvil's well-known test accounts 0 and 1 (never real keys).
-const std::string kOwnerKey = from_hex("ac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80").value();
-const std::string kOtherKey = from_hex("59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d").value();
-
-std::string tool(const std::string& name) {
-  return source_path("contracts/node_modules/@foundry-rs/" + name + "-linux-amd64/bin/" + name);
-}
-
-uint16_t free_port() {
-  int s = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(s, reinterpret_cast<sockaddr*>(&a), sizeof a);
-  socklen_t len = sizeof a;
-  ::getsockname(s, reinterpret_cast<sockaddr*>(&a), &len);
-  ::close(s);
-  return ntohs(a.sin_port);
-}
-
-// Contracts compiled once per test process into a directory of its own, removed at exit.
-struct BuiltContracts {
-  std::string dir = fs::temp_directory_path() / ("og-evm-build-" + std::to_string(::getpid()));
-  BuiltContracts() {
-    SpawnOptions o;
-    o.argv = {tool("forge"), "build", "--root", source_path("contracts"), "--out", dir + "/out", "--cache-path",
-              dir + "/cache", "--skip", "test", "--quiet"};
-    o.cwd = source_path("contracts");  // foundry.toml names its solc relative to here
-    o.stdout_path = o.stderr_path = dir + ".log";
-    int status = 0;
-    ::waitpid(spawn_process(o), &status, 0);
-    if (exit_code_from_wait_status(status) != 0) throw std::runtime_error("forge build failed: " + read_file(dir + ".log"));
-  }
-  ~BuiltContracts() {
-    std::error_code ec;
-    fs::remove_all(dir, ec);
-    fs::remove(dir + ".log", ec);
-  }
-};
-
-const BuiltContracts& built_contracts() {
-  static const BuiltContracts built;
-  return built;
-}
-
-std::string creation_code(const std::string& contract) {
-  const BuiltContracts& built = built_contracts();
-  auto artifact = nlohmann::json::parse(read_file(built.dir + "/out/" + contract + ".sol/" + contract + ".json"));
-  return from_data(artifact["bytecode"]["object"].get<std::string>());
-}
+const std::string kOwnerKey = anvil_key(0);
+const std::string kOtherKey = anvil_key(1);
 
 class EvmAnvil : public ::testing::Test {
  protected:
   void SetUp() override {
-    if (::access(tool("anvil").c_str(), X_OK) != 0 || ::access(tool("forge").c_str(), X_OK) != 0)
-      GTEST_SKIP() << "SKIPPED: anvil/forge are not installed (scripts/install-deps.sh installs them)";
-    uint16_t port = free_port();
-    url = "http://127.0.0.1:" + std::to_string(port);
-    SpawnOptions o;
-    o.argv = {tool("anvil"), "--host", "127.0.0.1", "--port", std::to_string(port), "--silent"};
-    o.die_with_parent = true;
-    anvil = spawn_process(o);
-    JsonRpc probe(url, 1000);
-    ASSERT_TRUE(await([&] {
-      try {
-        return probe.call("eth_chainId") == "0x7a69";  // 31337
-      } catch (const std::exception&) {
-        return false;
-      }
-    })) << "anvil did not start";
+    if (!foundry_installed()) GTEST_SKIP() << "SKIPPED: anvil/forge are not installed (scripts/install-deps.sh installs them)";
+    anvil = std::make_unique<Anvil>();
+    url = anvil->url();
   }
-  void TearDown() override {
-    if (anvil > 0) {
-      ::kill(anvil, SIGKILL);
-      ::waitpid(anvil, nullptr, 0);
-    }
-  }
+  std::unique_ptr<Anvil> anvil;
   std::string url;
-  pid_t anvil = 0;
 };
 
 TEST_F(EvmAnvil, DeploysMintsAndReadsBackWithTransactionsSignedHere) {
@@ -203,15 +135,15 @@ TEST_F(EscrowOnAnvil, TheChainSaysWhichJobsItPaidAndPaysNoneTwice) {
 }
 
 TEST_F(EvmAnvil, OgChainDeploysTheContractsAndMintsWithAKeyFromAFile) {
-  const BuiltContracts& built = built_contracts();
-  std::string key_file = built.dir + "/owner.key";
+  const std::string& built = contracts_build_dir();
+  std::string key_file = built + "/owner-" + std::to_string(::getpid()) + ".key";
   std::ofstream(key_file) << to_hex(kOwnerKey) << "\n";
   auto run = [&](std::vector<std::string> argv) {
     SpawnOptions o;
     o.argv = std::move(argv);
     o.argv.insert(o.argv.begin(), bin_path("og-chain"));
-    o.stdout_path = built.dir + "/og-chain.out";
-    o.stderr_path = built.dir + "/og-chain.err";
+    o.stdout_path = built + "/og-chain.out";
+    o.stderr_path = built + "/og-chain.err";
     std::filesystem::remove(o.stdout_path);
     int status = 0;
     ::waitpid(spawn_process(o), &status, 0);
@@ -219,7 +151,7 @@ TEST_F(EvmAnvil, OgChainDeploysTheContractsAndMintsWithAKeyFromAFile) {
     return read_file(o.stdout_path);
   };
   auto deployed = nlohmann::json::parse(
-      run({"deploy", "--rpc", url, "--key-file", key_file, "--artifacts", built.dir + "/out", "--min-bond", "10"}));
+      run({"deploy", "--rpc", url, "--key-file", key_file, "--artifacts", built + "/out", "--min-bond", "10"}));
   EXPECT_EQ(deployed["chain_id"], 31337);
   JsonRpc node(url);
   for (const char* c : {"token", "registry", "escrow"})
@@ -257,7 +189,7 @@ TEST_F(EvmAnvil, AProviderBondsAndIsSlashedOnChain) {
 }
 
 TEST(ChainLocal, StartsAChainWithTheContractsDeployedAndStopsIt) {
-  if (::access(tool("anvil").c_str(), X_OK) != 0) GTEST_SKIP() << "SKIPPED: anvil is not installed";
+  if (!foundry_installed()) GTEST_SKIP() << "SKIPPED: anvil is not installed";
   std::string dir = fs::temp_directory_path() / ("og-chain-local-" + std::to_string(::getpid()));
   auto script = [&](const std::string& command) {
     SpawnOptions o;

@@ -49,5 +49,20 @@ TEST(EvmTx, SignsAnEip1559TransactionAsCastDoes) {
             "cc4fb6eae47537fa519935894b5a9de2667ca267bdbc0b89518f395eb5ab");
 }
 
+// EIP-191 personal messages, checked against Foundry's
+//   cast wallet sign --private-key 0xac09…ff80 "OpenGrid link test"
+TEST(EvmTx, PersonalMessagesSignAsWalletsDoAndRecoverTheirSigner) {
+  std::string signature = sign_message("OpenGrid link test", bytes(kKey));
+  EXPECT_EQ(to_hex(signature),
+            "8224b353560bdccec642f6e43c6e4be47c7939ddd2513b75439bcc23754624b9532e54cfa13aae918fd9e1a62e2bcd22a1203bc9383e"
+            "9422c1c6f5e822c2eb0f1c");
+  EXPECT_EQ(recover_message_signer("OpenGrid link test", signature), address_of(bytes(kKey)));
+  EXPECT_NE(recover_message_signer("OpenGrid link test!", signature), address_of(bytes(kKey)));
+  std::string broken = signature;
+  broken[64] = 40;  // no such recovery id
+  EXPECT_THROW(recover_message_signer("OpenGrid link test", broken), std::invalid_argument);
+  EXPECT_THROW(recover_message_signer("OpenGrid link test", signature.substr(1)), std::invalid_argument);
+}
+
 }  // namespace
 }  // namespace og::evm
