@@ -1,7 +1,11 @@
 // og-wallet: your funds on the mesh — balance, faucet deposits (embedded ledger),
-// withdrawals and history.
+// withdrawals and history; with og-schedd settling on chain, the link between your name
+// and your chain address (signed with your chain key, which never leaves this machine).
 #include <iostream>
 
+#include "chain/chain_config.hpp"
+#include "chain/evm_tx.hpp"
+#include "chain/json_rpc.hpp"
 #include "cli/cli_common.hpp"
 #include "core/error.hpp"
 #include "core/time_util.hpp"
@@ -16,6 +20,9 @@ constexpr const char* kHelp = R"(usage: og-wallet [OPTIONS] COMMAND
   history [-n N]          the last N movements in and out of your wallet (default 20)
   unbond                  take your provider bond back: your partitions are drained, and
                           the bond returns after og-schedd's unbond delay
+  link [--key-file FILE]  (og-schedd --ledger evm) link your name to your chain address:
+                          budgets it commits fund your wallet, your earnings are paid to
+                          it. The key is read from FILE or $OG_CHAIN_KEY and only signs.
 
   -u, --user=NAME         another user's wallet (admins only)
       --request-id=ID     makes a retried deposit or withdrawal happen once
@@ -30,13 +37,14 @@ int main(int argc, char** argv) {
   return og::cli::run_command("og-wallet", [&]() -> int {
     std::vector<std::string> args(argv + 1, argv + argc);
     og::cli::ListingOptions listing;
-    std::string user, request_id, count = "20";
+    std::string user, request_id, count = "20", key_file;
     std::vector<std::string> words;
     for (size_t i = 0; i < args.size(); ++i) {
       if (listing.take(args, i, kHelp)) continue;
       if (og::cli::take_value(args, i, "--user", "-u", user)) continue;
       if (og::cli::take_value(args, i, "--request-id", "", request_id)) continue;
       if (og::cli::take_value(args, i, "--count", "-n", count)) continue;
+      if (og::cli::take_value(args, i, "--key-file", "", key_file)) continue;
       if (!args[i].empty() && args[i][0] == '-')
         throw og::UsageError("unrecognized option " + args[i] + " (see og-wallet --help)");
       words.push_back(args[i]);
@@ -52,6 +60,12 @@ int main(int argc, char** argv) {
       if (!request_id.empty()) body["request_id"] = request_id;
       if (!user.empty()) body["user"] = user;
       answer = client.call("POST", "/og/v1/wallet/" + cmd, body);
+    } else if (cmd == "link" && words.size() == 1) {
+      std::string key = og::evm::read_chain_key(key_file);
+      std::string address = og::evm::to_data(og::evm::address_of(key));
+      auto message = client.call("GET", "/og/v1/wallet/chain-link?address=" + address).value("message", "");
+      answer = client.call("POST", "/og/v1/wallet/chain-link",
+                           {{"address", address}, {"signature", og::evm::to_data(og::evm::sign_message(message, key))}});
     } else if (cmd == "unbond" && words.size() == 1) {
       answer = client.call("POST", "/og/v1/wallet/unbond", nlohmann::json::object());
     } else if (cmd == "history" && words.size() == 1) {
@@ -80,6 +94,19 @@ int main(int argc, char** argv) {
       std::cout << ", unbonding " << answer.value("unbonding", "") << " (back at "
                 << og::iso8601_utc(answer.value("unbond_at", int64_t{0})).substr(0, 19) << ")";
     std::cout << "\n";
+    if (answer.contains("chain")) {
+      const auto& c = answer["chain"];
+      std::string address = c.value("address", "");
+      if (address.empty()) {
+        std::cout << "on chain: no address linked (og-wallet link)\n";
+      } else {
+        std::cout << "on chain: " << address << " budget " << c.value("budget", "") << ", earnings to withdraw "
+                  << c.value("credits", "") << "; payments on their way " << c.value("payments_pending", 0);
+        if (c.value("payments_held", 0) > 0) std::cout << ", held " << c.value("payments_held", 0);
+        std::cout << "\n";
+        if (!c.value("last_error", "").empty()) std::cout << "  last chain error: " << c.value("last_error", "") << "\n";
+      }
+    }
     return 0;
   });
 }

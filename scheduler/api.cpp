@@ -399,12 +399,20 @@ HttpResponse Api::route(const HttpRequest& req, const User& user) {
 
   if (res == "wallet") {
     auto wallet_json = [](const WalletView& w) {
-      return json{{"name", w.name},
-                  {"balance", format_money(w.balance)},
-                  {"escrow", format_money(w.escrow)},
-                  {"bond", format_money(w.bond)},
-                  {"unbonding", format_money(w.unbonding)},
-                  {"unbond_at", w.unbond_at_us / 1'000'000}};
+      json out{{"name", w.name},
+               {"balance", format_money(w.balance)},
+               {"escrow", format_money(w.escrow)},
+               {"bond", format_money(w.bond)},
+               {"unbonding", format_money(w.unbonding)},
+               {"unbond_at", w.unbond_at_us / 1'000'000}};
+      if (w.chain)
+        out["chain"] = {{"address", w.chain->address},
+                        {"budget", format_money(w.chain->budget)},
+                        {"credits", format_money(w.chain->credits)},
+                        {"payments_pending", w.chain->pending},
+                        {"payments_held", w.chain->held},
+                        {"last_error", w.chain->last_error}};
+      return out;
     };
     auto amount_of = [](const json& body) {
       try {
@@ -430,6 +438,15 @@ HttpResponse Api::route(const HttpRequest& req, const User& user) {
       return ok(wallet_json(controller_.withdraw(user, amount_of(body), field<std::string>(body, "request_id", ""))));
     }
     if (n == 4 && m == "POST" && parts[3] == "unbond") return ok(wallet_json(controller_.unbond(user)));
+    // EVM ledger: what to sign to link a chain address, and the signed link.
+    if (n == 4 && m == "GET" && parts[3] == "chain-link")
+      return ok({{"message", controller_.chain_link_message(user, query("address"))}});
+    if (n == 4 && m == "POST" && parts[3] == "chain-link") {
+      json body = parse_body(req);
+      only_fields(body, {"address", "signature"});
+      return ok(wallet_json(controller_.link_chain_address(user, field<std::string>(body, "address", ""),
+                                                           field<std::string>(body, "signature", ""))));
+    }
     if (n == 4 && m == "GET" && parts[3] == "history") {
       size_t limit = 100;
       if (auto l = query("limit"); !l.empty()) limit = static_cast<size_t>(std::clamp<uint64_t>(parse_id(l, "limit"), 1, 10'000));

@@ -55,14 +55,22 @@ Controller::Controller(ControllerOptions options)
       fairshare_(options_.priority.usage_half_life_s),
       priority_(std::make_unique<MultifactorPriority>(options_.priority, fairshare_)),
       scheduler_(make_scheduler(options_.scheduler)) {
-  if (!options_.ledger_path.empty())
+  if (options_.evm_ledger && !options_.ledger_path.empty()) {
+    auto evm = std::make_unique<EvmLedger>(options_.ledger_path, *options_.evm_ledger, options_.synchronous_full);
+    evm_ = evm.get();
+    ledger_ = std::move(evm);
+  } else if (!options_.ledger_path.empty()) {
     ledger_ = std::make_unique<EmbeddedLedger>(options_.ledger_path, options_.synchronous_full);
+  }
   load_state();
 }
 
 Controller::~Controller() { stop(); }
 
-void Controller::start() { sched_thread_ = std::thread([this] { scheduling_loop(); }); }
+void Controller::start() {
+  sched_thread_ = std::thread([this] { scheduling_loop(); });
+  if (evm_) evm_->start();
+}
 
 void Controller::stop() {
   {
@@ -74,6 +82,7 @@ void Controller::stop() {
   }
   sched_cv_.notify_all();
   if (sched_thread_.joinable()) sched_thread_.join();
+  if (evm_) evm_->stop();  // what is not on chain yet stays in the outbox for the next start
 }
 
 // ---- state recovery -------------------------------------------------------------------
@@ -1014,22 +1023,67 @@ std::string Controller::wallet_owner(const User& user, const std::string& name) 
 }
 
 WalletView Controller::wallet(const User& user, const std::string& name) {
-  std::lock_guard lock(mu_);
-  Ledger& ledger = ledger_or_throw();
   WalletView v;
-  v.name = wallet_owner(user, name);
-  v.balance = ledger.balance(wallet_account(v.name));
-  v.bond = ledger.balance(bond_account(v.name));
-  v.unbonding = ledger.balance(unbonding_account(v.name));
-  if (v.unbonding > 0) v.unbond_at_us = unbond_release_us(v.name);
-  for (const auto& [id, job] : jobs_)
-    if (job.user == v.name && !job.settled) v.escrow += ledger.balance(escrow_account(id));
+  {
+    std::lock_guard lock(mu_);
+    Ledger& ledger = ledger_or_throw();
+    v.name = wallet_owner(user, name);
+    v.balance = ledger.balance(wallet_account(v.name));
+    v.bond = ledger.balance(bond_account(v.name));
+    v.unbonding = ledger.balance(unbonding_account(v.name));
+    if (v.unbonding > 0) v.unbond_at_us = unbond_release_us(v.name);
+    for (const auto& [id, job] : jobs_)
+      if (job.user == v.name && !job.settled) v.escrow += ledger.balance(escrow_account(id));
+  }
+  if (evm_) {  // read from the chain outside the lock: a node can be slow
+    ChainWalletView c;
+    auto status = evm_->status();
+    c.pending = static_cast<int64_t>(status.pending + status.in_flight);
+    c.held = static_cast<int64_t>(status.held);
+    c.last_error = status.last_error;
+    if (auto address = evm_->address_of(v.name)) {
+      c.address = evm::to_data(*address);
+      try {
+        c.budget = static_cast<int64_t>(evm_->escrow().account(*address).committed);
+        c.credits = static_cast<int64_t>(evm_->escrow().credits(*address));
+      } catch (const std::exception& e) {
+        c.last_error = std::string("the chain did not answer: ") + e.what();
+      }
+    }
+    v.chain = c;
+  }
   return v;
+}
+
+std::string Controller::chain_link_message(const User& user, const std::string& address) {
+  if (!evm_) throw ApiError(409, "no_chain", "this og-schedd does not settle on a chain (og-schedd --ledger evm)");
+  try {
+    std::string bytes = evm::from_data(address);
+    if (bytes.size() != 20) throw std::invalid_argument("size");
+    return evm_->link_message(user.name, bytes);
+  } catch (const std::invalid_argument&) {
+    throw ApiError(400, "invalid_address", "\"" + address + "\" is not a 0x-prefixed 20-byte address");
+  }
+}
+
+WalletView Controller::link_chain_address(const User& user, const std::string& address, const std::string& signature) {
+  chain_link_message(user, address);  // checks the chain and the address
+  try {
+    auto sig = evm::from_data(signature);
+    evm_->link(user.name, evm::from_data(address), sig);
+  } catch (const std::invalid_argument& e) {
+    throw ApiError(400, "invalid_link", std::string(e.what()) + " (og-wallet link signs it with your chain key)");
+  }
+  return wallet(user, "");
 }
 
 WalletView Controller::deposit(const User& user, const std::string& name, int64_t amount,
                                const std::string& request_id) {
   if (amount <= 0) throw ApiError(400, "invalid_amount", "a deposit must be a positive amount");
+  if (evm_)
+    throw ApiError(409, "deposits_on_chain",
+                   "this og-schedd settles on chain: fund your wallet by committing a budget to JobEscrow with your "
+                   "own key (og-wallet link, then og-chain commit AMOUNT)");
   std::string owner;
   {
     std::lock_guard lock(mu_);
@@ -1043,6 +1097,10 @@ WalletView Controller::deposit(const User& user, const std::string& name, int64_
 
 WalletView Controller::withdraw(const User& user, int64_t amount, const std::string& request_id) {
   if (amount <= 0) throw ApiError(400, "invalid_amount", "a withdrawal must be a positive amount");
+  if (evm_)
+    throw ApiError(409, "withdrawals_on_chain",
+                   "this og-schedd settles on chain: earnings wait in JobEscrow (og-chain withdraw-credits), an unspent "
+                   "budget comes back after its date (JobEscrow.reclaim)");
   {
     std::lock_guard lock(mu_);
     Ledger& ledger = ledger_or_throw();

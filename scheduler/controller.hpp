@@ -22,6 +22,7 @@
 #include "scheduler/dependency_policy.hpp"
 #include "scheduler/escrow.hpp"
 #include "scheduler/reputation.hpp"
+#include "chain/evm_ledger.hpp"
 #include "scheduler/job_store.hpp"
 #include "scheduler/model.hpp"
 #include "scheduler/priority.hpp"
@@ -42,6 +43,8 @@ struct ControllerOptions {
   std::string scheduler = "backfill";         // what a blocked job means: backfill or fifo
   size_t max_planned_jobs = 500;              // og-squeue --start looks this far ahead
   std::string ledger_path;                    // the embedded ledger; empty: payments off
+  // Set: the book at ledger_path also settles on an EVM chain (chain/evm_ledger.hpp).
+  std::optional<EvmLedgerOptions> evm_ledger;
   EconomicsOptions economics;                 // prices, fee, bonds, slashing
   ReputationOptions reputation;
   AdaptiveOptions adaptive;                   // single replicas on trusted providers
@@ -82,8 +85,18 @@ struct TestOnlyResult {
   std::optional<StartEstimate> estimate;
 };
 
+// A wallet as the chain sees it (EVM ledger only).
+struct ChainWalletView {
+  std::string address;       // 0x…, the linked address ("" when none is linked)
+  int64_t budget = 0;        // committed to JobEscrow, not yet spent
+  int64_t credits = 0;       // earned, waiting in JobEscrow to be withdrawn
+  int64_t pending = 0, held = 0;  // og-schedd's payments not yet on chain (all users)
+  std::string last_error;
+};
+
 struct WalletView {
   std::string name;
+  std::optional<ChainWalletView> chain;
   int64_t balance = 0;  // free to spend
   int64_t escrow = 0;   // locked by its unfinished jobs
   int64_t bond = 0;     // posted as a provider
@@ -185,6 +198,9 @@ class Controller {
   // work), and the bond comes back to its wallet after the unbond delay, during which a
   // result proven wrong can still be slashed from it.
   WalletView unbond(const User& user);
+  // EVM ledger: the message a user signs to link their name to a chain address, and the link.
+  std::string chain_link_message(const User& user, const std::string& address);
+  WalletView link_chain_address(const User& user, const std::string& address, const std::string& signature);
   // How fuzzy verification reads uploaded outputs (the artifact store); unset: exact only.
   void set_blob_reader(std::function<std::optional<std::string>(const std::string& sha256)> read) {
     read_blob_ = std::move(read);
@@ -269,6 +285,7 @@ class Controller {
   std::unique_ptr<PriorityPolicy> priority_;
   std::unique_ptr<SchedulerPolicy> scheduler_;
   std::unique_ptr<Ledger> ledger_;  // null: payments off
+  EvmLedger* evm_ = nullptr;        // ledger_, when it settles on chain
   std::set<uint64_t> unsettled_;    // finished jobs not yet settled
   std::set<std::string> unbonding_;  // providers whose bond is on its way back
   std::map<uint64_t, uint64_t> uploaded_;  // bytes uploaded per active lease

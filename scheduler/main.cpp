@@ -11,6 +11,7 @@
 #include <utility>
 #include <vector>
 
+#include "chain/chain_config.hpp"
 #include "core/error.hpp"
 #include "core/log.hpp"
 #include "core/money.hpp"
@@ -36,7 +37,15 @@ options:
   --min-job-age SEC         finished jobs stay in og-squeue this long (300)
   --max-requeue N           requeues after node failures before NODE_FAIL (3)
   --max-replicas N          replicas that disagree get one more, up to N in all (5)
-  --ledger NAME             embedded (payments in state/ledger.db, the default) or none
+  --ledger NAME             embedded (payments in state/ledger.db, the default), evm (the
+                            same book, settled on an EVM chain) or none
+  --chain-rpc URL           evm: the node's JSON-RPC endpoint (or $OG_CHAIN_RPC)
+  --chain-deployment FILE   evm: the contracts, as og-chain deploy --out wrote them (or
+                            $OG_CHAIN_DEPLOYMENT)
+  --chain-key-file FILE     evm: the settlement key, hex (or $OG_CHAIN_KEY; never argv)
+  --confirmations N         evm: blocks a settlement waits for (1)
+  --settle-batch N          evm: jobs per settlement transaction (100)
+  --settle-delay MS         evm: how long a payment may wait for a fuller batch (2000)
   --fee-bps N               protocol fee, in hundredths of a percent of each payment (100 = 1%)
   --default-max-price AMT   max price per CPU-hour of jobs that give none (0.10)
   --default-max-gpu-price AMT  ... per GPU-hour (2.00)
@@ -117,6 +126,9 @@ int main(int argc, char** argv) {
   std::string state_dir, listen = "127.0.0.1:6820", port_file, add_user, role = "user", ledger = "embedded";
   og::HttpServerOptions http;
   og::ControllerOptions options;
+  og::EvmLedgerOptions chain;
+  auto env = [](const char* name) { return std::string(std::getenv(name) ? std::getenv(name) : ""); };
+  std::string chain_rpc = env("OG_CHAIN_RPC"), chain_deployment = env("OG_CHAIN_DEPLOYMENT"), chain_key_file;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     auto value = [&]() -> std::string {
@@ -157,9 +169,15 @@ int main(int argc, char** argv) {
     }
     else if (flag == "--ledger") {
       ledger = value();
-      if (ledger != "embedded" && ledger != "none") usage_error("--ledger takes embedded or none");
+      if (ledger != "embedded" && ledger != "evm" && ledger != "none") usage_error("--ledger takes embedded, evm or none");
     }
     else if (flag == "--fee-bps") options.economics.fee_bps = parse_number(flag, value());
+    else if (flag == "--chain-rpc") chain_rpc = value();
+    else if (flag == "--chain-deployment") chain_deployment = value();
+    else if (flag == "--chain-key-file") chain_key_file = value();
+    else if (flag == "--confirmations") chain.client.confirmations = static_cast<uint64_t>(parse_number(flag, value()));
+    else if (flag == "--settle-batch") chain.batch_size = static_cast<size_t>(parse_number(flag, value()));
+    else if (flag == "--settle-delay") chain.batch_delay = std::chrono::milliseconds(parse_number(flag, value()));
     else if (flag == "--default-max-price") options.economics.default_max_price_micros = money(flag, value());
     else if (flag == "--default-max-gpu-price") options.economics.default_max_gpu_price_micros = money(flag, value());
     else if (flag == "--min-bond") options.economics.min_bond_micros = money(flag, value());
@@ -197,7 +215,26 @@ int main(int argc, char** argv) {
     std::filesystem::create_directories(state_dir);
     chmod(state_dir.c_str(), 0700);
     options.database_path = state_dir + "/schedd.db";
-    if (ledger == "embedded") options.ledger_path = state_dir + "/ledger.db";
+    if (ledger == "embedded" || ledger == "evm") options.ledger_path = state_dir + "/ledger.db";
+    if (ledger == "evm") {
+      // JobEscrow takes gross / 100 of every payment: the book must agree to the unit.
+      if (options.economics.fee_bps != 100) usage_error("--ledger evm settles with JobEscrow's fixed fee: --fee-bps 100");
+      if (chain_rpc.empty()) usage_error("--ledger evm needs --chain-rpc URL (or OG_CHAIN_RPC)");
+      if (chain_deployment.empty()) usage_error("--ledger evm needs --chain-deployment FILE (or OG_CHAIN_DEPLOYMENT)");
+      if (chain.batch_size == 0 || chain.batch_size > 1000) usage_error("--settle-batch takes 1 to 1000");
+      if (chain.client.confirmations == 0) usage_error("--confirmations takes 1 or more");
+      og::evm::Deployment d;
+      try {
+        d = og::evm::read_deployment(chain_deployment);
+        chain.client.private_key = og::evm::read_chain_key(chain_key_file);
+      } catch (const og::UsageError& e) {
+        usage_error(e.what());
+      }
+      chain.client.url = chain_rpc;
+      chain.escrow = d.escrow;
+      chain.from_block = d.block;
+      options.evm_ledger = chain;
+    }
     if (!add_user.empty()) og::set_log_quiet(true);
     og::Controller controller(options);
 
