@@ -3,6 +3,7 @@
 BUILD ?= build
 JOBS ?= 2
 CMAKE_FLAGS ?=
+CHAIN ?= embedded
 
 .PHONY: all deps configure build test demo bench clean
 
@@ -22,8 +23,9 @@ build: configure
 test: build
 	cd $(BUILD) && ctest --output-on-failure -j$(JOBS) --timeout 300
 
+# CHAIN=evm: the same demo settling on a local chain (anvil).
 demo: build
-	scripts/demo.sh $(BUILD)/bin
+	CHAIN=$(CHAIN) scripts/demo.sh $(BUILD)/bin
 
 bench: build
 	bench/run.sh $(BUILD)/bin

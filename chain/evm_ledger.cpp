@@ -30,14 +30,16 @@ CREATE TABLE IF NOT EXISTS chain_batches (
 CREATE TABLE IF NOT EXISTS chain_meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
 )sql";
 
-// (job, milestone) → the id the chain pays it under: the job in the high bits, 0 for the
-// final settlement or milestone + 1, so every payment of a job has an id of its own.
-constexpr unsigned kPartBits = 16;
+// (job, milestone) → the id the chain pays it under: the part (0 for the final settlement,
+// milestone + 1) above the job id, so every payment of a job has an id of its own and the
+// final settlements of consecutive jobs are consecutive ids — which share the contract's
+// used-id bitmap words (256 ids each) instead of costing a fresh storage slot per job.
+constexpr unsigned kJobBits = 47;
 
 std::optional<int64_t> chain_id_of(const PaymentKey& key) {
   uint64_t part = key.milestone ? uint64_t(*key.milestone) + 1 : 0;
-  if (key.job_id >= (uint64_t(1) << (63 - kPartBits)) || part >= (uint64_t(1) << kPartBits)) return std::nullopt;
-  return static_cast<int64_t>((key.job_id << kPartBits) | part);
+  if (key.job_id >= (uint64_t(1) << kJobBits) || part >= (uint64_t(1) << (63 - kJobBits))) return std::nullopt;
+  return static_cast<int64_t>((part << kJobBits) | key.job_id);
 }
 
 std::optional<uint64_t> escrow_job(std::string_view account) {

@@ -33,8 +33,9 @@ constexpr const char* kHelp = R"(usage: og-chain COMMAND --rpc URL [options]
           from forge's build output DIR (contracts/out), this key being the settlement
           address; prints {"chain_id", "token", "registry", "escrow", "settlement",
           "treasury", "block"} (and writes it to FILE: the --deployment of the others)
-  mint    --key-file FILE --token ADDRESS --to ADDRESS AMOUNT
-  balance --token ADDRESS ADDRESS
+  mint    --key-file FILE (--token ADDRESS | --deployment FILE) --to ADDRESS AMOUNT
+  balance (--token ADDRESS | --deployment FILE) ADDRESS
+  address --key-file FILE                   the key's address
   commit  --key-file FILE --deployment FILE [--days N] AMOUNT
           moves AMOUNT of the key's tokens into its JobEscrow budget for N days (30):
           og-schedd credits the linked OpenGrid wallet (og-wallet link) once it sees it
@@ -101,6 +102,10 @@ int main(int argc, char** argv) {
       if (args[i].rfind("--", 0) == 0) throw og::UsageError("unknown option " + args[i] + " (see og-chain --help)");
       rest.push_back(args[i]);
     }
+    if (command == "address") {
+      std::cout << og::evm::to_data(og::evm::address_of(og::evm::read_chain_key(key_file))) << "\n";
+      return 0;
+    }
     if (rpc.empty()) throw og::UsageError("--rpc URL (or $OG_CHAIN_RPC) is required (e.g. http://127.0.0.1:8545)");
     using namespace og::evm;
     auto deployment = [&] {
@@ -110,6 +115,8 @@ int main(int argc, char** argv) {
     };
     auto addr = [](const std::string& a) { return abi::word(abi::address_word(a)); };
     auto num = [](uint64_t v) { return abi::word(abi::uint_word(v)); };
+    if (token.empty() && !deployment_file.empty() && (command == "mint" || command == "balance"))
+      token = to_data(deployment().token);
     if (command == "credits") {
       if (rest.size() != 1) throw og::UsageError("usage: og-chain credits --deployment FILE ADDRESS");
       JsonRpc node(rpc);
@@ -120,7 +127,7 @@ int main(int argc, char** argv) {
       return 0;
     }
     if (command == "balance") {
-      if (token.empty() || rest.size() != 1) throw og::UsageError("usage: og-chain balance --rpc URL --token ADDRESS ADDRESS");
+      if (token.empty() || rest.size() != 1) throw og::UsageError("usage: og-chain balance --rpc URL (--token ADDRESS | --deployment FILE) ADDRESS");
       JsonRpc node(rpc);
       std::string data = abi::encode_call("balanceOf(address)", {abi::word(abi::address_word(address_arg("ADDRESS", rest[0])))});
       std::string answer = from_data(
@@ -132,7 +139,7 @@ int main(int argc, char** argv) {
     EvmClient client({rpc, og::evm::read_chain_key(key_file)});
     if (command == "mint") {
       if (token.empty() || to.empty() || rest.size() != 1)
-        throw og::UsageError("usage: og-chain mint --rpc URL --key-file FILE --token ADDRESS --to ADDRESS AMOUNT");
+        throw og::UsageError("usage: og-chain mint --rpc URL --key-file FILE (--token ADDRESS | --deployment FILE) --to ADDRESS AMOUNT");
       client.transact(address_arg("--token", token),
                       abi::encode_call("mint(address,uint256)", {abi::word(abi::address_word(address_arg("--to", to))),
                                                                  abi::word(abi::uint_word(amount_arg(rest[0])))}),

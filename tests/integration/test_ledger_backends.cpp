@@ -349,6 +349,24 @@ TEST_F(EvmLedgerTest, PaymentsGoInBatchesOfTheConfiguredSize) {
   std::cout << "3 batches (10, 10, 5 jobs): " << s.gas_used << " gas, " << s.gas_used / 25 << " per job\n";
 }
 
+// Issue 6's target, through og-schedd's ledger rather than a hand-made batch: 100 jobs,
+// each paying 3 providers (who already hold earnings) less the fee, in one netted
+// transaction of at most 10k gas per job, all in.
+TEST_F(EvmLedgerTest, ABatchOf100JobsCostsUnder10kGasPerJob) {
+  EvmBackend b(100);
+  b.fund("alice", 100'000'000);
+  b.ledger().apply(job_paid(1, "alice", 10'000));
+  b.evm().flush();
+  uint64_t before = b.evm().status().gas_used;
+  for (uint64_t job = 2; job <= 101; ++job) b.ledger().apply(job_paid(job, "alice", 10'000));
+  EXPECT_EQ(b.evm().flush(), 100u);
+  uint64_t per_job = (b.evm().status().gas_used - before) / 100;
+  std::cout << "og-schedd's EvmLedger, a batch of 100 jobs: " << per_job << " gas per job\n";
+  RecordProperty("gas_per_job_batch_of_100", std::to_string(per_job));
+  EXPECT_LE(per_job, 10'000u);
+  EXPECT_EQ(b.earned("p2"), 101 * 9'900);
+}
+
 // Bob's budget expired on chain: a batch holding his job and Alice's is refused whole;
 // retried one by one, Alice's jobs are paid and Bob's alone is held, with the reason.
 TEST_F(EvmLedgerTest, ARefusedBudgetHoldsUpOnlyItsOwnJobs) {
