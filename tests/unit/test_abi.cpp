@@ -54,9 +54,9 @@ TEST(Abi, ReadingResults) {
 }
 
 TEST(JobEscrowEncoding, ABatchIsIndexTablesAndPackedWordsAsCastEncodesThem) {
-  // Job 7 of requester 0 pays payee 0 1,000 and payee 1 2,500:
+  // Job 7 of requester 0 pays payee 0 1,000 and payee 1 2,500 (the id gets the batch bit):
   // cast calldata "settleBatch(address[],address[],uint256[])" "[0xf39f…]" "[0x7099…,0x3c44…]"
-  //   "[2417851639229258349412359,65536000,163840001]"   (7|2<<80, 0|1000<<16, 1|2500<<16)
+  //   "[2417860862601295204188167,65536000,163840001]"   (7|1<<63|2<<80, 0|1000<<16, 1|2500<<16)
   std::string requester = bytes("f39fd6e51aad88f6f4ce6ab8827279cfffb92266");
   std::string p0 = bytes("70997970c51812dc3a010c7d01b50e0d17dc79c8"), p1 = bytes("3c44cdddb6a900fa2b585dd299e03d12fa4293bc");
   std::string data = encode_settle_batch({{7, requester, {{p0, 1000}, {p1, 2500}}}});
@@ -71,10 +71,11 @@ TEST(JobEscrowEncoding, ABatchIsIndexTablesAndPackedWordsAsCastEncodesThem) {
             "00000000000000000000000070997970c51812dc3a010c7d01b50e0d17dc79c8"
             "0000000000000000000000003c44cdddb6a900fa2b585dd299e03d12fa4293bc"
             "0000000000000000000000000000000000000000000000000000000000000003"
-            "0000000000000000000000000000000000000000000200000000000000000007"
+            "0000000000000000000000000000000000000000000200008000000000000007"
             "0000000000000000000000000000000000000000000000000000000003e80000"
             "0000000000000000000000000000000000000000000000000000000009c40001");
   EXPECT_THROW(encode_settle_batch({{1, "short", {}}}), std::invalid_argument);
+  EXPECT_THROW(encode_settle_batch({{kBatchIdFlag | 1, requester, {}}}), std::invalid_argument) << "ids are below 2^63";
 }
 
 }  // namespace
