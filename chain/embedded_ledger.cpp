@@ -68,6 +68,17 @@ std::optional<LedgerEntry> EmbeddedLedger::find(const std::string& key) {
 
 size_t EmbeddedLedger::apply(const std::vector<Transfer>& transfers) {
   Transaction txn(db_);
+  std::vector<Transfer> applied = record(transfers);
+  if (!applied.empty()) {
+    size_t n = applied.size();
+    record(on_applied(applied));
+    applied.resize(n);
+  }
+  txn.commit();
+  return applied.size();
+}
+
+std::vector<Transfer> EmbeddedLedger::record(const std::vector<Transfer>& transfers) {
   std::vector<Transfer> applied;
   int64_t now = now_unix_us();
   for (const auto& t : transfers) {
@@ -86,9 +97,7 @@ size_t EmbeddedLedger::apply(const std::vector<Transfer>& transfers) {
     add_->bind(1, t.to).bind(2, t.amount).run();
     applied.push_back(t);
   }
-  if (!applied.empty()) on_applied(applied);
-  txn.commit();
-  return applied.size();
+  return applied;
 }
 
 std::vector<LedgerEntry> EmbeddedLedger::history(const std::string& account, size_t limit) {

@@ -24,10 +24,13 @@ class EmbeddedLedger : public Ledger {
  protected:
   // Inside apply's transaction, with the transfers it recorded now: a backend that must
   // act on them later writes its own rows here, so they commit (or roll back) together.
-  virtual void on_applied(const std::vector<Transfer>& /*applied*/) {}
+  // Transfers it returns are applied in the same transaction (not passed back to it).
+  virtual std::vector<Transfer> on_applied(const std::vector<Transfer>& /*applied*/) { return {}; }
   Database& db() { return db_; }
 
  private:
+  // Records what is new of `transfers` inside the caller's transaction; returns it.
+  std::vector<Transfer> record(const std::vector<Transfer>& transfers);
   Database db_;
   std::unique_ptr<Statement> find_, insert_, balance_, add_;
 };

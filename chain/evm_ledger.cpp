@@ -4,6 +4,8 @@
 #include <charconv>
 #include <map>
 #include <set>
+#include <tuple>
+#include <climits>
 
 #include "chain/evm_tx.hpp"
 #include "chain/payment_keys.hpp"
@@ -81,6 +83,24 @@ EvmLedger::EvmLedger(const std::string& path, EvmLedgerOptions options, bool syn
       client_(options_.client),
       escrow_(client_, options_.escrow) {
   db().exec(kSchema);
+  // A book settles on one chain and one escrow for good: another deployment (a fresh local
+  // chain, say) would know nothing of what this one paid.
+  std::string here = std::to_string(client_.chain_id()) + ":" + address_text(options_.escrow);
+  auto get = db().prepare("SELECT value FROM chain_meta WHERE key = 'settles_on'");
+  if (get->step()) {
+    if (get->column_text(0) != here)
+      throw std::runtime_error("the ledger " + path + " settles on " + get->column_text(0) + " (chain:escrow), not " +
+                               here + ": give og-schedd that deployment, or a fresh state directory");
+  } else {
+    auto put = db().prepare("INSERT INTO chain_meta (key, value) VALUES ('settles_on', ?1)");
+    put->bind(1, here).run();
+  }
+}
+
+bool EvmLedger::settles_on_chain(const std::string& path) {
+  Database db(path);
+  auto s = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'chain_meta'");
+  return s->step();
 }
 
 EvmLedger::~EvmLedger() { stop(); }
@@ -115,7 +135,8 @@ std::vector<std::pair<std::string, int64_t>> EvmLedger::balances() {
   return EmbeddedLedger::balances();
 }
 
-void EvmLedger::on_applied(const std::vector<Transfer>& applied) {
+std::vector<Transfer> EvmLedger::on_applied(const std::vector<Transfer>& applied) {
+  std::vector<Transfer> paid_out;
   auto requester = db().prepare("INSERT OR IGNORE INTO chain_requesters (job_id, name) VALUES (?1, ?2)");
   auto payment = db().prepare(
       "INSERT INTO chain_payments (chain_id, job_id, created_us) VALUES (?1, ?2, ?3) ON CONFLICT(chain_id) DO NOTHING");
@@ -150,7 +171,10 @@ void EvmLedger::on_applied(const std::vector<Transfer>& applied) {
     std::string payee = key->fee ? "" : wallet_name(t.to).value_or("");
     part->reset();
     part->bind(1, *id).bind(2, static_cast<int64_t>(key->replica_id)).bind(3, payee).bind(4, t.amount).run();
+    // The chain pays it into JobEscrow's credits: it leaves the book now.
+    paid_out.push_back({t.key + ":to-chain", t.to, kExternalAccount, t.amount, "paid on chain (JobEscrow credits)"});
   }
+  return paid_out;
 }
 
 void EvmLedger::start() {
@@ -200,13 +224,19 @@ std::string EvmLedger::link(const std::string& name, const std::string& address,
     owner->bind(1, address_text(address));
     if (owner->step() && owner->column_text(0) != name)
       throw std::invalid_argument(address_text(address) + " is linked to another account");
+    // A link is for good: payments already owed bill the address a job was locked under.
+    auto mine = db().prepare("SELECT address FROM chain_links WHERE name = ?1");
+    mine->bind(1, name);
+    if (mine->step() && mine->column_text(0) != address_text(address))
+      throw std::invalid_argument(name + " is linked to " + mine->column_text(0) + " already");
     auto put = db().prepare(
         "INSERT INTO chain_links (name, address) VALUES (?1, ?2) ON CONFLICT(name) DO UPDATE SET address = excluded.address");
     put->bind(1, name).bind(2, address_text(address)).run();
-    upto = static_cast<uint64_t>(meta("budget_block", static_cast<int64_t>(options_.from_block)));
   }
-  // What the address committed before the link, up to where the batcher has looked.
-  if (upto > options_.from_block) credit(escrow_.budget_events(options_.from_block, upto - 1, address));
+  // What the address committed before the link, up to the chain's head (the batcher may be
+  // looking at the same blocks: the events' keys make crediting twice impossible).
+  upto = confirmed_head(client_, options_.client.confirmations);
+  if (upto >= options_.from_block) credit(escrow_.budget_events(options_.from_block, upto, address));
   log_info("chain_address_linked", {{"name", name}, {"address", address_text(address)}});
   return address_text(address);
 }
@@ -259,6 +289,10 @@ void EvmLedger::credit(const std::vector<evm::BudgetEvent>& events) {
   for (const auto& e : events) {
     auto name = name_of(e.requester);
     if (!name || e.amount == 0) continue;  // not (yet) linked: credited when it is
+    if (e.amount > uint64_t(INT64_MAX)) {
+      log_warn("chain_budget_event_ignored", {{"event", e.key}, {"why", "amount beyond 2^63"}});
+      continue;
+    }
     std::string wallet = wallet_account(*name);
     if (e.committed) {
       apply(Transfer{"chain:committed:" + e.key, kExternalAccount, wallet, static_cast<int64_t>(e.amount),
@@ -276,13 +310,24 @@ void EvmLedger::credit(const std::vector<evm::BudgetEvent>& events) {
 
 size_t EvmLedger::settle_round(bool force) {
   std::lock_guard round(round_mu_);
-  if (!reconciled_) {
-    reconcile_in_flight();
-    reconciled_ = true;
+  try {
+    credit_budgets();  // a bad event or a slow node must not stop payments going out
+  } catch (const std::exception& e) {
+    std::lock_guard lock(mu_);
+    last_error_ = e.what();
+    log_warn("chain_budget_read_failed", {{"error", e.what()}});
   }
-  credit_budgets();
   size_t paid = 0;
-  while (auto batch = claim(force)) paid += send(*batch);
+  try {
+    if (!reconciled_) {
+      reconcile_in_flight();
+      reconciled_ = true;
+    }
+    while (auto batch = claim(force)) paid += send(*batch);
+  } catch (...) {
+    reconciled_ = false;  // whatever was in flight is looked at again next round
+    throw;
+  }
   return paid;
 }
 
@@ -461,46 +506,69 @@ void EvmLedger::release_failed(uint64_t batch, const std::string& error) {
   txn.commit();
 }
 
+EvmLedger::TxFate EvmLedger::fate(const std::string& tx_hash) {
+  if (tx_hash.empty()) return TxFate::Unknown;  // claimed, never sent
+  auto receipt = client_.rpc().call("eth_getTransactionReceipt", {tx_hash});
+  if (receipt.is_null()) {
+    auto tx = client_.rpc().call("eth_getTransactionByHash", {tx_hash});
+    return tx.is_null() ? TxFate::Unknown : TxFate::Pending;
+  }
+  uint64_t block = evm::from_quantity(receipt["blockNumber"].get<std::string>());
+  if (confirmed_head(client_, options_.client.confirmations) < block) return TxFate::Pending;
+  return receipt.value("status", std::string("0x0")) == "0x1" ? TxFate::Mined : TxFate::Reverted;
+}
+
 // After a restart (or a receipt that never came): batches marked in flight may or may not
-// be on chain. The JobSettled events since each was sent decide.
+// be on chain. Their transaction's receipt decides; with no transaction known (never sent,
+// or dropped), the JobSettled events since the batch was claimed decide, and what the chain
+// has not paid goes back to the queue. A transaction still pending stays in flight.
 void EvmLedger::reconcile_in_flight() {
-  std::vector<std::pair<int64_t, int64_t>> batches;
+  std::vector<std::tuple<int64_t, int64_t, std::string>> batches;
   {
     std::lock_guard lock(mu_);
-    auto s = db().prepare("SELECT id, from_block FROM chain_batches WHERE state = 'in_flight' ORDER BY id");
-    while (s->step()) batches.emplace_back(s->column_int64(0), s->column_int64(1));
+    auto s = db().prepare("SELECT id, from_block, tx_hash FROM chain_batches WHERE state = 'in_flight' ORDER BY id");
+    while (s->step()) batches.emplace_back(s->column_int64(0), s->column_int64(1), s->column_text(2));
   }
-  if (batches.empty()) return;
-  uint64_t head = confirmed_head(client_, options_.client.confirmations);
-  auto paid_list = escrow_.settled_since(static_cast<uint64_t>(batches.front().second), head);
-  std::set<int64_t> paid(paid_list.begin(), paid_list.end());
-  std::lock_guard lock(mu_);
-  Transaction txn(db());
-  auto rows = db().prepare("SELECT chain_id FROM chain_payments WHERE batch = ?1 AND state = 'in_flight'");
-  auto mark_paid = db().prepare("UPDATE chain_payments SET state = 'paid', note = '' WHERE chain_id = ?1");
-  auto again = db().prepare("UPDATE chain_payments SET state = 'pending' WHERE chain_id = ?1");
-  auto closed = db().prepare("UPDATE chain_batches SET state = ?2 WHERE id = ?1");
-  size_t found = 0, resent = 0;
-  for (const auto& [batch, from_block] : batches) {
-    rows->reset();
+  size_t found = 0, resent = 0, waiting = 0;
+  for (const auto& [batch, from_block, tx_hash] : batches) {
+    TxFate f = fate(tx_hash);
+    if (f == TxFate::Pending) {
+      ++waiting;
+      continue;
+    }
+    std::set<int64_t> paid;
+    if (f == TxFate::Mined) {
+      paid.insert(INT64_MIN);  // marker: all of it
+    } else {
+      for (uint64_t id : escrow_.settled_since(static_cast<uint64_t>(from_block))) paid.insert(static_cast<int64_t>(id));
+    }
+    std::lock_guard lock(mu_);
+    Transaction txn(db());
+    auto rows = db().prepare("SELECT chain_id FROM chain_payments WHERE batch = ?1 AND state = 'in_flight'");
     rows->bind(1, batch);
     std::vector<int64_t> ids;
     while (rows->step()) ids.push_back(rows->column_int64(0));
+    auto mark_paid = db().prepare("UPDATE chain_payments SET state = 'paid', note = '' WHERE chain_id = ?1");
+    auto again = db().prepare("UPDATE chain_payments SET state = 'pending' WHERE chain_id = ?1");
     bool all_paid = true;
     for (int64_t id : ids) {
-      auto& s = paid.count(id) ? mark_paid : again;
-      all_paid &= paid.count(id) > 0;
-      (paid.count(id) ? found : resent) += 1;
+      bool is_paid = paid.count(INT64_MIN) || paid.count(id);
+      all_paid &= is_paid;
+      (is_paid ? found : resent) += 1;
+      auto& s = is_paid ? mark_paid : again;
       s->reset();
       s->bind(1, id).run();
     }
-    closed->reset();
+    auto closed = db().prepare("UPDATE chain_batches SET state = ?2 WHERE id = ?1");
     closed->bind(1, batch).bind(2, all_paid ? "mined" : "failed").run();
+    txn.commit();
   }
-  txn.commit();
-  log_info("chain_reconciled", {{"batches", std::to_string(batches.size())},
-                                {"paid_on_chain", std::to_string(found)},
-                                {"sent_again", std::to_string(resent)}});
+  if (!batches.empty())
+    log_info("chain_reconciled", {{"batches", std::to_string(batches.size())},
+                                  {"paid_on_chain", std::to_string(found)},
+                                  {"sent_again", std::to_string(resent)},
+                                  {"still_pending", std::to_string(waiting)}});
+  if (waiting > 0) throw std::runtime_error(std::to_string(waiting) + " settlement transaction(s) still pending");
 }
 
 ChainSettlementStatus EvmLedger::status() {

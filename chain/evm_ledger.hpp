@@ -14,7 +14,10 @@
 //
 // Requesters fund their wallets on chain: the Committed events of a linked address credit
 // its owner's wallet here (Reclaimed ones debit it). Names are linked to addresses by a
-// signed message (see link_message), so no one can claim another's budget.
+// signed message (see link_message), so no one can claim another's budget; a link is for
+// good. What the chain pays — a provider's earnings, the treasury's fees — leaves the book
+// in the same transaction (to `external`: it now waits in JobEscrow's credits), so a
+// wallet here only ever spends a budget the chain holds.
 #pragma once
 
 #include <atomic>
@@ -54,8 +57,11 @@ struct ChainSettlementStatus {
 
 class EvmLedger : public EmbeddedLedger {
  public:
+  // Throws std::runtime_error when the book at `path` settles on another chain or escrow.
   EvmLedger(const std::string& path, EvmLedgerOptions options, bool synchronous_full = false);
   ~EvmLedger() override;
+  // Whether the book at `path` has settled on a chain (and so must not be opened without).
+  static bool settles_on_chain(const std::string& path);
 
   std::string_view backend() const override { return "evm"; }
   size_t apply(const std::vector<Transfer>& transfers) override;
@@ -73,7 +79,7 @@ class EvmLedger : public EmbeddedLedger {
   std::string link_message(const std::string& name, const std::string& address) const;
   // Links `name` to the address that signed link_message (65-byte signature), then credits
   // the budgets that address committed before. Throws std::invalid_argument for a bad
-  // signature or an address linked to someone else.
+  // signature, an address linked to someone else, or a name linked to another address.
   std::string link(const std::string& name, const std::string& address, const std::string& signature);
   std::optional<std::string> address_of(const std::string& name);
 
@@ -88,13 +94,17 @@ class EvmLedger : public EmbeddedLedger {
   evm::JobEscrowContract& escrow() { return escrow_; }
 
  protected:
-  void on_applied(const std::vector<Transfer>& applied) override;
+  std::vector<Transfer> on_applied(const std::vector<Transfer>& applied) override;
 
  private:
   struct Claimed;
   std::optional<Claimed> claim(bool force);
   size_t send(Claimed& batch);
+  // Batches in flight whose fate is known now: settled by their receipt (or, with none, by
+  // the chain's events); one whose transaction is still pending stays in flight.
   void reconcile_in_flight();
+  enum class TxFate { Pending, Mined, Reverted, Unknown };
+  TxFate fate(const std::string& tx_hash);
   void release_failed(uint64_t batch, const std::string& error);
   void credit_budgets();
   void credit(const std::vector<evm::BudgetEvent>& events);

@@ -29,6 +29,19 @@ JsonRpc::JsonRpc(std::string url, long timeout_ms) : url_(std::move(url)), timeo
 
 JsonRpc::~JsonRpc() { curl_easy_cleanup(static_cast<CURL*>(curl_)); }
 
+namespace {
+
+// scheme://host[:port] only: hosted nodes put API keys in the path or the query.
+std::string redacted(const std::string& url) {
+  size_t scheme = url.find("://");
+  size_t start = scheme == std::string::npos ? 0 : scheme + 3;
+  size_t at = url.find('@', start), end = url.find_first_of("/?#", start);
+  if (at != std::string::npos && (end == std::string::npos || at < end)) start = at + 1;  // no user:password either
+  return url.substr(0, scheme == std::string::npos ? 0 : scheme + 3) + url.substr(start, end == std::string::npos ? std::string::npos : end - start);
+}
+
+}  // namespace
+
 nlohmann::json JsonRpc::call(const std::string& method, const nlohmann::json& params) {
   std::lock_guard lock(mu_);
   nlohmann::json request = {{"jsonrpc", "2.0"}, {"id", next_id_++}, {"method", method}, {"params", params}};
@@ -46,7 +59,7 @@ nlohmann::json JsonRpc::call(const std::string& method, const nlohmann::json& pa
   CURLcode rc = curl_easy_perform(c);
   curl_slist_free_all(headers);
   if (rc != CURLE_OK)
-    throw std::runtime_error("JSON-RPC " + method + " to " + url_ + ": " + curl_easy_strerror(rc));
+    throw std::runtime_error("JSON-RPC " + method + " to " + redacted(url_) + ": " + curl_easy_strerror(rc));
   nlohmann::json answer = nlohmann::json::parse(response, nullptr, false);
   if (answer.is_discarded() || !answer.is_object())
     throw std::runtime_error("JSON-RPC " + method + ": the node's answer is not JSON: " + response.substr(0, 200));

@@ -64,6 +64,11 @@ int main(int argc, char** argv) {
       std::string key = og::evm::read_chain_key(key_file);
       std::string address = og::evm::to_data(og::evm::address_of(key));
       auto message = client.call("GET", "/og/v1/wallet/chain-link?address=" + address).value("message", "");
+      // Sign only a link of our own name to our own address, whatever og-schedd sent.
+      std::string name = client.call("GET", "/og/v1/wallet").value("name", "");
+      std::string expected = "OpenGrid: pay and credit the account " + name + " at " + address + " (chain ";
+      if (name.empty() || message.rfind(expected, 0) != 0 || message.find('\n') != std::string::npos)
+        throw og::UsageError("og-schedd asked to sign an unexpected message; not signing: " + message.substr(0, 200));
       answer = client.call("POST", "/og/v1/wallet/chain-link",
                            {{"address", address}, {"signature", og::evm::to_data(og::evm::sign_message(message, key))}});
     } else if (cmd == "unbond" && words.size() == 1) {

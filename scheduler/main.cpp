@@ -216,6 +216,10 @@ int main(int argc, char** argv) {
     chmod(state_dir.c_str(), 0700);
     options.database_path = state_dir + "/schedd.db";
     if (ledger == "embedded" || ledger == "evm") options.ledger_path = state_dir + "/ledger.db";
+    if (ledger != "evm" && add_user.empty() && std::filesystem::exists(state_dir + "/ledger.db") &&
+        og::EvmLedger::settles_on_chain(state_dir + "/ledger.db"))
+      usage_error("the ledger in " + state_dir + " settles on chain: start og-schedd with --ledger evm and its chain options");
+    if (ledger == "embedded" && !add_user.empty()) options.ledger_path.clear();  // adding a user moves no money
     if (ledger == "evm") {
       // JobEscrow takes gross / 100 of every payment: the book must agree to the unit.
       if (options.economics.fee_bps != 100) usage_error("--ledger evm settles with JobEscrow's fixed fee: --fee-bps 100");
