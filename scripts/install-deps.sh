@@ -14,6 +14,7 @@ packages=(
   openmpi-bin libopenmpi-dev  # multi-rank jobs (mpirun inside the jail; the trainer)
   nodejs npm              # the contracts' toolchain: forge, anvil, cast and solc-js from npm
   libsecp256k1-dev libcurl4-openssl-dev  # the EVM ledger backend: signing, JSON-RPC
+  zlib1g-dev dataset-fashion-mnist        # the training workload's input (idx .gz files)
 )
 
 missing=()
