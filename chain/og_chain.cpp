@@ -64,7 +64,7 @@ std::string creation_code(const std::string& artifacts, const std::string& contr
 
 uint64_t seconds_arg(const std::string& flag, const std::string& text) {
   if (text.empty() || text.size() > 12 || text.find_first_not_of("0123456789") != std::string::npos)
-    throw og::UsageError(flag + ": \"" + text + "\" is not a number of seconds");
+    throw og::UsageError(flag + ": \"" + text + "\" is not a whole number");
   return std::stoull(text);
 }
 

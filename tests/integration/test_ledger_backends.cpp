@@ -297,13 +297,18 @@ struct Crash : std::runtime_error {
   Crash() : std::runtime_error("crash") {}
 };
 
+// A fault point that stands for og-schedd dying at `stage`.
+std::function<void(std::string_view)> crash_at(std::string_view stage) {
+  return [stage](std::string_view now) {
+    if (now == stage) throw Crash();
+  };
+}
+
 // og-schedd dies after the batch's transaction went out but before it recorded the
 // receipt. Restarted, it reads the JobSettled events and records the job paid: the chain
 // pays it once.
 TEST_F(EvmLedgerTest, ACrashAfterSendingIsReconciledFromEventsAndPaysOnce) {
-  EvmBackend b(100, [](std::string_view stage) {
-    if (stage == "sent") throw Crash();
-  });
+  EvmBackend b(100, crash_at("sent"));
   b.fund("alice", 10'000'000);
   b.ledger().apply(job_paid(1, "alice", 100'000));
   EXPECT_THROW(b.evm().flush(), Crash);
@@ -322,9 +327,7 @@ TEST_F(EvmLedgerTest, ACrashAfterSendingIsReconciledFromEventsAndPaysOnce) {
 // Restarted, it neither sends the batch again nor gives up on it: it waits, and records
 // the payment once the transaction is mined.
 TEST_F(EvmLedgerTest, ABatchStillPendingStaysInFlightUntilMined) {
-  EvmBackend b(100, [](std::string_view stage) {
-    if (stage == "sent") throw Crash();
-  });
+  EvmBackend b(100, crash_at("sent"));
   b.fund("alice", 10'000'000);
   b.ledger().apply(job_paid(3, "alice", 100'000));
   b.evm().client().rpc().call("evm_setAutomine", {false});
@@ -343,9 +346,7 @@ TEST_F(EvmLedgerTest, ABatchStillPendingStaysInFlightUntilMined) {
 // og-schedd dies after marking a batch in flight but before sending it: the chain knows
 // nothing of it, so after the restart it is sent, and paid once.
 TEST_F(EvmLedgerTest, ACrashBeforeSendingIsSentAfterTheRestart) {
-  EvmBackend b(100, [](std::string_view stage) {
-    if (stage == "claimed") throw Crash();
-  });
+  EvmBackend b(100, crash_at("claimed"));
   b.fund("alice", 10'000'000);
   b.ledger().apply(job_paid(2, "alice", 100'000));
   EXPECT_THROW(b.evm().flush(), Crash);
