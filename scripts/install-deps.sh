@@ -15,6 +15,7 @@ packages=(
   nodejs npm              # the contracts' toolchain: forge, anvil, cast and solc-js from npm
   libsecp256k1-dev libcurl4-openssl-dev  # the EVM ledger backend: signing, JSON-RPC
   zlib1g-dev dataset-fashion-mnist        # the training workload's input (idx .gz files)
+  libopenblas-dev                         # the trainer's matrix products
 )
 
 missing=()
