@@ -5,7 +5,7 @@ JOBS ?= 2
 CMAKE_FLAGS ?=
 CHAIN ?= embedded
 
-.PHONY: all deps configure build test demo bench clean
+.PHONY: all deps configure build test demo demo-train bench clean
 
 all: build
 
@@ -26,6 +26,10 @@ test: build
 # CHAIN=evm: the same demo settling on a local chain (anvil).
 demo: build
 	CHAIN=$(CHAIN) scripts/demo.sh $(BUILD)/bin
+
+# The training workload: og-train on 2 ranks × 2 replicas (MODEL=cnn EPOCHS=N to vary).
+demo-train: build
+	scripts/demo-train.sh $(BUILD)/bin
 
 bench: build
 	bench/run.sh $(BUILD)/bin

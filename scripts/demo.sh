@@ -14,7 +14,7 @@ chain=${CHAIN:-embedded}
 [[ $chain == embedded || $chain == evm ]] || { echo "demo: CHAIN is embedded or evm, not $chain" >&2; exit 2; }
 trap 'og-mesh down --dir "$work/mesh" 2>/dev/null || true; [[ $chain == evm ]] && "$src/scripts/chain-local.sh" stop "$work/chain" 2>/dev/null || true' EXIT
 
-step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+. "$src/scripts/demo-common.sh"
 
 if [[ $chain == evm ]]; then
   step "Starting a local chain: anvil with TestStablecoin, ProviderRegistry and JobEscrow deployed"
@@ -40,11 +40,7 @@ out=$(og-sbatch --wait hello.sh)
 echo "$out"
 job=${out##* }
 
-# The job is accepted at quorum; wait until the third replica has reported too.
-for _ in $(seq 100); do
-  [[ $(og-scontrol show job "$job" | grep -c 'State=DONE') -eq 3 ]] && break
-  sleep 0.1
-done
+await_replicas_done "$job" 3
 
 step "og-squeue -j $job"
 og-squeue -j "$job"
@@ -64,10 +60,7 @@ replicas=$(grep -c 'State=DONE' "$work/job.txt")
 state=$(grep -o 'JobState=[A-Z_]*' "$work/job.txt")
 
 step "Payment: once every replica has reported, the escrow settles"
-for _ in $(seq 100); do
-  og-sacct -j "$job" --payment -n | grep -qv pending && break
-  sleep 0.1
-done
+await_settled "$job"
 og-sacct -j "$job" --payment
 og-wallet history -n 3
 for w in 1 2 3; do og-wallet --token-file "$work/mesh/worker-$w.token" balance; done

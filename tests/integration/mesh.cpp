@@ -203,6 +203,29 @@ CommandResult Mesh::run(const std::vector<std::string>& argv, const std::string&
   return run_and_capture(o, dir_ + "/cmd");
 }
 
+nlohmann::json Mesh::await_replicas_done(uint64_t id, size_t count, const std::string& user) {
+  nlohmann::json view;
+  await([&] {
+    view = job(id, user);
+    size_t done = 0;
+    for (const auto& lease : view["replica_leases"]) done += lease["state"] == "DONE";
+    return done == count;
+  });
+  return view;
+}
+
+CommandResult Mesh::exec(const std::vector<std::string>& argv, const std::vector<std::string>& env,
+                         const std::string& cwd) {
+  SpawnOptions o;
+  o.argv = argv;
+  o.argv[0] = bin_path(argv[0]);
+  std::vector<std::string> all = {"PATH=/usr/bin:/bin", "HOME=" + dir_};
+  all.insert(all.end(), env.begin(), env.end());
+  o.env = all;
+  o.cwd = cwd.empty() ? dir_ : cwd;
+  return run_and_capture(o, dir_ + "/exec");
+}
+
 uint64_t Mesh::sbatch(const std::vector<std::string>& args, const std::string& cwd, const std::string& user) {
   std::vector<std::string> argv = {"og-sbatch", "--parsable"};
   argv.insert(argv.end(), args.begin(), args.end());

@@ -51,10 +51,17 @@ class Mesh {
   nlohmann::json wait_job(uint64_t id, const std::string& user = "alice");
   bool await_state(uint64_t id, const std::string& state, const std::string& user = "alice",
                    std::chrono::milliseconds timeout = std::chrono::seconds(20));
+  // A job completes at quorum; waits until `count` of its replicas have reported (DONE)
+  // and returns its view then (check replica_leases: on timeout fewer are DONE).
+  nlohmann::json await_replicas_done(uint64_t id, size_t count, const std::string& user = "alice");
 
   // Runs a CLI tool from build/bin with OG_SCHEDD_URL and a user's credential set.
   CommandResult run(const std::vector<std::string>& argv, const std::string& user = "alice",
                     const std::string& cwd = "");
+  // Runs any program (a build/bin tool, or an absolute path) with only PATH and `env`
+  // set: no credentials, no og-schedd needed.
+  CommandResult exec(const std::vector<std::string>& argv, const std::vector<std::string>& env = {},
+                     const std::string& cwd = "");
   std::string write_script(const std::string& name, const std::string& text);
   // og-sbatch --parsable ARGS... in cwd; the job id, or std::runtime_error with its stderr.
   uint64_t sbatch(const std::vector<std::string>& args, const std::string& cwd = "", const std::string& user = "alice");

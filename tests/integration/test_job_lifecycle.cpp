@@ -42,13 +42,7 @@ TEST_F(JobLifecycle, ReplicatedJobCompletesWithIdenticalOutputsBroughtHome) {
   EXPECT_EQ(read_file(submit_dir + "/result.txt"), "primes below 20000: 2262\n");
 
   // The job completes at quorum (2 of 3); the third replica still reports and is checked.
-  nlohmann::json job;
-  ASSERT_TRUE(await([&] {
-    job = mesh.job(id);
-    size_t done = 0;
-    for (const auto& lease : job["replica_leases"]) done += lease["state"] == "DONE";
-    return done == 3;
-  }));
+  nlohmann::json job = mesh.await_replicas_done(id, 3);
   EXPECT_EQ(job["job_state"], "COMPLETED");
   EXPECT_EQ(job["exit_code"], 0);
   ASSERT_EQ(job["replica_leases"].size(), 3u);
