@@ -3,6 +3,8 @@
 
 #include <sys/types.h>
 
+#include <cstdint>
+#include <functional>
 #include <string>
 #include <string_view>
 
@@ -14,5 +16,13 @@ bool write_all(int fd, std::string_view data);
 // Creates `path` (O_EXCL unless `replace`, never following a link at it) with exactly
 // `mode`, whatever the umask, and writes data. Throws std::runtime_error naming the path.
 void write_new_file(const std::string& path, std::string_view data, mode_t mode, bool replace = false);
+
+// Reads `name` under dir_fd, which someone else controls: no link is followed, and only a
+// regular file of at most max_bytes is read, passed to `chunk` piece by piece. Throws
+// std::runtime_error saying why not (also when it grows past max_bytes while read).
+void read_untrusted_file(int dir_fd, const std::string& name, uint64_t max_bytes,
+                         const std::function<void(const char* data, size_t size)>& chunk);
+// The same, whole.
+std::string read_untrusted_file(int dir_fd, const std::string& name, uint64_t max_bytes);
 
 }  // namespace og

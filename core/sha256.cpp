@@ -14,6 +14,7 @@
 #include <stdexcept>
 #include <vector>
 
+#include "core/file_io.hpp"
 #include "core/hex.hpp"
 
 namespace og {
@@ -59,26 +60,9 @@ std::string sha256_file_hex(const std::filesystem::path& path) {
 }
 
 std::string sha256_untrusted_file_hex(int dir_fd, const std::string& name, uint64_t max_bytes) {
-  int fd = ::openat(dir_fd, name.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
-  if (fd < 0) throw std::runtime_error("cannot open " + name + ": " + std::strerror(errno));
-  struct stat st {};
-  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || static_cast<uint64_t>(st.st_size) > max_bytes) {
-    ::close(fd);
-    throw std::runtime_error(name + " is not a regular file of at most " + std::to_string(max_bytes) + " bytes");
-  }
   auto ctx = new_sha256();
-  static thread_local std::vector<char> buffer(256 * 1024);
-  uint64_t total = 0;
-  for (;;) {
-    ssize_t n = ::read(fd, buffer.data(), buffer.size());
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) break;
-    total += static_cast<uint64_t>(n);
-    if (total > max_bytes) break;  // grew while read: refused below
-    EVP_DigestUpdate(ctx.get(), buffer.data(), static_cast<size_t>(n));
-  }
-  ::close(fd);
-  if (total > max_bytes) throw std::runtime_error(name + " grew past " + std::to_string(max_bytes) + " bytes");
+  read_untrusted_file(dir_fd, name, max_bytes,
+                      [&](const char* data, size_t size) { EVP_DigestUpdate(ctx.get(), data, size); });
   return finish(ctx.get());
 }
 

@@ -300,8 +300,9 @@ HttpResponse Api::route(const HttpRequest& req, const User& user) {
     throw method_not_allowed();
   }
 
-  if (res == "leases" && n == 5 && (parts[4] == "bundle" || parts[4] == "secrets")) {
-    // What only the worker holding the lease may have: the job's files and its secrets.
+  if (res == "leases" && n == 5 && (parts[4] == "bundle" || parts[4] == "secrets" || parts[4] == "checkpoint")) {
+    // What only the worker holding the lease may have: the job's files, its secrets and
+    // the verified checkpoint it resumes from.
     if (m != "GET") throw method_not_allowed();
     require(user.role == "worker", "only the worker holding a lease fetches its bundle and secrets");
     uint64_t lease = parse_id(parts[3], "lease id");
@@ -309,6 +310,12 @@ HttpResponse Api::route(const HttpRequest& req, const User& user) {
       json secrets = json::object();
       for (const auto& [name, value] : controller_.lease_secrets(user, lease)) secrets[name] = to_hex(value);
       return ok({{"secrets", secrets}});
+    }
+    if (parts[4] == "checkpoint") {
+      std::string digest = controller_.lease_checkpoint(user, lease);
+      auto data = digest.empty() ? std::nullopt : artifacts_.get(digest);
+      if (!data) throw ApiError(404, "no_checkpoint", "og-schedd holds no verified checkpoint for lease " + parts[3]);
+      return HttpResponse{200, "application/octet-stream", std::move(*data), {}};
     }
     std::string digest = controller_.lease_bundle(user, lease);
     if (digest.empty()) throw ApiError(404, "no_bundle", "the job of lease " + parts[3] + " has no bundle");

@@ -342,6 +342,12 @@ std::string Controller::lease_bundle(const User& user, uint64_t lease_id) {
   return jobs_.at(r.job_id).spec.bundle_sha256;
 }
 
+std::string Controller::lease_checkpoint(const User& user, uint64_t lease_id) {
+  std::lock_guard lock(mu_);
+  Replica& r = held_lease(user, lease_id);
+  return jobs_.at(r.job_id).checkpoint_sha256;
+}
+
 Secrets Controller::lease_secrets(const User& user, uint64_t lease_id) {
   std::lock_guard lock(mu_);
   Replica& r = held_lease(user, lease_id);
@@ -841,19 +847,32 @@ void Controller::milestone(const User& user, uint64_t lease_id, uint32_t index, 
   Replica& r = held_lease(user, lease_id);
   r.milestones[index] = digest;
   Job& job = jobs_.at(r.job_id);
-  if (!ledger_ || job.paid_milestones.count(index) || is_finished(job.state)) return;
-  std::vector<SettledReplica> agreeing;
-  auto prepaid = milestone_payments(job);
+  if (is_finished(job.state)) return;
+  std::vector<const Replica*> agreeing;
   for (uint64_t id : job.replicas) {
     const Replica& other = replicas_.at(id);
     auto m = other.milestones.find(index);
-    if (m == other.milestones.end() || m->second != digest) continue;
-    auto p = partitions_.find(other.partition);
-    SettledReplica sr{&other, p == partitions_.end() ? other.partition : p->second.owner};
-    sr.prepaid = prepaid[id].first;
-    agreeing.push_back(sr);
+    if (m != other.milestones.end() && m->second == digest) agreeing.push_back(&other);
   }
   if (agreeing.size() < quorum_needed(job)) return;
+  // Verified: a replica started from now on (replacing a lost one) resumes here.
+  if (index > job.checkpoint_milestone) {
+    store_.set_checkpoint(job.id, index, digest);
+    job.checkpoint_milestone = index;
+    job.checkpoint_sha256 = digest;
+  }
+  if (ledger_ && !job.paid_milestones.count(index)) pay_milestone(job, index, agreeing);
+}
+
+void Controller::pay_milestone(Job& job, uint32_t index, const std::vector<const Replica*>& replicas) {
+  std::vector<SettledReplica> agreeing;
+  auto prepaid = milestone_payments(job);
+  for (const Replica* other : replicas) {
+    auto p = partitions_.find(other->partition);
+    SettledReplica sr{other, p == partitions_.end() ? other->partition : p->second.owner};
+    sr.prepaid = prepaid[other->id].first;
+    agreeing.push_back(sr);
+  }
   auto transfers = plan_milestone(job, index, agreeing, now_unix_us(), ledger_->balance(escrow_account(job.id)),
                                   options_.economics);
   ledger_->apply(transfers);

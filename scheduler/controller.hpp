@@ -142,6 +142,8 @@ class Controller {
   // For the worker holding the lease: the digest of its job's bundle ("" = none) and the
   // job's secrets. Throws ApiError 403 for a lease the caller does not hold.
   std::string lease_bundle(const User& user, uint64_t lease_id);
+  // The digest of the checkpoint the lease's job resumes from ("" when none).
+  std::string lease_checkpoint(const User& user, uint64_t lease_id);
   Secrets lease_secrets(const User& user, uint64_t lease_id);
   uint64_t max_bundle() const { return options_.max_bundle; }
   // Who uploaded a bundle: a job may name only a bundle its own user uploaded.
@@ -237,6 +239,8 @@ class Controller {
   const std::string& public_key_locked(const std::string& user);
   // What verified milestones paid each replica of the job so far: replica → (total, fee).
   std::map<uint64_t, std::pair<int64_t, int64_t>> milestone_payments(const Job& job);
+  // Pays the replicas that agreed on milestone `index` for their runtime so far.
+  void pay_milestone(Job& job, uint32_t index, const std::vector<const Replica*>& agreeing);
   // Returns when the next bond is due (0: none pending).
   int64_t release_unbonded(int64_t now_us);
   int64_t unbond_release_us(const std::string& name);  // 0 when nothing is unbonding

@@ -40,6 +40,8 @@ CREATE TABLE IF NOT EXISTS partitions (
 -- A job's secrets until it ends (the database file is readable by og-schedd's user only).
 CREATE TABLE IF NOT EXISTS bundle_owners (
   sha256 TEXT NOT NULL, user TEXT NOT NULL, PRIMARY KEY (sha256, user));
+CREATE TABLE IF NOT EXISTS job_checkpoints (
+  job_id INTEGER PRIMARY KEY, milestone INTEGER NOT NULL, sha256 TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS job_secrets (
   job_id INTEGER NOT NULL, name TEXT NOT NULL, value_hex TEXT NOT NULL, PRIMARY KEY (job_id, name));
 )sql";
@@ -73,7 +75,9 @@ constexpr AddedColumn kAddedColumns[] = {
 
 constexpr const char* kJobColumns =
     "id, user, spec_json, state, reason, submit_us, start_us, end_us, exit_code, requeue_count, "
-    "array_job_id, array_task_id, canonical_root, canonical_replica, settled, cost_micros, fee_micros, paid_to, extra_replicas, adaptive_replicas";
+    "array_job_id, array_task_id, canonical_root, canonical_replica, settled, cost_micros, fee_micros, paid_to, extra_replicas, adaptive_replicas, "
+    "(SELECT milestone FROM job_checkpoints c WHERE c.job_id = jobs.id), "
+    "(SELECT sha256 FROM job_checkpoints c WHERE c.job_id = jobs.id)";
 constexpr const char* kReplicaColumns =
     "id, job_id, partition, state, cancel_requested, outcome, exit_code, root, manifest_json, "
     "price_micros, start_us, end_us, reason";
@@ -162,6 +166,13 @@ std::map<std::string, std::string> JobStore::load_secrets(uint64_t job_id) {
   return out;
 }
 
+void JobStore::set_checkpoint(uint64_t job_id, uint32_t milestone, const std::string& sha256) {
+  auto s = db_.prepare(
+      "INSERT INTO job_checkpoints (job_id, milestone, sha256) VALUES (?1, ?2, ?3) "
+      "ON CONFLICT(job_id) DO UPDATE SET milestone = ?2, sha256 = ?3 WHERE milestone < ?2");
+  s->bind(1, static_cast<int64_t>(job_id)).bind(2, static_cast<int64_t>(milestone)).bind(3, sha256).run();
+}
+
 void JobStore::delete_secrets(uint64_t job_id) {
   auto s = db_.prepare("DELETE FROM job_secrets WHERE job_id = ?1");
   s->bind(1, static_cast<int64_t>(job_id)).run();
@@ -233,6 +244,8 @@ Job JobStore::read_job(Statement& s) {
   j.paid_to = s.column_text(17);
   j.extra_replicas = static_cast<uint32_t>(s.column_int64(18));
   j.adaptive_replicas = static_cast<uint32_t>(s.column_int64(19));
+  j.checkpoint_milestone = static_cast<uint32_t>(s.column_int64(20));  // NULL reads as 0, ""
+  j.checkpoint_sha256 = s.column_text(21);
   return j;
 }
 

@@ -32,6 +32,8 @@ class JobStore {
   void insert_secret(uint64_t job_id, const std::string& name, const std::string& value);
   std::map<std::string, std::string> load_secrets(uint64_t job_id);
   void delete_secrets(uint64_t job_id);
+  // A job's last verified checkpoint (milestone and content digest); only ever moves forward.
+  void set_checkpoint(uint64_t job_id, uint32_t milestone, const std::string& sha256);
   bool user_exists(const std::string& name);
 
   // Jobs: insert assigns the id.

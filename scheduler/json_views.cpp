@@ -40,6 +40,7 @@ nlohmann::json job_json(const JobView& view) {
       {"quorum", s.quorum},
       {"requeue_count", j.requeue_count},
       {"canonical_root", j.canonical_root},
+      {"checkpoint_milestone", j.checkpoint_milestone},
       {"standard_output", s.output},
       {"standard_error", s.error},
       {"current_working_directory", s.submit_dir},
@@ -120,6 +121,11 @@ nlohmann::json lease_json(const Lease& lease) {
       {"array_task_id", lease.job.array_task_id},
       {"requeue_count", lease.job.requeue_count},
       {"spec", to_json(lease.job.spec)},
+      // Where a replica replacing a lost one picks up: the last verified checkpoint.
+      {"resume", lease.job.checkpoint_sha256.empty()
+                     ? nlohmann::json(nullptr)
+                     : nlohmann::json{{"milestone", lease.job.checkpoint_milestone},
+                                      {"sha256", lease.job.checkpoint_sha256}}},
   };
 }
 

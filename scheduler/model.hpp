@@ -74,6 +74,10 @@ struct Job {
   // providers paid.
   bool settled = false;
   std::set<uint32_t> paid_milestones;  // verified and paid (in memory; payments are idempotent)
+  // The last milestone a quorum of replicas agreed on and the digest of its content (a
+  // checkpoint, kept in the artifact store): a replica replacing a lost one resumes there.
+  uint32_t checkpoint_milestone = 0;
+  std::string checkpoint_sha256;
   int64_t cost_micros = 0;
   int64_t fee_micros = 0;
   std::string paid_to;

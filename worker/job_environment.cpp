@@ -30,6 +30,11 @@ std::vector<std::string> job_environment(const LeaseTask& t, const JobPlace& pla
   // Milestones: a file named 1, 2, ... here (written, then renamed into place) tells
   // og-schedd the job got that far; replicas that agree on it are paid so far.
   env["OG_MILESTONES"] = place.job_dir + "/.og/milestones";
+  // A replica replacing a lost one: the last checkpoint a quorum verified, to resume from.
+  if (!t.resume_checkpoint.empty()) {
+    env["OG_RESUME_CHECKPOINT"] = place.job_dir + "/" + kResumeCheckpointPath;
+    env["OG_RESUME_MILESTONE"] = std::to_string(t.resume_milestone);
+  }
   env["OG_PARTITION"] = place.partition;
   env["OG_SUBMIT_DIR"] = s.submit_dir;
   env["OG_REPLICAS"] = std::to_string(s.replicas);

@@ -17,4 +17,8 @@ struct JobPlace {
 
 std::vector<std::string> job_environment(const LeaseTask& task, const JobPlace& place);
 
+// Where, in the job directory, a replica replacing a lost one finds the checkpoint it
+// resumes from ($OG_RESUME_CHECKPOINT); under .og, so never part of the outputs.
+inline constexpr const char* kResumeCheckpointPath = ".og/resume-checkpoint";
+
 }  // namespace og

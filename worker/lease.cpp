@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/error.hpp"
+#include "core/sha256.hpp"
 
 namespace og {
 
@@ -16,6 +17,11 @@ LeaseTask lease_from_json(const nlohmann::json& j) {
     t.array_task_id = j.value("array_task_id", int64_t{-1});
     t.requeue_count = j.value("requeue_count", 0u);
     t.spec = job_spec_from_json(j.at("spec"));
+    if (j.contains("resume") && j["resume"].is_object()) {
+      t.resume_milestone = j["resume"].at("milestone").get<uint32_t>();
+      t.resume_sha256 = j["resume"].at("sha256").get<std::string>();
+      if (!is_sha256_hex(t.resume_sha256)) throw ApiError(502, "bad_lease", "malformed resume digest from og-schedd");
+    }
     return t;
   } catch (const nlohmann::json::exception& e) {
     throw ApiError(502, "bad_lease", std::string("malformed lease from og-schedd: ") + e.what());

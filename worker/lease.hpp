@@ -22,6 +22,11 @@ struct LeaseTask {
   JobSpec spec;
   std::map<std::string, std::string> secrets;  // fetched for this lease only; never logged
   std::string bundle;                          // the archive, checked against spec.bundle_sha256
+  // A replica replacing a lost one: the job's last verified checkpoint (milestone, digest)
+  // and, once fetched and checked, its content, handed to the job as $OG_RESUME_CHECKPOINT.
+  uint32_t resume_milestone = 0;
+  std::string resume_sha256;
+  std::string resume_checkpoint;
 };
 
 // Throws og::ApiError when the scheduler sent something malformed.

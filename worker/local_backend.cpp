@@ -104,6 +104,8 @@ void LocalBackend::launch(const LeaseTask& task, DoneCallback done) {
       return;
     }
     fs::create_directory(job_dir + "/.og/milestones");
+    if (!task.resume_checkpoint.empty())
+      write_new_file(job_dir + "/" + kResumeCheckpointPath, task.resume_checkpoint, 0644);
     std::string script = job_dir + "/.og/job.sh";
     write_new_file(script, task.spec.script, 0700);
     fs::path cwd = job_dir;

@@ -14,6 +14,7 @@
 #include <thread>
 
 #include "core/error.hpp"
+#include "core/file_io.hpp"
 #include "core/hex.hpp"
 #include "core/http_client.hpp"
 #include "core/job_signature.hpp"
@@ -27,6 +28,8 @@ namespace og {
 namespace {
 // A milestone is hashed on the reporter thread while its job runs: bounded.
 constexpr uint64_t kMaxMilestoneBytes = 256ull << 20;
+// Milestones up to this size are kept by og-schedd as checkpoints to resume from.
+constexpr uint64_t kMaxCheckpointBytes = 64ull << 20;
 }  // namespace
 
 namespace {
@@ -148,7 +151,7 @@ int WorkerAgent::run() {
         std::lock_guard lock(mu_);
         if (!running_.insert(task.lease_id).second) continue;  // already running it
       }
-      if (task.spec.bundle_sha256.empty() && task.spec.secrets.empty()) {
+      if (task.spec.bundle_sha256.empty() && task.spec.secrets.empty() && task.resume_sha256.empty()) {
         start(client, task, nullptr);  // nothing to fetch: only the signature to check
         continue;
       }
@@ -225,6 +228,14 @@ std::string WorkerAgent::prepare(HttpClient& client, LeaseTask& task) {
     if (sha256_hex(r->body) != task.spec.bundle_sha256)
       return refuse(reason::kBadBundle, "the bundle does not hash to the signed digest");
     task.bundle = std::move(r->body);
+  }
+  if (!task.resume_sha256.empty()) {
+    // Not having it is no reason to refuse: the job then starts from the beginning.
+    auto r = fetch("checkpoint");
+    if (r && r->status == 200 && sha256_hex(r->body) == task.resume_sha256)
+      task.resume_checkpoint = std::move(r->body);
+    else
+      log_warn("checkpoint_unavailable", {{"lease", lease}, {"milestone", std::to_string(task.resume_milestone)}});
   }
   if (!task.spec.secrets.empty()) {
     auto r = fetch("secrets");
@@ -316,6 +327,7 @@ void WorkerAgent::report_milestones(HttpClient& client) {
         milestones_sent_[lease] = index;
         continue;
       }
+      keep_checkpoint(client, lease, dir_fd, name, digest);
       try {
         client.call("POST", "/og/v1/leases/" + std::to_string(lease) + "/milestone",
                     {{"index", index}, {"digest", digest}});
@@ -327,6 +339,22 @@ void WorkerAgent::report_milestones(HttpClient& client) {
       }
     }
     ::close(dir_fd);
+  }
+}
+
+void WorkerAgent::keep_checkpoint(HttpClient& client, uint64_t lease, int dir_fd, const std::string& name,
+                                  const std::string& digest) {
+  try {
+    auto head = client.request("HEAD", "/og/v1/artifacts/" + digest, "", 30000);
+    if (head.status == 200) return;  // another replica's copy is there already
+    std::string content = read_untrusted_file(dir_fd, name, kMaxCheckpointBytes);
+    if (sha256_hex(content) != digest) return;  // changed since hashed: not this milestone
+    auto r = client.request("PUT", "/og/v1/artifacts/" + digest + "?lease=" + std::to_string(lease), content, 600000,
+                            "application/octet-stream");
+    if (r.status != 201) throw std::runtime_error("og-schedd answered " + std::to_string(r.status) + ": " + r.body);
+  } catch (const std::exception& e) {
+    // Larger than kept, or not stored: a replacement replica would start from the beginning.
+    log_warn("checkpoint_not_kept", {{"lease", std::to_string(lease)}, {"milestone", name}, {"error", e.what()}});
   }
 }
 

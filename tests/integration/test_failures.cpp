@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <fstream>
 #include <mutex>
+#include <set>
 #include <thread>
 
 #include "core/error.hpp"
@@ -38,6 +39,45 @@ TEST(Failures, WorkerKilledMidJobIsRequeuedElsewhere) {
   auto sinfo = c.call("GET", "/og/v1/partitions")["partitions"];
   EXPECT_EQ(sinfo[0]["name"], first);
   EXPECT_EQ(sinfo[0]["state"], "DOWN");
+}
+
+TEST(Failures, AReplacementReplicaResumesFromTheLastVerifiedCheckpoint) {
+  Mesh mesh;
+  mesh.start_schedd({"--heartbeat-timeout-ms", "1500"});
+  mesh.start_worker(1);
+  mesh.start_worker(1);
+  mesh.await_workers(2);
+  // Fresh replicas report checkpoint 1 and wait; a replica that is handed a checkpoint
+  // says what it got (outside its job directory, so its outputs stay the same).
+  std::string flag = mesh.dir() + "/go", resumes = mesh.dir() + "/resumes";
+  std::string script = mesh.write_script(
+      "ckpt.sh", "#!/bin/bash\n#SBATCH --replicas=2 --time=5\n"
+                 "if [ -n \"$OG_RESUME_CHECKPOINT\" ]; then\n"
+                 "  echo \"$OG_RESUME_MILESTONE $(cat \"$OG_RESUME_CHECKPOINT\")\" >>" + resumes + "\n"
+                 "else\n"
+                 "  echo state-at-1 >\"$OG_MILESTONES/.1\" && mv \"$OG_MILESTONES/.1\" \"$OG_MILESTONES/1\"\n"
+                 "fi\n"
+                 "while [ ! -e " + flag + " ]; do sleep 0.05; done\necho done >out.txt\n");
+  uint64_t id = mesh.sbatch({script});
+  ASSERT_TRUE(await([&] { return mesh.job(id)["checkpoint_milestone"] == 1; })) << mesh.job(id).dump();
+  // Verified checkpoints survive og-schedd's sudden death.
+  mesh.kill_schedd(9);
+  mesh.start_schedd();
+  ASSERT_EQ(mesh.job(id)["checkpoint_milestone"], 1);
+
+  std::string spare = mesh.start_worker(1);
+  std::string lost = mesh.job(id)["replica_leases"][0]["partition"];
+  mesh.kill_worker(lost);
+  ASSERT_TRUE(await([&] { return read_file(resumes) == "1 state-at-1\n"; }, std::chrono::seconds(30)))
+      << "the replacement was not handed checkpoint 1: " << read_file(resumes);
+  std::ofstream(flag) << "go";
+  auto job = mesh.await_replicas_done(id, 2);
+  EXPECT_EQ(job["job_state"], "COMPLETED") << job.dump();
+  std::set<std::string> roots, partitions;
+  for (const auto& lease : job["replica_leases"])
+    if (lease["state"] == "DONE") roots.insert(lease["root"].get<std::string>()), partitions.insert(lease["partition"]);
+  EXPECT_EQ(roots.size(), 1u);
+  EXPECT_TRUE(partitions.count(spare)) << job.dump();
 }
 
 TEST(Failures, WorkerKilledWithRequeueOffIsNodeFail) {
