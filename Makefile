@@ -35,6 +35,7 @@ bench: build
 	bench/run.sh $(BUILD)/bin
 	bench/scheduling.sh $(BUILD)/bin
 	bench/sandbox.sh $(BUILD)/bin
+	bench/train.sh $(BUILD)/bin
 
 clean:
 	rm -rf $(BUILD)

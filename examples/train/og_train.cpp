@@ -28,9 +28,12 @@ constexpr const char* kUsage =
     "                [--weight-decay W] [--seed S] [--data DIR] [--out DIR]\n"
     "                [--checkpoint-every STEPS] [--resume FILE|auto] [--stop-after STEPS]\n"
     "                [--train-limit N] [--test-limit N] [--milestones DIR] [--nondeterministic]\n"
+    "                [--numbers-only]\n"
     "Run it under mpirun -np R for R data-parallel ranks. --resume auto continues from\n"
     "OUT/checkpoint.h5, else from $OG_RESUME_CHECKPOINT (a requeued job's last verified\n"
-    "checkpoint), else starts afresh. Checkpoints default to one per epoch.\n";
+    "checkpoint), else starts afresh. Checkpoints default to one per epoch.\n"
+    "--numbers-only writes only HDF5 and CSV (no metrics.json, curves.png), for jobs\n"
+    "verified with --verify=fuzzy:TOL when replicas cannot be bit-identical.\n";
 
 class UsageError : public std::runtime_error {
  public:
@@ -42,6 +45,7 @@ struct Options {
   std::string data = kFashionMnistDir, out = ".", resume, milestones;
   uint64_t checkpoint_every = 0, stop_after = UINT64_MAX;
   bool deterministic = true;
+  bool numbers_only = false;  // only what --verify=fuzzy compares number by number
 };
 
 uint64_t count_value(const std::string& flag, const std::string& text) {
@@ -75,6 +79,10 @@ Options parse(int argc, char** argv) {
     }
     if (flag == "--nondeterministic") {
       o.deterministic = false;
+      continue;
+    }
+    if (flag == "--numbers-only") {
+      o.numbers_only = true;
       continue;
     }
     if (i + 1 >= argc) throw UsageError("unknown option or missing value: " + flag);
@@ -187,7 +195,7 @@ int main(int argc, char** argv) {
                     m.test_accuracy, secs);
         std::fflush(stdout);
         write_atomically(out / "metrics.csv", metrics_csv(s.history));
-        write_atomically(out / "metrics.json", metrics_json(s.history));
+        if (!o.numbers_only) write_atomically(out / "metrics.json", metrics_json(s.history));
       }
       if (s.step % every == 0 || s.step == trainer.total_steps()) {
         write_checkpoint((out / "checkpoint.h5").string(), trainer.network(), snapshot(s));
@@ -205,8 +213,10 @@ int main(int argc, char** argv) {
       if (state.step >= trainer.total_steps()) {
         write_checkpoint((out / "model.h5").string(), trainer.network(), snapshot(state), false);
         write_atomically(out / "metrics.csv", metrics_csv(state.history));
-        write_atomically(out / "metrics.json", metrics_json(state.history));
-        write_atomically(out / "curves.png", learning_curves_png(state.history));
+        if (!o.numbers_only) {
+          write_atomically(out / "metrics.json", metrics_json(state.history));
+          write_atomically(out / "curves.png", learning_curves_png(state.history));
+        }
         if (!state.history.empty())
           std::printf("final test accuracy %.4f\n", state.history.back().test_accuracy);
       } else {

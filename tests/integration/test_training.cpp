@@ -91,6 +91,17 @@ TEST_F(Training, BadSettingsGetClearErrors) {
   EXPECT_NE(other.err.find("different run (--seed was 1, now 9)"), std::string::npos) << other.err;
 }
 
+TEST_F(Training, NumbersOnlyLeavesOutWhatOnlyExactVotingCompares) {
+  std::string dir = mesh.dir() + "/n";
+  auto r = mesh.exec({"og-train", "--numbers-only", "--out", dir, "--train-limit", "256", "--test-limit", "50",
+                      "--epochs", "1"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(fs::exists(dir + "/model.h5"));
+  EXPECT_TRUE(fs::exists(dir + "/metrics.csv"));
+  EXPECT_FALSE(fs::exists(dir + "/metrics.json"));
+  EXPECT_FALSE(fs::exists(dir + "/curves.png"));
+}
+
 TEST_F(Training, TheJobScriptTrainsOnTwoProvidersThatAgreeOnTheModel) {
   mesh.start_schedd();
   // Jailed workers where we can (root), as providers run them; else uncontained.
