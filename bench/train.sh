@@ -5,7 +5,8 @@
 #      the same model with the same optimizer on 1 and 2 threads, interleaved, median of
 #      ROUNDS (3); under OpenBLAS's own kernel choice and, where the CPU has AVX-512, the
 #      SkylakeX kernel for both.
-#   2. MPI_Allreduce at the gradient's size against memcpy (og-bench-allreduce, 2 ranks).
+#   2. The GPU path's throughput where a GPU is present (skipped, saying why, elsewhere);
+#      MPI_Allreduce at the gradient's size against memcpy (og-bench-allreduce, 2 ranks).
 #   3. Test accuracy after the documented budget: MLP 10 epochs, CNN 3 epochs (2 ranks).
 # usage: bench/train.sh [BIN_DIR]   (SKIP_ACCURACY=1 leaves out part 3)
 set -euo pipefail
@@ -60,6 +61,20 @@ for core in "${cores[@]}"; do
   name=$([[ -n $core ]] && echo "$chosen (OPENBLAS_CORETYPE)" || echo "$chosen (OpenBLAS's choice)")
   echo "| $name | $og1 | $og2 | $pt1 | $pt2 | $(awk -v a="$og1" -v b="$best" 'BEGIN {printf "%.2f", a / b}') |"
 done
+
+echo
+echo "## GPU path (og-train-gpu --device gpu: cuBLAS, NCCL between ranks)"
+if [[ ! -x $bin/og-train-gpu ]]; then
+  echo "skipped: og-train-gpu was not built (no CUDA or NCCL at build time)"
+elif ! why=$("$bin/og-train-gpu" --device gpu --epochs 1 --train-limit 64 --test-limit 8 --out "$work/g" 2>&1); then
+  echo "skipped: ${why##*error: }"
+else
+  for ranks in 1 2; do
+    rate=$(mpirun --oversubscribe -np "$ranks" "$bin/og-train-gpu" --device gpu --epochs 1 --out "$work/g" |
+      sed -n 's/^throughput: \([0-9]*\).*/\1/p')
+    echo "- $ranks rank(s): $rate samples/s (MLP, batch 64, one epoch)"
+  done
+fi
 
 echo
 echo "## MPI_Allreduce at the gradient's size (2 ranks) vs memcpy"

@@ -22,6 +22,7 @@ class SingleProcess : public Communicator {
   int rank() const override { return 0; }
   int size() const override { return 1; }
   void sum(std::vector<float>&) override {}
+  void broadcast(void*, size_t) override {}
   const char* describe() const override { return "1 rank"; }
   void abort(int exit_code) override { std::exit(exit_code); }
 };
@@ -49,6 +50,9 @@ class MpiCommunicator : public Communicator {
   int rank() const override { return rank_; }
   int size() const override { return size_; }
   const char* describe() const override { return description_.c_str(); }
+  void broadcast(void* data, size_t bytes) override {
+    check(MPI_Bcast(data, int(bytes), MPI_BYTE, 0, MPI_COMM_WORLD), "MPI_Bcast");
+  }
   void abort(int exit_code) override {
     MPI_Abort(MPI_COMM_WORLD, exit_code);
     std::exit(exit_code);

@@ -19,6 +19,8 @@ class Communicator {
   virtual int size() const = 0;
   // Every rank ends with the element-wise sum over all ranks of `values`.
   virtual void sum(std::vector<float>& values) = 0;
+  // Every rank ends with rank 0's `bytes` at `data` (e.g. NCCL's bootstrap id).
+  virtual void broadcast(void* data, size_t bytes) = 0;
   virtual const char* describe() const = 0;
   // Ends every rank at once after an error on this one (instead of leaving them waiting).
   [[noreturn]] virtual void abort(int exit_code) = 0;

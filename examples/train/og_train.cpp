@@ -15,6 +15,7 @@
 
 #include "examples/train/checkpoint.hpp"
 #include "examples/train/communicator.hpp"
+#include "examples/train/gpu_mlp.hpp"
 #include "examples/train/learning_curves.hpp"
 #include "examples/train/trainer.hpp"
 
@@ -28,12 +29,14 @@ constexpr const char* kUsage =
     "                [--weight-decay W] [--seed S] [--data DIR] [--out DIR]\n"
     "                [--checkpoint-every STEPS] [--resume FILE|auto] [--stop-after STEPS]\n"
     "                [--train-limit N] [--test-limit N] [--milestones DIR] [--nondeterministic]\n"
-    "                [--numbers-only]\n"
+    "                [--numbers-only] [--device cpu|gpu|auto]\n"
     "Run it under mpirun -np R for R data-parallel ranks. --resume auto continues from\n"
     "OUT/checkpoint.h5, else from $OG_RESUME_CHECKPOINT (a requeued job's last verified\n"
     "checkpoint), else starts afresh. Checkpoints default to one per epoch.\n"
     "--numbers-only writes only HDF5 and CSV (no metrics.json, curves.png), for jobs\n"
-    "verified with --verify=fuzzy:TOL when replicas cannot be bit-identical.\n";
+    "verified with --verify=fuzzy:TOL when replicas cannot be bit-identical.\n"
+    "--device auto (the default) trains the MLP on a GPU when there is one (CUDA, NCCL\n"
+    "between ranks); GPU and CPU results agree to rounding, not bit for bit.\n";
 
 class UsageError : public std::runtime_error {
  public:
@@ -42,7 +45,7 @@ class UsageError : public std::runtime_error {
 
 struct Options {
   TrainConfig config;
-  std::string data = kFashionMnistDir, out = ".", resume, milestones;
+  std::string data = kFashionMnistDir, out = ".", resume, milestones, device = "auto";
   uint64_t checkpoint_every = 0, stop_after = UINT64_MAX;
   bool deterministic = true;
   bool numbers_only = false;  // only what --verify=fuzzy compares number by number
@@ -106,6 +109,10 @@ Options parse(int argc, char** argv) {
     else if (flag == "--out") o.out = v;
     else if (flag == "--resume") o.resume = v;
     else if (flag == "--milestones") o.milestones = v;
+    else if (flag == "--device") {
+      if (v != "cpu" && v != "gpu" && v != "auto") throw UsageError("--device takes cpu, gpu or auto, not \"" + v + "\"");
+      o.device = v;
+    }
     else if (flag == "--checkpoint-every") o.checkpoint_every = count_value(flag, v);
     else if (flag == "--stop-after") o.stop_after = count_value(flag, v);
     else throw UsageError("unknown option " + flag);
@@ -173,11 +180,19 @@ int main(int argc, char** argv) {
     }
 
     const uint64_t every = o.checkpoint_every ? o.checkpoint_every : trainer.steps_per_epoch();
+    std::unique_ptr<GpuMlp> gpu;
+    GpuStatus gpus = gpu_status();
+    if (o.device == "gpu" && gpus.devices == 0) throw std::runtime_error("--device gpu: " + gpus.why_none);
+    if (o.device == "gpu" || (o.device == "auto" && gpus.devices > 0 && o.config.arch == Arch::Mlp)) {
+      gpu = std::make_unique<GpuMlp>(trainer.network(), *comm, o.config.batch / size_t(comm->size()));
+      trainer.use_gpu(gpu.get(), every);
+    }
     const fs::path out(o.out);
     auto snapshot = [&](const TrainState& s) { return Checkpoint{o.config, comm->size(), s}; };
     if (lead)
       std::cout << "og-train: " << arch_name(o.config.arch) << ", " << trainer.network().param_count()
-                << " parameters, " << comm->describe() << ", BLAS " << openblas_get_corename() << ", "
+                << " parameters, " << comm->describe() << ", "
+                << (gpu ? gpu->describe() : std::string("BLAS ") + openblas_get_corename()) << ", "
                 << trainer.total_steps() << " steps of " << o.config.batch << "\n"
                 << std::flush;
 

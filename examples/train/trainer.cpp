@@ -1,5 +1,7 @@
 #include "examples/train/trainer.hpp"
 
+#include "examples/train/gpu_mlp.hpp"
+
 #include <chrono>
 #include <cmath>
 #include <cstring>
@@ -72,6 +74,7 @@ void Trainer::run(TrainState& state, uint64_t stop_at, const std::function<void(
   const uint64_t total = total_steps();
   batch_images_.resize(share * pixels);
   batch_labels_.resize(share);
+  if (gpu_) gpu_->upload(state);
   while (state.step < total && state.step < stop_at) {
     uint64_t epoch = state.step / steps_per_epoch_;
     load_order(epoch);
@@ -82,24 +85,33 @@ void Trainer::run(TrainState& state, uint64_t stop_at, const std::function<void(
                   pixels * sizeof(float));
       batch_labels_[i] = train_.labels[image];
     }
-    // The gradient, then this share's loss and hits, summed over ranks in one call.
-    grads_.resize(n + 2);
-    BatchResult local = network_.train_batch(state.params.data(), batch_images_.data(), batch_labels_.data(), share,
-                                             1.0f / float(config_.batch), grads_.data());
-    grads_[n] = static_cast<float>(local.loss_sum / double(config_.batch));
-    grads_[n + 1] = static_cast<float>(local.correct);
-    comm_.sum(grads_);
-    state.epoch_loss_sum += double(grads_[n]) * double(config_.batch);
-    state.epoch_correct += static_cast<uint64_t>(std::lround(grads_[n + 1]));
-
     float lr = config_.lr * (1.0f - float(state.step) / float(total));
-    for (size_t i = 0; i < n; ++i) {
-      float g = grads_[i] + config_.weight_decay * state.params[i];
-      state.velocity[i] = config_.momentum * state.velocity[i] + g;
-      state.params[i] -= lr * state.velocity[i];
+    if (gpu_) {
+      BatchResult summed = gpu_->step(batch_images_.data(), batch_labels_.data(), share, config_.batch, lr,
+                                      config_.momentum, config_.weight_decay);
+      state.epoch_loss_sum += summed.loss_sum;
+      state.epoch_correct += summed.correct;
+    } else {
+      // The gradient, then this share's loss and hits, summed over ranks in one call.
+      grads_.resize(n + 2);
+      BatchResult local = network_.train_batch(state.params.data(), batch_images_.data(), batch_labels_.data(), share,
+                                               1.0f / float(config_.batch), grads_.data());
+      grads_[n] = static_cast<float>(local.loss_sum / double(config_.batch));
+      grads_[n + 1] = static_cast<float>(local.correct);
+      comm_.sum(grads_);
+      state.epoch_loss_sum += double(grads_[n]) * double(config_.batch);
+      state.epoch_correct += static_cast<uint64_t>(std::lround(grads_[n + 1]));
+      for (size_t i = 0; i < n; ++i) {
+        float g = grads_[i] + config_.weight_decay * state.params[i];
+        state.velocity[i] = config_.momentum * state.velocity[i] + g;
+        state.params[i] -= lr * state.velocity[i];
+      }
     }
     ++state.step;
-    if (state.step % steps_per_epoch_ == 0) {
+    const bool epoch_end = state.step % steps_per_epoch_ == 0;
+    if (gpu_ && (epoch_end || state.step % sync_every_ == 0 || state.step == total || state.step == stop_at))
+      gpu_->download(state);
+    if (epoch_end) {
       state.history.push_back(finish_epoch(state));
       state.epoch_loss_sum = 0;
       state.epoch_correct = 0;

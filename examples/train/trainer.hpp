@@ -16,6 +16,8 @@
 
 namespace og::train {
 
+class GpuMlp;
+
 struct TrainConfig {
   Arch arch = Arch::Mlp;
   uint64_t seed = 1;
@@ -55,6 +57,12 @@ class Trainer {
   void run(TrainState& state, uint64_t stop_at, const std::function<void(const TrainState&)>& after_step);
 
   Network& network() { return network_; }
+  // Takes the steps on this GPU instead (MLP only), bringing the weights back to the host
+  // state every `sync_every` steps, at each epoch's end and where run() stops.
+  void use_gpu(GpuMlp* gpu, uint64_t sync_every) {
+    gpu_ = gpu;
+    sync_every_ = sync_every ? sync_every : 1;
+  }
   // Time spent evaluating on the test set, so throughput can leave it out.
   double evaluation_seconds() const { return evaluation_seconds_; }
 
@@ -72,6 +80,8 @@ class Trainer {
   std::vector<float> batch_images_, grads_;
   std::vector<uint8_t> batch_labels_;
   double evaluation_seconds_ = 0;
+  GpuMlp* gpu_ = nullptr;
+  uint64_t sync_every_ = 1;
 };
 
 // The image order of epoch `epoch` (0-based): a Fisher–Yates shuffle of 0..count-1 drawn

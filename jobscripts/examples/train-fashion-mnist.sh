@@ -20,4 +20,6 @@ export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 export OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-Haswell}
 
 # --resume auto: a requeued job continues from the last checkpoint it was handed.
-mpirun --oversubscribe -np "${SLURM_NTASKS:-2}" ./og-train --resume auto "$@"
+# --device cpu: GPU and CPU results differ in the last bits (pass --device gpu, with
+# #SBATCH --gpus, when every replica runs on a GPU).
+mpirun --oversubscribe -np "${SLURM_NTASKS:-2}" ./og-train --resume auto --device cpu "$@"

@@ -17,6 +17,7 @@
 #include "examples/train/learning_curves.hpp"
 #include "examples/train/rng.hpp"
 #include "examples/train/trainer.hpp"
+#include "tests/unit/synthetic_dataset.hpp"
 #include "temp_dir.hpp"
 
 namespace og::train {
@@ -27,16 +28,6 @@ std::string slurp(const std::filesystem::path& path) {
   std::stringstream s;
   s << in.rdbuf();
   return s.str();
-}
-
-// n random 28×28 "images" with labels, for tests that need no real data.
-Dataset synthetic(size_t n, uint64_t seed) {
-  Dataset d;
-  d.count = n, d.rows = 28, d.cols = 28;
-  Rng rng(seed);
-  for (size_t i = 0; i < n * 784; ++i) d.images.push_back(rng.uniform());
-  for (size_t i = 0; i < n; ++i) d.labels.push_back(uint8_t(rng.below(10)));
-  return d;
 }
 
 // Tests run on one rank.
@@ -81,7 +72,7 @@ void check_gradients(Arch arch) {
   Network net(arch);
   Rng rng(7);
   std::vector<float> params = net.initial_params(rng);
-  Dataset data = synthetic(3, 11);
+  Dataset data = synthetic_dataset(3, 11);
   std::vector<float> grads(net.param_count(), 123.0f);  // overwritten, not added to
   net.train_batch(params.data(), data.images.data(), data.labels.data(), 3, 1.0f, grads.data());
   int checked = 0, mismatched = 0;
@@ -153,7 +144,7 @@ TEST(TrainCheckpoint, RoundTripsAndEqualStatesGiveEqualBytes) {
   test::TempDir dir("og-ckpt-test");
   SingleRank comm;
   TrainConfig c = small_config();
-  Trainer trainer(c, synthetic(64, 1), synthetic(16, 2), comm);
+  Trainer trainer(c, synthetic_dataset(64, 1), synthetic_dataset(16, 2), comm);
   TrainState state = trainer.initial_state();
   trainer.run(state, 6, nullptr);
   auto a = dir.path() / "a.h5", b = dir.path() / "b.h5";
@@ -193,7 +184,7 @@ TEST(TrainCheckpoint, RefusesWhatIsNotOne) {
       std::runtime_error);
   SingleRank comm;
   TrainConfig c = small_config();
-  Trainer trainer(c, synthetic(64, 1), synthetic(16, 2), comm);
+  Trainer trainer(c, synthetic_dataset(64, 1), synthetic_dataset(16, 2), comm);
   auto model = dir.path() / "mlp.h5";
   write_checkpoint(model.string(), trainer.network(), {c, 1, trainer.initial_state()});
   try {
@@ -213,18 +204,18 @@ TEST(TrainCheckpoint, ResumedRunEqualsUninterruptedRun) {
   SingleRank comm;
   TrainConfig c = small_config();
   c.arch = Arch::Cnn;  // the CNN too: its state is all in the parameters
-  Trainer whole(c, synthetic(64, 1), synthetic(16, 2), comm);
+  Trainer whole(c, synthetic_dataset(64, 1), synthetic_dataset(16, 2), comm);
   TrainState uninterrupted = whole.initial_state();
   whole.run(uninterrupted, UINT64_MAX, nullptr);
   ASSERT_EQ(uninterrupted.step, 8u);
 
   // Stop mid-epoch (step 3 of 4), checkpoint, and carry on in a new trainer from the file.
   auto path = (dir.path() / "checkpoint.h5").string();
-  Trainer first(c, synthetic(64, 1), synthetic(16, 2), comm);
+  Trainer first(c, synthetic_dataset(64, 1), synthetic_dataset(16, 2), comm);
   TrainState part = first.initial_state();
   first.run(part, 3, nullptr);
   write_checkpoint(path, first.network(), {c, 1, part});
-  Trainer second(c, synthetic(64, 1), synthetic(16, 2), comm);
+  Trainer second(c, synthetic_dataset(64, 1), synthetic_dataset(16, 2), comm);
   TrainState resumed = read_checkpoint(path, second.network()).state;
   second.run(resumed, UINT64_MAX, nullptr);
 
@@ -257,13 +248,13 @@ TEST(TrainConfigChecks, BadSettingsAreRefused) {
   SingleRank comm;
   TrainConfig c = small_config();
   c.batch = 0;
-  EXPECT_THROW(Trainer(c, synthetic(64, 1), synthetic(16, 2), comm), std::invalid_argument);
+  EXPECT_THROW(Trainer(c, synthetic_dataset(64, 1), synthetic_dataset(16, 2), comm), std::invalid_argument);
   c = small_config();
   c.batch = 128;  // more than the 64 images
-  EXPECT_THROW(Trainer(c, synthetic(64, 1), synthetic(16, 2), comm), std::invalid_argument);
+  EXPECT_THROW(Trainer(c, synthetic_dataset(64, 1), synthetic_dataset(16, 2), comm), std::invalid_argument);
   c = small_config();
   c.momentum = 1.5f;
-  EXPECT_THROW(Trainer(c, synthetic(64, 1), synthetic(16, 2), comm), std::invalid_argument);
+  EXPECT_THROW(Trainer(c, synthetic_dataset(64, 1), synthetic_dataset(16, 2), comm), std::invalid_argument);
 }
 
 TEST(TrainReport, PngIsWellFormedAndMetricsAreCsv) {
