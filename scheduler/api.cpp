@@ -4,6 +4,7 @@
 #include <charconv>
 #include <nlohmann/json.hpp>
 
+#include "core/checkpoints.hpp"
 #include "core/error.hpp"
 #include "core/hex.hpp"
 #include "core/money.hpp"
@@ -335,8 +336,11 @@ HttpResponse Api::route(const HttpRequest& req, const User& user) {
       std::string digest = field<std::string>(body, "digest", "");
       if (index == 0 || !is_sha256_hex(digest))
         throw ApiError(400, "invalid_field", "a milestone needs an \"index\" of 1 or more and a SHA-256 \"digest\"");
-      controller_.milestone(user, lease, index, digest);
-      return ok({{"lease_id", lease}, {"milestone", index}});
+      bool checkpoint = controller_.milestone(user, lease, index, digest);
+      // The job's verified checkpoint, which og-schedd keeps for replicas that replace
+      // lost ones: ask this replica for its content unless another sent it already.
+      return ok({{"lease_id", lease}, {"milestone", index},
+                 {"checkpoint_wanted", checkpoint && !artifacts_.contains(digest)}});
     }
     json body = parse_body(req);
     only_fields(body, {"outcome", "exit_code", "manifest", "reason"});
@@ -388,6 +392,18 @@ HttpResponse Api::route(const HttpRequest& req, const User& user) {
         return json_response(201, json{{"sha256", parts[3]}}.dump() + "\n");
       }
       require(user.role == "worker" || user.role == "admin", "only workers upload outputs; bundles say ?purpose=bundle");
+      if (purpose != req.query.end() && purpose->second == "checkpoint") {
+        // A job's verified checkpoint, asked for by og-schedd: only that digest, from a
+        // holder of one of the job's leases; not charged to the outputs.
+        auto lease = req.query.find("lease");
+        if (lease == req.query.end()) throw ApiError(400, "missing_field", "name the lease (?lease=ID)");
+        if (!controller_.is_lease_checkpoint(user, parse_id(lease->second, "lease id"), parts[3]))
+          throw ApiError(409, "not_the_checkpoint", parts[3] + " is not the verified checkpoint of that lease's job");
+        if (req.body.size() > kMaxCheckpointBytes)
+          throw ApiError(413, "checkpoint_too_large", "og-schedd keeps checkpoints of at most 64 MiB");
+        artifacts_.put(parts[3], req.body);  // refused unless it hashes to the digest
+        return json_response(201, json{{"sha256", parts[3]}}.dump() + "\n");
+      }
       // Every upload names the lease it is an output of; what it adds to the store counts
       // against that lease's limit (a blob already stored, e.g. on a retry, adds nothing).
       auto lease = req.query.find("lease");

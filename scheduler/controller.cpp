@@ -842,19 +842,20 @@ void Controller::charge_upload(const User& user, uint64_t lease_id, uint64_t byt
   total += bytes;
 }
 
-void Controller::milestone(const User& user, uint64_t lease_id, uint32_t index, const std::string& digest) {
+bool Controller::milestone(const User& user, uint64_t lease_id, uint32_t index, const std::string& digest) {
   std::lock_guard lock(mu_);
   Replica& r = held_lease(user, lease_id);
   r.milestones[index] = digest;
   Job& job = jobs_.at(r.job_id);
-  if (is_finished(job.state)) return;
+  const bool is_checkpoint = index == job.checkpoint_milestone && digest == job.checkpoint_sha256;
+  if (is_finished(job.state) || is_checkpoint) return is_checkpoint;
   std::vector<const Replica*> agreeing;
   for (uint64_t id : job.replicas) {
     const Replica& other = replicas_.at(id);
     auto m = other.milestones.find(index);
     if (m != other.milestones.end() && m->second == digest) agreeing.push_back(&other);
   }
-  if (agreeing.size() < quorum_needed(job)) return;
+  if (agreeing.size() < quorum_needed(job)) return false;
   // Verified: a replica started from now on (replacing a lost one) resumes here.
   if (index > job.checkpoint_milestone) {
     store_.set_checkpoint(job.id, index, digest);
@@ -862,6 +863,14 @@ void Controller::milestone(const User& user, uint64_t lease_id, uint32_t index, 
     job.checkpoint_sha256 = digest;
   }
   if (ledger_ && !job.paid_milestones.count(index)) pay_milestone(job, index, agreeing);
+  return index == job.checkpoint_milestone;
+}
+
+bool Controller::is_lease_checkpoint(const User& user, uint64_t lease_id, const std::string& digest) {
+  std::lock_guard lock(mu_);
+  Replica& r = held_lease(user, lease_id);
+  const Job& job = jobs_.at(r.job_id);
+  return !job.checkpoint_sha256.empty() && job.checkpoint_sha256 == digest;
 }
 
 void Controller::pay_milestone(Job& job, uint32_t index, const std::vector<const Replica*>& replicas) {

@@ -182,8 +182,13 @@ class Controller {
                   const std::set<uint64_t>& running, int64_t wait_us);
   void complete(const User& user, uint64_t lease_id, const CompletionReport& report);
   // A running replica reached milestone `index` with this digest of its checkpoint; once a
-  // quorum of replicas report the same, each of them is paid for its runtime so far.
-  void milestone(const User& user, uint64_t lease_id, uint32_t index, const std::string& digest);
+  // quorum of replicas report the same, each of them is paid for its runtime so far and
+  // it becomes the job's checkpoint. True when this milestone is the job's checkpoint (the
+  // caller then asks for its content if it does not have it).
+  bool milestone(const User& user, uint64_t lease_id, uint32_t index, const std::string& digest);
+  // Whether the lease holder may upload `digest` as its job's checkpoint: only the one a
+  // quorum verified (uploads of anything else are refused, nothing is charged).
+  bool is_lease_checkpoint(const User& user, uint64_t lease_id, const std::string& digest);
   // Counts an output upload against its lease: only the worker holding an active lease
   // uploads for it, and at most max_job_output bytes (413 beyond).
   void charge_upload(const User& user, uint64_t lease_id, uint64_t bytes);

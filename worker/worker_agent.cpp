@@ -13,6 +13,7 @@
 #include <memory>
 #include <thread>
 
+#include "core/checkpoints.hpp"
 #include "core/error.hpp"
 #include "core/file_io.hpp"
 #include "core/hex.hpp"
@@ -28,8 +29,6 @@ namespace og {
 namespace {
 // A milestone is hashed on the reporter thread while its job runs: bounded.
 constexpr uint64_t kMaxMilestoneBytes = 256ull << 20;
-// Milestones up to this size are kept by og-schedd as checkpoints to resume from.
-constexpr uint64_t kMaxCheckpointBytes = 64ull << 20;
 }  // namespace
 
 namespace {
@@ -327,11 +326,11 @@ void WorkerAgent::report_milestones(HttpClient& client) {
         milestones_sent_[lease] = index;
         continue;
       }
-      keep_checkpoint(client, lease, dir_fd, name, digest);
       try {
-        client.call("POST", "/og/v1/leases/" + std::to_string(lease) + "/milestone",
-                    {{"index", index}, {"digest", digest}});
+        auto answer = client.call("POST", "/og/v1/leases/" + std::to_string(lease) + "/milestone",
+                                  {{"index", index}, {"digest", digest}});
         milestones_sent_[lease] = index;
+        if (answer.value("checkpoint_wanted", false)) keep_checkpoint(client, lease, dir_fd, name, digest);
       } catch (const std::exception& e) {
         log_warn("milestone_not_reported", {{"lease", std::to_string(lease)}, {"milestone", std::to_string(index)},
                                             {"error", e.what()}});
@@ -345,12 +344,10 @@ void WorkerAgent::report_milestones(HttpClient& client) {
 void WorkerAgent::keep_checkpoint(HttpClient& client, uint64_t lease, int dir_fd, const std::string& name,
                                   const std::string& digest) {
   try {
-    auto head = client.request("HEAD", "/og/v1/artifacts/" + digest, "", 30000);
-    if (head.status == 200) return;  // another replica's copy is there already
     std::string content = read_untrusted_file(dir_fd, name, kMaxCheckpointBytes);
     if (sha256_hex(content) != digest) return;  // changed since hashed: not this milestone
-    auto r = client.request("PUT", "/og/v1/artifacts/" + digest + "?lease=" + std::to_string(lease), content, 600000,
-                            "application/octet-stream");
+    auto r = client.request("PUT", "/og/v1/artifacts/" + digest + "?purpose=checkpoint&lease=" + std::to_string(lease),
+                            content, 600000, "application/octet-stream");
     if (r.status != 201) throw std::runtime_error("og-schedd answered " + std::to_string(r.status) + ": " + r.body);
   } catch (const std::exception& e) {
     // Larger than kept, or not stored: a replacement replica would start from the beginning.

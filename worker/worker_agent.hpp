@@ -58,8 +58,8 @@ class WorkerAgent {
   void report(HttpClient& client, const RunResult& result);
   // Tells og-schedd of milestones running jobs have left in $OG_MILESTONES since last time.
   void report_milestones(HttpClient& client);
-  // Uploads a milestone's content (at most kMaxCheckpointBytes) unless og-schedd has it,
-  // so a replica replacing a lost one can resume from it once a quorum verifies it.
+  // Uploads a milestone's content (at most kMaxCheckpointBytes) when og-schedd asks for it:
+  // the job's verified checkpoint, from which a replica replacing a lost one resumes.
   void keep_checkpoint(HttpClient& client, uint64_t lease, int dir_fd, const std::string& name,
                        const std::string& digest);
 

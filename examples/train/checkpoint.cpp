@@ -12,6 +12,8 @@ namespace {
 
 constexpr const char* kFormat = "og-train checkpoint 1";
 
+void write_file(const std::string& tmp, const Network& network, const Checkpoint& checkpoint, bool with_optimizer);
+
 // Closes an HDF5 handle when it goes out of scope.
 class Handle {
  public:
@@ -142,11 +144,32 @@ void write_checkpoint(const std::string& path, const Network& network, const Che
                       bool with_optimizer) {
   const std::string tmp = path + ".tmp";
   H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);  // errors are reported by exceptions, not printed
+  try {
+    write_file(tmp, network, checkpoint, with_optimizer);
+    sync_file(tmp);
+  } catch (...) {
+    std::remove(tmp.c_str());  // never leave half a file, never replace a good one with it
+    throw;
+  }
+  if (std::rename(tmp.c_str(), path.c_str()) != 0) throw std::runtime_error("cannot rename " + tmp + " to " + path);
+}
+
+namespace {
+
+void write_file(const std::string& tmp, const Network& network, const Checkpoint& checkpoint, bool with_optimizer) {
   {
     Handle fcpl = untimed(H5P_FILE_CREATE);
     Handle gcpl = untimed(H5P_GROUP_CREATE);
     Handle dcpl = untimed(H5P_DATASET_CREATE);
-    Handle file(H5Fcreate(tmp.c_str(), H5F_ACC_TRUNC, fcpl, H5P_DEFAULT), H5Fclose, "create " + tmp);
+    hid_t id = H5Fcreate(tmp.c_str(), H5F_ACC_TRUNC, fcpl, H5P_DEFAULT);
+    if (id < 0) throw std::runtime_error("HDF5: cannot create " + tmp);
+    // HDF5 writes its metadata when the file closes: a failed close is a failed write.
+    struct Closer {
+      hid_t id;
+      bool closed = false;
+      ~Closer() { if (!closed) H5Fclose(id); }
+    } closer{id};
+    hid_t file = id;
     const TrainConfig& c = checkpoint.config;
     const TrainState& s = checkpoint.state;
     write_string(file, "format", kFormat);
@@ -159,6 +182,7 @@ void write_checkpoint(const std::string& path, const Network& network, const Che
     write_f64(file, "weight_decay", c.weight_decay);
     write_u64(file, "train_limit", c.train_limit);
     write_u64(file, "test_limit", c.test_limit);
+    write_u64(file, "checkpoint_every", c.checkpoint_every);
     write_u64(file, "ranks", uint64_t(checkpoint.ranks));
     write_u64(file, "step", s.step);
     write_attribute(file, "rng_state", H5T_NATIVE_UINT64, s.rng.data(), s.rng.size());
@@ -171,10 +195,12 @@ void write_checkpoint(const std::string& path, const Network& network, const Che
       rows.insert(rows.end(), {double(m.epoch), double(m.step), m.train_loss, m.train_accuracy, m.test_loss,
                                m.test_accuracy});
     write_dataset(file, "metrics", {s.history.size(), kMetricColumns}, H5T_NATIVE_DOUBLE, rows.data(), dcpl);
+    closer.closed = true;
+    if (H5Fclose(id) < 0) throw std::runtime_error("HDF5: cannot finish writing " + tmp + " (disk full?)");
   }
-  sync_file(tmp);
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) throw std::runtime_error("cannot rename " + tmp + " to " + path);
 }
+
+}  // namespace
 
 Checkpoint read_checkpoint(const std::string& path, const Network& network) {
   H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
@@ -196,6 +222,7 @@ Checkpoint read_checkpoint(const std::string& path, const Network& network) {
     c.weight_decay = float(read_f64(file, "weight_decay"));
     c.train_limit = read_u64(file, "train_limit");
     c.test_limit = read_u64(file, "test_limit");
+    c.checkpoint_every = read_u64(file, "checkpoint_every");
     cp.ranks = int(read_u64(file, "ranks"));
     s.step = read_u64(file, "step");
     read_attribute(file, "rng_state", H5T_NATIVE_UINT64, s.rng.data(), s.rng.size());
@@ -232,7 +259,8 @@ std::string resume_mismatch(const TrainConfig& saved, const TrainConfig& wanted)
         differs("--momentum", saved.momentum, wanted.momentum),
         differs("--weight-decay", saved.weight_decay, wanted.weight_decay),
         differs("--train-limit", saved.train_limit, wanted.train_limit),
-        differs("--test-limit", saved.test_limit, wanted.test_limit)})
+        differs("--test-limit", saved.test_limit, wanted.test_limit),
+        differs("--checkpoint-every", saved.checkpoint_every, wanted.checkpoint_every)})
     if (!why.empty()) return why;
   return "";
 }

@@ -132,6 +132,11 @@ GpuMlp::GpuMlp(const Network& network, Communicator& comm, size_t max_share) : i
   if (status.devices == 0) throw std::runtime_error(status.why_none);
   Impl& m = *impl_;
   const char* local = std::getenv("OMPI_COMM_WORLD_LOCAL_RANK");
+  const char* local_size = std::getenv("OMPI_COMM_WORLD_LOCAL_SIZE");
+  // NCCL wants a GPU of its own for each rank in a communicator.
+  if (local_size && std::atoi(local_size) > status.devices)
+    throw std::runtime_error(std::string(local_size) + " ranks on this node and " + std::to_string(status.devices) +
+                             " GPU(s): the GPU path needs one GPU per rank");
   m.device = (local ? std::atoi(local) : comm.rank()) % status.devices;
   cuda_ok(cudaSetDevice(m.device), "cudaSetDevice");
   cuda_ok(cudaStreamCreate(&m.stream), "cudaStreamCreate");

@@ -143,9 +143,10 @@ void panel(Canvas& c, int top, int bottom, const std::string& title, const std::
   auto y_at = [&](double v) { return bottom - (bottom - top) * std::clamp((v - lo) / (hi - lo), 0.0, 1.0); };
   for (auto [series, color] : {std::pair{train, kTrain}, std::pair{test, kTest}})
     for (size_t i = 0; i < h.size(); ++i) {
+      if (!std::isfinite(series(h[i]))) continue;  // a diverged run: no point to draw
       double x = x_at(i), y = y_at(series(h[i]));
       c.fill(int(x) - 2, int(y) - 2, int(x) + 3, int(y) + 3, color);
-      if (i > 0) c.line(x_at(i - 1), y_at(series(h[i - 1])), x, y, color);
+      if (i > 0 && std::isfinite(series(h[i - 1]))) c.line(x_at(i - 1), y_at(series(h[i - 1])), x, y, color);
     }
 }
 
@@ -178,10 +179,10 @@ std::string encode_png(uint32_t width, uint32_t height, const std::vector<uint8_
 std::string learning_curves_png(const std::vector<EpochMetrics>& history) {
   Canvas c(640, 480);
   double max_loss = 0, min_acc = 1;
-  for (const auto& m : history) {
-    max_loss = std::max({max_loss, m.train_loss, m.test_loss});
-    min_acc = std::min({min_acc, m.train_accuracy, m.test_accuracy});
-  }
+  for (const auto& m : history)
+    for (double loss : {m.train_loss, m.test_loss})
+      if (std::isfinite(loss)) max_loss = std::max(max_loss, loss);
+  for (const auto& m : history) min_acc = std::min({min_acc, m.train_accuracy, m.test_accuracy});
   max_loss = max_loss > 0 ? max_loss * 1.05 : 1.0;
   min_acc = std::floor(min_acc * 20) / 20;
   if (min_acc >= 1) min_acc = 0.95;

@@ -3,6 +3,7 @@
 #include <cblas.h>
 
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -46,7 +47,7 @@ class UsageError : public std::runtime_error {
 struct Options {
   TrainConfig config;
   std::string data = kFashionMnistDir, out = ".", resume, milestones, device = "auto";
-  uint64_t checkpoint_every = 0, stop_after = UINT64_MAX;
+  uint64_t stop_after = UINT64_MAX;
   bool deterministic = true;
   bool numbers_only = false;  // only what --verify=fuzzy compares number by number
 };
@@ -65,10 +66,10 @@ float real_value(const std::string& flag, const std::string& text) {
   try {
     size_t used = 0;
     float v = std::stof(text, &used);
-    if (used == text.size()) return v;
+    if (used == text.size() && std::isfinite(v)) return v;
   } catch (const std::exception&) {
   }
-  throw UsageError(flag + " needs a number, not \"" + text + "\"");
+  throw UsageError(flag + " needs a finite number, not \"" + text + "\"");
 }
 
 Options parse(int argc, char** argv) {
@@ -113,7 +114,7 @@ Options parse(int argc, char** argv) {
       if (v != "cpu" && v != "gpu" && v != "auto") throw UsageError("--device takes cpu, gpu or auto, not \"" + v + "\"");
       o.device = v;
     }
-    else if (flag == "--checkpoint-every") o.checkpoint_every = count_value(flag, v);
+    else if (flag == "--checkpoint-every") c.checkpoint_every = count_value(flag, v);
     else if (flag == "--stop-after") o.stop_after = count_value(flag, v);
     else throw UsageError("unknown option " + flag);
   }
@@ -122,7 +123,16 @@ Options parse(int argc, char** argv) {
 
 void write_atomically(const fs::path& path, const std::string& bytes) {
   fs::path tmp = path.string() + ".tmp";
-  std::ofstream(tmp, std::ios::binary | std::ios::trunc) << bytes;
+  {
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    out << bytes;
+    out.close();
+    if (!out) {
+      std::error_code ec;
+      fs::remove(tmp, ec);
+      throw std::runtime_error("cannot write " + path.string() + " (disk full?)");
+    }
+  }
   fs::rename(tmp, path);
 }
 
@@ -179,13 +189,18 @@ int main(int argc, char** argv) {
       if (lead) std::cout << "resumed from " << from << " at step " << state.step << "\n";
     }
 
-    const uint64_t every = o.checkpoint_every ? o.checkpoint_every : trainer.steps_per_epoch();
+    const uint64_t every = o.config.checkpoint_every ? o.config.checkpoint_every : trainer.steps_per_epoch();
     std::unique_ptr<GpuMlp> gpu;
     GpuStatus gpus = gpu_status();
     if (o.device == "gpu" && gpus.devices == 0) throw std::runtime_error("--device gpu: " + gpus.why_none);
     if (o.device == "gpu" || (o.device == "auto" && gpus.devices > 0 && o.config.arch == Arch::Mlp)) {
-      gpu = std::make_unique<GpuMlp>(trainer.network(), *comm, o.config.batch / size_t(comm->size()));
-      trainer.use_gpu(gpu.get(), every);
+      try {
+        gpu = std::make_unique<GpuMlp>(trainer.network(), *comm, o.config.batch / size_t(comm->size()));
+        trainer.use_gpu(gpu.get(), every);
+      } catch (const std::runtime_error& e) {
+        if (o.device == "gpu") throw;
+        if (lead) std::cerr << "og-train: note: training on the CPU: " << e.what() << "\n";
+      }
     }
     const fs::path out(o.out);
     auto snapshot = [&](const TrainState& s) { return Checkpoint{o.config, comm->size(), s}; };

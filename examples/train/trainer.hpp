@@ -28,6 +28,9 @@ struct TrainConfig {
   float weight_decay = 0.0f;
   size_t train_limit = 0;  // use only the first N training / test images (0: all), for quick runs
   size_t test_limit = 0;
+  // A checkpoint (and milestone) every N steps, 0: at each epoch's end. It numbers the
+  // milestones, so replicas and resumed runs must agree on it.
+  uint64_t checkpoint_every = 0;
 };
 
 struct EpochMetrics {

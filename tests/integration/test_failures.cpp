@@ -10,6 +10,8 @@
 #include <thread>
 
 #include "core/error.hpp"
+#include "core/http_client.hpp"
+#include "core/sha256.hpp"
 #include "tests/integration/mesh.hpp"
 
 namespace og::test {
@@ -60,6 +62,16 @@ TEST(Failures, AReplacementReplicaResumesFromTheLastVerifiedCheckpoint) {
                  "while [ ! -e " + flag + " ]; do sleep 0.05; done\necho done >out.txt\n");
   uint64_t id = mesh.sbatch({script});
   ASSERT_TRUE(await([&] { return mesh.job(id)["checkpoint_milestone"] == 1; })) << mesh.job(id).dump();
+  // Only the verified checkpoint may be uploaded as one, and only by a lease holder.
+  {
+    auto lease = mesh.job(id)["replica_leases"][0];
+    HttpClient worker = mesh.client(lease["partition"].get<std::string>());
+    std::string junk = "not the checkpoint";
+    auto r = worker.request("PUT", "/og/v1/artifacts/" + sha256_hex(junk) + "?purpose=checkpoint&lease=" +
+                                       std::to_string(lease["lease_id"].get<uint64_t>()),
+                            junk, 30000, "application/octet-stream");
+    EXPECT_EQ(r.status, 409) << r.body;
+  }
   // Verified checkpoints survive og-schedd's sudden death.
   mesh.kill_schedd(9);
   mesh.start_schedd();

@@ -165,6 +165,13 @@ TEST(TrainCheckpoint, RoundTripsAndEqualStatesGiveEqualBytes) {
   TrainConfig other = c;
   other.batch = 32;
   EXPECT_EQ(resume_mismatch(back.config, other), "--batch was 16, now 32");
+  other = c;
+  other.checkpoint_every = 5;  // it numbers the milestones
+  EXPECT_EQ(resume_mismatch(back.config, other), "--checkpoint-every was 0, now 5");
+  // A checkpoint that cannot be written leaves nothing behind and says so.
+  auto nowhere = dir.path() / "missing-dir" / "c.h5";
+  EXPECT_THROW(write_checkpoint(nowhere.string(), trainer.network(), {c, 1, state}), std::runtime_error);
+  EXPECT_FALSE(std::filesystem::exists(nowhere.string() + ".tmp"));
 }
 
 TEST(TrainCheckpoint, RefusesWhatIsNotOne) {
@@ -290,6 +297,9 @@ TEST(TrainReport, PngIsWellFormedAndMetricsAreCsv) {
             Z_OK);
   EXPECT_EQ(raw_size, raw.size());
   EXPECT_EQ(png, learning_curves_png(history));  // deterministic, so replicas agree on it
+  // A diverged run (NaN or infinite loss) still gets a plot, of what is finite.
+  std::vector<EpochMetrics> diverged = {{1, 10, std::nan(""), 0.1, INFINITY, 0.1}, {2, 20, 0.5, 0.2, 0.6, 0.2}};
+  EXPECT_EQ(learning_curves_png(diverged).substr(1, 3), "PNG");
 
   EXPECT_EQ(metrics_csv(history),
             "epoch,step,train_loss,train_accuracy,test_loss,test_accuracy\n"
