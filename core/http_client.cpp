@@ -23,6 +23,8 @@ struct HttpClient::Impl {
   beast::tcp_stream stream{io};
   beast::flat_buffer buffer;
   bool connected = false;
+  std::vector<std::pair<std::string, std::string>> headers;
+  std::string server = "og-schedd";
 
   // Runs one async operation to completion on our own io_context, with a deadline.
   template <typename Start>
@@ -46,9 +48,10 @@ struct HttpClient::Impl {
 
 namespace {
 
-[[noreturn]] void unreachable(const std::string& url, const std::string& why) {
-  throw std::runtime_error("cannot reach og-schedd at " + url + ": " + why +
-                           " (is it running? check --url, OG_SCHEDD_URL or the config file)");
+[[noreturn]] void unreachable(const std::string& server, const std::string& url, const std::string& why) {
+  throw std::runtime_error("cannot reach " + server + " at " + url + ": " + why +
+                           (server == "og-schedd" ? " (is it running? check --url, OG_SCHEDD_URL or the config file)"
+                                                  : ""));
 }
 
 }  // namespace
@@ -71,6 +74,11 @@ HttpClient::HttpClient(std::string base_url, std::string token)
 }
 
 HttpClient::~HttpClient() = default;
+
+void HttpClient::set_headers(std::vector<std::pair<std::string, std::string>> headers) {
+  impl_->headers = std::move(headers);
+}
+void HttpClient::set_server_name(std::string name) { impl_->server = std::move(name); }
 HttpClient::HttpClient(HttpClient&&) noexcept = default;
 
 HttpResult HttpClient::request(const std::string& method, const std::string& path,
@@ -81,6 +89,7 @@ HttpResult HttpClient::request(const std::string& method, const std::string& pat
   if (req.method() == http::verb::unknown) throw std::invalid_argument("unknown HTTP method " + method);
   req.set(http::field::host, c.host);
   if (!token_.empty()) req.set(http::field::authorization, "Bearer " + token_);
+  for (const auto& [name, value] : c.headers) req.set(name, value);
   if (!body.empty() || method == "POST" || method == "PUT") {
     req.set(http::field::content_type, content_type);
     req.body() = body;
@@ -96,11 +105,11 @@ HttpResult HttpClient::request(const std::string& method, const std::string& pat
       tcp::resolver resolver(c.io);
       beast::error_code ec;
       auto endpoints = resolver.resolve(c.host, c.port, ec);
-      if (ec) unreachable(base_url_, ec.message());
+      if (ec) unreachable(c.server, base_url_, ec.message());
       ec = c.run([&](auto done) { c.stream.async_connect(endpoints, done); }, std::min(timeout_ms, 5000L));
       if (ec) {
         c.disconnect();
-        unreachable(base_url_, ec == beast::error::timeout ? "connection timed out" : ec.message());
+        unreachable(c.server, base_url_, ec == beast::error::timeout ? "connection timed out" : ec.message());
       }
       c.stream.socket().set_option(tcp::no_delay(true));
       c.connected = true;
@@ -119,7 +128,7 @@ HttpResult HttpClient::request(const std::string& method, const std::string& pat
       bool nothing_back = !parser.got_some();
       c.disconnect();
       if (reused && nothing_back && attempt == 0 && ec != beast::error::timeout) continue;
-      unreachable(base_url_, ec == beast::error::timeout ? "no answer within " + std::to_string(timeout_ms) + " ms"
+      unreachable(c.server, base_url_, ec == beast::error::timeout ? "no answer within " + std::to_string(timeout_ms) + " ms"
                                                          : ec.message());
     }
     auto& res = parser.get();

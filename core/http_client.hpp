@@ -4,6 +4,8 @@
 
 #include <memory>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -34,6 +36,11 @@ class HttpClient {
                       const nlohmann::json& body = nullptr, long timeout_ms = 30000);
 
   const std::string& base_url() const { return base_url_; }
+
+  // For servers other than og-schedd (slurmrestd): headers sent with every request (in
+  // place of the bearer credential when the token is empty), and the name errors use.
+  void set_headers(std::vector<std::pair<std::string, std::string>> headers);
+  void set_server_name(std::string name);
 
  private:
   struct Impl;

@@ -16,6 +16,7 @@ packages=(
   libsecp256k1-dev libcurl4-openssl-dev  # the EVM ledger backend: signing, JSON-RPC
   zlib1g-dev dataset-fashion-mnist        # the training workload's input (idx .gz files)
   libopenblas-dev                         # the trainer's matrix products
+  slurm-wlm slurmrestd slurm-wlm-jwt-plugin munge  # the slurm backend's tests: a one-host Slurm
 )
 
 missing=()

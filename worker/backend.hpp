@@ -20,8 +20,13 @@ class Backend {
   virtual void cancel(uint64_t lease_id) = 0;
   // Stops everything (worker shutdown).
   virtual void cancel_all() = 0;
+  // Stops the backend's own threads; no callback runs after it returns.
+  virtual void shutdown() = 0;
   // The work directory of a running job ("" when unknown), where it leaves milestones.
   virtual std::string job_dir(uint64_t lease_id) = 0;
+  // False while the backend cannot run anything (a cluster it cannot reach): the worker
+  // then stops polling, and og-schedd requeues its leases when the heartbeats stop.
+  virtual bool available() { return true; }
 };
 
 }  // namespace og

@@ -18,36 +18,12 @@
 #include "core/log.hpp"
 #include "core/process.hpp"
 #include "core/time_util.hpp"
-#include "jobscripts/filename_pattern.hpp"
+#include "worker/job_dir.hpp"
 #include "worker/job_environment.hpp"
 
 namespace og {
 
 namespace fs = std::filesystem;
-
-namespace {
-
-}  // namespace
-
-std::string output_path_for(const LeaseTask& task, const std::string& pattern,
-                            const std::string& partition) {
-  std::string p = pattern;
-  if (p.empty()) p = task.array_task_id >= 0 ? "slurm-%A_%a.out" : "slurm-%j.out";
-  jobscripts::PatternContext ctx;
-  ctx.job_id = task.job_id;
-  ctx.job_name = task.spec.name;
-  ctx.user = task.user;
-  ctx.node = partition;
-  ctx.array_job_id = task.array_task_id >= 0 ? task.array_job_id : task.job_id;
-  ctx.array_task_id = task.array_task_id;
-  std::string expanded = jobscripts::expand_filename_pattern(p, ctx);
-  fs::path path(expanded);
-  if (path.is_absolute()) path = path.filename();
-  for (const auto& part : path)
-    if (part == "..") return output_path_for(task, "", partition);
-  if (path.empty()) return output_path_for(task, "", partition);
-  return path.string();
-}
 
 LocalBackend::LocalBackend(LocalBackendOptions options) : options_(std::move(options)) {
   fs::create_directories(options_.jobs_dir);
@@ -86,16 +62,9 @@ void LocalBackend::launch(const LeaseTask& task, DoneCallback done) {
   RunResult failed{task.lease_id, "FAILED", 0, job_dir, {}};
   pid_t pid = 0;
   try {
-    // Plain mkdir/open: starting small jobs is dominated by file-system calls.
-    if (!fs::create_directory(job_dir)) {
-      fs::remove_all(job_dir);  // a leftover of an earlier run of this lease
-      fs::create_directory(job_dir);
-    }
-    // The bundle first: .og (the script, TMPDIR, milestones) must then be ours, not a
-    // directory or link the bundle planted.
+    PreparedJob prepared;
     try {
-      if (!task.bundle.empty()) unpack_bundle(task.bundle, job_dir, options_.bundle_limits);
-      if (!fs::create_directory(job_dir + "/.og")) throw BundleError("the bundle may not contain .og");
+      prepared = prepare_job_dir(task, options_.jobs_dir, options_.partition, options_.bundle_limits);
     } catch (const BundleError& e) {
       log_warn("job_refused", {{"lease", std::to_string(task.lease_id)}, {"reason", "BadBundle"}, {"why", e.what()}});
       failed.exit_code = 126;
@@ -103,25 +72,10 @@ void LocalBackend::launch(const LeaseTask& task, DoneCallback done) {
       std::thread([done, failed] { done(failed); }).detach();
       return;
     }
-    fs::create_directory(job_dir + "/.og/milestones");
-    if (!task.resume_checkpoint.empty())
-      write_new_file(job_dir + "/" + kResumeCheckpointPath, task.resume_checkpoint, 0644);
-    std::string script = job_dir + "/.og/job.sh";
-    write_new_file(script, task.spec.script, 0700);
-    fs::path cwd = job_dir;
-    if (!task.spec.chdir.empty()) {
-      fs::path rel = fs::path(task.spec.chdir).relative_path();
-      for (const auto& part : rel)
-        if (part == "..") throw std::runtime_error("--chdir may not leave the job directory");
-      cwd /= rel;
-      fs::create_directories(cwd);
-    }
-    std::string out = (cwd / output_path_for(task, task.spec.output, options_.partition)).string();
-    std::string err = task.spec.error.empty()
-                          ? out
-                          : (cwd / output_path_for(task, task.spec.error, options_.partition)).string();
-    for (const auto& file : {out, err})
-      if (fs::path(file).parent_path() != cwd) fs::create_directories(fs::path(file).parent_path());
+    const std::string& script = prepared.script;
+    const std::string& out = prepared.out;
+    const std::string& err = prepared.err;
+    fs::path cwd = prepared.cwd;
     SpawnOptions spawn;
     spawn.argv = {script};
     spawn.argv.insert(spawn.argv.end(), task.spec.script_args.begin(), task.spec.script_args.end());
@@ -158,8 +112,7 @@ void LocalBackend::launch(const LeaseTask& task, DoneCallback done) {
     run.contained = std::move(contained);
     run.pgid = pid;
     run.job_dir = job_dir;
-    if (task.spec.exclude_stdio)
-      for (const auto& file : {out, err}) run.unverified.push_back(fs::relative(file, job_dir).generic_string());
+    run.unverified = prepared.unverified;
     run.done = done;
     lease_of_pid_[pid] = task.lease_id;
     int64_t limit = task.spec.time_limit_s;

@@ -33,7 +33,7 @@ class LocalBackend : public Backend {
   explicit LocalBackend(LocalBackendOptions options);
   ~LocalBackend() override;
   // Kills every job and stops the reaper and watchdog; no callback runs after it returns.
-  void shutdown();
+  void shutdown() override;
   void launch(const LeaseTask& task, DoneCallback done) override;
   void cancel(uint64_t lease_id) override;
   void cancel_all() override;
@@ -65,10 +65,5 @@ class LocalBackend : public Backend {
   std::thread watchdog_;
   std::thread reaper_;
 };
-
-// Where --output/--error write, relative to the job's directory: the pattern expanded,
-// absolute paths reduced to their file name, and ".." refused (falls back to default).
-std::string output_path_for(const LeaseTask& task, const std::string& pattern,
-                            const std::string& partition);
 
 }  // namespace og

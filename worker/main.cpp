@@ -14,6 +14,7 @@
 #include "core/strings.hpp"
 #include "worker/local_backend.hpp"
 #include "worker/resource_probe.hpp"
+#include "worker/slurm_backend.hpp"
 #include "worker/worker_agent.hpp"
 
 namespace {
@@ -49,6 +50,15 @@ options:
   --kill-wait SEC      grace between SIGTERM and SIGKILL at the time limit (default 5)
   --keep-job-dirs      keep each job's directory after reporting (debugging)
   --quiet              log warnings and errors only
+
+Slurm backend: sell a Slurm cluster's capacity, each lease a Slurm job (--dir must then
+be on the cluster's shared file system; CPUs and memory are read from the cluster):
+  --backend local|slurm  run leases here (default) or on a Slurm cluster
+  --slurmrestd URL     slurmrestd's address (REST API v0.0.38, JWT auth)
+  --slurm-user USER    the cluster account jobs run as
+  --slurm-token-file F that account's JWT (as `scontrol token` prints it)
+  --slurm-token-command CMD  renews the token file when slurmrestd refuses the token
+  --slurm-partition P  the Slurm partition to use (default: the cluster's default)
 )";
 
 [[noreturn]] void usage_error(const std::string& message) {
@@ -73,7 +83,9 @@ int main(int argc, char** argv) {
   std::string url, token_file, name, dir, price = "0", gpu_price = "0", operator_name, features;
   int64_t kill_wait_s = 5;
   uint64_t max_output = 1ull << 30;
-  bool keep = false, allow_egress = false, allow_unsigned = false;
+  bool keep = false, allow_egress = false, allow_unsigned = false, cpus_given = false, memory_given = false;
+  std::string backend_kind = "local";
+  og::SlurmBackendOptions slurm;
   og::SandboxOptions sandbox_options;
   og::Resources probed = og::probe_resources();
   og::Resources offered = probed;
@@ -90,8 +102,14 @@ int main(int argc, char** argv) {
     else if (flag == "--token-file") token_file = value();
     else if (flag == "--name") name = value();
     else if (flag == "--dir") dir = value();
-    else if (flag == "--cpus") offered.cpus = static_cast<uint32_t>(parse_count(flag, value()));
-    else if (flag == "--memory") offered.memory_mb = parse_count(flag, value());
+    else if (flag == "--cpus") offered.cpus = static_cast<uint32_t>(parse_count(flag, value())), cpus_given = true;
+    else if (flag == "--memory") offered.memory_mb = parse_count(flag, value()), memory_given = true;
+    else if (flag == "--backend") backend_kind = value();
+    else if (flag == "--slurmrestd") slurm.rest_url = value();
+    else if (flag == "--slurm-user") slurm.user = value();
+    else if (flag == "--slurm-token-file") slurm.token_file = value();
+    else if (flag == "--slurm-token-command") slurm.token_command = value();
+    else if (flag == "--slurm-partition") slurm.slurm_partition = value();
     else if (flag == "--gpus") offered.gpus = static_cast<uint32_t>(parse_count(flag, value()));
     else if (flag == "--price") price = value();
     else if (flag == "--features") features = value();
@@ -120,6 +138,9 @@ int main(int argc, char** argv) {
     } else usage_error("unknown option " + a);
   }
   if (dir.empty()) usage_error("--dir DIR is required");
+  if (backend_kind != "local" && backend_kind != "slurm") usage_error("--backend takes local or slurm");
+  if (backend_kind == "slurm" && (slurm.rest_url.empty() || slurm.user.empty() || slurm.token_file.empty()))
+    usage_error("--backend slurm needs --slurmrestd URL, --slurm-user USER and --slurm-token-file FILE");
   if (offered.cpus == 0) usage_error("--cpus must be at least 1");
   if (offered.gpus > probed.gpus)
     og::log_warn("gpus_not_detected", {{"offered", std::to_string(offered.gpus)},
@@ -151,32 +172,49 @@ int main(int argc, char** argv) {
 
     std::filesystem::create_directories(dir);
     std::unique_ptr<og::Sandbox> sandbox;
-    try {
-      sandbox = og::make_sandbox(sandbox_options);
-    } catch (const std::runtime_error& e) {
-      throw og::UsageError(e.what());
+    std::unique_ptr<og::Backend> backend;
+    if (backend_kind == "slurm") {
+      // The cluster contains its jobs its own way (its users, cgroups): OpenGrid does not.
+      slurm.jobs_dir = std::filesystem::absolute(dir + "/jobs").string();
+      slurm.partition = name;
+      auto cluster_backend = std::make_unique<og::SlurmBackend>(slurm);
+      og::SlurmCluster cluster = cluster_backend->discover();
+      if (!cpus_given) options.resources.cpus = cluster.cpus;
+      if (!memory_given) options.resources.memory_mb = cluster.memory_mb;
+      options.resources.gpus = 0;
+      options.isolation = "none";
+      options.max_poll_wait_ms = 1000;
+      og::log_info("slurm_cluster", {{"nodes", std::to_string(cluster.nodes)}, {"cpus", std::to_string(cluster.cpus)},
+                                     {"memory_mb", std::to_string(cluster.memory_mb)}});
+      backend = std::move(cluster_backend);
+    } else {
+      try {
+        sandbox = og::make_sandbox(sandbox_options);
+      } catch (const std::runtime_error& e) {
+        throw og::UsageError(e.what());
+      }
+      options.isolation = sandbox->level();
+      og::LocalBackendOptions backend_options{dir + "/jobs", name, kill_wait_s * 1000};
+      backend_options.sandbox = sandbox.get();
+      backend_options.memory_mb = offered.memory_mb;
+      backend_options.allow_egress = allow_egress;
+      backend = std::make_unique<og::LocalBackend>(backend_options);
     }
-    options.isolation = sandbox->level();
     options.allow_egress = allow_egress;
     options.allow_unsigned = allow_unsigned;
     options.max_output_bytes = max_output;
-    og::LocalBackendOptions backend_options{dir + "/jobs", name, kill_wait_s * 1000};
-    backend_options.sandbox = sandbox.get();
-    backend_options.memory_mb = offered.memory_mb;
-    backend_options.allow_egress = allow_egress;
-    og::LocalBackend backend(backend_options);
-    og::WorkerAgent agent(options, backend);
+    og::WorkerAgent agent(options, *backend);
     // The backend calls back into the agent: stop it while the agent still exists.
     struct StopBackendFirst {
-      og::LocalBackend& backend;
+      og::Backend& backend;
       ~StopBackendFirst() { backend.shutdown(); }
-    } stop_backend_first{backend};
+    } stop_backend_first{*backend};
     // A signal ends the worker: its jobs are killed and og-schedd requeues them.
     std::thread([&] {
       int sig = 0;
       sigwait(&signals, &sig);
       og::log_info("stopping", {{"signal", strsignal(sig)}});
-      backend.cancel_all();
+      backend->cancel_all();
       std::_Exit(0);
     }).detach();
     return agent.run();

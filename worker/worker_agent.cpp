@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -107,9 +108,19 @@ int WorkerAgent::run() {
     }
   } join_on_exit{this, reporter};
   HttpClient client(options_.url, options_.token);
-  int64_t wait_ms = 20000;
+  int64_t wait_ms = std::min<int64_t>(20000, options_.max_poll_wait_ms);
   int attempt = 0;
+  bool was_available = true;
   while (!stopping_) {
+    // A backend that cannot run anything (its cluster unreachable) takes no leases; the
+    // heartbeats stop too, so og-schedd marks the partition DOWN and requeues its leases.
+    if (!backend_.available()) {
+      if (was_available) log_warn("backend_unavailable", {{"partition", options_.partition}});
+      was_available = false;
+      std::this_thread::sleep_for(std::chrono::milliseconds(250));
+      continue;
+    }
+    was_available = true;
     nlohmann::json body;
     {
       std::lock_guard lock(mu_);
@@ -137,7 +148,7 @@ int WorkerAgent::run() {
       backoff(attempt++);
       continue;
     }
-    wait_ms = answer.value("max_wait_ms", wait_ms);
+    wait_ms = std::min<int64_t>(answer.value("max_wait_ms", wait_ms), options_.max_poll_wait_ms);
     for (const auto& l : answer.value("leases", nlohmann::json::array())) {
       LeaseTask task;
       try {

@@ -35,6 +35,9 @@ struct WorkerOptions {
   bool allow_egress = false;       // jobs asking for --network=egress may reach out
   bool allow_unsigned = false;     // run jobs that carry no requester's signature
   uint64_t max_output_bytes = 1ull << 30;  // outputs past this fail the run, unread
+  // The longest a poll waits for work. A backend that can become unavailable (a cluster)
+  // polls briefly, so that its heartbeats stop soon after it does.
+  int64_t max_poll_wait_ms = 20000;
 };
 
 class WorkerAgent {

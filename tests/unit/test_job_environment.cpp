@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "worker/job_environment.hpp"
-#include "worker/local_backend.hpp"
+#include "worker/job_dir.hpp"
 
 namespace og {
 namespace {

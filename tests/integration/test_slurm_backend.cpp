@@ -1,0 +1,205 @@
+// og-worker --backend slurm in front of a real one-host Slurm (scripts/slurm-local.sh:
+// munge, slurmctld, 4 slurmd nodes, slurmrestd with JWT): jobs submitted with og-sbatch
+// run as Slurm jobs and come back verified; cancel reaches Slurm; ranks spread over nodes.
+// Skips, saying why, where Slurm cannot start (not root, packages missing).
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <memory>
+#include <sstream>
+
+#include "tests/integration/mesh.hpp"
+
+namespace og::test {
+namespace {
+
+namespace fs = std::filesystem;
+
+// One Slurm for the whole suite (it takes about a second to start).
+struct LocalSlurm {
+  std::string dir, why_not;
+  std::map<std::string, std::string> env;  // SLURM_CONF, OG_SLURMRESTD_URL, ...
+  LocalSlurm() {
+    if (::geteuid() != 0) {
+      why_not = "slurmd needs root";
+      return;
+    }
+    if (!fs::exists("/usr/sbin/slurmctld") || !fs::exists("/usr/sbin/slurmrestd") || !fs::exists("/usr/sbin/munged")) {
+      why_not = "Slurm is not installed (apt-get install slurm-wlm slurmrestd munge)";
+      return;
+    }
+    char templ[] = "/tmp/og-slurm-XXXXXX";
+    dir = ::mkdtemp(templ) ? templ : "";
+    std::string cmd = source_path("scripts/slurm-local.sh") + " start " + dir + " 4 2 2>&1";
+    std::unique_ptr<FILE, int (*)(FILE*)> out(::popen(cmd.c_str(), "r"), ::pclose);
+    std::string text;
+    char buf[4096];
+    while (out && std::fgets(buf, sizeof buf, out.get())) text += buf;
+    int status = out ? ::pclose(out.release()) : -1;
+    std::istringstream lines(text);
+    for (std::string line; std::getline(lines, line);) {
+      if (line.rfind("export ", 0) != 0) continue;
+      auto eq = line.find('=');
+      std::string value = line.substr(eq + 1);
+      if (value.size() >= 2 && value.front() == '"') value = value.substr(1, value.size() - 2);
+      env[line.substr(7, eq - 7)] = value;
+    }
+    if (status != 0 || !env.count("OG_SLURMRESTD_URL")) why_not = "Slurm did not start: " + text;
+  }
+  ~LocalSlurm() {
+    if (dir.empty()) return;
+    std::string cmd = source_path("scripts/slurm-local.sh") + " stop " + dir + " >/dev/null 2>&1";
+    if (std::system(cmd.c_str()) == 0 && !std::getenv("OG_TEST_KEEP")) fs::remove_all(dir);
+  }
+  // A Slurm command (squeue, scontrol, ...) against this cluster.
+  std::string run(const std::string& command) const {
+    std::string cmd = "SLURM_CONF=" + env.at("SLURM_CONF") + " " + command + " 2>&1";
+    std::unique_ptr<FILE, int (*)(FILE*)> out(::popen(cmd.c_str(), "r"), ::pclose);
+    std::string text;
+    char buf[4096];
+    while (out && std::fgets(buf, sizeof buf, out.get())) text += buf;
+    return text;
+  }
+};
+
+LocalSlurm& slurm() {
+  static LocalSlurm instance;
+  return instance;
+}
+
+class SlurmBackendTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (!slurm().why_not.empty()) GTEST_SKIP() << "SKIPPED: " << slurm().why_not;
+    mesh.start_schedd({"--heartbeat-timeout-ms", "2000"});
+    const auto& e = slurm().env;
+    worker = mesh.start_worker(8, {"--backend", "slurm", "--slurmrestd", e.at("OG_SLURMRESTD_URL"), "--slurm-user",
+                                   "root", "--slurm-token-file", e.at("OG_SLURM_TOKEN_FILE"),
+                                   "--slurm-token-command", e.at("OG_SLURM_TOKEN_COMMAND")});
+    mesh.await_workers(1);
+    submit_dir = mesh.dir() + "/submit";
+    fs::create_directories(submit_dir);
+  }
+  // Runs the script to COMPLETED and fetches its result into submit_dir/NAME.d.
+  std::string run_to_result(const std::string& name, const std::string& text) {
+    uint64_t id = mesh.sbatch({mesh.write_script(name, text)}, submit_dir);
+    auto job = mesh.wait_job(id);
+    EXPECT_EQ(job["job_state"], "COMPLETED") << job.dump();
+    std::string into = submit_dir + "/" + name + ".d";
+    auto fetch = mesh.run({"og-fetch", "-D", into, std::to_string(id)});
+    EXPECT_EQ(fetch.exit_code, 0) << fetch.err;
+    return into;
+  }
+  Mesh mesh;
+  std::string worker, submit_dir;
+};
+
+TEST_F(SlurmBackendTest, AJobRunsAsASlurmJobToAVerifiedResult) {
+  // SLURM_CLUSTER_NAME and SLURMD_NODENAME are set by Slurm itself, not by OpenGrid.
+  std::string script = mesh.write_script(
+      "hello.sh", "#!/bin/bash\n#SBATCH -n 2 --time=5\necho \"ran on $SLURM_CLUSTER_NAME\" >where.txt\n"
+                  "[ -n \"$SLURMD_NODENAME\" ] && echo node-set >>where.txt\necho args: \"$@\"\n");
+  auto r = mesh.run({"og-sbatch", "--wait", script, "a b", "c"}, "alice", submit_dir);
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  uint64_t id = std::stoull(r.out.substr(r.out.rfind(' ') + 1));
+  auto job = mesh.job(id);
+  EXPECT_EQ(job["job_state"], "COMPLETED") << job.dump();
+  EXPECT_EQ(job["nodes"], worker);
+  EXPECT_EQ(read_file(submit_dir + "/where.txt"), "ran on opengrid-local\nnode-set\n");
+  EXPECT_EQ(read_file(submit_dir + "/slurm-" + std::to_string(id) + ".out"), "args: a b c\n");
+}
+
+TEST_F(SlurmBackendTest, ARefusedTokenIsRenewedByTheConfiguredCommand) {
+  // A worker whose token slurmrestd refuses: the command renews it, and it registers.
+  const auto& e = slurm().env;
+  std::string token = mesh.dir() + "/stale.jwt";
+  std::ofstream(token) << "not-a-valid-token\n";
+  mesh.start_worker(2, {"--backend", "slurm", "--slurmrestd", e.at("OG_SLURMRESTD_URL"), "--slurm-user", "root",
+                        "--slurm-token-file", token, "--slurm-token-command",
+                        e.at("OG_SLURM_TOKEN_COMMAND") + " && cp " + e.at("OG_SLURM_TOKEN_FILE") + " " + token});
+  mesh.await_workers(2);
+  EXPECT_EQ(read_file(token), read_file(e.at("OG_SLURM_TOKEN_FILE")));
+}
+
+TEST_F(SlurmBackendTest, AFailingScriptFailsWithItsExitCode) {
+  std::string script = mesh.write_script("fail.sh", "#!/bin/bash\necho no >&2\nexit 3\n");
+  uint64_t id = mesh.sbatch({script}, submit_dir);
+  auto job = mesh.wait_job(id);
+  EXPECT_EQ(job["job_state"], "FAILED") << job.dump();
+  EXPECT_EQ(job["exit_code"], 3) << job.dump();
+}
+
+TEST_F(SlurmBackendTest, CancelReachesSlurm) {
+  std::string script = mesh.write_script("sleep.sh", "#!/bin/bash\n#SBATCH -J og-sleeper\nsleep 300\n");
+  uint64_t id = mesh.sbatch({script}, submit_dir);
+  ASSERT_TRUE(mesh.await_state(id, "RUNNING"));
+  ASSERT_TRUE(await([&] { return slurm().run("squeue -h -n og-sleeper -o %T").find("RUNNING") != std::string::npos; }))
+      << slurm().run("squeue");
+  auto r = mesh.run({"og-scancel", std::to_string(id)});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(await([&] { return slurm().run("squeue -h -n og-sleeper -o %T").empty(); }))
+      << "still in Slurm: " << slurm().run("squeue");
+  EXPECT_EQ(mesh.wait_job(id)["job_state"], "CANCELLED");
+}
+
+TEST_F(SlurmBackendTest, WithSlurmrestdDownThePartitionGoesDownAndItsLeaseIsRequeued) {
+  std::string script = mesh.write_script("later.sh", "#!/bin/bash\n#SBATCH -J og-later\nsleep 3\necho done >done.txt\n");
+  uint64_t id = mesh.sbatch({script}, submit_dir);
+  ASSERT_TRUE(await([&] { return slurm().run("squeue -h -n og-later -o %T").find("RUNNING") != std::string::npos; }))
+      << slurm().run("squeue");
+  std::string pid = read_file(slurm().dir + "/run/slurmrestd.pid");
+  ASSERT_EQ(::kill(std::stoi(pid), SIGKILL), 0);
+  // No answer from the cluster: no heartbeats, so og-schedd marks the partition DOWN and
+  // puts the job back in the queue.
+  EXPECT_TRUE(await([&] { return mesh.job(id)["job_state"] == "PENDING"; }, std::chrono::seconds(30)))
+      << mesh.job(id).dump();
+  auto partitions = mesh.client().call("GET", "/og/v1/partitions")["partitions"];
+  EXPECT_EQ(partitions[0]["state"], "DOWN");
+  // slurmrestd back: the worker takes leases again and the job runs to its end, once.
+  ASSERT_EQ(std::system(("bash " + slurm().dir + "/etc/start-slurmrestd.sh").c_str()), 0);
+  auto job = mesh.wait_job(id);
+  EXPECT_EQ(job["job_state"], "COMPLETED") << job.dump();
+  EXPECT_EQ(job["requeue_count"], 1);
+  EXPECT_TRUE(await([&] { return slurm().run("squeue -h -n og-later -o %T").empty(); }))
+      << "left in Slurm: " << slurm().run("squeue");
+}
+
+TEST_F(SlurmBackendTest, RanksOfATwoNodeJobRunOnTwoSlurmNodes) {
+  std::string out = run_to_result("nodes.sh", "#!/bin/bash\n#SBATCH --nodes=2 --ntasks-per-node=1 --time=5\n"
+                                              "srun bash -c 'echo $SLURMD_NODENAME' | sort >nodes.txt\n");
+  std::string nodes = read_file(out + "/nodes.txt");
+  EXPECT_EQ(std::count(nodes.begin(), nodes.end(), '\n'), 2) << nodes;
+  EXPECT_NE(nodes.substr(0, nodes.find('\n')), nodes.substr(nodes.find('\n') + 1)) << "both ranks on one node: " << nodes;
+}
+
+TEST_F(SlurmBackendTest, MpiRanksOfATwoNodeJobRunOnTwoSlurmNodes) {
+  if (::access("/usr/bin/mpicc", X_OK) != 0) GTEST_SKIP() << "SKIPPED: Open MPI (libopenmpi-dev) is not installed";
+  // Each rank writes the Slurm node it runs on and the sum of all ranks' numbers.
+  std::ofstream(submit_dir + "/where.c")
+      << "#include <mpi.h>\n#include <stdio.h>\n#include <stdlib.h>\n"
+         "int main(int c, char** v) { int r, s = 0, one; char name[32]; MPI_Init(&c, &v);\n"
+         "MPI_Comm_rank(MPI_COMM_WORLD, &r); one = r + 1;\n"
+         "MPI_Allreduce(&one, &s, 1, MPI_INT, MPI_SUM, MPI_COMM_WORLD);\n"
+         "snprintf(name, sizeof name, \"rank%d.txt\", r); FILE* f = fopen(name, \"w\");\n"
+         "const char* node = getenv(\"SLURMD_NODENAME\"); fprintf(f, \"%s %d\\n\", node ? node : \"?\", s);\n"
+         "fclose(f); MPI_Finalize(); return 0; }\n";
+  auto cc = mesh.exec({"/usr/bin/mpicc", "-o", submit_dir + "/where", submit_dir + "/where.c"});
+  ASSERT_EQ(cc.exit_code, 0) << cc.err;
+  std::string out = run_to_result("mpi.sh", "#!/bin/bash\n#SBATCH --nodes=2 --ntasks-per-node=1 --time=5\n"
+                                            "#OG --input=where\n"
+                                            "export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1\n"
+                                            "mpirun ./where\n");
+  std::string rank0 = read_file(out + "/rank0.txt"), rank1 = read_file(out + "/rank1.txt");
+  EXPECT_EQ(rank0.substr(rank0.find(' ')), " 3\n") << rank0;
+  EXPECT_EQ(rank1.substr(rank1.find(' ')), " 3\n") << rank1;
+  EXPECT_NE(rank0.substr(0, rank0.find(' ')), rank1.substr(0, rank1.find(' '))) << "both ranks on " << rank0;
+}
+
+}  // namespace
+}  // namespace og::test

@@ -1,0 +1,71 @@
+#include "worker/job_dir.hpp"
+
+#include <filesystem>
+#include <stdexcept>
+
+#include "core/file_io.hpp"
+#include "jobscripts/filename_pattern.hpp"
+#include "worker/job_environment.hpp"
+
+namespace og {
+
+namespace fs = std::filesystem;
+
+std::string output_path_for(const LeaseTask& task, const std::string& pattern,
+                            const std::string& partition) {
+  std::string p = pattern;
+  if (p.empty()) p = task.array_task_id >= 0 ? "slurm-%A_%a.out" : "slurm-%j.out";
+  jobscripts::PatternContext ctx;
+  ctx.job_id = task.job_id;
+  ctx.job_name = task.spec.name;
+  ctx.user = task.user;
+  ctx.node = partition;
+  ctx.array_job_id = task.array_task_id >= 0 ? task.array_job_id : task.job_id;
+  ctx.array_task_id = task.array_task_id;
+  std::string expanded = jobscripts::expand_filename_pattern(p, ctx);
+  fs::path path(expanded);
+  if (path.is_absolute()) path = path.filename();
+  for (const auto& part : path)
+    if (part == "..") return output_path_for(task, "", partition);
+  if (path.empty()) return output_path_for(task, "", partition);
+  return path.string();
+}
+
+PreparedJob prepare_job_dir(const LeaseTask& task, const std::string& jobs_dir, const std::string& partition,
+                            const BundleLimits& limits) {
+  PreparedJob job;
+  job.job_dir = jobs_dir + "/" + std::to_string(task.lease_id);
+  // Plain mkdir/open: starting small jobs is dominated by file-system calls.
+  if (!fs::create_directory(job.job_dir)) {
+    fs::remove_all(job.job_dir);  // a leftover of an earlier run of this lease
+    fs::create_directory(job.job_dir);
+  }
+  // The bundle first: .og (the script, TMPDIR, milestones) must then be ours, not a
+  // directory or link the bundle planted.
+  if (!task.bundle.empty()) unpack_bundle(task.bundle, job.job_dir, limits);
+  if (!fs::create_directory(job.job_dir + "/.og")) throw BundleError("the bundle may not contain .og");
+  fs::create_directory(job.job_dir + "/.og/milestones");
+  if (!task.resume_checkpoint.empty())
+    write_new_file(job.job_dir + "/" + kResumeCheckpointPath, task.resume_checkpoint, 0644);
+  job.script = job.job_dir + "/.og/job.sh";
+  write_new_file(job.script, task.spec.script, 0700);
+  fs::path cwd = job.job_dir;
+  if (!task.spec.chdir.empty()) {
+    fs::path rel = fs::path(task.spec.chdir).relative_path();
+    for (const auto& part : rel)
+      if (part == "..") throw std::runtime_error("--chdir may not leave the job directory");
+    cwd /= rel;
+    fs::create_directories(cwd);
+  }
+  job.cwd = cwd.string();
+  job.out = (cwd / output_path_for(task, task.spec.output, partition)).string();
+  job.err = task.spec.error.empty() ? job.out : (cwd / output_path_for(task, task.spec.error, partition)).string();
+  for (const auto& file : {job.out, job.err})
+    if (fs::path(file).parent_path() != cwd) fs::create_directories(fs::path(file).parent_path());
+  if (task.spec.exclude_stdio)
+    for (const auto& file : {job.out, job.err})
+      job.unverified.push_back(fs::relative(file, job.job_dir).generic_string());
+  return job;
+}
+
+}  // namespace og

@@ -1,0 +1,33 @@
+// A job's work directory made ready to run, the same for every backend: a fresh
+// directory per lease, the bundle unpacked, then .og (the script, TMPDIR, milestones and
+// a checkpoint to resume from) created by us, the --chdir directory and the --output /
+// --error files' directories.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "core/bundle.hpp"
+#include "worker/lease.hpp"
+
+namespace og {
+
+struct PreparedJob {
+  std::string job_dir;
+  std::string cwd;     // where the script starts (job_dir or its --chdir)
+  std::string script;  // job_dir/.og/job.sh
+  std::string out, err;
+  std::vector<std::string> unverified;  // --exclude-stdio: out and err, relative to job_dir
+};
+
+// Throws BundleError when the bundle may not be unpacked (the job is refused, BadBundle),
+// std::runtime_error for anything else that stops it starting.
+PreparedJob prepare_job_dir(const LeaseTask& task, const std::string& jobs_dir, const std::string& partition,
+                            const BundleLimits& limits);
+
+// Where --output/--error write, relative to the job's directory: the pattern expanded,
+// absolute paths reduced to their file name, and ".." refused (falls back to default).
+std::string output_path_for(const LeaseTask& task, const std::string& pattern,
+                            const std::string& partition);
+
+}  // namespace og

@@ -1,0 +1,300 @@
+#include "worker/slurm_backend.hpp"
+
+#include <chrono>
+#include <ctime>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <sstream>
+#include <stdexcept>
+
+#include <nlohmann/json.hpp>
+
+#include "core/log.hpp"
+#include "core/process.hpp"
+#include "worker/job_dir.hpp"
+#include "worker/job_environment.hpp"
+
+namespace og {
+namespace {
+
+constexpr const char* kApi = "/slurm/v0.0.38";
+
+std::string read_token(const std::string& file) {
+  std::ifstream in(file);
+  if (!in) throw std::runtime_error("cannot read the Slurm token file " + file);
+  std::string token;
+  std::getline(in, token);
+  if (token.rfind("SLURM_JWT=", 0) == 0) token = token.substr(10);  // as `scontrol token` prints it
+  if (token.empty()) throw std::runtime_error("the Slurm token file " + file + " is empty");
+  return token;
+}
+
+// The expiry ("exp", unix seconds) in a JWT's payload, 0 when it has none or is not one.
+int64_t jwt_expiry(const std::string& token) {
+  auto first = token.find('.'), second = token.find('.', first + 1);
+  if (first == std::string::npos || second == std::string::npos) return 0;
+  std::string payload;
+  uint32_t bits = 0;
+  int count = 0;
+  for (char c : token.substr(first + 1, second - first - 1)) {
+    int v = c >= 'A' && c <= 'Z' ? c - 'A' : c >= 'a' && c <= 'z' ? c - 'a' + 26 : c >= '0' && c <= '9' ? c - '0' + 52
+          : c == '-' ? 62 : c == '_' ? 63 : -1;
+    if (v < 0) return 0;
+    bits = bits << 6 | uint32_t(v);
+    if ((count += 6) >= 8) payload.push_back(char(bits >> (count -= 8) & 0xff));
+  }
+  auto claims = nlohmann::json::parse(payload, nullptr, false);
+  return claims.is_object() && claims.contains("exp") && claims["exp"].is_number() ? claims["exp"].get<int64_t>() : 0;
+}
+
+// A shell word that stays one word whatever it holds.
+std::string quoted(const std::string& word) {
+  std::string out = "'";
+  for (char c : word) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return out + "'";
+}
+
+// slurmrestd reports problems in an "errors" array, often with HTTP 200.
+std::string errors_of(const nlohmann::json& answer) {
+  std::string out;
+  if (answer.is_object() && answer.contains("errors") && answer["errors"].is_array())
+    for (const auto& e : answer["errors"]) {
+      std::string text = e.is_object() ? e.value("error", e.value("description", e.dump())) : e.dump();
+      out += (out.empty() ? "" : "; ") + text;
+    }
+  return out;
+}
+
+}  // namespace
+
+std::string slurm_outcome(const std::string& state) {
+  if (state == "COMPLETED") return "COMPLETED";
+  if (state == "FAILED") return "FAILED";
+  if (state == "TIMEOUT" || state == "DEADLINE") return "TIMEOUT";
+  if (state == "OUT_OF_MEMORY") return "OUT_OF_MEMORY";
+  if (state == "CANCELLED" || state == "NODE_FAIL" || state == "BOOT_FAIL" || state == "PREEMPTED") return "CANCELLED";
+  return "";  // PENDING, RUNNING, SUSPENDED, COMPLETING, ...
+}
+
+SlurmBackend::SlurmBackend(SlurmBackendOptions options) : options_(std::move(options)), http_(options_.rest_url, "") {
+  http_.set_server_name("slurmrestd");
+  token_ = read_token(options_.token_file);
+  std::filesystem::create_directories(options_.jobs_dir);
+  poller_ = std::thread([this] { poll_loop(); });
+}
+
+SlurmBackend::~SlurmBackend() { shutdown(); }
+
+void SlurmBackend::shutdown() {
+  {
+    std::lock_guard lock(mu_);
+    if (stopping_) return;
+    stopping_ = true;
+  }
+  cv_.notify_all();
+  poller_.join();
+}
+
+void SlurmBackend::renew_token(const std::string& why) {
+  log_info("slurm_token_renewal", {{"why", why}});
+  if (std::system(options_.token_command.c_str()) != 0)
+    throw std::runtime_error("the Slurm token command failed: " + options_.token_command);
+  token_ = read_token(options_.token_file);
+}
+
+nlohmann::json SlurmBackend::call(const std::string& method, const std::string& path, const nlohmann::json& body) {
+  std::lock_guard lock(http_mu_);
+  const bool renewable = !options_.token_command.empty();
+  // A token about to expire is renewed before it is refused.
+  int64_t expiry = jwt_expiry(token_);
+  if (renewable && expiry > 0 && expiry - std::time(nullptr) < 300) renew_token("expires soon");
+  for (int attempt = 0;; ++attempt) {
+    http_.set_headers({{"X-SLURM-USER-NAME", options_.user}, {"X-SLURM-USER-TOKEN", token_}});
+    HttpResult r = http_.request(method, kApi + path, body.is_null() ? "" : body.dump(), 30000);
+    // A refused token: 401/403, or, from slurmrestd 22.05 (which passes the token on to
+    // slurmctld), a 500 "Unspecified error". Renew it once and try again.
+    if ((r.status == 401 || r.status == 403 || r.status == 500) && attempt == 0 && renewable) {
+      renew_token("HTTP " + std::to_string(r.status));
+      continue;
+    }
+    nlohmann::json answer = nlohmann::json::parse(r.body, nullptr, false);
+    std::string errors = answer.is_discarded() ? r.body.substr(0, 300) : errors_of(answer);
+    if (r.status < 200 || r.status >= 300 || !errors.empty())
+      throw std::runtime_error("slurmrestd " + method + " " + path + ": HTTP " + std::to_string(r.status) +
+                               (errors.empty() ? "" : ": " + errors));
+    return answer;
+  }
+}
+
+SlurmCluster SlurmBackend::discover() {
+  nlohmann::json nodes = call("GET", "/nodes", nullptr);
+  std::set<std::string> members;
+  if (!options_.slurm_partition.empty()) {
+    nlohmann::json parts = call("GET", "/partition/" + url_encode(options_.slurm_partition), nullptr);
+    if (!parts.contains("partitions") || parts["partitions"].empty())
+      throw std::runtime_error("the Slurm partition " + options_.slurm_partition + " does not exist");
+  }
+  SlurmCluster cluster;
+  for (const auto& node : nodes.value("nodes", nlohmann::json::array())) {
+    if (!options_.slurm_partition.empty()) {
+      bool in = false;
+      for (const auto& p : node.value("partitions", nlohmann::json::array())) in |= p == options_.slurm_partition;
+      if (!in) continue;
+    }
+    ++cluster.nodes;
+    cluster.cpus += node.value("cpus", 0u);
+    cluster.memory_mb += node.value("real_memory", uint64_t{0});
+  }
+  if (cluster.nodes == 0) throw std::runtime_error("slurmrestd lists no nodes" +
+                                                   (options_.slurm_partition.empty() ? std::string()
+                                                                                     : " in " + options_.slurm_partition));
+  return cluster;
+}
+
+nlohmann::json SlurmBackend::submission(const LeaseTask& task, const std::string& cwd, const std::string& script,
+                                        const std::string& out, const std::string& err, const std::string& job_dir) {
+  nlohmann::json env = nlohmann::json::object();
+  for (const auto& entry : job_environment(task, {options_.partition, job_dir, cwd})) {
+    auto eq = entry.find('=');
+    // Slurm sets the SLURM_* variables itself, for the allocation it made; ours (which
+    // mimic them for the local backend) would override its (e.g. SLURM_NTASKS for srun).
+    if (eq == std::string::npos || entry.rfind("SLURM_", 0) == 0) continue;
+    env[entry.substr(0, eq)] = entry.substr(eq + 1);
+  }
+  // On a cluster Open MPI should launch its ranks through Slurm, across the job's nodes.
+  env.erase("OMPI_MCA_plm");
+  env.erase("OMPI_MCA_ras");
+  std::string wrapper = "#!/bin/bash\nexec " + quoted(script);
+  for (const auto& arg : task.spec.script_args) wrapper += " " + quoted(arg);
+  nlohmann::json job = {
+      {"name", task.spec.name.empty() ? "og-" + std::to_string(task.job_id) : task.spec.name},
+      {"current_working_directory", cwd},
+      {"environment", env},
+      {"standard_output", out},
+      {"standard_error", err},
+      // As sbatch: --nodes with --ntasks-per-node and no --ntasks means a task per slot.
+      {"tasks", std::max<uint32_t>({1, task.spec.ntasks, task.spec.nodes * task.spec.ntasks_per_node})},
+      {"cpus_per_task", std::max<uint32_t>(1, task.spec.cpus_per_task)},
+  };
+  if (task.spec.nodes > 1) job["nodes"] = {task.spec.nodes, task.spec.nodes};
+  if (task.spec.ntasks_per_node > 0) job["tasks_per_node"] = task.spec.ntasks_per_node;
+  if (task.spec.time_limit_s > 0) job["time_limit"] = (task.spec.time_limit_s + 59) / 60;  // minutes
+  if (task.spec.mem_mb > 0) job["memory_per_node"] = task.spec.mem_mb;
+  if (task.spec.mem_per_cpu_mb > 0) job["memory_per_cpu"] = task.spec.mem_per_cpu_mb;
+  if (!options_.slurm_partition.empty()) job["partition"] = options_.slurm_partition;
+  return {{"script", wrapper}, {"job", job}};
+}
+
+void SlurmBackend::launch(const LeaseTask& task, DoneCallback done) {
+  RunResult failed{task.lease_id, "FAILED", 127, options_.jobs_dir + "/" + std::to_string(task.lease_id), {}};
+  try {
+    PreparedJob prepared;
+    try {
+      prepared = prepare_job_dir(task, options_.jobs_dir, options_.partition, options_.bundle_limits);
+    } catch (const BundleError& e) {
+      log_warn("job_refused", {{"lease", std::to_string(task.lease_id)}, {"reason", "BadBundle"}, {"why", e.what()}});
+      failed.exit_code = 126;
+      failed.reason = "BadBundle";
+      std::thread([done, failed] { done(failed); }).detach();
+      return;
+    }
+    nlohmann::json answer = call("POST", "/job/submit",
+                                 submission(task, prepared.cwd, prepared.script, prepared.out, prepared.err,
+                                            prepared.job_dir));
+    uint64_t slurm_id = answer.at("job_id").get<uint64_t>();
+    {
+      std::lock_guard lock(mu_);
+      running_[task.lease_id] = Running{slurm_id, prepared.job_dir, prepared.unverified, done};
+    }
+    cv_.notify_all();
+    log_info("job_submitted_to_slurm", {{"lease", std::to_string(task.lease_id)},
+                                        {"slurm_job", std::to_string(slurm_id)}});
+  } catch (const std::exception& e) {
+    // Not submitted: hand the lease back to og-schedd, which runs it elsewhere, and take
+    // no more until slurmrestd answers again (the poller checks).
+    log_error("slurm_submit_failed", {{"lease", std::to_string(task.lease_id)}, {"error", e.what()}});
+    reachable_ = false;
+    failed.outcome = "CANCELLED";
+    std::thread([done, failed] { done(failed); }).detach();
+  }
+}
+
+void SlurmBackend::cancel(uint64_t lease_id) {
+  uint64_t slurm_id = 0;
+  {
+    std::lock_guard lock(mu_);
+    auto it = running_.find(lease_id);
+    if (it == running_.end()) return;
+    slurm_id = it->second.slurm_id;
+  }
+  try {
+    call("DELETE", "/job/" + std::to_string(slurm_id), nullptr);
+  } catch (const std::exception& e) {
+    log_warn("slurm_cancel_failed", {{"lease", std::to_string(lease_id)}, {"error", e.what()}});
+  }
+}
+
+void SlurmBackend::cancel_all() {
+  std::vector<uint64_t> leases;
+  {
+    std::lock_guard lock(mu_);
+    for (const auto& [lease, run] : running_) leases.push_back(lease);
+  }
+  for (uint64_t lease : leases) cancel(lease);
+}
+
+std::string SlurmBackend::job_dir(uint64_t lease_id) {
+  std::lock_guard lock(mu_);
+  auto it = running_.find(lease_id);
+  return it == running_.end() ? "" : it->second.job_dir;
+}
+
+void SlurmBackend::poll_loop() {
+  std::unique_lock lock(mu_);
+  while (!stopping_) {
+    cv_.wait_for(lock, std::chrono::milliseconds(options_.poll_ms));
+    if (stopping_) break;
+    std::vector<std::pair<uint64_t, uint64_t>> jobs;  // lease, slurm id
+    for (const auto& [lease, run] : running_) jobs.emplace_back(lease, run.slurm_id);
+    lock.unlock();
+    std::vector<std::pair<uint64_t, RunResult>> ended;
+    try {
+      // One request for every job still running (finished ones stay listed MinJobAge).
+      call("GET", "/ping", nullptr);
+      if (!reachable_) log_info("slurmrestd_reachable", {});
+      reachable_ = true;
+      for (const auto& [lease, slurm_id] : jobs) {
+        nlohmann::json answer = call("GET", "/job/" + std::to_string(slurm_id), nullptr);
+        const auto& list = answer.at("jobs");
+        if (list.empty()) continue;
+        const auto& job = list.at(0);
+        std::string outcome = slurm_outcome(job.value("job_state", ""));
+        if (outcome.empty()) continue;
+        int exit_code = 0;
+        // Slurm reports the batch script's raw wait status (exit 3 is 768).
+        if (job.contains("exit_code") && job["exit_code"].is_number())
+          exit_code = exit_code_from_wait_status(job["exit_code"].get<int>());
+        ended.push_back({lease, RunResult{lease, outcome, exit_code, "", {}}});
+      }
+    } catch (const std::exception& e) {
+      if (reachable_) log_warn("slurmrestd_unreachable", {{"error", e.what()}});
+      reachable_ = false;
+    }
+    lock.lock();
+    for (auto& [lease, result] : ended) {
+      auto it = running_.find(lease);
+      if (it == running_.end()) continue;
+      result.job_dir = it->second.job_dir;
+      result.unverified = it->second.unverified;
+      DoneCallback done = std::move(it->second.done);
+      running_.erase(it);
+      lock.unlock();
+      done(result);
+      lock.lock();
+    }
+  }
+}
+
+}  // namespace og
