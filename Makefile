@@ -36,6 +36,7 @@ bench: build
 	bench/scheduling.sh $(BUILD)/bin
 	bench/sandbox.sh $(BUILD)/bin
 	bench/train.sh $(BUILD)/bin
+	bench/vs-slurm.sh $(BUILD)/bin
 
 clean:
 	rm -rf $(BUILD)

@@ -52,6 +52,8 @@ rm -rf "$dir/state" "$dir/spool" "$dir/log" "$dir/run" "$dir/munge" "$dir/etc"
 mkdir -p "$dir/state" "$dir/log" "$dir/run" "$dir/munge/run" "$dir/etc"
 for n in $(seq "$nodes"); do mkdir -p "$dir/spool/n$n"; done
 chmod 755 "$dir" "$dir/run" "$dir/etc"  # slurmrestd runs as nobody and reads the config
+runuser -u munge -- test -x "$dir" ||
+  die "$dir is out of reach of the munge user: a directory above it is not searchable (chmod o+x)"
 
 # Free loopback ports: slurmctld, slurmrestd, then one per slurmd.
 mapfile -t ports < <(python3 - "$((nodes + 2))" <<'PY'
