@@ -100,6 +100,11 @@ json jobs_json(const std::vector<JobView>& views) {
 
 HttpResponse Api::handle(const HttpRequest& req) {
   try {
+    // Liveness, for load balancers and orchestrators: no credential needed, nothing told.
+    if (req.path == "/healthz") {
+      if (req.method != "GET") throw ApiError(405, "method_not_allowed", "GET /healthz");
+      return HttpResponse{200, "text/plain", "ok\n", {}};
+    }
     std::string auth = req.header("authorization");
     const std::string prefix = "Bearer ";
     std::optional<User> user;
@@ -117,6 +122,12 @@ HttpResponse Api::handle(const HttpRequest& req) {
 }
 
 HttpResponse Api::route(const HttpRequest& req, const User& user) {
+  if (req.path == "/metrics") {
+    // Prometheus scrapes with the admin credential (authorization: credentials_file).
+    if (req.method != "GET") throw ApiError(405, "method_not_allowed", "GET /metrics");
+    if (user.role != "admin") throw ApiError(403, "forbidden", "/metrics is for admin credentials");
+    return HttpResponse{200, "text/plain; version=0.0.4", controller_.metrics_text(), {}};
+  }
   auto parts = split_list(req.path, '/');
   if (parts.size() < 3 || parts[0] != "og" || parts[1] != "v1")
     throw ApiError(404, "not_found", "no such endpoint " + req.path + " (the API lives under /og/v1/)");

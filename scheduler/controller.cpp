@@ -1229,7 +1229,9 @@ void Controller::scheduling_loop() {
     int64_t bond_due_us = 0;
     try {
       check_heartbeats(now_mono);
+      int64_t pass_start = monotonic_us();
       schedule_pass(now_us);
+      counters_.pass_seconds.observe(double(monotonic_us() - pass_start) / 1e6);
       settle_ready(now_us);
       if (ledger_ && !unbonding_.empty()) bond_due_us = release_unbonded(now_us);
       evict_finished(now_us);
@@ -1376,7 +1378,10 @@ void Controller::assign(Job& job, const std::vector<Partition*>& chosen, int64_t
   }
   if (job.state == JobState::Pending) {
     job.state = JobState::Running;
-    if (job.start_us == 0) job.start_us = now_us;
+    if (job.start_us == 0) {
+      job.start_us = now_us;
+      counters_.start_latency.observe(double(now_us - job.submit_us) / 1e6);
+    }
     if (job.is_array_task()) ++array_active_[job.array_job_id];
   }
   job.reason = reason::kNone;
@@ -1568,6 +1573,7 @@ void Controller::evaluate_quorum(Job& job, int64_t now_us) {
     return results_agree(job, replicas_.at(a.replica_id), replicas_.at(b.replica_id));
   });
   if (verdict.kind == QuorumVerdict::Kind::Agreed) {
+    ++counters_.verdicts["agreed"];
     const auto& c = *verdict.canonical;
     job.canonical_root = c.root;
     job.canonical_replica = c.replica_id;
@@ -1582,10 +1588,12 @@ void Controller::evaluate_quorum(Job& job, int64_t now_us) {
     finish_job(job, final_state, why, now_us);
   } else if (verdict.kind == QuorumVerdict::Kind::NoQuorum) {
     if (add_extra_replica(job)) {
+      ++counters_.verdicts["extra_replica"];
       persist(job);
       queue_.insert(queue_key(job));
       request_pass();
     } else {
+      ++counters_.verdicts["no_quorum"];
       finish_job(job, JobState::Failed, std::string(reason::kNoQuorum), now_us);
     }
   } else {
@@ -1610,6 +1618,7 @@ void Controller::finish_job(Job& job, JobState state, std::string why, int64_t n
   job.state = state;
   job.reason = std::move(why);
   job.end_us = now_us;
+  ++counters_.finished[std::string(to_string(state))];
   if (job.start_us == 0) job.start_us = now_us;
   queue_.erase(queue_key(job));
   unsettled_.insert(job.id);
@@ -1670,6 +1679,41 @@ void Controller::evict_finished(int64_t now_us) {
       ++it;
     }
   }
+}
+
+std::string Controller::metrics_text() {
+  std::lock_guard lock(mu_);
+  std::string out;
+  std::map<std::string, double> by_state;
+  for (const auto& [id, job] : jobs_) by_state[std::string(to_string(job.state))] += 1;
+  std::vector<std::pair<std::string, double>> samples;
+  for (const auto& [state, count] : by_state) samples.push_back({"state=\"" + state + "\"", count});
+  write_family(out, "og_jobs", "gauge", "Jobs og-schedd holds in memory, by state.", samples);
+  write_family(out, "og_queue_depth", "gauge", "Jobs waiting in the queue.", {{"", double(queue_.size())}});
+  samples.clear();
+  std::map<std::string, double> partitions;
+  for (const auto& [name, p] : partitions_) partitions[std::string(to_string(p.state))] += 1;
+  for (const auto& [state, count] : partitions) samples.push_back({"state=\"" + state + "\"", count});
+  write_family(out, "og_partitions", "gauge", "Registered partitions (providers), by state.", samples);
+  samples.clear();
+  const int64_t now_mono = monotonic_us();
+  for (const auto& [name, p] : partitions_)
+    samples.push_back({"partition=\"" + label_value(name) + "\"", double(now_mono - p.last_seen_us) / 1e6});
+  write_family(out, "og_worker_heartbeat_age_seconds", "gauge", "Seconds since each worker last polled.", samples);
+  samples.clear();
+  for (const auto& [state, count] : counters_.finished) samples.push_back({"state=\"" + state + "\"", double(count)});
+  write_family(out, "og_jobs_finished_total", "counter", "Jobs that reached a final state, by state.", samples);
+  samples.clear();
+  for (const auto& [verdict, count] : counters_.verdicts)
+    samples.push_back({"verdict=\"" + verdict + "\"", double(count)});
+  write_family(out, "og_verifications_total", "counter",
+               "Quorum decisions: agreed, extra_replica (disagreement, one more asked), no_quorum.", samples);
+  counters_.start_latency.write(out, "og_job_start_latency_seconds", "Submission to first replica started.");
+  counters_.pass_seconds.write(out, "og_scheduling_pass_seconds", "Time one scheduling pass took.");
+  if (ledger_)
+    write_family(out, "og_ledger_treasury_micros", "gauge", "Protocol fees held by the treasury, micro-units.",
+                 {{"", double(ledger_->balance(kTreasuryAccount))}});
+  return out;
 }
 
 }  // namespace og

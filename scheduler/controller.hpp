@@ -18,6 +18,7 @@
 #include "chain/ledger.hpp"
 #include <random>
 
+#include "scheduler/metrics.hpp"
 #include "scheduler/adaptive_replication.hpp"
 #include "scheduler/dependency_policy.hpp"
 #include "scheduler/escrow.hpp"
@@ -128,6 +129,9 @@ class Controller {
   ~Controller();
   void start();
   void stop();
+  // The Prometheus text for /metrics: jobs and partitions by state, queue depth, worker
+  // heartbeats, ledger totals, and the counters and histograms kept as it works.
+  std::string metrics_text();
 
   // Credentials.
   std::optional<User> authenticate(const std::string& token);
@@ -301,6 +305,7 @@ class Controller {
   std::mt19937_64 spot_checks_{std::random_device{}()};
   std::function<std::optional<std::string>(const std::string&)> read_blob_;
   std::mutex mu_;
+  SchedulerCounters counters_;  // for /metrics
   std::map<uint64_t, Job> jobs_;          // unfinished + recently finished
   std::map<uint64_t, Replica> replicas_;  // of the jobs above
   std::map<std::string, Partition> partitions_;
