@@ -73,6 +73,12 @@ HttpClient::HttpClient(std::string base_url, std::string token)
   if (impl_->host.empty()) throw UsageError("scheduler address \"" + base_url_ + "\" has no host");
 }
 
+std::string HttpResult::header(const std::string& name) const {
+  for (const auto& [key, value] : headers)
+    if (beast::iequals(key, name)) return value;
+  return "";
+}
+
 HttpClient::~HttpClient() = default;
 
 void HttpClient::set_headers(std::vector<std::pair<std::string, std::string>> headers) {
@@ -132,7 +138,8 @@ HttpResult HttpClient::request(const std::string& method, const std::string& pat
                                                          : ec.message());
     }
     auto& res = parser.get();
-    HttpResult result{static_cast<long>(res.result_int()), std::move(res.body())};
+    HttpResult result{static_cast<long>(res.result_int()), std::move(res.body()), {}};
+    for (const auto& field : res) result.headers.emplace_back(field.name_string(), field.value());
     if (!res.keep_alive()) c.disconnect();
     return result;
   }

@@ -14,6 +14,9 @@ namespace og {
 struct HttpResult {
   long status = 0;
   std::string body;
+  std::vector<std::pair<std::string, std::string>> headers;
+  // A header's value ("" when absent); names compare case-insensitively.
+  std::string header(const std::string& name) const;
 };
 
 class HttpClient {

@@ -115,6 +115,14 @@ HttpResponse Api::handle(const HttpRequest& req) {
       r.headers.emplace_back("WWW-Authenticate", "Bearer");
       return r;
     }
+    int64_t retry_after_s = 0;
+    if (!limiter_.allow(user->name, monotonic_us(), retry_after_s)) {
+      auto r = error_response(429, "rate_limited",
+                              "too many requests from " + user->name + ": retry in " + std::to_string(retry_after_s) +
+                                  " s (og-schedd --rate-limit)");
+      r.headers.emplace_back("Retry-After", std::to_string(retry_after_s));
+      return r;
+    }
     return route(req, *user);
   } catch (const ApiError& e) {
     return error_response(e.status(), e.code(), e.what());

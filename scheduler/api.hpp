@@ -3,6 +3,7 @@
 #pragma once
 
 #include "core/http_server.hpp"
+#include "scheduler/rate_limit.hpp"
 #include "scheduler/artifact_store.hpp"
 #include "scheduler/controller.hpp"
 
@@ -12,8 +13,9 @@ class Api {
  public:
   // Bundles (requesters' inputs) are kept apart from artifacts (jobs' outputs): a manifest
   // can name only outputs, so no job's result can hand out another user's inputs.
-  Api(Controller& controller, ArtifactStore& artifacts, ArtifactStore& bundles)
-      : controller_(controller), artifacts_(artifacts), bundles_(bundles) {}
+  Api(Controller& controller, ArtifactStore& artifacts, ArtifactStore& bundles, double rate_per_s = 0,
+      double burst = 0)
+      : controller_(controller), artifacts_(artifacts), bundles_(bundles), limiter_(rate_per_s, burst) {}
   HttpResponse handle(const HttpRequest& request);
 
  private:
@@ -22,6 +24,7 @@ class Api {
   Controller& controller_;
   ArtifactStore& artifacts_;
   ArtifactStore& bundles_;
+  RateLimiter limiter_;  // per credential (--rate-limit, --rate-burst)
 };
 
 }  // namespace og

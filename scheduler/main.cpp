@@ -63,6 +63,9 @@ options:
   --qos LIST                QOS priorities, e.g. normal=0,high=100
   --io-timeout SEC          close a connection stalled this long mid-request (30)
   --max-body BYTES          largest JSON request body (1048576)
+  --rate-limit N            requests a second per credential after a burst; beyond: 429
+                            with Retry-After (default 2000; 0: no limit)
+  --rate-burst N            requests a credential may make at once (default 10000)
   --max-upload BYTES        largest job output file accepted (268435456); a job with a
                             larger one fails
   --max-job-output BYTES    most output one replica may upload and report (1073741824)
@@ -125,6 +128,7 @@ void write_private_file(const std::string& path, const std::string& content) {
 int main(int argc, char** argv) {
   std::string state_dir, listen = "127.0.0.1:6820", port_file, add_user, role = "user", ledger = "embedded";
   og::HttpServerOptions http;
+  double rate_limit = 2000, rate_burst = 10000;
   og::ControllerOptions options;
   og::EvmLedgerOptions chain;
   auto env = [](const char* name) { return std::string(std::getenv(name) ? std::getenv(name) : ""); };
@@ -197,6 +201,8 @@ int main(int argc, char** argv) {
     else if (flag == "--fairshare-half-life") options.priority.usage_half_life_s = parse_number(flag, value());
     else if (flag == "--io-timeout") http.io_timeout_s = static_cast<int>(parse_number(flag, value()));
     else if (flag == "--max-body") http.body_limit = static_cast<size_t>(parse_number(flag, value()));
+    else if (flag == "--rate-limit") rate_limit = static_cast<double>(parse_number(flag, value()));
+    else if (flag == "--rate-burst") rate_burst = static_cast<double>(parse_number(flag, value()));
     else if (flag == "--max-upload") http.upload_body_limit = static_cast<size_t>(parse_number(flag, value()));
     else if (flag == "--max-job-output") options.max_job_output = static_cast<uint64_t>(parse_number(flag, value()));
     else if (flag == "--max-bundle") options.max_bundle = static_cast<uint64_t>(parse_number(flag, value()));
@@ -282,7 +288,7 @@ int main(int argc, char** argv) {
       return artifacts.get(sha);
     });
     og::ArtifactStore bundles(state_dir + "/bundles");
-    og::Api api(controller, artifacts, bundles);
+    og::Api api(controller, artifacts, bundles, rate_limit, rate_burst);
     og::HttpServer server(http, [&api](const og::HttpRequest& r) { return api.handle(r); });
     server.start();
     controller.start();

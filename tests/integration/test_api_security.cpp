@@ -165,5 +165,31 @@ TEST(Keys, KeygenCreatesAPrivateKeyOnceAndRegistersItsPublicHalf) {
   EXPECT_EQ(mesh.client("alice").call("GET", "/og/v1/users/me/key")["public_key"], pub);
 }
 
+TEST(RateLimit, ABurstBeyondTheBucketGets429WithRetryAfterAndOthersAreUnaffected) {
+  Mesh mesh;
+  mesh.start_schedd({"--rate-limit", "2", "--rate-burst", "5"});
+  mesh.token("alice");
+  mesh.token("bob");
+  auto alice = mesh.client("alice");
+  int ok = 0, limited = 0;
+  HttpResult refused;
+  for (int i = 0; i < 12; ++i) {
+    auto r = alice.request("GET", "/og/v1/ping");
+    if (r.status == 200) ++ok;
+    if (r.status == 429) ++limited, refused = r;
+  }
+  // The burst of 5 (less the faucet deposit made with alice's credential), and what
+  // refilled at 2/s meanwhile.
+  EXPECT_GE(ok, 4);
+  EXPECT_LE(ok, 7);
+  EXPECT_GE(limited, 5);
+  EXPECT_NE(refused.body.find("\"rate_limited\""), std::string::npos) << refused.body;
+  EXPECT_EQ(refused.header("Retry-After"), "1");
+  // Another credential has its own bucket.
+  EXPECT_EQ(mesh.client("bob").request("GET", "/og/v1/ping").status, 200);
+  // After Retry-After (1 s at 2/s), alice may again.
+  EXPECT_TRUE(await([&] { return alice.request("GET", "/og/v1/ping").status == 200; }, std::chrono::seconds(3)));
+}
+
 }  // namespace
 }  // namespace og::test

@@ -1,0 +1,32 @@
+// The per-credential token bucket: a burst, then the rate; Retry-After when empty; each
+// credential on its own; no limit at rate 0.
+#include <gtest/gtest.h>
+
+#include "scheduler/rate_limit.hpp"
+
+namespace og {
+namespace {
+
+TEST(RateLimiter, ABurstThenTheRateThenRetryAfter) {
+  RateLimiter limiter(2, 3);  // 2 a second after a burst of 3
+  int64_t retry = 0, t = 1'000'000;
+  for (int i = 0; i < 3; ++i) EXPECT_TRUE(limiter.allow("alice", t, retry)) << i;
+  EXPECT_FALSE(limiter.allow("alice", t, retry));
+  EXPECT_EQ(retry, 1);  // half a second for a token, rounded up to whole seconds
+  EXPECT_TRUE(limiter.allow("bob", t, retry));  // its own bucket
+  EXPECT_FALSE(limiter.allow("alice", t + 400'000, retry));
+  EXPECT_TRUE(limiter.allow("alice", t + 500'000, retry));  // one token back after 0.5 s
+  EXPECT_FALSE(limiter.allow("alice", t + 500'000, retry));
+  // Idle long enough, the bucket is full again, never fuller.
+  for (int i = 0; i < 3; ++i) EXPECT_TRUE(limiter.allow("alice", t + 100'000'000, retry)) << i;
+  EXPECT_FALSE(limiter.allow("alice", t + 100'000'000, retry));
+}
+
+TEST(RateLimiter, RateZeroMeansNoLimit) {
+  RateLimiter limiter(0, 0);
+  int64_t retry = 0;
+  for (int i = 0; i < 10000; ++i) ASSERT_TRUE(limiter.allow("alice", 0, retry));
+}
+
+}  // namespace
+}  // namespace og
