@@ -33,16 +33,28 @@ size_t fetch_result(HttpClient& client, uint64_t job_id, const std::string& dir)
 int wait_and_fetch(HttpClient& client, const std::vector<uint64_t>& ids, const std::string& dir) {
   int status = 0;
   for (uint64_t id : ids) {
-    nlohmann::json job;
+    // Each change of state as it happens (on stderr: stdout stays what sbatch prints).
+    nlohmann::json job = client.call("GET", "/og/v1/jobs/" + std::to_string(id))["jobs"][0];
+    std::string shown;
     for (;;) {
-      job = client.call("GET", "/og/v1/jobs/" + std::to_string(id) + "/wait?timeout_ms=30000",
-                        nullptr, 45000)["jobs"][0];
       std::string state = job.value("job_state", "");
-      if (state != "PENDING" && state != "RUNNING" && state != "COMPLETING") break;
+      const bool ongoing = state == "PENDING" || state == "RUNNING" || state == "COMPLETING";
+      if (state != shown && ongoing) {
+        std::string where = job.value("nodes", std::string());
+        std::string why = job.value("state_reason", std::string());
+        std::cerr << "og-sbatch: job " << id << " " << state
+                  << (state == "RUNNING" && !where.empty() ? " on " + where : "")
+                  << (state == "PENDING" && !why.empty() && why != "None" ? " (" + why + ")" : "") << "\n";
+        shown = state;
+      }
+      if (!ongoing) break;
+      job = client.call("GET", "/og/v1/jobs/" + std::to_string(id) + "/wait?timeout_ms=30000&since=" + state,
+                        nullptr, 45000)["jobs"][0];
     }
     std::string state = job.value("job_state", "");
     int code = job.value("exit_code", 0);
     if (!job.value("canonical_root", std::string()).empty()) fetch_result(client, id, dir);
+    if (state == "COMPLETED") std::cerr << "og-sbatch: job " << id << " COMPLETED\n";
     if (state != "COMPLETED") {
       std::cerr << "og-sbatch: job " << id << " ended " << state << " ("
                 << job.value("state_reason", "") << ")\n";

@@ -221,11 +221,13 @@ HttpResponse Api::route(const HttpRequest& req, const User& user) {
     if (n == 5 && m == "POST" && (parts[4] == "hold" || parts[4] == "release"))
       return ok(jobs_json({controller_.set_hold(user, id, parts[4] == "hold")}));
     if (n == 5 && m == "GET" && parts[4] == "wait") {
-      // Long poll for og-sbatch --wait: answers when the job has finished or after timeout_ms.
+      // Long poll for og-sbatch --wait: answers when the job has finished, or (?since=STATE)
+      // is no longer in that state, or after timeout_ms.
       int64_t timeout_ms = 30000;
       if (auto it = req.query.find("timeout_ms"); it != req.query.end())
         timeout_ms = std::min<int64_t>(static_cast<int64_t>(parse_id(it->second, "timeout_ms")), 60000);
-      return ok(jobs_json({controller_.wait_job(id, timeout_ms * 1000)}));
+      auto since = req.query.find("since");
+      return ok(jobs_json({controller_.wait_job(id, timeout_ms * 1000, since == req.query.end() ? "" : since->second)}));
     }
     if (n == 5 && m == "GET" && parts[4] == "result")
       return ok(json::parse(controller_.canonical_manifest(user, id)));

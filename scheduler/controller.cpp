@@ -475,7 +475,7 @@ std::vector<JobView> Controller::accounting(int64_t since_us, const JobFilter& f
   return out;
 }
 
-JobView Controller::wait_job(uint64_t id, int64_t timeout_us) {
+JobView Controller::wait_job(uint64_t id, int64_t timeout_us, const std::string& since) {
   std::unique_lock lock(mu_);
   auto deadline = std::chrono::steady_clock::now() + std::chrono::microseconds(timeout_us);
   bool timed_out = false;
@@ -487,7 +487,8 @@ JobView Controller::wait_job(uint64_t id, int64_t timeout_us) {
       std::string nodes = store_.nodelist_of(id);
       return {*job, nodes, isolation_of(nodes)};
     }
-    if (is_finished(it->second.state) || stopping_ || timed_out)
+    if (is_finished(it->second.state) || stopping_ || timed_out ||
+        (!since.empty() && to_string(it->second.state) != since))
       return view_of(it->second);
     timed_out = job_finished_cv_.wait_until(lock, deadline) == std::cv_status::timeout;
   }
@@ -1378,6 +1379,7 @@ void Controller::assign(Job& job, const std::vector<Partition*>& chosen, int64_t
   }
   if (job.state == JobState::Pending) {
     job.state = JobState::Running;
+    job_finished_cv_.notify_all();  // og-sbatch --wait shows the change
     if (job.start_us == 0) {
       job.start_us = now_us;
       counters_.start_latency.observe(double(now_us - job.submit_us) / 1e6);

@@ -171,8 +171,9 @@ class Controller {
   std::vector<JobView> accounting(int64_t since_us, const JobFilter& filter);
   // Pending jobs with their priority factors, highest priority first (og-sprio).
   std::vector<std::pair<JobView, PriorityFactors>> priorities();
-  // Blocks until the job has finished or timeout_us passed; returns its latest view.
-  JobView wait_job(uint64_t id, int64_t timeout_us);
+  // Blocks until the job has finished, or its state is no longer `since` (when given),
+  // or timeout_us passed; returns its latest view.
+  JobView wait_job(uint64_t id, int64_t timeout_us, const std::string& since = "");
 
   // Partitions and their workers.
   Partition register_partition(const User& user, Partition proposal);
@@ -324,7 +325,7 @@ class Controller {
   std::map<std::string, User> user_cache_;     // token hash → user
   std::map<std::string, std::string> public_keys_;  // user → signing key ("" none), read through
   std::condition_variable sched_cv_;
-  std::condition_variable job_finished_cv_;
+  std::condition_variable job_finished_cv_;  // a job started or finished
   bool dirty_ = false;
   bool stopping_ = false;
   std::thread sched_thread_;

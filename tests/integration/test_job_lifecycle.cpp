@@ -1,5 +1,7 @@
 // A job's life through the real binaries: og-sbatch → og-schedd → og-worker and back.
 #include <gtest/gtest.h>
+
+#include <thread>
 #include <signal.h>
 
 #include <filesystem>
@@ -54,6 +56,37 @@ TEST_F(JobLifecycle, ReplicatedJobCompletesWithIdenticalOutputsBroughtHome) {
   EXPECT_EQ(partitions.size(), 3u) << "replicas must run on distinct providers";
   EXPECT_EQ(roots.size(), 1u) << "the three replicas must agree";
   EXPECT_EQ(*roots.begin(), job["canonical_root"]);
+}
+
+TEST_F(JobLifecycle, WaitShowsEachChangeOfStateAsItHappens) {
+  // Held first: the waiting client sees it pending, then running once released, then done.
+  std::string script = mesh.write_script("slow.sh", "#!/bin/bash\n#SBATCH --hold\nsleep 1\n");
+  std::string submit_dir = mesh.dir() + "/w";
+  fs::create_directories(submit_dir);
+  mesh.token("alice");  // before the second thread uses the mesh too
+  std::thread release([&] {
+    await([&] {
+      try {
+        return mesh.job(1)["job_state"] == "PENDING";
+      } catch (const std::exception&) {
+        return false;  // not submitted yet
+      }
+    });
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));  // let the client show PENDING first
+    mesh.client("alice").call("POST", "/og/v1/jobs/1/release");  // not mesh.run: it shares capture files
+  });
+  auto r = mesh.run({"og-sbatch", "--wait", script}, "alice", submit_dir);
+  release.join();
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  size_t pending = r.err.find("og-sbatch: job 1 PENDING (JobHeldUser)");
+  size_t running = r.err.find("og-sbatch: job 1 RUNNING on worker-");
+  size_t completed = r.err.find("og-sbatch: job 1 COMPLETED");
+  ASSERT_NE(pending, std::string::npos) << r.err;
+  ASSERT_NE(running, std::string::npos) << r.err;
+  ASSERT_NE(completed, std::string::npos) << r.err;
+  EXPECT_LT(pending, running);
+  EXPECT_LT(running, completed);
+  EXPECT_EQ(r.out, "Submitted batch job 1\n");  // stdout as sbatch's
 }
 
 TEST_F(JobLifecycle, SlurmVariablesReachTheScript) {
