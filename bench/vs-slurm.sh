@@ -27,8 +27,16 @@ exports=$("$src/scripts/slurm-local.sh" start "$work/slurm" 4 2) || exit 1
 eval "$exports"
 mkdir -p "$work/s"
 cd "$work/s"
-queue_empty() { [[ -z $(squeue -h -o %i 2>/dev/null | head -1) ]]; }
-await_empty() { until queue_empty; do sleep 0.05; done; }
+# Waits for a condition, giving up (and failing the run) after 15 minutes.
+await_cmd() {
+  local deadline=$((SECONDS + 900))
+  until "$@"; do
+    ((SECONDS < deadline)) || { echo "vs-slurm: gave up waiting for: $*" >&2; exit 1; }
+    sleep 0.05
+  done
+}
+queue_empty() { local q; q=$(squeue -h -o %i) && [[ -z $q ]]; }
+await_empty() { await_cmd queue_empty; }
 
 # Latency: the script's first act is to stamp the time (bash, as og-bench's job does);
 # submitted one by one, idle.
@@ -38,7 +46,7 @@ for ((i = 0; i < latency_jobs; i++)); do
   rm -f stamp
   t0=$(now)
   sbatch -Q -o stamp stamp.sh >/dev/null
-  until [[ -s stamp ]]; do sleep 0.005; done
+  await_cmd test -s stamp
   awk -v a="$t0" -v b="$(cat stamp)" 'BEGIN { printf "%.1f\n", (b - a) * 1000 }' >>"$work/slurm-latency"
   await_empty
 done
@@ -79,11 +87,12 @@ printf '#!/bin/sh\n#SBATCH --hold\n:\n' >held.sh
 t0=$(now)
 for ((i = 0; i < cli_jobs; i++)); do og-sbatch --parsable held.sh >/dev/null; done
 o_cli=$(awk -v n="$cli_jobs" -v s="$(elapsed "$t0" "$(now)")" 'BEGIN { printf "%.0f", n / s }')
-og-scancel -u "$(id -un)" >/dev/null
+og-scancel -u "${USER:-$(id -un)}" >/dev/null
 printf '#!/bin/sh\n#SBATCH -o /dev/null\n:\n' >task.sh
 t0=$(now)
 og-sbatch --parsable --array=1-"$jobs" task.sh >/dev/null
-until [[ -z $(og-squeue -h -t PD,R -o %i | head -1) ]]; do sleep 0.05; done
+og_queue_empty() { local q; q=$(og-squeue -h -t PD,R -o %i) && [[ -z $q ]]; }
+await_cmd og_queue_empty
 o_arr=$(awk -v n="$jobs" -v s="$(elapsed "$t0" "$(now)")" 'BEGIN { printf "%.1f", n / s }')
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f×", a / b }'; }

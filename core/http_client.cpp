@@ -49,7 +49,7 @@ struct HttpClient::Impl {
 namespace {
 
 [[noreturn]] void unreachable(const std::string& server, const std::string& url, const std::string& why) {
-  throw std::runtime_error("cannot reach " + server + " at " + url + ": " + why +
+  throw HttpUnreachable("cannot reach " + server + " at " + url + ": " + why +
                            (server == "og-schedd" ? " (is it running? check --url, OG_SCHEDD_URL or the config file)"
                                                   : ""));
 }

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <memory>
+#include <stdexcept>
 #include <string>
 #include <utility>
 #include <vector>
@@ -10,6 +11,12 @@
 #include <nlohmann/json.hpp>
 
 namespace og {
+
+// No answer came (connection refused, timed out, cut off), as opposed to an answer.
+class HttpUnreachable : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
 
 struct HttpResult {
   long status = 0;

@@ -1444,6 +1444,7 @@ void Controller::replica_lost(Replica& r, int64_t now_us) {
     });
     if (!any_left) {
       job.state = JobState::Pending;
+      job_finished_cv_.notify_all();  // og-sbatch --wait shows the change
       if (job.is_array_task() && array_active_[job.array_job_id] > 0) --array_active_[job.array_job_id];
     }
     job.reason = reason::kRequeued;

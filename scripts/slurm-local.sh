@@ -152,7 +152,8 @@ done
 [[ ${idle:-0} -ge $nodes ]] || { stop; die "nodes did not come up: see $dir/log"; }
 
 # A JWT for root, and the command that renews it (tokens last an hour).
-renew="SLURM_CONF=$SLURM_CONF scontrol token username=root lifespan=3600 | sed -n 's/^SLURM_JWT=//p' >$dir/etc/token.new && mv $dir/etc/token.new $dir/etc/token"
+# The token is root's: readable by root only; a failed renewal keeps the old one.
+renew="set -o pipefail; umask 077; SLURM_CONF='$SLURM_CONF' scontrol token username=root lifespan=3600 | sed -n 's/^SLURM_JWT=//p' >'$dir/etc/token.new' && [ -s '$dir/etc/token.new' ] && mv '$dir/etc/token.new' '$dir/etc/token'"
 bash -c "$renew"
 echo "$renew" >"$dir/etc/renew-token.sh"
 chmod 700 "$dir/etc/renew-token.sh"
@@ -165,4 +166,4 @@ done
 echo "export SLURM_CONF=$SLURM_CONF"
 echo "export OG_SLURMRESTD_URL=http://127.0.0.1:$rest_port"
 echo "export OG_SLURM_TOKEN_FILE=$dir/etc/token"
-echo "export OG_SLURM_TOKEN_COMMAND=\"bash $dir/etc/renew-token.sh\""
+echo "export OG_SLURM_TOKEN_COMMAND=\"bash '$dir/etc/renew-token.sh'\""

@@ -1,5 +1,8 @@
 #include "worker/slurm_backend.hpp"
 
+#include <pwd.h>
+#include <unistd.h>
+
 #include <chrono>
 #include <ctime>
 #include <cstdlib>
@@ -56,6 +59,12 @@ std::string quoted(const std::string& word) {
   return out + "'";
 }
 
+// slurmrestd answered, with an error about this request (as opposed to not answering).
+class SlurmRefused : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
 // slurmrestd reports problems in an "errors" array, often with HTTP 200.
 std::string errors_of(const nlohmann::json& answer) {
   std::string out;
@@ -91,6 +100,10 @@ void SlurmBackend::shutdown() {
   {
     std::lock_guard lock(mu_);
     if (stopping_) return;
+  }
+  cancel_all();  // no Slurm job outlives the worker that holds its lease
+  {
+    std::lock_guard lock(mu_);
     stopping_ = true;
   }
   cv_.notify_all();
@@ -109,21 +122,28 @@ nlohmann::json SlurmBackend::call(const std::string& method, const std::string& 
   const bool renewable = !options_.token_command.empty();
   // A token about to expire is renewed before it is refused.
   int64_t expiry = jwt_expiry(token_);
-  if (renewable && expiry > 0 && expiry - std::time(nullptr) < 300) renew_token("expires soon");
+  if (renewable && expiry > 0 && expiry - std::time(nullptr) < 300) {
+    try {
+      renew_token("expires soon");
+    } catch (const std::exception& e) {
+      log_warn("slurm_token_renewal_failed", {{"error", e.what()}});  // still valid for now
+    }
+  }
   for (int attempt = 0;; ++attempt) {
     http_.set_headers({{"X-SLURM-USER-NAME", options_.user}, {"X-SLURM-USER-TOKEN", token_}});
     HttpResult r = http_.request(method, kApi + path, body.is_null() ? "" : body.dump(), 30000);
+    nlohmann::json answer = nlohmann::json::parse(r.body, nullptr, false);
+    std::string errors = answer.is_discarded() ? r.body.substr(0, 300) : errors_of(answer);
     // A refused token: 401/403, or, from slurmrestd 22.05 (which passes the token on to
     // slurmctld), a 500 "Unspecified error". Renew it once and try again.
-    if ((r.status == 401 || r.status == 403 || r.status == 500) && attempt == 0 && renewable) {
+    bool refused_token = r.status == 401 || r.status == 403 || (r.status == 500 && errors == "Unspecified error");
+    if (refused_token && attempt == 0 && renewable) {
       renew_token("HTTP " + std::to_string(r.status));
       continue;
     }
-    nlohmann::json answer = nlohmann::json::parse(r.body, nullptr, false);
-    std::string errors = answer.is_discarded() ? r.body.substr(0, 300) : errors_of(answer);
     if (r.status < 200 || r.status >= 300 || !errors.empty())
-      throw std::runtime_error("slurmrestd " + method + " " + path + ": HTTP " + std::to_string(r.status) +
-                               (errors.empty() ? "" : ": " + errors));
+      throw SlurmRefused("slurmrestd " + method + " " + path + ": HTTP " + std::to_string(r.status) +
+                         (errors.empty() ? "" : ": " + errors));
     return answer;
   }
 }
@@ -184,6 +204,8 @@ nlohmann::json SlurmBackend::submission(const LeaseTask& task, const std::string
   if (task.spec.mem_mb > 0) job["memory_per_node"] = task.spec.mem_mb;
   if (task.spec.mem_per_cpu_mb > 0) job["memory_per_cpu"] = task.spec.mem_per_cpu_mb;
   if (!options_.slurm_partition.empty()) job["partition"] = options_.slurm_partition;
+  // OpenGrid decides where a failed run goes next; Slurm must not requeue it as well.
+  job["requeue"] = false;
   return {{"script", wrapper}, {"job", job}};
 }
 
@@ -200,6 +222,7 @@ void SlurmBackend::launch(const LeaseTask& task, DoneCallback done) {
       std::thread([done, failed] { done(failed); }).detach();
       return;
     }
+    if (::geteuid() == 0 && options_.user != "root") give_to_user(prepared.job_dir);
     nlohmann::json answer = call("POST", "/job/submit",
                                  submission(task, prepared.cwd, prepared.script, prepared.out, prepared.err,
                                             prepared.job_dir));
@@ -211,14 +234,34 @@ void SlurmBackend::launch(const LeaseTask& task, DoneCallback done) {
     cv_.notify_all();
     log_info("job_submitted_to_slurm", {{"lease", std::to_string(task.lease_id)},
                                         {"slurm_job", std::to_string(slurm_id)}});
-  } catch (const std::exception& e) {
-    // Not submitted: hand the lease back to og-schedd, which runs it elsewhere, and take
-    // no more until slurmrestd answers again (the poller checks).
+  } catch (const SlurmRefused& e) {
+    // Slurm will not run it as asked (a shape the cluster cannot hold, ...): the job fails.
+    log_error("slurm_submit_refused", {{"lease", std::to_string(task.lease_id)}, {"error", e.what()}});
+    failed.exit_code = 1;
+    std::thread([done, failed] { done(failed); }).detach();
+  } catch (const HttpUnreachable& e) {
+    // No answer: hand the lease back to og-schedd, which runs it elsewhere, and take no
+    // more until slurmrestd answers again (the poller checks).
     log_error("slurm_submit_failed", {{"lease", std::to_string(task.lease_id)}, {"error", e.what()}});
     reachable_ = false;
     failed.outcome = "CANCELLED";
     std::thread([done, failed] { done(failed); }).detach();
+  } catch (const std::exception& e) {
+    // The work directory could not be made: as the local backend, the job fails.
+    log_error("job_start_failed", {{"lease", std::to_string(task.lease_id)}, {"error", e.what()}});
+    std::thread([done, failed] { done(failed); }).detach();
   }
+}
+
+void SlurmBackend::give_to_user(const std::string& job_dir) {
+  struct passwd* pw = ::getpwnam(options_.user.c_str());
+  if (!pw) throw std::runtime_error("no account " + options_.user + " on this host (--slurm-user)");
+  std::error_code ec;
+  if (::lchown(job_dir.c_str(), pw->pw_uid, pw->pw_gid) != 0) throw std::runtime_error("cannot chown " + job_dir);
+  for (auto it = std::filesystem::recursive_directory_iterator(job_dir, ec);
+       !ec && it != std::filesystem::recursive_directory_iterator(); it.increment(ec))
+    if (::lchown(it->path().c_str(), pw->pw_uid, pw->pw_gid) != 0)
+      throw std::runtime_error("cannot chown " + it->path().string());
 }
 
 void SlurmBackend::cancel(uint64_t lease_id) {
@@ -261,22 +304,30 @@ void SlurmBackend::poll_loop() {
     lock.unlock();
     std::vector<std::pair<uint64_t, RunResult>> ended;
     try {
-      // One request for every job still running (finished ones stay listed MinJobAge).
+      // Whether slurmrestd answers decides availability; a job's own errors do not.
       call("GET", "/ping", nullptr);
       if (!reachable_) log_info("slurmrestd_reachable", {});
       reachable_ = true;
       for (const auto& [lease, slurm_id] : jobs) {
-        nlohmann::json answer = call("GET", "/job/" + std::to_string(slurm_id), nullptr);
-        const auto& list = answer.at("jobs");
-        if (list.empty()) continue;
-        const auto& job = list.at(0);
-        std::string outcome = slurm_outcome(job.value("job_state", ""));
-        if (outcome.empty()) continue;
+        // Each job still running (finished ones stay listed for MinJobAge).
+        std::string outcome;
         int exit_code = 0;
-        // Slurm reports the batch script's raw wait status (exit 3 is 768).
-        if (job.contains("exit_code") && job["exit_code"].is_number())
-          exit_code = exit_code_from_wait_status(job["exit_code"].get<int>());
-        ended.push_back({lease, RunResult{lease, outcome, exit_code, "", {}}});
+        try {
+          nlohmann::json answer = call("GET", "/job/" + std::to_string(slurm_id), nullptr);
+          const auto& list = answer.at("jobs");
+          if (list.empty()) throw SlurmRefused("not listed");
+          const auto& job = list.at(0);
+          outcome = slurm_outcome(job.value("job_state", ""));
+          // Slurm reports the batch script's raw wait status (exit 3 is 768).
+          if (job.contains("exit_code") && job["exit_code"].is_number())
+            exit_code = exit_code_from_wait_status(job["exit_code"].get<int>());
+        } catch (const SlurmRefused& e) {
+          // Slurm no longer knows it (purged after MinJobAge while we were away): its
+          // result is lost with it, so the lease goes back to be run elsewhere.
+          log_warn("slurm_job_unknown", {{"lease", std::to_string(lease)}, {"error", e.what()}});
+          outcome = "CANCELLED";
+        }
+        if (!outcome.empty()) ended.push_back({lease, RunResult{lease, outcome, exit_code, "", {}}});
       }
     } catch (const std::exception& e) {
       if (reachable_) log_warn("slurmrestd_unreachable", {{"error", e.what()}});

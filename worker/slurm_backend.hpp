@@ -72,6 +72,9 @@ class SlurmBackend : public Backend {
   nlohmann::json submission(const LeaseTask& task, const std::string& cwd, const std::string& script,
                             const std::string& out, const std::string& err, const std::string& job_dir);
   void poll_loop();
+  // Run as root for another cluster account: the work directory becomes that account's,
+  // so its job can run the script and write its outputs.
+  void give_to_user(const std::string& job_dir);
 
   SlurmBackendOptions options_;
   std::mutex http_mu_;

@@ -224,7 +224,8 @@ std::string WorkerAgent::prepare(HttpClient& client, LeaseTask& task) {
     for (int attempt = 0; attempt < 5 && !stopping_; ++attempt) {
       try {
         auto r = client.request("GET", "/og/v1/leases/" + lease + "/" + what, "", 600000);
-        if (r.status == 200 || (r.status >= 400 && r.status < 500)) return r;
+        // A refusal is final; being asked to slow down (429) or a timeout (408) is not.
+        if (r.status == 200 || (r.status >= 400 && r.status < 500 && r.status != 429 && r.status != 408)) return r;
       } catch (const std::exception&) {
       }
       backoff(attempt);

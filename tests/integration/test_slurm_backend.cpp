@@ -115,6 +115,20 @@ TEST_F(SlurmBackendTest, AJobRunsAsASlurmJobToAVerifiedResult) {
   EXPECT_EQ(read_file(submit_dir + "/slurm-" + std::to_string(id) + ".out"), "args: a b c\n");
 }
 
+TEST_F(SlurmBackendTest, JobsRunAsTheConfiguredClusterAccountNotRoot) {
+  // A worker selling the cluster as "nobody": the work directory becomes that account's.
+  std::string jwt = slurm().run("scontrol token username=nobody lifespan=3600");
+  ASSERT_EQ(jwt.rfind("SLURM_JWT=", 0), 0u) << jwt;
+  std::string token = mesh.dir() + "/nobody.jwt";
+  std::ofstream(token) << jwt;
+  fs::permissions(mesh.dir(), fs::perms::others_exec | fs::perms::group_exec, fs::perm_options::add);
+  std::string as_nobody = mesh.start_worker(2, {"--backend", "slurm", "--slurmrestd", slurm().env.at("OG_SLURMRESTD_URL"),
+                                                "--slurm-user", "nobody", "--slurm-token-file", token});
+  mesh.await_workers(2);
+  std::string out = run_to_result("who.sh", "#!/bin/bash\n#SBATCH -p " + as_nobody + "\nid -un >who.txt\n");
+  EXPECT_EQ(read_file(out + "/who.txt"), "nobody\n");
+}
+
 TEST_F(SlurmBackendTest, ARefusedTokenIsRenewedByTheConfiguredCommand) {
   // A worker whose token slurmrestd refuses: the command renews it, and it registers.
   const auto& e = slurm().env;
@@ -133,6 +147,15 @@ TEST_F(SlurmBackendTest, AFailingScriptFailsWithItsExitCode) {
   auto job = mesh.wait_job(id);
   EXPECT_EQ(job["job_state"], "FAILED") << job.dump();
   EXPECT_EQ(job["exit_code"], 3) << job.dump();
+}
+
+TEST_F(SlurmBackendTest, AShapeTheClusterCannotHoldFailsTheJobAndTheWorkerCarriesOn) {
+  // 5 nodes of a 4-node cluster: OpenGrid sees 8 CPUs, Slurm refuses the submission.
+  std::string script = mesh.write_script("wide.sh", "#!/bin/bash\n#SBATCH --nodes=5 --ntasks-per-node=1\ntrue\n");
+  uint64_t id = mesh.sbatch({script}, submit_dir);
+  EXPECT_EQ(mesh.wait_job(id)["job_state"], "FAILED");
+  std::string ok = mesh.write_script("ok.sh", "#!/bin/bash\necho fine\n");
+  EXPECT_EQ(mesh.wait_job(mesh.sbatch({ok}, submit_dir))["job_state"], "COMPLETED");
 }
 
 TEST_F(SlurmBackendTest, CancelReachesSlurm) {
