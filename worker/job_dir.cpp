@@ -3,7 +3,10 @@
 #include <filesystem>
 #include <stdexcept>
 
+#include <thread>
+
 #include "core/file_io.hpp"
+#include "core/log.hpp"
 #include "jobscripts/filename_pattern.hpp"
 #include "worker/job_environment.hpp"
 
@@ -66,6 +69,23 @@ PreparedJob prepare_job_dir(const LeaseTask& task, const std::string& jobs_dir, 
     for (const auto& file : {job.out, job.err})
       job.unverified.push_back(fs::relative(file, job.job_dir).generic_string());
   return job;
+}
+
+std::optional<PreparedJob> prepare_or_refuse(const LeaseTask& task, const std::string& jobs_dir,
+                                             const std::string& partition, const BundleLimits& limits,
+                                             const Backend::DoneCallback& done) {
+  try {
+    return prepare_job_dir(task, jobs_dir, partition, limits);
+  } catch (const BundleError& e) {
+    log_warn("job_refused", {{"lease", std::to_string(task.lease_id)}, {"reason", "BadBundle"}, {"why", e.what()}});
+    report_later(done, RunResult{task.lease_id, "FAILED", 126, jobs_dir + "/" + std::to_string(task.lease_id), {},
+                                 "BadBundle"});
+    return std::nullopt;
+  }
+}
+
+void report_later(const Backend::DoneCallback& done, RunResult result) {
+  std::thread([done, result] { done(result); }).detach();
 }
 
 }  // namespace og

@@ -4,10 +4,12 @@
 // --error files' directories.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "core/bundle.hpp"
+#include "worker/backend.hpp"
 #include "worker/lease.hpp"
 
 namespace og {
@@ -24,6 +26,16 @@ struct PreparedJob {
 // std::runtime_error for anything else that stops it starting.
 PreparedJob prepare_job_dir(const LeaseTask& task, const std::string& jobs_dir, const std::string& partition,
                             const BundleLimits& limits);
+
+// prepare_job_dir for a backend's launch(): a bundle that may not be unpacked is refused
+// (BadBundle, exit 126) through `done` and nothing is returned.
+std::optional<PreparedJob> prepare_or_refuse(const LeaseTask& task, const std::string& jobs_dir,
+                                             const std::string& partition, const BundleLimits& limits,
+                                             const Backend::DoneCallback& done);
+
+// Calls done(result) from a thread of its own, as a backend that ends a job from within
+// launch() must (its caller may hold locks the callback takes).
+void report_later(const Backend::DoneCallback& done, RunResult result);
 
 // Where --output/--error write, relative to the job's directory: the pattern expanded,
 // absolute paths reduced to their file name, and ".." refused (falls back to default).

@@ -62,16 +62,9 @@ void LocalBackend::launch(const LeaseTask& task, DoneCallback done) {
   RunResult failed{task.lease_id, "FAILED", 0, job_dir, {}};
   pid_t pid = 0;
   try {
-    PreparedJob prepared;
-    try {
-      prepared = prepare_job_dir(task, options_.jobs_dir, options_.partition, options_.bundle_limits);
-    } catch (const BundleError& e) {
-      log_warn("job_refused", {{"lease", std::to_string(task.lease_id)}, {"reason", "BadBundle"}, {"why", e.what()}});
-      failed.exit_code = 126;
-      failed.reason = "BadBundle";
-      std::thread([done, failed] { done(failed); }).detach();
-      return;
-    }
+    auto prepared_or = prepare_or_refuse(task, options_.jobs_dir, options_.partition, options_.bundle_limits, done);
+    if (!prepared_or) return;
+    const PreparedJob& prepared = *prepared_or;
     const std::string& script = prepared.script;
     const std::string& out = prepared.out;
     const std::string& err = prepared.err;
@@ -102,7 +95,7 @@ void LocalBackend::launch(const LeaseTask& task, DoneCallback done) {
         // This worker cannot contain the job: og-schedd runs it elsewhere.
         log_error("sandbox_failed", {{"lease", std::to_string(task.lease_id)}, {"error", e.what()}});
         failed.outcome = "CANCELLED";
-        std::thread([done, failed] { done(failed); }).detach();
+        report_later(done, failed);
         return;
       }
     }
@@ -122,7 +115,7 @@ void LocalBackend::launch(const LeaseTask& task, DoneCallback done) {
   } catch (const std::exception& e) {
     log_error("job_start_failed", {{"lease", std::to_string(task.lease_id)}, {"error", e.what()}});
     failed.exit_code = 127;
-    std::thread([done, failed] { done(failed); }).detach();
+    report_later(done, failed);
     return;
   }
   log_info("job_started", {{"job", std::to_string(task.job_id)},

@@ -8,7 +8,6 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
-#include <set>
 #include <sstream>
 #include <stdexcept>
 
@@ -150,7 +149,6 @@ nlohmann::json SlurmBackend::call(const std::string& method, const std::string& 
 
 SlurmCluster SlurmBackend::discover() {
   nlohmann::json nodes = call("GET", "/nodes", nullptr);
-  std::set<std::string> members;
   if (!options_.slurm_partition.empty()) {
     nlohmann::json parts = call("GET", "/partition/" + url_encode(options_.slurm_partition), nullptr);
     if (!parts.contains("partitions") || parts["partitions"].empty())
@@ -212,16 +210,9 @@ nlohmann::json SlurmBackend::submission(const LeaseTask& task, const std::string
 void SlurmBackend::launch(const LeaseTask& task, DoneCallback done) {
   RunResult failed{task.lease_id, "FAILED", 127, options_.jobs_dir + "/" + std::to_string(task.lease_id), {}};
   try {
-    PreparedJob prepared;
-    try {
-      prepared = prepare_job_dir(task, options_.jobs_dir, options_.partition, options_.bundle_limits);
-    } catch (const BundleError& e) {
-      log_warn("job_refused", {{"lease", std::to_string(task.lease_id)}, {"reason", "BadBundle"}, {"why", e.what()}});
-      failed.exit_code = 126;
-      failed.reason = "BadBundle";
-      std::thread([done, failed] { done(failed); }).detach();
-      return;
-    }
+    auto prepared_or = prepare_or_refuse(task, options_.jobs_dir, options_.partition, options_.bundle_limits, done);
+    if (!prepared_or) return;
+    const PreparedJob& prepared = *prepared_or;
     if (::geteuid() == 0 && options_.user != "root") give_to_user(prepared.job_dir);
     nlohmann::json answer = call("POST", "/job/submit",
                                  submission(task, prepared.cwd, prepared.script, prepared.out, prepared.err,
@@ -238,18 +229,18 @@ void SlurmBackend::launch(const LeaseTask& task, DoneCallback done) {
     // Slurm will not run it as asked (a shape the cluster cannot hold, ...): the job fails.
     log_error("slurm_submit_refused", {{"lease", std::to_string(task.lease_id)}, {"error", e.what()}});
     failed.exit_code = 1;
-    std::thread([done, failed] { done(failed); }).detach();
+    report_later(done, failed);
   } catch (const HttpUnreachable& e) {
     // No answer: hand the lease back to og-schedd, which runs it elsewhere, and take no
     // more until slurmrestd answers again (the poller checks).
     log_error("slurm_submit_failed", {{"lease", std::to_string(task.lease_id)}, {"error", e.what()}});
     reachable_ = false;
     failed.outcome = "CANCELLED";
-    std::thread([done, failed] { done(failed); }).detach();
+    report_later(done, failed);
   } catch (const std::exception& e) {
     // The work directory could not be made: as the local backend, the job fails.
     log_error("job_start_failed", {{"lease", std::to_string(task.lease_id)}, {"error", e.what()}});
-    std::thread([done, failed] { done(failed); }).detach();
+    report_later(done, failed);
   }
 }
 
