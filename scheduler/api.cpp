@@ -7,10 +7,13 @@
 #include "core/checkpoints.hpp"
 #include "core/error.hpp"
 #include "core/hex.hpp"
+#include "core/job_signature.hpp"
 #include "core/money.hpp"
 #include "core/sha256.hpp"
 #include "core/strings.hpp"
 #include "core/time_util.hpp"
+#include "jobscripts/directives.hpp"
+#include "scheduler/dashboard.hpp"
 #include "scheduler/json_views.hpp"
 #include "verify/manifest.hpp"
 
@@ -105,6 +108,8 @@ HttpResponse Api::handle(const HttpRequest& req) {
       if (req.method != "GET") throw ApiError(405, "method_not_allowed", "GET /healthz");
       return HttpResponse{200, "text/plain", "ok\n", {}};
     }
+    if (req.method == "GET")
+      if (auto page = dashboard_response(req.path)) return std::move(*page);
     std::string auth = req.header("authorization");
     const std::string prefix = "Bearer ";
     std::optional<User> user;
@@ -192,6 +197,34 @@ HttpResponse Api::route(const HttpRequest& req, const User& user) {
       return ok(answer);
     }
     if (n == 3) throw method_not_allowed();
+    if (n == 4 && parts[3] == "parse") {
+      // The dashboard's submit form: og-sbatch's directive parser on a script's text, and
+      // the exact bytes the requester signs for it (the page signs with its key).
+      if (m != "POST") throw method_not_allowed();
+      json body = parse_body(req);
+      only_fields(body, {"script", "script_name", "args", "signer"});
+      auto name = field<std::string>(body, "script_name", "dashboard.sh");
+      if (name.empty() || name.size() > 255 || name.find('/') != std::string::npos)
+        throw ApiError(400, "invalid_field", "script_name must be a file name of 1-255 characters without '/'");
+      jobscripts::ParsedJob parsed;
+      try {
+        parsed = jobscripts::parse_job(field<std::string>(body, "script", ""), name, {});
+      } catch (const UsageError& e) {
+        throw ApiError(400, "invalid_script", e.what());
+      }
+      if (!parsed.flags.inputs.empty() || !parsed.flags.bundle_dir.empty() || !parsed.flags.secrets.empty())
+        throw ApiError(400, "invalid_script",
+                       "the script asks for files or secrets from the submitting machine (--input, --bundle, "
+                       "--secret): submit it with og-sbatch, which packs and signs them");
+      parsed.spec.script_args = field<std::vector<std::string>>(body, "args", {});
+      // The signature covers the signer's public key too.
+      parsed.spec.signer = field<std::string>(body, "signer", "");
+      if (!parsed.spec.signer.empty() && (parsed.spec.signer.size() != 64 || !from_hex(parsed.spec.signer)))
+        throw ApiError(400, "invalid_field", "signer must be an Ed25519 public key: 64 hex digits");
+      return ok({{"job", to_json(parsed.spec)},
+                 {"signing_payload_hex", to_hex(job_signing_payload(user.name, parsed.spec))},
+                 {"warnings", parsed.warnings}});
+    }
     uint64_t id = parse_id(parts[3], "job id");
     if (n == 4 && m == "GET") {
       auto detail = controller_.get_job(id);

@@ -17,6 +17,7 @@ packages=(
   zlib1g-dev dataset-fashion-mnist        # the training workload's input (idx .gz files)
   libopenblas-dev                         # the trainer's matrix products
   slurm-wlm slurmrestd slurm-wlm-jwt-plugin munge  # the slurm backend's tests: a one-host Slurm
+  chromium                # the dashboard's browser test (driven by npm playwright-core)
 )
 
 missing=()
@@ -40,10 +41,13 @@ if [[ ${#missing[@]} -gt 0 ]]; then
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
 fi
 
-# The contracts' toolchain, pinned by contracts/package-lock.json (Foundry's native
-# binaries and solc-js); installed again only when the lock file changed.
-contracts=$(cd "$(dirname "${BASH_SOURCE[0]}")/../contracts" && pwd)
-if [[ ! -f $contracts/node_modules/.package-lock.json || $contracts/package-lock.json -nt $contracts/node_modules/.package-lock.json ]]; then
-  echo "Installing the contracts' npm packages (contracts/package-lock.json)" >&2
-  (cd "$contracts" && npm ci --no-audit --no-fund --loglevel=error >&2)
-fi
+# npm packages pinned by lock files, installed again only when a lock file changed: the
+# contracts' toolchain (Foundry's native binaries, solc-js) and the dashboard's browser
+# test driver (playwright-core, which uses Debian's chromium).
+for project in contracts web; do
+  dir=$(cd "$(dirname "${BASH_SOURCE[0]}")/../$project" && pwd)
+  if [[ ! -f $dir/node_modules/.package-lock.json || $dir/package-lock.json -nt $dir/node_modules/.package-lock.json ]]; then
+    echo "Installing $project's npm packages ($project/package-lock.json)" >&2
+    (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error >&2)
+  fi
+done

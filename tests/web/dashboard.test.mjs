@@ -1,0 +1,115 @@
+// End-to-end test of the web dashboard: Debian's chromium (headless, driven by
+// playwright-core) signs in to a real og-schedd, submits a job script from the page, and
+// watches it run on the mesh's workers to a verified result, without reloading.
+// Environment: OG_SCHEDD_URL, OG_TOKEN_FILE (og-mesh up), OG_ARTIFACT_DIR (screenshots).
+import assert from 'node:assert/strict';
+import { readFileSync, mkdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
+
+const require = createRequire(import.meta.url);
+const { chromium } = require(process.env.OG_PLAYWRIGHT ?? 'playwright-core');
+
+const url = process.env.OG_SCHEDD_URL;
+const token = readFileSync(process.env.OG_TOKEN_FILE, 'utf8').trim();
+const artifacts = process.env.OG_ARTIFACT_DIR ?? '.';
+mkdirSync(artifacts, { recursive: true });
+
+const browser = await chromium.launch({
+  executablePath: process.env.OG_CHROMIUM ?? '/usr/bin/chromium',
+  // Root has no user namespace sandbox for chromium here; the page is our own, on loopback.
+  args: ['--no-sandbox', '--disable-gpu'],
+});
+const step = (name) => console.log(`dashboard test: ${name}`);
+const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+try {
+  const pageErrors = [];
+  page.on('pageerror', (e) => pageErrors.push(e.message));
+
+  step('a wrong token is refused with a message');
+  await page.goto(`${url}/`);
+  await page.fill('#token', 'not-a-token');
+  await page.click('#sign-in button[type=submit]');
+  await page.waitForSelector('#problem:not([hidden])');
+  assert.match(await page.textContent('#problem'), /token was not accepted/);
+
+  step('signing in shows the queue, empty');
+  await page.fill('#token', token);
+  await page.click('#sign-in button[type=submit]');
+  await page.waitForSelector('text=No jobs match.');
+  assert.match(await page.textContent('#who'), /\(user\)/);
+
+  step('partitions list the mesh\'s providers with price, reputation and isolation');
+  await page.click('nav a[data-view=partitions]');
+  await page.waitForSelector('#partitions tbody tr');
+  const partitions = await page.$$eval('#partitions tbody tr', (rows) => rows.map((r) => [...r.cells].map((c) => c.textContent)));
+  assert.equal(partitions.length, 2, JSON.stringify(partitions));
+  for (const p of partitions) {
+    assert.match(p[0], /^worker-\d$/);
+    assert.match(p[6], /^\d+\.\d{6}$/, `price in ${p}`);
+    assert.ok(['jail', 'rlimit', 'none'].includes(p[9]), `isolation in ${p}`);
+  }
+
+  step('the wallet shows the faucet deposit');
+  await page.click('nav a[data-view=wallet]');
+  await page.waitForSelector('#wallet dd');
+  assert.match(await page.textContent('#wallet'), /Balance1000\.000000/);
+
+  step('a script with a bad directive is refused, naming the line');
+  await page.click('nav a[data-view=submit]');
+  await page.fill('#script', '#!/bin/bash\n#SBATCH --time=soon\necho hi\n');
+  await page.click('#submit');
+  await page.waitForSelector('#problem:not([hidden])');
+  assert.match(await page.textContent('#problem'), /^dashboard\.sh:2: --time: invalid time "soon"/);
+
+  step('a job submitted from the page runs to a verified result');
+  await page.fill('#script', '#!/bin/bash\n#SBATCH --job-name=from-the-page\n#SBATCH --time=2\n#OG --replicas=2\n#OG --max-price=40\n' +
+    'echo "made by $1" > result.txt\necho done\n');
+  await page.fill('#args', 'playwright');
+  await page.click('#submit');
+  await page.waitForFunction(() => /^#\/jobs\/\d+$/.test(location.hash));
+  const jobId = page.url().match(/#\/jobs\/(\d+)$/)[1];
+  // The page updates itself: no reload from here on.
+  await page.waitForSelector('#job .state[data-state=COMPLETED]', { timeout: 60000 });
+  await page.waitForFunction(() => document.querySelector('#verdict')?.textContent.startsWith('accepted'));
+  assert.match(await page.textContent('#verdict'), /accepted: 2 of 2 replicas agree on root [0-9a-f]{12}… \(quorum 2\)/);
+  const replicas = await page.$$eval('#replicas tbody tr', (rows) => rows.map((r) => r.cells[1].textContent));
+  assert.deepEqual([...replicas].sort(), ['worker-1', 'worker-2']);
+  const timeline = await page.textContent('#timeline');
+  for (const event of ['submitted', 'started on worker-1', 'started on worker-2', 'ended COMPLETED'])
+    assert.ok(timeline.includes(event), `timeline lacks "${event}": ${timeline}`);
+  // Providers ask 36 per CPU-hour (run-dashboard-test.sh): the job cost something, 1% of it the fee.
+  const summary = await page.$$eval('#job dl dt', (dts) => Object.fromEntries(dts.map((dt) => [dt.textContent, dt.nextElementSibling.textContent])));
+  const cost = Number(summary['Cost']), fee = Number(summary['Protocol fee']);
+  assert.ok(cost > 0 && fee > 0 && Math.abs(cost / 100 - fee) < 0.00001 + cost / 1000, `cost ${cost}, fee ${fee}`);
+  assert.equal(summary['Settled'], 'yes');
+  assert.match(await page.textContent('#manifests details[open]'), /result\.txt/);
+
+  step('an output file downloads with its content');
+  const [download] = await Promise.all([
+    page.waitForEvent('download'),
+    page.click('#manifests details[open] tr:has-text("result.txt") button'),
+  ]);
+  assert.equal(readFileSync(await download.path(), 'utf8'), 'made by playwright\n');
+  await page.screenshot({ path: `${artifacts}/dashboard-job.png`, fullPage: true });
+
+  step('the queue shows it, and filters by state');
+  await page.goto(`${url}/#/queue?state=COMPLETED`);
+  await page.waitForSelector(`#jobs tr[data-job="${jobId}"]`);
+  const cells = await page.$$eval(`#jobs tr[data-job="${jobId}"] td`, (tds) => tds.map((td) => td.textContent));
+  assert.equal(cells[1], 'from-the-page');
+  assert.equal(cells[3], 'COMPLETED');
+  assert.equal(cells[6], '2 of 2');
+  await page.screenshot({ path: `${artifacts}/dashboard-queue.png` });
+  await page.goto(`${url}/#/queue?state=PENDING`);
+  await page.waitForSelector('text=No jobs match.');
+
+  assert.deepEqual(pageErrors, [], 'the page threw');
+  step(`passed (screenshots in ${artifacts})`);
+} catch (err) {
+  // What the page said, and how it looked, when the test failed.
+  console.error(`dashboard test: failed at ${page.url()}; the page said: ${await page.textContent('#problem').catch(() => '?')}`);
+  await page.screenshot({ path: `${artifacts}/dashboard-failure.png`, fullPage: true }).catch(() => {});
+  throw err;
+} finally {
+  await browser.close();
+}

@@ -1,0 +1,392 @@
+// The OpenGrid dashboard: one page over og-schedd's REST API (/og/v1), with the user's own
+// token. Everything the API returns is inserted as text, never as HTML.
+
+const REFRESH_MS = 2000;
+const ACTIVE = new Set(['PENDING', 'RUNNING', 'COMPLETING']);
+const STATES = ['PENDING', 'RUNNING', 'COMPLETING', 'COMPLETED', 'FAILED', 'CANCELLED', 'TIMEOUT',
+  'NODE_FAIL', 'OUT_OF_MEMORY'];
+const EXAMPLE_SCRIPT = `#!/bin/bash
+#SBATCH --job-name=hello
+#SBATCH --ntasks=1
+#SBATCH --time=5
+echo "hello from replica on $(hostname)"
+`;
+
+// ---- small helpers ------------------------------------------------------------------------
+
+// el('td', {class: 'x'}, 'text', child): an element whose strings become text nodes.
+function el(tag, attrs = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) {
+    if (v === undefined || v === null || v === false) continue;
+    if (k.startsWith('on')) node.addEventListener(k.slice(2), v);
+    else node.setAttribute(k, v === true ? '' : String(v));
+  }
+  for (const c of children.flat(Infinity)) node.append(c instanceof Node ? c : document.createTextNode(String(c ?? '')));
+  return node;
+}
+
+const time = (s) => (s > 0 ? new Date(s * 1000).toISOString().replace('T', ' ').slice(0, 19) + 'Z' : '—');
+const short = (hex) => (hex ? hex.slice(0, 12) + '…' : '—');
+// How many replicas must agree: --quorum, else a majority (og-schedd's default).
+const quorumOf = (job) => job.quorum || Math.floor(job.replicas / 2) + 1;
+const reasonText = (reason) => (reason && reason !== 'None' ? reason : '');
+const stateBadge = (state) => el('span', { class: `state s-${state.toLowerCase()}`, 'data-state': state }, state);
+
+function table(headers, rows, attrs = {}) {
+  return el('table', attrs,
+    el('thead', {}, el('tr', {}, headers.map((h) => el('th', {}, h)))),
+    el('tbody', {}, rows));
+}
+
+function definitionList(pairs) {
+  return el('dl', {}, pairs.map(([k, v]) => [el('dt', {}, k), el('dd', {}, v)]));
+}
+
+const hexToBytes = (hex) => Uint8Array.from(hex.match(/../g) ?? [], (b) => parseInt(b, 16));
+const bytesToHex = (bytes) => Array.from(new Uint8Array(bytes), (b) => b.toString(16).padStart(2, '0')).join('');
+const base64urlToHex = (s) => bytesToHex(Uint8Array.from(atob(s.replace(/-/g, '+').replace(/_/g, '/')), (c) => c.charCodeAt(0)));
+
+// ---- session and API ----------------------------------------------------------------------
+
+const session = {
+  get token() { return sessionStorage.getItem('og.token') ?? ''; },
+  set token(t) { t ? sessionStorage.setItem('og.token', t) : sessionStorage.removeItem('og.token'); },
+  user: '',
+  role: '',
+};
+
+class ApiError extends Error {
+  constructor(status, code, message) { super(message); this.status = status; this.code = code; }
+}
+
+async function api(method, path, body) {
+  const headers = { Authorization: `Bearer ${session.token}` };
+  if (body !== undefined) headers['Content-Type'] = 'application/json';
+  const r = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+  if (r.status === 401) { signOut('Your token was not accepted: sign in again.'); throw new ApiError(401, 'unauthenticated', 'signed out'); }
+  const text = await r.text();
+  let data = {};
+  try { data = text ? JSON.parse(text) : {}; } catch { data = { error: { code: 'bad_answer', message: text } }; }
+  if (!r.ok) throw new ApiError(r.status, data.error?.code ?? String(r.status), data.error?.message ?? text);
+  return data;
+}
+
+function showProblem(message) {
+  const p = document.getElementById('problem');
+  p.textContent = message ?? '';
+  p.hidden = !message;
+}
+
+// Shows hash, also when it is already the address (no hashchange then).
+function go(hash) {
+  if (location.hash === hash) render();
+  else location.hash = hash;
+}
+
+let problemAfterRender = '';
+function signOut(message) {
+  session.token = '';
+  session.user = '';
+  problemAfterRender = message;
+  go('#/signin');
+}
+
+// ---- the requester's signing key (Ed25519 in WebCrypto) -----------------------------------
+
+// A raw 32-byte Ed25519 seed wrapped as PKCS#8 (RFC 8410), the form WebCrypto imports.
+const PKCS8_ED25519_PREFIX = '302e020100300506032b657004220420';
+const keyStorageName = () => `og.key.${session.user}`;
+
+async function importSeed(seedHex) {
+  if (!/^[0-9a-fA-F]{64}$/.test(seedHex)) throw new Error('a signing key is 64 hex digits (the private.key file og-keygen wrote)');
+  const key = await crypto.subtle.importKey('pkcs8', hexToBytes(PKCS8_ED25519_PREFIX + seedHex), { name: 'Ed25519' }, true, ['sign']);
+  const jwk = await crypto.subtle.exportKey('jwk', key);
+  return { key, publicHex: base64urlToHex(jwk.x) };
+}
+
+// The user's key: the one pasted at sign-in, else one this browser made and registered.
+async function signingKey() {
+  if (!crypto.subtle) throw new Error('this page is not a secure context (use https://, or http:// on 127.0.0.1): browsers sign only there');
+  let seed = localStorage.getItem(keyStorageName());
+  const held = (await api('GET', '/og/v1/users/me/key')).public_key ?? '';
+  if (!seed && held) {
+    throw new Error('og-schedd holds a signing key for you that this browser does not have: sign in again and paste it ' +
+      '(the private.key in og-sbatch\'s key directory, $OG_KEY_DIR)');
+  }
+  if (!seed) {
+    const pair = await crypto.subtle.generateKey({ name: 'Ed25519' }, true, ['sign', 'verify']);
+    const pkcs8 = bytesToHex(await crypto.subtle.exportKey('pkcs8', pair.privateKey));
+    seed = pkcs8.slice(PKCS8_ED25519_PREFIX.length);
+    localStorage.setItem(keyStorageName(), seed);
+  }
+  const { key, publicHex } = await importSeed(seed);
+  if (!held) await api('PUT', '/og/v1/users/me/key', { public_key: publicHex });
+  else if (held !== publicHex) {
+    throw new Error(`og-schedd holds another signing key for ${session.user} (${short(held)}) than this browser's ` +
+      `(${short(publicHex)}): sign in again with the private.key you registered`);
+  }
+  return { key, publicHex };
+}
+
+// ---- views --------------------------------------------------------------------------------
+
+function signInView() {
+  const token = el('input', { id: 'token', type: 'password', autocomplete: 'off', required: true, size: 48 });
+  const key = el('input', { id: 'signing-key', type: 'password', autocomplete: 'off', size: 48 });
+  const form = el('form', { id: 'sign-in' },
+    el('h1', {}, 'Sign in'),
+    el('label', {}, 'Token ', token),
+    el('p', { class: 'hint' }, 'The credential og-sbatch uses: the file in $OG_TOKEN_FILE (og-mesh up prints it).'),
+    el('label', {}, 'Signing key (optional) ', key),
+    el('p', { class: 'hint' }, 'To sign jobs with the key og-sbatch registered, paste its private.key. ' +
+      'Without one, this browser makes its own key the first time you submit (if none is registered yet). ' +
+      'It stays in this browser.'),
+    el('button', { type: 'submit' }, 'Sign in'));
+  form.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    session.token = token.value.trim();
+    try {
+      const me = await api('GET', '/og/v1/ping');
+      session.user = me.user;
+      session.role = me.role;
+      if (key.value.trim()) {
+        await importSeed(key.value.trim());
+        localStorage.setItem(keyStorageName(), key.value.trim());
+      }
+      go('#/queue');
+    } catch (err) {
+      if (err.status !== 401) showProblem(err.message);
+    }
+  });
+  return { node: form };
+}
+
+function queueView(params) {
+  const filters = {
+    state: el('select', { name: 'state' }, el('option', { value: '' }, 'any state'), STATES.map((s) => el('option', { value: s }, s))),
+    user: el('input', { name: 'user', placeholder: 'user' }),
+    name: el('input', { name: 'name', placeholder: 'job name' }),
+    partition: el('input', { name: 'partition', placeholder: 'partition' }),
+  };
+  for (const [k, input] of Object.entries(filters)) input.value = params.get(k) ?? '';
+  const form = el('form', { id: 'filters' }, Object.values(filters), el('button', { type: 'submit' }, 'Filter'));
+  form.addEventListener('submit', (e) => {
+    e.preventDefault();
+    const q = new URLSearchParams();
+    for (const [k, input] of Object.entries(filters)) if (input.value.trim()) q.set(k, input.value.trim());
+    location.hash = `#/queue?${q}`;
+  });
+  const body = el('div');
+  const node = el('section', {}, el('h1', {}, 'Queue'), form, body);
+  async function refresh() {
+    const q = new URLSearchParams();
+    for (const k of Object.keys(filters)) if (params.get(k)) q.set(k, params.get(k));
+    const { jobs } = await api('GET', `/og/v1/jobs?${q}`);
+    jobs.sort((a, b) => b.job_id - a.job_id);
+    const rows = jobs.map((j) => el('tr', { 'data-job': j.job_id },
+      el('td', {}, el('a', { href: `#/jobs/${j.job_id}` }, j.array_task_id === null ? j.job_id : `${j.array_job_id}_${j.array_task_id}`)),
+      el('td', {}, j.name), el('td', {}, j.user_name), el('td', {}, stateBadge(j.job_state)),
+      el('td', {}, reasonText(j.state_reason)), el('td', {}, j.nodes || j.partition || ''),
+      el('td', {}, `${quorumOf(j)} of ${j.replicas}`), el('td', {}, j.cpus), el('td', {}, time(j.submit_time)),
+      el('td', {}, j.cost)));
+    body.replaceChildren(jobs.length
+      ? table(['Job', 'Name', 'User', 'State', 'Reason', 'Partitions', 'Quorum', 'CPUs', 'Submitted', 'Cost'], rows, { id: 'jobs' })
+      : el('p', { class: 'empty' }, 'No jobs match.'));
+  }
+  return { node, refresh };
+}
+
+function timeline(job) {
+  const events = [{ t: job.submit_time, what: 'submitted' }];
+  for (const r of job.replica_leases ?? []) {
+    if (r.start_time) events.push({ t: r.start_time, what: `replica ${r.lease_id} started on ${r.partition}` });
+    if (r.end_time) events.push({ t: r.end_time, what: `replica ${r.lease_id} ${r.state.toLowerCase()} (${r.outcome || 'no outcome'})` });
+  }
+  if (job.end_time && !ACTIVE.has(job.job_state)) events.push({ t: job.end_time, what: `ended ${job.job_state}` });
+  events.sort((a, b) => a.t - b.t);
+  return el('ol', { id: 'timeline' }, events.map((e) => el('li', {}, el('time', {}, time(e.t)), ' ', e.what)));
+}
+
+function verdict(job) {
+  const replicas = job.replica_leases ?? [];
+  if (job.canonical_root) {
+    const agreeing = replicas.filter((r) => r.root === job.canonical_root).length;
+    return `accepted: ${agreeing} of ${replicas.length} replicas agree on root ${short(job.canonical_root)} (quorum ${quorumOf(job)})`;
+  }
+  if (ACTIVE.has(job.job_state)) return `waiting for ${quorumOf(job)} agreeing replica(s)`;
+  return `no result accepted (${job.state_reason || job.job_state})`;
+}
+
+async function download(jobId, path) {
+  const r = await fetch(`/og/v1/jobs/${jobId}/files/${path.split('/').map(encodeURIComponent).join('/')}`,
+    { headers: { Authorization: `Bearer ${session.token}` } });
+  if (!r.ok) throw new Error(`${path}: ${r.status} ${await r.text()}`);
+  const url = URL.createObjectURL(await r.blob());
+  el('a', { href: url, download: path.split('/').pop() }).click();
+  setTimeout(() => URL.revokeObjectURL(url), 10000);
+}
+
+function jobView(id) {
+  const node = el('section', { id: 'job' }, el('h1', {}, `Job ${id}`));
+  const body = el('div');
+  node.append(body);
+  async function refresh() {
+    const job = (await api('GET', `/og/v1/jobs/${id}`)).jobs[0];
+    const replicas = job.replica_leases ?? [];
+    const actions = el('p', { class: 'actions' });
+    if (ACTIVE.has(job.job_state)) {
+      actions.append(el('button', {
+        type: 'button', id: 'cancel',
+        onclick: async () => { try { await api('DELETE', `/og/v1/jobs/${id}`); await refresh(); } catch (e) { showProblem(e.message); } },
+      }, 'Cancel job'));
+    }
+    const accepted = replicas.find((r) => r.root && r.root === job.canonical_root)?.manifest;
+    body.replaceChildren(
+      el('p', {}, el('strong', {}, job.name), ' ', stateBadge(job.job_state), ' ', reasonText(job.state_reason)),
+      actions,
+      el('h2', {}, 'Verdict'), el('p', { id: 'verdict' }, verdict(job)),
+      definitionList([
+        ['User', job.user_name], ['Partitions', job.nodes || '—'],
+        ['Resources', `${job.tasks} task(s) × ${job.cpus_per_task} CPU, ${job.memory_mb ? `${job.memory_mb} MB` : 'memory as offered'}, ${job.gpus} GPU`],
+        ['Replicas / quorum', `${job.replicas} / ${quorumOf(job)}`], ['Isolation', job.isolation || job.isolation_required || 'any'],
+        ['Time limit', job.time_limit_s < 0 ? 'none' : `${job.time_limit_s} s`], ['Exit code', job.exit_code],
+        ['Cost', job.cost], ['Protocol fee', job.fee], ['Paid to', job.paid_to || '—'], ['Settled', job.settled ? 'yes' : 'no'],
+        ['Signed by', short(job.signer)],
+      ]),
+      el('h2', {}, 'Timeline'), timeline(job),
+      el('h2', {}, 'Replicas'),
+      replicas.length
+        ? table(['Lease', 'Provider partition', 'State', 'Outcome', 'Exit', 'Result root', 'Price/h', 'Started', 'Ended'],
+          replicas.map((r) => el('tr', {},
+            el('td', {}, r.lease_id), el('td', {}, r.partition), el('td', {}, stateBadge(r.state)), el('td', {}, r.outcome),
+            el('td', {}, r.exit_code), el('td', { class: r.root && r.root === job.canonical_root ? 'agrees' : '' }, short(r.root)),
+            el('td', {}, r.price_per_hour), el('td', {}, time(r.start_time)), el('td', {}, time(r.end_time)))), { id: 'replicas' })
+        : el('p', { class: 'empty' }, 'No replica has started yet.'),
+      el('h2', {}, 'Manifests'),
+      el('div', { id: 'manifests' }, replicas.filter((r) => r.manifest).map((r) => el('details', { open: r.manifest === accepted },
+        el('summary', {}, `replica ${r.lease_id} on ${r.partition}: root ${short(r.manifest.root)}`),
+        table(['File', 'Bytes', 'SHA-256', ''], r.manifest.files.map((f) => el('tr', {},
+          el('td', {}, f.path), el('td', {}, f.size), el('td', { title: f.sha256 }, short(f.sha256)),
+          el('td', {}, r.manifest === accepted
+            ? el('button', { type: 'button', onclick: () => download(id, f.path).catch((e) => showProblem(e.message)) }, 'Download')
+            : ''))))))));
+  }
+  return { node, refresh };
+}
+
+function partitionsView() {
+  const body = el('div');
+  const node = el('section', {}, el('h1', {}, 'Partitions'), body);
+  async function refresh() {
+    const { partitions } = await api('GET', '/og/v1/partitions');
+    body.replaceChildren(table(
+      ['Partition', 'Provider', 'State', 'CPUs used', 'Memory used', 'GPUs', '¤/CPU-h', '¤/GPU-h', 'Reputation', 'Isolation', 'Egress', 'Seen'],
+      partitions.map((p) => el('tr', { 'data-partition': p.name },
+        el('td', {}, p.name), el('td', {}, p.operator || p.owner), el('td', {}, p.state),
+        el('td', {}, `${p.cpus_allocated}/${p.cpus}`), el('td', {}, `${p.memory_allocated_mb}/${p.memory_mb} MB`),
+        el('td', {}, p.gpus ? `${p.gpus_allocated}/${p.gpus} ${p.gpu_type}` : '—'),
+        el('td', {}, p.price_per_cpu_hour), el('td', {}, p.price_per_gpu_hour), el('td', {}, p.reputation),
+        el('td', {}, p.isolation), el('td', {}, p.egress ? 'yes' : 'no'), el('td', {}, `${(p.last_seen_ms_ago / 1000).toFixed(1)} s ago`))),
+      { id: 'partitions' }));
+  }
+  return { node, refresh };
+}
+
+function walletView() {
+  const body = el('div');
+  const node = el('section', {}, el('h1', {}, 'Wallet'), body);
+  async function refresh() {
+    const [w, history] = await Promise.all([api('GET', '/og/v1/wallet'), api('GET', '/og/v1/wallet/history?limit=20')]);
+    const pairs = [['Account', w.name], ['Balance', w.balance], ['In escrow', w.escrow], ['Bond', w.bond], ['Unbonding', w.unbonding]];
+    if (w.chain) {
+      pairs.push(['Chain address', w.chain.address], ['Chain budget', w.chain.budget], ['Chain credits', w.chain.credits],
+        ['Payments pending / held', `${w.chain.payments_pending} / ${w.chain.payments_held}`]);
+    }
+    body.replaceChildren(el('div', { id: 'wallet' }, definitionList(pairs)), el('h2', {}, 'Recent transfers'),
+      table(['Time', 'From', 'To', 'Amount', 'Memo'], history.entries.map((e) => el('tr', {},
+        el('td', {}, time(e.time)), el('td', {}, e.from), el('td', {}, e.to), el('td', {}, e.amount), el('td', {}, e.memo)))));
+  }
+  return { node, refresh };
+}
+
+function submitView() {
+  const script = el('textarea', { id: 'script', rows: 14, cols: 80, spellcheck: 'false' });
+  script.value = sessionStorage.getItem('og.draft') ?? EXAMPLE_SCRIPT;
+  const args = el('input', { id: 'args', placeholder: 'arguments (separated by spaces)', size: 60 });
+  const notes = el('ul', { id: 'warnings' });
+  const form = el('form', { id: 'submit-form' },
+    el('h1', {}, 'Submit a job script'),
+    el('p', { class: 'hint' }, '#SBATCH and #OG directives as og-sbatch reads them. Jobs are signed in this browser.'),
+    script, el('label', {}, 'Arguments ', args), notes, el('button', { type: 'submit', id: 'submit' }, 'Submit'));
+  form.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    showProblem('');
+    sessionStorage.setItem('og.draft', script.value);
+    try {
+      const { key, publicHex } = await signingKey();
+      const parsed = await api('POST', '/og/v1/jobs/parse',
+        { script: script.value, args: args.value.split(/\s+/).filter(Boolean), signer: publicHex });
+      notes.replaceChildren(...parsed.warnings.map((w) => el('li', {}, w)));
+      const signature = await crypto.subtle.sign({ name: 'Ed25519' }, key, hexToBytes(parsed.signing_payload_hex));
+      const job = { ...parsed.job, signature: bytesToHex(signature) };
+      const r = await api('POST', '/og/v1/jobs', { job });
+      location.hash = `#/jobs/${r.job_id}`;
+    } catch (err) {
+      showProblem(err.message);
+    }
+  });
+  return { node: form };
+}
+
+// ---- routing and refresh ------------------------------------------------------------------
+
+let current = null;
+let generation = 0;
+
+async function render() {
+  const [path, query] = (location.hash.slice(1) || '/queue').split('?');
+  const params = new URLSearchParams(query ?? '');
+  showProblem(problemAfterRender);
+  problemAfterRender = '';
+  if (!session.token || !session.user) {
+    if (session.token && !session.user) {
+      try { Object.assign(session, await api('GET', '/og/v1/ping').then((me) => ({ user: me.user, role: me.role }))); } catch { /* signed out */ }
+    }
+    if (!session.user) current = signInView();
+  }
+  if (session.user) {
+    const job = path.match(/^\/jobs\/(\d+)$/);
+    if (job) current = jobView(job[1]);
+    else if (path === '/partitions') current = partitionsView();
+    else if (path === '/wallet') current = walletView();
+    else if (path === '/submit') current = submitView();
+    else current = queueView(params);
+  }
+  generation++;
+  document.getElementById('who').textContent = session.user ? `${session.user} (${session.role})` : '';
+  document.getElementById('sign-out').hidden = !session.user;
+  for (const a of document.querySelectorAll('#nav a')) a.classList.toggle('active', path.startsWith(`/${a.dataset.view}`));
+  document.getElementById('view').replaceChildren(current.node);
+  await refresh();
+}
+
+let refreshing = -1;  // the view generation whose refresh is in flight
+async function refresh() {
+  const mine = generation;
+  if (!current?.refresh || refreshing === mine) return;
+  refreshing = mine;
+  try {
+    await current.refresh();
+    if (mine === generation) document.getElementById('updated').textContent = `updated ${new Date().toLocaleTimeString()}`;
+  } catch (err) {
+    if (err.status !== 401) showProblem(err.message);
+  } finally {
+    if (refreshing === mine) refreshing = -1;
+  }
+}
+
+window.addEventListener('hashchange', render);
+document.getElementById('sign-out').addEventListener('click', () => signOut(''));
+setInterval(refresh, REFRESH_MS);
+render();
