@@ -57,7 +57,7 @@ void wait_finished(HttpClient& c, uint64_t id) {
 }
 
 int latency(const og::ClientConfig& cfg, int n) {
-  HttpClient c(cfg.url, cfg.token);
+  HttpClient c(cfg.url, cfg.token, cfg.ca_file);
   // bash's $EPOCHREALTIME needs no fork: the first thing the script does is stamp the time.
   auto body = job(c, "#!/bin/bash\necho $EPOCHREALTIME\n");
   std::vector<double> ms;
@@ -76,7 +76,7 @@ int latency(const og::ClientConfig& cfg, int n) {
 }
 
 int throughput(const og::ClientConfig& cfg, int n, int replicas) {
-  HttpClient c(cfg.url, cfg.token);
+  HttpClient c(cfg.url, cfg.token, cfg.ca_file);
   auto body = job(c, "#!/bin/sh\n:\n", false, replicas);  // each on its own provider; the quorum decides
   std::vector<uint64_t> ids;
   int64_t start = og::monotonic_us();
@@ -93,13 +93,13 @@ int submit(const og::ClientConfig& cfg, int n, int clients) {
   std::vector<std::vector<uint64_t>> ids(static_cast<size_t>(clients));
   std::vector<std::thread> threads;
   std::vector<std::string> errors(static_cast<size_t>(clients));
-  HttpClient signer(cfg.url, cfg.token);
+  HttpClient signer(cfg.url, cfg.token, cfg.ca_file);
   auto body = job(signer, "#!/bin/sh\n:\n", /*hold=*/true);
   int64_t start = og::monotonic_us();
   for (int t = 0; t < clients; ++t)
     threads.emplace_back([&, t] {
       try {
-        HttpClient c(cfg.url, cfg.token);
+        HttpClient c(cfg.url, cfg.token, cfg.ca_file);
         for (int i = t; i < n; i += clients)
           ids[static_cast<size_t>(t)].push_back(c.call("POST", "/og/v1/jobs", body)["job_id"]);
       } catch (const std::exception& e) {
@@ -111,7 +111,7 @@ int submit(const og::ClientConfig& cfg, int n, int clients) {
     if (!e.empty()) throw std::runtime_error(e);
   double seconds = static_cast<double>(og::monotonic_us() - start) / 1e6;
   std::printf("submit jobs=%d clients=%d seconds=%.2f submissions_per_s=%.0f\n", n, clients, seconds, n / seconds);
-  HttpClient c(cfg.url, cfg.token);  // clean up: the held jobs never run
+  HttpClient c(cfg.url, cfg.token, cfg.ca_file);  // clean up: the held jobs never run
   for (const auto& list : ids)
     for (uint64_t id : list) c.call("DELETE", "/og/v1/jobs/" + std::to_string(id));
   return 0;

@@ -42,7 +42,7 @@ bool Connection::take(const std::vector<std::string>& args, size_t& i) {
 
 HttpClient Connection::connect() const {
   auto cfg = resolve_client_config(url, token_file);
-  return HttpClient(cfg.url, cfg.token);
+  return HttpClient(cfg.url, cfg.token, cfg.ca_file);
 }
 
 bool ListingOptions::take(const std::vector<std::string>& args, size_t& i, const char* help) {

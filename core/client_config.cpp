@@ -73,7 +73,7 @@ ClientConfig resolve_client_config(const std::string& cli_url, const std::string
                                                      : file["url"];
   if (cfg.url.empty())
     throw UsageError(
-        "no scheduler address: pass --url http://HOST:PORT, set OG_SCHEDD_URL, or put "
+        "no scheduler address: pass --url http[s]://HOST:PORT, set OG_SCHEDD_URL, or put "
         "url=... in ~/.config/opengrid/client.conf (og-mesh up prints the variables to set)");
 
   if (!cli_token_file.empty()) {
@@ -91,6 +91,7 @@ ClientConfig resolve_client_config(const std::string& cli_url, const std::string
         "no credential: pass --token-file FILE, set OG_TOKEN_FILE, or put token_file=... in "
         "~/.config/opengrid/client.conf (an admin creates one with og-schedd --add-user NAME)");
   }
+  cfg.ca_file = !env_or_empty("OG_CA_FILE").empty() ? env_or_empty("OG_CA_FILE") : trim(file["ca_file"]);
   return cfg;
 }
 

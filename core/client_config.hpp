@@ -2,6 +2,8 @@
 // URL: --url, then OG_SCHEDD_URL, then the config file's `url=`.
 // Credential: --token-file, then OG_TOKEN, then OG_TOKEN_FILE, then the config file's
 // `token_file=`, then ~/.config/opengrid/token.
+// CA for https:// addresses: OG_CA_FILE, then the config file's `ca_file=` (else the
+// system's CAs).
 // Config file: $OG_CONFIG, else ~/.config/opengrid/client.conf (key=value lines).
 #pragma once
 
@@ -13,6 +15,7 @@ namespace og {
 struct ClientConfig {
   std::string url;
   std::string token;
+  std::string ca_file;
 };
 
 // Throws og::UsageError saying what is missing and how to provide it.

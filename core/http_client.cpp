@@ -3,6 +3,8 @@
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/asio/ssl/host_name_verification.hpp>
+#include <boost/beast/ssl.hpp>
 
 #include <cctype>
 #include <chrono>
@@ -15,32 +17,67 @@ namespace og {
 namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace http = beast::http;
+namespace ssl = asio::ssl;
 using tcp = asio::ip::tcp;
 
 struct HttpClient::Impl {
   std::string host, port, prefix;
   asio::io_context io{1};
-  beast::tcp_stream stream{io};
+  std::unique_ptr<ssl::context> tls;  // https:// only
+  // One of these is the connection: a fresh one for each connect (a TLS stream cannot be
+  // reused once closed).
+  std::unique_ptr<beast::tcp_stream> plain = std::make_unique<beast::tcp_stream>(io);
+  std::unique_ptr<beast::ssl_stream<beast::tcp_stream>> secure;
   beast::flat_buffer buffer;
   bool connected = false;
   std::vector<std::pair<std::string, std::string>> headers;
   std::string server = "og-schedd";
 
+  beast::tcp_stream& lowest() { return secure ? beast::get_lowest_layer(*secure) : *plain; }
+  // Calls f with whichever stream is in use.
+  template <typename F>
+  auto with_stream(F f) {
+    return secure ? f(*secure) : f(*plain);
+  }
+
   // Runs one async operation to completion on our own io_context, with a deadline.
   template <typename Start>
   beast::error_code run(Start start, long timeout_ms) {
     beast::error_code result;
-    stream.expires_after(std::chrono::milliseconds(timeout_ms));
+    lowest().expires_after(std::chrono::milliseconds(timeout_ms));
     start([&result](beast::error_code e, auto&&...) { result = e; });
     io.restart();
     io.run();
     return result;
   }
 
+  // Connects (and for https, handshakes and verifies the certificate); "" or what failed.
+  std::string connect(const tcp::resolver::results_type& endpoints, long timeout_ms) {
+    plain = std::make_unique<beast::tcp_stream>(io);
+    secure.reset();
+    auto ec = run([&](auto done) { plain->async_connect(endpoints, done); }, timeout_ms);
+    if (ec) return ec == beast::error::timeout ? "connection timed out" : ec.message();
+    plain->socket().set_option(tcp::no_delay(true));
+    if (!tls) return "";
+    secure = std::make_unique<beast::ssl_stream<beast::tcp_stream>>(std::move(*plain), *tls);
+    beast::error_code ip_check;
+    asio::ip::make_address(host, ip_check);
+    if (ip_check) SSL_set_tlsext_host_name(secure->native_handle(), host.c_str());  // SNI takes names only
+    secure->set_verify_callback(ssl::host_name_verification(host));
+    ec = run([&](auto done) { secure->async_handshake(ssl::stream_base::client, done); }, timeout_ms);
+    if (!ec) return "";
+    std::string why = "TLS handshake failed: " + ec.message();
+    long verify = SSL_get_verify_result(secure->native_handle());
+    if (verify != X509_V_OK)
+      why += " (" + std::string(X509_verify_cert_error_string(verify)) +
+             ": is the CA file (--ca-file, OG_CA_FILE or ca_file=) the CA that signed the server's certificate?)";
+    return why;
+  }
+
   void disconnect() {
     beast::error_code ignored;
-    stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
-    stream.close();
+    lowest().socket().shutdown(tcp::socket::shutdown_both, ignored);
+    lowest().close();
     buffer.clear();
     connected = false;
   }
@@ -56,21 +93,34 @@ namespace {
 
 }  // namespace
 
-HttpClient::HttpClient(std::string base_url, std::string token)
+HttpClient::HttpClient(std::string base_url, std::string token, std::string ca_file)
     : base_url_(std::move(base_url)), token_(std::move(token)), impl_(std::make_unique<Impl>()) {
   while (!base_url_.empty() && base_url_.back() == '/') base_url_.pop_back();
-  const std::string scheme = "http://";
-  if (base_url_.rfind(scheme, 0) != 0)
+  bool https = base_url_.rfind("https://", 0) == 0;
+  if (!https && base_url_.rfind("http://", 0) != 0)
     throw UsageError("scheduler address \"" + base_url_ +
-                     "\" must start with http:// (e.g. http://127.0.0.1:6820)");
-  std::string rest = base_url_.substr(scheme.size());
+                     "\" must start with http:// or https:// (e.g. https://127.0.0.1:6820)");
+  std::string rest = base_url_.substr(https ? 8 : 7);
   auto slash = rest.find('/');
   std::string authority = rest.substr(0, slash);
   impl_->prefix = slash == std::string::npos ? "" : rest.substr(slash);
   auto colon = authority.rfind(':');
   impl_->host = authority.substr(0, colon);
-  impl_->port = colon == std::string::npos ? "80" : authority.substr(colon + 1);
+  impl_->port = colon == std::string::npos ? (https ? "443" : "80") : authority.substr(colon + 1);
   if (impl_->host.empty()) throw UsageError("scheduler address \"" + base_url_ + "\" has no host");
+  if (!https) return;
+  impl_->tls = std::make_unique<ssl::context>(ssl::context::tls_client);
+  impl_->tls->set_options(ssl::context::no_sslv2 | ssl::context::no_sslv3 | ssl::context::no_tlsv1 |
+                          ssl::context::no_tlsv1_1);
+  impl_->tls->set_verify_mode(ssl::verify_peer);
+  beast::error_code ec;
+  if (ca_file.empty())
+    impl_->tls->set_default_verify_paths(ec);
+  else
+    impl_->tls->load_verify_file(ca_file, ec);
+  if (ec)
+    throw UsageError(ca_file.empty() ? "cannot load the system's CA certificates: " + ec.message()
+                                     : "CA file " + ca_file + ": cannot load it as PEM certificates (" + ec.message() + ")");
 }
 
 std::string HttpResult::header(const std::string& name) const {
@@ -112,21 +162,23 @@ HttpResult HttpClient::request(const std::string& method, const std::string& pat
       beast::error_code ec;
       auto endpoints = resolver.resolve(c.host, c.port, ec);
       if (ec) unreachable(c.server, base_url_, ec.message());
-      ec = c.run([&](auto done) { c.stream.async_connect(endpoints, done); }, std::min(timeout_ms, 5000L));
-      if (ec) {
+      if (auto failed = c.connect(endpoints, std::min(timeout_ms, 5000L)); !failed.empty()) {
         c.disconnect();
-        unreachable(c.server, base_url_, ec == beast::error::timeout ? "connection timed out" : ec.message());
+        unreachable(c.server, base_url_, failed);
       }
-      c.stream.socket().set_option(tcp::no_delay(true));
       c.connected = true;
     }
     http::response_parser<http::string_body> parser;
     parser.body_limit(1024ull * 1024 * 1024);
-    auto ec = c.run([&](auto done) { http::async_write(c.stream, req, done); }, timeout_ms);
+    auto ec = c.with_stream([&](auto& stream) {
+      return c.run([&](auto done) { http::async_write(stream, req, done); }, timeout_ms);
+    });
     // The server may answer early and stop reading (413 for an oversize body): its
     // answer is still worth reading when our write broke off.
     if (!ec || ec == asio::error::broken_pipe || ec == asio::error::connection_reset) {
-      auto read_ec = c.run([&](auto done) { http::async_read(c.stream, c.buffer, parser, done); }, timeout_ms);
+      auto read_ec = c.with_stream([&](auto& stream) {
+        return c.run([&](auto done) { http::async_read(stream, c.buffer, parser, done); }, timeout_ms);
+      });
       if (!read_ec || !parser.is_done()) ec = read_ec;
       if (parser.is_done()) ec = {};
     }

@@ -1,5 +1,7 @@
 // An HTTP/1.1 client (Boost.Beast underneath, kept out of this header) with a kept-alive
 // connection, per-request deadlines and a bearer credential. One instance per thread.
+// https:// addresses are verified: the server's certificate must chain to the CA in
+// ca_file (else to the system's CAs) and name the host (DNS name or IP address).
 #pragma once
 
 #include <memory>
@@ -28,8 +30,8 @@ struct HttpResult {
 
 class HttpClient {
  public:
-  // base_url: http://HOST:PORT[/prefix]. Throws og::UsageError for anything else.
-  HttpClient(std::string base_url, std::string token);
+  // base_url: http[s]://HOST:PORT[/prefix]. Throws og::UsageError for anything else.
+  HttpClient(std::string base_url, std::string token, std::string ca_file = "");
   ~HttpClient();
   HttpClient(HttpClient&&) noexcept;
   HttpClient(const HttpClient&) = delete;

@@ -3,6 +3,7 @@
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
 #include <nlohmann/json.hpp>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -13,6 +14,7 @@
 #include <mutex>
 #include <thread>
 
+#include "core/error.hpp"
 #include "core/log.hpp"
 
 namespace og {
@@ -20,6 +22,7 @@ namespace og {
 namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace http = beast::http;
+namespace ssl = asio::ssl;
 using tcp = asio::ip::tcp;
 
 namespace {
@@ -98,8 +101,11 @@ struct HttpServer::Impl {
   std::mutex connections_mutex;
   size_t connections = 0;  // connection threads still running
   std::condition_variable connections_done;
+  std::unique_ptr<ssl::context> tls;  // set when serving HTTPS
 
   void serve(int fd);
+  template <typename Stream>
+  void serve_requests(Stream& stream, asio::io_context& io);
   void accept_loop();
 };
 
@@ -117,10 +123,32 @@ void HttpServer::Impl::serve(int fd) {
   }
   int one = 1;
   setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  if (!tls) {
+    serve_requests(stream, io);
+    return;
+  }
+  // HTTPS: the handshake has the same deadline as any read; a client that does not speak
+  // TLS (or distrusts our certificate) fails it and is dropped.
+  beast::ssl_stream<beast::tcp_stream> secure(std::move(stream), *tls);
+  beast::error_code handshake;
+  beast::get_lowest_layer(secure).expires_after(std::chrono::seconds(options.io_timeout_s));
+  secure.async_handshake(ssl::stream_base::server, [&](beast::error_code e) { handshake = e; });
+  io.run();
+  if (handshake) {
+    log_info("tls_handshake_failed", {{"error", handshake.message()}});
+    return;
+  }
+  serve_requests(secure, io);
+}
+
+template <typename Stream>
+void HttpServer::Impl::serve_requests(Stream& stream, asio::io_context& io) {
+  beast::error_code ec;
+  auto& socket = beast::get_lowest_layer(stream).socket();
   const auto timeout = std::chrono::seconds(options.io_timeout_s);
   auto run = [&](auto start) {
     beast::error_code result;
-    stream.expires_after(timeout);
+    beast::get_lowest_layer(stream).expires_after(timeout);
     start([&result](beast::error_code e, size_t) { result = e; });
     io.restart();
     io.run();
@@ -135,7 +163,7 @@ void HttpServer::Impl::serve(int fd) {
   auto fail = [&](const HttpResponse& r) {
     if (send(r, 11, false)) return;
     beast::error_code ignored;
-    stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+    socket.shutdown(tcp::socket::shutdown_send, ignored);
     std::array<char, 65536> sink;
     for (int reads = 0; reads < 256; ++reads)  // at most 16 MiB, each read within the deadline
       if (run([&](auto done) { stream.async_read_some(asio::buffer(sink), done); })) break;
@@ -163,7 +191,7 @@ void HttpServer::Impl::serve(int fd) {
       }
     }
     if (ec == http::error::end_of_stream || ec == asio::error::eof ||
-        ec == asio::error::connection_reset || stopping)
+        ec == asio::error::connection_reset || ec == ssl::error::stream_truncated || stopping)
       break;
     // A client stalled mid-request (or idle on keep-alive) past the deadline: the stream
     // has already closed the socket, nothing more can be said.
@@ -200,7 +228,7 @@ void HttpServer::Impl::serve(int fd) {
     }
     if (send(r, msg.version(), msg.keep_alive()) || !msg.keep_alive()) break;
   }
-  stream.socket().shutdown(tcp::socket::shutdown_both, ec);
+  socket.shutdown(tcp::socket::shutdown_both, ec);
 }
 
 void HttpServer::Impl::accept_loop() {
@@ -247,6 +275,23 @@ HttpServer::HttpServer(HttpServerOptions options, HttpHandler handler)
 HttpServer::~HttpServer() { stop(); }
 
 void HttpServer::start() {
+  const auto& o = impl_->options;
+  if (!o.tls_cert_file.empty() || !o.tls_key_file.empty()) {
+    if (o.tls_cert_file.empty() || o.tls_key_file.empty())
+      throw UsageError("HTTPS needs both a certificate (--tls-cert) and its private key (--tls-key)");
+    auto tls = std::make_unique<ssl::context>(ssl::context::tls_server);
+    // TLS 1.2 and newer only; OpenSSL's default ciphers for those.
+    tls->set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 | ssl::context::no_sslv3 |
+                     ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1 | ssl::context::single_dh_use);
+    beast::error_code ec;
+    tls->use_certificate_chain_file(o.tls_cert_file, ec);
+    if (ec) throw UsageError("--tls-cert " + o.tls_cert_file + ": cannot use it as a PEM certificate chain (" + ec.message() + ")");
+    tls->use_private_key_file(o.tls_key_file, ssl::context::pem, ec);
+    if (ec || SSL_CTX_check_private_key(tls->native_handle()) != 1)
+      throw UsageError("--tls-key " + o.tls_key_file + ": not a PEM private key matching the certificate in " +
+                       o.tls_cert_file + (ec ? " (" + ec.message() + ")" : ""));
+    impl_->tls = std::move(tls);
+  }
   auto address = asio::ip::make_address(impl_->options.host);
   tcp::endpoint endpoint(address, impl_->options.port);
   impl_->acceptor.open(endpoint.protocol());

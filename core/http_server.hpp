@@ -44,6 +44,9 @@ struct HttpServerOptions {
   size_t upload_body_limit = 256u * 1024 * 1024;
   int io_timeout_s = 30;                  // a read or write stalled this long closes the socket
   size_t max_connections = 1024;          // beyond this, new connections get 503
+  // HTTPS when both are set: the certificate chain (PEM, server first) and its key.
+  std::string tls_cert_file;
+  std::string tls_key_file;
 };
 
 class HttpServer {
@@ -53,7 +56,8 @@ class HttpServer {
   HttpServer(const HttpServer&) = delete;
   HttpServer& operator=(const HttpServer&) = delete;
 
-  // Binds and starts accepting in a background thread. Throws when the address is taken.
+  // Binds and starts accepting in a background thread. Throws when the address is taken,
+  // and og::UsageError when the certificate or key cannot be used.
   void start();
   uint16_t port() const;
   void stop();

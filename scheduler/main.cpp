@@ -61,7 +61,11 @@ options:
   --priority-max-age SEC    pending time at which the age factor reaches 1 (604800)
   --fairshare-half-life SEC usage half-life for fair-share (604800)
   --qos LIST                QOS priorities, e.g. normal=0,high=100
+  --tls-cert FILE           serve HTTPS with this PEM certificate chain (server first)...
+  --tls-key FILE            ...and its PEM private key (clients verify against their CA:
+                            og-worker --ca-file, OG_CA_FILE, or ca_file= in client.conf)
   --io-timeout SEC          close a connection stalled this long mid-request (30)
+  --max-connections N       connections served at once; beyond, 503 (1024)
   --max-body BYTES          largest JSON request body (1048576)
   --rate-limit N            requests a second per credential after a burst; beyond: 429
                             with Retry-After (default 2000; 0: no limit)
@@ -199,6 +203,9 @@ int main(int argc, char** argv) {
     else if (flag == "--reputation-half-life") options.reputation.half_life_s = parse_number(flag, value());
     else if (flag == "--priority-max-age") options.priority.max_age_s = parse_number(flag, value());
     else if (flag == "--fairshare-half-life") options.priority.usage_half_life_s = parse_number(flag, value());
+    else if (flag == "--tls-cert") http.tls_cert_file = value();
+    else if (flag == "--tls-key") http.tls_key_file = value();
+    else if (flag == "--max-connections") http.max_connections = static_cast<size_t>(parse_number(flag, value()));
     else if (flag == "--io-timeout") http.io_timeout_s = static_cast<int>(parse_number(flag, value()));
     else if (flag == "--max-body") http.body_limit = static_cast<size_t>(parse_number(flag, value()));
     else if (flag == "--rate-limit") rate_limit = static_cast<double>(parse_number(flag, value()));
@@ -269,9 +276,10 @@ int main(int argc, char** argv) {
     http.host = listen.substr(0, colon);
     http.port = static_cast<uint16_t>(parse_number("--listen", listen.substr(colon + 1)));
     http.upload_prefix = "/og/v1/artifacts/";
-    if (http.host != "127.0.0.1" && http.host != "localhost" && http.host != "::1")
+    bool tls = !http.tls_cert_file.empty();
+    if (!tls && http.host != "127.0.0.1" && http.host != "localhost" && http.host != "::1")
       og::log_warn("listening_beyond_loopback",
-                   {{"host", http.host}, {"hint", "the API is not encrypted yet; prefer a TLS proxy"}});
+                   {{"host", http.host}, {"hint", "the API is not encrypted: serve HTTPS with --tls-cert and --tls-key"}});
 
     // Signals are taken by sigwait below, so block them before any thread starts.
     sigset_t signals;
@@ -294,6 +302,7 @@ int main(int argc, char** argv) {
     controller.start();
     if (!port_file.empty()) write_private_file(port_file, std::to_string(server.port()));
     og::log_info("serving", {{"address", http.host + ":" + std::to_string(server.port())},
+                             {"scheme", tls ? "https" : "http"},
                              {"state", state_dir},
                              {"pid", std::to_string(getpid())}});
     int sig = 0;

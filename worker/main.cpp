@@ -27,6 +27,8 @@ options:
   --url URL            og-schedd address (else OG_SCHEDD_URL, else the config file)
   --token-file FILE    this worker's credential (else OG_TOKEN, OG_TOKEN_FILE, config file);
                        an admin creates it with: og-schedd --add-user NAME --role worker
+  --ca-file FILE       CA certificate(s) an https:// og-schedd's certificate must chain to
+                       (else OG_CA_FILE, the config file's ca_file=, the system's CAs)
   --name NAME          partition name (default: the host name)
   --dir DIR            work directory for jobs (required)
   --cpus N             CPUs to offer (default: all this process may use)
@@ -80,7 +82,7 @@ uint64_t parse_count(const std::string& flag, const std::string& text) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::string url, token_file, name, dir, price = "0", gpu_price = "0", operator_name, features;
+  std::string url, token_file, ca_file, name, dir, price = "0", gpu_price = "0", operator_name, features;
   int64_t kill_wait_s = 5;
   uint64_t max_output = 1ull << 30;
   bool keep = false, allow_egress = false, allow_unsigned = false, cpus_given = false, memory_given = false;
@@ -100,6 +102,7 @@ int main(int argc, char** argv) {
     std::string flag = a.substr(0, a.find('='));
     if (flag == "--url") url = value();
     else if (flag == "--token-file") token_file = value();
+    else if (flag == "--ca-file") ca_file = value();
     else if (flag == "--name") name = value();
     else if (flag == "--dir") dir = value();
     else if (flag == "--cpus") offered.cpus = static_cast<uint32_t>(parse_count(flag, value())), cpus_given = true;
@@ -155,6 +158,7 @@ int main(int argc, char** argv) {
     auto cfg = og::resolve_client_config(url, token_file);
     options.url = cfg.url;
     options.token = cfg.token;
+    options.ca_file = ca_file.empty() ? cfg.ca_file : ca_file;
     options.partition = name;
     options.resources = offered;
     options.price_micros = og::parse_money_micros(price);

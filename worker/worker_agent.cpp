@@ -55,7 +55,7 @@ WorkerAgent::WorkerAgent(WorkerOptions options, Backend& backend)
     : options_(std::move(options)), backend_(backend) {}
 
 void WorkerAgent::register_partition() {
-  HttpClient client(options_.url, options_.token);
+  HttpClient client(options_.url, options_.token, options_.ca_file);
   nlohmann::json body = {{"cpus", options_.resources.cpus},
                          {"memory_mb", options_.resources.memory_mb},
                          {"gpus", options_.resources.gpus},
@@ -107,7 +107,7 @@ int WorkerAgent::run() {
       t.join();
     }
   } join_on_exit{this, reporter};
-  HttpClient client(options_.url, options_.token);
+  HttpClient client(options_.url, options_.token, options_.ca_file);
   int64_t wait_ms = std::min<int64_t>(20000, options_.max_poll_wait_ms);
   int attempt = 0;
   bool was_available = true;
@@ -172,7 +172,7 @@ int WorkerAgent::run() {
         ++preparing_;
       }
       std::thread([this, task]() mutable {
-        HttpClient fetcher(options_.url, options_.token);
+        HttpClient fetcher(options_.url, options_.token, options_.ca_file);
         auto ended = std::make_shared<std::promise<void>>();
         bool launched = start(fetcher, task, [ended] { ended->set_value(); });
         {
@@ -275,7 +275,7 @@ void WorkerAgent::on_done(const RunResult& result) {
 }
 
 void WorkerAgent::reporter_loop() {
-  HttpClient client(options_.url, options_.token);
+  HttpClient client(options_.url, options_.token, options_.ca_file);
   std::unique_lock lock(mu_);
   for (;;) {
     // Between results, look for milestones about once a second.

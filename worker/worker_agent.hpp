@@ -24,6 +24,7 @@ namespace og {
 struct WorkerOptions {
   std::string url;
   std::string token;
+  std::string ca_file;  // for an https:// url: the CA its certificate must chain to
   std::string partition;
   Resources resources;
   int64_t price_micros = 0;  // asking price per CPU-hour

@@ -87,12 +87,13 @@ void Mesh::start_schedd(const std::vector<std::string>& extra_args) {
             "127.0.0.1:" + std::to_string(port_), "--port-file", port_file, "--quiet"};
   o.argv.insert(o.argv.end(), schedd_args_.begin(), schedd_args_.end());
   if (allow_unsigned) o.argv.push_back("--allow-unsigned");
+  if (!tls_cert_file.empty()) o.argv.insert(o.argv.end(), {"--tls-cert", tls_cert_file, "--tls-key", tls_key_file});
   o.stdout_path = o.stderr_path = dir_ + "/schedd.log";
   schedd_ = spawn_process(o);
   if (!await([&] { return fs::exists(port_file) && fs::file_size(port_file) > 0; }))
     throw std::runtime_error("og-schedd did not start: " + read_file(dir_ + "/schedd.log"));
   port_ = static_cast<uint16_t>(std::stoi(read_file(port_file)));
-  url_ = "http://127.0.0.1:" + std::to_string(port_);
+  url_ = (tls_cert_file.empty() ? "http://127.0.0.1:" : "https://127.0.0.1:") + std::to_string(port_);
 }
 
 void Mesh::kill_schedd(int signal) {
@@ -118,7 +119,7 @@ std::string Mesh::token(const std::string& user, const std::string& role) {
   // post bonds.
   if (!url_.empty()) {
     try {
-      HttpClient(url_, tokens_[user]).call("POST", "/og/v1/wallet/deposit",
+      HttpClient(url_, tokens_[user], tls_ca_file).call("POST", "/og/v1/wallet/deposit",
                                             {{"amount", role == "worker" ? "100" : "1000"}});
     } catch (const ApiError&) {
       // payments off (--ledger none)
@@ -141,6 +142,7 @@ std::string Mesh::start_worker(uint32_t cpus, const std::vector<std::string>& ex
   if (std::find(extra_args.begin(), extra_args.end(), "--isolation") == extra_args.end())
     o.argv.insert(o.argv.end(), {"--isolation", "none"});
   if (allow_unsigned) o.argv.push_back("--allow-unsigned");
+  if (!tls_ca_file.empty()) o.argv.insert(o.argv.end(), {"--ca-file", tls_ca_file});
   o.stdout_path = o.stderr_path = dir_ + "/" + name + ".log";
   workers_[name] = spawn_process(o);
   return name;
@@ -163,7 +165,7 @@ void Mesh::await_workers(size_t count) {
   if (!ok) throw std::runtime_error("workers did not register");
 }
 
-HttpClient Mesh::client(const std::string& user) { return HttpClient(url_, token(user)); }
+HttpClient Mesh::client(const std::string& user) { return HttpClient(url_, token(user), tls_ca_file); }
 
 nlohmann::json Mesh::job(uint64_t id, const std::string& user) {
   return client(user).call("GET", "/og/v1/jobs/" + std::to_string(id))["jobs"][0];
@@ -198,6 +200,7 @@ CommandResult Mesh::run(const std::vector<std::string>& argv, const std::string&
                                   "OG_SCHEDD_URL=" + url_,
                                   "OG_TOKEN_FILE=" + dir_ + "/" + user + ".token",
                                   "OG_KEY_DIR=" + dir_ + "/keys-" + user};
+  if (!tls_ca_file.empty()) env.push_back("OG_CA_FILE=" + tls_ca_file);
   o.env = env;
   o.cwd = cwd.empty() ? dir_ : cwd;
   return run_and_capture(o, dir_ + "/cmd");

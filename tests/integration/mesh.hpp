@@ -69,6 +69,9 @@ class Mesh {
   // Many tests post jobs to the API directly, unsigned: og-schedd and og-worker accept
   // those unless a test sets this to false before starting them (signing tests do).
   bool allow_unsigned = true;
+  // HTTPS: set before start_schedd to serve with this certificate and key; clients, workers
+  // and CLI runs then trust tls_ca_file.
+  std::string tls_cert_file, tls_key_file, tls_ca_file;
 
   const std::string& dir() const { return dir_; }
   const std::string& url() const { return url_; }
