@@ -5,7 +5,7 @@ JOBS ?= 2
 CMAKE_FLAGS ?=
 CHAIN ?= embedded
 
-.PHONY: all deps configure build test demo demo-train bench clean
+.PHONY: all deps configure build fuzz test demo demo-train bench clean
 
 all: build
 
@@ -20,7 +20,12 @@ configure: deps $(BUILD)/CMakeCache.txt
 build: configure
 	cmake --build $(BUILD) -j$(JOBS)
 
-test: build
+# The libFuzzer targets (tests/fuzz) need clang++: a build of their own, run by `make test`.
+fuzz: deps
+	cmake -S . -B $(BUILD)/fuzz -DOG_FUZZ=ON -DCMAKE_CXX_COMPILER=clang++ $(CMAKE_FLAGS)
+	cmake --build $(BUILD)/fuzz -j$(JOBS)
+
+test: build fuzz
 	cd $(BUILD) && ctest --output-on-failure -j$(JOBS) --timeout 300
 
 # CHAIN=evm: the same demo settling on a local chain (anvil).

@@ -194,7 +194,10 @@ nlohmann::json to_json(const JobSpec& spec) {
 JobSpec job_spec_from_json(const nlohmann::json& j) {
   if (!j.is_object()) invalid("job spec must be a JSON object");
   JobSpec spec;
-  for (const auto& [key, value] : j.items()) {
+  for (const auto& item : j.items()) {
+    // Named copies: lambdas cannot capture structured bindings before clang 16.
+    const std::string& key = item.key();
+    const nlohmann::json& value = item.value();
     bool known = false;
     for_each_field(spec, [&](const char* name, auto& field) {
       if (key != name) return;

@@ -18,6 +18,7 @@ packages=(
   libopenblas-dev                         # the trainer's matrix products
   slurm-wlm slurmrestd slurm-wlm-jwt-plugin munge  # the slurm backend's tests: a one-host Slurm
   chromium                # the dashboard's browser test (driven by npm playwright-core)
+  clang libclang-rt-14-dev  # the fuzz targets: clang++ with libFuzzer and the sanitizers
 )
 
 missing=()

@@ -78,7 +78,9 @@ Manifest manifest_from_json(const nlohmann::json& j) {
     return ApiError(400, "invalid_manifest", "manifest: " + why);
   };
   if (!j.is_object()) throw bad("must be a JSON object");
-  if (j.value("version", 0) != Manifest::kVersion)
+  // Types checked before values: json::value() throws on a wrong type (found by fuzzing).
+  auto version = j.find("version");
+  if (version == j.end() || !version->is_number_integer() || version->get<int64_t>() != Manifest::kVersion)
     throw bad("unsupported version (expected " + std::to_string(Manifest::kVersion) + ")");
   if (!j.contains("files") || !j["files"].is_array()) throw bad("\"files\" must be an array");
   Manifest m;
@@ -99,7 +101,9 @@ Manifest manifest_from_json(const nlohmann::json& j) {
     m.files.push_back(std::move(e));
   }
   m.root = merkle_root(m.files);
-  if (j.value("root", std::string()) != m.root) throw bad("root does not match the files");
+  auto root = j.find("root");
+  if (root == j.end() || !root->is_string() || root->get<std::string>() != m.root)
+    throw bad("root does not match the files");
   return m;
 }
 

@@ -211,6 +211,16 @@ TEST(ManifestJsonTest, RejectsWrongShapeAndVersion) {
   j = valid_manifest_json();
   j["files"][0].erase("sha256");
   expect_invalid(j, "no sha256");
+  // Found by fuzzing (tests/fuzz): fields of the wrong type were a 500, not a 400.
+  j = valid_manifest_json();
+  j["version"] = json::array();
+  expect_invalid(j, "version not a number");
+  j = valid_manifest_json();
+  j["version"] = "1";
+  expect_invalid(j, "version a string");
+  j = valid_manifest_json();
+  j["root"] = 7;
+  expect_invalid(j, "root not a string");
 }
 
 TEST(ManifestJsonTest, RejectsUnsortedAndDuplicatePaths) {
