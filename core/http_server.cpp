@@ -105,7 +105,7 @@ struct HttpServer::Impl {
 
   void serve(int fd);
   template <typename Stream>
-  void serve_requests(Stream& stream, asio::io_context& io);
+  void serve_requests(Stream& stream, asio::io_context& io, const std::string& peer);
   void accept_loop();
 };
 
@@ -123,8 +123,9 @@ void HttpServer::Impl::serve(int fd) {
   }
   int one = 1;
   setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  std::string peer = stream.socket().remote_endpoint(ec).address().to_string();
   if (!tls) {
-    serve_requests(stream, io);
+    serve_requests(stream, io, peer);
     return;
   }
   // HTTPS: the handshake has the same deadline as any read; a client that does not speak
@@ -138,11 +139,11 @@ void HttpServer::Impl::serve(int fd) {
     log_info("tls_handshake_failed", {{"error", handshake.message()}});
     return;
   }
-  serve_requests(secure, io);
+  serve_requests(secure, io, peer);
 }
 
 template <typename Stream>
-void HttpServer::Impl::serve_requests(Stream& stream, asio::io_context& io) {
+void HttpServer::Impl::serve_requests(Stream& stream, asio::io_context& io, const std::string& peer) {
   beast::error_code ec;
   auto& socket = beast::get_lowest_layer(stream).socket();
   const auto timeout = std::chrono::seconds(options.io_timeout_s);
@@ -219,6 +220,7 @@ void HttpServer::Impl::serve_requests(Stream& stream, asio::io_context& io) {
       req.headers[name] = std::string(field.value());
     }
     req.body = std::move(msg.body());
+    req.remote_address = peer;
     HttpResponse r;
     try {
       r = handler(req);

@@ -20,6 +20,7 @@ struct HttpRequest {
   std::map<std::string, std::string> query;
   std::map<std::string, std::string> headers;  // names lower-cased
   std::string body;
+  std::string remote_address;  // the peer's IP address
 
   std::string header(const std::string& lower_name) const {
     auto it = headers.find(lower_name);

@@ -110,24 +110,27 @@ HttpResponse Api::handle(const HttpRequest& req) {
     }
     if (req.method == "GET")
       if (auto page = dashboard_response(req.path)) return std::move(*page);
+    int64_t retry_after_s = 0;
+    auto too_many = [&](const std::string& who, const std::string& why) {
+      auto r = error_response(429, "rate_limited", "too many requests from " + who + ": retry in " +
+                                                       std::to_string(retry_after_s) + " s (" + why + ")");
+      r.headers.emplace_back("Retry-After", std::to_string(retry_after_s));
+      return r;
+    };
+    if (refused_.spent(req.remote_address, monotonic_us(), retry_after_s))
+      return too_many(req.remote_address, "too many requests with a missing or unknown credential");
     std::string auth = req.header("authorization");
     const std::string prefix = "Bearer ";
     std::optional<User> user;
     if (auth.rfind(prefix, 0) == 0) user = controller_.authenticate(auth.substr(prefix.size()));
     if (!user) {
+      refused_.allow(req.remote_address, monotonic_us(), retry_after_s);
       auto r = error_response(401, "unauthenticated",
                               "missing or unknown credential: send \"Authorization: Bearer TOKEN\"");
       r.headers.emplace_back("WWW-Authenticate", "Bearer");
       return r;
     }
-    int64_t retry_after_s = 0;
-    if (!limiter_.allow(user->name, monotonic_us(), retry_after_s)) {
-      auto r = error_response(429, "rate_limited",
-                              "too many requests from " + user->name + ": retry in " + std::to_string(retry_after_s) +
-                                  " s (og-schedd --rate-limit)");
-      r.headers.emplace_back("Retry-After", std::to_string(retry_after_s));
-      return r;
-    }
+    if (!limiter_.allow(user->name, monotonic_us(), retry_after_s)) return too_many(user->name, "og-schedd --rate-limit");
     return route(req, *user);
   } catch (const ApiError& e) {
     return error_response(e.status(), e.code(), e.what());

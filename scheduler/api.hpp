@@ -25,6 +25,9 @@ class Api {
   ArtifactStore& artifacts_;
   ArtifactStore& bundles_;
   RateLimiter limiter_;  // per credential (--rate-limit, --rate-burst)
+  // Per address, for requests whose credential is missing or unknown: each costs a lookup,
+  // so an address that keeps guessing is answered 429 before any (100 at once, 10 a second).
+  RateLimiter refused_{10, 100};
 };
 
 }  // namespace og

@@ -17,12 +17,17 @@ class RateLimiter {
   // True when `who` may make a request at now_us (monotonic); else the whole seconds
   // until one token is back, in retry_after_s.
   bool allow(const std::string& who, int64_t now_us, int64_t& retry_after_s);
+  // True when `who` has no token left at now_us (retry_after_s as above); takes none.
+  bool spent(const std::string& who, int64_t now_us, int64_t& retry_after_s);
 
  private:
   struct Bucket {
     double tokens = 0;
     int64_t at_us = 0;
   };
+  // who's bucket, refilled up to now_us (mu_ held).
+  Bucket& refilled(const std::string& who, int64_t now_us);
+  int64_t retry_after_s(const Bucket& b) const;
   double rate_, burst_;
   std::mutex mu_;
   std::unordered_map<std::string, Bucket> buckets_;

@@ -191,5 +191,25 @@ TEST(RateLimit, ABurstBeyondTheBucketGets429WithRetryAfterAndOthersAreUnaffected
   EXPECT_TRUE(await([&] { return alice.request("GET", "/og/v1/ping").status == 200; }, std::chrono::seconds(3)));
 }
 
+TEST(RateLimit, AnAddressThatKeepsGuessingCredentialsIsAnswered429BeforeAnyLookup) {
+  Mesh mesh;
+  mesh.start_schedd({});
+  HttpClient guesser(mesh.url(), std::string(64, 'f'));
+  int unauthorized = 0;
+  HttpResult last;
+  for (int i = 0; i < 110 && last.status != 429; ++i) {
+    last = guesser.request("GET", "/og/v1/jobs");
+    unauthorized += last.status == 401;
+  }
+  // 100 guesses at once (and what refilled at 10/s meanwhile), then 429 with Retry-After.
+  EXPECT_GE(unauthorized, 100);
+  ASSERT_EQ(last.status, 429) << last.body;
+  EXPECT_EQ(last.header("Retry-After"), "1");
+  EXPECT_NE(last.body.find("missing or unknown credential"), std::string::npos) << last.body;
+  // The dashboard's files and /healthz stay open; the address may try again shortly.
+  EXPECT_EQ(guesser.request("GET", "/healthz").status, 200);
+  EXPECT_TRUE(await([&] { return mesh.client().request("GET", "/og/v1/ping").status == 200; }, std::chrono::seconds(3)));
+}
+
 }  // namespace
 }  // namespace og::test

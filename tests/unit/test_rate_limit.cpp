@@ -1,5 +1,5 @@
 // The per-credential token bucket: a burst, then the rate; Retry-After when empty; each
-// credential on its own; no limit at rate 0.
+// credential on its own; looking without taking; no limit at rate 0.
 #include <gtest/gtest.h>
 
 #include "scheduler/rate_limit.hpp"
@@ -22,10 +22,23 @@ TEST(RateLimiter, ABurstThenTheRateThenRetryAfter) {
   EXPECT_FALSE(limiter.allow("alice", t + 100'000'000, retry));
 }
 
+TEST(RateLimiter, SpentLooksWithoutTaking) {
+  RateLimiter limiter(10, 2);
+  int64_t retry = 0, t = 5'000'000;
+  EXPECT_FALSE(limiter.spent("10.0.0.1", t, retry));  // never seen: a full bucket
+  for (int i = 0; i < 5; ++i) EXPECT_FALSE(limiter.spent("10.0.0.1", t, retry)) << "looking took a token";
+  EXPECT_TRUE(limiter.allow("10.0.0.1", t, retry));
+  EXPECT_TRUE(limiter.allow("10.0.0.1", t, retry));
+  EXPECT_TRUE(limiter.spent("10.0.0.1", t, retry));
+  EXPECT_EQ(retry, 1);
+  EXPECT_FALSE(limiter.spent("10.0.0.1", t + 100'000, retry));  // one back after 0.1 s at 10/s
+}
+
 TEST(RateLimiter, RateZeroMeansNoLimit) {
   RateLimiter limiter(0, 0);
   int64_t retry = 0;
   for (int i = 0; i < 10000; ++i) ASSERT_TRUE(limiter.allow("alice", 0, retry));
+  EXPECT_FALSE(limiter.spent("alice", 0, retry));
 }
 
 }  // namespace
