@@ -42,6 +42,7 @@ bench: build
 	bench/sandbox.sh $(BUILD)/bin
 	bench/train.sh $(BUILD)/bin
 	bench/vs-slurm.sh $(BUILD)/bin
+	bench/load.sh $(BUILD)/bin
 
 clean:
 	rm -rf $(BUILD)

@@ -12,6 +12,7 @@
 #include <thread>
 #include <vector>
 
+#include "bench/percentile.hpp"
 #include "cli/signed_submission.hpp"
 #include "core/client_config.hpp"
 #include "core/http_client.hpp"
@@ -39,11 +40,7 @@ nlohmann::json job(HttpClient& c, const std::string& script, bool hold = false, 
   return body;
 }
 
-double percentile(std::vector<double> v, double p) {
-  std::sort(v.begin(), v.end());
-  size_t i = static_cast<size_t>(p * static_cast<double>(v.size() - 1) + 0.5);
-  return v[std::min(i, v.size() - 1)];
-}
+using og::bench::percentile;
 
 void wait_finished(HttpClient& c, uint64_t id) {
   for (;;) {

@@ -327,6 +327,7 @@ class Controller {
   std::condition_variable sched_cv_;
   std::condition_variable job_finished_cv_;  // a job started or finished
   bool dirty_ = false;
+  int64_t last_pass_us_ = 0, last_pass_end_us_ = 0;  // how long the last pass took, when it ended
   bool stopping_ = false;
   std::thread sched_thread_;
 };
