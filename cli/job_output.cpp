@@ -3,7 +3,9 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <optional>
 
+#include "cli/progress_bar.hpp"
 #include "core/error.hpp"
 #include "core/sha256.hpp"
 #include "verify/manifest.hpp"
@@ -12,11 +14,16 @@ namespace og::cli {
 
 namespace fs = std::filesystem;
 
-size_t fetch_result(HttpClient& client, uint64_t job_id, const std::string& dir) {
+size_t fetch_result(HttpClient& client, uint64_t job_id, const std::string& dir, bool show_progress) {
   std::string base = "/og/v1/jobs/" + std::to_string(job_id);
   Manifest manifest = manifest_from_json(client.call("GET", base + "/result"));
   for (const auto& f : manifest.files) {
-    auto r = client.request("GET", base + "/files/" + f.path, "", 600000);
+    std::optional<ProgressBar> bar;
+    if (show_progress && f.size >= (1u << 20)) bar.emplace(std::cerr, f.path);
+    auto r = client.request("GET", base + "/files/" + url_encode_path(f.path), "", 600000, "application/json",
+                            bar ? HttpClient::Progress([&](uint64_t got, uint64_t total) { bar->update(got, total); })
+                                : HttpClient::Progress());
+    if (bar) bar->finish();
     if (r.status != 200) throw ApiError(static_cast<int>(r.status), "fetch_failed", "cannot fetch " + f.path + ": " + r.body);
     // What arrives must be what the quorum agreed on.
     if (r.body.size() != f.size || sha256_hex(r.body) != f.sha256)
@@ -30,7 +37,7 @@ size_t fetch_result(HttpClient& client, uint64_t job_id, const std::string& dir)
   return manifest.files.size();
 }
 
-int wait_and_fetch(HttpClient& client, const std::vector<uint64_t>& ids, const std::string& dir) {
+int wait_and_fetch(HttpClient& client, const std::vector<uint64_t>& ids, const std::string& dir, bool show_progress) {
   int status = 0;
   for (uint64_t id : ids) {
     // Each change of state as it happens (on stderr: stdout stays what sbatch prints).
@@ -53,7 +60,7 @@ int wait_and_fetch(HttpClient& client, const std::vector<uint64_t>& ids, const s
     }
     std::string state = job.value("job_state", "");
     int code = job.value("exit_code", 0);
-    if (!job.value("canonical_root", std::string()).empty()) fetch_result(client, id, dir);
+    if (!job.value("canonical_root", std::string()).empty()) fetch_result(client, id, dir, show_progress);
     if (state == "COMPLETED") std::cerr << "og-sbatch: job " << id << " COMPLETED\n";
     if (state != "COMPLETED") {
       std::cerr << "og-sbatch: job " << id << " ended " << state << " ("

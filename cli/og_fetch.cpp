@@ -1,5 +1,8 @@
 // og-fetch: bring a finished job's accepted result (the files a quorum agreed on) into a
-// directory, each file checked against the result's SHA-256 as it arrives.
+// directory, each file checked against the result's SHA-256 as it arrives; on a terminal,
+// files of 1 MiB or more show a progress bar.
+#include <unistd.h>
+
 #include <filesystem>
 #include <iostream>
 
@@ -35,7 +38,7 @@ int main(int argc, char** argv) {
     if (ids.empty()) throw og::UsageError("name the job whose result to fetch (see og-fetch --help)");
     auto client = conn.connect();
     for (uint64_t id : ids) {
-      size_t n = og::cli::fetch_result(client, id, dir);
+      size_t n = og::cli::fetch_result(client, id, dir, isatty(STDERR_FILENO) == 1);
       std::cout << "job " << id << ": " << n << " file" << (n == 1 ? "" : "s") << " of the accepted result in " << dir
                 << "\n";
     }

@@ -108,6 +108,6 @@ int main(int argc, char** argv) {
       std::cout << "Submitted batch job " << job_id << std::endl;
     if (!parsed.flags.wait) return 0;
     return og::cli::wait_and_fetch(client, r.at("job_ids").get<std::vector<uint64_t>>(),
-                                   spec.submit_dir);
+                                   spec.submit_dir, isatty(STDERR_FILENO) == 1);
   });
 }

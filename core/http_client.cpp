@@ -139,7 +139,7 @@ HttpClient::HttpClient(HttpClient&&) noexcept = default;
 
 HttpResult HttpClient::request(const std::string& method, const std::string& path,
                                const std::string& body, long timeout_ms,
-                               const std::string& content_type) {
+                               const std::string& content_type, const Progress& progress) {
   Impl& c = *impl_;
   http::request<http::string_body> req{http::string_to_verb(method), c.prefix + path, 11};
   if (req.method() == http::verb::unknown) throw std::invalid_argument("unknown HTTP method " + method);
@@ -177,7 +177,16 @@ HttpResult HttpClient::request(const std::string& method, const std::string& pat
     // answer is still worth reading when our write broke off.
     if (!ec || ec == asio::error::broken_pipe || ec == asio::error::connection_reset) {
       auto read_ec = c.with_stream([&](auto& stream) {
-        return c.run([&](auto done) { http::async_read(stream, c.buffer, parser, done); }, timeout_ms);
+        if (!progress)
+          return c.run([&](auto done) { http::async_read(stream, c.buffer, parser, done); }, timeout_ms);
+        // Piece by piece, telling the caller how far the body has come.
+        auto e = c.run([&](auto done) { http::async_read_header(stream, c.buffer, parser, done); }, timeout_ms);
+        uint64_t total = parser.content_length().value_or(0);
+        while (!e && !parser.is_done()) {
+          e = c.run([&](auto done) { http::async_read_some(stream, c.buffer, parser, done); }, timeout_ms);
+          progress(parser.get().body().size(), total);
+        }
+        return e;
       });
       if (!read_ec || !parser.is_done()) ec = read_ec;
       if (parser.is_done()) ec = {};
@@ -225,6 +234,14 @@ std::string url_encode(const std::string& text) {
     }
   }
   return out;
+}
+
+std::string url_encode_path(const std::string& path) {
+  std::string out;
+  size_t start = 0;
+  for (size_t slash; (slash = path.find('/', start)) != std::string::npos; start = slash + 1)
+    out += url_encode(path.substr(start, slash - start)) + "/";
+  return out + url_encode(path.substr(start));
 }
 
 }  // namespace og

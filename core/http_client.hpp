@@ -4,6 +4,8 @@
 // ca_file (else to the system's CAs) and name the host (DNS name or IP address).
 #pragma once
 
+#include <cstdint>
+#include <functional>
 #include <memory>
 #include <stdexcept>
 #include <string>
@@ -37,10 +39,14 @@ class HttpClient {
   HttpClient(const HttpClient&) = delete;
   HttpClient& operator=(const HttpClient&) = delete;
 
+  // Called as a response body arrives: bytes so far, and the total (0 when not announced).
+  using Progress = std::function<void(uint64_t received, uint64_t total)>;
+
   // Throws std::runtime_error ("cannot reach og-schedd at URL: ...") when no answer came.
+  // The timeout bounds each read or write, not the whole exchange.
   HttpResult request(const std::string& method, const std::string& path,
                      const std::string& body = "", long timeout_ms = 30000,
-                     const std::string& content_type = "application/json");
+                     const std::string& content_type = "application/json", const Progress& progress = nullptr);
 
   // JSON round trip: a 2xx answer's parsed body, otherwise og::ApiError carrying the
   // server's error code and message.
@@ -63,5 +69,7 @@ class HttpClient {
 
 // Percent-encodes a query or path component.
 std::string url_encode(const std::string& text);
+// Percent-encodes each '/'-separated part of a path (a file named "a b?.txt" stays one path).
+std::string url_encode_path(const std::string& path);
 
 }  // namespace og

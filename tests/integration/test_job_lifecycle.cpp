@@ -299,6 +299,27 @@ TEST_F(JobLifecycle, FetchBringsTheAcceptedResultAndVerifyChecksIt) {
 }
 
 
+TEST_F(JobLifecycle, FetchShowsAProgressBarOnATerminalOnly) {
+  std::string script = mesh.write_script(
+      "big.sh", "#!/bin/bash\nhead -c 3145728 /dev/zero >big.bin\necho odd >'a b?%.txt'\n");
+  uint64_t id = submit({script});
+  ASSERT_EQ(mesh.wait_job(id)["job_state"], "COMPLETED");
+  // On a terminal (script(1) gives og-fetch a pty): a bar for the 3 MiB file, up to 100%.
+  mesh.token("alice");
+  std::string where = mesh.dir() + "/tty";
+  auto tty = mesh.exec({"/usr/bin/script", "-qec", bin_path("og-fetch") + " -D " + where + " " + std::to_string(id), "/dev/null"},
+                       {"OG_SCHEDD_URL=" + mesh.url(), "OG_TOKEN_FILE=" + mesh.dir() + "/alice.token"});
+  ASSERT_EQ(tty.exit_code, 0) << tty.out << tty.err;
+  EXPECT_NE(tty.out.find("big.bin  [==============================] 100%  3.0/3.0 MiB"), std::string::npos) << tty.out;
+  EXPECT_EQ(tty.out.find("slurm-"), std::string::npos) << "small files fetch without a bar: " << tty.out;
+  EXPECT_EQ(std::filesystem::file_size(where + "/big.bin"), 3145728u);
+  EXPECT_EQ(read_file(where + "/a b?%.txt"), "odd\n") << "a name that needs percent-encoding";
+  // Not on a terminal: no bar.
+  auto plain = mesh.run({"og-fetch", "-D", mesh.dir() + "/plain", std::to_string(id)});
+  ASSERT_EQ(plain.exit_code, 0) << plain.err;
+  EXPECT_EQ(plain.err.find("MiB"), std::string::npos) << plain.err;
+}
+
 TEST_F(JobLifecycle, ExcludeStdioLetsReplicasThatPrintTheirHostAgree) {
   std::string body = "echo \"running on $SLURM_JOB_PARTITION\"\necho 42 >answer.txt\n";
   std::string chatty = mesh.write_script("chatty.sh", "#!/bin/bash\n#SBATCH --replicas=2\n" + body);
