@@ -191,6 +191,30 @@ TEST(RateLimit, ABurstBeyondTheBucketGets429WithRetryAfterAndOthersAreUnaffected
   EXPECT_TRUE(await([&] { return alice.request("GET", "/og/v1/ping").status == 200; }, std::chrono::seconds(3)));
 }
 
+TEST(ConnectionLimit, BeyondMaxConnectionsNewOnesGet503UntilOneCloses) {
+  Mesh mesh;
+  mesh.start_schedd({"--max-connections", "3"});
+  std::vector<int> held;
+  for (int i = 0; i < 3; ++i) {
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(mesh.port());
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ASSERT_EQ(connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+    held.push_back(fd);  // idle: each holds one of og-schedd's connection slots
+  }
+  std::string reply;
+  // The third connection may still be on its way through accept(): ask until refused.
+  ASSERT_TRUE(await([&] {
+    reply = raw_exchange(mesh.port(), "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n");
+    return reply.find("503") != std::string::npos;
+  })) << reply;
+  EXPECT_NE(reply.find("too_many_connections"), std::string::npos) << reply;
+  for (int fd : held) close(fd);
+  EXPECT_TRUE(await([&] { return HttpClient(mesh.url(), "").request("GET", "/healthz").status == 200; }));
+}
+
 TEST(RateLimit, AnAddressThatKeepsGuessingCredentialsIsAnswered429BeforeAnyLookup) {
   Mesh mesh;
   mesh.start_schedd({});
