@@ -36,6 +36,12 @@ std::string render_progress(const std::string& label, uint64_t received, uint64_
   return line;
 }
 
+ProgressBar::ProgressBar(std::ostream& out, std::string label) : out_(out), label_(std::move(label)) {
+  // A provider chose the name: no escape sequences reach the terminal.
+  for (char& c : label_)
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = '?';
+}
+
 void ProgressBar::update(uint64_t received, uint64_t total) {
   int64_t now = monotonic_us();
   if (start_us_ < 0) start_us_ = now;

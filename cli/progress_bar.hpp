@@ -15,7 +15,8 @@ std::string render_progress(const std::string& label, uint64_t received, uint64_
 
 class ProgressBar {
  public:
-  ProgressBar(std::ostream& out, std::string label) : out_(out), label_(std::move(label)) {}
+  // label: a file name from a stranger's manifest; shown with control characters as '?'.
+  ProgressBar(std::ostream& out, std::string label);
   void update(uint64_t received, uint64_t total);  // redraws when 0.1 s passed since the last
   void finish();                                    // the final line, and a newline
 

@@ -3,7 +3,6 @@
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
-#include <boost/asio/ssl/host_name_verification.hpp>
 #include <boost/beast/ssl.hpp>
 
 #include <cctype>
@@ -60,17 +59,28 @@ struct HttpClient::Impl {
     plain->socket().set_option(tcp::no_delay(true));
     if (!tls) return "";
     secure = std::make_unique<beast::ssl_stream<beast::tcp_stream>>(std::move(*plain), *tls);
+    // OpenSSL checks the name (or IP address) in the certificate during verification, so a
+    // mismatch gets its own error code.
+    SSL* ssl_handle = secure->native_handle();
     beast::error_code ip_check;
     asio::ip::make_address(host, ip_check);
-    if (ip_check) SSL_set_tlsext_host_name(secure->native_handle(), host.c_str());  // SNI takes names only
-    secure->set_verify_callback(ssl::host_name_verification(host));
+    if (ip_check) {
+      SSL_set_tlsext_host_name(ssl_handle, host.c_str());  // SNI takes names only
+      SSL_set1_host(ssl_handle, host.c_str());
+    } else {
+      X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl_handle), host.c_str());
+    }
     ec = run([&](auto done) { secure->async_handshake(ssl::stream_base::client, done); }, timeout_ms);
     if (!ec) return "";
     std::string why = "TLS handshake failed: " + ec.message();
-    long verify = SSL_get_verify_result(secure->native_handle());
-    if (verify != X509_V_OK)
+    long verify = SSL_get_verify_result(ssl_handle);
+    if (verify == X509_V_ERR_HOSTNAME_MISMATCH || verify == X509_V_ERR_IP_ADDRESS_MISMATCH)
+      why += " (the server's certificate does not name " + host +
+             ": connect by a name it holds, or give it a certificate that names this one, e.g. og-tls-ca DIR " + host + ")";
+    else if (verify != X509_V_OK)
       why += " (" + std::string(X509_verify_cert_error_string(verify)) +
-             ": is the CA file (--ca-file, OG_CA_FILE or ca_file=) the CA that signed the server's certificate?)";
+             ": is the CA file (OG_CA_FILE, ca_file= in client.conf, og-worker --ca-file) the CA that signed "
+             "the server's certificate?)";
     return why;
   }
 
@@ -176,15 +186,14 @@ HttpResult HttpClient::request(const std::string& method, const std::string& pat
     // The server may answer early and stop reading (413 for an oversize body): its
     // answer is still worth reading when our write broke off.
     if (!ec || ec == asio::error::broken_pipe || ec == asio::error::connection_reset) {
+      // Piece by piece, each read with its own deadline (a large download is not cut off
+      // for its total length), telling the caller how far the body has come.
       auto read_ec = c.with_stream([&](auto& stream) {
-        if (!progress)
-          return c.run([&](auto done) { http::async_read(stream, c.buffer, parser, done); }, timeout_ms);
-        // Piece by piece, telling the caller how far the body has come.
         auto e = c.run([&](auto done) { http::async_read_header(stream, c.buffer, parser, done); }, timeout_ms);
         uint64_t total = parser.content_length().value_or(0);
         while (!e && !parser.is_done()) {
           e = c.run([&](auto done) { http::async_read_some(stream, c.buffer, parser, done); }, timeout_ms);
-          progress(parser.get().body().size(), total);
+          if (progress) progress(parser.get().body().size(), total);
         }
         return e;
       });

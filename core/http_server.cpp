@@ -136,7 +136,7 @@ void HttpServer::Impl::serve(int fd) {
   secure.async_handshake(ssl::stream_base::server, [&](beast::error_code e) { handshake = e; });
   io.run();
   if (handshake) {
-    log_info("tls_handshake_failed", {{"error", handshake.message()}});
+    log_info("tls_handshake_failed", {{"peer", peer}, {"error", handshake.message()}});
     return;
   }
   serve_requests(secure, io, peer);
@@ -245,9 +245,13 @@ void HttpServer::Impl::accept_loop() {
     {
       std::lock_guard lock(connections_mutex);
       if (connections >= options.max_connections) {
-        auto res = to_beast(error_response(503, "too_many_connections",
-                                           "connection limit reached; retry later"), 11, false);
-        http::write(socket, res, ec);
+        // A plain-HTTP client is told why; a TLS one would read our plaintext as a broken
+        // handshake, and a handshake here would cost what the limit protects: just close.
+        if (!tls) {
+          auto res = to_beast(error_response(503, "too_many_connections",
+                                             "connection limit reached; retry later"), 11, false);
+          http::write(socket, res, ec);
+        }
         continue;  // the socket closes as it goes out of scope
       }
       ++connections;

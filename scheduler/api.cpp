@@ -1,5 +1,7 @@
 #include "scheduler/api.hpp"
 
+#include <arpa/inet.h>
+
 #include <algorithm>
 #include <charconv>
 #include <nlohmann/json.hpp>
@@ -85,6 +87,17 @@ JobFilter filter_from_query(const HttpRequest& req) {
   return f;
 }
 
+// The per-address limiter's key: an IPv4 address as it is, an IPv6 one by its /64 (one
+// host can hold a whole /64).
+std::string limiter_key(const std::string& address) {
+  in6_addr v6{};
+  if (inet_pton(AF_INET6, address.c_str(), &v6) != 1) return address;
+  std::fill(std::begin(v6.s6_addr) + 8, std::end(v6.s6_addr), 0);
+  char text[INET6_ADDRSTRLEN] = {};
+  inet_ntop(AF_INET6, &v6, text, sizeof text);
+  return std::string(text) + "/64";
+}
+
 HttpResponse ok(const json& j) { return json_response(200, j.dump() + "\n"); }
 
 json estimate_json(const StartEstimate& e) {
@@ -131,14 +144,18 @@ HttpResponse Api::handle(const HttpRequest& req) {
       r.headers.emplace_back("Retry-After", std::to_string(retry_after_s));
       return r;
     };
-    if (refused_.spent(req.remote_address, monotonic_us(), retry_after_s))
-      return too_many(req.remote_address, "too many requests with a missing or unknown credential");
     std::string auth = req.header("authorization");
     const std::string prefix = "Bearer ";
-    std::optional<User> user;
-    if (auth.rfind(prefix, 0) == 0) user = controller_.authenticate(auth.substr(prefix.size()));
+    std::string token = auth.rfind(prefix, 0) == 0 ? auth.substr(prefix.size()) : std::string();
+    // A credential already seen is served whatever its address did; only lookups of
+    // unknown ones are limited per address (an IPv6 /64 counts as one).
+    std::optional<User> user = controller_.cached_user(token);
+    const std::string address = limiter_key(req.remote_address);
+    if (!user && refused_.spent(address, monotonic_us(), retry_after_s))
+      return too_many(address, "too many requests with a missing or unknown credential");
+    if (!user) user = controller_.authenticate(token);
     if (!user) {
-      refused_.allow(req.remote_address, monotonic_us(), retry_after_s);
+      refused_.allow(address, monotonic_us(), retry_after_s);
       auto r = error_response(401, "unauthenticated",
                               "missing or unknown credential: send \"Authorization: Bearer TOKEN\"");
       r.headers.emplace_back("WWW-Authenticate", "Bearer");

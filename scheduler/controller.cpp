@@ -156,6 +156,14 @@ void Controller::load_state() {
 
 // ---- credentials ----------------------------------------------------------------------
 
+std::optional<User> Controller::cached_user(const std::string& token) {
+  if (token.empty()) return std::nullopt;
+  std::string hash = sha256_hex(token);
+  std::lock_guard lock(mu_);
+  auto it = user_cache_.find(hash);
+  return it == user_cache_.end() ? std::nullopt : std::optional<User>(it->second);
+}
+
 std::optional<User> Controller::authenticate(const std::string& token) {
   if (token.empty()) return std::nullopt;
   std::string hash = sha256_hex(token);

@@ -14,15 +14,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-const fs::path& scratch() {
-  static const fs::path dir = [] {
-    char templ[] = "/tmp/og-fuzz-bundle-XXXXXX";
-    if (!mkdtemp(templ)) std::abort();
-    return fs::path(templ);
-  }();
-  return dir;
-}
-
 bool inside(const fs::path& root, const fs::path& p) {
   auto rel = p.lexically_normal().lexically_relative(root);
   return !rel.empty() && *rel.begin() != "..";
@@ -31,9 +22,11 @@ bool inside(const fs::path& root, const fs::path& p) {
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  fs::path target = scratch() / "out";
-  fs::remove_all(target);
-  fs::create_directory(target);
+  // A directory of its own for each input, removed after it (libFuzzer does not always
+  // run exit handlers).
+  char templ[] = "/tmp/og-fuzz-bundle-XXXXXX";
+  if (!mkdtemp(templ)) std::abort();
+  fs::path target = templ;
   try {
     og::unpack_bundle(std::string_view(reinterpret_cast<const char*>(data), size), target.string(),
                       og::BundleLimits{1u << 20, 64});
@@ -50,5 +43,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     auto perms = it->symlink_status().permissions();
     if ((perms & (fs::perms::set_uid | fs::perms::set_gid)) != fs::perms::none) __builtin_trap();
   }
+  fs::remove_all(target, ec);
   return 0;
 }

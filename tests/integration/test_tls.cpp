@@ -36,6 +36,9 @@ TEST_F(Tls, ClientsAndWorkersTrustingItsCaRunJobsOverHttps) {
   auto squeue = mesh.run({"og-sacct", "-j", std::to_string(r["job_id"].get<uint64_t>())});
   EXPECT_EQ(squeue.exit_code, 0) << squeue.err;
   EXPECT_NE(squeue.out.find("COMPLETED"), std::string::npos) << squeue.out;
+  // By name as well as by address: the certificate names localhost.
+  HttpClient by_name("https://localhost:" + std::to_string(mesh.port()), mesh.token("alice"), mesh.tls_ca_file);
+  EXPECT_EQ(by_name.call("GET", "/og/v1/ping")["user"], "alice");
 }
 
 TEST_F(Tls, AClientHoldingAnotherCaIsRefusedAtTheHandshake) {

@@ -203,11 +203,13 @@ TEST_F(ApiTest, NonNumericIdIsInvalid) {
 }
 
 TEST_F(ApiTest, UnknownPathIsNotFound) {
-  for (const auto& path : {"/", "/foo", "/og/v2/jobs", "/og/v1/nothing", "/og/v1"}) {
+  for (const auto& path : {"/foo", "/og/v2/jobs", "/og/v1/nothing", "/og/v1"}) {
     auto r = call("GET", path, alice_);
     EXPECT_EQ(r.status, 404) << path;
     EXPECT_EQ(error_code(r), "not_found") << path;
   }
+  // "/" is the dashboard's page.
+  EXPECT_EQ(call("GET", "/", alice_).content_type, "text/html; charset=utf-8");
 }
 
 TEST_F(ApiTest, WrongMethodIsNotAllowed) {

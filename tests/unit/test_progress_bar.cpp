@@ -32,6 +32,14 @@ TEST(ProgressBar, RedrawsInPlaceAndEndsWithANewline) {
   EXPECT_EQ(text.back(), '\n');
 }
 
+TEST(ProgressBar, NamesCannotSendEscapesToTheTerminal) {
+  std::ostringstream out;
+  ProgressBar bar(out, "evil\x1b]0;owned\x07.txt");
+  bar.finish();
+  EXPECT_NE(out.str().find("evil?]0;owned?.txt"), std::string::npos) << out.str();
+  EXPECT_EQ(out.str().find('\x07'), std::string::npos);
+}
+
 TEST(UrlEncodePath, KeepsSlashesAndEncodesEachPart) {
   EXPECT_EQ(url_encode_path("sub/a b?%.txt"), "sub/a%20b%3F%25.txt");
   EXPECT_EQ(url_encode_path("plain.txt"), "plain.txt");

@@ -86,6 +86,7 @@ function go(hash) {
 
 let problemAfterRender = '';
 function signOut(message) {
+  if (session.user) sessionStorage.removeItem(keyStorageName());
   session.token = '';
   session.user = '';
   problemAfterRender = message;
@@ -108,7 +109,9 @@ async function importSeed(seedHex) {
 // The user's key: the one pasted at sign-in, else one this browser made and registered.
 async function signingKey() {
   if (!crypto.subtle) throw new Error('this page is not a secure context (use https://, or http:// on 127.0.0.1): browsers sign only there');
-  let seed = localStorage.getItem(keyStorageName());
+  // A pasted key lives as long as this tab (sessionStorage); one the browser made itself
+  // has no other copy, so it stays in this browser (localStorage).
+  let seed = sessionStorage.getItem(keyStorageName()) ?? localStorage.getItem(keyStorageName());
   const held = (await api('GET', '/og/v1/users/me/key')).public_key ?? '';
   if (!seed && held) {
     throw new Error('og-schedd holds a signing key for you that this browser does not have: sign in again and paste it ' +
@@ -117,7 +120,11 @@ async function signingKey() {
   if (!seed) {
     const pair = await crypto.subtle.generateKey({ name: 'Ed25519' }, true, ['sign', 'verify']);
     const pkcs8 = bytesToHex(await crypto.subtle.exportKey('pkcs8', pair.privateKey));
+    if (!pkcs8.startsWith(PKCS8_ED25519_PREFIX) || pkcs8.length !== PKCS8_ED25519_PREFIX.length + 64) {
+      throw new Error('this browser exports Ed25519 keys in a form the dashboard does not read: paste og-sbatch\'s key at sign-in');
+    }
     seed = pkcs8.slice(PKCS8_ED25519_PREFIX.length);
+    await importSeed(seed);  // usable before it is kept
     localStorage.setItem(keyStorageName(), seed);
   }
   const { key, publicHex } = await importSeed(seed);
@@ -139,9 +146,9 @@ function signInView() {
     el('label', {}, 'Token ', token),
     el('p', { class: 'hint' }, 'The credential og-sbatch uses: the file in $OG_TOKEN_FILE (og-mesh up prints it).'),
     el('label', {}, 'Signing key (optional) ', key),
-    el('p', { class: 'hint' }, 'To sign jobs with the key og-sbatch registered, paste its private.key. ' +
-      'Without one, this browser makes its own key the first time you submit (if none is registered yet). ' +
-      'It stays in this browser.'),
+    el('p', { class: 'hint' }, 'To sign jobs with the key og-sbatch registered, paste its private.key: it is kept ' +
+      'until you sign out or close this tab. Without one, this browser makes its own key the first time you submit ' +
+      '(if none is registered yet) and keeps it, as its only copy: use a browser profile of your own.'),
     el('button', { type: 'submit' }, 'Sign in'));
   form.addEventListener('submit', async (e) => {
     e.preventDefault();
@@ -152,7 +159,7 @@ function signInView() {
       session.role = me.role;
       if (key.value.trim()) {
         await importSeed(key.value.trim());
-        localStorage.setItem(keyStorageName(), key.value.trim());
+        sessionStorage.setItem(keyStorageName(), key.value.trim());
       }
       go('#/queue');
     } catch (err) {
