@@ -22,7 +22,7 @@ build: configure
 
 # The libFuzzer targets (tests/fuzz) need clang++: a build of their own, run by `make test`.
 fuzz: deps
-	cmake -S . -B $(BUILD)/fuzz -DOG_FUZZ=ON -DCMAKE_CXX_COMPILER=clang++ $(CMAKE_FLAGS)
+	cmake -S . -B $(BUILD)/fuzz -DOG_FUZZ=ON -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_BUILD_TYPE=Fuzz $(CMAKE_FLAGS)
 	cmake --build $(BUILD)/fuzz -j$(JOBS)
 
 test: build fuzz
