@@ -1729,9 +1729,18 @@ std::string Controller::metrics_text() {
                "Quorum decisions: agreed, extra_replica (disagreement, one more asked), no_quorum.", samples);
   counters_.start_latency.write(out, "og_job_start_latency_seconds", "Submission to first replica started.");
   counters_.pass_seconds.write(out, "og_scheduling_pass_seconds", "Time one scheduling pass took.");
-  if (ledger_)
+  if (ledger_) {
     write_family(out, "og_ledger_treasury_micros", "gauge", "Protocol fees held by the treasury, micro-units.",
                  {{"", double(ledger_->balance(kTreasuryAccount))}});
+    // The book by kind of account (wallet, escrow, bond, unbonding, treasury, external):
+    // double entry, so they add up to zero; external is what came in less what went out.
+    std::map<std::string, int64_t> kinds;
+    for (const auto& [account, balance] : ledger_->balances()) kinds[account.substr(0, account.find(':'))] += balance;
+    samples.clear();
+    for (const auto& [kind, total] : kinds) samples.push_back({"kind=\"" + label_value(kind) + "\"", double(total)});
+    write_family(out, "og_ledger_balance_micros", "gauge", "Ledger balances summed by kind of account, micro-units.",
+                 samples);
+  }
   return out;
 }
 

@@ -6,6 +6,7 @@
 #include <regex>
 #include <sstream>
 
+#include "core/money.hpp"
 #include "tests/integration/mesh.hpp"
 
 namespace og::test {
@@ -65,6 +66,19 @@ TEST(Metrics, AScrapeParsesAndFollowsTheJobs) {
   EXPECT_GE(m["og_scheduling_pass_seconds_count"], 1);
   EXPECT_LT(m["og_worker_heartbeat_age_seconds{partition=\"worker-1\"}"], 30);
   EXPECT_TRUE(m.count("og_ledger_treasury_micros"));  // the embedded ledger is on
+  // The book by kind of account: money in wallets and bonds, and all of it adds up to zero
+  // (external is where deposits came from).
+  EXPECT_GT(m["og_ledger_balance_micros{kind=\"wallet\"}"], 0);
+  double bonds = 0;
+  for (const char* worker : {"worker-1", "worker-2"})
+    bonds += parse_money_micros(mesh.client("ops").call("GET", std::string("/og/v1/wallet?user=") + worker)["bond"].get<std::string>());
+  EXPECT_GT(bonds, 0);
+  EXPECT_EQ(m["og_ledger_balance_micros{kind=\"bond\"}"], bonds) << "the two workers' bonds";
+  double sum = 0;
+  for (const auto& [name, value] : m)
+    if (name.rfind("og_ledger_balance_micros{", 0) == 0) sum += value;
+  EXPECT_EQ(sum, 0);
+  EXPECT_LT(m["og_ledger_balance_micros{kind=\"external\"}"], 0);
   // Buckets, in the order written, are cumulative up to +Inf == count.
   std::istringstream lines(r.body);
   double previous = 0;
