@@ -134,12 +134,13 @@ int run(const Options& o) {
   ProcessSample queued = sample(o.schedd_pid);
 
   // With the queue full: what og-squeue, og-sinfo and a Prometheus scrape cost.
-  Latencies list_all, list_pending, metrics;
+  Latencies list_all, list_newest, list_pending, metrics;
   {
     HttpClient c(o.url, user_token, o.ca_file);
     for (int i = 0; i < 5; ++i) {
       auto all = timed(list_all, [&] { return c.call("GET", "/og/v1/jobs"); });
       if (all["jobs"].size() < static_cast<size_t>(o.jobs)) throw std::runtime_error("jobs missing from the queue");
+      timed(list_newest, [&] { return c.call("GET", "/og/v1/jobs?newest=500"); });  // the dashboard's queue page
       timed(list_pending, [&] { return c.call("GET", "/og/v1/jobs?state=PENDING&user=nobody"); });
       timed(metrics, [&] { return admin.request("GET", "/metrics"); });
     }
@@ -197,6 +198,7 @@ int run(const Options& o) {
   print_phase("queueing", start, queued, queue_s);
   std::printf("with %d jobs queued:\n", o.jobs);
   list_all.print("GET /og/v1/jobs (all)");
+  list_newest.print("GET /og/v1/jobs?newest=500");
   list_pending.print("GET /og/v1/jobs (filtered)");
   metrics.print("GET /metrics");
   std::printf("drain: %d jobs by %d workers in %.2f s (%.0f jobs/s), all COMPLETED\n", o.jobs, o.workers, drain_s,

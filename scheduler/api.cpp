@@ -79,6 +79,7 @@ JobFilter filter_from_query(const HttpRequest& req) {
   for (const auto& u : split_list(get("user"), ',')) f.users.insert(u);
   for (const auto& n : split_list(get("name"), ',')) f.names.insert(n);
   for (const auto& p : split_list(get("partition"), ',')) f.partitions.insert(p);
+  if (auto newest = get("newest"); !newest.empty()) f.newest = static_cast<size_t>(parse_id(newest, "newest"));
   try {
     for (const auto& s : split_list(get("state"), ',')) f.states.insert(job_state_from_string(s));
   } catch (const UsageError& e) {
@@ -108,7 +109,8 @@ json estimate_json(const StartEstimate& e) {
 
 // {"jobs":[...]} written one job at a time: a queue of 10,000 jobs as one JSON tree took
 // og-schedd's memory from 45 to 170 MiB for the length of a listing (bench/load.sh).
-HttpResponse jobs_listing(const std::vector<JobView>& views, const std::map<uint64_t, StartEstimate>& estimates) {
+HttpResponse jobs_listing(const std::vector<JobView>& views, const std::map<uint64_t, StartEstimate>& estimates,
+                          std::optional<size_t> matched = std::nullopt) {
   std::string body = "{\"jobs\":[";
   for (size_t i = 0; i < views.size(); ++i) {
     json j = job_json(views[i]);
@@ -116,7 +118,9 @@ HttpResponse jobs_listing(const std::vector<JobView>& views, const std::map<uint
     if (i > 0) body += ',';
     body += j.dump();
   }
-  body += "]}\n";
+  body += "]";
+  if (matched) body += ",\"matched\":" + std::to_string(*matched);
+  body += "}\n";
   return json_response(200, std::move(body));
 }
 
@@ -223,7 +227,10 @@ HttpResponse Api::route(const HttpRequest& req, const User& user) {
       std::map<uint64_t, StartEstimate> estimates;
       if (auto start = req.query.find("start"); start != req.query.end() && start->second == "1")
         estimates = controller_.expected_starts();  // og-squeue --start: where and when pending jobs start
-      return jobs_listing(controller_.list_jobs(filter_from_query(req)), estimates);
+      JobFilter filter = filter_from_query(req);
+      auto listing = controller_.list_jobs(filter);
+      // ?newest=N: the N most recent matches, and how many matched in all.
+      return jobs_listing(listing.jobs, estimates, filter.newest > 0 ? std::optional(listing.matched) : std::nullopt);
     }
     if (n == 3) throw method_not_allowed();
     if (n == 4 && parts[3] == "parse") {

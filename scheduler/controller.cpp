@@ -432,21 +432,32 @@ std::map<uint64_t, StartEstimate> Controller::expected_starts() {
   return plan_starts(nullptr);
 }
 
-std::vector<JobView> Controller::list_jobs(const JobFilter& filter) {
+JobListing Controller::list_jobs(const JobFilter& filter) {
   std::lock_guard lock(mu_);
-  std::vector<JobView> out;
+  // Matches first by reference: with `newest`, only those shown are copied.
+  std::vector<std::pair<const Job*, std::string>> live;
   for (const auto& [id, job] : jobs_) {
     std::string nodes = nodelist(job);
-    if (matches(filter, job, nodes)) out.push_back({job, nodes, isolation_of(nodes)});
+    if (matches(filter, job, nodes)) live.emplace_back(&job, std::move(nodes));
   }
   // A job asked for by id stays visible after it left memory, as squeue -j shows.
+  std::vector<JobView> stored;
   for (uint64_t id : filter.ids) {
     if (jobs_.count(id)) continue;
     if (auto job = store_.load_job(id)) {
       std::string nodes = store_.nodelist_of(id);
-      if (matches(filter, *job, nodes)) out.push_back({*job, nodes, isolation_of(nodes)});
+      if (matches(filter, *job, nodes)) stored.push_back({*job, nodes, isolation_of(nodes)});
     }
   }
+  JobListing out;
+  out.matched = live.size() + stored.size();
+  size_t skip_live = filter.newest > 0 && live.size() > filter.newest ? live.size() - filter.newest : 0;
+  for (size_t i = skip_live; i < live.size(); ++i)
+    out.jobs.push_back({*live[i].first, live[i].second, isolation_of(live[i].second)});
+  for (auto& view : stored) out.jobs.push_back(std::move(view));
+  std::sort(out.jobs.begin(), out.jobs.end(), [](const JobView& a, const JobView& b) { return a.job.id < b.job.id; });
+  if (filter.newest > 0 && out.jobs.size() > filter.newest)
+    out.jobs.erase(out.jobs.begin(), out.jobs.end() - static_cast<std::ptrdiff_t>(filter.newest));
   return out;
 }
 

@@ -60,12 +60,18 @@ struct JobFilter {
   std::set<uint64_t> ids;  // a job id also matches its array's tasks
   std::set<std::string> users, names, partitions;
   std::set<JobState> states;
+  size_t newest = 0;  // only the N matches with the highest ids (0: all)
 };
 
 struct JobView {
   Job job;
   std::string nodelist;  // partitions running or that ran its replicas
   std::string isolation;  // their sandbox levels
+};
+
+struct JobListing {
+  std::vector<JobView> jobs;  // by id
+  size_t matched = 0;         // how many matched the filter, before `newest`
 };
 
 struct JobDetail {
@@ -158,7 +164,7 @@ class Controller {
   TestOnlyResult test_only(const User& user, JobSpec spec);
   // og-squeue --start: the planned start of pending jobs that may run (by job id).
   std::map<uint64_t, StartEstimate> expected_starts();
-  std::vector<JobView> list_jobs(const JobFilter& filter);
+  JobListing list_jobs(const JobFilter& filter);
   std::optional<JobDetail> get_job(uint64_t id);
   JobView cancel_job(const User& user, uint64_t id);
   JobView set_hold(const User& user, uint64_t id, bool hold);

@@ -80,5 +80,19 @@ TEST_F(Dashboard, ScriptsItCannotSubmitAreRefusedWithTheLineOrTheWayOut) {
   EXPECT_EQ(alice.request("GET", "/og/v1/jobs/parse").status, 405);
 }
 
+TEST_F(Dashboard, TheQueuePageAsksOnlyForTheNewestJobsAndLearnsHowManyMatched) {
+  auto alice = mesh.client("alice");
+  nlohmann::json held = {{"job", {{"name", "h"}, {"script", "#!/bin/bash\ntrue\n"}, {"script_name", "h.sh"}, {"hold", true}}}};
+  std::vector<uint64_t> ids;
+  for (int i = 0; i < 3; ++i) ids.push_back(alice.call("POST", "/og/v1/jobs", held)["job_id"]);
+  auto page = alice.call("GET", "/og/v1/jobs?newest=2&state=PENDING");
+  ASSERT_EQ(page["jobs"].size(), 2u);
+  EXPECT_EQ(page["jobs"][0]["job_id"], ids[1]);
+  EXPECT_EQ(page["jobs"][1]["job_id"], ids[2]);
+  EXPECT_EQ(page["matched"], 3);
+  EXPECT_FALSE(alice.call("GET", "/og/v1/jobs").contains("matched")) << "plain listings keep slurmrestd's shape";
+  EXPECT_EQ(alice.request("GET", "/og/v1/jobs?newest=x").status, 400);
+}
+
 }  // namespace
 }  // namespace og::test

@@ -154,9 +154,29 @@ TEST_F(ControllerTest, SubmitCreatesPendingJob) {
   EXPECT_EQ(j.spec.time_limit_s, options_.default_time_limit_s);  // default filled in
   EXPECT_FALSE(j.is_array_task());
   EXPECT_GT(j.submit_us, 0);
-  auto listed = c().list_jobs(JobFilter{});
+  auto listed = c().list_jobs(JobFilter{}).jobs;
   ASSERT_EQ(listed.size(), 1u);
   EXPECT_EQ(listed[0].job.id, ids[0]);
+}
+
+TEST_F(ControllerTest, ListingTheNewestGivesTheHighestIdsAndHowManyMatched) {
+  make();
+  User alice = account("alice", "user"), bob = account("bob", "user");
+  std::vector<uint64_t> alices;
+  for (int i = 0; i < 5; ++i) {
+    alices.push_back(c().submit(alice, spec())[0]);
+    c().submit(bob, spec());
+  }
+  JobFilter filter;
+  filter.users = {"alice"};
+  filter.newest = 2;
+  auto listing = c().list_jobs(filter);
+  EXPECT_EQ(listing.matched, 5u);
+  ASSERT_EQ(listing.jobs.size(), 2u);
+  EXPECT_EQ(listing.jobs[0].job.id, alices[3]);  // by id, the two newest of alice's
+  EXPECT_EQ(listing.jobs[1].job.id, alices[4]);
+  filter.newest = 0;
+  EXPECT_EQ(c().list_jobs(filter).jobs.size(), 5u);
 }
 
 TEST_F(ControllerTest, AuthenticateAndUsers) {
@@ -500,7 +520,7 @@ TEST_F(ControllerTest, ArrayCreatesTasksAndHonoursThrottle) {
   }
   JobFilter by_array;
   by_array.ids = {ids[0]};
-  EXPECT_EQ(c().list_jobs(by_array).size(), 4u);  // the array id matches all its tasks
+  EXPECT_EQ(c().list_jobs(by_array).jobs.size(), 4u);  // the array id matches all its tasks
 
   FakeWorker w = worker(account("w1", "worker"), "p1", /*cpus=*/16);
   auto count_running = [&] {

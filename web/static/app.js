@@ -2,6 +2,7 @@
 // token. Everything the API returns is inserted as text, never as HTML.
 
 const REFRESH_MS = 2000;
+const QUEUE_ROWS = 500;  // the queue page shows the newest this many
 const ACTIVE = new Set(['PENDING', 'RUNNING', 'COMPLETING']);
 const STATES = ['PENDING', 'RUNNING', 'COMPLETING', 'COMPLETED', 'FAILED', 'CANCELLED', 'TIMEOUT',
   'NODE_FAIL', 'OUT_OF_MEMORY'];
@@ -189,7 +190,8 @@ function queueView(params) {
   async function refresh() {
     const q = new URLSearchParams();
     for (const k of Object.keys(filters)) if (params.get(k)) q.set(k, params.get(k));
-    const { jobs } = await api('GET', `/og/v1/jobs?${q}`);
+    q.set('newest', String(QUEUE_ROWS));  // a long queue is not sent whole every 2 s
+    const { jobs, matched } = await api('GET', `/og/v1/jobs?${q}`);
     jobs.sort((a, b) => b.job_id - a.job_id);
     const rows = jobs.map((j) => el('tr', { 'data-job': j.job_id },
       el('td', {}, el('a', { href: `#/jobs/${j.job_id}` }, j.array_task_id === null ? j.job_id : `${j.array_job_id}_${j.array_task_id}`)),
@@ -197,9 +199,11 @@ function queueView(params) {
       el('td', {}, reasonText(j.state_reason)), el('td', {}, j.nodes || j.partition || ''),
       el('td', {}, `${quorumOf(j)} of ${j.replicas}`), el('td', {}, j.cpus), el('td', {}, time(j.submit_time)),
       el('td', {}, j.cost)));
-    body.replaceChildren(jobs.length
-      ? table(['Job', 'Name', 'User', 'State', 'Reason', 'Partitions', 'Quorum', 'CPUs', 'Submitted', 'Cost'], rows, { id: 'jobs' })
-      : el('p', { class: 'empty' }, 'No jobs match.'));
+    body.replaceChildren(
+      jobs.length
+        ? table(['Job', 'Name', 'User', 'State', 'Reason', 'Partitions', 'Quorum', 'CPUs', 'Submitted', 'Cost'], rows, { id: 'jobs' })
+        : el('p', { class: 'empty' }, 'No jobs match.'),
+      matched > jobs.length ? el('p', { class: 'hint', id: 'more' }, `The newest ${jobs.length} of ${matched} jobs; filter to see others.`) : '');
   }
   return { node, refresh };
 }
