@@ -3,6 +3,7 @@
 #include <atomic>
 #include <cstdio>
 
+#include "core/strings.hpp"
 #include "core/time_util.hpp"
 
 namespace og {
@@ -16,16 +17,7 @@ void append_value(std::string& line, std::string_view value) {
     line += value;
     return;
   }
-  line += '"';
-  for (char c : value) {
-    if (c == '"' || c == '\\') line += '\\';
-    if (c == '\n') {
-      line += "\\n";
-      continue;
-    }
-    line += c;
-  }
-  line += '"';
+  line += '"' + escape_quoted(value) + '"';
 }
 
 }  // namespace

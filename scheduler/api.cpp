@@ -154,16 +154,18 @@ HttpResponse Api::handle(const HttpRequest& req) {
     // A credential already seen is served whatever its address did; only lookups of
     // unknown ones are limited per address (an IPv6 /64 counts as one).
     std::optional<User> user = controller_.cached_user(token);
-    const std::string address = limiter_key(req.remote_address);
-    if (!user && refused_.spent(address, monotonic_us(), retry_after_s))
-      return too_many(address, "too many requests with a missing or unknown credential");
-    if (!user) user = controller_.authenticate(token);
     if (!user) {
-      refused_.allow(address, monotonic_us(), retry_after_s);
-      auto r = error_response(401, "unauthenticated",
-                              "missing or unknown credential: send \"Authorization: Bearer TOKEN\"");
-      r.headers.emplace_back("WWW-Authenticate", "Bearer");
-      return r;
+      const std::string address = limiter_key(req.remote_address);
+      if (refused_.spent(address, monotonic_us(), retry_after_s))
+        return too_many(address, "too many requests with a missing or unknown credential");
+      user = controller_.authenticate(token);
+      if (!user) {
+        refused_.allow(address, monotonic_us(), retry_after_s);
+        auto r = error_response(401, "unauthenticated",
+                                "missing or unknown credential: send \"Authorization: Bearer TOKEN\"");
+        r.headers.emplace_back("WWW-Authenticate", "Bearer");
+        return r;
+      }
     }
     if (!limiter_.allow(user->name, monotonic_us(), retry_after_s)) return too_many(user->name, "og-schedd --rate-limit");
     return route(req, *user);

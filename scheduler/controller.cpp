@@ -1728,7 +1728,7 @@ std::string Controller::metrics_text() {
   samples.clear();
   const int64_t now_mono = monotonic_us();
   for (const auto& [name, p] : partitions_)
-    samples.push_back({"partition=\"" + label_value(name) + "\"", double(now_mono - p.last_seen_us) / 1e6});
+    samples.push_back({"partition=\"" + escape_quoted(name) + "\"", double(now_mono - p.last_seen_us) / 1e6});
   write_family(out, "og_worker_heartbeat_age_seconds", "gauge", "Seconds since each worker last polled.", samples);
   samples.clear();
   for (const auto& [state, count] : counters_.finished) samples.push_back({"state=\"" + state + "\"", double(count)});
@@ -1748,7 +1748,7 @@ std::string Controller::metrics_text() {
     std::map<std::string, int64_t> kinds;
     for (const auto& [account, balance] : ledger_->balances()) kinds[account.substr(0, account.find(':'))] += balance;
     samples.clear();
-    for (const auto& [kind, total] : kinds) samples.push_back({"kind=\"" + label_value(kind) + "\"", double(total)});
+    for (const auto& [kind, total] : kinds) samples.push_back({"kind=\"" + escape_quoted(kind) + "\"", double(total)});
     write_family(out, "og_ledger_balance_micros", "gauge", "Ledger balances summed by kind of account, micro-units.",
                  samples);
   }

@@ -34,10 +34,8 @@ struct SchedulerCounters {
 };
 
 // One metric family: its HELP and TYPE lines, then a sample per label set ("" for none,
-// else e.g. state="RUNNING"; values are escaped by the caller's choice of names).
+// else e.g. state="RUNNING"; values come escaped: og::escape_quoted).
 void write_family(std::string& out, const std::string& name, const std::string& type, const std::string& help,
                   const std::vector<std::pair<std::string, double>>& samples);
-// A label value with \, " and newlines escaped.
-std::string label_value(const std::string& text);
 
 }  // namespace og

@@ -21,14 +21,22 @@ std::string error_code(const HttpResult& r) {
   return j.is_discarded() ? "" : j["error"].value("code", "");
 }
 
-// Sends raw bytes on a fresh connection and returns what came back before close.
-std::string raw_exchange(uint16_t port, const std::string& bytes) {
+// A TCP connection to 127.0.0.1:port; -1 when it cannot be made.
+int connect_loopback(uint16_t port) {
   int fd = socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
   addr.sin_port = htons(port);
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) return "";
+  if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0) return fd;
+  close(fd);
+  return -1;
+}
+
+// Sends raw bytes on a fresh connection and returns what came back before close.
+std::string raw_exchange(uint16_t port, const std::string& bytes) {
+  int fd = connect_loopback(port);
+  if (fd < 0) return "";
   (void)!write(fd, bytes.data(), bytes.size());
   std::string reply;
   char buf[4096];
@@ -196,12 +204,8 @@ TEST(ConnectionLimit, BeyondMaxConnectionsNewOnesGet503UntilOneCloses) {
   mesh.start_schedd({"--max-connections", "3"});
   std::vector<int> held;
   for (int i = 0; i < 3; ++i) {
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_port = htons(mesh.port());
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    ASSERT_EQ(connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+    int fd = connect_loopback(mesh.port());
+    ASSERT_GE(fd, 0);
     held.push_back(fd);  // idle: each holds one of og-schedd's connection slots
   }
   std::string reply;

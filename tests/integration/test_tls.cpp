@@ -33,9 +33,9 @@ TEST_F(Tls, ClientsAndWorkersTrustingItsCaRunJobsOverHttps) {
   auto done = mesh.wait_job(r["job_id"].get<uint64_t>());
   EXPECT_EQ(done["job_state"], "COMPLETED");
   // The CLI finds the CA in OG_CA_FILE.
-  auto squeue = mesh.run({"og-sacct", "-j", std::to_string(r["job_id"].get<uint64_t>())});
-  EXPECT_EQ(squeue.exit_code, 0) << squeue.err;
-  EXPECT_NE(squeue.out.find("COMPLETED"), std::string::npos) << squeue.out;
+  auto sacct = mesh.run({"og-sacct", "-j", std::to_string(r["job_id"].get<uint64_t>())});
+  EXPECT_EQ(sacct.exit_code, 0) << sacct.err;
+  EXPECT_NE(sacct.out.find("COMPLETED"), std::string::npos) << sacct.out;
   // By name as well as by address: the certificate names localhost.
   HttpClient by_name("https://localhost:" + std::to_string(mesh.port()), mesh.token("alice"), mesh.tls_ca_file);
   EXPECT_EQ(by_name.call("GET", "/og/v1/ping")["user"], "alice");
