@@ -55,15 +55,30 @@ chmod 755 "$dir" "$dir/run" "$dir/etc"  # slurmrestd runs as nobody and reads th
 runuser -u munge -- test -x "$dir" ||
   die "$dir is out of reach of the munge user: a directory above it is not searchable (chmod o+x)"
 
-# Free loopback ports: slurmctld, slurmrestd, then one per slurmd.
+# Free loopback ports, consecutive: slurmctld, slurmrestd, then one per slurmd. Taken below
+# the kernel's ephemeral range, where no outgoing connection or bind(0) can be handed one:
+# a daemon restarted on its port (tests restart slurmrestd) finds it still free.
 mapfile -t ports < <(python3 - "$((nodes + 2))" <<'PY'
-import socket, sys
-socks = []
-for _ in range(int(sys.argv[1])):
-    s = socket.socket(); s.bind(("127.0.0.1", 0)); socks.append(s)
-for s in socks: print(s.getsockname()[1])
+import random, socket, sys
+count = int(sys.argv[1])
+low = int(open("/proc/sys/net/ipv4/ip_local_port_range").read().split()[0])
+floor = 10000 if low > 10000 + 2 * count else 1024
+for _ in range(200):
+    start = random.randrange(floor, max(floor + 1, low - count))
+    socks = []
+    try:
+        for port in range(start, start + count):
+            s = socket.socket()
+            s.bind(("127.0.0.1", port))
+            socks.append(s)
+    except OSError:
+        continue
+    print("\n".join(str(port) for port in range(start, start + count)))
+    sys.exit(0)
+sys.exit("slurm-local: no %d free consecutive ports below the ephemeral range (%d)" % (count, low))
 PY
 )
+[[ ${#ports[@]} -eq $((nodes + 2)) ]] || die "could not find free ports for Slurm"
 ctld_port=${ports[0]}
 rest_port=${ports[1]}
 
@@ -115,17 +130,6 @@ KillWait=2
 NodeName=n[1-$nodes] NodeHostname=localhost NodeAddr=127.0.0.1 CPUs=$cpus RealMemory=$memory Port=${ports[2]}-${ports[$((nodes + 1))]} State=UNKNOWN
 PartitionName=local Nodes=ALL Default=YES MaxTime=INFINITE State=UP
 CONF
-# Ports of consecutive nodes must be consecutive numbers for Slurm's range syntax: if the
-# free ports were not, list the nodes one by one.
-if [[ $((ports[nodes + 1] - ports[2])) -ne $((nodes - 1)) ]]; then
-  sed -i '/^NodeName=/d' "$dir/etc/slurm.conf"
-  for n in $(seq "$nodes"); do
-    echo "NodeName=n$n NodeHostname=localhost NodeAddr=127.0.0.1 CPUs=$cpus RealMemory=$memory Port=${ports[$((n + 1))]} State=UNKNOWN" \
-      >>"$dir/etc/slurm.conf"
-  done
-  sed -i '/^PartitionName=/d' "$dir/etc/slurm.conf"
-  echo "PartitionName=local Nodes=ALL Default=YES MaxTime=INFINITE State=UP" >>"$dir/etc/slurm.conf"
-fi
 chmod 644 "$dir/etc/slurm.conf"
 export SLURM_CONF=$dir/etc/slurm.conf
 
@@ -136,12 +140,28 @@ for n in $(seq "$nodes"); do
   echo $! >"$dir/run/slurmd-n$n.pid"
 done
 # slurmrestd can be restarted on its own (tests stop it to see the worker cope).
+# It returns once slurmrestd listens, or fails saying why.
 cat >"$dir/etc/start-slurmrestd.sh" <<REST
+# Running, and not a zombie nobody has reaped yet.
+alive() { [[ -r /proc/\$1/stat ]] && [[ \$(sed 's/.*) //' /proc/\$1/stat | cut -d' ' -f1) != Z ]]; }
+if [[ -f "$dir/run/slurmrestd.pid" ]] && alive "\$(cat "$dir/run/slurmrestd.pid")"; then
+  echo "slurm-local: slurmrestd is already running (pid \$(cat "$dir/run/slurmrestd.pid"))" >&2
+  exit 1
+fi
 SLURM_JWT=daemon slurmrestd -f "$SLURM_CONF" -u nobody -a rest_auth/jwt -s openapi/v0.0.38 "127.0.0.1:$rest_port" \\
   >>"$dir/log/slurmrestd.out" 2>&1 &
-echo \$! >"$dir/run/slurmrestd.pid"
+pid=\$!
+echo \$pid >"$dir/run/slurmrestd.pid"
+for _ in \$(seq 100); do
+  alive \$pid || break
+  (exec 3<>/dev/tcp/127.0.0.1/$rest_port) 2>/dev/null && alive \$pid && exit 0
+  sleep 0.1
+done
+echo "slurm-local: slurmrestd is not listening on 127.0.0.1:$rest_port; its log:" >&2
+tail -n 20 "$dir/log/slurmrestd.out" >&2
+exit 1
 REST
-bash "$dir/etc/start-slurmrestd.sh"
+bash "$dir/etc/start-slurmrestd.sh" || { stop; die "slurmrestd did not start"; }
 
 # Ready when every node is idle (0.5-0.7 s here).
 for _ in $(seq 200); do

@@ -8,9 +8,12 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <iostream>
 #include <sstream>
 #include <stdexcept>
 #include <thread>
+
+#include <gtest/gtest.h>
 
 #include "core/error.hpp"
 #include "core/process.hpp"
@@ -31,6 +34,13 @@ std::string read_file(const std::string& path) {
   std::stringstream s;
   s << in.rdbuf();
   return s.str();
+}
+
+std::string tail_of(const std::string& path, size_t lines) {
+  std::string text = read_file(path);
+  size_t at = text.size();
+  for (size_t n = 0; n <= lines && at != std::string::npos && at > 0; ++n) at = text.rfind('\n', at - 1);
+  return at == std::string::npos ? text : text.substr(at + 1);
 }
 
 bool await(const std::function<bool()>& condition, std::chrono::milliseconds timeout) {
@@ -74,6 +84,12 @@ Mesh::Mesh() {
 Mesh::~Mesh() {
   for (auto& [name, pid] : workers_) stop(pid, SIGKILL);
   stop(schedd_, SIGKILL);
+  // A failed test says what the daemons said: CI keeps no files, only the output.
+  if (::testing::Test::HasFailure())
+    for (const auto& entry : fs::directory_iterator(dir_))
+      if (entry.path().extension() == ".log")
+        std::cerr << "--- last lines of " << entry.path().filename().string() << "\n"
+                  << tail_of(entry.path().string(), 30);
   std::error_code ec;
   if (!std::getenv("OG_TEST_KEEP")) fs::remove_all(dir_, ec);  // keep to debug a failure
 }
@@ -84,7 +100,8 @@ void Mesh::start_schedd(const std::vector<std::string>& extra_args) {
   fs::remove(port_file);
   SpawnOptions o;
   o.argv = {bin_path("og-schedd"), "--state", dir_ + "/schedd", "--listen",
-            "127.0.0.1:" + std::to_string(port_), "--port-file", port_file, "--quiet"};
+            "127.0.0.1:" + std::to_string(port_), "--port-file", port_file};
+  if (quiet) o.argv.push_back("--quiet");
   o.argv.insert(o.argv.end(), schedd_args_.begin(), schedd_args_.end());
   if (allow_unsigned) o.argv.push_back("--allow-unsigned");
   if (!tls_cert_file.empty()) o.argv.insert(o.argv.end(), {"--tls-cert", tls_cert_file, "--tls-key", tls_key_file});
@@ -135,7 +152,8 @@ std::string Mesh::start_worker(uint32_t cpus, const std::vector<std::string>& ex
   SpawnOptions o;
   o.argv = {bin_path("og-worker"), "--url", url_, "--token-file", dir_ + "/" + name + ".token",
             "--name", name, "--dir", dir_ + "/" + name, "--cpus", std::to_string(cpus),
-            "--kill-wait", "1", "--quiet"};
+            "--kill-wait", "1"};
+  if (quiet) o.argv.push_back("--quiet");
   o.argv.insert(o.argv.end(), extra_args.begin(), extra_args.end());
   // Most tests talk to their jobs through files in the test's directory, which a jail
   // hides: they run jobs uncontained unless they ask for a level (test_sandbox does).
@@ -173,13 +191,13 @@ nlohmann::json Mesh::job(uint64_t id, const std::string& user) {
 
 nlohmann::json Mesh::wait_job(uint64_t id, const std::string& user) {
   auto c = client(user);
+  nlohmann::json j;
   for (int i = 0; i < 4; ++i) {
-    auto j = c.call("GET", "/og/v1/jobs/" + std::to_string(id) + "/wait?timeout_ms=15000",
-                    nullptr, 30000)["jobs"][0];
+    j = c.call("GET", "/og/v1/jobs/" + std::to_string(id) + "/wait?timeout_ms=15000", nullptr, 30000)["jobs"][0];
     std::string s = j["job_state"];
     if (s != "PENDING" && s != "RUNNING" && s != "COMPLETING") return j;
   }
-  throw std::runtime_error("job " + std::to_string(id) + " did not finish in 60 s");
+  throw std::runtime_error("job " + std::to_string(id) + " did not finish in 60 s: " + j.dump());
 }
 
 bool Mesh::await_state(uint64_t id, const std::string& state, const std::string& user,

@@ -69,6 +69,8 @@ class Mesh {
   // Many tests post jobs to the API directly, unsigned: og-schedd and og-worker accept
   // those unless a test sets this to false before starting them (signing tests do).
   bool allow_unsigned = true;
+  // Daemons log warnings only; tests whose failures need the whole story turn this off.
+  bool quiet = true;
   // HTTPS: set before start_schedd to serve with this certificate and key; clients, workers
   // and CLI runs then trust tls_ca_file.
   std::string tls_cert_file, tls_key_file, tls_ca_file;
@@ -93,5 +95,7 @@ class Mesh {
 std::string bin_path(const std::string& tool);
 std::string source_path(const std::string& relative);
 std::string read_file(const std::string& path);
+// The last LINES lines of a file (all of it when shorter).
+std::string tail_of(const std::string& path, size_t lines);
 
 }  // namespace og::test

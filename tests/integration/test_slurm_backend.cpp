@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <iostream>
 #include <map>
 #include <memory>
 #include <sstream>
@@ -77,6 +78,7 @@ class SlurmBackendTest : public ::testing::Test {
  protected:
   void SetUp() override {
     if (!slurm().why_not.empty()) GTEST_SKIP() << "SKIPPED: " << slurm().why_not;
+    mesh.quiet = false;
     mesh.start_schedd({"--heartbeat-timeout-ms", "2000"});
     const auto& e = slurm().env;
     worker = mesh.start_worker(8, {"--backend", "slurm", "--slurmrestd", e.at("OG_SLURMRESTD_URL"), "--slurm-user",
@@ -85,6 +87,11 @@ class SlurmBackendTest : public ::testing::Test {
     mesh.await_workers(1);
     submit_dir = mesh.dir() + "/submit";
     fs::create_directories(submit_dir);
+  }
+  void TearDown() override {
+    if (!HasFailure()) return;
+    for (const char* log : {"log/slurmrestd.out", "log/slurmctld.log"})
+      std::cerr << "--- last lines of " << log << "\n" << tail_of(slurm().dir + "/" + log, 30);
   }
   // Runs the script to COMPLETED and fetches its result into submit_dir/NAME.d.
   std::string run_to_result(const std::string& name, const std::string& text) {
