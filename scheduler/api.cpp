@@ -17,6 +17,7 @@
 #include "jobscripts/directives.hpp"
 #include "scheduler/dashboard.hpp"
 #include "scheduler/json_views.hpp"
+#include "scheduler/request_bodies.hpp"
 #include "verify/manifest.hpp"
 
 namespace og {
@@ -30,43 +31,6 @@ uint64_t parse_id(const std::string& text, const char* what) {
   if (ec != std::errc() || ptr != text.data() + text.size() || value == 0)
     throw ApiError(400, "invalid_id", std::string(what) + " \"" + text + "\" is not a positive integer");
   return value;
-}
-
-json parse_body(const HttpRequest& req) {
-  if (req.body.empty()) return json::object();
-  json j = json::parse(req.body, nullptr, false);
-  if (j.is_discarded())
-    throw ApiError(400, "malformed_json", "request body is not valid JSON");
-  if (!j.is_object()) throw ApiError(400, "malformed_json", "request body must be a JSON object");
-  return j;
-}
-
-// Rejects keys a request may not carry, so a typo is an error and not silently ignored.
-void only_fields(const json& body, std::initializer_list<const char*> allowed) {
-  for (const auto& [key, value] : body.items()) {
-    bool ok = false;
-    for (const char* a : allowed) ok = ok || key == a;
-    if (!ok) throw ApiError(400, "unknown_field", "unknown field \"" + key + "\" in request body");
-  }
-}
-
-template <typename T>
-T field(const json& body, const char* name, T fallback) {
-  if (!body.contains(name)) return fallback;
-  const json& v = body.at(name);
-  if constexpr (std::is_integral_v<T> && !std::is_same_v<T, bool>) {
-    // nlohmann converts -1 to a huge unsigned value and 1.5 to 1: refuse both.
-    bool ok = std::is_unsigned_v<T> ? v.is_number_unsigned() : v.is_number_integer();
-    if (!ok)
-      throw ApiError(400, "invalid_field", std::string("field \"") + name + "\" must be a" +
-                                               (std::is_unsigned_v<T> ? " non-negative" : "n") +
-                                               " integer");
-  }
-  try {
-    return body.at(name).get<T>();
-  } catch (const json::exception&) {
-    throw ApiError(400, "invalid_field", std::string("field \"") + name + "\" has the wrong type");
-  }
 }
 
 JobFilter filter_from_query(const HttpRequest& req) {
@@ -201,7 +165,7 @@ HttpResponse Api::route(const HttpRequest& req, const User& user) {
   if (res == "jobs") {
     if (n == 3 && m == "POST") {
       require(user.role != "worker", "workers cannot submit jobs");
-      json body = parse_body(req);
+      json body = parse_body(req.body);
       only_fields(body, {"job", "test_only", "secrets"});
       if (!body.contains("job")) throw ApiError(400, "missing_field", "request needs a \"job\" object");
       JobSpec spec = job_spec_from_json(body["job"]);
@@ -239,7 +203,7 @@ HttpResponse Api::route(const HttpRequest& req, const User& user) {
       // The dashboard's submit form: og-sbatch's directive parser on a script's text, and
       // the exact bytes the requester signs for it (the page signs with its key).
       if (m != "POST") throw method_not_allowed();
-      json body = parse_body(req);
+      json body = parse_body(req.body);
       only_fields(body, {"script", "script_name", "args", "signer"});
       auto name = field<std::string>(body, "script_name", "dashboard.sh");
       if (name.empty() || name.size() > 255 || name.find('/') != std::string::npos)
@@ -277,17 +241,7 @@ HttpResponse Api::route(const HttpRequest& req, const User& user) {
     if (n == 5 && m == "POST" && parts[4] == "requeue")
       return ok(jobs_json({controller_.requeue_job(user, id)}));
     if (n == 5 && m == "POST" && parts[4] == "update") {
-      json body = parse_body(req);
-      only_fields(body, {"time_limit_s", "nice"});
-      Controller::JobUpdate update;
-      if (body.contains("time_limit_s")) update.time_limit_s = field<int64_t>(body, "time_limit_s", 0);
-      if (body.contains("nice")) {
-        int64_t nice = field<int64_t>(body, "nice", 0);
-        if (nice < -2147483645 || nice > 2147483645)
-          throw ApiError(400, "invalid_field", "nice must be within ±2147483645");
-        update.nice = static_cast<int32_t>(nice);
-      }
-      return ok(jobs_json({controller_.update_job(user, id, update)}));
+      return ok(jobs_json({controller_.update_job(user, id, decode_job_update(parse_body(req.body)))}));
     }
     if (n == 5 && m == "POST" && (parts[4] == "hold" || parts[4] == "release"))
       return ok(jobs_json({controller_.set_hold(user, id, parts[4] == "hold")}));
@@ -347,44 +301,14 @@ HttpResponse Api::route(const HttpRequest& req, const User& user) {
     if (n < 4) throw method_not_allowed();
     const std::string& name = parts[3];
     if (n == 4 && m == "PUT") {
-      json body = parse_body(req);
-      only_fields(body, {"cpus", "memory_mb", "gpus", "gpu_type", "price_micros", "gpu_price_micros",
-                         "operator", "features", "isolation", "egress"});
-      Partition p;
-      p.name = name;
-      if (name.size() > 64 || name.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-") != std::string::npos)
-        throw ApiError(400, "invalid_name", "partition names are 1-64 letters, digits, '_', '.' or '-'");
-      p.cpus = field<uint32_t>(body, "cpus", 0);
-      p.memory_mb = field<uint64_t>(body, "memory_mb", 0);
-      p.gpus = field<uint32_t>(body, "gpus", 0);
-      p.gpu_type = field<std::string>(body, "gpu_type", "");
-      p.price_micros = field<int64_t>(body, "price_micros", 0);
-      p.gpu_price_micros = field<int64_t>(body, "gpu_price_micros", 0);
-      p.operator_name = field<std::string>(body, "operator", "");
-      p.features = field<std::vector<std::string>>(body, "features", {});
-      p.isolation = field<std::string>(body, "isolation", "none");
-      p.egress = field<bool>(body, "egress", false);
-      if (p.isolation.empty() || isolation_rank(p.isolation) < 0)
-        throw ApiError(400, "invalid_field", "isolation must be jail, rlimit or none");
-      if (p.operator_name.size() > 64 || p.operator_name.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-@") != std::string::npos)
-        throw ApiError(400, "invalid_field", "operator must be up to 64 letters, digits, '_', '.', '-' or '@'");
-      for (const auto& f : p.features)
-        if (f.empty() || f.size() > 64 || f.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-") != std::string::npos)
-          throw ApiError(400, "invalid_field", "feature \"" + f + "\" must be 1-64 letters, digits, '_', '.' or '-'");
-      if (p.cpus == 0) throw ApiError(400, "invalid_field", "a partition needs at least one CPU");
-      if (p.price_micros < 0 || p.gpu_price_micros < 0)
-        throw ApiError(400, "invalid_field", "price_micros and gpu_price_micros cannot be negative");
+      Partition p = decode_partition_offer(name, parse_body(req.body));
       return ok({{"partitions", json::array({partition_json(controller_.register_partition(user, p), monotonic_us())})}});
     }
     if (n == 5 && m == "POST" && (parts[4] == "drain" || parts[4] == "resume"))
       return ok({{"partitions", json::array({partition_json(controller_.set_drain(user, name, parts[4] == "drain"), monotonic_us())})}});
     if (n == 5 && m == "POST" && parts[4] == "poll") {
-      json body = parse_body(req);
-      only_fields(body, {"running", "wait_ms", "instance"});
-      std::set<uint64_t> running;
-      for (auto id : field<std::vector<uint64_t>>(body, "running", {})) running.insert(id);
-      int64_t wait_ms = std::clamp<int64_t>(field<int64_t>(body, "wait_ms", 0), 0, 3'600'000);
-      auto result = controller_.poll(user, name, field<uint64_t>(body, "instance", 0), running, wait_ms * 1000);
+      PollRequest poll = decode_poll(parse_body(req.body));
+      auto result = controller_.poll(user, name, poll.instance, poll.running, poll.wait_ms * 1000);
       json leases = json::array();
       for (const auto& l : result.leases) leases.push_back(lease_json(l));
       return ok({{"leases", leases}, {"cancel", result.cancel},
@@ -422,34 +346,16 @@ HttpResponse Api::route(const HttpRequest& req, const User& user) {
     require(user.role == "worker" || user.role == "admin", "only workers report on leases");
     uint64_t lease = parse_id(parts[3], "lease id");
     if (parts[4] == "milestone") {
-      json body = parse_body(req);
-      only_fields(body, {"index", "digest"});
-      auto index = field<uint32_t>(body, "index", 0);
-      std::string digest = field<std::string>(body, "digest", "");
-      if (index == 0 || !is_sha256_hex(digest))
-        throw ApiError(400, "invalid_field", "a milestone needs an \"index\" of 1 or more and a SHA-256 \"digest\"");
+      auto [index, digest] = decode_milestone(parse_body(req.body));
       bool checkpoint = controller_.milestone(user, lease, index, digest);
       // The job's verified checkpoint, which og-schedd keeps for replicas that replace
       // lost ones: ask this replica for its content unless another sent it already.
       return ok({{"lease_id", lease}, {"milestone", index},
                  {"checkpoint_wanted", checkpoint && !artifacts_.contains(digest)}});
     }
-    json body = parse_body(req);
-    only_fields(body, {"outcome", "exit_code", "manifest", "reason"});
-    CompletionReport report;
-    report.outcome = field<std::string>(body, "outcome", "");
-    report.reason = field<std::string>(body, "reason", "");
-    if (!report.reason.empty() && (report.outcome != "FAILED" || (report.reason != reason::kBadSignature &&
-                                                                  report.reason != reason::kBadBundle)))
-      throw ApiError(400, "invalid_field", "reason must be BadSignature or BadBundle, with outcome FAILED");
-    static const std::set<std::string> kOutcomes = {"COMPLETED", "FAILED", "TIMEOUT",
-                                                    "OUT_OF_MEMORY", "CANCELLED"};
-    if (!kOutcomes.count(report.outcome))
-      throw ApiError(400, "invalid_field", "outcome must be COMPLETED, FAILED, TIMEOUT, OUT_OF_MEMORY or CANCELLED");
-    report.exit_code = field<int>(body, "exit_code", 0);
-    if (report.outcome != "CANCELLED") {
-      if (!body.contains("manifest")) throw ApiError(400, "missing_field", "a completion needs a \"manifest\"");
-      Manifest manifest = manifest_from_json(body["manifest"]);
+    auto [report, decoded] = decode_completion(parse_body(req.body));
+    if (decoded) {
+      Manifest& manifest = *decoded;
       uint64_t total = 0;
       for (const auto& f : manifest.files) total += f.size;
       if (total > controller_.max_job_output()) {
@@ -542,13 +448,13 @@ HttpResponse Api::route(const HttpRequest& req, const User& user) {
     };
     if (n == 3 && m == "GET") return ok(wallet_json(controller_.wallet(user, query("user"))));
     if (n == 4 && m == "POST" && parts[3] == "deposit") {
-      json body = parse_body(req);
+      json body = parse_body(req.body);
       only_fields(body, {"amount", "user", "request_id"});
       return ok(wallet_json(controller_.deposit(user, field<std::string>(body, "user", ""), amount_of(body),
                                                 field<std::string>(body, "request_id", ""))));
     }
     if (n == 4 && m == "POST" && parts[3] == "withdraw") {
-      json body = parse_body(req);
+      json body = parse_body(req.body);
       only_fields(body, {"amount", "request_id"});
       return ok(wallet_json(controller_.withdraw(user, amount_of(body), field<std::string>(body, "request_id", ""))));
     }
@@ -557,7 +463,7 @@ HttpResponse Api::route(const HttpRequest& req, const User& user) {
     if (n == 4 && m == "GET" && parts[3] == "chain-link")
       return ok({{"message", controller_.chain_link_message(user, query("address"))}});
     if (n == 4 && m == "POST" && parts[3] == "chain-link") {
-      json body = parse_body(req);
+      json body = parse_body(req.body);
       only_fields(body, {"address", "signature"});
       return ok(wallet_json(controller_.link_chain_address(user, field<std::string>(body, "address", ""),
                                                            field<std::string>(body, "signature", ""))));
@@ -585,7 +491,7 @@ HttpResponse Api::route(const HttpRequest& req, const User& user) {
     if (m == "GET") return ok({{"user", name}, {"public_key", controller_.public_key(name)}});
     if (m == "PUT") {
       if (name != user.name) throw ApiError(403, "forbidden", "a user sets only its own key");
-      json body = parse_body(req);
+      json body = parse_body(req.body);
       only_fields(body, {"public_key"});
       controller_.set_public_key(user, field<std::string>(body, "public_key", ""));
       return ok({{"user", name}, {"public_key", controller_.public_key(name)}});
@@ -595,7 +501,7 @@ HttpResponse Api::route(const HttpRequest& req, const User& user) {
 
   if (res == "users" && n == 3 && m == "POST") {
     require(user.role == "admin", "only admins add users");
-    json body = parse_body(req);
+    json body = parse_body(req.body);
     only_fields(body, {"name", "role"});
     std::string name = field<std::string>(body, "name", "");
     std::string token = controller_.add_user(name, field<std::string>(body, "role", "user"));

@@ -121,14 +121,6 @@ struct PollResult {
   std::vector<uint64_t> cancel;  // lease ids the worker must kill
 };
 
-struct CompletionReport {
-  std::string outcome;  // COMPLETED, FAILED, TIMEOUT, OUT_OF_MEMORY, CANCELLED
-  int exit_code = 0;
-  std::string manifest_json;
-  std::string root;
-  std::string reason = "";  // the worker refused the job: BadSignature or BadBundle
-};
-
 class Controller {
  public:
   explicit Controller(ControllerOptions options);
@@ -171,10 +163,6 @@ class Controller {
   // og-scontrol requeue: a running job is stopped and goes back to the queue.
   JobView requeue_job(const User& user, uint64_t id);
   // og-scontrol update: change a pending job's time limit or nice value.
-  struct JobUpdate {
-    std::optional<int64_t> time_limit_s;
-    std::optional<int32_t> nice;
-  };
   JobView update_job(const User& user, uint64_t id, const JobUpdate& update);
   std::vector<JobView> accounting(int64_t since_us, const JobFilter& filter);
   // Pending jobs with their priority factors, highest priority first (og-sprio).

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <limits>
 #include <map>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -135,6 +136,21 @@ struct Partition {
 struct User {
   std::string name;
   std::string role;  // "admin", "user" or "worker"
+};
+
+// What a worker reports when a replica ends.
+struct CompletionReport {
+  std::string outcome;  // COMPLETED, FAILED, TIMEOUT, OUT_OF_MEMORY, CANCELLED
+  int exit_code = 0;
+  std::string manifest_json;
+  std::string root;
+  std::string reason = "";  // the worker refused the job: BadSignature or BadBundle
+};
+
+// What a job's owner may change while it is queued (og-scontrol update).
+struct JobUpdate {
+  std::optional<int64_t> time_limit_s;
+  std::optional<int32_t> nice;
 };
 
 }  // namespace og

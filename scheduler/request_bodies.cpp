@@ -1,0 +1,121 @@
+#include "scheduler/request_bodies.hpp"
+
+#include <algorithm>
+#include <string_view>
+
+#include "core/job_spec.hpp"
+#include "core/job_state.hpp"
+#include "core/sha256.hpp"
+
+namespace og {
+namespace {
+
+using json = nlohmann::json;
+
+// A name of 1-64 characters from [A-Za-z0-9_.-] plus `extra`.
+bool is_plain_name(const std::string& text, std::string_view extra = "") {
+  if (text.empty() || text.size() > 64) return false;
+  return std::all_of(text.begin(), text.end(), [&](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '.' ||
+           c == '-' || extra.find(c) != std::string_view::npos;
+  });
+}
+
+}  // namespace
+
+json parse_body(const std::string& text) {
+  if (text.empty()) return json::object();
+  json j = json::parse(text, nullptr, false);
+  if (j.is_discarded()) throw ApiError(400, "malformed_json", "request body is not valid JSON");
+  if (!j.is_object()) throw ApiError(400, "malformed_json", "request body must be a JSON object");
+  return j;
+}
+
+void only_fields(const json& body, std::initializer_list<const char*> allowed) {
+  for (const auto& item : body.items()) {
+    const std::string& key = item.key();
+    if (std::none_of(allowed.begin(), allowed.end(), [&](const char* a) { return key == a; }))
+      throw ApiError(400, "unknown_field", "unknown field \"" + key + "\" in request body");
+  }
+}
+
+Partition decode_partition_offer(const std::string& name, const json& body) {
+  only_fields(body, {"cpus", "memory_mb", "gpus", "gpu_type", "price_micros", "gpu_price_micros", "operator",
+                     "features", "isolation", "egress"});
+  if (!is_plain_name(name))
+    throw ApiError(400, "invalid_name", "partition names are 1-64 letters, digits, '_', '.' or '-'");
+  Partition p;
+  p.name = name;
+  p.cpus = field<uint32_t>(body, "cpus", 0);
+  p.memory_mb = field<uint64_t>(body, "memory_mb", 0);
+  p.gpus = field<uint32_t>(body, "gpus", 0);
+  p.gpu_type = field<std::string>(body, "gpu_type", "");
+  p.price_micros = field<int64_t>(body, "price_micros", 0);
+  p.gpu_price_micros = field<int64_t>(body, "gpu_price_micros", 0);
+  p.operator_name = field<std::string>(body, "operator", "");
+  p.features = field<std::vector<std::string>>(body, "features", {});
+  p.isolation = field<std::string>(body, "isolation", "none");
+  p.egress = field<bool>(body, "egress", false);
+  if (p.isolation.empty() || isolation_rank(p.isolation) < 0)
+    throw ApiError(400, "invalid_field", "isolation must be jail, rlimit or none");
+  if (!p.operator_name.empty() && !is_plain_name(p.operator_name, "@"))
+    throw ApiError(400, "invalid_field", "operator must be up to 64 letters, digits, '_', '.', '-' or '@'");
+  for (const auto& f : p.features)
+    if (!is_plain_name(f))
+      throw ApiError(400, "invalid_field", "feature \"" + f + "\" must be 1-64 letters, digits, '_', '.' or '-'");
+  if (p.cpus == 0) throw ApiError(400, "invalid_field", "a partition needs at least one CPU");
+  if (p.price_micros < 0 || p.gpu_price_micros < 0)
+    throw ApiError(400, "invalid_field", "price_micros and gpu_price_micros cannot be negative");
+  return p;
+}
+
+PollRequest decode_poll(const json& body) {
+  only_fields(body, {"running", "wait_ms", "instance"});
+  PollRequest poll;
+  for (auto id : field<std::vector<uint64_t>>(body, "running", {})) poll.running.insert(id);
+  poll.wait_ms = std::clamp<int64_t>(field<int64_t>(body, "wait_ms", 0), 0, 3'600'000);
+  poll.instance = field<uint64_t>(body, "instance", 0);
+  return poll;
+}
+
+MilestoneReport decode_milestone(const json& body) {
+  only_fields(body, {"index", "digest"});
+  MilestoneReport m{field<uint32_t>(body, "index", 0), field<std::string>(body, "digest", "")};
+  if (m.index == 0 || !is_sha256_hex(m.digest))
+    throw ApiError(400, "invalid_field", "a milestone needs an \"index\" of 1 or more and a SHA-256 \"digest\"");
+  return m;
+}
+
+CompletionBody decode_completion(const json& body) {
+  only_fields(body, {"outcome", "exit_code", "manifest", "reason"});
+  CompletionBody c;
+  CompletionReport& r = c.report;
+  r.outcome = field<std::string>(body, "outcome", "");
+  r.reason = field<std::string>(body, "reason", "");
+  if (!r.reason.empty() &&
+      (r.outcome != "FAILED" || (r.reason != reason::kBadSignature && r.reason != reason::kBadBundle)))
+    throw ApiError(400, "invalid_field", "reason must be BadSignature or BadBundle, with outcome FAILED");
+  static const std::set<std::string> kOutcomes = {"COMPLETED", "FAILED", "TIMEOUT", "OUT_OF_MEMORY", "CANCELLED"};
+  if (!kOutcomes.count(r.outcome))
+    throw ApiError(400, "invalid_field", "outcome must be COMPLETED, FAILED, TIMEOUT, OUT_OF_MEMORY or CANCELLED");
+  r.exit_code = field<int>(body, "exit_code", 0);
+  if (r.outcome != "CANCELLED") {
+    if (!body.contains("manifest")) throw ApiError(400, "missing_field", "a completion needs a \"manifest\"");
+    c.manifest = manifest_from_json(body.at("manifest"));
+  }
+  return c;
+}
+
+JobUpdate decode_job_update(const json& body) {
+  only_fields(body, {"time_limit_s", "nice"});
+  JobUpdate update;
+  if (body.contains("time_limit_s")) update.time_limit_s = field<int64_t>(body, "time_limit_s", 0);
+  if (body.contains("nice")) {
+    int64_t nice = field<int64_t>(body, "nice", 0);
+    if (nice < -2147483645 || nice > 2147483645) throw ApiError(400, "invalid_field", "nice must be within ±2147483645");
+    update.nice = static_cast<int32_t>(nice);
+  }
+  return update;
+}
+
+}  // namespace og
