@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <deque>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -37,10 +38,15 @@ std::string read_file(const std::string& path) {
 }
 
 std::string tail_of(const std::string& path, size_t lines) {
-  std::string text = read_file(path);
-  size_t at = text.size();
-  for (size_t n = 0; n <= lines && at != std::string::npos && at > 0; ++n) at = text.rfind('\n', at - 1);
-  return at == std::string::npos ? text : text.substr(at + 1);
+  std::istringstream in(read_file(path));
+  std::deque<std::string> last;
+  for (std::string line; std::getline(in, line);) {
+    last.push_back(std::move(line));
+    if (last.size() > lines) last.pop_front();
+  }
+  std::string out;
+  for (const auto& line : last) out += line + "\n";
+  return out;
 }
 
 bool await(const std::function<bool()>& condition, std::chrono::milliseconds timeout) {
@@ -85,12 +91,12 @@ Mesh::~Mesh() {
   for (auto& [name, pid] : workers_) stop(pid, SIGKILL);
   stop(schedd_, SIGKILL);
   // A failed test says what the daemons said: CI keeps no files, only the output.
+  std::error_code ec;
   if (::testing::Test::HasFailure())
-    for (const auto& entry : fs::directory_iterator(dir_))
+    for (const auto& entry : fs::directory_iterator(dir_, ec))
       if (entry.path().extension() == ".log")
         std::cerr << "--- last lines of " << entry.path().filename().string() << "\n"
                   << tail_of(entry.path().string(), 30);
-  std::error_code ec;
   if (!std::getenv("OG_TEST_KEEP")) fs::remove_all(dir_, ec);  // keep to debug a failure
 }
 
