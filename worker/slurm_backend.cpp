@@ -3,6 +3,7 @@
 #include <pwd.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <ctime>
 #include <cstdlib>
@@ -91,6 +92,7 @@ SlurmBackend::SlurmBackend(SlurmBackendOptions options) : options_(std::move(opt
   token_ = read_token(options_.token_file);
   std::filesystem::create_directories(options_.jobs_dir);
   poller_ = std::thread([this] { poll_loop(); });
+  submitter_ = std::thread([this] { submit_loop(); });
 }
 
 SlurmBackend::~SlurmBackend() { shutdown(); }
@@ -99,12 +101,12 @@ void SlurmBackend::shutdown() {
   {
     std::lock_guard lock(mu_);
     if (stopping_) return;
+    stopping_ = true;  // nothing more is submitted (one under way finishes first)
+    to_submit_.clear();
   }
+  submit_cv_.notify_all();
+  submitter_.join();
   cancel_all();  // no Slurm job outlives the worker that holds its lease
-  {
-    std::lock_guard lock(mu_);
-    stopping_ = true;
-  }
   cv_.notify_all();
   poller_.join();
 }
@@ -208,6 +210,35 @@ nlohmann::json SlurmBackend::submission(const LeaseTask& task, const std::string
 }
 
 void SlurmBackend::launch(const LeaseTask& task, DoneCallback done) {
+  {
+    std::lock_guard lock(mu_);
+    to_submit_.push_back({task, std::move(done)});
+  }
+  submit_cv_.notify_one();
+}
+
+void SlurmBackend::submit_loop() {
+  std::unique_lock lock(mu_);
+  for (;;) {
+    submit_cv_.wait(lock, [this] { return stopping_ || !to_submit_.empty(); });
+    if (stopping_) return;
+    Queued next = std::move(to_submit_.front());
+    to_submit_.pop_front();
+    submitting_ = next.task.lease_id;
+    cancel_submitting_ = false;
+    lock.unlock();
+    submit(next.task, next.done);
+    lock.lock();
+    submitting_ = 0;
+    if (cancel_submitting_) {
+      lock.unlock();
+      cancel(next.task.lease_id);  // now a Slurm job (or nothing, if it did not start)
+      lock.lock();
+    }
+  }
+}
+
+void SlurmBackend::submit(const LeaseTask& task, const DoneCallback& done) {
   RunResult failed{task.lease_id, "FAILED", 127, options_.jobs_dir + "/" + std::to_string(task.lease_id), {}};
   try {
     auto prepared_or = prepare_or_refuse(task, options_.jobs_dir, options_.partition, options_.bundle_limits, done);
@@ -258,7 +289,21 @@ void SlurmBackend::give_to_user(const std::string& job_dir) {
 void SlurmBackend::cancel(uint64_t lease_id) {
   uint64_t slurm_id = 0;
   {
-    std::lock_guard lock(mu_);
+    std::unique_lock lock(mu_);
+    auto queued = std::find_if(to_submit_.begin(), to_submit_.end(),
+                               [&](const Queued& q) { return q.task.lease_id == lease_id; });
+    if (queued != to_submit_.end()) {
+      // Never reached Slurm: nothing ran, nothing to stop.
+      DoneCallback done = std::move(queued->done);
+      to_submit_.erase(queued);
+      lock.unlock();
+      report_later(done, RunResult{lease_id, "CANCELLED", 0, "", {}});
+      return;
+    }
+    if (submitting_ == lease_id) {
+      cancel_submitting_ = true;  // the submitter cancels it once Slurm has it
+      return;
+    }
     auto it = running_.find(lease_id);
     if (it == running_.end()) return;
     slurm_id = it->second.slurm_id;
@@ -274,6 +319,8 @@ void SlurmBackend::cancel_all() {
   std::vector<uint64_t> leases;
   {
     std::lock_guard lock(mu_);
+    for (const auto& q : to_submit_) leases.push_back(q.task.lease_id);
+    if (submitting_ != 0) leases.push_back(submitting_);
     for (const auto& [lease, run] : running_) leases.push_back(lease);
   }
   for (uint64_t lease : leases) cancel(lease);

@@ -93,6 +93,13 @@ class SlurmBackendTest : public ::testing::Test {
     for (const char* log : {"log/slurmrestd.out", "log/slurmctld.log"})
       std::cerr << "--- last lines of " << log << "\n" << tail_of(slurm().dir + "/" + log, 30);
   }
+  // Whether the worker has collected the job's lease (a job is RUNNING once assigned).
+  bool await_delivered(uint64_t id) {
+    return await([&] {
+      auto leases = mesh.job(id)["replica_leases"];
+      return !leases.empty() && leases[0]["state"] == "RUNNING";
+    });
+  }
   // Runs the script to COMPLETED and fetches its result into submit_dir/NAME.d.
   std::string run_to_result(const std::string& name, const std::string& text) {
     uint64_t id = mesh.sbatch({mesh.write_script(name, text)}, submit_dir);
@@ -198,6 +205,45 @@ TEST_F(SlurmBackendTest, WithSlurmrestdDownThePartitionGoesDownAndItsLeaseIsRequ
   EXPECT_EQ(job["requeue_count"], 1);
   EXPECT_TRUE(await([&] { return slurm().run("squeue -h -n og-later -o %T").empty(); }))
       << "left in Slurm: " << slurm().run("squeue");
+}
+
+TEST_F(SlurmBackendTest, ASlowSlurmrestdDoesNotStopTheHeartbeat) {
+  // slurmrestd frozen: the submission waits for it on the backend's own thread, while the
+  // worker keeps polling; og-schedd (2 s heartbeat timeout) must not write it off.
+  pid_t rest = std::stoi(read_file(slurm().dir + "/run/slurmrestd.pid"));
+  ASSERT_EQ(::kill(rest, SIGSTOP), 0);
+  std::string script = mesh.write_script("patient.sh", "#!/bin/bash\n#SBATCH -J og-patient\necho ok >ok.txt\n");
+  uint64_t id = mesh.sbatch({script}, submit_dir);
+  ASSERT_TRUE(await_delivered(id));  // the worker has the lease; Slurm not yet
+  bool went_down = await([&] {
+    return mesh.client().call("GET", "/og/v1/partitions")["partitions"][0]["state"] == "DOWN";
+  }, std::chrono::seconds(4));
+  ::kill(rest, SIGCONT);
+  EXPECT_FALSE(went_down) << "a worker waiting on slurmrestd stopped its heartbeat";
+  auto job = mesh.wait_job(id);
+  EXPECT_EQ(job["job_state"], "COMPLETED") << job.dump();
+  EXPECT_EQ(job["requeue_count"], 0);
+}
+
+TEST_F(SlurmBackendTest, ALeaseCancelledBeforeSlurmHasItNeverRuns) {
+  // Cancelled while its submission waits for a frozen slurmrestd: it never reaches Slurm.
+  pid_t rest = std::stoi(read_file(slurm().dir + "/run/slurmrestd.pid"));
+  ASSERT_EQ(::kill(rest, SIGSTOP), 0);
+  std::string first = mesh.write_script("first.sh", "#!/bin/bash\n#SBATCH -J og-first\ntrue\n");
+  std::string second = mesh.write_script("second.sh", "#!/bin/bash\n#SBATCH -J og-second\ntrue\n");
+  // The first is being submitted (waiting for slurmrestd), the second waits behind it.
+  uint64_t a = mesh.sbatch({first}, submit_dir);
+  ASSERT_TRUE(await_delivered(a));
+  uint64_t b = mesh.sbatch({second}, submit_dir);
+  ASSERT_TRUE(await_delivered(b)) << "the worker stopped collecting leases";
+  auto r = mesh.run({"og-scancel", std::to_string(b)});
+  ::kill(rest, SIGCONT);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(mesh.wait_job(a)["job_state"], "COMPLETED");
+  EXPECT_EQ(mesh.wait_job(b)["job_state"], "CANCELLED");
+  // Slurm lists ended jobs for MinJobAge (600 s): it never had this one.
+  EXPECT_EQ(slurm().run("squeue -h -t all -n og-second -o %i"), "") << slurm().run("squeue -t all");
+  EXPECT_NE(slurm().run("squeue -h -t all -n og-first -o %i"), "");
 }
 
 TEST_F(SlurmBackendTest, RanksOfATwoNodeJobRunOnTwoSlurmNodes) {
