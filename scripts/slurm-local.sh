@@ -143,12 +143,12 @@ done
 # It returns once slurmrestd listens, or fails saying why.
 cat >"$dir/etc/start-slurmrestd.sh" <<REST
 # Running, and not a zombie nobody has reaped yet.
-alive() { [[ -r /proc/\$1/stat ]] && [[ \$(sed 's/.*) //' /proc/\$1/stat | cut -d' ' -f1) != Z ]]; }
+alive() { local s; s=\$(sed 's/.*) //' /proc/\$1/stat 2>/dev/null | cut -d' ' -f1) && [[ -n \$s && \$s != [ZX] ]]; }
 if [[ -f "$dir/run/slurmrestd.pid" ]] && alive "\$(cat "$dir/run/slurmrestd.pid")"; then
   echo "slurm-local: slurmrestd is already running (pid \$(cat "$dir/run/slurmrestd.pid"))" >&2
   exit 1
 fi
-SLURM_JWT=daemon slurmrestd -f "$SLURM_CONF" -u nobody -a rest_auth/jwt -s openapi/v0.0.38 "127.0.0.1:$rest_port" \\
+SLURM_JWT=daemon $(command -v slurmrestd) -f "$SLURM_CONF" -u nobody -a rest_auth/jwt -s openapi/v0.0.38 "127.0.0.1:$rest_port" \\
   >>"$dir/log/slurmrestd.out" 2>&1 &
 pid=\$!
 echo \$pid >"$dir/run/slurmrestd.pid"

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <chrono>
 #include <ctime>
+#include <optional>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -92,7 +93,7 @@ SlurmBackend::SlurmBackend(SlurmBackendOptions options) : options_(std::move(opt
   token_ = read_token(options_.token_file);
   std::filesystem::create_directories(options_.jobs_dir);
   poller_ = std::thread([this] { poll_loop(); });
-  submitter_ = std::thread([this] { submit_loop(); });
+  requester_ = std::thread([this] { request_loop(); });
 }
 
 SlurmBackend::~SlurmBackend() { shutdown(); }
@@ -101,13 +102,15 @@ void SlurmBackend::shutdown() {
   {
     std::lock_guard lock(mu_);
     if (stopping_) return;
-    stopping_ = true;  // nothing more is submitted (one under way finishes first)
-    to_submit_.clear();
   }
-  submit_cv_.notify_all();
-  submitter_.join();
   cancel_all();  // no Slurm job outlives the worker that holds its lease
+  {
+    std::lock_guard lock(mu_);
+    stopping_ = true;
+  }
+  requests_cv_.notify_all();
   cv_.notify_all();
+  requester_.join();
   poller_.join();
 }
 
@@ -210,69 +213,93 @@ nlohmann::json SlurmBackend::submission(const LeaseTask& task, const std::string
 }
 
 void SlurmBackend::launch(const LeaseTask& task, DoneCallback done) {
+  // The work directory is made here, on the caller's thread (leases with bundles arrive
+  // on threads of their own); only the requests to slurmrestd wait in line.
+  std::optional<PreparedJob> prepared;
+  try {
+    prepared = prepare_or_refuse(task, options_.jobs_dir, options_.partition, options_.bundle_limits, done);
+    if (!prepared) return;
+    if (::geteuid() == 0 && options_.user != "root") give_to_user(prepared->job_dir);
+  } catch (const std::exception& e) {
+    // The work directory could not be made: as the local backend, the job fails.
+    log_error("job_start_failed", {{"lease", std::to_string(task.lease_id)}, {"error", e.what()}});
+    report_later(done, RunResult{task.lease_id, "FAILED", 127, prepared ? prepared->job_dir : "", {}});
+    return;
+  }
   {
     std::lock_guard lock(mu_);
-    to_submit_.push_back({task, std::move(done)});
+    to_submit_.push_back({task, std::move(*prepared), std::move(done)});
   }
-  submit_cv_.notify_one();
+  requests_cv_.notify_all();
 }
 
-void SlurmBackend::submit_loop() {
+void SlurmBackend::request_loop() {
   std::unique_lock lock(mu_);
   for (;;) {
-    submit_cv_.wait(lock, [this] { return stopping_ || !to_submit_.empty(); });
-    if (stopping_) return;
+    requests_cv_.wait(lock, [this] { return stopping_ || !to_delete_.empty() || !to_submit_.empty(); });
+    if (!to_delete_.empty()) {  // cancels first: they free the cluster
+      auto [lease, slurm_id] = to_delete_.front();
+      to_delete_.pop_front();
+      lock.unlock();
+      delete_slurm_job(lease, slurm_id);
+      lock.lock();
+      continue;
+    }
+    if (to_submit_.empty()) return;  // stopping, nothing left
     Queued next = std::move(to_submit_.front());
     to_submit_.pop_front();
-    submitting_ = next.task.lease_id;
+    uint64_t lease = next.task.lease_id;
+    // Cancelled before Slurm had it, the worker stopping, or slurmrestd gone (og-schedd
+    // requeues what the worker hands back): nothing ran, nothing to stop.
+    if (next.cancelled || closing_ || !reachable_) {
+      lock.unlock();
+      next.done(RunResult{lease, "CANCELLED", 0, next.prepared.job_dir, {}});
+      lock.lock();
+      continue;
+    }
+    submitting_ = lease;
     cancel_submitting_ = false;
     lock.unlock();
-    submit(next.task, next.done);
+    submit(next);
     lock.lock();
     submitting_ = 0;
-    if (cancel_submitting_) {
-      lock.unlock();
-      cancel(next.task.lease_id);  // now a Slurm job (or nothing, if it did not start)
-      lock.lock();
-    }
+    requests_cv_.notify_all();  // cancel_all() may be waiting for this submission
+    if (auto it = running_.find(lease); cancel_submitting_ && it != running_.end())
+      to_delete_.push_back({lease, it->second.slurm_id});
   }
 }
 
-void SlurmBackend::submit(const LeaseTask& task, const DoneCallback& done) {
-  RunResult failed{task.lease_id, "FAILED", 127, options_.jobs_dir + "/" + std::to_string(task.lease_id), {}};
+void SlurmBackend::submit(Queued& job) {
+  const LeaseTask& task = job.task;
+  const PreparedJob& prepared = job.prepared;
+  RunResult failed{task.lease_id, "FAILED", 1, prepared.job_dir, {}};
   try {
-    auto prepared_or = prepare_or_refuse(task, options_.jobs_dir, options_.partition, options_.bundle_limits, done);
-    if (!prepared_or) return;
-    const PreparedJob& prepared = *prepared_or;
-    if (::geteuid() == 0 && options_.user != "root") give_to_user(prepared.job_dir);
     nlohmann::json answer = call("POST", "/job/submit",
                                  submission(task, prepared.cwd, prepared.script, prepared.out, prepared.err,
                                             prepared.job_dir));
     uint64_t slurm_id = answer.at("job_id").get<uint64_t>();
     {
       std::lock_guard lock(mu_);
-      running_[task.lease_id] = Running{slurm_id, prepared.job_dir, prepared.unverified, done};
+      running_[task.lease_id] = Running{slurm_id, prepared.job_dir, prepared.unverified, std::move(job.done)};
     }
     cv_.notify_all();
     log_info("job_submitted_to_slurm", {{"lease", std::to_string(task.lease_id)},
                                         {"slurm_job", std::to_string(slurm_id)}});
+    return;
   } catch (const SlurmRefused& e) {
     // Slurm will not run it as asked (a shape the cluster cannot hold, ...): the job fails.
     log_error("slurm_submit_refused", {{"lease", std::to_string(task.lease_id)}, {"error", e.what()}});
-    failed.exit_code = 1;
-    report_later(done, failed);
   } catch (const HttpUnreachable& e) {
     // No answer: hand the lease back to og-schedd, which runs it elsewhere, and take no
     // more until slurmrestd answers again (the poller checks).
     log_error("slurm_submit_failed", {{"lease", std::to_string(task.lease_id)}, {"error", e.what()}});
     reachable_ = false;
     failed.outcome = "CANCELLED";
-    report_later(done, failed);
+    failed.exit_code = 0;
   } catch (const std::exception& e) {
-    // The work directory could not be made: as the local backend, the job fails.
-    log_error("job_start_failed", {{"lease", std::to_string(task.lease_id)}, {"error", e.what()}});
-    report_later(done, failed);
+    log_error("slurm_submit_failed", {{"lease", std::to_string(task.lease_id)}, {"error", e.what()}});
   }
+  job.done(failed);
 }
 
 void SlurmBackend::give_to_user(const std::string& job_dir) {
@@ -287,27 +314,24 @@ void SlurmBackend::give_to_user(const std::string& job_dir) {
 }
 
 void SlurmBackend::cancel(uint64_t lease_id) {
-  uint64_t slurm_id = 0;
-  {
-    std::unique_lock lock(mu_);
-    auto queued = std::find_if(to_submit_.begin(), to_submit_.end(),
-                               [&](const Queued& q) { return q.task.lease_id == lease_id; });
-    if (queued != to_submit_.end()) {
-      // Never reached Slurm: nothing ran, nothing to stop.
-      DoneCallback done = std::move(queued->done);
-      to_submit_.erase(queued);
-      lock.unlock();
-      report_later(done, RunResult{lease_id, "CANCELLED", 0, "", {}});
-      return;
-    }
-    if (submitting_ == lease_id) {
-      cancel_submitting_ = true;  // the submitter cancels it once Slurm has it
-      return;
-    }
-    auto it = running_.find(lease_id);
-    if (it == running_.end()) return;
-    slurm_id = it->second.slurm_id;
+  // Called on the worker's poll thread: nothing here waits for slurmrestd.
+  std::lock_guard lock(mu_);
+  auto queued = std::find_if(to_submit_.begin(), to_submit_.end(),
+                             [&](const Queued& q) { return q.task.lease_id == lease_id; });
+  if (queued != to_submit_.end()) {
+    queued->cancelled = true;  // handed back when its turn comes, without Slurm
+    log_info("lease_cancelled_before_submission", {{"lease", std::to_string(lease_id)}});
+  } else if (submitting_ == lease_id) {
+    cancel_submitting_ = true;  // cancelled as soon as Slurm has it
+  } else if (auto it = running_.find(lease_id); it != running_.end()) {
+    to_delete_.push_back({lease_id, it->second.slurm_id});
+  } else {
+    return;
   }
+  requests_cv_.notify_all();
+}
+
+void SlurmBackend::delete_slurm_job(uint64_t lease_id, uint64_t slurm_id) {
   try {
     call("DELETE", "/job/" + std::to_string(slurm_id), nullptr);
   } catch (const std::exception& e) {
@@ -316,14 +340,18 @@ void SlurmBackend::cancel(uint64_t lease_id) {
 }
 
 void SlurmBackend::cancel_all() {
-  std::vector<uint64_t> leases;
+  std::vector<std::pair<uint64_t, uint64_t>> jobs;  // lease, slurm id
   {
-    std::lock_guard lock(mu_);
-    for (const auto& q : to_submit_) leases.push_back(q.task.lease_id);
-    if (submitting_ != 0) leases.push_back(submitting_);
-    for (const auto& [lease, run] : running_) leases.push_back(lease);
+    std::unique_lock lock(mu_);
+    closing_ = true;  // no submission starts from now on
+    // One may be under way (its POST already sent): wait for it, to cancel its Slurm job
+    // too, at most as long as slurmrestd may take to answer (a token renewal included).
+    requests_cv_.wait_for(lock, std::chrono::seconds(65), [this] { return submitting_ == 0; });
+    for (const auto& [lease, run] : running_) jobs.emplace_back(lease, run.slurm_id);
+    to_delete_.clear();
   }
-  for (uint64_t lease : leases) cancel(lease);
+  requests_cv_.notify_all();  // what is queued is handed back
+  for (const auto& [lease, slurm_id] : jobs) delete_slurm_job(lease, slurm_id);
 }
 
 std::string SlurmBackend::job_dir(uint64_t lease_id) {

@@ -1,7 +1,9 @@
 // Runs leases on a Slurm cluster through slurmrestd (REST API v0.0.38, JWT auth): each
 // lease's work directory is prepared on the cluster's shared file system, then submitted
-// as a Slurm job (resources, time limit and environment mapped) by a thread of its own,
-// so that a slow slurmrestd never holds up the worker's polls; Slurm's state is polled
+// as a Slurm job (resources, time limit and environment mapped); submissions and cancels
+// go to slurmrestd from a thread of their own, so that a slow slurmrestd never holds up
+// the worker's polls (its heartbeat). Leases still waiting to be submitted when the worker
+// stops are handed back as CANCELLED. Slurm's state is polled
 // and mapped to an outcome; cancel is a DELETE. A token slurmrestd refuses is renewed by
 // a configured command (also before it expires). While slurmrestd does not answer, available() is false: the
 // worker stops taking leases and og-schedd, missing its heartbeats, requeues them.
@@ -21,6 +23,7 @@
 #include "core/bundle.hpp"
 #include "core/http_client.hpp"
 #include "worker/backend.hpp"
+#include "worker/job_dir.hpp"
 
 namespace og {
 
@@ -74,9 +77,17 @@ class SlurmBackend : public Backend {
   nlohmann::json submission(const LeaseTask& task, const std::string& cwd, const std::string& script,
                             const std::string& out, const std::string& err, const std::string& job_dir);
   void poll_loop();
-  void submit_loop();
-  // Prepares the lease's work directory and submits it to Slurm (what launch() queued).
-  void submit(const LeaseTask& task, const DoneCallback& done);
+  // Makes the worker's requests to slurmrestd (submissions, cancels), one at a time, so
+  // that none of them waits on the worker's poll thread, its heartbeat.
+  void request_loop();
+  struct Queued {
+    LeaseTask task;
+    PreparedJob prepared;
+    DoneCallback done;
+    bool cancelled = false;  // cancel() came before it was submitted
+  };
+  void submit(Queued& job);
+  void delete_slurm_job(uint64_t lease_id, uint64_t slurm_id);
   // Run as root for another cluster account: the work directory becomes that account's,
   // so its job can run the script and write its outputs.
   void give_to_user(const std::string& job_dir);
@@ -88,17 +99,15 @@ class SlurmBackend : public Backend {
   std::mutex mu_;
   std::condition_variable cv_;
   std::map<uint64_t, Running> running_;  // by lease id
-  struct Queued {
-    LeaseTask task;
-    DoneCallback done;
-  };
-  std::deque<Queued> to_submit_;  // launched, not yet handed to Slurm
-  uint64_t submitting_ = 0;       // the lease being submitted now (0: none)
-  bool cancel_submitting_ = false;  // cancel() came for it meanwhile
-  std::condition_variable submit_cv_;
+  std::deque<Queued> to_submit_;                         // launched, not yet handed to Slurm
+  std::deque<std::pair<uint64_t, uint64_t>> to_delete_;  // lease, Slurm job to cancel
+  uint64_t submitting_ = 0;                              // the lease being submitted now (0: none)
+  bool cancel_submitting_ = false;                       // cancel() came for it meanwhile
+  bool closing_ = false;                                 // cancel_all(): no more submissions
+  std::condition_variable requests_cv_;
   std::atomic<bool> reachable_{true};
   bool stopping_ = false;
-  std::thread poller_, submitter_;
+  std::thread poller_, requester_;
 };
 
 }  // namespace og

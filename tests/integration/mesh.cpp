@@ -93,10 +93,10 @@ Mesh::~Mesh() {
   // A failed test says what the daemons said: CI keeps no files, only the output.
   std::error_code ec;
   if (::testing::Test::HasFailure())
-    for (const auto& entry : fs::directory_iterator(dir_, ec))
-      if (entry.path().extension() == ".log")
-        std::cerr << "--- last lines of " << entry.path().filename().string() << "\n"
-                  << tail_of(entry.path().string(), 30);
+    for (fs::directory_iterator it(dir_, ec); !ec && it != fs::directory_iterator(); it.increment(ec))
+      if (it->path().extension() == ".log")
+        std::cerr << "--- last lines of " << it->path().filename().string() << "\n"
+                  << tail_of(it->path().string(), 30);
   if (!std::getenv("OG_TEST_KEEP")) fs::remove_all(dir_, ec);  // keep to debug a failure
 }
 

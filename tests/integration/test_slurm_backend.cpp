@@ -93,6 +93,17 @@ class SlurmBackendTest : public ::testing::Test {
     for (const char* log : {"log/slurmrestd.out", "log/slurmctld.log"})
       std::cerr << "--- last lines of " << log << "\n" << tail_of(slurm().dir + "/" + log, 30);
   }
+  // SIGSTOP to slurmrestd until destroyed: the worker then waits on it (the cluster is
+  // shared by the suite, so a failed assertion must not leave it frozen).
+  struct FrozenSlurmrestd {
+    pid_t pid = std::stoi(read_file(slurm().dir + "/run/slurmrestd.pid"));
+    bool frozen = ::kill(pid, SIGSTOP) == 0;
+    void thaw() {
+      if (frozen) ::kill(pid, SIGCONT);
+      frozen = false;
+    }
+    ~FrozenSlurmrestd() { thaw(); }
+  };
   // Whether the worker has collected the job's lease (a job is RUNNING once assigned).
   bool await_delivered(uint64_t id) {
     return await([&] {
@@ -210,25 +221,44 @@ TEST_F(SlurmBackendTest, WithSlurmrestdDownThePartitionGoesDownAndItsLeaseIsRequ
 TEST_F(SlurmBackendTest, ASlowSlurmrestdDoesNotStopTheHeartbeat) {
   // slurmrestd frozen: the submission waits for it on the backend's own thread, while the
   // worker keeps polling; og-schedd (2 s heartbeat timeout) must not write it off.
-  pid_t rest = std::stoi(read_file(slurm().dir + "/run/slurmrestd.pid"));
-  ASSERT_EQ(::kill(rest, SIGSTOP), 0);
+  FrozenSlurmrestd rest;
+  ASSERT_TRUE(rest.frozen);
   std::string script = mesh.write_script("patient.sh", "#!/bin/bash\n#SBATCH -J og-patient\necho ok >ok.txt\n");
   uint64_t id = mesh.sbatch({script}, submit_dir);
   ASSERT_TRUE(await_delivered(id));  // the worker has the lease; Slurm not yet
   bool went_down = await([&] {
     return mesh.client().call("GET", "/og/v1/partitions")["partitions"][0]["state"] == "DOWN";
   }, std::chrono::seconds(4));
-  ::kill(rest, SIGCONT);
+  rest.thaw();
   EXPECT_FALSE(went_down) << "a worker waiting on slurmrestd stopped its heartbeat";
   auto job = mesh.wait_job(id);
   EXPECT_EQ(job["job_state"], "COMPLETED") << job.dump();
   EXPECT_EQ(job["requeue_count"], 0);
 }
 
+TEST_F(SlurmBackendTest, ACancelWaitingOnSlurmrestdDoesNotStopTheHeartbeat) {
+  std::string script = mesh.write_script("long.sh", "#!/bin/bash\n#SBATCH -J og-long\nsleep 300\n");
+  uint64_t id = mesh.sbatch({script}, submit_dir);
+  ASSERT_TRUE(await([&] { return slurm().run("squeue -h -n og-long -o %T").find("RUNNING") != std::string::npos; }))
+      << slurm().run("squeue");
+  FrozenSlurmrestd rest;
+  ASSERT_TRUE(rest.frozen);
+  auto r = mesh.run({"og-scancel", std::to_string(id)});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  bool went_down = await([&] {
+    return mesh.client().call("GET", "/og/v1/partitions")["partitions"][0]["state"] == "DOWN";
+  }, std::chrono::seconds(4));
+  rest.thaw();
+  EXPECT_FALSE(went_down) << "a worker cancelling through a frozen slurmrestd stopped its heartbeat";
+  EXPECT_EQ(mesh.wait_job(id)["job_state"], "CANCELLED");
+  EXPECT_TRUE(await([&] { return slurm().run("squeue -h -n og-long -o %T").empty(); }))
+      << "still in Slurm: " << slurm().run("squeue");
+}
+
 TEST_F(SlurmBackendTest, ALeaseCancelledBeforeSlurmHasItNeverRuns) {
   // Cancelled while its submission waits for a frozen slurmrestd: it never reaches Slurm.
-  pid_t rest = std::stoi(read_file(slurm().dir + "/run/slurmrestd.pid"));
-  ASSERT_EQ(::kill(rest, SIGSTOP), 0);
+  FrozenSlurmrestd rest;
+  ASSERT_TRUE(rest.frozen);
   std::string first = mesh.write_script("first.sh", "#!/bin/bash\n#SBATCH -J og-first\ntrue\n");
   std::string second = mesh.write_script("second.sh", "#!/bin/bash\n#SBATCH -J og-second\ntrue\n");
   // The first is being submitted (waiting for slurmrestd), the second waits behind it.
@@ -236,9 +266,17 @@ TEST_F(SlurmBackendTest, ALeaseCancelledBeforeSlurmHasItNeverRuns) {
   ASSERT_TRUE(await_delivered(a));
   uint64_t b = mesh.sbatch({second}, submit_dir);
   ASSERT_TRUE(await_delivered(b)) << "the worker stopped collecting leases";
+  uint64_t lease = mesh.job(b)["replica_leases"][0]["lease_id"];
   auto r = mesh.run({"og-scancel", std::to_string(b)});
-  ::kill(rest, SIGCONT);
   ASSERT_EQ(r.exit_code, 0) << r.err;
+  // Thawed once the worker has the cancel (og-schedd has it at once; the worker at its
+  // next poll), so that the second cannot be submitted first.
+  ASSERT_TRUE(await([&] {
+    return read_file(mesh.dir() + "/worker-1.log")
+               .find("event=lease_cancelled_before_submission lease=" + std::to_string(lease) + "\n") !=
+           std::string::npos;
+  }));
+  rest.thaw();
   EXPECT_EQ(mesh.wait_job(a)["job_state"], "COMPLETED");
   EXPECT_EQ(mesh.wait_job(b)["job_state"], "CANCELLED");
   // Slurm lists ended jobs for MinJobAge (600 s): it never had this one.
