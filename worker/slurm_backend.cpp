@@ -213,8 +213,10 @@ nlohmann::json SlurmBackend::submission(const LeaseTask& task, const std::string
 }
 
 void SlurmBackend::launch(const LeaseTask& task, DoneCallback done) {
-  // The work directory is made here, on the caller's thread (leases with bundles arrive
-  // on threads of their own); only the requests to slurmrestd wait in line.
+  // The work directory is made here, on the caller's thread: leases with bundles arrive
+  // on threads of their own; for the others (a directory and a script) it is the poll
+  // thread, which is quick on a healthy shared file system. Only the requests to
+  // slurmrestd wait in line.
   std::optional<PreparedJob> prepared;
   try {
     prepared = prepare_or_refuse(task, options_.jobs_dir, options_.partition, options_.bundle_limits, done);
@@ -226,9 +228,12 @@ void SlurmBackend::launch(const LeaseTask& task, DoneCallback done) {
     report_later(done, RunResult{task.lease_id, "FAILED", 127, prepared ? prepared->job_dir : "", {}});
     return;
   }
+  LeaseTask queued = task;  // unpacked already: the archive and secrets need not wait in memory
+  queued.bundle.clear();
+  queued.secrets.clear();
   {
     std::lock_guard lock(mu_);
-    to_submit_.push_back({task, std::move(*prepared), std::move(done)});
+    to_submit_.push_back({std::move(queued), std::move(*prepared), std::move(done)});
   }
   requests_cv_.notify_all();
 }
@@ -243,6 +248,7 @@ void SlurmBackend::request_loop() {
       lock.unlock();
       delete_slurm_job(lease, slurm_id);
       lock.lock();
+      deleting_.erase(lease);  // a cancel repeated from now on tries again
       continue;
     }
     if (to_submit_.empty()) return;  // stopping, nothing left
@@ -264,8 +270,10 @@ void SlurmBackend::request_loop() {
     lock.lock();
     submitting_ = 0;
     requests_cv_.notify_all();  // cancel_all() may be waiting for this submission
-    if (auto it = running_.find(lease); cancel_submitting_ && it != running_.end())
-      to_delete_.push_back({lease, it->second.slurm_id});
+    // Cancelled meanwhile, or the worker stopping (cancel_all() may have stopped waiting
+    // for this submission): its Slurm job must not outlive the lease.
+    if (auto it = running_.find(lease); (cancel_submitting_ || closing_) && it != running_.end())
+      queue_delete(lease, it->second.slurm_id);
   }
 }
 
@@ -318,16 +326,21 @@ void SlurmBackend::cancel(uint64_t lease_id) {
   std::lock_guard lock(mu_);
   auto queued = std::find_if(to_submit_.begin(), to_submit_.end(),
                              [&](const Queued& q) { return q.task.lease_id == lease_id; });
+  // og-schedd repeats a cancel at each poll until the lease is gone: act on it once.
   if (queued != to_submit_.end()) {
+    if (queued->cancelled) return;
     queued->cancelled = true;  // handed back when its turn comes, without Slurm
     log_info("lease_cancelled_before_submission", {{"lease", std::to_string(lease_id)}});
   } else if (submitting_ == lease_id) {
     cancel_submitting_ = true;  // cancelled as soon as Slurm has it
   } else if (auto it = running_.find(lease_id); it != running_.end()) {
-    to_delete_.push_back({lease_id, it->second.slurm_id});
-  } else {
-    return;
+    queue_delete(lease_id, it->second.slurm_id);
   }
+}
+
+void SlurmBackend::queue_delete(uint64_t lease_id, uint64_t slurm_id) {
+  if (!deleting_.insert(lease_id).second) return;  // one DELETE in line per lease
+  to_delete_.push_back({lease_id, slurm_id});
   requests_cv_.notify_all();
 }
 
@@ -346,9 +359,12 @@ void SlurmBackend::cancel_all() {
     closing_ = true;  // no submission starts from now on
     // One may be under way (its POST already sent): wait for it, to cancel its Slurm job
     // too, at most as long as slurmrestd may take to answer (a token renewal included).
-    requests_cv_.wait_for(lock, std::chrono::seconds(65), [this] { return submitting_ == 0; });
+    if (!requests_cv_.wait_for(lock, std::chrono::seconds(65), [this] { return submitting_ == 0; }))
+      log_warn("slurm_submission_pending", {{"lease", std::to_string(submitting_)},
+                                            {"note", "cancelled when slurmrestd answers, if the worker still runs"}});
     for (const auto& [lease, run] : running_) jobs.emplace_back(lease, run.slurm_id);
     to_delete_.clear();
+    deleting_.clear();
   }
   requests_cv_.notify_all();  // what is queued is handed back
   for (const auto& [lease, slurm_id] : jobs) delete_slurm_job(lease, slurm_id);

@@ -14,6 +14,7 @@
 #include <deque>
 #include <map>
 #include <mutex>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -60,7 +61,7 @@ class SlurmBackend : public Backend {
   void cancel(uint64_t lease_id) override;
   void cancel_all() override;
   std::string job_dir(uint64_t lease_id) override;
-  bool available() override { return reachable_; }
+  bool available() override { return reachable_ && !closing_; }
   void shutdown() override;
 
  private:
@@ -88,6 +89,7 @@ class SlurmBackend : public Backend {
   };
   void submit(Queued& job);
   void delete_slurm_job(uint64_t lease_id, uint64_t slurm_id);
+  void queue_delete(uint64_t lease_id, uint64_t slurm_id);  // with mu_ held
   // Run as root for another cluster account: the work directory becomes that account's,
   // so its job can run the script and write its outputs.
   void give_to_user(const std::string& job_dir);
@@ -101,9 +103,10 @@ class SlurmBackend : public Backend {
   std::map<uint64_t, Running> running_;  // by lease id
   std::deque<Queued> to_submit_;                         // launched, not yet handed to Slurm
   std::deque<std::pair<uint64_t, uint64_t>> to_delete_;  // lease, Slurm job to cancel
+  std::set<uint64_t> deleting_;                          // leases in to_delete_
   uint64_t submitting_ = 0;                              // the lease being submitted now (0: none)
   bool cancel_submitting_ = false;                       // cancel() came for it meanwhile
-  bool closing_ = false;                                 // cancel_all(): no more submissions
+  std::atomic<bool> closing_{false};                     // cancel_all(): no more submissions
   std::condition_variable requests_cv_;
   std::atomic<bool> reachable_{true};
   bool stopping_ = false;
