@@ -6,6 +6,7 @@
 
 #include "core/error.hpp"
 #include "core/sha256.hpp"
+#include "core/strings.hpp"
 #include "core/verify_mode.hpp"
 
 namespace og {
@@ -218,8 +219,7 @@ int isolation_rank(std::string_view level) {
 }
 
 bool is_secret_name(std::string_view name) {
-  return !name.empty() && name.size() <= 64 && name[0] != '.' &&
-         name.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-.") == std::string::npos;
+  return is_plain_name(name) && name[0] != '.';
 }
 
 }  // namespace og

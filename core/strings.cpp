@@ -1,5 +1,7 @@
 #include "core/strings.hpp"
 
+#include <algorithm>
+
 namespace og {
 
 std::vector<std::string> split_list(std::string_view text, char sep) {
@@ -31,6 +33,14 @@ std::string escape_quoted(std::string_view text) {
     out += c;
   }
   return out;
+}
+
+bool is_plain_name(std::string_view text, std::string_view extra) {
+  if (text.empty() || text.size() > 64) return false;
+  return std::all_of(text.begin(), text.end(), [&](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '.' ||
+           c == '-' || extra.find(c) != std::string_view::npos;
+  });
 }
 
 }  // namespace og

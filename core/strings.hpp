@@ -13,5 +13,8 @@ std::string join(const std::vector<std::string>& items, const std::string& sep);
 // text for inside double quotes: '\\' and '"' backslash-escaped, a newline as \n (the
 // rule of both our key=value logs and Prometheus label values).
 std::string escape_quoted(std::string_view text);
+// 1-64 characters from [A-Za-z0-9_.-] and `extra`: names of users, partitions, features,
+// secrets, which end up in paths, logs and URLs.
+bool is_plain_name(std::string_view text, std::string_view extra = "");
 
 }  // namespace og

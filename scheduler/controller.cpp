@@ -197,9 +197,7 @@ const std::string& Controller::public_key_locked(const std::string& user) {
 }
 
 std::string Controller::add_user(const std::string& name, const std::string& role) {
-  if (name.empty() || name.size() > 64 ||
-      name.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-") !=
-          std::string::npos)
+  if (!is_plain_name(name))
     throw ApiError(400, "invalid_user", "user name must be 1-64 letters, digits, '_', '.' or '-'");
   if (role != "admin" && role != "user" && role != "worker")
     throw ApiError(400, "invalid_role", "role must be admin, user or worker");

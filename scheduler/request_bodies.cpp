@@ -1,27 +1,15 @@
 #include "scheduler/request_bodies.hpp"
 
 #include <algorithm>
-#include <string_view>
 
 #include "core/job_spec.hpp"
 #include "core/job_state.hpp"
 #include "core/sha256.hpp"
+#include "core/strings.hpp"
 
 namespace og {
-namespace {
 
 using json = nlohmann::json;
-
-// A name of 1-64 characters from [A-Za-z0-9_.-] plus `extra`.
-bool is_plain_name(const std::string& text, std::string_view extra = "") {
-  if (text.empty() || text.size() > 64) return false;
-  return std::all_of(text.begin(), text.end(), [&](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '.' ||
-           c == '-' || extra.find(c) != std::string_view::npos;
-  });
-}
-
-}  // namespace
 
 json parse_body(const std::string& text) {
   if (text.empty()) return json::object();

@@ -104,6 +104,20 @@ class SlurmBackendTest : public ::testing::Test {
     }
     ~FrozenSlurmrestd() { thaw(); }
   };
+  // What squeue says of the jobs named NAME ("" once Slurm has none running or queued).
+  std::string slurm_state(const std::string& name) { return slurm().run("squeue -h -n " + name + " -o %T"); }
+  bool await_slurm_running(const std::string& name) {
+    return await([&] { return slurm_state(name).find("RUNNING") != std::string::npos; });
+  }
+  bool await_slurm_gone(const std::string& name) {
+    return await([&] { return slurm_state(name).empty(); });
+  }
+  // Whether og-schedd writes the worker's partition off (heartbeats missed) within `time`.
+  bool partition_goes_down_within(std::chrono::seconds time) {
+    return await([&] {
+      return mesh.client().call("GET", "/og/v1/partitions")["partitions"][0]["state"] == "DOWN";
+    }, time);
+  }
   // Whether the worker has collected the job's lease (a job is RUNNING once assigned).
   bool await_delivered(uint64_t id) {
     return await([&] {
@@ -187,11 +201,11 @@ TEST_F(SlurmBackendTest, CancelReachesSlurm) {
   std::string script = mesh.write_script("sleep.sh", "#!/bin/bash\n#SBATCH -J og-sleeper\nsleep 300\n");
   uint64_t id = mesh.sbatch({script}, submit_dir);
   ASSERT_TRUE(mesh.await_state(id, "RUNNING"));
-  ASSERT_TRUE(await([&] { return slurm().run("squeue -h -n og-sleeper -o %T").find("RUNNING") != std::string::npos; }))
+  ASSERT_TRUE(await_slurm_running("og-sleeper"))
       << slurm().run("squeue");
   auto r = mesh.run({"og-scancel", std::to_string(id)});
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_TRUE(await([&] { return slurm().run("squeue -h -n og-sleeper -o %T").empty(); }))
+  EXPECT_TRUE(await_slurm_gone("og-sleeper"))
       << "still in Slurm: " << slurm().run("squeue");
   EXPECT_EQ(mesh.wait_job(id)["job_state"], "CANCELLED");
 }
@@ -199,7 +213,7 @@ TEST_F(SlurmBackendTest, CancelReachesSlurm) {
 TEST_F(SlurmBackendTest, WithSlurmrestdDownThePartitionGoesDownAndItsLeaseIsRequeued) {
   std::string script = mesh.write_script("later.sh", "#!/bin/bash\n#SBATCH -J og-later\nsleep 3\necho done >done.txt\n");
   uint64_t id = mesh.sbatch({script}, submit_dir);
-  ASSERT_TRUE(await([&] { return slurm().run("squeue -h -n og-later -o %T").find("RUNNING") != std::string::npos; }))
+  ASSERT_TRUE(await_slurm_running("og-later"))
       << slurm().run("squeue");
   std::string pid = read_file(slurm().dir + "/run/slurmrestd.pid");
   ASSERT_EQ(::kill(std::stoi(pid), SIGKILL), 0);
@@ -214,7 +228,7 @@ TEST_F(SlurmBackendTest, WithSlurmrestdDownThePartitionGoesDownAndItsLeaseIsRequ
   auto job = mesh.wait_job(id);
   EXPECT_EQ(job["job_state"], "COMPLETED") << job.dump();
   EXPECT_EQ(job["requeue_count"], 1);
-  EXPECT_TRUE(await([&] { return slurm().run("squeue -h -n og-later -o %T").empty(); }))
+  EXPECT_TRUE(await_slurm_gone("og-later"))
       << "left in Slurm: " << slurm().run("squeue");
 }
 
@@ -226,9 +240,7 @@ TEST_F(SlurmBackendTest, ASlowSlurmrestdDoesNotStopTheHeartbeat) {
   std::string script = mesh.write_script("patient.sh", "#!/bin/bash\n#SBATCH -J og-patient\necho ok >ok.txt\n");
   uint64_t id = mesh.sbatch({script}, submit_dir);
   ASSERT_TRUE(await_delivered(id));  // the worker has the lease; Slurm not yet
-  bool went_down = await([&] {
-    return mesh.client().call("GET", "/og/v1/partitions")["partitions"][0]["state"] == "DOWN";
-  }, std::chrono::seconds(4));
+  bool went_down = partition_goes_down_within(std::chrono::seconds(4));
   rest.thaw();
   EXPECT_FALSE(went_down) << "a worker waiting on slurmrestd stopped its heartbeat";
   auto job = mesh.wait_job(id);
@@ -239,19 +251,17 @@ TEST_F(SlurmBackendTest, ASlowSlurmrestdDoesNotStopTheHeartbeat) {
 TEST_F(SlurmBackendTest, ACancelWaitingOnSlurmrestdDoesNotStopTheHeartbeat) {
   std::string script = mesh.write_script("long.sh", "#!/bin/bash\n#SBATCH -J og-long\nsleep 300\n");
   uint64_t id = mesh.sbatch({script}, submit_dir);
-  ASSERT_TRUE(await([&] { return slurm().run("squeue -h -n og-long -o %T").find("RUNNING") != std::string::npos; }))
+  ASSERT_TRUE(await_slurm_running("og-long"))
       << slurm().run("squeue");
   FrozenSlurmrestd rest;
   ASSERT_TRUE(rest.frozen);
   auto r = mesh.run({"og-scancel", std::to_string(id)});
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  bool went_down = await([&] {
-    return mesh.client().call("GET", "/og/v1/partitions")["partitions"][0]["state"] == "DOWN";
-  }, std::chrono::seconds(4));
+  bool went_down = partition_goes_down_within(std::chrono::seconds(4));
   rest.thaw();
   EXPECT_FALSE(went_down) << "a worker cancelling through a frozen slurmrestd stopped its heartbeat";
   EXPECT_EQ(mesh.wait_job(id)["job_state"], "CANCELLED");
-  EXPECT_TRUE(await([&] { return slurm().run("squeue -h -n og-long -o %T").empty(); }))
+  EXPECT_TRUE(await_slurm_gone("og-long"))
       << "still in Slurm: " << slurm().run("squeue");
 }
 

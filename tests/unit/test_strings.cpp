@@ -17,5 +17,15 @@ TEST(Strings, EscapeQuotedEscapesQuotesBackslashesAndNewlines) {
   EXPECT_EQ(escape_quoted("say \"hi\"\\now\nnext"), "say \\\"hi\\\"\\\\now\\nnext");
 }
 
+TEST(Strings, PlainNamesAreShortAndSafeForPathsAndUrls) {
+  EXPECT_TRUE(is_plain_name("worker-1.site_A"));
+  EXPECT_TRUE(is_plain_name(std::string(64, 'a')));
+  EXPECT_FALSE(is_plain_name(std::string(65, 'a')));
+  EXPECT_FALSE(is_plain_name(""));
+  EXPECT_FALSE(is_plain_name("a/b"));
+  EXPECT_FALSE(is_plain_name("op@site"));
+  EXPECT_TRUE(is_plain_name("op@site", "@"));
+}
+
 }  // namespace
 }  // namespace og
