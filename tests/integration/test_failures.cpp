@@ -115,17 +115,20 @@ TEST(Failures, RestartedWorkerRunsItsLostLeaseAgainAtOnce) {
   std::string starts = mesh.dir() + "/starts.txt";
   uint64_t id = mesh.client().call(
       "POST", "/og/v1/jobs", job_body("#!/bin/bash\necho $$ >> " + starts + "\nexec sleep 300\n"))["job_id"];
-  ASSERT_TRUE(await([&] { return fs::exists(starts); }));
+  // The whole first line, not just the file: killed between bash's open and its write,
+  // the first run would leave no line and the count below could never reach 2.
+  auto lines = [&] {
+    std::string text = read_file(starts);
+    return std::count(text.begin(), text.end(), '\n');
+  };
+  ASSERT_TRUE(await([&] { return lines() == 1; }));
   mesh.kill_worker(w);
   // The same worker comes back with no jobs. At its first poll og-schedd learns the lease
   // is gone (requeue) or was never received (offered again): either way the job runs
   // again long before the 30 s heartbeat timeout.
   auto start = std::chrono::steady_clock::now();
   mesh.start_worker(1, {}, w);
-  EXPECT_TRUE(await([&] {
-    std::string text = read_file(starts);
-    return std::count(text.begin(), text.end(), '\n') == 2;
-  }));
+  EXPECT_TRUE(await([&] { return lines() == 2; })) << read_file(starts);
   EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(10));
   EXPECT_EQ(mesh.job(id)["job_state"], "RUNNING");
 }
