@@ -26,7 +26,7 @@ if $tls; then
   ca_opts=(--ca-file "$dir/tls/ca.pem")
 fi
 # Workers that report nothing for a while are not what is measured: the default timeouts.
-"$bin/og-schedd" --state "$dir/state" --listen 127.0.0.1:0 --port-file "$dir/port" --allow-unsigned --quiet \
+"$bin/og-schedd" --state "$dir/state" --listen 127.0.0.1:0 --port-file "$dir/port" --allow-unsigned --quiet --faucet 1000000 --max-connections-per-address 1024 \
   "${tls_opts[@]}" >"$dir/schedd.log" 2>&1 &
 pid=$!
 for _ in $(seq 100); do [[ -s $dir/port ]] && break; sleep 0.1; done

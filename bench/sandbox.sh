@@ -16,6 +16,7 @@ if [[ $(id -u) -ne 0 ]]; then
 fi
 launch=$(og-bench-launch 300 loopback 2>/dev/null)
 echo "$launch"
+og-bench-seccomp 50
 
 run_mesh() {  # run_mesh NAME ISOLATION
   local dir=$work/mesh-$1

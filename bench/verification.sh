@@ -34,6 +34,12 @@ for args in "--cheaters 0" "" "--trust-after 0" "--spot-check 0.05"; do
   echo "og-sim --trust $args: $(og-sim --trust $args | tr -d '\n ')"
 done
 
+# 2b. Sybil attackers against each defence (og-schedd's own placement and settlement code).
+for args in "" "--sybils 4" "--sybils 2 --honest 4" "--sybils 2 --replicas 5"; do
+  # shellcheck disable=SC2086
+  echo "og-sim --sybil $args:"; og-sim --sybil $args
+done
+
 # 3. 300 trivial jobs per run, 4 workers x 2 CPUs, job directories on tmpfs.
 run() {  # run LABEL REPLICAS SCHEDD_OPTS
   local dir="$work/mesh-$1"

@@ -1,5 +1,6 @@
 #include "chain/embedded_ledger.hpp"
 
+#include "core/money.hpp"
 #include "core/time_util.hpp"
 
 namespace og {
@@ -85,10 +86,18 @@ std::vector<Transfer> EmbeddedLedger::record(const std::vector<Transfer>& transf
     if (t.amount <= 0 || t.key.empty() || t.from == t.to)
       throw std::invalid_argument("a transfer needs a key, two accounts and a positive amount (" + t.key + ")");
     if (find(t.key)) continue;  // already recorded: a retry
+    if (t.amount > kMaxAmountMicros)
+      throw AmountTooLarge("a transfer of " + format_money(t.amount) + " passes the ceiling of " +
+                           format_money(kMaxAmountMicros) + " (" + t.key + ")");
     if (t.from != kExternalAccount) {
       int64_t have = balance(t.from);
       if (have < t.amount) throw InsufficientFunds(t.from, have, t.amount);  // rolls back all
+    } else if (balance(t.from) < INT64_MIN + kMaxAmountMicros) {
+      throw AmountTooLarge("the external account's balance would overflow (" + t.key + ")");
     }
+    if (t.to != kExternalAccount && balance(t.to) > kMaxAmountMicros - t.amount)
+      throw AmountTooLarge("account " + t.to + " would hold more than the ceiling of " + format_money(kMaxAmountMicros) +
+                           " (" + t.key + ")");  // rolls back all
     insert_->reset();
     insert_->bind(1, t.key).bind(2, t.from).bind(3, t.to).bind(4, t.amount).bind(5, t.memo).bind(6, now).run();
     add_->reset();
@@ -114,6 +123,16 @@ std::vector<std::pair<std::string, int64_t>> EmbeddedLedger::balances() {
   std::vector<std::pair<std::string, int64_t>> out;
   while (s->step()) out.emplace_back(s->column_text(0), s->column_int64(1));
   return out;
+}
+
+int64_t EmbeddedLedger::total_under_key_prefix(const std::string& prefix) {
+  // A range over the unique index on key: [prefix, prefix with its last byte raised).
+  auto s = db_.prepare("SELECT COALESCE(SUM(amount), 0) FROM transfers WHERE key >= ?1 AND key < ?2");
+  std::string end = prefix;
+  if (end.empty()) end = std::string(1, '\x7f');
+  else end.back() = static_cast<char>(end.back() + 1);
+  s->bind(1, prefix).bind(2, end);
+  return s->step() ? s->column_int64(0) : 0;
 }
 
 }  // namespace og

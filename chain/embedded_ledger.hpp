@@ -20,6 +20,7 @@ class EmbeddedLedger : public Ledger {
   std::optional<LedgerEntry> find(const std::string& key) override;
   std::vector<LedgerEntry> history(const std::string& account, size_t limit) override;
   std::vector<std::pair<std::string, int64_t>> balances() override;
+  int64_t total_under_key_prefix(const std::string& prefix) override;
 
  protected:
   // Inside apply's transaction, with the transfers it recorded now: a backend that must

@@ -40,6 +40,8 @@ struct LedgerEntry {
   int64_t at_us = 0;
 };
 
+// No account but external ever holds more than kMaxAmountMicros (core/money.hpp): a
+// transfer that would take one past it throws AmountTooLarge, and nothing is moved.
 // Thrown when a transfer would take an account below zero; nothing was moved.
 class InsufficientFunds : public std::runtime_error {
  public:
@@ -68,6 +70,9 @@ class Ledger {
   virtual std::vector<LedgerEntry> history(const std::string& account, size_t limit) = 0;
   // Every account with its balance (for audits and invariant checks).
   virtual std::vector<std::pair<std::string, int64_t>> balances() = 0;
+  // The sum of the amounts of every transfer whose key starts with `prefix` (e.g. all
+  // faucet deposits into one wallet).
+  virtual int64_t total_under_key_prefix(const std::string& prefix) = 0;
 };
 
 }  // namespace og

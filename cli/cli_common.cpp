@@ -5,6 +5,7 @@
 
 #include "core/client_config.hpp"
 #include "core/error.hpp"
+#include "core/strings.hpp"
 
 namespace og::cli {
 
@@ -96,7 +97,8 @@ std::string format_row(const std::string& format, const std::function<std::strin
       out += '%';
       continue;
     }
-    std::string value = field(format[i]);
+    // Values come from other users and providers (names, comments): printed inert.
+    std::string value = printable(field(format[i]));
     if (width > 0) {
       if (value.size() > width) value.resize(width);
       std::string pad(width - value.size(), ' ');

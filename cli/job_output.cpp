@@ -1,12 +1,12 @@
 #include "cli/job_output.hpp"
 
 #include <filesystem>
-#include <fstream>
 #include <iostream>
 #include <optional>
 
 #include "cli/progress_bar.hpp"
 #include "core/error.hpp"
+#include "core/file_io.hpp"
 #include "core/sha256.hpp"
 #include "verify/manifest.hpp"
 
@@ -28,11 +28,9 @@ size_t fetch_result(HttpClient& client, uint64_t job_id, const std::string& dir,
     // What arrives must be what the quorum agreed on.
     if (r.body.size() != f.size || sha256_hex(r.body) != f.sha256)
       throw ApiError(502, "fetch_corrupt", f.path + " arrived with other contents than the accepted result lists");
-    fs::path target = fs::path(dir) / f.path;  // manifest paths are relative and checked
-    fs::create_directories(target.parent_path());
-    std::ofstream out(target, std::ios::binary | std::ios::trunc);
-    out.write(r.body.data(), static_cast<std::streamsize>(r.body.size()));
-    if (!out) throw std::runtime_error("cannot write " + target.string());
+    // Paths come from a provider: checked again here, and nothing written through a link.
+    fs::create_directories(dir);
+    write_file_beneath(dir, f.path, r.body);
   }
   return manifest.files.size();
 }

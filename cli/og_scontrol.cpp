@@ -4,6 +4,7 @@
 
 #include "cli/cli_common.hpp"
 #include "core/error.hpp"
+#include "core/strings.hpp"
 #include "jobscripts/time_spec.hpp"
 
 namespace {
@@ -24,7 +25,7 @@ constexpr const char* kHelp = R"(usage: og-scontrol COMMAND ...
 void print_job(const nlohmann::json& job) {
   auto text = [&](const char* key) {
     const auto& v = job[key];
-    return v.is_string() ? v.get<std::string>() : v.dump();
+    return og::printable(v.is_string() ? v.get<std::string>() : v.dump());  // names are other people's text
   };
   std::cout << "JobId=" << text("job_id") << " JobName=" << text("name") << "\n"
             << "   UserId=" << text("user_name") << " Account=" << text("account")

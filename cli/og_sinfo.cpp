@@ -3,6 +3,7 @@
 
 #include "cli/cli_common.hpp"
 #include "core/error.hpp"
+#include "core/strings.hpp"
 
 namespace {
 
@@ -49,14 +50,17 @@ int main(int argc, char** argv) {
       std::string state = p.value("state", "");
       std::string gpus = std::to_string(p.value("gpus", 0));
       if (!p.value("gpu_type", "").empty()) gpus = p.value("gpu_type", "") + ":" + gpus;
-      std::cout << pad(p.value("name", ""), 16) << pad(state == "DOWN" ? "down" : "up", 7)
-                << pad(state == "UP" ? (p.value("cpus_allocated", 0) > 0 ? "mix" : "idle")
-                                     : (state == "DRAIN" ? "drain" : "down"), 7)
+      std::cout << pad(og::printable(p.value("name", "")), 16) << pad(state == "DOWN" ? "down" : "up", 7)
+                << pad(state == "UP"        ? (p.value("cpus_allocated", 0) > 0 ? "mix" : "idle")
+                       : state == "DRAIN"   ? "drain"
+                       : state == "UNKNOWN" ? "unk"  // as Slurm shows a node not heard from since a restart
+                                            : "down",
+                       7)
                 << pad(std::to_string(p.value("cpus_allocated", 0)) + "/" +
                            std::to_string(p.value("cpus", 0)), 11)
                 << pad(std::to_string(p.value("memory_mb", 0)), 12) << pad(gpus, 11)
                 << pad(p.value("price_per_cpu_hour", ""), 13) << pad(p.value("price_per_gpu_hour", ""), 13)
-                << p.value("owner", "") << "\n";
+                << og::printable(p.value("owner", "")) << "\n";
     }
     return 0;
   });

@@ -15,7 +15,8 @@ namespace {
 constexpr const char* kHelp = R"(usage: og-wallet [OPTIONS] COMMAND
 
   balance                 what you hold, what your jobs have locked in escrow, your bond
-  deposit AMOUNT          add funds (the embedded ledger's faucet), e.g. og-wallet deposit 25
+  deposit AMOUNT          add funds (the embedded ledger's faucet, where og-schedd runs
+                          with --faucet LIMIT; an admin funds any wallet with -u NAME)
   withdraw AMOUNT         take funds out
   history [-n N]          the last N movements in and out of your wallet (default 20)
   unbond                  take your provider bond back: your partitions are drained, and

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdio>
 
+#include "core/strings.hpp"
 #include "core/time_util.hpp"
 
 namespace og::cli {
@@ -36,11 +37,8 @@ std::string render_progress(const std::string& label, uint64_t received, uint64_
   return line;
 }
 
-ProgressBar::ProgressBar(std::ostream& out, std::string label) : out_(out), label_(std::move(label)) {
-  // A provider chose the name: no escape sequences reach the terminal.
-  for (char& c : label_)
-    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = '?';
-}
+// A provider chose the name: no escape sequences reach the terminal.
+ProgressBar::ProgressBar(std::ostream& out, std::string label) : out_(out), label_(printable(label)) {}
 
 void ProgressBar::update(uint64_t received, uint64_t total) {
   int64_t now = monotonic_us();

@@ -33,6 +33,64 @@ void write_new_file(const std::string& path, std::string_view data, mode_t mode,
   if (!ok) throw std::runtime_error("cannot write " + path + ": " + std::strerror(err));
 }
 
+namespace {
+
+// Closes a descriptor when it goes out of scope.
+struct Fd {
+  int fd = -1;
+  explicit Fd(int f) : fd(f) {}
+  Fd(const Fd&) = delete;
+  Fd& operator=(const Fd&) = delete;
+  ~Fd() {
+    if (fd >= 0) ::close(fd);
+  }
+  void reset(int f) {
+    if (fd >= 0) ::close(fd);
+    fd = f;
+  }
+};
+
+std::vector<std::string> beneath_components(const std::string& relative) {
+  std::vector<std::string> parts;
+  size_t pos = 0;
+  for (;;) {
+    size_t slash = relative.find('/', pos);
+    std::string part = relative.substr(pos, slash == std::string::npos ? std::string::npos : slash - pos);
+    if (part.empty() || part == "." || part == "..")
+      throw std::runtime_error("refusing to write \"" + relative + "\": a path must be relative, without empty, . or .. parts");
+    parts.push_back(part);
+    if (slash == std::string::npos) return parts;
+    pos = slash + 1;
+  }
+}
+
+}  // namespace
+
+void write_file_beneath(const std::string& dir, const std::string& relative, std::string_view data) {
+  std::vector<std::string> parts = beneath_components(relative);
+  auto refuse = [&](const std::string& where) {
+    std::string why = errno == ELOOP || errno == ENOTDIR ? "it is a symbolic link or not a directory; nothing is written through links"
+                                                         : std::strerror(errno);
+    return std::runtime_error("cannot write " + dir + "/" + relative + " (at " + where + "): " + why);
+  };
+  Fd at(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (at.fd < 0) throw refuse(dir);
+  std::string walked;
+  for (size_t i = 0; i + 1 < parts.size(); ++i) {
+    walked += parts[i] + "/";
+    if (::mkdirat(at.fd, parts[i].c_str(), 0755) != 0 && errno != EEXIST) throw refuse(walked);
+    int next = ::openat(at.fd, parts[i].c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (next < 0) throw refuse(walked);
+    at.reset(next);
+  }
+  Fd out(::openat(at.fd, parts.back().c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0644));
+  if (out.fd < 0) throw refuse(relative);
+  struct stat st {};
+  errno = EINVAL;
+  if (::fstat(out.fd, &st) != 0 || !S_ISREG(st.st_mode)) throw refuse(relative);  // a FIFO or device: no
+  if (!write_all(out.fd, data)) throw refuse(relative);
+}
+
 void read_untrusted_file(int dir_fd, const std::string& name, uint64_t max_bytes,
                          const std::function<void(const char* data, size_t size)>& chunk) {
   int fd = ::openat(dir_fd, name.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);

@@ -17,6 +17,13 @@ bool write_all(int fd, std::string_view data);
 // `mode`, whatever the umask, and writes data. Throws std::runtime_error naming the path.
 void write_new_file(const std::string& path, std::string_view data, mode_t mode, bool replace = false);
 
+// Writes data to `relative` (a/b/c.txt) beneath the directory `dir`, making the
+// directories on the way, without following any symbolic link below `dir`: each step is
+// opened relative to the one before with O_NOFOLLOW. A path that is absolute or has an
+// empty, "." or ".." component is refused. An existing regular file is replaced. Throws
+// std::runtime_error naming the path and why.
+void write_file_beneath(const std::string& dir, const std::string& relative, std::string_view data);
+
 // Reads `name` under dir_fd, which someone else controls: no link is followed, and only a
 // regular file of at most max_bytes is read, passed to `chunk` piece by piece. Throws
 // std::runtime_error saying why not (also when it grows past max_bytes while read).

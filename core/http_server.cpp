@@ -1,5 +1,7 @@
 #include "core/http_server.hpp"
 
+#include <arpa/inet.h>
+
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
@@ -11,6 +13,7 @@
 #include <algorithm>
 #include <array>
 #include <condition_variable>
+#include <map>
 #include <mutex>
 #include <thread>
 
@@ -100,6 +103,7 @@ struct HttpServer::Impl {
   std::atomic<bool> stopping{false};
   std::mutex connections_mutex;
   size_t connections = 0;  // connection threads still running
+  std::map<std::string, size_t> connections_from;  // of which, per client_address_group
   std::condition_variable connections_done;
   std::unique_ptr<ssl::context> tls;  // set when serving HTTPS
 
@@ -233,6 +237,15 @@ void HttpServer::Impl::serve_requests(Stream& stream, asio::io_context& io, cons
   socket.shutdown(tcp::socket::shutdown_both, ec);
 }
 
+std::string client_address_group(const std::string& address) {
+  in6_addr v6{};
+  if (inet_pton(AF_INET6, address.c_str(), &v6) != 1) return address;
+  std::fill(std::begin(v6.s6_addr) + 8, std::end(v6.s6_addr), 0);
+  char text[INET6_ADDRSTRLEN] = {};
+  inet_ntop(AF_INET6, &v6, text, sizeof text);
+  return std::string(text) + "/64";
+}
+
 void HttpServer::Impl::accept_loop() {
   while (!stopping) {
     beast::error_code ec;
@@ -242,9 +255,10 @@ void HttpServer::Impl::accept_loop() {
       if (stopping) break;
       continue;
     }
+    std::string from = client_address_group(socket.remote_endpoint(ec).address().to_string());
     {
       std::lock_guard lock(connections_mutex);
-      if (connections >= options.max_connections) {
+      if (connections >= options.max_connections || connections_from[from] >= options.max_connections_per_address) {
         // A plain-HTTP client is told why; a TLS one would read our plaintext as a broken
         // handshake, and a handshake here would cost what the limit protects: just close.
         if (!tls) {
@@ -255,19 +269,23 @@ void HttpServer::Impl::accept_loop() {
         continue;  // the socket closes as it goes out of scope
       }
       ++connections;
+      ++connections_from[from];
     }
+    auto done = [this, from] {
+      std::lock_guard lock(connections_mutex);
+      --connections;
+      if (--connections_from[from] == 0) connections_from.erase(from);
+      connections_done.notify_all();
+    };
     // Each connection runs on its own io_context: hand the descriptor over.
     int fd = socket.release(ec);
     if (ec) {
-      std::lock_guard lock(connections_mutex);
-      --connections;
+      done();
       continue;
     }
-    std::thread([this, fd] {
+    std::thread([this, fd, done] {
       serve(fd);
-      std::lock_guard lock(connections_mutex);
-      --connections;
-      connections_done.notify_all();
+      done();
     }).detach();
   }
 }

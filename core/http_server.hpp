@@ -37,6 +37,10 @@ struct HttpResponse {
 
 using HttpHandler = std::function<HttpResponse(const HttpRequest&)>;
 
+// A client address as limits count it: an IPv4 address as it is, an IPv6 one by its /64
+// (one host can hold a whole /64).
+std::string client_address_group(const std::string& address);
+
 struct HttpServerOptions {
   std::string host = "127.0.0.1";
   uint16_t port = 0;                      // 0: pick a free port
@@ -45,6 +49,9 @@ struct HttpServerOptions {
   size_t upload_body_limit = 256u * 1024 * 1024;
   int io_timeout_s = 30;                  // a read or write stalled this long closes the socket
   size_t max_connections = 1024;          // beyond this, new connections get 503
+  // From one client address (an IPv6 /64 counts as one): so that one client holding idle
+  // connections cannot take every slot from everyone else.
+  size_t max_connections_per_address = 256;
   // HTTPS when both are set: the certificate chain (PEM, server first) and its key.
   std::string tls_cert_file;
   std::string tls_key_file;

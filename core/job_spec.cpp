@@ -1,5 +1,7 @@
 #include "core/job_spec.hpp"
 
+#include "core/money.hpp"
+
 #include <limits>
 #include <nlohmann/json.hpp>
 #include <type_traits>
@@ -178,8 +180,10 @@ void validate(const JobSpec& s) {
   require(uint64_t{s.ntasks} * s.cpus_per_task <= 1'000'000,
           "the job asks for more than 1,000,000 CPUs (ntasks x cpus_per_task)");
   require(s.time_limit_s <= kMaxTimeLimit, "field \"time_limit_s\" must be at most 100 years");
-  require(s.max_price_micros >= 0, "field \"max_price_micros\" must not be negative");
-  require(s.max_gpu_price_micros >= 0, "field \"max_gpu_price_micros\" must not be negative");
+  require(s.max_price_micros >= 0 && s.max_price_micros <= kMaxAmountMicros,
+          "field \"max_price_micros\" must be from 0 to " + std::to_string(kMaxAmountMicros) + " (the ceiling on any amount)");
+  require(s.max_gpu_price_micros >= 0 && s.max_gpu_price_micros <= kMaxAmountMicros,
+          "field \"max_gpu_price_micros\" must be from 0 to " + std::to_string(kMaxAmountMicros) + " (the ceiling on any amount)");
   require(parse_verify_mode(s.verify).has_value(),
           "field \"verify\" must be \"exact\" or \"fuzzy:REL_TOL\" with 0 < REL_TOL < 1, e.g. fuzzy:1e-9");
 }

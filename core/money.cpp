@@ -7,7 +7,7 @@
 namespace og {
 
 int64_t parse_money_micros(std::string_view text) {
-  auto bad = [&](const char* why) {
+  auto bad = [&](const std::string& why) {
     return UsageError("invalid amount \"" + std::string(text) + "\": " + why +
                       " (write a plain decimal such as 0.25)");
   };
@@ -23,7 +23,7 @@ int64_t parse_money_micros(std::string_view text) {
         if (++frac_digits > 6) throw bad("more than 6 decimals");
         frac = frac * 10 + (c - '0');
       } else {
-        if (whole > 9'000'000'000'000LL) throw bad("too large");
+        if (whole > kMaxAmountMicros / 1'000'000) throw bad("above the ceiling of " + format_money(kMaxAmountMicros));
         whole = whole * 10 + (c - '0');
       }
     } else {
@@ -31,8 +31,9 @@ int64_t parse_money_micros(std::string_view text) {
     }
   }
   if (text == ".") throw bad("not a number");
-  if (whole > 9'000'000'000'000LL) throw bad("too large");  // keeps micro-units in int64
   for (int d = frac_digits < 0 ? 0 : frac_digits; d < 6; ++d) frac *= 10;
+  if (whole > kMaxAmountMicros / 1'000'000 || whole * 1'000'000 + frac > kMaxAmountMicros)
+    throw bad("above the ceiling of " + format_money(kMaxAmountMicros));
   return whole * 1'000'000 + frac;
 }
 
@@ -44,12 +45,38 @@ std::string format_money(int64_t micros) {
   return buf;
 }
 
+namespace {
+
+int64_t within_ceiling(__int128 value, const std::string& what) {
+  if (value > kMaxAmountMicros)
+    throw AmountTooLarge(what + " would pass the ceiling of " + format_money(kMaxAmountMicros));
+  return static_cast<int64_t>(value);
+}
+
+void require_non_negative(int64_t a, int64_t b, const std::string& what) {
+  if (a < 0 || b < 0) throw std::invalid_argument(what + ": a negative amount, rate or count");
+}
+
+}  // namespace
+
 int64_t cost_for_micros(int64_t per_hour_micros, int64_t micros) {
-  return static_cast<int64_t>(static_cast<__int128>(per_hour_micros) * micros / 3'600'000'000);
+  require_non_negative(per_hour_micros, micros, "cost");
+  return within_ceiling(static_cast<__int128>(per_hour_micros) * micros / 3'600'000'000, "the cost");
 }
 
 int64_t cost_for_seconds(int64_t per_hour_micros, int64_t seconds) {
-  return per_hour_micros * (seconds / 3600) + per_hour_micros * (seconds % 3600) / 3600;
+  require_non_negative(per_hour_micros, seconds, "cost");
+  return within_ceiling(static_cast<__int128>(per_hour_micros) * seconds / 3600, "the cost");
+}
+
+int64_t checked_amount_product(int64_t a, int64_t b, const std::string& what) {
+  require_non_negative(a, b, what);
+  return within_ceiling(static_cast<__int128>(a) * b, what);
+}
+
+int64_t checked_amount_sum(int64_t a, int64_t b, const std::string& what) {
+  require_non_negative(a, b, what);
+  return within_ceiling(static_cast<__int128>(a) + b, what);
 }
 
 }  // namespace og

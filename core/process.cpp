@@ -36,7 +36,9 @@ int child_main(void* arg) {
   const SpawnOptions& o = *plan->options;
   // Daemons ignore SIGPIPE and block signals for sigwait; children start clean.
   signal(SIGPIPE, SIG_DFL);
-  if (o.new_process_group) setpgid(0, 0);
+  // A session of its own is a process group of its own without a controlling terminal:
+  // a job must never reach the terminal its daemon was started from (TIOCSTI).
+  if (o.new_process_group) setsid();
   if (o.die_with_parent) prctl(PR_SET_PDEATHSIG, SIGKILL);
   sigset_t none;
   sigemptyset(&none);

@@ -17,7 +17,7 @@ struct SpawnOptions {
   std::string cwd;                               // empty: ours
   std::string stdout_path;                       // empty: inherit; files are appended to
   std::string stderr_path;                       // empty: inherit; may equal stdout_path
-  bool new_process_group = true;
+  bool new_process_group = true;  // and a session of its own: no controlling terminal
   bool stdin_null = true;
   // SIGKILL the child when the thread that spawned it exits (PR_SET_PDEATHSIG), which for
   // a daemon's main thread means when the daemon dies.

@@ -16,5 +16,9 @@ std::string escape_quoted(std::string_view text);
 // 1-64 characters from [A-Za-z0-9_.-] and `extra`: names of users, partitions, features,
 // secrets, which end up in paths, logs and URLs.
 bool is_plain_name(std::string_view text, std::string_view extra = "");
+// Text someone else chose (a job name, a comment, a file name), made safe to print to a
+// terminal: C0 and C1 control characters and DEL become '?', so no escape sequence in it
+// reaches the reader's terminal. Other UTF-8 passes unchanged.
+std::string printable(std::string_view text);
 
 }  // namespace og

@@ -52,17 +52,6 @@ JobFilter filter_from_query(const HttpRequest& req) {
   return f;
 }
 
-// The per-address limiter's key: an IPv4 address as it is, an IPv6 one by its /64 (one
-// host can hold a whole /64).
-std::string limiter_key(const std::string& address) {
-  in6_addr v6{};
-  if (inet_pton(AF_INET6, address.c_str(), &v6) != 1) return address;
-  std::fill(std::begin(v6.s6_addr) + 8, std::end(v6.s6_addr), 0);
-  char text[INET6_ADDRSTRLEN] = {};
-  inet_ntop(AF_INET6, &v6, text, sizeof text);
-  return std::string(text) + "/64";
-}
-
 HttpResponse ok(const json& j) { return json_response(200, j.dump() + "\n"); }
 
 json estimate_json(const StartEstimate& e) {
@@ -119,7 +108,7 @@ HttpResponse Api::handle(const HttpRequest& req) {
     // unknown ones are limited per address (an IPv6 /64 counts as one).
     std::optional<User> user = controller_.cached_user(token);
     if (!user) {
-      const std::string address = limiter_key(req.remote_address);
+      const std::string address = client_address_group(req.remote_address);
       if (refused_.spent(address, monotonic_us(), retry_after_s))
         return too_many(address, "too many requests with a missing or unknown credential");
       user = controller_.authenticate(token);
@@ -233,7 +222,9 @@ HttpResponse Api::route(const HttpRequest& req, const User& user) {
       if (!detail) throw ApiError(404, "job_not_found", "job " + parts[3] + " does not exist");
       json j = job_json(detail->view);
       json reps = json::array();
-      for (const auto& r : detail->replicas) reps.push_back(replica_json(r, true));
+      // Output manifests (names, sizes, digests) are the owner's to see.
+      bool owner = user.role == "admin" || user.name == detail->view.job.user;
+      for (const auto& r : detail->replicas) reps.push_back(replica_json(r, owner));
       j["replica_leases"] = reps;
       return ok({{"jobs", json::array({j})}});
     }
@@ -365,9 +356,12 @@ HttpResponse Api::route(const HttpRequest& req, const User& user) {
         report.exit_code = 1;
         manifest = Manifest{{}, merkle_root({})};
       }
+      // Only outputs this lease (or another of its job) uploaded: naming another job's
+      // blob by its hash must not pass it off as this job's result.
       for (const auto& f : manifest.files)
-        if (!artifacts_.contains(f.sha256))
-          throw ApiError(409, "artifact_missing", "upload " + f.path + " (" + f.sha256 + ") before reporting");
+        if (f.size > 0 && !(artifacts_.contains(f.sha256) && controller_.lease_may_name(user, lease, f.sha256)))
+          throw ApiError(409, "artifact_missing", "upload " + f.path + " (" + f.sha256 + ") for lease " + parts[3] +
+                                                      " before reporting");
       report.root = manifest.root;
       report.manifest_json = to_json(manifest).dump();
     }
@@ -406,14 +400,23 @@ HttpResponse Api::route(const HttpRequest& req, const User& user) {
       // against that lease's limit (a blob already stored, e.g. on a retry, adds nothing).
       auto lease = req.query.find("lease");
       if (lease == req.query.end()) require(user.role == "admin", "name the lease the upload belongs to (?lease=ID)");
-      else controller_.charge_upload(user, parse_id(lease->second, "lease id"),
+      else controller_.charge_upload(user, parse_id(lease->second, "lease id"), parts[3],
                                      artifacts_.contains(parts[3]) ? 0 : req.body.size());
       artifacts_.put(parts[3], req.body);
       return json_response(201, json{{"sha256", parts[3]}}.dump() + "\n");
     }
     if (m == "HEAD" || m == "GET") {
+      // Existence is told only to whom may read the blob: an admin, or the worker holding
+      // a lease of the job that uploaded it (?lease=ID). Others learn nothing by probing.
       require(user.role == "worker" || user.role == "admin", "use /og/v1/jobs/ID/files/PATH");
-      return HttpResponse{artifacts_.contains(parts[3]) ? 200 : 404, "application/json", "", {}};
+      bool may = user.role == "admin";
+      if (auto lease = req.query.find("lease"); !may && lease != req.query.end()) {
+        try {
+          may = controller_.lease_may_name(user, parse_id(lease->second, "lease id"), parts[3]);
+        } catch (const ApiError&) {  // not its lease: it learns nothing either
+        }
+      }
+      return HttpResponse{may && artifacts_.contains(parts[3]) ? 200 : 404, "application/json", "", {}};
     }
     throw method_not_allowed();
   }

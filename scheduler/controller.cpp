@@ -92,9 +92,10 @@ void Controller::load_state() {
   auto snap = store_.load_snapshot(now_us - options_.min_job_age_us);
   int64_t now_mono = monotonic_us();
   for (auto& p : snap.partitions) {
-    // Workers get a full heartbeat period to come back after a restart.
+    // Workers get a full heartbeat period to come back after a restart; until one polls,
+    // its partition takes no new work (its worker may be gone for good).
     p.last_seen_us = now_mono;
-    p.state = p.drain_requested ? PartitionState::Drain : PartitionState::Up;
+    p.state = PartitionState::Unknown;
     poll_cv_[p.name];
     partitions_[p.name] = p;
   }
@@ -262,11 +263,18 @@ std::vector<uint64_t> Controller::submit(const User& user, JobSpec spec, const S
                            (target.array_task >= 0 ? "_" + std::to_string(target.array_task) : "") +
                            ", which does not exist");
   if (ledger_) {
-    int64_t each = max_cost_micros(spec), count = tasks.empty() ? 1 : int64_t(tasks.size());
+    int64_t each = 0, count = tasks.empty() ? 1 : int64_t(tasks.size()), all = 0;
+    try {
+      each = max_cost_micros(spec);
+      all = checked_amount_product(each, count, "its cost for all array tasks");
+    } catch (const AmountTooLarge& e) {
+      throw ApiError(400, "cost_too_large", std::string("the job cannot be paid for: ") + e.what() +
+                                                 "; lower --max-price, --time, --replicas or the resources asked");
+    }
     int64_t have = ledger_->balance(wallet_account(user.name));
-    if (each > 0 && have / count < each)
+    if (each > 0 && have < all)
       throw ApiError(402, "insufficient_funds",
-                     "the job may cost up to " + format_money(each * count) +
+                     "the job may cost up to " + format_money(all) +
                          " (max price x resources x time limit x replicas" + (count > 1 ? " x tasks" : "") +
                          "), which is locked in escrow at submission, but your wallet holds " + format_money(have) +
                          ": add funds with og-wallet deposit, or lower --time, --max-price or --replicas");
@@ -399,8 +407,8 @@ PlacementRequest Controller::placement_request(const Job& job, uint32_t needed) 
   request.count = needed;
   request.exclude = partitions_of(job);
   for (const auto& name : request.exclude)
-    if (auto p = partitions_.find(name); p != partitions_.end() && !p->second.operator_name.empty())
-      request.exclude_operators.insert(operator_of(p->second));
+    if (auto p = partitions_.find(name); p != partitions_.end())
+      for (auto& id : identities_of(p->second)) request.exclude_operators.insert(std::move(id));
   return request;
 }
 
@@ -617,6 +625,16 @@ JobView Controller::update_job(const User& user, uint64_t id, const JobUpdate& u
     throw ApiError(403, "forbidden", "only an admin may give a job a negative nice value");
   if (update.time_limit_s && (*update.time_limit_s == 0 || *update.time_limit_s < kTimeUnlimited))
     throw ApiError(400, "invalid_field", "the time limit must be positive or UNLIMITED");
+  // As in Slurm, only an admin may raise a time limit; and where the job's escrow was
+  // locked for the limit it had, nobody may: the longer run would go unpaid.
+  auto longer = [](int64_t a, int64_t b) { return a == kTimeUnlimited ? b != kTimeUnlimited : b != kTimeUnlimited && a > b; };
+  if (update.time_limit_s && longer(*update.time_limit_s, job.spec.time_limit_s)) {
+    if (ledger_)
+      throw ApiError(409, "escrow_locked", "job " + std::to_string(id) + "'s escrow covers its time limit of " +
+                                               std::to_string(job.spec.time_limit_s / 60) +
+                                               " minutes: a longer one cannot be paid for; cancel and resubmit");
+    if (user.role != "admin") throw ApiError(403, "forbidden", "only an admin may raise a job's time limit (as in Slurm)");
+  }
   queue_.erase(queue_key(job));
   if (update.time_limit_s) job.spec.time_limit_s = *update.time_limit_s;
   if (update.nice) job.spec.nice = *update.nice;
@@ -660,18 +678,25 @@ Partition Controller::register_partition(const User& user, Partition proposal) {
     throw ApiError(403, "forbidden", "partition " + proposal.name + " is registered by " +
                                          it->second.owner);
   if (ledger_ && options_.economics.min_bond_micros > 0) {
-    // A provider answers for its results with a bond: topped up from its wallet.
+    // A provider answers for its results with a bond, one for each partition it offers (a
+    // second partition under one bond would make a second vote cost nothing): topped up
+    // from its wallet.
+    int64_t count = it == partitions_.end() ? 1 : 0;
+    for (const auto& [name, p] : partitions_) count += p.owner == user.name || (name == proposal.name);
+    int64_t wanted = checked_amount_product(options_.economics.min_bond_micros, count, "the bond");
     int64_t bond = ledger_->balance(bond_account(user.name));
-    if (bond < options_.economics.min_bond_micros) {
-      int64_t need = options_.economics.min_bond_micros - bond;
+    if (bond < wanted) {
+      int64_t need = wanted - bond;
       try {
         ledger_->apply(Transfer{"bond:" + user.name + ":" + random_token_hex().substr(0, 16), wallet_account(user.name),
                                 bond_account(user.name), need, "bond for " + proposal.name});
       } catch (const InsufficientFunds& e) {
         throw ApiError(402, "bond_required",
                        "a provider posts a bond of " + format_money(options_.economics.min_bond_micros) +
-                           " to register; " + user.name + "'s wallet holds " + format_money(e.balance()) +
-                           ": og-wallet deposit " + format_money(need) + " as " + user.name + ", then start og-worker again");
+                           " for each partition it offers (" + std::to_string(count) + ": " + format_money(wanted) +
+                           "); " + user.name + "'s bond holds " + format_money(bond) + " and its wallet " +
+                           format_money(e.balance()) + ": og-wallet deposit " + format_money(need) + " as " +
+                           user.name + ", then start og-worker again");
       }
     }
   }
@@ -720,7 +745,8 @@ Partition Controller::set_drain(const User& user, const std::string& name, bool 
   if (user.role != "admin" && user.name != p.owner)
     throw ApiError(403, "forbidden", "only an admin or the partition's owner can drain it");
   p.drain_requested = drain;
-  if (p.state != PartitionState::Down) p.state = drain ? PartitionState::Drain : PartitionState::Up;
+  if (p.state == PartitionState::Up || p.state == PartitionState::Drain)
+    p.state = drain ? PartitionState::Drain : PartitionState::Up;
   store_.upsert_partition(p);
   request_pass();
   log_info(drain ? "partition_drained" : "partition_resumed", {{"partition", name}});
@@ -755,7 +781,7 @@ PollResult Controller::poll(const User& user, const std::string& name, uint64_t 
   {
     Partition& p = it->second;
     p.last_seen_us = std::max(p.last_seen_us, arrived_mono);
-    if (p.state == PartitionState::Down) {
+    if (p.state == PartitionState::Down || p.state == PartitionState::Unknown) {
       p.state = p.drain_requested ? PartitionState::Drain : PartitionState::Up;
       request_pass();
       log_info("partition_back", {{"partition", name}});
@@ -845,7 +871,7 @@ Replica& Controller::held_lease(const User& user, uint64_t lease_id) {
   return r;
 }
 
-void Controller::charge_upload(const User& user, uint64_t lease_id, uint64_t bytes) {
+void Controller::charge_upload(const User& user, uint64_t lease_id, const std::string& digest, uint64_t bytes) {
   std::lock_guard lock(mu_);
   try {
     held_lease(user, lease_id);
@@ -858,6 +884,15 @@ void Controller::charge_upload(const User& user, uint64_t lease_id, uint64_t byt
                    "lease " + std::to_string(lease_id) + " would upload more than " +
                        std::to_string(options_.max_job_output) + " bytes of outputs (og-schedd --max-job-output)");
   total += bytes;
+  uploaded_digests_[lease_id].insert(digest);
+}
+
+bool Controller::lease_may_name(const User& user, uint64_t lease_id, const std::string& digest) {
+  std::lock_guard lock(mu_);
+  const Replica* r = &held_lease(user, lease_id);
+  for (uint64_t id : jobs_.at(r->job_id).replicas)
+    if (auto it = uploaded_digests_.find(id); it != uploaded_digests_.end() && it->second.count(digest)) return true;
+  return false;
 }
 
 bool Controller::milestone(const User& user, uint64_t lease_id, uint32_t index, const std::string& digest) {
@@ -1001,9 +1036,10 @@ void Controller::settle(Job& job, int64_t now_us) {
     std::string provider = p == partitions_.end() ? r.partition : p->second.owner;
     bool agrees = canonical != replicas_.end() && r.state == ReplicaState::Done &&
                   results_agree(job, canonical->second, r);
+    bool established = p != partitions_.end() && p->second.valid_streak >= options_.economics.established_after;
     replicas.push_back({&r, provider, ledger_ ? ledger_->balance(bond_account(provider)) : 0, agrees,
                         ledger_ ? ledger_->balance(unbonding_account(provider)) : 0, prepaid[id].first,
-                        prepaid[id].second});
+                        prepaid[id].second, established});
   }
   Settlement s = plan_settlement(job, replicas, ledger_ ? ledger_->balance(escrow_account(job.id)) : 0,
                                  options_.economics);
@@ -1027,14 +1063,25 @@ void Controller::settle(Job& job, int64_t now_us) {
     auto p = partitions_.find(r.partition);
     if (p == partitions_.end()) continue;
     std::optional<ReputationEvent> event;
+    bool outvoted = false;
     if (r.state == ReplicaState::Lost) {
       event = ReputationEvent::Error;
     } else if (r.state == ReplicaState::Done && has_result) {
       if (sr.agrees) {
         if (agreeing >= 2) event = ReputationEvent::Verified;  // alone, it proves nothing
+      } else if (r.outcome == "COMPLETED" || r.outcome == "FAILED") {
+        // Outvoted: wrong only where established witnesses prove it; else it may be the
+        // honest one among newcomers who agree on something else. Either way its trust
+        // (the streak that lets it run alone) starts again.
+        outvoted = true;
+        if (s.proven) event = ReputationEvent::Invalid;
+      } else if (r.outcome != "CANCELLED") {
+        event = ReputationEvent::Error;  // timed out where others finished
       }
-      else if (r.outcome == "COMPLETED" || r.outcome == "FAILED") event = ReputationEvent::Invalid;
-      else if (r.outcome != "CANCELLED") event = ReputationEvent::Error;  // timed out where others finished
+    }
+    if (outvoted && !event && p->second.valid_streak != 0) {
+      p->second.valid_streak = 0;
+      store_.upsert_partition(p->second);
     }
     if (!event) continue;
     record_reputation(p->second, *event, now_us, options_.reputation);
@@ -1135,8 +1182,27 @@ WalletView Controller::deposit(const User& user, const std::string& name, int64_
     std::lock_guard lock(mu_);
     Ledger& ledger = ledger_or_throw();
     owner = wallet_owner(user, name);
-    std::string key = "deposit:" + owner + ":" + (request_id.empty() ? random_token_hex().substr(0, 16) : request_id);
-    ledger.apply(Transfer{key, kExternalAccount, wallet_account(owner), amount, "faucet deposit by " + user.name});
+    std::string prefix = "deposit:" + owner + ":";
+    std::string key = prefix + (request_id.empty() ? random_token_hex().substr(0, 16) : request_id);
+    // The faucet is test money: only where the operator turned it on, and only so much per
+    // wallet. An admin's deposit is the operator's own act.
+    if (user.role != "admin" && !ledger.find(key)) {
+      if (options_.faucet_limit_micros == 0)
+        throw ApiError(403, "faucet_disabled",
+                       "this og-schedd has no faucet: ask its operator to fund your wallet (an admin's og-wallet "
+                       "deposit AMOUNT --user NAME), or to start og-schedd with --faucet LIMIT for test money");
+      int64_t given = ledger.total_under_key_prefix(prefix);
+      if (amount > options_.faucet_limit_micros - given)
+        throw ApiError(403, "faucet_limit",
+                       "the faucet gives each wallet at most " + format_money(options_.faucet_limit_micros) + " in all; " +
+                           owner + " has had " + format_money(given) + ", so at most " +
+                           format_money(std::max<int64_t>(options_.faucet_limit_micros - given, 0)) + " more");
+    }
+    try {
+      ledger.apply(Transfer{key, kExternalAccount, wallet_account(owner), amount, "faucet deposit by " + user.name});
+    } catch (const AmountTooLarge& e) {
+      throw ApiError(400, "amount_too_large", e.what());
+    }
   }
   return wallet(user, owner);
 }
@@ -1181,7 +1247,7 @@ WalletView Controller::unbond(const User& user) {
     for (auto& [name, p] : partitions_) {
       if (p.owner != user.name) continue;
       p.drain_requested = true;  // no bond, no new work
-      if (p.state != PartitionState::Down) p.state = PartitionState::Drain;
+      if (p.state == PartitionState::Up) p.state = PartitionState::Drain;
       store_.upsert_partition(p);
     }
     ledger.apply(Transfer{"unbond:" + user.name + ":" + random_token_hex().substr(0, 16), bond_account(user.name),
@@ -1367,6 +1433,8 @@ void Controller::schedule_pass(int64_t now_us) {
     for (const auto& ranked : ranked_ready(now_us, nullptr)) add(ranked.job);
   }
   PassInput input{candidates, partitions_, array_active_, now_us};
+  if (options_.placement == "weighted")
+    input.draw = [this] { return std::uniform_real_distribution<double>(0.0, 1.0)(placement_rng_); };
   PassOutcome outcome = scheduler_->run(input);
   if (outcome.starts.empty()) return;
   // Adaptive replication: a job whose best offer is a trusted provider keeps only what it
@@ -1419,6 +1487,7 @@ void Controller::assign(Job& job, const std::vector<Partition*>& chosen, int64_t
 void Controller::release(Replica& r) {
   active_on_[r.partition].erase(r.id);
   uploaded_.erase(r.id);
+  uploaded_digests_.erase(r.id);
   auto p = partitions_.find(r.partition);
   if (p == partitions_.end()) return;
   p->second.release(r.job_id);
@@ -1489,7 +1558,8 @@ bool Controller::add_extra_replica(Job& job) {
   OfferMatcher offer(job.spec);
   bool someone = std::any_of(partitions_.begin(), partitions_.end(), [&](const auto& entry) {
     const Partition& p = entry.second;
-    return !used.count(p.name) && p.state != PartitionState::Down && offer.can_hold(p) && offer.price_ok(p);
+    return !used.count(p.name) && p.state != PartitionState::Down && p.state != PartitionState::Unknown &&
+           offer.can_hold(p) && offer.price_ok(p);
   });
   if (!someone) return false;
   if (ledger_) {

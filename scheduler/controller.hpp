@@ -42,11 +42,17 @@ struct ControllerOptions {
   uint64_t max_job_output = 1ull << 30;       // bytes one replica may upload and report
   PriorityWeights priority;                   // multifactor priority (og-sprio shows it)
   std::string scheduler = "backfill";         // what a blocked job means: backfill or fifo
+  // Where a replicated job's replicas go: "weighted" (drawn among the offers within its
+  // price, by reputation: underpricing buys no majority) or "cheapest" (the order book).
+  std::string placement = "weighted";
   size_t max_planned_jobs = 500;              // og-squeue --start looks this far ahead
   std::string ledger_path;                    // the embedded ledger; empty: payments off
   // Set: the book at ledger_path also settles on an EVM chain (chain/evm_ledger.hpp).
   std::optional<EvmLedgerOptions> evm_ledger;
   EconomicsOptions economics;                 // prices, fee, bonds, slashing
+  // Test money: what `og-wallet deposit` may credit to one wallet in all (0: no faucet;
+  // only an admin can deposit then).
+  int64_t faucet_limit_micros = 0;
   ReputationOptions reputation;
   AdaptiveOptions adaptive;                   // single replicas on trusted providers
   bool require_signed = true;                 // refuse jobs without a requester's signature
@@ -191,8 +197,14 @@ class Controller {
   // quorum verified (uploads of anything else are refused, nothing is charged).
   bool is_lease_checkpoint(const User& user, uint64_t lease_id, const std::string& digest);
   // Counts an output upload against its lease: only the worker holding an active lease
-  // uploads for it, and at most max_job_output bytes (413 beyond).
-  void charge_upload(const User& user, uint64_t lease_id, uint64_t bytes);
+  // uploads for it, and at most max_job_output bytes (413 beyond). The digest is then the
+  // lease's to name in its report.
+  void charge_upload(const User& user, uint64_t lease_id, const std::string& digest, uint64_t bytes);
+  // Whether the worker holding `lease_id` may name (or ask about) the blob `digest`: one
+  // this lease, or another active lease of the same job, uploaded. A blob of another job
+  // is not its to name, even where the worker knows its hash. Throws ApiError (403, 409)
+  // when the lease is not the worker's active one.
+  bool lease_may_name(const User& user, uint64_t lease_id, const std::string& digest);
   uint64_t max_job_output() const { return options_.max_job_output; }
   // The canonical manifest of a finished job, for fetching its files.
   std::string canonical_manifest(const User& user, uint64_t job_id);
@@ -299,7 +311,9 @@ class Controller {
   std::set<uint64_t> unsettled_;    // finished jobs not yet settled
   std::set<std::string> unbonding_;  // providers whose bond is on its way back
   std::map<uint64_t, uint64_t> uploaded_;  // bytes uploaded per active lease
+  std::map<uint64_t, std::set<std::string>> uploaded_digests_;  // and what, per active lease
   std::mt19937_64 spot_checks_{std::random_device{}()};
+  std::mt19937_64 placement_rng_{std::random_device{}()};
   std::function<std::optional<std::string>(const std::string&)> read_blob_;
   std::mutex mu_;
   SchedulerCounters counters_;  // for /metrics

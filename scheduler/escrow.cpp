@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <map>
+#include <set>
 
 #include "core/money.hpp"
 
@@ -9,8 +10,12 @@ namespace og {
 
 int64_t max_cost_micros(const JobSpec& spec) {
   if (spec.time_limit_s <= 0) return 0;
-  int64_t per_hour = int64_t(spec.total_cpus()) * spec.max_price_micros + int64_t(spec.gpus) * spec.max_gpu_price_micros;
-  return cost_for_seconds(per_hour, spec.time_limit_s) * std::max<int64_t>(spec.replicas, 1);
+  int64_t per_hour = checked_amount_sum(
+      checked_amount_product(spec.total_cpus(), spec.max_price_micros, "the price of its CPUs (max price x CPUs)"),
+      checked_amount_product(spec.gpus, spec.max_gpu_price_micros, "the price of its GPUs (max GPU price x GPUs)"),
+      "its hourly price");
+  return checked_amount_product(cost_for_seconds(per_hour, spec.time_limit_s), std::max<int64_t>(spec.replicas, 1),
+                                "its cost (max price x resources x time limit x replicas)");
 }
 
 int64_t replica_max_cost_micros(const JobSpec& spec) {
@@ -56,7 +61,12 @@ Settlement plan_settlement(const Job& job, const std::vector<SettledReplica>& re
   bool has_result = job.canonical_replica != 0;
   bool cancelled = job.state == JobState::Cancelled;
   std::map<std::string, std::pair<int64_t, int64_t>> bonds;  // provider → (bond, unbonding) left
-  for (const auto& sr : replicas) bonds.try_emplace(sr.provider, sr.bond, sr.unbonding);
+  std::set<std::string> witnesses;  // established providers whose results are the canonical one
+  for (const auto& sr : replicas) {
+    bonds.try_emplace(sr.provider, sr.bond, sr.unbonding);
+    if (has_result && sr.agrees && sr.established && sr.replica->state == ReplicaState::Done) witnesses.insert(sr.provider);
+  }
+  const bool proven = s.proven = has_result && witnesses.size() >= options.slash_witnesses;
   for (const auto& sr : replicas) {
     const Replica& r = *sr.replica;
     std::string id = std::to_string(r.id);
@@ -84,7 +94,7 @@ Settlement plan_settlement(const Job& job, const std::vector<SettledReplica>& re
       s.cost += now;
       s.fee += fee;
       s.paid.push_back(sr.provider);
-    } else if (has_result && (r.outcome == "COMPLETED" || r.outcome == "FAILED")) {
+    } else if (has_result && proven && (r.outcome == "COMPLETED" || r.outcome == "FAILED")) {
       // A result the quorum proved wrong (a timeout or running out of memory is an
       // error, not a false result): its provider's bond pays for it, as far as it goes.
       auto& [bond, unbonding] = bonds[sr.provider];

@@ -5,8 +5,9 @@
 //   settle  once the job has ended and no replica runs: each replica whose result agrees
 //           with the canonical one is paid its runtime at its match price (the hourly
 //           rate recorded on it; a minute at least), of which fee_bps go to the treasury; a replica proven
-//           wrong by the quorum loses up to `slash` of its provider's bond, half to the
-//           requester and half to the treasury; whatever the escrow still holds goes back
+//           wrong — the canonical result confirmed by `slash_witnesses` established
+//           providers — loses up to `slash` of its provider's bond, half to the
+//           requester and half to the treasury (outvoted without such proof: unpaid only); whatever the escrow still holds goes back
 //           to the requester. A job the requester cancelled pays for the work that ran;
 //           a job without quorum (or lost to failures) pays no one.
 // Every transfer's key names (job, replica, event), so a settlement retried after a
@@ -33,9 +34,15 @@ struct EconomicsOptions {
   // bill a first minute: staging a job costs a provider something however short it is.
   int64_t min_billed_s = 60;
   int64_t unbond_delay_s = 7 * 86400;  // a withdrawn bond stays slashable this long
+  // A slash needs proof, not a vote: the canonical result confirmed by this many
+  // established providers (each its own credential). A majority of newcomers — possibly
+  // one attacker's Sybils — may win a job's payment, never an honest provider's bond.
+  uint32_t slash_witnesses = 2;
+  uint32_t established_after = 10;  // confirmed results in a row that make a provider established
 };
 
-// The most a job can cost; 0 when it asks nothing priced.
+// The most a job can cost; 0 when it asks nothing priced. Throws AmountTooLarge
+// (core/money.hpp) when that passes the ceiling: such a job cannot be paid for.
 int64_t max_cost_micros(const JobSpec& spec);
 // The lock at submission, and the one for the n-th extra replica (n ≥ 1) a disagreement adds.
 Transfer lock_transfer(const Job& job, int64_t amount, uint32_t extra = 0);
@@ -51,6 +58,7 @@ struct SettledReplica {
   int64_t unbonding = 0; // and what of its bond is on its way back (still slashable)
   int64_t prepaid = 0;      // paid out of escrow at verified milestones already
   int64_t prepaid_fee = 0;  // of which to the treasury
+  bool established = false; // its provider has earned trust (EconomicsOptions::established_after)
 };
 
 // Pay as you go: when a quorum of replicas report the same milestone, each of them is paid
@@ -63,6 +71,7 @@ struct Settlement {
   int64_t cost = 0;  // paid out of escrow to providers and treasury
   int64_t fee = 0;   // of which to the treasury
   std::vector<std::string> paid, slashed;  // providers
+  bool proven = false;  // established witnesses confirmed the result: the outvoted were wrong
 };
 
 // `escrow_left`: what the job's escrow holds now (its locks, less what milestones paid).

@@ -51,6 +51,13 @@ options:
   --default-max-gpu-price AMT  ... per GPU-hour (2.00)
   --min-bond AMT            bond a provider posts to register (10.00; 0: none)
   --slash AMT               taken from the bond of a provider proven wrong (10.00)
+  --placement weighted|cheapest  replicas of a replicated job: drawn among offers within
+                            its price, weighted by reputation (default), or cheapest first
+  --slash-witnesses N       a slash needs the result confirmed by N established providers
+                            (2; 0: any quorum proves a dissenter wrong, as in tests)
+  --established-after K     confirmed results in a row that make a provider established (10)
+  --faucet LIMIT            test money: og-wallet deposit credits each wallet up to LIMIT
+                            in all (default: no faucet; only an admin deposits)
   --unbond-delay SEC        a withdrawn bond stays slashable this long (604800: 7 days)
   --reputation-half-life SEC  reputations fade toward neutral with this half-life (7 days)
   --trust-after N           confirmed results in a row that make a provider trusted (10)
@@ -66,6 +73,7 @@ options:
                             og-worker --ca-file, OG_CA_FILE, or ca_file= in client.conf)
   --io-timeout SEC          close a connection stalled this long mid-request (30)
   --max-connections N       connections served at once; beyond, 503 (1024)
+  --max-connections-per-address N   of those from one client address (an IPv6 /64); 256
   --max-body BYTES          largest JSON request body (1048576)
   --rate-limit N            requests a second per credential after a burst; beyond: 429
                             with Retry-After (default 2000; 0: no limit)
@@ -190,6 +198,14 @@ int main(int argc, char** argv) {
     else if (flag == "--default-max-gpu-price") options.economics.default_max_gpu_price_micros = money(flag, value());
     else if (flag == "--min-bond") options.economics.min_bond_micros = money(flag, value());
     else if (flag == "--slash") options.economics.slash_micros = money(flag, value());
+    else if (flag == "--faucet") options.faucet_limit_micros = money(flag, value());
+    else if (flag == "--placement") {
+      options.placement = value();
+      if (options.placement != "weighted" && options.placement != "cheapest")
+        usage_error("--placement takes weighted or cheapest");
+    }
+    else if (flag == "--slash-witnesses") options.economics.slash_witnesses = static_cast<uint32_t>(parse_number(flag, value()));
+    else if (flag == "--established-after") options.economics.established_after = static_cast<uint32_t>(parse_number(flag, value()));
     else if (flag == "--unbond-delay") options.economics.unbond_delay_s = parse_number(flag, value());
     else if (flag == "--trust-after") options.adaptive.trust_after = static_cast<uint32_t>(parse_number(flag, value()));
     else if (flag == "--spot-check") {
@@ -206,6 +222,8 @@ int main(int argc, char** argv) {
     else if (flag == "--tls-cert") http.tls_cert_file = value();
     else if (flag == "--tls-key") http.tls_key_file = value();
     else if (flag == "--max-connections") http.max_connections = static_cast<size_t>(parse_number(flag, value()));
+    else if (flag == "--max-connections-per-address")
+      http.max_connections_per_address = static_cast<size_t>(parse_number(flag, value()));
     else if (flag == "--io-timeout") http.io_timeout_s = static_cast<int>(parse_number(flag, value()));
     else if (flag == "--max-body") http.body_limit = static_cast<size_t>(parse_number(flag, value()));
     else if (flag == "--rate-limit") rate_limit = static_cast<double>(parse_number(flag, value()));

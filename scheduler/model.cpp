@@ -25,6 +25,7 @@ std::string_view to_string(PartitionState state) {
     case PartitionState::Up: return "UP";
     case PartitionState::Drain: return "DRAIN";
     case PartitionState::Down: return "DOWN";
+    case PartitionState::Unknown: return "UNKNOWN";
   }
   return "UNKNOWN";
 }

@@ -98,7 +98,9 @@ struct Allocation {
   int64_t end_us = kNever;
 };
 
-enum class PartitionState { Up, Drain, Down };
+// Unknown: loaded from the store at og-schedd's start and not heard from since; it takes
+// no work until its worker polls, and goes Down after a heartbeat period of silence.
+enum class PartitionState { Up, Drain, Down, Unknown };
 std::string_view to_string(PartitionState state);
 
 struct Partition {

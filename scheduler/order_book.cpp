@@ -67,7 +67,7 @@ std::vector<Partition*> OrderBook::pick(const Job& job, const PlacementRequest& 
            sorted_[j]->reputation == head->reputation) {
       Partition* p = sorted_[j];
       bool ok = !request.exclude.count(p->name) && offer.can_hold(*p) && fits_now(*p, spec) &&
-                (request.exclude_operators.empty() || !request.exclude_operators.count(operator_of(*p))) &&
+                !shares_identity(request.exclude_operators, *p) &&
                 (!request.admit || request.admit(*p));
       if (ok) group.push_back(p);
       j = first_with(j + 1, cpus);

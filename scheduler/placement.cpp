@@ -59,12 +59,23 @@ bool OfferMatcher::price_ok(const Partition& p) const {
   return spec_.gpus == 0 || spec_.max_gpu_price_micros == 0 || p.gpu_price_micros <= spec_.max_gpu_price_micros;
 }
 
-std::string operator_of(const Partition& p) {
-  return p.operator_name.empty() ? "partition:" + p.name : "operator:" + p.operator_name;
+std::vector<std::string> identities_of(const Partition& p) {
+  std::vector<std::string> ids = {p.owner.empty() ? "partition:" + p.name : "owner:" + p.owner};
+  if (!p.operator_name.empty()) ids.push_back("operator:" + p.operator_name);
+  return ids;
+}
+
+bool shares_identity(const std::set<std::string>& taken, const Partition& p) {
+  if (taken.empty()) return false;
+  for (const auto& id : identities_of(p))
+    if (taken.count(id)) return true;
+  return false;
 }
 
 bool first_of_its_operator(std::set<std::string>& seen, const Partition& p) {
-  return p.operator_name.empty() || seen.insert(p.operator_name).second;
+  if (shares_identity(seen, p)) return false;
+  for (auto& id : identities_of(p)) seen.insert(std::move(id));
+  return true;
 }
 
 bool partition_can_hold(const Partition& p, const JobSpec& spec) { return OfferMatcher(spec).can_hold(p); }
@@ -89,10 +100,41 @@ bool fits_now(const Partition& p, const JobSpec& spec) {
   return (!spec.exclusive || idle) && has_room(p, allocation_for(p, spec, 0));
 }
 
+double placement_weight(const Partition& p) { return 0.05 + std::clamp(p.reputation, 0.0, 1.0); }
+
+namespace {
+
+// Up to `count` offers, one per provider, drawn without replacement in proportion to
+// their weights.
+std::vector<Partition*> draw_weighted(std::vector<Partition*> offers, uint32_t count,
+                                      const std::function<double()>& draw) {
+  std::vector<Partition*> chosen;
+  std::set<std::string> taken;
+  while (chosen.size() < count) {
+    std::erase_if(offers, [&](const Partition* p) { return shares_identity(taken, *p); });
+    if (offers.empty()) break;
+    double total = 0;
+    for (const Partition* p : offers) total += placement_weight(*p);
+    double at = draw() * total;
+    size_t i = 0;
+    for (; i + 1 < offers.size(); ++i) {
+      at -= placement_weight(*offers[i]);
+      if (at < 0) break;
+    }
+    first_of_its_operator(taken, *offers[i]);
+    chosen.push_back(offers[i]);
+    offers.erase(offers.begin() + static_cast<std::ptrdiff_t>(i));
+  }
+  return chosen;
+}
+
+}  // namespace
+
 PlacementResult place_replicas(const Job& job, std::map<std::string, Partition>& partitions,
                                const PlacementRequest& request, OrderBook* book) {
   PlacementResult result;
-  if (book && OrderBook::applies(job.spec)) {
+  const bool weighted = request.draw && (request.count > 1 || !request.exclude.empty());
+  if (book && !weighted && OrderBook::applies(job.spec)) {
     result.chosen = book->pick(job, request);
     if (!result.chosen.empty()) return result;
   }
@@ -101,10 +143,9 @@ PlacementResult place_replicas(const Job& job, std::map<std::string, Partition>&
   std::vector<std::pair<int64_t, Partition*>> fits;  // (hourly rate, partition)
   std::vector<const Partition*> holders;              // could hold it, whatever the state
   size_t affordable = 0, usable = 0;
-  bool avoid_operators = !request.exclude_operators.empty();
   for (auto& [name, p] : partitions) {
     if (request.exclude.count(name) || !offer.can_hold(p)) continue;
-    if (avoid_operators && request.exclude_operators.count(operator_of(p))) continue;
+    if (shares_identity(request.exclude_operators, p)) continue;
     holders.push_back(&p);
     if (!offer.price_ok(p)) continue;
     ++affordable;
@@ -114,7 +155,13 @@ PlacementResult place_replicas(const Job& job, std::map<std::string, Partition>&
     if (request.admit && !request.admit(p)) continue;
     fits.emplace_back(hourly_rate_micros(p, spec), &p);
   }
-  if (fits.size() >= request.count) {
+  if (weighted && fits.size() >= request.count) {
+    std::vector<Partition*> offers;
+    for (const auto& [rate, p] : fits) offers.push_back(p);
+    result.chosen = draw_weighted(std::move(offers), request.count, request.draw);
+    if (result.chosen.size() == request.count) return result;
+    result.chosen.clear();
+  } else if (fits.size() >= request.count) {
     std::sort(fits.begin(), fits.end(), [](const auto& x, const auto& y) {
       if (x.first != y.first) return x.first < y.first;
       const Partition *a = x.second, *b = y.second;
@@ -131,9 +178,9 @@ PlacementResult place_replicas(const Job& job, std::map<std::string, Partition>&
     result.chosen.clear();
   }
   // Why not: the first shortfall, from "can never" to "not now".
-  std::set<std::string> operators;
-  for (const Partition* p : holders) operators.insert(operator_of(*p));
-  if (operators.size() < request.count)
+  std::set<std::string> seen;
+  size_t providers = std::count_if(holders.begin(), holders.end(), [&](const Partition* p) { return first_of_its_operator(seen, *p); });
+  if (providers < request.count)
     result.reason = holders.empty() && !spec.partition.empty() ? "PartitionConfig"
                     : request.count > 1 || !request.exclude.empty() ? "Replicas"
                                                                     : "Resources";

@@ -27,13 +27,19 @@ struct PlacementResult {
 
 struct PlacementRequest {
   uint32_t count = 1;  // exactly this many partitions, or none
-  // Partitions that already hold a replica of this job, and their operators: one
-  // provider (or operator) never holds two replicas of one job.
+  // Partitions that already hold a replica of this job, and who answers for them
+  // (identities_of): one credential (or declared operator) never holds two replicas of
+  // one job.
   std::set<std::string> exclude;
   std::set<std::string> exclude_operators;
   // Whether the job may start on this partition now (backfill: not if it would delay a
   // reservation). Unset: always.
   std::function<bool(const Partition&)> admit;
+  // Set (a uniform draw in [0, 1)): the replicas of a replicated job go to offers drawn at
+  // random among all that fit and are priced within the job's maximum, weighted by
+  // reputation — not cheapest first, so that underpricing cannot buy a job's majority.
+  // Unset, or one replica: the order book's cheapest-first ranking.
+  std::function<double()> draw;
 };
 
 // Whether a partition's offer matches a job, whatever is allocated on it now. The job's
@@ -51,10 +57,15 @@ class OfferMatcher {
   bool valid_ = true;  // a constraint that no longer parses fits nothing
 };
 
-// Who answers for a partition: its declared operator, else the partition itself.
-std::string operator_of(const Partition& p);
-// The one-replica-per-operator rule as offers are taken best first: whether p is the
-// first of its declared operator so far (recorded in `seen`); undeclared ones always are.
+// Who answers for a partition: the credential that registered it (its owner; the
+// partition itself when it has none, as in tests) and the operator it declares, if any.
+// A self-declared operator can only split replicas further apart, never merge them: a
+// credential that registers many partitions is one provider, whatever they declare.
+std::vector<std::string> identities_of(const Partition& p);
+// Whether p answers to any identity in `taken`.
+bool shares_identity(const std::set<std::string>& taken, const Partition& p);
+// The one-replica-per-provider rule as offers are taken best first: whether p shares no
+// identity with those taken so far (recorded in `seen` when it does not).
 bool first_of_its_operator(std::set<std::string>& seen, const Partition& p);
 
 class OrderBook;
@@ -79,6 +90,9 @@ int64_t hourly_rate_micros(const Partition& p, const JobSpec& spec);
 bool has_room(const Partition& p, const Allocation& a);
 // Whether the job could start on the partition now, resources only (--exclusive: idle).
 bool fits_now(const Partition& p, const JobSpec& spec);
+// An offer's weight in a weighted draw: its reputation, with a floor so that a newcomer
+// still gets work.
+double placement_weight(const Partition& p);
 // Among offers equally priced and reputed: the less loaded first, then by name.
 bool less_loaded(const Partition* a, const Partition* b);
 

@@ -1,5 +1,7 @@
 #include "scheduler/request_bodies.hpp"
 
+#include "core/money.hpp"
+
 #include <algorithm>
 
 #include "core/job_spec.hpp"
@@ -52,8 +54,10 @@ Partition decode_partition_offer(const std::string& name, const json& body) {
     if (!is_plain_name(f))
       throw ApiError(400, "invalid_field", "feature \"" + f + "\" must be 1-64 letters, digits, '_', '.' or '-'");
   if (p.cpus == 0) throw ApiError(400, "invalid_field", "a partition needs at least one CPU");
-  if (p.price_micros < 0 || p.gpu_price_micros < 0)
-    throw ApiError(400, "invalid_field", "price_micros and gpu_price_micros cannot be negative");
+  if (p.price_micros < 0 || p.gpu_price_micros < 0 || p.price_micros > kMaxAmountMicros ||
+      p.gpu_price_micros > kMaxAmountMicros)
+    throw ApiError(400, "invalid_field", "price_micros and gpu_price_micros must be from 0 to " +
+                                             std::to_string(kMaxAmountMicros) + " (the ceiling on any amount)");
   return p;
 }
 
@@ -80,9 +84,9 @@ CompletionBody decode_completion(const json& body) {
   CompletionReport& r = c.report;
   r.outcome = field<std::string>(body, "outcome", "");
   r.reason = field<std::string>(body, "reason", "");
-  if (!r.reason.empty() &&
-      (r.outcome != "FAILED" || (r.reason != reason::kBadSignature && r.reason != reason::kBadBundle)))
-    throw ApiError(400, "invalid_field", "reason must be BadSignature or BadBundle, with outcome FAILED");
+  if (!r.reason.empty() && (r.outcome != "FAILED" || (r.reason != reason::kBadSignature &&
+                                                        r.reason != reason::kBadBundle && r.reason != reason::kDiskQuota)))
+    throw ApiError(400, "invalid_field", "reason must be BadSignature, BadBundle or DiskQuota, with outcome FAILED");
   static const std::set<std::string> kOutcomes = {"COMPLETED", "FAILED", "TIMEOUT", "OUT_OF_MEMORY", "CANCELLED"};
   if (!kOutcomes.count(r.outcome))
     throw ApiError(400, "invalid_field", "outcome must be COMPLETED, FAILED, TIMEOUT, OUT_OF_MEMORY or CANCELLED");

@@ -100,6 +100,7 @@ PassOutcome run_queue(PassInput& in, bool backfill) {
     PlacementRequest request;
     if (c.avoid) request = *c.avoid;  // a job with replicas already: its own case
     else request.count = c.count;
+    request.draw = in.draw;
     std::optional<Shape> shape;
     if (!c.avoid) shape = shape_of(job.spec, c.count);
     PlacementResult why;

@@ -53,6 +53,7 @@ struct PassInput {
   std::map<std::string, Partition>& partitions;
   const std::map<uint64_t, uint32_t>& array_running;  // running tasks per array (%N throttle)
   int64_t now_us;
+  std::function<double()> draw = nullptr;  // set: replicated jobs are placed by a weighted draw
 };
 
 class SchedulerPolicy {

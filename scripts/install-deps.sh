@@ -11,6 +11,8 @@ packages=(
   libhdf5-dev             # fuzzy verification of HDF5 outputs (and checkpoints)
   libgtest-dev googletest libbenchmark-dev
   procps                  # ps/kill used by og-mesh and the tests
+  python3                 # the containment tests' attacks (ctypes, termios)
+  libseccomp-dev          # og-jail's system-call filter (linked statically)
   openmpi-bin libopenmpi-dev  # multi-rank jobs (mpirun inside the jail; the trainer)
   nodejs npm              # the contracts' toolchain: forge, anvil, cast and solc-js from npm
   libsecp256k1-dev libcurl4-openssl-dev  # the EVM ledger backend: signing, JSON-RPC

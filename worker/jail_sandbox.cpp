@@ -11,6 +11,7 @@
 
 #include "core/file_io.hpp"
 #include "core/log.hpp"
+#include "worker/jail/seccomp_filter.hpp"
 
 namespace og {
 namespace {
@@ -70,11 +71,16 @@ JailSandbox::JailSandbox(const SandboxOptions& options) : options_(options), cgr
   lock_dir_ = ::access("/run", W_OK) == 0 ? "/run/opengrid-job-uids" : "/tmp/opengrid-job-uids";
   ::mkdir(lock_dir_.c_str(), 0700);
   remove_stale_job_cgroups(cgroups_);
+  // Every jailed job loads the same filter: built here once, not by each og-jail.
+  seccomp_file_ = lock_dir_ + "/seccomp-" + std::to_string(::getpid()) + ".bpf";
+  write_new_file(seccomp_file_, jail::compile_seccomp_filter(), 0600, /*replace=*/true);
   log_info("sandbox", {{"level", "jail"},
                        {"cgroups", cgroups_.describe()},
                        {"uids", std::to_string(options_.uid_first) + "-" +
                                     std::to_string(options_.uid_first + options_.uid_count - 1)}});
 }
+
+JailSandbox::~JailSandbox() { ::unlink(seccomp_file_.c_str()); }
 
 uint32_t JailSandbox::take_uid() {
   std::lock_guard lock(mu_);
@@ -127,7 +133,7 @@ std::unique_ptr<ContainedJob> JailSandbox::contain(const SandboxRequest& request
                                    request.job_dir, "--uid", std::to_string(uid), "--gid", std::to_string(uid),
                                    "--network", request.network, "--hostname", "og-job-" + id,
                                    "--max-pids", std::to_string(options_.max_pids), "--gpus",
-                                   std::to_string(request.gpus)};
+                                   std::to_string(request.gpus), "--seccomp", seccomp_file_};
   // /tmp and /dev/shm are memory: as large as the job's memory, which bounds them anyway.
   if (request.memory_mb > 0) argv.insert(argv.end(), {"--tmp-mb", std::to_string(request.memory_mb)});
   for (const auto& file : procs_files) argv.insert(argv.end(), {"--cgroup-procs", file});

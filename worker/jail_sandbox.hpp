@@ -15,6 +15,7 @@ class JailSandbox : public Sandbox {
  public:
   // Throws std::runtime_error when the host cannot jail (not root, og-jail missing).
   explicit JailSandbox(const SandboxOptions& options);
+  ~JailSandbox() override;
   std::string level() const override { return "jail"; }
   std::unique_ptr<ContainedJob> contain(const SandboxRequest& request, SpawnOptions& spawn) override;
 
@@ -28,6 +29,7 @@ class JailSandbox : public Sandbox {
   SandboxOptions options_;
   CgroupLayout cgroups_;
   std::string lock_dir_;
+  std::string seccomp_file_;  // the system-call filter, compiled once for every og-jail
   std::mutex mu_;
   std::map<uint32_t, int> uids_in_use_;  // uid → its lock file, held
 };

@@ -39,7 +39,7 @@ struct RunResult {
   int exit_code = 0;
   std::string job_dir;  // where the outputs are
   std::vector<std::string> unverified;  // paths in job_dir left out of the result (--exclude-stdio)
-  std::string reason = "";  // the job was refused, not run: BadSignature or BadBundle
+  std::string reason = "";  // refused, not run (BadSignature, BadBundle), or stopped for DiskQuota
 };
 
 }  // namespace og

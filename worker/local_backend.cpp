@@ -6,6 +6,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstring>
@@ -17,6 +18,7 @@
 #include "core/file_io.hpp"
 #include "core/log.hpp"
 #include "core/process.hpp"
+#include "core/job_state.hpp"
 #include "core/time_util.hpp"
 #include "worker/job_dir.hpp"
 #include "worker/job_environment.hpp"
@@ -38,6 +40,7 @@ LocalBackend::LocalBackend(LocalBackendOptions options) : options_(std::move(opt
   if (stale > 0) log_info("stale_job_dirs_removed", {{"count", std::to_string(stale)}});
   watchdog_ = std::thread([this] { watchdog_loop(); });
   reaper_ = std::thread([this] { reaper_loop(); });
+  if (options_.disk.bytes > 0 || options_.disk.files > 0) disk_watch_ = std::thread([this] { disk_watch_loop(); });
 }
 
 LocalBackend::~LocalBackend() { shutdown(); }
@@ -54,6 +57,7 @@ void LocalBackend::shutdown() {
   }
   cv_.notify_all();
   watchdog_.join();
+  if (disk_watch_.joinable()) disk_watch_.join();
   reaper_.join();  // reaps what was just killed, then sees stopping_ and leaves
 }
 
@@ -149,6 +153,9 @@ void LocalBackend::reaper_loop() {
       // Not the job's doing: reported as stopped on our side, og-schedd runs it elsewhere.
       log_error("sandbox_failed", {{"lease", std::to_string(lease)}, {"exit_code", std::to_string(result.exit_code)}});
       result.outcome = "CANCELLED";
+    } else if (run.over_disk) {
+      result.outcome = "FAILED";  // its outputs are not read: too much to hash and upload
+      result.reason = std::string(reason::kDiskQuota);
     } else if (run.timed_out) result.outcome = "TIMEOUT";
     else if (run.contained && run.contained->out_of_memory()) result.outcome = "OUT_OF_MEMORY";
     else if (result.exit_code != 0) result.outcome = "FAILED";
@@ -187,6 +194,34 @@ void LocalBackend::cancel_all() {
   for (auto& [lease, run] : running_) {
     run.cancelled = true;
     killpg(run.pgid, SIGKILL);
+  }
+}
+
+void LocalBackend::disk_watch_loop() {
+  std::unique_lock lock(mu_);
+  std::chrono::microseconds interval = std::chrono::seconds(1);
+  while (!cv_.wait_for(lock, interval, [this] { return stopping_; })) {
+    std::vector<std::pair<uint64_t, std::string>> dirs;
+    for (const auto& [lease, run] : running_)
+      if (run.kill_at_us == 0) dirs.emplace_back(lease, run.job_dir);
+    lock.unlock();
+    int64_t started = monotonic_us();
+    std::vector<std::pair<uint64_t, std::string>> over;  // lease, why
+    for (const auto& [lease, dir] : dirs) {
+      JobDiskUsage usage = measure_job_dir(dir, options_.disk);
+      if (usage.over) over.emplace_back(lease, usage.describe(options_.disk));
+    }
+    // A walk of many files is work of its own: never more than a tenth of the time.
+    interval = std::clamp<std::chrono::microseconds>(std::chrono::microseconds(10 * (monotonic_us() - started)),
+                                                      std::chrono::seconds(1), std::chrono::seconds(30));
+    lock.lock();
+    for (const auto& [lease, why] : over) {
+      auto it = running_.find(lease);
+      if (it == running_.end() || it->second.kill_at_us != 0) continue;
+      it->second.over_disk = true;
+      log_warn("job_disk_quota", {{"lease", std::to_string(lease)}, {"why", why}});
+      stop_locked(it->second, monotonic_us());
+    }
   }
 }
 

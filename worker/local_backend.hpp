@@ -14,6 +14,7 @@
 
 #include "core/bundle.hpp"
 #include "worker/backend.hpp"
+#include "worker/job_disk_usage.hpp"
 #include "worker/sandbox.hpp"
 
 namespace og {
@@ -26,6 +27,7 @@ struct LocalBackendOptions {
   uint64_t memory_mb = 0;      // the memory limit of a job that asked for none (all offered)
   bool allow_egress = false;   // --network=egress jobs may reach out (else they are refused)
   BundleLimits bundle_limits = {};  // how large a bundle may unpack
+  JobDiskLimits disk = {};          // what one job's directory may hold (DiskQuota beyond)
 };
 
 class LocalBackend : public Backend {
@@ -50,8 +52,12 @@ class LocalBackend : public Backend {
     int64_t kill_at_us = 0;    // monotonic; when SIGKILL follows SIGTERM
     bool timed_out = false;
     bool cancelled = false;
+    bool over_disk = false;  // stopped for holding more than options_.disk
   };
   void watchdog_loop();
+  // Measures each running job's directory, every second or more rarely when walking
+  // them takes long, and stops those past the disk limits.
+  void disk_watch_loop();
   // One thread reaps every job (waitpid(-1)): a thread per job cost more than the job.
   void reaper_loop();
   void stop_locked(Running& run, int64_t now_us);
@@ -64,6 +70,7 @@ class LocalBackend : public Backend {
   bool stopping_ = false;
   std::thread watchdog_;
   std::thread reaper_;
+  std::thread disk_watch_;
 };
 
 }  // namespace og

@@ -44,6 +44,9 @@ options:
   --job-uids FIRST-LAST  the uids jailed jobs run as, one per running job
                        (default 3000000-3001023; none of them may own anything here)
   --job-pids N         processes (and threads) per jailed job (default 1024)
+  --job-disk MB        what one job's directory may hold on disk (default 16384); beyond,
+                       the job is stopped and fails with reason DiskQuota
+  --job-files N        entries one job's directory may hold (default 100000); likewise
   --allow-egress       jobs that ask for --network=egress may reach other hosts
   --allow-unsigned     run jobs without a requester's signature (default: refuse them,
                        reason BadSignature)
@@ -84,6 +87,7 @@ uint64_t parse_count(const std::string& flag, const std::string& text) {
 int main(int argc, char** argv) {
   std::string url, token_file, ca_file, name, dir, price = "0", gpu_price = "0", operator_name, features;
   int64_t kill_wait_s = 5;
+  og::JobDiskLimits job_disk{16384ull << 20, 100000};
   uint64_t max_output = 1ull << 30;
   bool keep = false, allow_egress = false, allow_unsigned = false, cpus_given = false, memory_given = false;
   std::string backend_kind = "local";
@@ -132,6 +136,8 @@ int main(int argc, char** argv) {
       sandbox_options.uid_first = static_cast<uint32_t>(first);
       sandbox_options.uid_count = static_cast<uint32_t>(last - first + 1);
     } else if (flag == "--job-pids") sandbox_options.max_pids = static_cast<uint32_t>(parse_count(flag, value()));
+    else if (flag == "--job-disk") job_disk.bytes = parse_count(flag, value()) << 20;
+    else if (flag == "--job-files") job_disk.files = parse_count(flag, value());
     else if (flag == "--allow-egress") allow_egress = true;
     else if (flag == "--allow-unsigned") allow_unsigned = true;
     else if (flag == "--quiet") og::set_log_quiet(true);
@@ -202,6 +208,7 @@ int main(int argc, char** argv) {
       backend_options.sandbox = sandbox.get();
       backend_options.memory_mb = offered.memory_mb;
       backend_options.allow_egress = allow_egress;
+      backend_options.disk = job_disk;
       backend = std::make_unique<og::LocalBackend>(backend_options);
     }
     options.allow_egress = allow_egress;

@@ -414,8 +414,12 @@ void WorkerAgent::report(HttpClient& client, const RunResult& result) {
                             {"root", manifest.root}});
       return;
     } catch (const ApiError& e) {
+      // og-schedd accepts only outputs this lease uploaded, and remembers that in memory:
+      // after its restart the uploads are made again (the blobs are there: nothing is sent
+      // twice but the bytes of the request).
+      bool upload_again = e.code() == "artifact_missing" && attempt < 3;
       // The scheduler refused the report for good (lease reassigned, cancelled, …).
-      if (e.status() >= 400 && e.status() < 500 && e.status() != 408 && e.status() != 429) {
+      if (!upload_again && e.status() >= 400 && e.status() < 500 && e.status() != 408 && e.status() != 429) {
         log_warn("report_refused", {{"lease", std::to_string(result.lease_id)}, {"error", e.what()}});
         return;
       }

@@ -8,14 +8,17 @@
 #include <vector>
 
 #include "core/error.hpp"
+#include "core/money.hpp"
 #include "scheduler/sim/simulator.hpp"
 #include "scheduler/sim/synthetic_trace.hpp"
+#include "scheduler/sim/sybil_sim.hpp"
 #include "scheduler/sim/trust_sim.hpp"
 
 namespace {
 
 constexpr const char* kUsage = R"(usage: og-sim [OPTIONS] (--trace FILE.swf | --generate JOBS)
        og-sim --trust [TRUST OPTIONS]
+       og-sim --sybil [SYBIL OPTIONS]
 
 Replays a workload through og-schedd's scheduling policies in virtual time (no processes)
 and reports utilization, mean and 95th-percentile wait, and mean bounded slowdown.
@@ -44,6 +47,12 @@ is caught:
   --spot-check X        chance a trusted provider's job is checked anyway (0.1)
   --horizon N           "caught within N of its jobs" (500)
   --lifetimes N         single-cheater runs behind that probability (2000)
+
+--sybil plays an attacker with k identities against og-schedd's placement and settlement
+under each defence, and reports how often its forged result is accepted and how often an
+honest provider is slashed:
+  --jobs N (100000)  --honest N (20)  --sybils K (2)  --replicas N (3)  --seed N (1)
+  --price-ratio X       the attacker's asking price over the honest one's (0.1)
 )";
 
 uint64_t number(const std::string& flag, const std::string& text) {
@@ -72,8 +81,9 @@ int main(int argc, char** argv) {
   try {
     std::string trace_path, write_path, scheduler = "both";
     og::sim::SyntheticParams synth;
-    bool generate = false, json = false, trust = false;
+    bool generate = false, json = false, trust = false, sybil = false;
     og::sim::TrustSimParams trust_params;
+    og::sim::SybilSimParams sybil_params;
     og::sim::SimConfig config;
     for (int i = 1; i < argc; ++i) {
       std::string a = argv[i];
@@ -98,16 +108,36 @@ int main(int argc, char** argv) {
       else if (a == "--cpus") config.cpus_per_partition = static_cast<uint32_t>(number(a, value()));
       else if (a == "--json") json = true;
       else if (a == "--trust") trust = true;
-      else if (a == "--jobs") trust_params.jobs = number(a, value());
+      else if (a == "--jobs") trust_params.jobs = sybil_params.jobs = number(a, value());
+      else if (a == "--sybil") sybil = true;
+      else if (a == "--honest") sybil_params.honest = static_cast<uint32_t>(number(a, value()));
+      else if (a == "--sybils") sybil_params.sybils = static_cast<uint32_t>(number(a, value()));
+      else if (a == "--price-ratio") sybil_params.price_ratio = fraction(a, value());
       else if (a == "--providers") trust_params.providers = static_cast<uint32_t>(number(a, value()));
       else if (a == "--cheaters") trust_params.cheaters = static_cast<uint32_t>(number(a, value()));
       else if (a == "--cheat-rate") trust_params.cheat_rate = fraction(a, value());
-      else if (a == "--replicas") trust_params.replicas = static_cast<uint32_t>(number(a, value()));
+      else if (a == "--replicas") trust_params.replicas = sybil_params.replicas = static_cast<uint32_t>(number(a, value()));
       else if (a == "--trust-after") trust_params.adaptive.trust_after = static_cast<uint32_t>(number(a, value()));
       else if (a == "--spot-check") trust_params.adaptive.spot_check = fraction(a, value());
       else if (a == "--horizon") trust_params.horizon = static_cast<uint32_t>(number(a, value()));
       else if (a == "--lifetimes") trust_params.lifetimes = static_cast<uint32_t>(number(a, value()));
       else throw og::UsageError("unknown option " + a + " (see og-sim --help)");
+    }
+    if (sybil) {
+      if (sybil_params.replicas < 2 || sybil_params.honest + sybil_params.sybils < sybil_params.replicas ||
+          sybil_params.jobs == 0)
+        throw og::UsageError("--sybil needs --replicas of at least 2, enough providers for them, and some --jobs");
+      sybil_params.seed = synth.seed;
+      auto r = og::sim::simulate_sybils(sybil_params);
+      std::cout << "honest " << sybil_params.honest << ", sybils " << sybil_params.sybils << " (capacity share "
+                << std::fixed << std::setprecision(3) << r.capacity_share << "), replicas " << sybil_params.replicas
+                << " (quorum " << sybil_params.replicas / 2 + 1 << "), attacker's price x" << sybil_params.price_ratio
+                << ", " << sybil_params.jobs << " jobs\n";
+      std::cout << "forged_accepted  honest_slashed  attacker_bond  defence\n";
+      for (const auto& row : r.rows)
+        std::cout << std::setw(15) << std::setprecision(4) << row.forged_accepted << std::setw(16) << row.honest_slashed
+                  << std::setw(15) << og::format_money(row.attacker_bond_micros) << "  " << row.defence << "\n";
+      return 0;
     }
     if (trust) {
       if (trust_params.providers < trust_params.replicas + 1 || trust_params.replicas < 2 || trust_params.jobs < 2 ||

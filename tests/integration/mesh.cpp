@@ -1,5 +1,6 @@
 #include "tests/integration/mesh.hpp"
 
+#include <fcntl.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -109,6 +110,9 @@ void Mesh::start_schedd(const std::vector<std::string>& extra_args) {
             "127.0.0.1:" + std::to_string(port_), "--port-file", port_file};
   if (quiet) o.argv.push_back("--quiet");
   o.argv.insert(o.argv.end(), schedd_args_.begin(), schedd_args_.end());
+  // Test money for the users and workers token() makes, unless a test sets its own.
+  if (std::find(schedd_args_.begin(), schedd_args_.end(), "--faucet") == schedd_args_.end())
+    o.argv.insert(o.argv.end(), {"--faucet", "100000"});
   if (allow_unsigned) o.argv.push_back("--allow-unsigned");
   if (!tls_cert_file.empty()) o.argv.insert(o.argv.end(), {"--tls-cert", tls_cert_file, "--tls-key", tls_key_file});
   o.stdout_path = o.stderr_path = dir_ + "/schedd.log";
@@ -151,6 +155,33 @@ std::string Mesh::token(const std::string& user, const std::string& role) {
   return tokens_[user];
 }
 
+namespace {
+
+// As an operator's shell starts a daemon: in a session whose controlling terminal is
+// `tty`, with stdin on it (built here with fork, whatever spawn_process does).
+pid_t spawn_with_terminal(const SpawnOptions& o, const std::string& tty) {
+  std::vector<char*> argv;
+  for (const auto& a : o.argv) argv.push_back(const_cast<char*>(a.c_str()));
+  argv.push_back(nullptr);
+  pid_t pid = ::fork();
+  if (pid < 0) throw std::runtime_error("fork failed");
+  if (pid == 0) {
+    ::setsid();
+    int in = ::open(tty.c_str(), O_RDWR);  // a session leader's first terminal becomes its own
+    int out = ::open(o.stdout_path.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+    if (in < 0 || out < 0) _exit(127);
+    ::dup2(in, 0);
+    ::dup2(out, 1);
+    ::dup2(out, 2);
+    ::close_range(3, ~0U, 0);
+    ::execv(argv[0], argv.data());
+    _exit(127);
+  }
+  return pid;
+}
+
+}  // namespace
+
 std::string Mesh::start_worker(uint32_t cpus, const std::vector<std::string>& extra_args,
                                std::string name) {
   if (name.empty()) name = "worker-" + std::to_string(next_worker_++);
@@ -168,7 +199,7 @@ std::string Mesh::start_worker(uint32_t cpus, const std::vector<std::string>& ex
   if (allow_unsigned) o.argv.push_back("--allow-unsigned");
   if (!tls_ca_file.empty()) o.argv.insert(o.argv.end(), {"--ca-file", tls_ca_file});
   o.stdout_path = o.stderr_path = dir_ + "/" + name + ".log";
-  workers_[name] = spawn_process(o);
+  workers_[name] = worker_terminal.empty() ? spawn_process(o) : spawn_with_terminal(o, worker_terminal);
   return name;
 }
 

@@ -71,6 +71,9 @@ class Mesh {
   bool allow_unsigned = true;
   // Daemons log warnings only; tests whose failures need the whole story turn this off.
   bool quiet = true;
+  // A terminal (a pty's slave path): workers started while it is set hold it as their
+  // controlling terminal, as a worker started from an operator's shell does.
+  std::string worker_terminal;
   // HTTPS: set before start_schedd to serve with this certificate and key; clients, workers
   // and CLI runs then trust tls_ca_file.
   std::string tls_cert_file, tls_key_file, tls_ca_file;

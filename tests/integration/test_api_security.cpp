@@ -22,8 +22,19 @@ std::string error_code(const HttpResult& r) {
 }
 
 // A TCP connection to 127.0.0.1:port; -1 when it cannot be made.
-int connect_loopback(uint16_t port) {
+// A connection to og-schedd on 127.0.0.1 from `from` (another loopback address stands for
+// another client).
+int connect_loopback(uint16_t port, const char* from = nullptr) {
   int fd = socket(AF_INET, SOCK_STREAM, 0);
+  if (from) {
+    sockaddr_in source{};
+    source.sin_family = AF_INET;
+    inet_pton(AF_INET, from, &source.sin_addr);
+    if (bind(fd, reinterpret_cast<sockaddr*>(&source), sizeof source) != 0) {
+      close(fd);
+      return -1;
+    }
+  }
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
   addr.sin_port = htons(port);
@@ -34,8 +45,8 @@ int connect_loopback(uint16_t port) {
 }
 
 // Sends raw bytes on a fresh connection and returns what came back before close.
-std::string raw_exchange(uint16_t port, const std::string& bytes) {
-  int fd = connect_loopback(port);
+std::string raw_exchange(uint16_t port, const std::string& bytes, const char* from = nullptr) {
+  int fd = connect_loopback(port, from);
   if (fd < 0) return "";
   (void)!write(fd, bytes.data(), bytes.size());
   std::string reply;
@@ -217,6 +228,28 @@ TEST(ConnectionLimit, BeyondMaxConnectionsNewOnesGet503UntilOneCloses) {
   EXPECT_NE(reply.find("too_many_connections"), std::string::npos) << reply;
   for (int fd : held) close(fd);
   EXPECT_TRUE(await([&] { return HttpClient(mesh.url(), "").request("GET", "/healthz").status == 200; }));
+}
+
+TEST(ConnectionLimit, OneAddressHoldingIdleConnectionsCannotShutOutTheOthers) {
+  Mesh mesh;
+  mesh.start_schedd({"--max-connections", "64", "--max-connections-per-address", "4"});
+  std::vector<int> held;
+  for (int i = 0; i < 4; ++i) {
+    int fd = connect_loopback(mesh.port(), "127.0.0.9");
+    ASSERT_GE(fd, 0);
+    held.push_back(fd);  // an unauthenticated client's idle connections
+  }
+  std::string reply;
+  ASSERT_TRUE(await([&] {
+    reply = raw_exchange(mesh.port(), "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n", "127.0.0.9");
+    return reply.find("503") != std::string::npos;
+  })) << reply;
+  // Everyone else is still served.
+  std::string other = raw_exchange(mesh.port(), "GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+                                   "127.0.0.10");
+  EXPECT_NE(other.find("200 OK"), std::string::npos) << other;
+  EXPECT_EQ(mesh.client().request("GET", "/og/v1/ping").status, 200);
+  for (int fd : held) close(fd);
 }
 
 TEST(RateLimit, AnAddressThatKeepsGuessingCredentialsIsAnswered429BeforeAnyLookup) {

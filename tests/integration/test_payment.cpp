@@ -31,9 +31,12 @@ uint64_t submit_script(Mesh& mesh, const std::string& script) {
 }
 
 // og-schedd and `workers` one-CPU workers asking 36.00 per CPU-hour (0.01 a second: a
-// job of a second or two earns a visible sum); returns alice's balance then.
-int64_t start_mesh(Mesh& mesh, int workers) {
-  mesh.start_schedd();
+// job of a second or two earns a visible sum); returns alice's balance then. A quorum of
+// these newcomers proves a dissenter wrong (--slash-witnesses 0), and replicas go to the
+// cheapest offers in name order (--placement cheapest), unless a test says else.
+int64_t start_mesh(Mesh& mesh, int workers,
+                   std::vector<std::string> schedd_args = {"--slash-witnesses", "0", "--placement", "cheapest"}) {
+  mesh.start_schedd(schedd_args);
   for (int i = 0; i < workers; ++i) mesh.start_worker(1, {"--price", "36"});
   mesh.await_workers(workers);
   return micros(wallet(mesh, "alice"), "balance");

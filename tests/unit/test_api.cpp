@@ -281,7 +281,9 @@ TEST_F(ApiTest, ArtifactUpload) {
   auto ok = call("PUT", "/og/v1/artifacts/" + digest, admin_, data);
   EXPECT_EQ(ok.status, 201);
   EXPECT_EQ(body_of(ok)["sha256"], digest);
-  EXPECT_EQ(call("HEAD", "/og/v1/artifacts/" + digest, worker_).status, 200);
+  EXPECT_EQ(call("HEAD", "/og/v1/artifacts/" + digest, admin_).status, 200);
+  // A worker learns of a blob only through a lease whose job uploaded it: not by probing.
+  EXPECT_EQ(call("HEAD", "/og/v1/artifacts/" + digest, worker_).status, 404);
   EXPECT_EQ(artifacts_->get(digest).value_or(""), data);
   // Users neither upload nor read blobs directly.
   EXPECT_EQ(call("PUT", "/og/v1/artifacts/" + digest, alice_, data).status, 403);

@@ -85,6 +85,9 @@ class ControllerTest : public ::testing::Test {
     set_log_quiet(true);
     options_.database_path = (dir_ / "state.db").string();
     options_.require_signed = false;  // hand-made specs; the signature tests turn it on
+    // These tests name the partition each replica lands on: the cheapest first. The
+    // weighted draw for replicated jobs is tested in test_placement.
+    options_.placement = "cheapest";
   }
   void TearDown() override { controller_.reset(); }
   Controller& make(bool start = true) {
@@ -950,6 +953,7 @@ TEST_F(ControllerTest, ATrustedProviderRunsJobsAloneAfterConfirmedResults) {
 TEST_F(ControllerTest, AFailedSpotCheckBringsAThirdOpinionAndEndsTheTrust) {
   options_.adaptive.trust_after = 0;  // everyone trusted from the start
   options_.adaptive.spot_check = 1;   // and always checked
+  options_.economics.slash_witnesses = 0;  // two honest confirmations prove the liar wrong
   make();
   User alice = account("alice", "user");
   FakeWorker a = worker(account("wa", "worker"), "pa", 4, 100);

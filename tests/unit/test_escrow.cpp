@@ -3,6 +3,7 @@
 
 #include <map>
 
+#include "core/money.hpp"
 #include "scheduler/escrow.hpp"
 
 namespace og {
@@ -38,6 +39,12 @@ std::map<std::string, int64_t> by_key(const Settlement& s) {
   return out;
 }
 
+EconomicsOptions no_witnesses() {
+  EconomicsOptions o;
+  o.slash_witnesses = 0;
+  return o;
+}
+
 TEST(Escrow, TheLockCoversEveryReplicaForItsWholeTimeLimit) {
   JobSpec s;
   s.cpus_per_task = 4;
@@ -56,6 +63,7 @@ TEST(Escrow, AgreeingReplicasArePaidTheLiarIsSlashedTheRestIsRefunded) {
           liar = done(3, "bad", 1'000'000, kHourUs);
   Job job = job_of(JobState::Completed, 1);
   EconomicsOptions o;
+  o.slash_witnesses = 0;  // any quorum proves the dissenter wrong (the witnesses: below)
   auto s = plan_settlement(job, {{&a, "w1", 0, true}, {&b, "w2", 0, true}, {&liar, "w3", 8'000'000, false}}, 10'000'000, o);
   auto t = by_key(s);
   EXPECT_EQ(t["settle:job:7:pay:1"], 495'000);  // 0.50 at 1.00/h, less 1 %
@@ -70,6 +78,41 @@ TEST(Escrow, AgreeingReplicasArePaidTheLiarIsSlashedTheRestIsRefunded) {
   EXPECT_EQ(s.fee, 25'000);
   EXPECT_EQ(s.paid, (std::vector<std::string>{"w1", "w2"}));
   EXPECT_EQ(s.slashed, std::vector<std::string>{"w3"});
+}
+
+TEST(Escrow, AnOutvotedProviderIsSlashedOnlyWhenEstablishedProvidersConfirmTheResult) {
+  // The captured quorum: two newcomers (one attacker's Sybils) agree on a forgery.
+  Replica s1 = done(1, "forged", 1'000'000, kHourUs), s2 = done(2, "forged", 1'000'000, kHourUs),
+          honest = done(3, "true", 1'000'000, kHourUs);
+  Job job = job_of(JobState::Completed, 1);
+  EconomicsOptions o;  // 2 established witnesses needed
+  auto captured = plan_settlement(job, {{&s1, "sybil-1", 0, true}, {&s2, "sybil-2", 0, true}, {&honest, "h", 10'000'000}},
+                                  10'000'000, o);
+  EXPECT_FALSE(captured.proven);
+  EXPECT_TRUE(captured.slashed.empty()) << "a bare majority of newcomers slashes no one";
+  EXPECT_EQ(captured.paid, (std::vector<std::string>{"sybil-1", "sybil-2"}));  // they win the payment at most
+  // The same job with two established providers on the canonical side: proven.
+  SettledReplica e1{&s1, "old-1", 0, true}, e2{&s2, "old-2", 0, true};
+  e1.established = e2.established = true;
+  auto proven = plan_settlement(job, {e1, e2, {&honest, "h", 10'000'000}}, 10'000'000, o);
+  EXPECT_TRUE(proven.proven);
+  EXPECT_EQ(proven.slashed, std::vector<std::string>{"h"});
+  // One established witness is not two.
+  e2.established = false;
+  EXPECT_TRUE(plan_settlement(job, {e1, e2, {&honest, "h", 10'000'000}}, 10'000'000, o).slashed.empty());
+}
+
+TEST(Escrow, ACostPastTheCeilingCannotBeLockedNorWrapNegative) {
+  JobSpec s;
+  s.cpus_per_task = 2;
+  s.time_limit_s = 120 * 60;
+  s.max_price_micros = 4'611'686'018'427'387'903;  // the --max-price that bought free compute
+  EXPECT_THROW(max_cost_micros(s), AmountTooLarge);
+  s.max_price_micros = kMaxAmountMicros;
+  s.replicas = 5;
+  EXPECT_THROW(max_cost_micros(s), AmountTooLarge);
+  s.max_price_micros = 1'000'000;
+  EXPECT_EQ(max_cost_micros(s), 2 * 2 * 1'000'000 * 5);
 }
 
 TEST(Escrow, NoQuorumPaysNoOneAndRefundsAll) {
@@ -122,7 +165,7 @@ TEST(Escrow, ABondBeingWithdrawnIsStillSlashed) {
   Job job = job_of(JobState::Completed, 1);
   SettledReplica lying{&liar, "w2", 2'000'000, false};
   lying.unbonding = 20'000'000;
-  auto t = by_key(plan_settlement(job, {{&good, "w1", 0, true}, lying}, 5'000'000, EconomicsOptions{}));
+  auto t = by_key(plan_settlement(job, {{&good, "w1", 0, true}, lying}, 5'000'000, no_witnesses()));
   EXPECT_EQ(t["settle:job:7:slash:2:recall"], 8'000'000);  // 10.00 slash, 2.00 of it in the bond
   EXPECT_EQ(t["settle:job:7:slash:2:requester"] + t["settle:job:7:slash:2:treasury"], 10'000'000);
 }
@@ -182,7 +225,7 @@ TEST(Escrow, TwoWrongReplicasOfOneProviderTakeAtMostItsBond) {
           bad2 = done(3, "c", 1'000'000, kHourUs);
   Job job = job_of(JobState::Completed, 1);
   auto s = plan_settlement(job, {{&good, "w1", 0, true}, {&bad1, "cheat", 12'000'000}, {&bad2, "cheat", 12'000'000}},
-                           5'000'000, EconomicsOptions{});
+                           5'000'000, no_witnesses());
   int64_t slashed = 0;
   for (const auto& t : s.transfers)
     if (t.from == bond_account("cheat")) slashed += t.amount;

@@ -49,7 +49,8 @@ JobSpec full_spec() {
   s.requeue = false;
   s.replicas = 16;
   s.quorum = 9;
-  s.max_price_micros = 9'007'199'254'740'993;  // above 2^53: must not pass through a double
+  s.max_price_micros = 999'999'999'999'999;  // near the ceiling on amounts
+  s.bundle_bytes = 9'007'199'254'740'993;     // above 2^53: must not pass through a double
   s.network = "none";
   s.script = "#!/bin/bash\n#SBATCH -N 4\nprintf '\\0%s' \"$@\"\n";
   s.script_args = {"a b", "", "--flag"};

@@ -75,8 +75,34 @@ TEST(Money, CostOfTimeAtAnHourlyRateRoundsDownWithoutOverflow) {
   EXPECT_EQ(cost_for_seconds(1'000'000, 5400), 1'500'000);  // 1.00/h for 90 min
   EXPECT_EQ(cost_for_micros(3'600'000, 1'500'000), 1500);   // to the microsecond
   EXPECT_EQ(cost_for_micros(1, 1'000'000), 0);              // rounded down
-  // A huge rate for a year does not overflow on the way.
-  EXPECT_EQ(cost_for_micros(int64_t(1) << 40, int64_t(365) * 24 * 3'600'000'000), (int64_t(1) << 40) * 365 * 24);
+  // A large rate for a year does not overflow on the way.
+  EXPECT_EQ(cost_for_micros(int64_t(1) << 30, int64_t(365) * 24 * 3'600'000'000), (int64_t(1) << 30) * 365 * 24);
+}
+
+TEST(Money, NoAmountPassesTheCeiling) {
+  EXPECT_EQ(parse_money_micros("1000000000"), kMaxAmountMicros);
+  EXPECT_THROW(parse_money_micros("1000000000.000001"), UsageError);
+  EXPECT_THROW(parse_money_micros("9000000000000"), UsageError);  // the faucet deposit that overflowed
+  try {
+    parse_money_micros("4611686018427.387903");  // the --max-price that bought free compute
+    FAIL();
+  } catch (const UsageError& e) {
+    EXPECT_NE(std::string(e.what()).find("ceiling of 1000000000.000000"), std::string::npos) << e.what();
+  }
+}
+
+TEST(Money, CostsAndProductsPastTheCeilingAreRefusedNeverWrapped) {
+  // The attack: 2 CPUs at 4611686018427.387903 per hour for 120 minutes wrapped negative.
+  int64_t rate = 4'611'686'018'427'387'903;
+  EXPECT_THROW(cost_for_seconds(rate, 7200), AmountTooLarge);
+  EXPECT_THROW(cost_for_micros(rate, 7'200'000'000), AmountTooLarge);
+  EXPECT_THROW(checked_amount_product(rate, 2, "price x cpus"), AmountTooLarge);
+  EXPECT_THROW(checked_amount_product(INT64_MAX, INT64_MAX, "x"), AmountTooLarge);
+  EXPECT_THROW(checked_amount_sum(kMaxAmountMicros, 1, "x"), AmountTooLarge);
+  EXPECT_EQ(checked_amount_sum(kMaxAmountMicros - 1, 1, "x"), kMaxAmountMicros);
+  EXPECT_THROW(cost_for_seconds(-1, 10), std::invalid_argument);
+  EXPECT_THROW(checked_amount_product(-1, 10, "x"), std::invalid_argument);
+  EXPECT_EQ(cost_for_seconds(kMaxAmountMicros, 3600), kMaxAmountMicros);
 }
 
 }  // namespace

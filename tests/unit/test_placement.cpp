@@ -1,7 +1,10 @@
 // Placement: which partitions get a job's replicas, and the reason when none can.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include <map>
+#include <random>
 #include <set>
 #include <string>
 #include <vector>
@@ -16,7 +19,7 @@ Partition part(const std::string& name, int64_t price, uint32_t cpus = 8,
                uint64_t memory_mb = 16384, uint32_t gpus = 0, const std::string& gpu_type = "") {
   Partition p;
   p.name = name;
-  p.owner = "w";
+  p.owner = "owner-of-" + name;  // each partition its own provider
   p.cpus = cpus;
   p.memory_mb = memory_mb;
   p.gpus = gpus;
@@ -264,12 +267,67 @@ TEST(Placement, ReplicasGoToDistinctOperators) {
   PlacementRequest more;
   more.count = 1;
   more.exclude = {"a1"};
-  more.exclude_operators = {operator_of(ps["a1"])};
+  for (const auto& id : identities_of(ps["a1"])) more.exclude_operators.insert(id);
   EXPECT_EQ(names(place_replicas(job(), ps, more)), std::vector<std::string>{"solo"});
   // Four replicas need four operators: there are three.
   auto r = place_replicas(job(), ps, {}, 4);
   EXPECT_TRUE(r.chosen.empty());
   EXPECT_EQ(r.reason, "Replicas");
+}
+
+TEST(Placement, AWeightedDrawGivesUnderpricingNoMajority) {
+  // Two cheap Sybils among eight honest offers: cheapest first, they would hold two of
+  // every three replicas. Drawn by weight, they hold two as rarely as chance allows.
+  auto ps = parts({part("sybil-1", 1), part("sybil-2", 1)});
+  for (int i = 0; i < 8; ++i) ps["honest-" + std::to_string(i)] = part("honest-" + std::to_string(i), 100);
+  auto cheapest = names(place_replicas(job(), ps, {}, 3));
+  EXPECT_EQ(std::count_if(cheapest.begin(), cheapest.end(), [](const std::string& n) { return n[0] == 's'; }), 2);
+  std::mt19937_64 rng(7);
+  PlacementRequest weighted;
+  weighted.count = 3;
+  weighted.draw = [&] { return std::uniform_real_distribution<double>(0, 1)(rng); };
+  int captured = 0, honest_0 = 0, runs = 20000;
+  for (int i = 0; i < runs; ++i) {
+    auto chosen = names(place_replicas(job(), ps, weighted));
+    ASSERT_EQ(chosen.size(), 3u);
+    ASSERT_EQ(std::set<std::string>(chosen.begin(), chosen.end()).size(), 3u);
+    captured += std::count_if(chosen.begin(), chosen.end(), [](const std::string& n) { return n[0] == 's'; }) >= 2;
+    honest_0 += std::count(chosen.begin(), chosen.end(), "honest-0");
+  }
+  // Equal weights: P(both Sybils among 3 of 10) = C(8,1) / C(10,3) = 8/120.
+  EXPECT_NEAR(static_cast<double>(captured) / runs, 8.0 / 120, 0.01);
+  EXPECT_NEAR(static_cast<double>(honest_0) / runs, 0.3, 0.02) << "every offer drawn as often";
+  // A better reputation is drawn more often; the offers above the job's price never.
+  ps["honest-0"].reputation = 1.0;
+  ps["honest-1"].price_micros = 1'000'000;
+  Job capped = job();
+  capped.spec.max_price_micros = 1000;
+  int reputed = 0, dear = 0;
+  for (int i = 0; i < runs; ++i) {
+    auto chosen = names(place_replicas(capped, ps, weighted));
+    reputed += std::count(chosen.begin(), chosen.end(), "honest-0");
+    dear += std::count(chosen.begin(), chosen.end(), "honest-1");
+  }
+  EXPECT_GT(static_cast<double>(reputed) / runs, 0.4);
+  EXPECT_EQ(dear, 0);
+}
+
+TEST(Placement, OneCredentialNeverHoldsTwoReplicasWhateverOperatorsItDeclares) {
+  // The capture: one worker credential registered two cheap partitions, declaring two
+  // operators, to take two of three replicas.
+  auto ps = parts({part("evil-1", 10), part("evil-2", 10), part("honest", 100), part("other", 200)});
+  ps["evil-1"].owner = ps["evil-2"].owner = "mallory";
+  ps["evil-1"].operator_name = "op-a";
+  ps["evil-2"].operator_name = "op-b";
+  ps["honest"].owner = "hannah";
+  ps["other"].owner = "olga";
+  auto chosen = names(place_replicas(job(), ps, {}, 3));
+  ASSERT_EQ(chosen.size(), 3u);
+  EXPECT_EQ(std::count_if(chosen.begin(), chosen.end(), [](const std::string& n) { return n.rfind("evil", 0) == 0; }), 1);
+  // Declared operators still split: two credentials declaring one operator share nothing.
+  ps["other"].operator_name = "op-a";
+  EXPECT_TRUE(place_replicas(job(), ps, {}, 3).chosen.empty());
+  EXPECT_EQ(place_replicas(job(), ps, {}, 3).reason, "Replicas");
 }
 
 TEST(Placement, GpuJobsRankOffersByWhatTheyCostThisJob) {

@@ -17,6 +17,12 @@ TEST(Strings, EscapeQuotedEscapesQuotesBackslashesAndNewlines) {
   EXPECT_EQ(escape_quoted("say \"hi\"\\now\nnext"), "say \\\"hi\\\"\\\\now\\nnext");
 }
 
+TEST(Strings, PrintableTextCarriesNoEscapeSequenceToATerminal) {
+  EXPECT_EQ(printable("job \x1b[2J\x1b]0;pwned\x07name\r\n"), "job ?[2J?]0;pwned?name??");
+  EXPECT_EQ(printable("csi \xc2\x9b" "31m del \x7f"), "csi ?31m del ?");
+  EXPECT_EQ(printable("caf\xc3\xa9 \xe2\x9c\x93"), "caf\xc3\xa9 \xe2\x9c\x93") << "other UTF-8 stays";
+}
+
 TEST(Strings, PlainNamesAreShortAndSafeForPathsAndUrls) {
   EXPECT_TRUE(is_plain_name("worker-1.site_A"));
   EXPECT_TRUE(is_plain_name(std::string(64, 'a')));

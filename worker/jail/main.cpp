@@ -30,7 +30,9 @@
 #include <string>
 #include <vector>
 
+#include "core/file_io.hpp"
 #include "worker/jail/root_fs.hpp"
+#include "worker/jail/seccomp_filter.hpp"
 
 extern char** environ;
 
@@ -54,6 +56,8 @@ struct Options {
   int secrets_fd = -1;
   std::string env_file;           // the job's environment, NUL-separated (else ours)
   std::string failed_marker;      // see kJailFailed
+  std::string seccomp_file;       // the compiled filter og-worker made (else built here)
+  std::string seccomp_bpf;
   std::vector<std::string> env;
   std::vector<std::string> argv;
 };
@@ -95,6 +99,7 @@ Options parse(int argc, char** argv) {
     else if (flag == "--secrets-fd") o.secrets_fd = static_cast<int>(number(flag, value));
     else if (flag == "--env-file") o.env_file = value;
     else if (flag == "--failed-marker") o.failed_marker = value;
+    else if (flag == "--seccomp") o.seccomp_file = value;
     else die("unknown option " + flag);
   }
   for (++i; i < argc; ++i) o.argv.push_back(argv[i]);
@@ -211,6 +216,24 @@ void drop_privileges(const Options& o) {
   if (::syscall(SYS_capset, &header, data) != 0) die(std::string("capset: ") + std::strerror(errno));
   // A uid change clears the parent-death signal: arm it again.
   ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+  // Last, once nothing privileged is left to do: the calls no job may make.
+  try {
+    if (o.seccomp_bpf.empty()) og::jail::load_seccomp_filter();
+    else og::jail::load_compiled_filter(o.seccomp_bpf);
+  } catch (const std::exception& e) {
+    die(e.what());
+  }
+}
+
+// The job must not reach the terminal its worker was started from: a process holding it
+// could type commands into the operator's shell (TIOCSTI). og-worker starts us in a
+// session of our own (no controlling terminal); started by hand, we leave the terminal.
+void leave_terminal() {
+  if (::setsid() >= 0) return;
+  int fd = ::open("/dev/tty", O_RDWR | O_NOCTTY | O_CLOEXEC);
+  if (fd < 0) return;  // none: nothing to leave
+  ::ioctl(fd, TIOCNOTTY);
+  ::close(fd);
 }
 
 // pid 1 of the job's namespace: starts the script, reaps whatever is orphaned to it, and
@@ -220,6 +243,7 @@ void drop_privileges(const Options& o) {
   // As init, signals without a handler do not reach us from outside (but SIGKILL does):
   // og-worker's SIGTERM is for the script, in our process group.
   for (int sig : {SIGTERM, SIGINT, SIGHUP}) signal(sig, SIG_DFL);
+  leave_terminal();
   int flags = CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWUTS;
   if (o.network != "egress") flags |= CLONE_NEWNET;
   if (::unshare(flags) != 0) die(std::string("unshare: ") + std::strerror(errno));
@@ -272,6 +296,15 @@ int main(int argc, char** argv) {
   if (o.root.hostname.empty()) o.root.hostname = "og-job";
   if (o.secrets_fd >= 0) o.root.secrets = read_secrets(o.secrets_fd);
   if (!o.env_file.empty()) o.env = read_env_file(o.env_file);
+  if (!o.seccomp_file.empty()) {  // read now: the host's files are out of reach in the jail
+    int dir = ::open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    try {
+      o.seccomp_bpf = og::read_untrusted_file(dir, o.seccomp_file.substr(o.seccomp_file[0] == '/'), 65536);
+    } catch (const std::exception& e) {
+      die(std::string("--seccomp: ") + e.what());
+    }
+    ::close(dir);
+  }
   join_cgroups(o.cgroup_procs);
   // The job's directory becomes the job's own: it may write there and nowhere else.
   g_uid = o.root.uid;

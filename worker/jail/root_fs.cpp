@@ -28,7 +28,8 @@ const char* const kEtcEntries[] = {
     "mime.types",   "nsswitch.conf", "openmpi",       "os-release", "profile", "profile.d", "protocols",
     "services",     "ssl",         "debian_version",  "hdf5",       "openblas", "python3", "perl"};
 
-const char* const kDevices[] = {"null", "zero", "full", "random", "urandom", "tty"};
+// No tty: a job has no terminal, and the worker's (when it has one) must stay out of reach.
+const char* const kDevices[] = {"null", "zero", "full", "random", "urandom"};
 
 [[noreturn]] void fail(const std::string& step, const std::string& path) {
   throw std::runtime_error(step + " " + path + ": " + std::strerror(errno));

@@ -1,0 +1,308 @@
+// Users and providers acting in bad faith against a real og-schedd, each attack from the
+// adversarial test of the mesh reproduced and now failing: outputs claimed by hash, files
+// written through a link on the requester's machine, money that overflowed, free compute,
+// and a quorum captured by one credential or a pair of them.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <sstream>
+
+#include "core/money.hpp"
+#include "core/sha256.hpp"
+#include "tests/integration/mesh.hpp"
+#include "verify/manifest.hpp"
+
+namespace og::test {
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+std::string error_code(const HttpResult& r) {
+  auto j = json::parse(r.body, nullptr, false);
+  return j.is_discarded() ? "" : j["error"].value("code", "");
+}
+
+json job_body(const std::string& script, json extra = json::object()) {
+  json job = {{"name", "t"}, {"script", script}, {"script_name", "t.sh"}, {"time_limit_s", 600}};
+  for (const auto& [k, v] : extra.items()) job[k] = v;
+  return {{"job", job}};
+}
+
+// A provider that runs nothing: registers partitions with the API, takes leases and
+// reports what it likes.
+struct FakeProvider {
+  HttpClient client;
+  FakeProvider(Mesh& mesh, const std::string& name) : client(mesh.url(), mesh.token(name, "worker")) {}
+  HttpResult offer(const std::string& partition, int64_t price_micros, const std::string& op = "") {
+    json body = {{"cpus", 4}, {"memory_mb", 4096}, {"price_micros", price_micros}};
+    if (!op.empty()) body["operator"] = op;
+    return client.request("PUT", "/og/v1/partitions/" + partition, body.dump());
+  }
+  json poll(const std::string& partition, int wait_ms = 3000) {
+    return client.call("POST", "/og/v1/partitions/" + partition + "/poll",
+                       {{"running", json::array()}, {"wait_ms", wait_ms}})["leases"];
+  }
+  // Reports `content` as answer.txt, uploading it first unless told not to.
+  HttpResult report(uint64_t lease, const std::string& content, bool upload = true) {
+    std::string sha = sha256_hex(content);
+    if (upload)
+      client.request("PUT", "/og/v1/artifacts/" + sha + "?lease=" + std::to_string(lease), content, 30000,
+                     "application/octet-stream");
+    std::vector<ManifestEntry> files = {{"answer.txt", content.size(), sha}};
+    json report = {{"outcome", "COMPLETED"}, {"exit_code", 0},
+                   {"manifest", to_json(Manifest{files, merkle_root(files)})}};
+    return client.request("POST", "/og/v1/leases/" + std::to_string(lease) + "/complete", report.dump());
+  }
+};
+
+TEST(Adversarial, AnotherUsersOutputsCannotBeClaimedByTheirHash) {
+  Mesh mesh;
+  mesh.start_schedd({"--ledger", "none"});
+  mesh.start_worker(1);
+  mesh.await_workers(1);
+  std::string secret = "alice's private result\n";
+  uint64_t alice_job = mesh.client("alice").call("POST", "/og/v1/jobs",
+      job_body("#!/bin/bash\nprintf \"alice's private result\\n\" > answer.txt\n"))["job_id"];
+  ASSERT_EQ(mesh.wait_job(alice_job)["job_state"], "COMPLETED");
+  // Her manifests are hers: bob sees the job, not its files' names and digests.
+  auto seen_by = [&](const std::string& user) {
+    return mesh.client(user).call("GET", "/og/v1/jobs/" + std::to_string(alice_job))["jobs"][0]["replica_leases"][0];
+  };
+  EXPECT_TRUE(seen_by("alice").contains("manifest"));
+  EXPECT_FALSE(seen_by("bob").contains("manifest")) << seen_by("bob").dump();
+
+  // Bob's job on a provider colluding with him, which "completes" it naming her blob.
+  FakeProvider mallory(mesh, "mallory");
+  ASSERT_EQ(mallory.offer("evil", 0).status, 200);
+  uint64_t bob_job = mesh.client("bob").call("POST", "/og/v1/jobs",
+      job_body("#!/bin/bash\ntrue\n", {{"partition", "evil"}}))["job_id"];
+  auto leases = mallory.poll("evil");
+  ASSERT_EQ(leases.size(), 1u);
+  uint64_t lease = leases[0]["lease_id"];
+  std::string sha = sha256_hex(secret);
+  // Probing the store by digest tells it nothing.
+  EXPECT_EQ(mallory.client.request("HEAD", "/og/v1/artifacts/" + sha).status, 404);
+  EXPECT_EQ(mallory.client.request("HEAD", "/og/v1/artifacts/" + sha + "?lease=" + std::to_string(lease)).status, 404);
+  auto claimed = mallory.report(lease, secret, /*upload=*/false);
+  EXPECT_EQ(claimed.status, 409) << claimed.body;
+  EXPECT_EQ(error_code(claimed), "artifact_missing");
+  EXPECT_NE(mesh.job(bob_job, "bob")["job_state"], "COMPLETED");
+  EXPECT_NE(mesh.client("bob").request("GET", "/og/v1/jobs/" + std::to_string(bob_job) + "/files/answer.txt").status, 200);
+  // What the lease uploads itself it may name (and then ask about).
+  EXPECT_EQ(mallory.report(lease, "bob's own answer\n").status, 200);
+  EXPECT_EQ(mesh.wait_job(bob_job, "bob")["job_state"], "COMPLETED");
+}
+
+TEST(Adversarial, FetchedOutputsAreNeverWrittenThroughALink) {
+  Mesh mesh;
+  mesh.start_schedd({"--ledger", "none"});
+  mesh.start_worker(1);
+  mesh.await_workers(1);
+  std::string submit = mesh.dir() + "/submit", outside = mesh.dir() + "/outside";
+  fs::create_directories(submit);
+  fs::create_directories(outside);
+  std::string script = mesh.write_script("links.sh", "#!/bin/bash\nmkdir -p data\necho pwned > data/pwned.txt\n"
+                                                     "echo plain > plain.txt\n");
+  uint64_t id = mesh.sbatch({script}, submit);
+  ASSERT_EQ(mesh.wait_job(id)["job_state"], "COMPLETED");
+  fs::create_directory_symlink("../outside", submit + "/data");  // left by the requester, or planted
+  auto fetch = mesh.run({"og-fetch", "-D", submit, std::to_string(id)});
+  EXPECT_NE(fetch.exit_code, 0);
+  EXPECT_NE(fetch.err.find("symbolic link"), std::string::npos) << fetch.err;
+  EXPECT_FALSE(fs::exists(outside + "/pwned.txt"));
+  // og-sbatch --wait writes the same way.
+  auto wait = mesh.run({"og-sbatch", "--wait", script}, "alice", submit);
+  EXPECT_NE(wait.exit_code, 0);
+  EXPECT_FALSE(fs::exists(outside + "/pwned.txt"));
+}
+
+TEST(Adversarial, NoDepositOrPriceCanOverflowTheBook) {
+  Mesh mesh;
+  mesh.start_schedd({"--faucet", "2000"});
+  mesh.token("alice");  // 1000.00 from the faucet
+  mesh.token("ops", "admin");
+  // The attack: two faucet deposits of 9,000,000,000,000.
+  auto huge = mesh.run({"og-wallet", "deposit", "9000000000000"});
+  EXPECT_NE(huge.exit_code, 0);
+  EXPECT_NE(huge.err.find("ceiling"), std::string::npos) << huge.err;
+  // The faucet gives each wallet its limit, no more.
+  EXPECT_EQ(mesh.run({"og-wallet", "deposit", "1000"}).exit_code, 0);
+  auto more = mesh.run({"og-wallet", "deposit", "0.000001"});
+  EXPECT_NE(more.exit_code, 0);
+  EXPECT_NE(more.err.find("at most 2000.000000 in all"), std::string::npos) << more.err;
+  // An admin funds wallets past the faucet, but no balance passes the ceiling.
+  EXPECT_EQ(mesh.run({"og-wallet", "deposit", "999998000", "-u", "alice"}, "ops").exit_code, 0);
+  auto past = mesh.run({"og-wallet", "deposit", "0.000001", "-u", "alice"}, "ops");
+  EXPECT_NE(past.exit_code, 0);
+  EXPECT_NE(past.err.find("ceiling"), std::string::npos) << past.err;
+  auto alice = mesh.client("alice").call("GET", "/og/v1/wallet");
+  EXPECT_EQ(alice["balance"], "1000000000.000000") << alice.dump();
+  // The book still sums to zero, every balance an integer.
+  auto metrics = mesh.client("ops").request("GET", "/metrics");
+  int64_t sum = 0;
+  std::istringstream lines(metrics.body);
+  for (std::string line; std::getline(lines, line);)
+    if (line.rfind("og_ledger_balance_micros{", 0) == 0) sum += std::stoll(line.substr(line.rfind(' ') + 1));
+  EXPECT_EQ(sum, 0) << metrics.body;
+}
+
+TEST(Adversarial, ComputeIsNeverFree) {
+  Mesh mesh;
+  mesh.start_schedd();
+  mesh.start_worker(2);
+  mesh.await_workers(1);
+  // The attack: a price whose cost wrapped negative, so nothing was locked.
+  std::string script = mesh.write_script("free.sh", "#!/bin/bash\ntrue\n");
+  auto cli = mesh.run({"og-sbatch", "-c", "2", "-t", "120", "--max-price=4611686018427.387903", script});
+  EXPECT_NE(cli.exit_code, 0);
+  EXPECT_NE(cli.err.find("ceiling"), std::string::npos) << cli.err;
+  auto api = mesh.client().request("POST", "/og/v1/jobs",
+      job_body("#!/bin/bash\ntrue\n", {{"cpus_per_task", 2}, {"time_limit_s", 7200}, {"max_price_micros", 4611686018427387903LL}}).dump());
+  EXPECT_EQ(api.status, 400) << api.body;
+  // Each factor within bounds, the product past the ceiling: refused, not wrapped.
+  auto product = mesh.client().request("POST", "/og/v1/jobs",
+      job_body("#!/bin/bash\ntrue\n", {{"ntasks", 1000}, {"time_limit_s", 360000000}, {"max_price_micros", kMaxAmountMicros},
+                                       {"replicas", 5}}).dump());
+  EXPECT_EQ(product.status, 400) << product.body;
+  EXPECT_EQ(error_code(product), "cost_too_large");
+  // A locked job cannot then buy more time than its escrow covers.
+  uint64_t id = mesh.client().call("POST", "/og/v1/jobs", job_body("#!/bin/bash\ntrue\n", {{"hold", true}}))["job_id"];
+  auto longer = mesh.run({"og-scontrol", "update", "JobId=" + std::to_string(id), "TimeLimit=UNLIMITED"});
+  EXPECT_NE(longer.exit_code, 0);
+  EXPECT_NE(longer.err.find("escrow"), std::string::npos) << longer.err;
+  EXPECT_EQ(mesh.run({"og-scontrol", "update", "JobId=" + std::to_string(id), "TimeLimit=5"}).exit_code, 0)
+      << "a shorter limit is fine";
+}
+
+TEST(Adversarial, ARestartedSchedulerGivesNoWorkToPartitionsItHasNotHeardFrom) {
+  Mesh mesh;
+  mesh.start_schedd({"--ledger", "none"});
+  std::string worker = mesh.start_worker(1);
+  mesh.await_workers(1);
+  mesh.kill_worker(worker);
+  mesh.kill_schedd();
+  mesh.start_schedd();
+  auto sinfo = mesh.run({"og-sinfo", "-h"});
+  EXPECT_NE(sinfo.out.find(" unk "), std::string::npos) << sinfo.out;
+  uint64_t id = mesh.client().call("POST", "/og/v1/jobs", job_body("#!/bin/bash\ntrue\n"))["job_id"];
+  ASSERT_TRUE(await([&] { return mesh.job(id).value("state_reason", "None") != "None"; })) << "a pass looked at it";
+  auto job = mesh.client().call("GET", "/og/v1/jobs/" + std::to_string(id))["jobs"][0];
+  EXPECT_EQ(job["job_state"], "PENDING");
+  EXPECT_TRUE(job["replica_leases"].empty()) << "no lease to a worker that may be gone";
+  mesh.start_worker(1, {}, worker);  // it comes back: the partition takes work again
+  EXPECT_EQ(mesh.wait_job(id)["job_state"], "COMPLETED");
+}
+
+TEST(Adversarial, NamesOtherUsersChoseReachTheTerminalInert) {
+  Mesh mesh;
+  mesh.start_schedd({"--ledger", "none"});
+  mesh.token("ops", "admin");  // another user reads the queue
+  mesh.client("mallory").call("POST", "/og/v1/jobs",
+      job_body("#!/bin/bash\ntrue\n", {{"name", "x\x1b]0;owned\x07\x1b[2J"}, {"comment", "\x1b[31mred"}, {"hold", true}}));
+  for (const auto& argv : std::vector<std::vector<std::string>>{{"og-squeue"}, {"og-squeue", "-o", "%i %j %k"},
+                                                                 {"og-scontrol", "show", "job", "1"}}) {
+    auto r = mesh.run(argv, "ops");
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_EQ(r.out.find('\x1b'), std::string::npos) << argv[0] << ": " << r.out;
+    EXPECT_NE(r.out.find("x?]0;own"), std::string::npos) << argv[0] << ": " << r.out;
+  }
+}
+
+TEST(Adversarial, AJobThatFillsItsWorkersDiskIsStoppedWithAClearReason) {
+  Mesh mesh;
+  mesh.start_schedd({"--ledger", "none"});
+  mesh.start_worker(2, {"--job-disk", "16", "--job-files", "500"});
+  mesh.await_workers(1);
+  auto run = [&](const std::string& script) {
+    uint64_t id = mesh.client().call("POST", "/og/v1/jobs", job_body(script))["job_id"];
+    auto started = std::chrono::steady_clock::now();
+    auto job = mesh.wait_job(id);
+    return std::make_pair(job, std::chrono::steady_clock::now() - started);
+  };
+  auto [big, big_took] = run("#!/bin/bash\nhead -c 64M /dev/zero > big.bin\nsleep 60\n");
+  EXPECT_EQ(big["job_state"], "FAILED");
+  EXPECT_EQ(big["state_reason"], "DiskQuota");
+  EXPECT_LT(big_took, std::chrono::seconds(30)) << "stopped, not left to its time";
+  auto [many, many_took] = run("#!/bin/bash\nmkdir d\nfor i in $(seq 2000); do : > d/f$i; done\nsleep 60\n");
+  EXPECT_EQ(many["job_state"], "FAILED");
+  EXPECT_EQ(many["state_reason"], "DiskQuota");
+  // Within the limits nothing happens.
+  auto [fine, fine_took] = run("#!/bin/bash\nhead -c 1M /dev/zero > ok.bin\n");
+  EXPECT_EQ(fine["job_state"], "COMPLETED");
+}
+
+// Honest og-workers answer 42; the attacker's fake partitions are cheaper.
+class CapturedQuorum : public ::testing::Test {
+ protected:
+  void start(int honest) {
+    mesh.start_schedd();
+    for (int i = 0; i < honest; ++i) mesh.start_worker(1, {"--price", "36"});
+    mesh.await_workers(honest);
+  }
+  uint64_t submit_replicated() {
+    return mesh.client().call("POST", "/og/v1/jobs",
+        job_body("#!/bin/bash\necho 42 > answer.txt\n", {{"replicas", 3}, {"quorum", 2}, {"max_price_micros", 36'000'000}, {"exclude_stdio", true}}))["job_id"];
+  }
+  int64_t micros(const std::string& user, const std::string& field) {
+    return parse_money_micros(mesh.client(user).call("GET", "/og/v1/wallet")[field].get<std::string>());
+  }
+  Mesh mesh;
+};
+
+TEST_F(CapturedQuorum, OneCredentialWithTwoPartitionsGetsOneReplicaAndPaysABondForEach) {
+  start(2);
+  FakeProvider mallory(mesh, "mallory");
+  ASSERT_EQ(mallory.offer("evil-a", 1, "op-a").status, 200);
+  ASSERT_EQ(mallory.offer("evil-b", 1, "op-b").status, 200);
+  EXPECT_EQ(micros("mallory", "bond"), 20'000'000) << "a bond for each partition";
+  uint64_t id = submit_replicated();
+  json leases;
+  ASSERT_TRUE(await([&] {
+    leases = mesh.client().call("GET", "/og/v1/jobs/" + std::to_string(id))["jobs"][0]["replica_leases"];
+    return leases.size() >= 3;
+  }));
+  std::vector<std::string> evil;
+  for (const auto& l : leases)
+    if (l["partition"].get<std::string>().rfind("evil", 0) == 0) evil.push_back(l["partition"]);
+  ASSERT_EQ(evil.size(), 1u) << "one credential, one replica of the job: " << leases.dump();
+  // Its forgery is outvoted (or comes after the honest quorum has already decided).
+  auto mine = mallory.poll(evil[0], 1000);
+  if (!mine.empty()) {
+    auto r = mallory.report(mine[0]["lease_id"], "41\n");
+    EXPECT_TRUE(r.status == 200 || r.status == 409) << r.body;
+  }
+  auto job = mesh.wait_job(id);
+  ASSERT_EQ(job["job_state"], "COMPLETED");
+  EXPECT_EQ(job["canonical_root"], merkle_root({{"answer.txt", 3, sha256_hex("42\n")}}));
+  auto paid = job["paid_to"].get<std::string>();  // in the order the replicas were drawn
+  EXPECT_TRUE(paid == "worker-1,worker-2" || paid == "worker-2,worker-1") << paid;
+}
+
+TEST_F(CapturedQuorum, TwoCollidingCredentialsNeverSlashTheHonestProvider) {
+  start(1);  // the Sybil pair and one honest provider
+  FakeProvider s1(mesh, "sybil-1"), s2(mesh, "sybil-2");
+  ASSERT_EQ(s1.offer("cheap-1", 1).status, 200);
+  ASSERT_EQ(s2.offer("cheap-2", 1).status, 200);
+  int64_t honest_bond = micros("worker-1", "bond");
+  uint64_t id = submit_replicated();
+  auto l1 = s1.poll("cheap-1"), l2 = s2.poll("cheap-2");
+  ASSERT_EQ(l1.size(), 1u);
+  ASSERT_EQ(l2.size(), 1u);
+  EXPECT_EQ(s1.report(l1[0]["lease_id"], "forged\n").status, 200);
+  EXPECT_EQ(s2.report(l2[0]["lease_id"], "forged\n").status, 200);
+  auto job = mesh.wait_job(id);
+  // Two newcomers outvote one: they may win this job's payment (README says so) ...
+  EXPECT_EQ(job["job_state"], "COMPLETED");
+  // ... but a bare majority of newcomers proves nothing against the honest provider.
+  ASSERT_TRUE(await([&] { return mesh.job(id).value("settled", false); }));
+  EXPECT_EQ(micros("worker-1", "bond"), honest_bond) << "not slashed";
+  auto parts = mesh.client().call("GET", "/og/v1/partitions")["partitions"];
+  for (const auto& p : parts)
+    if (p["name"] == "worker-1") {
+      EXPECT_GE(p["reputation"].get<double>(), 0.5) << "nor marked invalid";
+    }
+}
+
+}  // namespace
+}  // namespace og::test
