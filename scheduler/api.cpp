@@ -379,8 +379,12 @@ HttpResponse Api::route(const HttpRequest& req, const User& user) {
           throw ApiError(413, "bundle_too_large",
                          "the bundle is " + std::to_string(req.body.size()) + " bytes; og-schedd takes at most " +
                              std::to_string(controller_.max_bundle()) + " (--max-bundle)");
+        controller_.admit_bundle(user, req.body.size(), [&](const std::string& sha) { bundles_.remove(sha); });
         bundles_.put(parts[3], req.body);
-        controller_.add_bundle_owner(user, parts[3]);  // only its uploader may name it in a job
+        controller_.add_bundle_owner(user, parts[3], req.body.size());  // only its uploader may name it in a job
+        // Given up by a collection between the put and the record (the same bytes, another
+        // uploader): written again, now that an owner keeps it.
+        if (!bundles_.contains(parts[3])) bundles_.put(parts[3], req.body);
         return json_response(201, json{{"sha256", parts[3]}}.dump() + "\n");
       }
       require(user.role == "worker" || user.role == "admin", "only workers upload outputs; bundles say ?purpose=bundle");

@@ -43,6 +43,12 @@ bool ArtifactStore::contains(const std::string& sha256) const {
   return sha256 == kEmptySha256 || (is_sha256_hex(sha256) && fs::exists(path_of(sha256)));
 }
 
+void ArtifactStore::remove(const std::string& sha256) {
+  if (!is_sha256_hex(sha256)) return;
+  std::error_code ec;
+  fs::remove(path_of(sha256), ec);
+}
+
 std::optional<std::string> ArtifactStore::get(const std::string& sha256) const {
   if (sha256 == kEmptySha256) return std::string();
   if (!contains(sha256)) return std::nullopt;

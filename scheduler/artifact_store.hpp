@@ -15,6 +15,7 @@ class ArtifactStore {
   bool contains(const std::string& sha256) const;
   // nullopt when absent; throws og::ApiError 500 when the stored bytes are corrupt.
   std::optional<std::string> get(const std::string& sha256) const;
+  void remove(const std::string& sha256);
 
  private:
   std::string path_of(const std::string& sha256) const;

@@ -345,9 +345,35 @@ void Controller::check_signer(const User& user, const JobSpec& spec) {
                    "the job is signed with a key that is not " + user.name + "'s registered key");
 }
 
-void Controller::add_bundle_owner(const User& user, const std::string& sha256) {
+void Controller::admit_bundle(const User& user, uint64_t bytes,
+                              const std::function<void(const std::string&)>& remove) {
   std::lock_guard lock(mu_);
-  store_.add_bundle_owner(user.name, sha256);
+  int64_t now_us = now_unix_us();
+  std::set<std::pair<std::string, std::string>> named;  // (bundle, user) of unfinished jobs
+  for (const auto& [id, job] : jobs_)
+    if (!job.spec.bundle_sha256.empty() && !is_finished(job.state)) named.emplace(job.spec.bundle_sha256, job.user);
+  auto txn = store_.transaction();
+  std::set<std::string> given_up;
+  for (auto& owned : store_.bundles_uploaded_before(now_us - options_.bundle_grace_s * 1'000'000)) {
+    if (named.count(owned)) continue;
+    store_.remove_bundle_owner(owned.first, owned.second);
+    given_up.insert(owned.first);
+  }
+  txn.commit();
+  for (const auto& sha : given_up)
+    if (!store_.bundle_has_owner(sha)) remove(sha);
+  uint64_t held = store_.bundle_bytes_of(user.name);
+  if (held + bytes > options_.max_user_bundles)
+    throw ApiError(413, "bundle_quota",
+                   user.name + " holds " + std::to_string(held >> 20) + " MiB of bundles that jobs still name or may " +
+                       "name; another " + std::to_string(bytes >> 20) + " MiB would pass the " +
+                       std::to_string(options_.max_user_bundles >> 20) +
+                       " MiB allowed (og-schedd --max-user-bundles): wait for those jobs to end, or submit fewer at once");
+}
+
+void Controller::add_bundle_owner(const User& user, const std::string& sha256, uint64_t bytes) {
+  std::lock_guard lock(mu_);
+  store_.add_bundle_owner(user.name, sha256, bytes, now_unix_us());
 }
 
 std::string Controller::lease_bundle(const User& user, uint64_t lease_id) {

@@ -57,6 +57,8 @@ struct ControllerOptions {
   AdaptiveOptions adaptive;                   // single replicas on trusted providers
   bool require_signed = true;                 // refuse jobs without a requester's signature
   uint64_t max_bundle = 64ull << 20;          // bytes of one job bundle
+  uint64_t max_user_bundles = 1ull << 30;     // bytes of bundles one user may hold at once
+  int64_t bundle_grace_s = 600;               // for a job to name an uploaded bundle
 };
 
 // A job's secrets: name → contents. Kept only until the job ends; never logged.
@@ -156,8 +158,13 @@ class Controller {
   std::string lease_checkpoint(const User& user, uint64_t lease_id);
   Secrets lease_secrets(const User& user, uint64_t lease_id);
   uint64_t max_bundle() const { return options_.max_bundle; }
-  // Who uploaded a bundle: a job may name only a bundle its own user uploaded.
-  void add_bundle_owner(const User& user, const std::string& sha256);
+  // Bundles. A job may name only a bundle its own user uploaded. Each user holds at most
+  // max_user_bundles bytes of them: admit_bundle refuses (413) an upload beyond, after
+  // giving up every bundle that no unfinished job of its uploader names bundle_grace_s
+  // after its upload — `remove` deletes such a file, under the lock that records owners,
+  // so the same bytes uploaded meanwhile by someone else are kept.
+  void admit_bundle(const User& user, uint64_t bytes, const std::function<void(const std::string&)>& remove);
+  void add_bundle_owner(const User& user, const std::string& sha256, uint64_t bytes);
   // What would happen if the job were submitted now: where, or why not, and when.
   TestOnlyResult test_only(const User& user, JobSpec spec);
   // og-squeue --start: the planned start of pending jobs that may run (by job id).

@@ -71,6 +71,8 @@ constexpr AddedColumn kAddedColumns[] = {
     {"partitions", "isolation", "TEXT NOT NULL DEFAULT 'none'"},
     {"partitions", "egress", "INTEGER NOT NULL DEFAULT 0"},
     {"replicas", "reason", "TEXT NOT NULL DEFAULT ''"},
+    {"bundle_owners", "bytes", "INTEGER NOT NULL DEFAULT 0"},
+    {"bundle_owners", "uploaded_us", "INTEGER NOT NULL DEFAULT 0"},
 };
 
 constexpr const char* kJobColumns =
@@ -142,9 +144,36 @@ std::string JobStore::public_key(const std::string& user) {
   return s->step() ? s->column_text(0) : std::string();
 }
 
-void JobStore::add_bundle_owner(const std::string& user, const std::string& sha256) {
-  auto s = db_.prepare("INSERT OR IGNORE INTO bundle_owners (sha256, user) VALUES (?1, ?2)");
+void JobStore::add_bundle_owner(const std::string& user, const std::string& sha256, uint64_t bytes, int64_t now_us) {
+  auto s = db_.prepare(
+      "INSERT INTO bundle_owners (sha256, user, bytes, uploaded_us) VALUES (?1, ?2, ?3, ?4) "
+      "ON CONFLICT(sha256, user) DO UPDATE SET bytes = ?3, uploaded_us = ?4");
+  s->bind(1, sha256).bind(2, user).bind(3, static_cast<int64_t>(bytes)).bind(4, now_us).run();
+}
+
+uint64_t JobStore::bundle_bytes_of(const std::string& user) {
+  auto s = db_.prepare("SELECT COALESCE(SUM(bytes), 0) FROM bundle_owners WHERE user = ?1");
+  s->bind(1, user);
+  return s->step() ? static_cast<uint64_t>(s->column_int64(0)) : 0;
+}
+
+std::vector<std::pair<std::string, std::string>> JobStore::bundles_uploaded_before(int64_t before_us) {
+  auto s = db_.prepare("SELECT sha256, user FROM bundle_owners WHERE uploaded_us < ?1");
+  s->bind(1, before_us);
+  std::vector<std::pair<std::string, std::string>> out;
+  while (s->step()) out.emplace_back(s->column_text(0), s->column_text(1));
+  return out;
+}
+
+void JobStore::remove_bundle_owner(const std::string& sha256, const std::string& user) {
+  auto s = db_.prepare("DELETE FROM bundle_owners WHERE sha256 = ?1 AND user = ?2");
   s->bind(1, sha256).bind(2, user).run();
+}
+
+bool JobStore::bundle_has_owner(const std::string& sha256) {
+  auto s = db_.prepare("SELECT 1 FROM bundle_owners WHERE sha256 = ?1");
+  s->bind(1, sha256);
+  return s->step();
 }
 
 bool JobStore::owns_bundle(const std::string& user, const std::string& sha256) {

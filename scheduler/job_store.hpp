@@ -26,8 +26,14 @@ class JobStore {
   // The Ed25519 public key (hex) a user signs its job bundles with ("" when none).
   void set_public_key(const std::string& user, const std::string& public_hex);
   std::string public_key(const std::string& user);
-  void add_bundle_owner(const std::string& user, const std::string& sha256);
+  // Bundles by uploader: what each holds (its quota) and since when (its grace until a job
+  // names it).
+  void add_bundle_owner(const std::string& user, const std::string& sha256, uint64_t bytes, int64_t now_us);
   bool owns_bundle(const std::string& user, const std::string& sha256);
+  uint64_t bundle_bytes_of(const std::string& user);
+  std::vector<std::pair<std::string, std::string>> bundles_uploaded_before(int64_t before_us);  // (sha256, user)
+  void remove_bundle_owner(const std::string& sha256, const std::string& user);
+  bool bundle_has_owner(const std::string& sha256);
   // A job's secrets (binary-safe), kept until delete_secrets when it ends.
   void insert_secret(uint64_t job_id, const std::string& name, const std::string& value);
   std::map<std::string, std::string> load_secrets(uint64_t job_id);

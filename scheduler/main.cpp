@@ -82,6 +82,9 @@ options:
                             larger one fails
   --max-job-output BYTES    most output one replica may upload and report (1073741824)
   --max-bundle BYTES        largest job bundle (input files) a requester may upload (67108864)
+  --max-user-bundles BYTES  bundles one user may hold at once; one no unfinished job of its
+                            uploader names --bundle-grace SEC (600) after upload is collected
+                            (1073741824)
   --allow-unsigned          accept jobs without a requester's signature (default: refuse them)
   --sync full|normal        SQLite durability: normal survives a killed daemon, full also
                             a power cut (normal)
@@ -231,6 +234,8 @@ int main(int argc, char** argv) {
     else if (flag == "--max-upload") http.upload_body_limit = static_cast<size_t>(parse_number(flag, value()));
     else if (flag == "--max-job-output") options.max_job_output = static_cast<uint64_t>(parse_number(flag, value()));
     else if (flag == "--max-bundle") options.max_bundle = static_cast<uint64_t>(parse_number(flag, value()));
+    else if (flag == "--max-user-bundles") options.max_user_bundles = static_cast<uint64_t>(parse_number(flag, value()));
+    else if (flag == "--bundle-grace") options.bundle_grace_s = parse_number(flag, value());
     else if (flag == "--allow-unsigned") options.require_signed = false;
     else if (flag == "--add-user") add_user = value();
     else if (flag == "--role") role = value();

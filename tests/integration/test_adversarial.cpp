@@ -232,6 +232,38 @@ TEST(Adversarial, AJobThatFillsItsWorkersDiskIsStoppedWithAClearReason) {
   EXPECT_EQ(fine["job_state"], "COMPLETED");
 }
 
+TEST(Adversarial, BundlesAreQuotaedPerUserAndCollectedWhenNoJobNamesThem) {
+  Mesh mesh;
+  mesh.start_schedd({"--ledger", "none", "--max-user-bundles", "3000", "--bundle-grace", "0"});
+  auto upload = [&](char fill) {
+    std::string bytes(2000, fill);
+    std::string sha = sha256_hex(bytes);
+    auto r = mesh.client().request("PUT", "/og/v1/artifacts/" + sha + "?purpose=bundle", bytes, 30000,
+                                   "application/octet-stream");
+    return std::make_pair(sha, r);
+  };
+  auto names = [&](const std::string& sha) {
+    return mesh.client().request("POST", "/og/v1/jobs",
+        job_body("#!/bin/bash\ntrue\n", {{"bundle_sha256", sha}, {"bundle_bytes", 2000}, {"hold", true}}).dump());
+  };
+  auto [a, first] = upload('a');
+  ASSERT_EQ(first.status, 201) << first.body;
+  // Nothing names the first: the second upload collects it instead of counting it.
+  auto [b, second] = upload('b');
+  ASSERT_EQ(second.status, 201) << second.body;
+  EXPECT_EQ(names(a).status, 400) << "collected";
+  ASSERT_EQ(names(b).status, 201);
+  // A pending job names the second: it is kept and counts against the quota.
+  auto [c, third] = upload('c');
+  EXPECT_EQ(third.status, 413) << third.body;
+  EXPECT_EQ(error_code(third), "bundle_quota");
+  EXPECT_NE(third.body.find("--max-user-bundles"), std::string::npos) << third.body;
+  // Another user's quota is their own.
+  std::string other(2000, 'z');
+  EXPECT_EQ(mesh.client("bob").request("PUT", "/og/v1/artifacts/" + sha256_hex(other) + "?purpose=bundle", other,
+                                       30000, "application/octet-stream").status, 201);
+}
+
 // Honest og-workers answer 42; the attacker's fake partitions are cheaper.
 class CapturedQuorum : public ::testing::Test {
  protected:
