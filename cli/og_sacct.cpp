@@ -5,6 +5,7 @@
 #include "cli/cli_common.hpp"
 #include "cli/job_fields.hpp"
 #include "core/error.hpp"
+#include "core/strings.hpp"
 #include "core/time_util.hpp"
 #include "jobscripts/begin_time.hpp"
 
@@ -28,6 +29,7 @@ constexpr const char* kHelp = R"(usage: og-sacct [OPTIONS]
 )";
 
 std::string col(std::string s, size_t w) {
+  s = og::printable(s);  // names and comments are other people's text
   if (s.size() > w) s = s.substr(0, w - 1) + "+";
   return std::string(w - s.size(), ' ') + s;
 }

@@ -6,6 +6,7 @@
 #include "cli/cli_common.hpp"
 #include "core/error.hpp"
 #include "core/sha256.hpp"
+#include "core/strings.hpp"
 #include "verify/manifest.hpp"
 
 namespace {
@@ -48,13 +49,13 @@ int main(int argc, char** argv) {
       fs::path p = dir / f.path;
       std::error_code ec;
       if (!fs::is_regular_file(p, ec)) {
-        std::cout << "missing   " << f.path << "\n";
+        std::cout << "missing   " << og::printable(f.path) << "\n";
         ++bad;
         continue;
       }
       og::ManifestEntry e{f.path, fs::file_size(p), og::sha256_file_hex(p)};
       if (e.size != f.size || e.sha256 != f.sha256) {
-        std::cout << "differs   " << f.path << " (" << e.size << " bytes, sha256 " << e.sha256.substr(0, 16) << ", expected "
+        std::cout << "differs   " << og::printable(f.path) << " (" << e.size << " bytes, sha256 " << e.sha256.substr(0, 16) << ", expected "
                   << f.size << " bytes, " << f.sha256.substr(0, 16) << ")\n";
         ++bad;
       }

@@ -240,6 +240,11 @@ void HttpServer::Impl::serve_requests(Stream& stream, asio::io_context& io, cons
 std::string client_address_group(const std::string& address) {
   in6_addr v6{};
   if (inet_pton(AF_INET6, address.c_str(), &v6) != 1) return address;
+  if (IN6_IS_ADDR_V4MAPPED(&v6)) {  // an IPv4 client of a dual-stack listener: itself
+    char text[INET_ADDRSTRLEN] = {};
+    inet_ntop(AF_INET, &v6.s6_addr[12], text, sizeof text);
+    return text;
+  }
   std::fill(std::begin(v6.s6_addr) + 8, std::end(v6.s6_addr), 0);
   char text[INET6_ADDRSTRLEN] = {};
   inet_ntop(AF_INET6, &v6, text, sizeof text);

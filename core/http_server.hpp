@@ -37,8 +37,8 @@ struct HttpResponse {
 
 using HttpHandler = std::function<HttpResponse(const HttpRequest&)>;
 
-// A client address as limits count it: an IPv4 address as it is, an IPv6 one by its /64
-// (one host can hold a whole /64).
+// A client address as limits count it: an IPv4 address as it is (also when mapped into
+// IPv6), an IPv6 one by its /64 (one host can hold a whole /64).
 std::string client_address_group(const std::string& address);
 
 struct HttpServerOptions {

@@ -1,5 +1,6 @@
 #include "core/money.hpp"
 
+#include <algorithm>
 #include <cstdio>
 
 #include "core/error.hpp"
@@ -57,16 +58,23 @@ void require_non_negative(int64_t a, int64_t b, const std::string& what) {
   if (a < 0 || b < 0) throw std::invalid_argument(what + ": a negative amount, rate or count");
 }
 
+int64_t held_at_ceiling(__int128 value) {
+  return static_cast<int64_t>(std::clamp<__int128>(value, 0, kMaxAmountMicros));
+}
+
 }  // namespace
 
 int64_t cost_for_micros(int64_t per_hour_micros, int64_t micros) {
-  require_non_negative(per_hour_micros, micros, "cost");
-  return within_ceiling(static_cast<__int128>(per_hour_micros) * micros / 3'600'000'000, "the cost");
+  return held_at_ceiling(static_cast<__int128>(per_hour_micros) * micros / 3'600'000'000);
 }
 
 int64_t cost_for_seconds(int64_t per_hour_micros, int64_t seconds) {
-  require_non_negative(per_hour_micros, seconds, "cost");
-  return within_ceiling(static_cast<__int128>(per_hour_micros) * seconds / 3600, "the cost");
+  return held_at_ceiling(static_cast<__int128>(per_hour_micros) * seconds / 3600);
+}
+
+int64_t checked_cost_for_seconds(int64_t per_hour_micros, int64_t seconds, const std::string& what) {
+  require_non_negative(per_hour_micros, seconds, what);
+  return within_ceiling(static_cast<__int128>(per_hour_micros) * seconds / 3600, what);
 }
 
 int64_t checked_amount_product(int64_t a, int64_t b, const std::string& what) {

@@ -25,10 +25,13 @@ int64_t parse_money_micros(std::string_view text);
 // 250000 → "0.250000"
 std::string format_money(int64_t micros);
 // What `seconds` (or `micros` of time) at `per_hour_micros` cost, rounded down, computed in
-// 128 bits. Throws AmountTooLarge when the cost passes kMaxAmountMicros, and
-// std::invalid_argument for a negative input.
+// 128 bits and held at kMaxAmountMicros (a negative input costs 0): for estimates and
+// payments bounded by an escrow already locked, which must never throw mid-pass.
 int64_t cost_for_seconds(int64_t per_hour_micros, int64_t seconds);
 int64_t cost_for_micros(int64_t per_hour_micros, int64_t micros);
+// The same where a cost is about to be locked: AmountTooLarge naming `what` past the
+// ceiling, std::invalid_argument for a negative input.
+int64_t checked_cost_for_seconds(int64_t per_hour_micros, int64_t seconds, const std::string& what);
 // a × b for amounts, counts and rates (never negative), or AmountTooLarge naming `what`
 // when the product passes kMaxAmountMicros.
 int64_t checked_amount_product(int64_t a, int64_t b, const std::string& what);

@@ -46,16 +46,26 @@ bool is_plain_name(std::string_view text, std::string_view extra) {
 std::string printable(std::string_view text) {
   std::string out;
   out.reserve(text.size());
-  for (size_t i = 0; i < text.size(); ++i) {
+  for (size_t i = 0; i < text.size();) {
     auto c = static_cast<unsigned char>(text[i]);
-    // C1 controls (U+0080-U+009F, CSI among them) are 0xC2 0x80-0x9F in UTF-8.
-    if (c == 0xC2 && i + 1 < text.size() && static_cast<unsigned char>(text[i + 1]) <= 0x9F &&
-        static_cast<unsigned char>(text[i + 1]) >= 0x80) {
-      out += '?';
+    if (c < 0x80) {
+      out += c < 0x20 || c == 0x7F ? '?' : static_cast<char>(c);
       ++i;
-    } else {
-      out += c < 0x20 || c == 0x7F ? '?' : text[i];
+      continue;
     }
+    // A whole UTF-8 sequence passes; a stray byte (0x9B is CSI on an 8-bit terminal) or a
+    // C1 control (U+0080-U+009F) becomes one '?'.
+    size_t length = c >= 0xF0 && c <= 0xF4 ? 4 : c >= 0xE0 ? 3 : c >= 0xC2 && c < 0xE0 ? 2 : 0;
+    bool whole = length > 0 && i + length <= text.size();
+    for (size_t k = 1; whole && k < length; ++k) whole = (static_cast<unsigned char>(text[i + k]) & 0xC0) == 0x80;
+    bool c1 = length == 2 && c == 0xC2 && static_cast<unsigned char>(text[i + 1]) <= 0x9F;
+    if (!whole || c1) {
+      out += '?';
+      i += whole ? length : 1;
+      continue;
+    }
+    out.append(text.substr(i, length));
+    i += length;
   }
   return out;
 }

@@ -342,7 +342,8 @@ HttpResponse Api::route(const HttpRequest& req, const User& user) {
       // The job's verified checkpoint, which og-schedd keeps for replicas that replace
       // lost ones: ask this replica for its content unless another sent it already.
       return ok({{"lease_id", lease}, {"milestone", index},
-                 {"checkpoint_wanted", checkpoint && !artifacts_.contains(digest)}});
+                 // Asked whether or not the blob is stored: its existence is not told.
+                 {"checkpoint_wanted", checkpoint && !controller_.checkpoint_held(user, lease)}});
     }
     auto [report, decoded] = decode_completion(parse_body(req.body));
     if (decoded) {
@@ -356,8 +357,8 @@ HttpResponse Api::route(const HttpRequest& req, const User& user) {
         report.exit_code = 1;
         manifest = Manifest{{}, merkle_root({})};
       }
-      // Only outputs this lease (or another of its job) uploaded: naming another job's
-      // blob by its hash must not pass it off as this job's result.
+      // Only outputs this lease uploaded: naming another lease's blob by its hash must not
+      // pass it off as this replica's result.
       for (const auto& f : manifest.files)
         if (f.size > 0 && !(artifacts_.contains(f.sha256) && controller_.lease_may_name(user, lease, f.sha256)))
           throw ApiError(409, "artifact_missing", "upload " + f.path + " (" + f.sha256 + ") for lease " + parts[3] +
@@ -379,7 +380,7 @@ HttpResponse Api::route(const HttpRequest& req, const User& user) {
           throw ApiError(413, "bundle_too_large",
                          "the bundle is " + std::to_string(req.body.size()) + " bytes; og-schedd takes at most " +
                              std::to_string(controller_.max_bundle()) + " (--max-bundle)");
-        controller_.admit_bundle(user, req.body.size(), [&](const std::string& sha) { bundles_.remove(sha); });
+        controller_.admit_bundle(user, parts[3], req.body.size(), [&](const std::string& sha) { bundles_.remove(sha); });
         bundles_.put(parts[3], req.body);
         controller_.add_bundle_owner(user, parts[3], req.body.size());  // only its uploader may name it in a job
         // Given up by a collection between the put and the record (the same bytes, another
@@ -398,15 +399,17 @@ HttpResponse Api::route(const HttpRequest& req, const User& user) {
         if (req.body.size() > kMaxCheckpointBytes)
           throw ApiError(413, "checkpoint_too_large", "og-schedd keeps checkpoints of at most 64 MiB");
         artifacts_.put(parts[3], req.body);  // refused unless it hashes to the digest
+        controller_.checkpoint_uploaded(user, parse_id(lease->second, "lease id"), parts[3]);
         return json_response(201, json{{"sha256", parts[3]}}.dump() + "\n");
       }
       // Every upload names the lease it is an output of; what it adds to the store counts
       // against that lease's limit (a blob already stored, e.g. on a retry, adds nothing).
       auto lease = req.query.find("lease");
       if (lease == req.query.end()) require(user.role == "admin", "name the lease the upload belongs to (?lease=ID)");
-      else controller_.charge_upload(user, parse_id(lease->second, "lease id"), parts[3],
+      else controller_.charge_upload(user, parse_id(lease->second, "lease id"),
                                      artifacts_.contains(parts[3]) ? 0 : req.body.size());
-      artifacts_.put(parts[3], req.body);
+      artifacts_.put(parts[3], req.body);  // refused unless the bytes hash to the digest
+      if (lease != req.query.end()) controller_.record_upload(user, parse_id(lease->second, "lease id"), parts[3]);
       return json_response(201, json{{"sha256", parts[3]}}.dump() + "\n");
     }
     if (m == "HEAD" || m == "GET") {

@@ -345,7 +345,7 @@ void Controller::check_signer(const User& user, const JobSpec& spec) {
                    "the job is signed with a key that is not " + user.name + "'s registered key");
 }
 
-void Controller::admit_bundle(const User& user, uint64_t bytes,
+void Controller::admit_bundle(const User& user, const std::string& sha256, uint64_t bytes,
                               const std::function<void(const std::string&)>& remove) {
   std::lock_guard lock(mu_);
   int64_t now_us = now_unix_us();
@@ -362,7 +362,9 @@ void Controller::admit_bundle(const User& user, uint64_t bytes,
   txn.commit();
   for (const auto& sha : given_up)
     if (!store_.bundle_has_owner(sha)) remove(sha);
+  // The same bundle again replaces its own row: it is not counted twice.
   uint64_t held = store_.bundle_bytes_of(user.name);
+  if (store_.owns_bundle(user.name, sha256)) held -= std::min(held, bytes);
   if (held + bytes > options_.max_user_bundles)
     throw ApiError(413, "bundle_quota",
                    user.name + " holds " + std::to_string(held >> 20) + " MiB of bundles that jobs still name or may " +
@@ -385,7 +387,8 @@ std::string Controller::lease_bundle(const User& user, uint64_t lease_id) {
 std::string Controller::lease_checkpoint(const User& user, uint64_t lease_id) {
   std::lock_guard lock(mu_);
   Replica& r = held_lease(user, lease_id);
-  return jobs_.at(r.job_id).checkpoint_sha256;
+  const Job& job = jobs_.at(r.job_id);
+  return job.checkpoint_uploaded ? job.checkpoint_sha256 : std::string();
 }
 
 Secrets Controller::lease_secrets(const User& user, uint64_t lease_id) {
@@ -897,7 +900,7 @@ Replica& Controller::held_lease(const User& user, uint64_t lease_id) {
   return r;
 }
 
-void Controller::charge_upload(const User& user, uint64_t lease_id, const std::string& digest, uint64_t bytes) {
+void Controller::charge_upload(const User& user, uint64_t lease_id, uint64_t bytes) {
   std::lock_guard lock(mu_);
   try {
     held_lease(user, lease_id);
@@ -910,15 +913,19 @@ void Controller::charge_upload(const User& user, uint64_t lease_id, const std::s
                    "lease " + std::to_string(lease_id) + " would upload more than " +
                        std::to_string(options_.max_job_output) + " bytes of outputs (og-schedd --max-job-output)");
   total += bytes;
+}
+
+void Controller::record_upload(const User& user, uint64_t lease_id, const std::string& digest) {
+  std::lock_guard lock(mu_);
+  held_lease(user, lease_id);
   uploaded_digests_[lease_id].insert(digest);
 }
 
 bool Controller::lease_may_name(const User& user, uint64_t lease_id, const std::string& digest) {
   std::lock_guard lock(mu_);
-  const Replica* r = &held_lease(user, lease_id);
-  for (uint64_t id : jobs_.at(r->job_id).replicas)
-    if (auto it = uploaded_digests_.find(id); it != uploaded_digests_.end() && it->second.count(digest)) return true;
-  return false;
+  held_lease(user, lease_id);
+  auto it = uploaded_digests_.find(lease_id);
+  return it != uploaded_digests_.end() && it->second.count(digest);
 }
 
 bool Controller::milestone(const User& user, uint64_t lease_id, uint32_t index, const std::string& digest) {
@@ -940,6 +947,7 @@ bool Controller::milestone(const User& user, uint64_t lease_id, uint32_t index, 
     store_.set_checkpoint(job.id, index, digest);
     job.checkpoint_milestone = index;
     job.checkpoint_sha256 = digest;
+    job.checkpoint_uploaded = false;
   }
   if (ledger_ && !job.paid_milestones.count(index)) pay_milestone(job, index, agreeing);
   return index == job.checkpoint_milestone;
@@ -950,6 +958,20 @@ bool Controller::is_lease_checkpoint(const User& user, uint64_t lease_id, const 
   Replica& r = held_lease(user, lease_id);
   const Job& job = jobs_.at(r.job_id);
   return !job.checkpoint_sha256.empty() && job.checkpoint_sha256 == digest;
+}
+
+bool Controller::checkpoint_held(const User& user, uint64_t lease_id) {
+  std::lock_guard lock(mu_);
+  return jobs_.at(held_lease(user, lease_id).job_id).checkpoint_uploaded;
+}
+
+void Controller::checkpoint_uploaded(const User& user, uint64_t lease_id, const std::string& digest) {
+  std::lock_guard lock(mu_);
+  Replica& r = held_lease(user, lease_id);
+  Job& job = jobs_.at(r.job_id);
+  if (job.checkpoint_sha256 != digest || job.checkpoint_uploaded) return;
+  store_.set_checkpoint_uploaded(job.id, digest);
+  job.checkpoint_uploaded = true;
 }
 
 void Controller::pay_milestone(Job& job, uint32_t index, const std::vector<const Replica*>& replicas) {
@@ -1095,7 +1117,7 @@ void Controller::settle(Job& job, int64_t now_us) {
     } else if (r.state == ReplicaState::Done && has_result) {
       if (sr.agrees) {
         if (agreeing >= 2) event = ReputationEvent::Verified;  // alone, it proves nothing
-      } else if (r.outcome == "COMPLETED" || r.outcome == "FAILED") {
+      } else if (r.reason.empty() && (r.outcome == "COMPLETED" || r.outcome == "FAILED")) {
         // Outvoted: wrong only where established witnesses prove it; else it may be the
         // honest one among newcomers who agree on something else. Either way its trust
         // (the streak that lets it run alone) starts again.

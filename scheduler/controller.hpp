@@ -163,7 +163,8 @@ class Controller {
   // giving up every bundle that no unfinished job of its uploader names bundle_grace_s
   // after its upload — `remove` deletes such a file, under the lock that records owners,
   // so the same bytes uploaded meanwhile by someone else are kept.
-  void admit_bundle(const User& user, uint64_t bytes, const std::function<void(const std::string&)>& remove);
+  void admit_bundle(const User& user, const std::string& sha256, uint64_t bytes,
+                    const std::function<void(const std::string&)>& remove);
   void add_bundle_owner(const User& user, const std::string& sha256, uint64_t bytes);
   // What would happen if the job were submitted now: where, or why not, and when.
   TestOnlyResult test_only(const User& user, JobSpec spec);
@@ -203,14 +204,20 @@ class Controller {
   // Whether the lease holder may upload `digest` as its job's checkpoint: only the one a
   // quorum verified (uploads of anything else are refused, nothing is charged).
   bool is_lease_checkpoint(const User& user, uint64_t lease_id, const std::string& digest);
+  // That checkpoint's bytes arrived from the lease holder: from now on replicas get it.
+  void checkpoint_uploaded(const User& user, uint64_t lease_id, const std::string& digest);
+  // Whether the lease's job has its checkpoint's bytes already (else it asks for them).
+  bool checkpoint_held(const User& user, uint64_t lease_id);
   // Counts an output upload against its lease: only the worker holding an active lease
-  // uploads for it, and at most max_job_output bytes (413 beyond). The digest is then the
-  // lease's to name in its report.
-  void charge_upload(const User& user, uint64_t lease_id, const std::string& digest, uint64_t bytes);
+  // uploads for it, and at most max_job_output bytes (413 beyond).
+  void charge_upload(const User& user, uint64_t lease_id, uint64_t bytes);
+  // Once the upload's bytes are stored (they hash to `digest`): the digest is the lease's
+  // to name in its report.
+  void record_upload(const User& user, uint64_t lease_id, const std::string& digest);
   // Whether the worker holding `lease_id` may name (or ask about) the blob `digest`: one
-  // this lease, or another active lease of the same job, uploaded. A blob of another job
-  // is not its to name, even where the worker knows its hash. Throws ApiError (403, 409)
-  // when the lease is not the worker's active one.
+  // this lease uploaded. A blob of another lease is not its to name, even where the worker
+  // knows its hash (a replica must upload what it reports: a re-upload costs nothing).
+  // Throws ApiError (403, 409) when the lease is not the worker's active one.
   bool lease_may_name(const User& user, uint64_t lease_id, const std::string& digest);
   uint64_t max_job_output() const { return options_.max_job_output; }
   // The canonical manifest of a finished job, for fetching its files.

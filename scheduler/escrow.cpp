@@ -14,7 +14,8 @@ int64_t max_cost_micros(const JobSpec& spec) {
       checked_amount_product(spec.total_cpus(), spec.max_price_micros, "the price of its CPUs (max price x CPUs)"),
       checked_amount_product(spec.gpus, spec.max_gpu_price_micros, "the price of its GPUs (max GPU price x GPUs)"),
       "its hourly price");
-  return checked_amount_product(cost_for_seconds(per_hour, spec.time_limit_s), std::max<int64_t>(spec.replicas, 1),
+  return checked_amount_product(checked_cost_for_seconds(per_hour, spec.time_limit_s, "its cost for its time limit"),
+                                std::max<int64_t>(spec.replicas, 1),
                                 "its cost (max price x resources x time limit x replicas)");
 }
 
@@ -43,7 +44,7 @@ std::vector<Transfer> plan_milestone(const Job& job, uint32_t milestone, const s
     int64_t due = std::min(cost_for_micros(r.price_micros, ran_us) - sr.prepaid, escrow_left);
     if (due <= 0) continue;
     escrow_left -= due;
-    int64_t fee = due * options.fee_bps / 10'000;
+    int64_t fee = static_cast<int64_t>(static_cast<__int128>(due) * options.fee_bps / 10'000);
     std::string id = std::to_string(r.id);
     std::string what = "milestone " + std::to_string(milestone) + ", job " + std::to_string(job.id) + " replica " + id;
     if (due - fee > 0)
@@ -84,7 +85,7 @@ Settlement plan_settlement(const Job& job, const std::vector<SettledReplica>& re
       int64_t now = std::min(cost_for_micros(r.price_micros, ran_us) - sr.prepaid, escrow_left);
       if (now <= 0) continue;
       escrow_left -= now;
-      int64_t fee = now * options.fee_bps / 10'000;
+      int64_t fee = static_cast<int64_t>(static_cast<__int128>(now) * options.fee_bps / 10'000);
       if (now - fee > 0)
         s.transfers.push_back({pay_key(prefix, r.id), escrow, wallet_account(sr.provider), now - fee,
                                "job " + std::to_string(job.id) + " replica " + id});
@@ -94,7 +95,9 @@ Settlement plan_settlement(const Job& job, const std::vector<SettledReplica>& re
       s.cost += now;
       s.fee += fee;
       s.paid.push_back(sr.provider);
-    } else if (has_result && proven && (r.outcome == "COMPLETED" || r.outcome == "FAILED")) {
+    } else if (has_result && proven && r.reason.empty() && (r.outcome == "COMPLETED" || r.outcome == "FAILED")) {
+      // (A replica that carries a reason — refused, or stopped by its worker's disk limit —
+      // reported no result to be wrong about.)
       // A result the quorum proved wrong (a timeout or running out of memory is an
       // error, not a false result): its provider's bond pays for it, as far as it goes.
       auto& [bond, unbonding] = bonds[sr.provider];

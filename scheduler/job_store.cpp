@@ -72,6 +72,8 @@ constexpr AddedColumn kAddedColumns[] = {
     {"partitions", "egress", "INTEGER NOT NULL DEFAULT 0"},
     {"replicas", "reason", "TEXT NOT NULL DEFAULT ''"},
     {"bundle_owners", "bytes", "INTEGER NOT NULL DEFAULT 0"},
+    // Checkpoints kept before this column were uploaded by a lease holder already.
+    {"job_checkpoints", "uploaded", "INTEGER NOT NULL DEFAULT 1"},
     {"bundle_owners", "uploaded_us", "INTEGER NOT NULL DEFAULT 0"},
 };
 
@@ -79,7 +81,8 @@ constexpr const char* kJobColumns =
     "id, user, spec_json, state, reason, submit_us, start_us, end_us, exit_code, requeue_count, "
     "array_job_id, array_task_id, canonical_root, canonical_replica, settled, cost_micros, fee_micros, paid_to, extra_replicas, adaptive_replicas, "
     "(SELECT milestone FROM job_checkpoints c WHERE c.job_id = jobs.id), "
-    "(SELECT sha256 FROM job_checkpoints c WHERE c.job_id = jobs.id)";
+    "(SELECT sha256 FROM job_checkpoints c WHERE c.job_id = jobs.id), "
+    "(SELECT uploaded FROM job_checkpoints c WHERE c.job_id = jobs.id)";
 constexpr const char* kReplicaColumns =
     "id, job_id, partition, state, cancel_requested, outcome, exit_code, root, manifest_json, "
     "price_micros, start_us, end_us, reason";
@@ -197,9 +200,14 @@ std::map<std::string, std::string> JobStore::load_secrets(uint64_t job_id) {
 
 void JobStore::set_checkpoint(uint64_t job_id, uint32_t milestone, const std::string& sha256) {
   auto s = db_.prepare(
-      "INSERT INTO job_checkpoints (job_id, milestone, sha256) VALUES (?1, ?2, ?3) "
-      "ON CONFLICT(job_id) DO UPDATE SET milestone = ?2, sha256 = ?3 WHERE milestone < ?2");
+      "INSERT INTO job_checkpoints (job_id, milestone, sha256, uploaded) VALUES (?1, ?2, ?3, 0) "
+      "ON CONFLICT(job_id) DO UPDATE SET milestone = ?2, sha256 = ?3, uploaded = 0 WHERE milestone < ?2");
   s->bind(1, static_cast<int64_t>(job_id)).bind(2, static_cast<int64_t>(milestone)).bind(3, sha256).run();
+}
+
+void JobStore::set_checkpoint_uploaded(uint64_t job_id, const std::string& sha256) {
+  auto s = db_.prepare("UPDATE job_checkpoints SET uploaded = 1 WHERE job_id = ?1 AND sha256 = ?2");
+  s->bind(1, static_cast<int64_t>(job_id)).bind(2, sha256).run();
 }
 
 void JobStore::delete_secrets(uint64_t job_id) {
@@ -275,6 +283,7 @@ Job JobStore::read_job(Statement& s) {
   j.adaptive_replicas = static_cast<uint32_t>(s.column_int64(19));
   j.checkpoint_milestone = static_cast<uint32_t>(s.column_int64(20));  // NULL reads as 0, ""
   j.checkpoint_sha256 = s.column_text(21);
+  j.checkpoint_uploaded = s.column_int64(22) != 0;
   return j;
 }
 

@@ -40,6 +40,8 @@ class JobStore {
   void delete_secrets(uint64_t job_id);
   // A job's last verified checkpoint (milestone and content digest); only ever moves forward.
   void set_checkpoint(uint64_t job_id, uint32_t milestone, const std::string& sha256);
+  // Its content was uploaded by a holder of one of the job's leases (who had the bytes).
+  void set_checkpoint_uploaded(uint64_t job_id, const std::string& sha256);
   bool user_exists(const std::string& name);
 
   // Jobs: insert assigns the id.

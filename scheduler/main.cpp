@@ -245,6 +245,7 @@ int main(int argc, char** argv) {
     } else usage_error("unknown option " + a);
   }
   if (state_dir.empty()) usage_error("--state DIR is required");
+  if (options.economics.fee_bps > 10'000) usage_error("--fee-bps takes 0 to 10000 (basis points of each payment)");
   if (options.heartbeat_timeout_us < 300000) usage_error("--heartbeat-timeout must be at least 0.3 s");
 
   try {

@@ -79,6 +79,9 @@ struct Job {
   // checkpoint, kept in the artifact store): a replica replacing a lost one resumes there.
   uint32_t checkpoint_milestone = 0;
   std::string checkpoint_sha256;
+  // Whose bytes: handed to replicas only once a lease of this job uploaded them (a digest
+  // reported as a milestone could name another job's blob).
+  bool checkpoint_uploaded = false;
   int64_t cost_micros = 0;
   int64_t fee_micros = 0;
   std::string paid_to;

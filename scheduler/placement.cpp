@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "core/money.hpp"
 #include "scheduler/order_book.hpp"
 
 namespace og {
@@ -22,7 +23,10 @@ Allocation allocation_for(const Partition& p, const JobSpec& spec, int64_t start
 int64_t hourly_rate_micros(const Partition& p, const JobSpec& spec) {
   // What the job asked for, even when --exclusive keeps others off the rest of the node:
   // that is what its escrow could lock at submission, before any node was chosen.
-  return int64_t(spec.total_cpus()) * p.price_micros + int64_t(spec.gpus) * p.gpu_price_micros;
+  // Held at the ceiling on amounts: an offer that dear matches no priced job anyway.
+  __int128 rate = static_cast<__int128>(spec.total_cpus()) * p.price_micros +
+                  static_cast<__int128>(spec.gpus) * p.gpu_price_micros;
+  return static_cast<int64_t>(std::min<__int128>(rate, kMaxAmountMicros));
 }
 
 bool has_room(const Partition& p, const Allocation& a) {

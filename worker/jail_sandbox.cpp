@@ -4,9 +4,12 @@
 #include <sched.h>
 #include <sys/file.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <stdexcept>
 
 #include "core/file_io.hpp"
@@ -55,6 +58,32 @@ int secrets_memfd(const std::map<std::string, std::string>& secrets) {
   return fd;
 }
 
+bool filter_loads(const std::string& bpf) {
+  pid_t child = ::fork();
+  if (child < 0) return false;
+  if (child == 0) {
+    bool ok = ::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == 0;
+    try {
+      jail::load_compiled_filter(bpf);
+    } catch (const std::exception&) {
+      ok = false;
+    }
+    _exit(ok ? 0 : 1);
+  }
+  int status = 0;
+  while (::waitpid(child, &status, 0) < 0 && errno == EINTR) {
+  }
+  return WIFEXITED(status) && WEXITSTATUS(status) == 0;
+}
+
+// The directory of uid locks and the filter: root's alone, or someone else could swap them.
+void check_private_dir(const std::string& dir) {
+  struct stat st {};
+  if (::lstat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode) || st.st_uid != 0 || (st.st_mode & 022) != 0)
+    throw std::runtime_error(dir + " must be a directory owned by root and writable by root alone (remove it and "
+                             "start og-worker again)");
+}
+
 }  // namespace
 
 JailSandbox::JailSandbox(const SandboxOptions& options) : options_(options), cgroups_(CgroupLayout::detect()) {
@@ -70,10 +99,16 @@ JailSandbox::JailSandbox(const SandboxOptions& options) : options_(options), cgr
   // with its process).
   lock_dir_ = ::access("/run", W_OK) == 0 ? "/run/opengrid-job-uids" : "/tmp/opengrid-job-uids";
   ::mkdir(lock_dir_.c_str(), 0700);
+  check_private_dir(lock_dir_);
   remove_stale_job_cgroups(cgroups_);
-  // Every jailed job loads the same filter: built here once, not by each og-jail.
+  // Every jailed job loads the same filter: built here once, not by each og-jail, and
+  // tried once in a child, so that a kernel without seccomp is told now, not by every job.
+  std::string bpf = jail::compile_seccomp_filter();
+  if (!filter_loads(bpf))
+    throw std::runtime_error("this kernel refuses og-jail's seccomp filter (CONFIG_SECCOMP_FILTER): jobs cannot be "
+                             "jailed here; choose --isolation rlimit");
   seccomp_file_ = lock_dir_ + "/seccomp-" + std::to_string(::getpid()) + ".bpf";
-  write_new_file(seccomp_file_, jail::compile_seccomp_filter(), 0600, /*replace=*/true);
+  write_new_file(seccomp_file_, bpf, 0600, /*replace=*/true);
   log_info("sandbox", {{"level", "jail"},
                        {"cgroups", cgroups_.describe()},
                        {"uids", std::to_string(options_.uid_first) + "-" +

@@ -46,7 +46,7 @@ options:
   --job-pids N         processes (and threads) per jailed job (default 1024)
   --job-disk MB        what one job's directory may hold on disk (default 16384); beyond,
                        the job is stopped and fails with reason DiskQuota
-  --job-files N        entries one job's directory may hold (default 100000); likewise
+  --job-files N        entries one job's directory may hold (default 1000000); likewise
   --allow-egress       jobs that ask for --network=egress may reach other hosts
   --allow-unsigned     run jobs without a requester's signature (default: refuse them,
                        reason BadSignature)
@@ -87,7 +87,7 @@ uint64_t parse_count(const std::string& flag, const std::string& text) {
 int main(int argc, char** argv) {
   std::string url, token_file, ca_file, name, dir, price = "0", gpu_price = "0", operator_name, features;
   int64_t kill_wait_s = 5;
-  og::JobDiskLimits job_disk{16384ull << 20, 100000};
+  og::JobDiskLimits job_disk{16384ull << 20, 1'000'000};
   uint64_t max_output = 1ull << 30;
   bool keep = false, allow_egress = false, allow_unsigned = false, cpus_given = false, memory_given = false;
   std::string backend_kind = "local";

@@ -84,11 +84,21 @@ TEST(Adversarial, AnotherUsersOutputsCannotBeClaimedByTheirHash) {
   // Probing the store by digest tells it nothing.
   EXPECT_EQ(mallory.client.request("HEAD", "/og/v1/artifacts/" + sha).status, 404);
   EXPECT_EQ(mallory.client.request("HEAD", "/og/v1/artifacts/" + sha + "?lease=" + std::to_string(lease)).status, 404);
+  // An upload of other bytes under her digest is refused, and names nothing.
+  auto forged = mallory.client.request("PUT", "/og/v1/artifacts/" + sha + "?lease=" + std::to_string(lease), "x", 30000,
+                                       "application/octet-stream");
+  EXPECT_EQ(forged.status, 400) << forged.body;
   auto claimed = mallory.report(lease, secret, /*upload=*/false);
   EXPECT_EQ(claimed.status, 409) << claimed.body;
   EXPECT_EQ(error_code(claimed), "artifact_missing");
   EXPECT_NE(mesh.job(bob_job, "bob")["job_state"], "COMPLETED");
   EXPECT_NE(mesh.client("bob").request("GET", "/og/v1/jobs/" + std::to_string(bob_job) + "/files/answer.txt").status, 200);
+  // Nor through a checkpoint: her digest reported as a milestone (verified alone, with one
+  // replica) is asked for — whether or not it is stored — and never handed out unuploaded.
+  std::string at = "/og/v1/leases/" + std::to_string(lease);
+  auto milestone = mallory.client.call("POST", at + "/milestone", {{"index", 1}, {"digest", sha}});
+  EXPECT_EQ(milestone["checkpoint_wanted"], true) << milestone.dump();
+  EXPECT_EQ(mallory.client.request("GET", at + "/checkpoint").status, 404);
   // What the lease uploads itself it may name (and then ask about).
   EXPECT_EQ(mallory.report(lease, "bob's own answer\n").status, 200);
   EXPECT_EQ(mesh.wait_job(bob_job, "bob")["job_state"], "COMPLETED");
@@ -304,8 +314,9 @@ TEST_F(CapturedQuorum, OneCredentialWithTwoPartitionsGetsOneReplicaAndPaysABondF
     auto r = mallory.report(mine[0]["lease_id"], "41\n");
     EXPECT_TRUE(r.status == 200 || r.status == 409) << r.body;
   }
-  auto job = mesh.wait_job(id);
-  ASSERT_EQ(job["job_state"], "COMPLETED");
+  ASSERT_EQ(mesh.wait_job(id)["job_state"], "COMPLETED");
+  json job;
+  ASSERT_TRUE(await([&] { return (job = mesh.job(id)).value("settled", false); }));  // paid at settlement
   EXPECT_EQ(job["canonical_root"], merkle_root({{"answer.txt", 3, sha256_hex("42\n")}}));
   auto paid = job["paid_to"].get<std::string>();  // in the order the replicas were drawn
   EXPECT_TRUE(paid == "worker-1,worker-2" || paid == "worker-2,worker-1") << paid;

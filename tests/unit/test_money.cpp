@@ -94,13 +94,16 @@ TEST(Money, NoAmountPassesTheCeiling) {
 TEST(Money, CostsAndProductsPastTheCeilingAreRefusedNeverWrapped) {
   // The attack: 2 CPUs at 4611686018427.387903 per hour for 120 minutes wrapped negative.
   int64_t rate = 4'611'686'018'427'387'903;
-  EXPECT_THROW(cost_for_seconds(rate, 7200), AmountTooLarge);
-  EXPECT_THROW(cost_for_micros(rate, 7'200'000'000), AmountTooLarge);
+  EXPECT_THROW(checked_cost_for_seconds(rate, 7200, "x"), AmountTooLarge);
+  EXPECT_THROW(checked_cost_for_seconds(-1, 10, "x"), std::invalid_argument);
+  // Estimates and bounded payments never throw: held at the ceiling, never wrapped.
+  EXPECT_EQ(cost_for_seconds(rate, 7200), kMaxAmountMicros);
+  EXPECT_EQ(cost_for_micros(rate, 7'200'000'000), kMaxAmountMicros);
+  EXPECT_EQ(cost_for_seconds(-1, 10), 0);
   EXPECT_THROW(checked_amount_product(rate, 2, "price x cpus"), AmountTooLarge);
   EXPECT_THROW(checked_amount_product(INT64_MAX, INT64_MAX, "x"), AmountTooLarge);
   EXPECT_THROW(checked_amount_sum(kMaxAmountMicros, 1, "x"), AmountTooLarge);
   EXPECT_EQ(checked_amount_sum(kMaxAmountMicros - 1, 1, "x"), kMaxAmountMicros);
-  EXPECT_THROW(cost_for_seconds(-1, 10), std::invalid_argument);
   EXPECT_THROW(checked_amount_product(-1, 10, "x"), std::invalid_argument);
   EXPECT_EQ(cost_for_seconds(kMaxAmountMicros, 3600), kMaxAmountMicros);
 }

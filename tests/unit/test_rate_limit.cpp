@@ -2,6 +2,7 @@
 // credential on its own; looking without taking; no limit at rate 0.
 #include <gtest/gtest.h>
 
+#include "core/http_server.hpp"
 #include "scheduler/rate_limit.hpp"
 
 namespace og {
@@ -32,6 +33,13 @@ TEST(RateLimiter, SpentLooksWithoutTaking) {
   EXPECT_TRUE(limiter.spent("10.0.0.1", t, retry));
   EXPECT_EQ(retry, 1);
   EXPECT_FALSE(limiter.spent("10.0.0.1", t + 100'000, retry));  // one back after 0.1 s at 10/s
+}
+
+TEST(ClientAddressGroup, IPv4AsItIsMappedIPv4AsIPv4AndIPv6ByItsSlash64) {
+  EXPECT_EQ(client_address_group("127.0.0.9"), "127.0.0.9");
+  EXPECT_EQ(client_address_group("::ffff:192.0.2.7"), "192.0.2.7") << "dual-stack IPv4 clients stay apart";
+  EXPECT_EQ(client_address_group("2001:db8:1:2:aaaa::1"), "2001:db8:1:2::/64");
+  EXPECT_EQ(client_address_group("2001:db8:1:2:bbbb::9"), client_address_group("2001:db8:1:2:aaaa::1"));
 }
 
 TEST(RateLimiter, RateZeroMeansNoLimit) {

@@ -20,7 +20,9 @@ TEST(Strings, EscapeQuotedEscapesQuotesBackslashesAndNewlines) {
 TEST(Strings, PrintableTextCarriesNoEscapeSequenceToATerminal) {
   EXPECT_EQ(printable("job \x1b[2J\x1b]0;pwned\x07name\r\n"), "job ?[2J?]0;pwned?name??");
   EXPECT_EQ(printable("csi \xc2\x9b" "31m del \x7f"), "csi ?31m del ?");
-  EXPECT_EQ(printable("caf\xc3\xa9 \xe2\x9c\x93"), "caf\xc3\xa9 \xe2\x9c\x93") << "other UTF-8 stays";
+  EXPECT_EQ(printable("caf\xc3\xa9 \xc3\x9b \xe2\x9c\x93 \xf0\x9f\x98\x80"), "caf\xc3\xa9 \xc3\x9b \xe2\x9c\x93 \xf0\x9f\x98\x80")
+      << "other UTF-8 stays (0x9B inside a character too)";
+  EXPECT_EQ(printable("8-bit \x9b" "31m, cut \xe2\x9c"), "8-bit ?31m, cut ??") << "stray bytes go";
 }
 
 TEST(Strings, PlainNamesAreShortAndSafeForPathsAndUrls) {
