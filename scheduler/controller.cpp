@@ -1116,7 +1116,11 @@ void Controller::settle(Job& job, int64_t now_us) {
       event = ReputationEvent::Error;
     } else if (r.state == ReplicaState::Done && has_result) {
       if (sr.agrees) {
-        if (agreeing >= 2) event = ReputationEvent::Verified;  // alone, it proves nothing
+        // Alone, it proves nothing; nor on a job its requester pinned to chosen providers
+        // (-p, -C): providers could confirm each other there on their own jobs to become
+        // established witnesses. Only a placement og-schedd drew earns trust.
+        if (agreeing >= 2 && job.spec.partition.empty() && job.spec.constraint.empty())
+          event = ReputationEvent::Verified;
       } else if (r.reason.empty() && (r.outcome == "COMPLETED" || r.outcome == "FAILED")) {
         // Outvoted: wrong only where established witnesses prove it; else it may be the
         // honest one among newcomers who agree on something else. Either way its trust

@@ -104,9 +104,11 @@ class ControllerTest : public ::testing::Test {
     return user.value_or(User{name, role});
   }
   FakeWorker worker(const User& user, const std::string& partition, uint32_t cpus = 4,
-                    int64_t price = 100, const std::string& isolation = "none") {
+                    int64_t price = 100, const std::string& isolation = "none",
+                    std::vector<std::string> features = {}) {
     Partition p;
     p.name = partition;
+    p.features = std::move(features);
     p.isolation = isolation;
     p.cpus = cpus;
     p.memory_mb = 4096;
@@ -948,6 +950,39 @@ TEST_F(ControllerTest, ATrustedProviderRunsJobsAloneAfterConfirmedResults) {
   EXPECT_EQ(job(alone).adaptive_replicas, 1u);
   ASSERT_TRUE(await_settled([&] { return job(alone); }));
   EXPECT_EQ(partition("pa").valid_streak, 2u) << "an unconfirmed result earns no trust";
+}
+
+TEST_F(ControllerTest, ConfirmationsOnJobsPinnedToChosenProvidersEarnNoTrust) {
+  // Two Sybil providers declare a feature of their own and confirm each other on their
+  // requester's jobs that ask for it: they must not become established that way.
+  make();
+  User mallory = account("mallory", "user");
+  FakeWorker s1 = worker(account("s1", "worker"), "ps1", 4, 100, "none", {"sybil"});
+  FakeWorker s2 = worker(account("s2", "worker"), "ps2", 4, 100, "none", {"sybil"});
+  JobSpec pinned = spec();
+  pinned.replicas = 2;
+  pinned.constraint = "sybil";
+  uint64_t id = c().submit(mallory, pinned)[0];
+  auto l1 = s1.poll_until(1), l2 = s2.poll_until(1);
+  ASSERT_EQ(l1.size(), 1u);
+  ASSERT_EQ(l2.size(), 1u);
+  s1.complete(l1[0].replica.id, "same");
+  s2.complete(l2[0].replica.id, "same");
+  ASSERT_TRUE(await_settled([&] { return job(id); }));
+  EXPECT_EQ(job(id).state, JobState::Completed);
+  EXPECT_EQ(partition("ps1").valid_streak, 0u);
+  EXPECT_EQ(partition("ps1").reputation, 0.5);
+  // The same two on a job og-schedd placed: that counts.
+  JobSpec drawn = spec();
+  drawn.replicas = 2;
+  uint64_t free = c().submit(mallory, drawn)[0];
+  l1 = s1.poll_until(1), l2 = s2.poll_until(1);
+  ASSERT_EQ(l1.size(), 1u);
+  ASSERT_EQ(l2.size(), 1u);
+  s1.complete(l1[0].replica.id, "same");
+  s2.complete(l2[0].replica.id, "same");
+  ASSERT_TRUE(await_settled([&] { return job(free); }));
+  EXPECT_EQ(partition("ps1").valid_streak, 1u);
 }
 
 TEST_F(ControllerTest, AFailedSpotCheckBringsAThirdOpinionAndEndsTheTrust) {
