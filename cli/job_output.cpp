@@ -58,8 +58,20 @@ int wait_and_fetch(HttpClient& client, const std::vector<uint64_t>& ids, const s
     }
     std::string state = job.value("job_state", "");
     int code = job.value("exit_code", 0);
-    if (!job.value("canonical_root", std::string()).empty()) fetch_result(client, id, dir, show_progress);
     if (state == "COMPLETED") std::cerr << "og-sbatch: job " << id << " COMPLETED\n";
+    if (!job.value("canonical_root", std::string()).empty()) {
+      try {
+        fetch_result(client, id, dir, show_progress);
+      } catch (const ApiError&) {
+        throw;  // og-schedd's side: said as such
+      } catch (const std::runtime_error& e) {
+        // The job's result stands; only bringing it here failed (a link in the way, a full
+        // disk): say so, and how to get it elsewhere.
+        std::cerr << "og-sbatch: job " << id << "'s outputs were not all written here: " << e.what()
+                  << "\nog-sbatch: fetch them into another directory with: og-fetch -D DIR " << id << "\n";
+        if (code == 0) code = 1;
+      }
+    }
     if (state != "COMPLETED") {
       std::cerr << "og-sbatch: job " << id << " ended " << state << " ("
                 << job.value("state_reason", "") << ")\n";

@@ -69,8 +69,9 @@ std::vector<std::string> beneath_components(const std::string& relative) {
 void write_file_beneath(const std::string& dir, const std::string& relative, std::string_view data) {
   std::vector<std::string> parts = beneath_components(relative);
   auto refuse = [&](const std::string& where) {
-    std::string why = errno == ELOOP || errno == ENOTDIR ? "it is a symbolic link or not a directory; nothing is written through links"
-                                                         : std::strerror(errno);
+    std::string why = errno == ELOOP || errno == ENOTDIR
+                          ? "it is a symbolic link or not a directory, and files are never written through links"
+                          : std::strerror(errno);
     return std::runtime_error("cannot write " + dir + "/" + relative + " (at " + where + "): " + why);
   };
   Fd at(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));

@@ -4,6 +4,7 @@
 #include <limits>
 
 #include "core/error.hpp"
+#include "core/money.hpp"
 #include "jobscripts/text.hpp"
 
 namespace og::jobscripts {
@@ -65,7 +66,11 @@ int64_t parse_price_micros(std::string_view text) {
   if (!units) throw UsageError("price " + in_quotes(text) + " is too large");
   std::string micros(fraction);
   micros.append(kPriceDecimals - fraction.size(), '0');
-  return static_cast<int64_t>(*units) * kScale + static_cast<int64_t>(*parse_unsigned(micros, kScale));
+  int64_t price = static_cast<int64_t>(*units) * kScale + static_cast<int64_t>(*parse_unsigned(micros, kScale));
+  if (price > kMaxAmountMicros)
+    throw UsageError("price " + in_quotes(text) + " is above the ceiling of " + format_money(kMaxAmountMicros) +
+                     " on any amount (prices are per CPU- or GPU-hour)");
+  return price;
 }
 
 int32_t parse_nice(std::string_view text) {

@@ -654,15 +654,27 @@ JobView Controller::update_job(const User& user, uint64_t id, const JobUpdate& u
     throw ApiError(403, "forbidden", "only an admin may give a job a negative nice value");
   if (update.time_limit_s && (*update.time_limit_s == 0 || *update.time_limit_s < kTimeUnlimited))
     throw ApiError(400, "invalid_field", "the time limit must be positive or UNLIMITED");
-  // As in Slurm, only an admin may raise a time limit; and where the job's escrow was
-  // locked for the limit it had, nobody may: the longer run would go unpaid.
+  // As in Slurm, only an admin may raise a time limit; and where payments are on, never
+  // past what the job's escrow holds (locked for the limit it was submitted with).
   auto longer = [](int64_t a, int64_t b) { return a == kTimeUnlimited ? b != kTimeUnlimited : b != kTimeUnlimited && a > b; };
   if (update.time_limit_s && longer(*update.time_limit_s, job.spec.time_limit_s)) {
-    if (ledger_)
-      throw ApiError(409, "escrow_locked", "job " + std::to_string(id) + "'s escrow covers its time limit of " +
-                                               std::to_string(job.spec.time_limit_s / 60) +
-                                               " minutes: a longer one cannot be paid for; cancel and resubmit");
-    if (user.role != "admin") throw ApiError(403, "forbidden", "only an admin may raise a job's time limit (as in Slurm)");
+    if (user.role != "admin")
+      throw ApiError(403, "forbidden", "only an admin may raise a job's time limit, as in Slurm (a lower one you may set)");
+    if (ledger_) {
+      JobSpec wanted = job.spec;
+      wanted.time_limit_s = *update.time_limit_s;
+      int64_t held = ledger_->balance(escrow_account(id)), needed = -1;
+      try {
+        if (wanted.time_limit_s != kTimeUnlimited) needed = max_cost_micros(wanted);
+      } catch (const AmountTooLarge&) {
+      }
+      if (needed < 0 || needed > held)
+        throw ApiError(409, "escrow_locked",
+                       "job " + std::to_string(id) + "'s escrow holds " + format_money(held) +
+                           (needed < 0 ? std::string(", and no escrow covers an unlimited run")
+                                       : ", less than the " + format_money(needed) + " a longer limit may cost") +
+                           ": cancel and resubmit it with the limit it needs");
+    }
   }
   queue_.erase(queue_key(job));
   if (update.time_limit_s) job.spec.time_limit_s = *update.time_limit_s;

@@ -176,13 +176,20 @@ TEST(Adversarial, ComputeIsNeverFree) {
                                        {"replicas", 5}}).dump());
   EXPECT_EQ(product.status, 400) << product.body;
   EXPECT_EQ(error_code(product), "cost_too_large");
-  // A locked job cannot then buy more time than its escrow covers.
+  // A locked job cannot then buy more time than its escrow covers: its user may only
+  // lower the limit (as in Slurm), an admin raise it within the escrow.
+  mesh.token("ops", "admin");
   uint64_t id = mesh.client().call("POST", "/og/v1/jobs", job_body("#!/bin/bash\ntrue\n", {{"hold", true}}))["job_id"];
-  auto longer = mesh.run({"og-scontrol", "update", "JobId=" + std::to_string(id), "TimeLimit=UNLIMITED"});
+  std::string job = "JobId=" + std::to_string(id);
+  auto longer = mesh.run({"og-scontrol", "update", job, "TimeLimit=20"});
   EXPECT_NE(longer.exit_code, 0);
-  EXPECT_NE(longer.err.find("escrow"), std::string::npos) << longer.err;
-  EXPECT_EQ(mesh.run({"og-scontrol", "update", "JobId=" + std::to_string(id), "TimeLimit=5"}).exit_code, 0)
-      << "a shorter limit is fine";
+  EXPECT_NE(longer.err.find("only an admin"), std::string::npos) << longer.err;
+  auto unlimited = mesh.run({"og-scontrol", "update", job, "TimeLimit=UNLIMITED"}, "ops");
+  EXPECT_NE(unlimited.exit_code, 0);
+  EXPECT_NE(unlimited.err.find("escrow holds"), std::string::npos) << unlimited.err;
+  EXPECT_EQ(mesh.run({"og-scontrol", "update", job, "TimeLimit=5"}).exit_code, 0) << "a shorter limit is fine";
+  EXPECT_EQ(mesh.run({"og-scontrol", "update", job, "TimeLimit=10"}, "ops").exit_code, 0) << "back within its escrow";
+  EXPECT_NE(mesh.run({"og-scontrol", "update", job, "TimeLimit=11"}, "ops").exit_code, 0);
 }
 
 TEST(Adversarial, ARestartedSchedulerGivesNoWorkToPartitionsItHasNotHeardFrom) {

@@ -905,7 +905,12 @@ TEST_F(ControllerTest, UpdateChangesPendingJobsWithinLimits) {
   EXPECT_EQ(v.job.spec.time_limit_s, 120);
   EXPECT_EQ(v.job.spec.nice, 10);
   expect_api_error([&] { c().update_job(alice, id, {std::nullopt, -5}); }, 403, "forbidden");
-  EXPECT_EQ(c().update_job(account("root", "admin"), id, {std::nullopt, -5}).job.spec.nice, -5);
+  User root = account("root", "admin");
+  EXPECT_EQ(c().update_job(root, id, {std::nullopt, -5}).job.spec.nice, -5);
+  // As in Slurm: a user lowers a time limit, only an admin raises it.
+  expect_api_error([&] { c().update_job(alice, id, {600, std::nullopt}); }, 403, "forbidden");
+  EXPECT_EQ(c().update_job(root, id, {600, std::nullopt}).job.spec.time_limit_s, 600);
+  EXPECT_EQ(c().update_job(alice, id, {120, std::nullopt}).job.spec.time_limit_s, 120);
   make();  // persisted
   EXPECT_EQ(job(id).spec.time_limit_s, 120);
 }

@@ -326,6 +326,8 @@ TEST(Directives, OptionErrors) {
       {"#OG --max-price=1.", {"job.sh:2: --max-price: "}},
       {"#OG --max-price=", {"job.sh:2: --max-price: "}},
       {"#OG --max-price=99999999999999999", {"job.sh:2: --max-price: ", "too large"}},
+      {"#OG --max-price=4611686018427.387903", {"job.sh:2: --max-price: ", "above the ceiling of 1000000000.000000"}},
+      {"#OG --max-gpu-price=1000000000.000001", {"job.sh:2: --max-gpu-price: ", "above the ceiling"}},
       {"#OG --network=host", {"job.sh:2: --network: "}},
   };
   for (const auto& c : cases) {
