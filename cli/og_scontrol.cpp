@@ -16,6 +16,9 @@ constexpr const char* kHelp = R"(usage: og-scontrol COMMAND ...
   requeue JOBID[,JOBID...]         stop running jobs and put them back in the queue
   update JobId=N [TimeLimit=T] [Nice=N]   change a pending job (T in sbatch --time forms)
   show job JOBID [--json]          a job in full, with its replicas
+  dispute JOBID                    contest a finished job's accepted result: established
+                                   providers re-run it (an audit job, paid like any job);
+                                   if they find otherwise, those who agreed are slashed
   drain PARTITION / resume PARTITION   stop / restart giving a partition new work
   add-user NAME [user|worker|admin]    create a credential (admin only); prints the token
   --url, --token-file
@@ -81,6 +84,12 @@ int main(int argc, char** argv) {
       }
       if (id.empty()) throw og::UsageError("update needs JobId=N");
       client.call("POST", "/og/v1/jobs/" + og::url_encode(id) + "/update", body);
+      return 0;
+    }
+    if (cmd == "dispute") {
+      auto r = client.call("POST", "/og/v1/jobs/" + og::url_encode(args[1]) + "/dispute");
+      std::cout << "Job " << args[1] << " disputed: audit job " << r["job_id"].get<uint64_t>()
+                << " re-runs it on established providers (og-squeue -j " << r["job_id"].get<uint64_t>() << ")\n";
       return 0;
     }
     if (cmd == "requeue") {

@@ -43,6 +43,9 @@ inline constexpr std::string_view kPriceTooLow = "PriceTooLow";
 inline constexpr std::string_view kReplicas = "Replicas";  // too few distinct providers
 inline constexpr std::string_view kQuorum = "Quorum";      // waiting for replicas to report
 inline constexpr std::string_view kNoQuorum = "NoQuorum";
+// Its requester disputed the accepted result and an audit by established providers found
+// another one (og-scontrol dispute): the audit job holds the result.
+inline constexpr std::string_view kOverturned = "Overturned";
 inline constexpr std::string_view kNodeFail = "NodeFail";
 inline constexpr std::string_view kRequeued = "Requeued";
 inline constexpr std::string_view kNonZeroExit = "NonZeroExitCode";

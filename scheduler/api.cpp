@@ -229,6 +229,10 @@ HttpResponse Api::route(const HttpRequest& req, const User& user) {
       return ok({{"jobs", json::array({j})}});
     }
     if (n == 4 && m == "DELETE") return ok(jobs_json({controller_.cancel_job(user, id)}));
+    if (n == 5 && m == "POST" && parts[4] == "dispute") {
+      uint64_t audit = controller_.dispute(user, id);
+      return json_response(201, json{{"job_id", audit}, {"disputed", id}}.dump() + "\n");
+    }
     if (n == 5 && m == "POST" && parts[4] == "requeue")
       return ok(jobs_json({controller_.requeue_job(user, id)}));
     if (n == 5 && m == "POST" && parts[4] == "update") {

@@ -91,6 +91,7 @@ void Controller::load_state() {
   int64_t now_us = now_unix_us();
   auto snap = store_.load_snapshot(now_us - options_.min_job_age_us);
   int64_t now_mono = monotonic_us();
+  audit_of_ = store_.load_audits();
   for (auto& p : snap.partitions) {
     // Workers get a full heartbeat period to come back after a restart; until one polls,
     // its partition takes no new work (its worker may be gone for good).
@@ -211,7 +212,7 @@ std::string Controller::add_user(const std::string& name, const std::string& rol
 
 // ---- jobs -----------------------------------------------------------------------------
 
-std::vector<uint64_t> Controller::submit(const User& user, JobSpec spec, const Secrets& secrets) {
+std::vector<uint64_t> Controller::submit(const User& user, JobSpec spec, const Secrets& secrets, uint64_t audit_of) {
   check_signature(user, spec);  // the costly part, before the lock; the key's owner under it
   if (std::set<std::string>(spec.secrets.begin(), spec.secrets.end()).size() != spec.secrets.size() ||
       secrets.size() != spec.secrets.size() ||
@@ -297,6 +298,7 @@ std::vector<uint64_t> Controller::submit(const User& user, JobSpec spec, const S
       job.array_job_id = job.id;  // the first task's id names the array, as in Slurm
       store_.update_job(job, "");
     }
+    if (audit_of != 0) store_.add_audit(audit_of, job.id);  // refused (unique) if disputed before
     ids.push_back(job.id);
     created.push_back(std::move(job));
   };
@@ -306,6 +308,7 @@ std::vector<uint64_t> Controller::submit(const User& user, JobSpec spec, const S
     for (uint32_t t : tasks) make_job(t);
   }
   txn.commit();
+  if (audit_of != 0) audit_of_[ids.front()] = audit_of;
   // Memory follows the store only once the commit succeeded.
   std::vector<Job*> live;
   for (auto& job : created) {
@@ -321,6 +324,48 @@ std::vector<uint64_t> Controller::submit(const User& user, JobSpec spec, const S
                              {"user", user.name},
                              {"tasks", std::to_string(ids.size())}});
   return ids;
+}
+
+uint64_t Controller::dispute(const User& user, uint64_t job_id) {
+  JobSpec audit;
+  {
+    std::lock_guard lock(mu_);
+    const Job found = any_job(job_id);
+    const Job* job = &found;
+    if (job->user != user.name)
+      throw ApiError(403, "forbidden", "only job " + std::to_string(job_id) + "'s requester may dispute its result");
+    std::string which = "job " + std::to_string(job_id);
+    if (job->canonical_root.empty() || !is_finished(job->state))
+      throw ApiError(409, "nothing_to_dispute", which + " has no accepted result to dispute");
+    if (now_unix_us() > job->end_us + options_.dispute_window_s * 1'000'000)
+      throw ApiError(409, "dispute_window_closed", which + " ended more than " +
+                                                       std::to_string(options_.dispute_window_s) +
+                                                       " s ago (og-schedd --dispute-window): its result stands");
+    for (const auto& [audit_id, disputed] : audit_of_)
+      if (disputed == job_id)
+        throw ApiError(409, "already_disputed", which + " is disputed already: audit job " + std::to_string(audit_id));
+    if (!job->spec.secrets.empty())
+      throw ApiError(409, "secrets_gone", which + "'s secrets went with it: submit it again to have it re-run");
+    if (!job->spec.bundle_sha256.empty() && !store_.owns_bundle(user.name, job->spec.bundle_sha256))
+      throw ApiError(409, "bundle_gone", which + "'s bundle is no longer kept: submit it again to have it re-run");
+    // The same signed job (the signature does not cover replicas, times or names), run
+    // again by three providers: a majority of them decides.
+    audit = job->spec;
+    audit.replicas = 3;
+    audit.quorum = 2;
+    audit.hold = false;
+    audit.dependency.clear();
+    audit.begin_time = 0;
+    audit.array.clear();
+    audit.comment = "audit of job " + std::to_string(job_id);
+  }
+  try {
+    return submit(user, audit, {}, job_id).front();
+  } catch (const ApiError&) {
+    throw;
+  } catch (const std::exception&) {  // a second dispute at the same moment: the store's unique key
+    throw ApiError(409, "already_disputed", "job " + std::to_string(job_id) + " is disputed already");
+  }
 }
 
 void Controller::check_signature(const User& user, const JobSpec& spec) {
@@ -431,11 +476,18 @@ std::vector<Controller::RankedJob> Controller::ranked_ready(int64_t now_us, Job*
   return ranked;
 }
 
-PlacementRequest Controller::placement_request(const Job& job, uint32_t needed) const {
+PlacementRequest Controller::placement_request(const Job& job, uint32_t needed) {
   PlacementRequest request;
   request.count = needed;
   request.exclude = partitions_of(job);
-  for (const auto& name : request.exclude)
+  std::set<std::string> avoid = request.exclude;
+  // An audit runs on established providers that share no identity with those whose
+  // result it checks.
+  if (auto audit = audit_of_.find(job.id); audit != audit_of_.end()) {
+    request.min_valid_streak = options_.economics.established_after;
+    for (const auto& r : store_.load_replicas(audit->second)) avoid.insert(r.partition);
+  }
+  for (const auto& name : avoid)
     if (auto p = partitions_.find(name); p != partitions_.end())
       for (auto& id : identities_of(p->second)) request.exclude_operators.insert(std::move(id));
   return request;
@@ -685,17 +737,16 @@ JobView Controller::update_job(const User& user, uint64_t id, const JobUpdate& u
   return view_of(job);
 }
 
+Job Controller::any_job(uint64_t job_id) {
+  if (auto it = jobs_.find(job_id); it != jobs_.end()) return it->second;
+  if (auto stored = store_.load_job(job_id)) return std::move(*stored);
+  throw not_found(job_id);
+}
+
 std::string Controller::canonical_manifest(const User& user, uint64_t job_id) {
   std::lock_guard lock(mu_);
-  std::optional<Job> stored;
-  const Job* job = nullptr;
-  if (auto it = jobs_.find(job_id); it != jobs_.end()) {
-    job = &it->second;
-  } else {
-    stored = store_.load_job(job_id);
-    if (!stored) throw not_found(job_id);
-    job = &*stored;
-  }
+  const Job found = any_job(job_id);
+  const Job* job = &found;
   check_owner(user, *job);
   if (job->canonical_replica == 0)
     throw ApiError(409, "no_result",
@@ -1105,6 +1156,7 @@ void Controller::settle(Job& job, int64_t now_us) {
                                  options_.economics);
   if (ledger_) {
     ledger_->apply(s.transfers);
+    if (audit_of_.count(job.id)) settle_dispute(job, s.proven, now_us);
     // What the job cost is what left its escrow other than the refund: read back, so a
     // settlement replayed after a crash reports the same figures.
     s.cost = s.fee = 0;
@@ -1164,6 +1216,57 @@ void Controller::settle(Job& job, int64_t now_us) {
                              {"fee", format_money(s.fee)},
                              {"paid", job.paid_to},
                              {"slashed", join(s.slashed, ",")}});
+}
+
+void Controller::settle_dispute(const Job& audit, bool proven, int64_t now_us) {
+  uint64_t disputed_id = audit_of_.at(audit.id);
+  std::optional<Job> stored;
+  Job* disputed = nullptr;
+  if (auto it = jobs_.find(disputed_id); it != jobs_.end()) {
+    disputed = &it->second;
+  } else if ((stored = store_.load_job(disputed_id))) {
+    disputed = &*stored;
+  }
+  auto canonical = replicas_.find(audit.canonical_replica);
+  if (!disputed || canonical == replicas_.end() || !proven) {
+    log_info("dispute_settled", {{"job", std::to_string(disputed_id)}, {"audit", std::to_string(audit.id)},
+                                 {"verdict", proven ? "no_result" : "unproven"}});
+    return;
+  }
+  std::vector<Replica> ran = store_.load_replicas(disputed_id);
+  auto old = std::find_if(ran.begin(), ran.end(), [&](const Replica& r) { return r.id == disputed->canonical_replica; });
+  bool stands = old != ran.end() && results_agree(audit, canonical->second, *old);
+  log_info("dispute_settled", {{"job", std::to_string(disputed_id)}, {"audit", std::to_string(audit.id)},
+                               {"verdict", stands ? "stands" : "overturned"}});
+  if (stands || old == ran.end()) return;
+  // Overturned: every provider whose replica agreed on the old result answers with its bond
+  // (as far as it goes), half to the requester, and loses its trust and reputation.
+  std::vector<Transfer> slashes;
+  std::map<std::string, int64_t> bonds;
+  std::string prefix = "dispute:job:" + std::to_string(disputed_id) + ":slash:";
+  for (const Replica& r : ran) {
+    if (r.state != ReplicaState::Done || !r.reason.empty() || !results_agree(*disputed, *old, r)) continue;
+    auto p = partitions_.find(r.partition);
+    std::string provider = p == partitions_.end() ? r.partition : p->second.owner;
+    auto [bond, fresh] = bonds.try_emplace(provider, ledger_->balance(bond_account(provider)));
+    int64_t slash = std::min(bond->second, options_.economics.slash_micros);
+    bond->second -= slash;
+    if (slash / 2 > 0)
+      slashes.push_back({prefix + std::to_string(r.id) + ":requester", bond_account(provider),
+                         wallet_account(disputed->user), slash / 2, "overturned by audit, job " + std::to_string(disputed_id)});
+    if (slash - slash / 2 > 0)
+      slashes.push_back({prefix + std::to_string(r.id) + ":treasury", bond_account(provider), kTreasuryAccount,
+                         slash - slash / 2, "overturned by audit, job " + std::to_string(disputed_id)});
+    if (p != partitions_.end()) {
+      record_reputation(p->second, ReputationEvent::Invalid, now_us, options_.reputation);
+      p->second.valid_streak = 0;
+      store_.upsert_partition(p->second);
+    }
+  }
+  ledger_->apply(slashes);
+  disputed->reason = std::string(reason::kOverturned);
+  if (stored) store_.update_job(*disputed, store_.nodelist_of(disputed_id));
+  else persist(*disputed);
 }
 
 Ledger& Controller::ledger_or_throw() {
@@ -1483,7 +1586,7 @@ void Controller::schedule_pass(int64_t now_us) {
       return;
     }
     PassCandidate c{job, needed, nullptr};
-    if (auto request = placement_request(*job, needed); !request.exclude.empty())
+    if (auto request = placement_request(*job, needed); !request.exclude.empty() || !request.exclude_operators.empty())
       c.avoid = std::make_unique<PlacementRequest>(std::move(request));
     candidates.push_back(std::move(c));
   };

@@ -59,6 +59,7 @@ struct ControllerOptions {
   uint64_t max_bundle = 64ull << 20;          // bytes of one job bundle
   uint64_t max_user_bundles = 1ull << 30;     // bytes of bundles one user may hold at once
   int64_t bundle_grace_s = 600;               // for a job to name an uploaded bundle
+  int64_t dispute_window_s = 86400;           // after a job's end, its requester may dispute it
 };
 
 // A job's secrets: name → contents. Kept only until the job ends; never logged.
@@ -150,7 +151,15 @@ class Controller {
   std::string public_key(const std::string& user);
 
   // Jobs. submit() returns the ids created (one, or one per array task).
-  std::vector<uint64_t> submit(const User& user, JobSpec spec, const Secrets& secrets = {});
+  // `audit_of`: the job whose result this one re-runs (dispute), else 0.
+  std::vector<uint64_t> submit(const User& user, JobSpec spec, const Secrets& secrets = {}, uint64_t audit_of = 0);
+  // The requester contests a job's accepted result within dispute_window_s of its end: an
+  // audit job re-runs it (same signed script and bundle, three replicas, paid like any
+  // job) on established providers that share no identity with those that ran it. If the
+  // audit's result, confirmed by slash_witnesses of them, differs, the job is overturned:
+  // the providers that agreed on the old result are slashed, half to the requester.
+  // Returns the audit job's id.
+  uint64_t dispute(const User& user, uint64_t job_id);
   // For the worker holding the lease: the digest of its job's bundle ("" = none) and the
   // job's secrets. Throws ApiError 403 for a lease the caller does not hold.
   std::string lease_bundle(const User& user, uint64_t lease_id);
@@ -253,7 +262,7 @@ class Controller {
   };
   // The queued jobs that may start now (plus `extra`), highest priority first.
   std::vector<RankedJob> ranked_ready(int64_t now_us, Job* extra);
-  PlacementRequest placement_request(const Job& job, uint32_t needed) const;
+  PlacementRequest placement_request(const Job& job, uint32_t needed);
   std::map<uint64_t, StartEstimate> plan_starts(Job* probe);
   static constexpr uint64_t kProbeJobId = UINT64_MAX;  // og-sbatch --test-only's job
   void check_heartbeats(int64_t now_mono);
@@ -298,6 +307,10 @@ class Controller {
   // Whether two replicas returned the same result: equal votes, or under --verify=fuzzy
   // the same files with numeric ones equal within the tolerance.
   bool results_agree(const Job& job, const Replica& a, const Replica& b) const;
+  // A copy of the job, in memory or (finished long ago) from the store; 404 when none.
+  Job any_job(uint64_t job_id);
+  // An audit job has settled: the verdict on the job it re-ran (see dispute()).
+  void settle_dispute(const Job& audit, bool proven, int64_t now_us);
   // When replicas disagree: one more on another provider, if one could take it and the
   // requester can pay for it. False when the job must end without a quorum.
   bool add_extra_replica(Job& job);
@@ -328,6 +341,7 @@ class Controller {
   std::map<uint64_t, std::set<std::string>> uploaded_digests_;  // and what, per active lease
   std::mt19937_64 spot_checks_{std::random_device{}()};
   std::mt19937_64 placement_rng_{std::random_device{}()};
+  std::map<uint64_t, uint64_t> audit_of_;  // audit job → the disputed job it re-runs
   std::function<std::optional<std::string>(const std::string&)> read_blob_;
   std::mutex mu_;
   SchedulerCounters counters_;  // for /metrics

@@ -40,6 +40,9 @@ CREATE TABLE IF NOT EXISTS partitions (
 -- A job's secrets until it ends (the database file is readable by og-schedd's user only).
 CREATE TABLE IF NOT EXISTS bundle_owners (
   sha256 TEXT NOT NULL, user TEXT NOT NULL, PRIMARY KEY (sha256, user));
+-- A requester's dispute of a job's accepted result: the audit job that re-runs it.
+CREATE TABLE IF NOT EXISTS job_audits (
+  audit_id INTEGER PRIMARY KEY, job_id INTEGER NOT NULL UNIQUE);
 CREATE TABLE IF NOT EXISTS job_checkpoints (
   job_id INTEGER PRIMARY KEY, milestone INTEGER NOT NULL, sha256 TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS job_secrets (
@@ -203,6 +206,18 @@ void JobStore::set_checkpoint(uint64_t job_id, uint32_t milestone, const std::st
       "INSERT INTO job_checkpoints (job_id, milestone, sha256, uploaded) VALUES (?1, ?2, ?3, 0) "
       "ON CONFLICT(job_id) DO UPDATE SET milestone = ?2, sha256 = ?3, uploaded = 0 WHERE milestone < ?2");
   s->bind(1, static_cast<int64_t>(job_id)).bind(2, static_cast<int64_t>(milestone)).bind(3, sha256).run();
+}
+
+void JobStore::add_audit(uint64_t job_id, uint64_t audit_id) {
+  auto s = db_.prepare("INSERT INTO job_audits (audit_id, job_id) VALUES (?1, ?2)");
+  s->bind(1, static_cast<int64_t>(audit_id)).bind(2, static_cast<int64_t>(job_id)).run();
+}
+
+std::map<uint64_t, uint64_t> JobStore::load_audits() {
+  auto s = db_.prepare("SELECT audit_id, job_id FROM job_audits");
+  std::map<uint64_t, uint64_t> out;
+  while (s->step()) out[static_cast<uint64_t>(s->column_int64(0))] = static_cast<uint64_t>(s->column_int64(1));
+  return out;
 }
 
 void JobStore::set_checkpoint_uploaded(uint64_t job_id, const std::string& sha256) {

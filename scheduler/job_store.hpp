@@ -40,6 +40,10 @@ class JobStore {
   void delete_secrets(uint64_t job_id);
   // A job's last verified checkpoint (milestone and content digest); only ever moves forward.
   void set_checkpoint(uint64_t job_id, uint32_t milestone, const std::string& sha256);
+  // Disputes: the audit job re-running a job whose result its requester contests (the job
+  // id is unique: one dispute per job). load_audits: audit id → disputed job id.
+  void add_audit(uint64_t job_id, uint64_t audit_id);
+  std::map<uint64_t, uint64_t> load_audits();
   // Its content was uploaded by a holder of one of the job's leases (who had the bytes).
   void set_checkpoint_uploaded(uint64_t job_id, const std::string& sha256);
   bool user_exists(const std::string& name);

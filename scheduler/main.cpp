@@ -55,6 +55,7 @@ options:
                             its price, weighted by reputation (default), or cheapest first
   --slash-witnesses N       a slash needs the result confirmed by N established providers
                             (2; 0: any quorum proves a dissenter wrong, as in tests)
+  --dispute-window SEC      how long after its end a requester may dispute a job (86400)
   --established-after K     confirmed results in a row that make a provider established (10)
   --faucet LIMIT            test money: og-wallet deposit credits each wallet up to LIMIT
                             in all (default: no faucet; only an admin deposits)
@@ -236,6 +237,7 @@ int main(int argc, char** argv) {
     else if (flag == "--max-bundle") options.max_bundle = static_cast<uint64_t>(parse_number(flag, value()));
     else if (flag == "--max-user-bundles") options.max_user_bundles = static_cast<uint64_t>(parse_number(flag, value()));
     else if (flag == "--bundle-grace") options.bundle_grace_s = parse_number(flag, value());
+    else if (flag == "--dispute-window") options.dispute_window_s = parse_number(flag, value());
     else if (flag == "--allow-unsigned") options.require_signed = false;
     else if (flag == "--add-user") add_user = value();
     else if (flag == "--role") role = value();

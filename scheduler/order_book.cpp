@@ -67,7 +67,7 @@ std::vector<Partition*> OrderBook::pick(const Job& job, const PlacementRequest& 
            sorted_[j]->reputation == head->reputation) {
       Partition* p = sorted_[j];
       bool ok = !request.exclude.count(p->name) && offer.can_hold(*p) && fits_now(*p, spec) &&
-                !shares_identity(request.exclude_operators, *p) &&
+                !shares_identity(request.exclude_operators, *p) && p->valid_streak >= request.min_valid_streak &&
                 (!request.admit || request.admit(*p));
       if (ok) group.push_back(p);
       j = first_with(j + 1, cpus);

@@ -149,7 +149,7 @@ PlacementResult place_replicas(const Job& job, std::map<std::string, Partition>&
   size_t affordable = 0, usable = 0;
   for (auto& [name, p] : partitions) {
     if (request.exclude.count(name) || !offer.can_hold(p)) continue;
-    if (shares_identity(request.exclude_operators, p)) continue;
+    if (shares_identity(request.exclude_operators, p) || p.valid_streak < request.min_valid_streak) continue;
     holders.push_back(&p);
     if (!offer.price_ok(p)) continue;
     ++affordable;

@@ -32,6 +32,8 @@ struct PlacementRequest {
   // one job.
   std::set<std::string> exclude;
   std::set<std::string> exclude_operators;
+  // Only providers with this many confirmed results in a row (an audit's established ones).
+  uint32_t min_valid_streak = 0;
   // Whether the job may start on this partition now (backfill: not if it would delay a
   // reservation). Unset: always.
   std::function<bool(const Partition&)> admit;

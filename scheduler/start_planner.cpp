@@ -32,7 +32,7 @@ std::optional<PlannedStart> StartPlanner::plan(const Job& job, const PlacementRe
   for (auto& [name, p] : partitions_) {
     if (p.state != PartitionState::Up || request.exclude.count(name) || !offer.can_hold(p) || !offer.price_ok(p))
       continue;
-    if (shares_identity(request.exclude_operators, p)) continue;
+    if (shares_identity(request.exclude_operators, p) || p.valid_streak < request.min_valid_streak) continue;
     auto at = profile(p).earliest_start(allocation_for(p, spec, now_us_), duration);
     if (at) options.push_back({*at, hourly_rate_micros(p, spec), &p});
   }

@@ -1,60 +1,21 @@
 // Users and providers acting in bad faith against a real og-schedd, each attack from the
 // adversarial test of the mesh reproduced and now failing: outputs claimed by hash, files
 // written through a link on the requester's machine, money that overflowed, free compute,
-// and a quorum captured by one credential or a pair of them.
+// a restart, names that carry escape sequences, full disks, bundles nobody uses. (Captured
+// quorums and disputes: test_quorum_attacks.cpp.)
 #include <gtest/gtest.h>
 
 #include <filesystem>
 #include <sstream>
 
 #include "core/money.hpp"
-#include "core/sha256.hpp"
-#include "tests/integration/mesh.hpp"
-#include "verify/manifest.hpp"
+#include "tests/integration/fake_provider.hpp"
 
 namespace og::test {
 namespace {
 
 namespace fs = std::filesystem;
 using nlohmann::json;
-
-std::string error_code(const HttpResult& r) {
-  auto j = json::parse(r.body, nullptr, false);
-  return j.is_discarded() ? "" : j["error"].value("code", "");
-}
-
-json job_body(const std::string& script, json extra = json::object()) {
-  json job = {{"name", "t"}, {"script", script}, {"script_name", "t.sh"}, {"time_limit_s", 600}};
-  for (const auto& [k, v] : extra.items()) job[k] = v;
-  return {{"job", job}};
-}
-
-// A provider that runs nothing: registers partitions with the API, takes leases and
-// reports what it likes.
-struct FakeProvider {
-  HttpClient client;
-  FakeProvider(Mesh& mesh, const std::string& name) : client(mesh.url(), mesh.token(name, "worker")) {}
-  HttpResult offer(const std::string& partition, int64_t price_micros, const std::string& op = "") {
-    json body = {{"cpus", 4}, {"memory_mb", 4096}, {"price_micros", price_micros}};
-    if (!op.empty()) body["operator"] = op;
-    return client.request("PUT", "/og/v1/partitions/" + partition, body.dump());
-  }
-  json poll(const std::string& partition, int wait_ms = 3000) {
-    return client.call("POST", "/og/v1/partitions/" + partition + "/poll",
-                       {{"running", json::array()}, {"wait_ms", wait_ms}})["leases"];
-  }
-  // Reports `content` as answer.txt, uploading it first unless told not to.
-  HttpResult report(uint64_t lease, const std::string& content, bool upload = true) {
-    std::string sha = sha256_hex(content);
-    if (upload)
-      client.request("PUT", "/og/v1/artifacts/" + sha + "?lease=" + std::to_string(lease), content, 30000,
-                     "application/octet-stream");
-    std::vector<ManifestEntry> files = {{"answer.txt", content.size(), sha}};
-    json report = {{"outcome", "COMPLETED"}, {"exit_code", 0},
-                   {"manifest", to_json(Manifest{files, merkle_root(files)})}};
-    return client.request("POST", "/og/v1/leases/" + std::to_string(lease) + "/complete", report.dump());
-  }
-};
 
 TEST(Adversarial, AnotherUsersOutputsCannotBeClaimedByTheirHash) {
   Mesh mesh;
@@ -279,79 +240,6 @@ TEST(Adversarial, BundlesAreQuotaedPerUserAndCollectedWhenNoJobNamesThem) {
   std::string other(2000, 'z');
   EXPECT_EQ(mesh.client("bob").request("PUT", "/og/v1/artifacts/" + sha256_hex(other) + "?purpose=bundle", other,
                                        30000, "application/octet-stream").status, 201);
-}
-
-// Honest og-workers answer 42; the attacker's fake partitions are cheaper.
-class CapturedQuorum : public ::testing::Test {
- protected:
-  void start(int honest) {
-    mesh.start_schedd();
-    for (int i = 0; i < honest; ++i) mesh.start_worker(1, {"--price", "36"});
-    mesh.await_workers(honest);
-  }
-  uint64_t submit_replicated() {
-    return mesh.client().call("POST", "/og/v1/jobs",
-        job_body("#!/bin/bash\necho 42 > answer.txt\n", {{"replicas", 3}, {"quorum", 2}, {"max_price_micros", 36'000'000}, {"exclude_stdio", true}}))["job_id"];
-  }
-  int64_t micros(const std::string& user, const std::string& field) {
-    return parse_money_micros(mesh.client(user).call("GET", "/og/v1/wallet")[field].get<std::string>());
-  }
-  Mesh mesh;
-};
-
-TEST_F(CapturedQuorum, OneCredentialWithTwoPartitionsGetsOneReplicaAndPaysABondForEach) {
-  start(2);
-  FakeProvider mallory(mesh, "mallory");
-  ASSERT_EQ(mallory.offer("evil-a", 1, "op-a").status, 200);
-  ASSERT_EQ(mallory.offer("evil-b", 1, "op-b").status, 200);
-  EXPECT_EQ(micros("mallory", "bond"), 20'000'000) << "a bond for each partition";
-  uint64_t id = submit_replicated();
-  json leases;
-  ASSERT_TRUE(await([&] {
-    leases = mesh.client().call("GET", "/og/v1/jobs/" + std::to_string(id))["jobs"][0]["replica_leases"];
-    return leases.size() >= 3;
-  }));
-  std::vector<std::string> evil;
-  for (const auto& l : leases)
-    if (l["partition"].get<std::string>().rfind("evil", 0) == 0) evil.push_back(l["partition"]);
-  ASSERT_EQ(evil.size(), 1u) << "one credential, one replica of the job: " << leases.dump();
-  // Its forgery is outvoted (or comes after the honest quorum has already decided).
-  auto mine = mallory.poll(evil[0], 1000);
-  if (!mine.empty()) {
-    auto r = mallory.report(mine[0]["lease_id"], "41\n");
-    EXPECT_TRUE(r.status == 200 || r.status == 409) << r.body;
-  }
-  ASSERT_EQ(mesh.wait_job(id)["job_state"], "COMPLETED");
-  json job;
-  ASSERT_TRUE(await([&] { return (job = mesh.job(id)).value("settled", false); }));  // paid at settlement
-  EXPECT_EQ(job["canonical_root"], merkle_root({{"answer.txt", 3, sha256_hex("42\n")}}));
-  auto paid = job["paid_to"].get<std::string>();  // in the order the replicas were drawn
-  EXPECT_TRUE(paid == "worker-1,worker-2" || paid == "worker-2,worker-1") << paid;
-}
-
-TEST_F(CapturedQuorum, TwoCollidingCredentialsNeverSlashTheHonestProvider) {
-  start(1);  // the Sybil pair and one honest provider
-  FakeProvider s1(mesh, "sybil-1"), s2(mesh, "sybil-2");
-  ASSERT_EQ(s1.offer("cheap-1", 1).status, 200);
-  ASSERT_EQ(s2.offer("cheap-2", 1).status, 200);
-  int64_t honest_bond = micros("worker-1", "bond");
-  uint64_t id = submit_replicated();
-  auto l1 = s1.poll("cheap-1"), l2 = s2.poll("cheap-2");
-  ASSERT_EQ(l1.size(), 1u);
-  ASSERT_EQ(l2.size(), 1u);
-  EXPECT_EQ(s1.report(l1[0]["lease_id"], "forged\n").status, 200);
-  EXPECT_EQ(s2.report(l2[0]["lease_id"], "forged\n").status, 200);
-  auto job = mesh.wait_job(id);
-  // Two newcomers outvote one: they may win this job's payment (README says so) ...
-  EXPECT_EQ(job["job_state"], "COMPLETED");
-  // ... but a bare majority of newcomers proves nothing against the honest provider.
-  ASSERT_TRUE(await([&] { return mesh.job(id).value("settled", false); }));
-  EXPECT_EQ(micros("worker-1", "bond"), honest_bond) << "not slashed";
-  auto parts = mesh.client().call("GET", "/og/v1/partitions")["partitions"];
-  for (const auto& p : parts)
-    if (p["name"] == "worker-1") {
-      EXPECT_GE(p["reputation"].get<double>(), 0.5) << "nor marked invalid";
-    }
 }
 
 }  // namespace
