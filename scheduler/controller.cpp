@@ -326,48 +326,6 @@ std::vector<uint64_t> Controller::submit(const User& user, JobSpec spec, const S
   return ids;
 }
 
-uint64_t Controller::dispute(const User& user, uint64_t job_id) {
-  JobSpec audit;
-  {
-    std::lock_guard lock(mu_);
-    const Job found = any_job(job_id);
-    const Job* job = &found;
-    if (job->user != user.name)
-      throw ApiError(403, "forbidden", "only job " + std::to_string(job_id) + "'s requester may dispute its result");
-    std::string which = "job " + std::to_string(job_id);
-    if (job->canonical_root.empty() || !is_finished(job->state))
-      throw ApiError(409, "nothing_to_dispute", which + " has no accepted result to dispute");
-    if (now_unix_us() > job->end_us + options_.dispute_window_s * 1'000'000)
-      throw ApiError(409, "dispute_window_closed", which + " ended more than " +
-                                                       std::to_string(options_.dispute_window_s) +
-                                                       " s ago (og-schedd --dispute-window): its result stands");
-    for (const auto& [audit_id, disputed] : audit_of_)
-      if (disputed == job_id)
-        throw ApiError(409, "already_disputed", which + " is disputed already: audit job " + std::to_string(audit_id));
-    if (!job->spec.secrets.empty())
-      throw ApiError(409, "secrets_gone", which + "'s secrets went with it: submit it again to have it re-run");
-    if (!job->spec.bundle_sha256.empty() && !store_.owns_bundle(user.name, job->spec.bundle_sha256))
-      throw ApiError(409, "bundle_gone", which + "'s bundle is no longer kept: submit it again to have it re-run");
-    // The same signed job (the signature does not cover replicas, times or names), run
-    // again by three providers: a majority of them decides.
-    audit = job->spec;
-    audit.replicas = 3;
-    audit.quorum = 2;
-    audit.hold = false;
-    audit.dependency.clear();
-    audit.begin_time = 0;
-    audit.array.clear();
-    audit.comment = "audit of job " + std::to_string(job_id);
-  }
-  try {
-    return submit(user, audit, {}, job_id).front();
-  } catch (const ApiError&) {
-    throw;
-  } catch (const std::exception&) {  // a second dispute at the same moment: the store's unique key
-    throw ApiError(409, "already_disputed", "job " + std::to_string(job_id) + " is disputed already");
-  }
-}
-
 void Controller::check_signature(const User& user, const JobSpec& spec) {
   if (spec.signature.empty() && spec.signer.empty()) {
     if (!options_.require_signed) return;
@@ -388,52 +346,6 @@ void Controller::check_signer(const User& user, const JobSpec& spec) {
   if (spec.signer != key)
     throw ApiError(400, std::string(reason::kBadSignature),
                    "the job is signed with a key that is not " + user.name + "'s registered key");
-}
-
-void Controller::admit_bundle(const User& user, const std::string& sha256, uint64_t bytes,
-                              const std::function<void(const std::string&)>& remove) {
-  std::lock_guard lock(mu_);
-  int64_t now_us = now_unix_us();
-  std::set<std::pair<std::string, std::string>> named;  // (bundle, user) of unfinished jobs
-  for (const auto& [id, job] : jobs_)
-    if (!job.spec.bundle_sha256.empty() && !is_finished(job.state)) named.emplace(job.spec.bundle_sha256, job.user);
-  auto txn = store_.transaction();
-  std::set<std::string> given_up;
-  for (auto& owned : store_.bundles_uploaded_before(now_us - options_.bundle_grace_s * 1'000'000)) {
-    if (named.count(owned)) continue;
-    store_.remove_bundle_owner(owned.first, owned.second);
-    given_up.insert(owned.first);
-  }
-  txn.commit();
-  for (const auto& sha : given_up)
-    if (!store_.bundle_has_owner(sha)) remove(sha);
-  // The same bundle again replaces its own row: it is not counted twice.
-  uint64_t held = store_.bundle_bytes_of(user.name);
-  if (store_.owns_bundle(user.name, sha256)) held -= std::min(held, bytes);
-  if (held + bytes > options_.max_user_bundles)
-    throw ApiError(413, "bundle_quota",
-                   user.name + " holds " + std::to_string(held >> 20) + " MiB of bundles that jobs still name or may " +
-                       "name; another " + std::to_string(bytes >> 20) + " MiB would pass the " +
-                       std::to_string(options_.max_user_bundles >> 20) +
-                       " MiB allowed (og-schedd --max-user-bundles): wait for those jobs to end, or submit fewer at once");
-}
-
-void Controller::add_bundle_owner(const User& user, const std::string& sha256, uint64_t bytes) {
-  std::lock_guard lock(mu_);
-  store_.add_bundle_owner(user.name, sha256, bytes, now_unix_us());
-}
-
-std::string Controller::lease_bundle(const User& user, uint64_t lease_id) {
-  std::lock_guard lock(mu_);
-  Replica& r = held_lease(user, lease_id);
-  return jobs_.at(r.job_id).spec.bundle_sha256;
-}
-
-std::string Controller::lease_checkpoint(const User& user, uint64_t lease_id) {
-  std::lock_guard lock(mu_);
-  Replica& r = held_lease(user, lease_id);
-  const Job& job = jobs_.at(r.job_id);
-  return job.checkpoint_uploaded ? job.checkpoint_sha256 : std::string();
 }
 
 Secrets Controller::lease_secrets(const User& user, uint64_t lease_id) {
@@ -485,7 +397,10 @@ PlacementRequest Controller::placement_request(const Job& job, uint32_t needed) 
   // result it checks.
   if (auto audit = audit_of_.find(job.id); audit != audit_of_.end()) {
     request.min_valid_streak = options_.economics.established_after;
-    for (const auto& r : store_.load_replicas(audit->second)) avoid.insert(r.partition);
+    auto& ran = audit_avoids_[job.id];  // read once, not at every pass
+    if (ran.empty())
+      for (const auto& r : store_.load_replicas(audit->second)) ran.insert(r.partition);
+    avoid.insert(ran.begin(), ran.end());
   }
   for (const auto& name : avoid)
     if (auto p = partitions_.find(name); p != partitions_.end())
@@ -963,34 +878,6 @@ Replica& Controller::held_lease(const User& user, uint64_t lease_id) {
   return r;
 }
 
-void Controller::charge_upload(const User& user, uint64_t lease_id, uint64_t bytes) {
-  std::lock_guard lock(mu_);
-  try {
-    held_lease(user, lease_id);
-  } catch (const ApiError& e) {
-    throw ApiError(403, "forbidden", e.what());  // uploads only for a lease one runs
-  }
-  uint64_t& total = uploaded_[lease_id];
-  if (total + bytes > options_.max_job_output)
-    throw ApiError(413, "output_too_large",
-                   "lease " + std::to_string(lease_id) + " would upload more than " +
-                       std::to_string(options_.max_job_output) + " bytes of outputs (og-schedd --max-job-output)");
-  total += bytes;
-}
-
-void Controller::record_upload(const User& user, uint64_t lease_id, const std::string& digest) {
-  std::lock_guard lock(mu_);
-  held_lease(user, lease_id);
-  uploaded_digests_[lease_id].insert(digest);
-}
-
-bool Controller::lease_may_name(const User& user, uint64_t lease_id, const std::string& digest) {
-  std::lock_guard lock(mu_);
-  held_lease(user, lease_id);
-  auto it = uploaded_digests_.find(lease_id);
-  return it != uploaded_digests_.end() && it->second.count(digest);
-}
-
 bool Controller::milestone(const User& user, uint64_t lease_id, uint32_t index, const std::string& digest) {
   std::lock_guard lock(mu_);
   Replica& r = held_lease(user, lease_id);
@@ -1014,27 +901,6 @@ bool Controller::milestone(const User& user, uint64_t lease_id, uint32_t index, 
   }
   if (ledger_ && !job.paid_milestones.count(index)) pay_milestone(job, index, agreeing);
   return index == job.checkpoint_milestone;
-}
-
-bool Controller::is_lease_checkpoint(const User& user, uint64_t lease_id, const std::string& digest) {
-  std::lock_guard lock(mu_);
-  Replica& r = held_lease(user, lease_id);
-  const Job& job = jobs_.at(r.job_id);
-  return !job.checkpoint_sha256.empty() && job.checkpoint_sha256 == digest;
-}
-
-bool Controller::checkpoint_held(const User& user, uint64_t lease_id) {
-  std::lock_guard lock(mu_);
-  return jobs_.at(held_lease(user, lease_id).job_id).checkpoint_uploaded;
-}
-
-void Controller::checkpoint_uploaded(const User& user, uint64_t lease_id, const std::string& digest) {
-  std::lock_guard lock(mu_);
-  Replica& r = held_lease(user, lease_id);
-  Job& job = jobs_.at(r.job_id);
-  if (job.checkpoint_sha256 != digest || job.checkpoint_uploaded) return;
-  store_.set_checkpoint_uploaded(job.id, digest);
-  job.checkpoint_uploaded = true;
 }
 
 void Controller::pay_milestone(Job& job, uint32_t index, const std::vector<const Replica*>& replicas) {
@@ -1216,57 +1082,6 @@ void Controller::settle(Job& job, int64_t now_us) {
                              {"fee", format_money(s.fee)},
                              {"paid", job.paid_to},
                              {"slashed", join(s.slashed, ",")}});
-}
-
-void Controller::settle_dispute(const Job& audit, bool proven, int64_t now_us) {
-  uint64_t disputed_id = audit_of_.at(audit.id);
-  std::optional<Job> stored;
-  Job* disputed = nullptr;
-  if (auto it = jobs_.find(disputed_id); it != jobs_.end()) {
-    disputed = &it->second;
-  } else if ((stored = store_.load_job(disputed_id))) {
-    disputed = &*stored;
-  }
-  auto canonical = replicas_.find(audit.canonical_replica);
-  if (!disputed || canonical == replicas_.end() || !proven) {
-    log_info("dispute_settled", {{"job", std::to_string(disputed_id)}, {"audit", std::to_string(audit.id)},
-                                 {"verdict", proven ? "no_result" : "unproven"}});
-    return;
-  }
-  std::vector<Replica> ran = store_.load_replicas(disputed_id);
-  auto old = std::find_if(ran.begin(), ran.end(), [&](const Replica& r) { return r.id == disputed->canonical_replica; });
-  bool stands = old != ran.end() && results_agree(audit, canonical->second, *old);
-  log_info("dispute_settled", {{"job", std::to_string(disputed_id)}, {"audit", std::to_string(audit.id)},
-                               {"verdict", stands ? "stands" : "overturned"}});
-  if (stands || old == ran.end()) return;
-  // Overturned: every provider whose replica agreed on the old result answers with its bond
-  // (as far as it goes), half to the requester, and loses its trust and reputation.
-  std::vector<Transfer> slashes;
-  std::map<std::string, int64_t> bonds;
-  std::string prefix = "dispute:job:" + std::to_string(disputed_id) + ":slash:";
-  for (const Replica& r : ran) {
-    if (r.state != ReplicaState::Done || !r.reason.empty() || !results_agree(*disputed, *old, r)) continue;
-    auto p = partitions_.find(r.partition);
-    std::string provider = p == partitions_.end() ? r.partition : p->second.owner;
-    auto [bond, fresh] = bonds.try_emplace(provider, ledger_->balance(bond_account(provider)));
-    int64_t slash = std::min(bond->second, options_.economics.slash_micros);
-    bond->second -= slash;
-    if (slash / 2 > 0)
-      slashes.push_back({prefix + std::to_string(r.id) + ":requester", bond_account(provider),
-                         wallet_account(disputed->user), slash / 2, "overturned by audit, job " + std::to_string(disputed_id)});
-    if (slash - slash / 2 > 0)
-      slashes.push_back({prefix + std::to_string(r.id) + ":treasury", bond_account(provider), kTreasuryAccount,
-                         slash - slash / 2, "overturned by audit, job " + std::to_string(disputed_id)});
-    if (p != partitions_.end()) {
-      record_reputation(p->second, ReputationEvent::Invalid, now_us, options_.reputation);
-      p->second.valid_streak = 0;
-      store_.upsert_partition(p->second);
-    }
-  }
-  ledger_->apply(slashes);
-  disputed->reason = std::string(reason::kOverturned);
-  if (stored) store_.update_job(*disputed, store_.nodelist_of(disputed_id));
-  else persist(*disputed);
 }
 
 Ledger& Controller::ledger_or_throw() {

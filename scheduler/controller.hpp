@@ -342,6 +342,7 @@ class Controller {
   std::mt19937_64 spot_checks_{std::random_device{}()};
   std::mt19937_64 placement_rng_{std::random_device{}()};
   std::map<uint64_t, uint64_t> audit_of_;  // audit job → the disputed job it re-runs
+  std::map<uint64_t, std::set<std::string>> audit_avoids_;  // → the partitions that ran that job
   std::function<std::optional<std::string>(const std::string&)> read_blob_;
   std::mutex mu_;
   SchedulerCounters counters_;  // for /metrics

@@ -8,6 +8,16 @@
 
 namespace og {
 
+namespace {
+
+// The treasury's share of a payment (in 128 bits: a payment near the ceiling times the
+// basis points would not fit in 64).
+int64_t fee_of(int64_t payment, const EconomicsOptions& options) {
+  return static_cast<int64_t>(static_cast<__int128>(payment) * options.fee_bps / 10'000);
+}
+
+}  // namespace
+
 int64_t max_cost_micros(const JobSpec& spec) {
   if (spec.time_limit_s <= 0) return 0;
   int64_t per_hour = checked_amount_sum(
@@ -44,7 +54,7 @@ std::vector<Transfer> plan_milestone(const Job& job, uint32_t milestone, const s
     int64_t due = std::min(cost_for_micros(r.price_micros, ran_us) - sr.prepaid, escrow_left);
     if (due <= 0) continue;
     escrow_left -= due;
-    int64_t fee = static_cast<int64_t>(static_cast<__int128>(due) * options.fee_bps / 10'000);
+    int64_t fee = fee_of(due, options);
     std::string id = std::to_string(r.id);
     std::string what = "milestone " + std::to_string(milestone) + ", job " + std::to_string(job.id) + " replica " + id;
     if (due - fee > 0)
@@ -67,7 +77,8 @@ Settlement plan_settlement(const Job& job, const std::vector<SettledReplica>& re
     bonds.try_emplace(sr.provider, sr.bond, sr.unbonding);
     if (has_result && sr.agrees && sr.established && sr.replica->state == ReplicaState::Done) witnesses.insert(sr.provider);
   }
-  const bool proven = s.proven = has_result && witnesses.size() >= options.slash_witnesses;
+  s.proven = has_result && witnesses.size() >= options.slash_witnesses;
+  const bool proven = s.proven;
   for (const auto& sr : replicas) {
     const Replica& r = *sr.replica;
     std::string id = std::to_string(r.id);
@@ -85,7 +96,7 @@ Settlement plan_settlement(const Job& job, const std::vector<SettledReplica>& re
       int64_t now = std::min(cost_for_micros(r.price_micros, ran_us) - sr.prepaid, escrow_left);
       if (now <= 0) continue;
       escrow_left -= now;
-      int64_t fee = static_cast<int64_t>(static_cast<__int128>(now) * options.fee_bps / 10'000);
+      int64_t fee = fee_of(now, options);
       if (now - fee > 0)
         s.transfers.push_back({pay_key(prefix, r.id), escrow, wallet_account(sr.provider), now - fee,
                                "job " + std::to_string(job.id) + " replica " + id});
@@ -96,10 +107,8 @@ Settlement plan_settlement(const Job& job, const std::vector<SettledReplica>& re
       s.fee += fee;
       s.paid.push_back(sr.provider);
     } else if (has_result && proven && r.reason.empty() && (r.outcome == "COMPLETED" || r.outcome == "FAILED")) {
-      // (A replica that carries a reason — refused, or stopped by its worker's disk limit —
-      // reported no result to be wrong about.)
-      // A result the quorum proved wrong (a timeout or running out of memory is an
-      // error, not a false result): its provider's bond pays for it, as far as it goes.
+      // A result proven wrong (a timeout, running out of memory, a refusal or a disk limit
+      // is an error, not a false result): its provider's bond pays for it, as far as it goes.
       auto& [bond, unbonding] = bonds[sr.provider];
       int64_t slash = std::min(bond + unbonding, options.slash_micros);
       if (slash > bond) {  // a bond being withdrawn still answers for what it covered

@@ -131,6 +131,9 @@ class ControllerTest : public ::testing::Test {
     ADD_FAILURE() << "no partition " << name;
     return {};
   }
+  // Submits a two-replica job that a and b each take and report alike; waits until it is
+  // settled. Returns its id.
+  uint64_t both_report_the_same(const User& user, const JobSpec& s, FakeWorker& a, FakeWorker& b);
 
   test::TempDir tmp_{"og-controller-test"};  // removed after TearDown
   const fs::path dir_ = tmp_.path();
@@ -926,6 +929,19 @@ bool await_settled(const std::function<Job()>& get) {
   return false;
 }
 
+uint64_t ControllerTest::both_report_the_same(const User& user, const JobSpec& s, FakeWorker& a, FakeWorker& b) {
+  uint64_t id = c().submit(user, s)[0];
+  auto la = a.poll_until(1), lb = b.poll_until(1);
+  EXPECT_EQ(la.size(), 1u);
+  EXPECT_EQ(lb.size(), 1u);
+  if (la.size() == 1 && lb.size() == 1) {
+    a.complete(la[0].replica.id, "same");
+    b.complete(lb[0].replica.id, "same");
+  }
+  EXPECT_TRUE(await_settled([&] { return job(id); }));
+  return id;
+}
+
 TEST_F(ControllerTest, ATrustedProviderRunsJobsAloneAfterConfirmedResults) {
   options_.adaptive.trust_after = 2;
   options_.adaptive.spot_check = 0;
@@ -935,15 +951,7 @@ TEST_F(ControllerTest, ATrustedProviderRunsJobsAloneAfterConfirmedResults) {
   FakeWorker b = worker(account("wb", "worker"), "pb", 4, 200);
   JobSpec pair = spec();
   pair.replicas = 2;
-  for (int i = 0; i < 2; ++i) {  // two results confirmed by the other provider
-    uint64_t id = c().submit(alice, pair)[0];
-    auto la = a.poll_until(1), lb = b.poll_until(1);
-    ASSERT_EQ(la.size(), 1u);
-    ASSERT_EQ(lb.size(), 1u);
-    a.complete(la[0].replica.id, "same");
-    b.complete(lb[0].replica.id, "same");
-    ASSERT_TRUE(await_settled([&] { return job(id); }));
-  }
+  for (int i = 0; i < 2; ++i) both_report_the_same(alice, pair, a, b);  // two results confirmed by the other
   EXPECT_EQ(partition("pa").valid_streak, 2u);
   EXPECT_EQ(partition("pb").valid_streak, 2u);
   uint64_t alone = c().submit(alice, pair)[0];
@@ -967,26 +975,14 @@ TEST_F(ControllerTest, ConfirmationsOnJobsPinnedToChosenProvidersEarnNoTrust) {
   JobSpec pinned = spec();
   pinned.replicas = 2;
   pinned.constraint = "sybil";
-  uint64_t id = c().submit(mallory, pinned)[0];
-  auto l1 = s1.poll_until(1), l2 = s2.poll_until(1);
-  ASSERT_EQ(l1.size(), 1u);
-  ASSERT_EQ(l2.size(), 1u);
-  s1.complete(l1[0].replica.id, "same");
-  s2.complete(l2[0].replica.id, "same");
-  ASSERT_TRUE(await_settled([&] { return job(id); }));
+  uint64_t id = both_report_the_same(mallory, pinned, s1, s2);
   EXPECT_EQ(job(id).state, JobState::Completed);
   EXPECT_EQ(partition("ps1").valid_streak, 0u);
   EXPECT_EQ(partition("ps1").reputation, 0.5);
   // The same two on a job og-schedd placed: that counts.
   JobSpec drawn = spec();
   drawn.replicas = 2;
-  uint64_t free = c().submit(mallory, drawn)[0];
-  l1 = s1.poll_until(1), l2 = s2.poll_until(1);
-  ASSERT_EQ(l1.size(), 1u);
-  ASSERT_EQ(l2.size(), 1u);
-  s1.complete(l1[0].replica.id, "same");
-  s2.complete(l2[0].replica.id, "same");
-  ASSERT_TRUE(await_settled([&] { return job(free); }));
+  both_report_the_same(mallory, drawn, s1, s2);
   EXPECT_EQ(partition("ps1").valid_streak, 1u);
 }
 

@@ -1,0 +1,108 @@
+// Disputes: a requester contests a job's accepted result, an audit job re-runs it on
+// established providers, and its verdict may overturn the job (Controller::dispute and
+// Controller::settle_dispute; declared in controller.hpp).
+#include <algorithm>
+#include <map>
+
+#include "core/error.hpp"
+#include "core/log.hpp"
+#include "core/time_util.hpp"
+#include "scheduler/controller.hpp"
+#include "scheduler/reputation.hpp"
+
+namespace og {
+
+uint64_t Controller::dispute(const User& user, uint64_t job_id) {
+  JobSpec audit;
+  {
+    std::lock_guard lock(mu_);
+    const Job found = any_job(job_id);
+    const Job* job = &found;
+    if (job->user != user.name)
+      throw ApiError(403, "forbidden", "only job " + std::to_string(job_id) + "'s requester may dispute its result");
+    std::string which = "job " + std::to_string(job_id);
+    if (job->canonical_root.empty() || !is_finished(job->state))
+      throw ApiError(409, "nothing_to_dispute", which + " has no accepted result to dispute");
+    if (now_unix_us() > job->end_us + options_.dispute_window_s * 1'000'000)
+      throw ApiError(409, "dispute_window_closed", which + " ended more than " +
+                                                       std::to_string(options_.dispute_window_s) +
+                                                       " s ago (og-schedd --dispute-window): its result stands");
+    for (const auto& [audit_id, disputed] : audit_of_)
+      if (disputed == job_id)
+        throw ApiError(409, "already_disputed", which + " is disputed already: audit job " + std::to_string(audit_id));
+    if (!job->spec.secrets.empty())
+      throw ApiError(409, "secrets_gone", which + "'s secrets went with it: submit it again to have it re-run");
+    if (!job->spec.bundle_sha256.empty() && !store_.owns_bundle(user.name, job->spec.bundle_sha256))
+      throw ApiError(409, "bundle_gone", which + "'s bundle is no longer kept: submit it again to have it re-run");
+    // The same signed job (the signature does not cover replicas, times or names), run
+    // again by three providers: a majority of them decides.
+    audit = job->spec;
+    audit.replicas = 3;
+    audit.quorum = 2;
+    audit.hold = false;
+    audit.dependency.clear();
+    audit.begin_time = 0;
+    audit.array.clear();
+    audit.comment = "audit of job " + std::to_string(job_id);
+  }
+  try {
+    return submit(user, audit, {}, job_id).front();
+  } catch (const ApiError&) {
+    throw;
+  } catch (const std::exception&) {  // a second dispute at the same moment: the store's unique key
+    throw ApiError(409, "already_disputed", "job " + std::to_string(job_id) + " is disputed already");
+  }
+}
+
+void Controller::settle_dispute(const Job& audit, bool proven, int64_t now_us) {
+  uint64_t disputed_id = audit_of_.at(audit.id);
+  std::optional<Job> stored;
+  Job* disputed = nullptr;
+  if (auto it = jobs_.find(disputed_id); it != jobs_.end()) {
+    disputed = &it->second;
+  } else if ((stored = store_.load_job(disputed_id))) {
+    disputed = &*stored;
+  }
+  auto canonical = replicas_.find(audit.canonical_replica);
+  if (!disputed || canonical == replicas_.end() || !proven) {
+    log_info("dispute_settled", {{"job", std::to_string(disputed_id)}, {"audit", std::to_string(audit.id)},
+                                 {"verdict", proven ? "no_result" : "unproven"}});
+    return;
+  }
+  std::vector<Replica> ran = store_.load_replicas(disputed_id);
+  auto old = std::find_if(ran.begin(), ran.end(), [&](const Replica& r) { return r.id == disputed->canonical_replica; });
+  bool stands = old != ran.end() && results_agree(audit, canonical->second, *old);
+  log_info("dispute_settled", {{"job", std::to_string(disputed_id)}, {"audit", std::to_string(audit.id)},
+                               {"verdict", stands ? "stands" : "overturned"}});
+  if (stands || old == ran.end()) return;
+  // Overturned: every provider whose replica agreed on the old result answers with its bond
+  // (as far as it goes), half to the requester, and loses its trust and reputation.
+  std::vector<Transfer> slashes;
+  std::map<std::string, int64_t> bonds;
+  std::string prefix = "dispute:job:" + std::to_string(disputed_id) + ":slash:";
+  for (const Replica& r : ran) {
+    if (r.state != ReplicaState::Done || !r.reason.empty() || !results_agree(*disputed, *old, r)) continue;
+    auto p = partitions_.find(r.partition);
+    std::string provider = p == partitions_.end() ? r.partition : p->second.owner;
+    auto [bond, fresh] = bonds.try_emplace(provider, ledger_->balance(bond_account(provider)));
+    int64_t slash = std::min(bond->second, options_.economics.slash_micros);
+    bond->second -= slash;
+    if (slash / 2 > 0)
+      slashes.push_back({prefix + std::to_string(r.id) + ":requester", bond_account(provider),
+                         wallet_account(disputed->user), slash / 2, "overturned by audit, job " + std::to_string(disputed_id)});
+    if (slash - slash / 2 > 0)
+      slashes.push_back({prefix + std::to_string(r.id) + ":treasury", bond_account(provider), kTreasuryAccount,
+                         slash - slash / 2, "overturned by audit, job " + std::to_string(disputed_id)});
+    if (p != partitions_.end()) {
+      record_reputation(p->second, ReputationEvent::Invalid, now_us, options_.reputation);
+      p->second.valid_streak = 0;
+      store_.upsert_partition(p->second);
+    }
+  }
+  ledger_->apply(slashes);
+  disputed->reason = std::string(reason::kOverturned);
+  if (stored) store_.update_job(*disputed, store_.nodelist_of(disputed_id));
+  else persist(*disputed);
+}
+
+}  // namespace og
