@@ -4,7 +4,9 @@
 
 #include "cli/cli_common.hpp"
 #include "core/error.hpp"
+#include "core/http_client.hpp"
 #include "core/strings.hpp"
+#include "core/time_util.hpp"
 #include "jobscripts/time_spec.hpp"
 
 namespace {
@@ -15,7 +17,7 @@ constexpr const char* kHelp = R"(usage: og-scontrol COMMAND ...
   release JOBID[,JOBID...]         let held jobs start
   requeue JOBID[,JOBID...]         stop running jobs and put them back in the queue
   update JobId=N [TimeLimit=T] [Nice=N]   change a pending job (T in sbatch --time forms)
-  show job JOBID [--json]          a job in full, with its replicas
+  show job JOBID [--json]          a job in full: its replicas and its history (events)
   dispute JOBID                    contest a finished job's accepted result: established
                                    providers re-run it (an audit job, paid like any job);
                                    if they find otherwise, those who agreed are slashed
@@ -45,6 +47,14 @@ void print_job(const nlohmann::json& job) {
     std::cout << "   Lease=" << r["lease_id"].dump() << " Partition=" << r["partition"].get<std::string>()
               << " State=" << r["state"].get<std::string>() << " Outcome=" << r["outcome"].get<std::string>()
               << " ExitCode=" << r["exit_code"].dump() << " Root=" << r["root"].get<std::string>() << "\n";
+  if (!job.contains("events")) {
+    std::cout << "   Events: shown to the job's owner and admins\n";
+    return;
+  }
+  std::cout << "   Events:\n";
+  for (const auto& e : job["events"])
+    std::cout << "     " << og::iso8601_utc_us(e["time_us"].get<int64_t>()) << " " << og::printable(e["text"].get<std::string>())
+              << "\n";
 }
 
 }  // namespace
@@ -104,6 +114,12 @@ int main(int argc, char** argv) {
     }
     if (cmd == "show" && args.size() >= 3 && args[1] == "job") {
       auto answer = client.call("GET", "/og/v1/jobs/" + og::url_encode(args[2]));
+      try {  // its history, as `flux job eventlog` shows it: the owner's and admins' to read
+        answer["jobs"][0]["events"] =
+            client.call("GET", "/og/v1/jobs/" + og::url_encode(args[2]) + "/events")["events"];
+      } catch (const og::ApiError& e) {
+        if (e.status() != 403) throw;
+      }
       if (args.size() > 3 && args[3] == "--json") {
         std::cout << answer.dump(2) << "\n";
         return 0;

@@ -110,6 +110,8 @@ std::unique_ptr<Statement> Database::prepare(std::string_view sql) {
 
 int64_t Database::last_insert_rowid() const { return sqlite3_last_insert_rowid(db_); }
 
+bool Database::in_transaction() const { return sqlite3_get_autocommit(db_) == 0; }
+
 Transaction::Transaction(Database& db) : db_(db) { db_.exec("BEGIN IMMEDIATE"); }
 
 Transaction::~Transaction() {

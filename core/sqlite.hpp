@@ -51,6 +51,7 @@ class Database {
   void exec(std::string_view sql);
   std::unique_ptr<Statement> prepare(std::string_view sql);
   int64_t last_insert_rowid() const;
+  bool in_transaction() const;  // between BEGIN and COMMIT/ROLLBACK
   sqlite3* handle() { return db_; }
 
  private:

@@ -249,6 +249,12 @@ HttpResponse Api::route(const HttpRequest& req, const User& user) {
       auto since = req.query.find("since");
       return ok(jobs_json({controller_.wait_job(id, timeout_ms * 1000, since == req.query.end() ? "" : since->second)}));
     }
+    if (n == 5 && m == "GET" && parts[4] == "events") {
+      // The job's history, as Flux's `flux job eventlog`: its owner's or an admin's to read.
+      json events = json::array();
+      for (const auto& e : controller_.job_events(user, id)) events.push_back(to_json(e));
+      return ok({{"job_id", id}, {"events", events}});
+    }
     if (n == 5 && m == "GET" && parts[4] == "result")
       return ok(json::parse(controller_.canonical_manifest(user, id)));
     if (n >= 6 && m == "GET" && parts[4] == "files") {

@@ -298,7 +298,12 @@ std::vector<uint64_t> Controller::submit(const User& user, JobSpec spec, const S
       job.array_job_id = job.id;  // the first task's id names the array, as in Slurm
       store_.update_job(job, "");
     }
-    if (audit_of != 0) store_.add_audit(audit_of, job.id);  // refused (unique) if disputed before
+    journal(job, EventKind::Submitted, user.name, {{"hold", spec.hold}}, now_us);
+    if (audit_of != 0) {
+      store_.add_audit(audit_of, job.id);  // refused (unique) if disputed before
+      Job disputed = any_job(audit_of);
+      journal(disputed, EventKind::Disputed, user.name, {{"audit", job.id}}, now_us);
+    }
     ids.push_back(job.id);
     created.push_back(std::move(job));
   };
@@ -549,6 +554,12 @@ void Controller::check_owner(const User& user, const Job& job) const {
                    "job " + std::to_string(job.id) + " belongs to " + job.user + ", not " + user.name);
 }
 
+std::vector<JobEvent> Controller::job_events(const User& user, uint64_t id) {
+  std::lock_guard lock(mu_);
+  check_owner(user, any_job(id));
+  return store_.load_events(id);
+}
+
 JobView Controller::cancel_job(const User& user, uint64_t id) {
   std::lock_guard lock(mu_);
   Job& job = job_or_throw(id);
@@ -558,7 +569,7 @@ JobView Controller::cancel_job(const User& user, uint64_t id) {
                                             std::string(to_string(job.state)) + ")");
   int64_t now_us = now_unix_us();
   auto txn = store_.transaction();
-  finish_job(job, JobState::Cancelled, std::string(reason::kNone), now_us);
+  record(job, nullptr, EventKind::Cancelled, user.name, {{"reason", reason::kNone}}, now_us);
   txn.commit();
   log_info("job_cancelled", {{"job", std::to_string(id)}, {"by", user.name}});
   return view_of(job);
@@ -572,15 +583,12 @@ JobView Controller::set_hold(const User& user, uint64_t id, bool hold) {
     throw ApiError(409, "not_pending", "job " + std::to_string(id) + " is " +
                                            std::string(to_string(job.state)) +
                                            "; only pending jobs can be held or released");
-  job.spec.hold = hold;
-  job.reason = hold ? std::string(reason::kHeld) : std::string(reason::kNone);
-  {
+  if (job.spec.hold != hold) {
     auto txn = store_.transaction();
+    record(job, nullptr, hold ? EventKind::Held : EventKind::Released, user.name, {}, now_unix_us());
     store_.update_job_spec(id, job.spec);
-    persist(job);
     txn.commit();
   }
-  request_pass();
   return view_of(job);
 }
 
@@ -598,14 +606,8 @@ JobView Controller::requeue_job(const User& user, uint64_t id) {
   int64_t now_us = now_unix_us();
   auto txn = store_.transaction();
   stop_replicas(job, now_us, /*keep_running=*/false);
-  if (job.is_array_task() && array_active_[job.array_job_id] > 0) --array_active_[job.array_job_id];
-  job.state = JobState::Pending;
-  job.reason = reason::kRequeued;
-  ++job.requeue_count;
-  queue_.insert(queue_key(job));
-  persist(job);
+  record(job, nullptr, EventKind::Requeued, user.name, {{"to_pending", true}}, now_us);
   txn.commit();
-  request_pass();
   log_info("job_requeued", {{"job", std::to_string(id)}, {"by", user.name}});
   return view_of(job);
 }
@@ -643,12 +645,20 @@ JobView Controller::update_job(const User& user, uint64_t id, const JobUpdate& u
                            ": cancel and resubmit it with the limit it needs");
     }
   }
-  queue_.erase(queue_key(job));
-  if (update.time_limit_s) job.spec.time_limit_s = *update.time_limit_s;
-  if (update.nice) job.spec.nice = *update.nice;
+  nlohmann::json changed = nlohmann::json::object();
+  if (update.time_limit_s) changed["time_limit_s"] = *update.time_limit_s;
+  if (update.nice) changed["nice"] = *update.nice;
+  queue_.erase(queue_key(job));  // keyed by nice
+  try {
+    auto txn = store_.transaction();
+    record(job, nullptr, EventKind::Updated, user.name, changed, now_unix_us());
+    store_.update_job_spec(id, job.spec);
+    txn.commit();
+  } catch (...) {
+    queue_.insert(queue_key(job));
+    throw;
+  }
   queue_.insert(queue_key(job));
-  store_.update_job_spec(id, job.spec);
-  request_pass();
   return view_of(job);
 }
 
@@ -796,25 +806,19 @@ PollResult Controller::poll(const User& user, const std::string& name, uint64_t 
     // Reconcile: a delivered lease the worker no longer lists was lost (the worker
     // restarted) — unless it was being cancelled anyway, or it went out in the previous
     // answer, which may never have arrived: that one is offered again.
-    std::vector<Replica*> forgotten;
+    std::vector<Replica*> resent, forgotten;
     for (uint64_t rid : active_on_[name]) {
       Replica& r = replicas_.at(rid);
       if (r.state != ReplicaState::Running || running.count(rid)) continue;
-      if (r.delivered_seq + 1 == seq && !r.cancel_requested) {
-        r.state = ReplicaState::Assigned;
-        undelivered_[name].push_back(rid);
-      } else {
-        forgotten.push_back(&r);
-      }
+      (r.delivered_seq + 1 == seq && !r.cancel_requested ? resent : forgotten).push_back(&r);
     }
-    if (!forgotten.empty()) {
+    if (!resent.empty() || !forgotten.empty()) {
       auto txn = store_.transaction();
-      for (Replica* r : forgotten) {
-        if (r->cancel_requested)
-          cancel_replica(*r, now_us);
-        else
-          replica_lost(*r, now_us);
+      for (Replica* r : resent) {
+        record(jobs_.at(r->job_id), r, EventKind::ReplicaRedelivered, name, {}, now_us);
+        undelivered_[name].push_back(r->id);
       }
+      for (Replica* r : forgotten) replica_stopped(*r, EventKind::ReplicaLost, name, {}, now_us);
       txn.commit();
     }
   }
@@ -837,14 +841,20 @@ PollResult Controller::poll(const User& user, const std::string& name, uint64_t 
   auto& pending = undelivered_[name];
   // Delivery is not written to the store: after a restart an ASSIGNED lease is simply
   // offered again, and a worker already running it ignores the duplicate.
-  for (uint64_t rid : pending) {
-    auto r = replicas_.find(rid);
-    if (r == replicas_.end() || r->second.state != ReplicaState::Assigned) continue;
-    r->second.state = ReplicaState::Running;
-    r->second.delivered_seq = seq;
-    result.leases.push_back({r->second, jobs_.at(r->second.job_id)});
+  if (!pending.empty()) {
+    now_us = now_unix_us();  // after the wait
+    auto txn = store_.transaction();
+    for (uint64_t rid : pending) {
+      auto r = replicas_.find(rid);
+      if (r == replicas_.end() || r->second.state != ReplicaState::Assigned) continue;
+      Job& job = jobs_.at(r->second.job_id);
+      record(job, &r->second, EventKind::ReplicaStarted, name, {}, now_us);
+      r->second.delivered_seq = seq;
+      result.leases.push_back({r->second, job});
+    }
+    txn.commit();
+    pending.clear();
   }
-  pending.clear();
   // Leases the worker runs that we want stopped: cancelled, unknown, or already
   // written off (declared lost while the worker was out of touch). Remembered until the
   // worker stops listing them, so they wake no poll twice.
@@ -894,10 +904,11 @@ bool Controller::milestone(const User& user, uint64_t lease_id, uint32_t index, 
   if (agreeing.size() < quorum_needed(job)) return false;
   // Verified: a replica started from now on (replacing a lost one) resumes here.
   if (index > job.checkpoint_milestone) {
+    auto txn = store_.transaction();
+    record(job, nullptr, EventKind::MilestoneVerified, "og-schedd", {{"milestone", index}, {"sha256", digest}},
+           now_unix_us());
     store_.set_checkpoint(job.id, index, digest);
-    job.checkpoint_milestone = index;
-    job.checkpoint_sha256 = digest;
-    job.checkpoint_uploaded = false;
+    txn.commit();
   }
   if (ledger_ && !job.paid_milestones.count(index)) pay_milestone(job, index, agreeing);
   return index == job.checkpoint_milestone;
@@ -937,25 +948,18 @@ void Controller::complete(const User& user, uint64_t lease_id, const CompletionR
   Replica& r = held_lease(user, lease_id);
   int64_t now_us = now_unix_us();
   auto txn = store_.transaction();
-  if (r.cancel_requested) {
-    cancel_replica(r, now_us);
-  } else if (report.outcome == "CANCELLED") {
-    replica_lost(r, now_us);  // stopped on the provider's side, not ours: run it elsewhere
+  if (r.cancel_requested || report.outcome == "CANCELLED") {
+    // Stopped on the provider's side, not ours: it runs elsewhere.
+    replica_stopped(r, EventKind::ReplicaHandedBack, r.partition, {{"reason", "stopped by its provider"}}, now_us);
   } else {
-    release(r);
-    r.state = ReplicaState::Done;
-    r.outcome = report.outcome;
-    r.exit_code = report.exit_code;
-    r.reason = report.reason;
-    r.root = report.root;
-    r.manifest_json = report.manifest_json;
-    r.end_us = now_us;
-    store_.update_replica(r);
     Job& job = jobs_.at(r.job_id);
+    nlohmann::json reported = {{"outcome", report.outcome}, {"exit_code", report.exit_code}, {"root", report.root}};
+    if (!report.reason.empty()) reported["reason"] = report.reason;
+    r.manifest_json = report.manifest_json;  // named by its root in the event
+    record(job, &r, EventKind::ReplicaReported, r.partition, std::move(reported), now_us);
     if (!is_finished(job.state)) evaluate_quorum(job, now_us);
   }
   txn.commit();
-  request_pass();
 }
 
 // ---- payment ---------------------------------------------------------------------------
@@ -974,7 +978,7 @@ void Controller::lock_escrow(const std::vector<Job*>& jobs) {
     auto txn = store_.transaction();
     for (Job* job : jobs)
       if (!ledger_->find(lock_transfer(*job, 1).key) && !is_finished(job->state))
-        finish_job(*job, JobState::Cancelled, std::string(reason::kBudget), now_us);
+        record(*job, nullptr, EventKind::Cancelled, "og-schedd", {{"reason", reason::kBudget}}, now_us);
     txn.commit();
     log_warn("escrow_lock_failed", {{"error", e.what()}});
   }
@@ -1071,11 +1075,12 @@ void Controller::settle(Job& job, int64_t now_us) {
     p->second.valid_streak = *event == ReputationEvent::Verified ? p->second.valid_streak + 1 : 0;
     store_.upsert_partition(p->second);
   }
-  job.settled = true;
-  job.cost_micros = s.cost;
-  job.fee_micros = s.fee;
-  job.paid_to = join(s.paid, ",");
-  persist(job);
+  {
+    auto txn = store_.transaction();
+    record(job, nullptr, EventKind::Settled, "og-schedd",
+           {{"cost", s.cost}, {"fee", s.fee}, {"paid", join(s.paid, ",")}}, now_us);
+    txn.commit();
+  }
   if (ledger_ && (s.cost > 0 || !s.slashed.empty()))
     log_info("job_settled", {{"job", std::to_string(job.id)},
                              {"cost", format_money(s.cost)},
@@ -1449,21 +1454,13 @@ void Controller::assign(Job& job, const std::vector<Partition*>& chosen, int64_t
     active_on_[p->name].insert(r.id);
     job.replicas.push_back(r.id);
     undelivered_[p->name].push_back(r.id);
-    replicas_[r.id] = r;
+    Replica& live = replicas_[r.id] = r;
+    nlohmann::json context = {{"partition", p->name}, {"price", r.price_micros}};
+    if (job.adaptive_replicas > 0) context["adaptive"] = job.adaptive_replicas;
+    record(job, &live, EventKind::ReplicaAssigned, "og-schedd", std::move(context), now_us);
     wake_partition(p->name);
   }
-  if (job.state == JobState::Pending) {
-    job.state = JobState::Running;
-    job_finished_cv_.notify_all();  // og-sbatch --wait shows the change
-    if (job.start_us == 0) {
-      job.start_us = now_us;
-      counters_.start_latency.observe(double(now_us - job.submit_us) / 1e6);
-    }
-    if (job.is_array_task()) ++array_active_[job.array_job_id];
-  }
-  job.reason = reason::kNone;
   queue_.erase(queue_key(job));
-  persist(job);
 }
 
 void Controller::release(Replica& r) {
@@ -1473,63 +1470,6 @@ void Controller::release(Replica& r) {
   auto p = partitions_.find(r.partition);
   if (p == partitions_.end()) return;
   p->second.release(r.job_id);
-}
-
-void Controller::stop_replicas(Job& job, int64_t now_us, bool keep_running) {
-  for (uint64_t id : job.replicas) {
-    Replica& r = replicas_.at(id);
-    if (r.state == ReplicaState::Assigned) {
-      auto& pending = undelivered_[r.partition];
-      pending.erase(std::remove(pending.begin(), pending.end(), id), pending.end());
-      cancel_replica(r, now_us);
-    } else if (r.state == ReplicaState::Running && !r.cancel_requested && !keep_running) {
-      r.cancel_requested = true;  // its worker learns it at its next poll, woken now
-      store_.update_replica(r);
-      wake_partition(r.partition);
-    }
-  }
-}
-
-void Controller::cancel_replica(Replica& r, int64_t now_us) {
-  if (!is_active(r.state)) return;
-  release(r);
-  if (r.state == ReplicaState::Running) r.outcome = "CANCELLED";  // it worked until now: paid for
-  r.state = ReplicaState::Cancelled;
-  r.end_us = now_us;
-  cancel_sent_[r.partition].erase(r.id);
-  store_.update_replica(r);
-  request_pass();
-}
-
-void Controller::replica_lost(Replica& r, int64_t now_us) {
-  release(r);
-  r.state = ReplicaState::Lost;
-  r.outcome = "NODE_FAIL";
-  r.end_us = now_us;
-  store_.update_replica(r);
-  Job& job = jobs_.at(r.job_id);
-  log_warn("lease_lost", {{"job", std::to_string(job.id)},
-                          {"lease", std::to_string(r.id)},
-                          {"partition", r.partition}});
-  if (is_finished(job.state)) return;
-  if (job.spec.requeue && job.requeue_count < options_.max_requeue) {
-    ++job.requeue_count;
-    bool any_left = std::any_of(job.replicas.begin(), job.replicas.end(), [&](uint64_t id) {
-      auto s = replicas_.at(id).state;
-      return is_active(s) || s == ReplicaState::Done;
-    });
-    if (!any_left) {
-      job.state = JobState::Pending;
-      job_finished_cv_.notify_all();  // og-sbatch --wait shows the change
-      if (job.is_array_task() && array_active_[job.array_job_id] > 0) --array_active_[job.array_job_id];
-    }
-    job.reason = reason::kRequeued;
-    queue_.insert(queue_key(job));
-    persist(job);
-    request_pass();
-  } else {
-    finish_job(job, JobState::NodeFail, std::string(reason::kNodeFail), now_us);
-  }
 }
 
 bool Controller::add_extra_replica(Job& job) {
@@ -1552,9 +1492,7 @@ bool Controller::add_extra_replica(Job& job) {
       return false;  // the requester cannot pay for another opinion
     }
   }
-  ++job.extra_replicas;
-  job.reason = reason::kQuorum;
-  log_info("extra_replica", {{"job", std::to_string(job.id)}, {"replicas", std::to_string(job.spec.replicas + job.extra_replicas)}});
+  log_info("extra_replica", {{"job", std::to_string(job.id)}, {"replicas", std::to_string(replicas_wanted(job) + 1)}});
   return true;
 }
 
@@ -1655,9 +1593,6 @@ void Controller::evaluate_quorum(Job& job, int64_t now_us) {
   if (verdict.kind == QuorumVerdict::Kind::Agreed) {
     ++counters_.verdicts["agreed"];
     const auto& c = *verdict.canonical;
-    job.canonical_root = c.root;
-    job.canonical_replica = c.replica_id;
-    job.exit_code = c.exit_code;
     JobState final_state = state_from_outcome(c.outcome, c.exit_code);
     const std::string& refused = replicas_.at(c.replica_id).reason;
     std::string why = !refused.empty()                   ? refused
@@ -1665,57 +1600,22 @@ void Controller::evaluate_quorum(Job& job, int64_t now_us) {
                       : final_state == JobState::Timeout ? std::string(reason::kTimeLimit)
                       : final_state == JobState::Failed  ? std::string(reason::kNonZeroExit)
                                                          : std::string(c.outcome);
-    finish_job(job, final_state, why, now_us);
+    record(job, nullptr, EventKind::Verified, "og-schedd",
+           {{"lease", c.replica_id}, {"root", c.root}, {"state", to_string(final_state)},
+            {"exit_code", c.exit_code}, {"reason", why}},
+           now_us);
   } else if (verdict.kind == QuorumVerdict::Kind::NoQuorum) {
     if (add_extra_replica(job)) {
       ++counters_.verdicts["extra_replica"];
-      persist(job);
-      queue_.insert(queue_key(job));
-      request_pass();
+      record(job, nullptr, EventKind::ExtraReplica, "og-schedd", {{"replicas", replicas_wanted(job) + 1}}, now_us);
     } else {
       ++counters_.verdicts["no_quorum"];
-      finish_job(job, JobState::Failed, std::string(reason::kNoQuorum), now_us);
+      record(job, nullptr, EventKind::NoQuorum, "og-schedd", {}, now_us);
     }
   } else {
     persist(job);
   }
 }
-
-void Controller::finish_job(Job& job, JobState state, std::string why, int64_t now_us) {
-  // Charge the account for what ran: CPUs x run time x replicas that did the work.
-  if (job.start_us > 0) {
-    size_t ran = std::count_if(job.replicas.begin(), job.replicas.end(), [&](uint64_t id) {
-      auto s = replicas_.at(id).state;
-      return s == ReplicaState::Done || s == ReplicaState::Running;
-    });
-    fairshare_.add_usage(charge_account(job),
-                         static_cast<double>(std::max<size_t>(ran, 1)) * job.spec.total_cpus() *
-                             static_cast<double>(now_us - job.start_us) / 1e6,
-                         now_us);
-  }
-  if (job.state == JobState::Running && job.is_array_task() && array_active_[job.array_job_id] > 0)
-    --array_active_[job.array_job_id];
-  job.state = state;
-  job.reason = std::move(why);
-  job.end_us = now_us;
-  ++counters_.finished[std::string(to_string(state))];
-  if (job.start_us == 0) job.start_us = now_us;
-  queue_.erase(queue_key(job));
-  unsettled_.insert(job.id);
-  if (!job.spec.secrets.empty()) store_.delete_secrets(job.id);  // kept no longer than needed
-  // Replicas not yet started are no longer needed. Running ones are stopped too, except
-  // after an accepted result: they finish and their outputs are still checked against it.
-  stop_replicas(job, now_us, /*keep_running=*/job.canonical_replica != 0);
-  persist(job);
-  request_pass();
-  job_finished_cv_.notify_all();
-  log_info("job_finished", {{"job", std::to_string(job.id)},
-                            {"state", std::string(to_string(state))},
-                            {"reason", job.reason},
-                            {"exit_code", std::to_string(job.exit_code)}});
-}
-
-void Controller::persist(const Job& job) { store_.update_job(job, nodelist(job)); }
 
 void Controller::check_heartbeats(int64_t now_mono) {
   int64_t now_us = now_unix_us();
@@ -1733,10 +1633,7 @@ void Controller::check_heartbeats(int64_t now_mono) {
         auto& pending = undelivered_[name];
         pending.erase(std::remove(pending.begin(), pending.end(), rid), pending.end());
       }
-      if (r.cancel_requested)
-        cancel_replica(r, now_us);
-      else
-        replica_lost(r, now_us);
+      replica_stopped(r, EventKind::ReplicaLost, "og-schedd", {{"reason", "heartbeat"}}, now_us);
     }
     txn.commit();
   }

@@ -24,6 +24,7 @@
 #include "scheduler/escrow.hpp"
 #include "scheduler/reputation.hpp"
 #include "chain/evm_ledger.hpp"
+#include "scheduler/job_events.hpp"
 #include "scheduler/job_store.hpp"
 #include "scheduler/model.hpp"
 #include "scheduler/priority.hpp"
@@ -181,6 +182,8 @@ class Controller {
   std::map<uint64_t, StartEstimate> expected_starts();
   JobListing list_jobs(const JobFilter& filter);
   std::optional<JobDetail> get_job(uint64_t id);
+  // The job's journal, oldest first: for its owner or an admin (403 otherwise).
+  std::vector<JobEvent> job_events(const User& user, uint64_t id);
   JobView cancel_job(const User& user, uint64_t id);
   JobView set_hold(const User& user, uint64_t id, bool hold);
   // og-scontrol requeue: a running job is stopped and goes back to the queue.
@@ -293,10 +296,18 @@ class Controller {
 
   void assign(Job& job, const std::vector<Partition*>& partitions, int64_t now_us);
   void release(Replica& replica);
-  void replica_lost(Replica& replica, int64_t now_us);
+  // The one way a job or a replica of it changes (job_journal.cpp): apply the event,
+  // append it to the job's journal inside the caller's transaction, write the rows, and
+  // keep the queue, array throttle, fair share, waiters and allocations in step.
+  JobEvent record(Job& job, Replica* replica, EventKind kind, const std::string& actor, nlohmann::json context,
+                  int64_t now_us);
+  // Apply and append only: a job just inserted, or one no longer held in memory.
+  JobEvent journal(Job& job, EventKind kind, const std::string& actor, nlohmann::json context, int64_t now_us);
+  // An active replica stopped without a result (lost, or handed back by its provider):
+  // cancelled if we had asked for that, else the job is requeued or ends NODE_FAIL.
+  void replica_stopped(Replica& replica, EventKind kind, const std::string& actor, nlohmann::json context,
+                       int64_t now_us);
   void evaluate_quorum(Job& job, int64_t now_us);
-  void finish_job(Job& job, JobState state, std::string reason, int64_t now_us);
-  void cancel_replica(Replica& replica, int64_t now_us);
   // Cancels replicas not yet delivered and asks workers to stop running ones.
   void stop_replicas(Job& job, int64_t now_us, bool keep_running);
   uint32_t needed_replicas(const Job& job) const;

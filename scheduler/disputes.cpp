@@ -100,9 +100,11 @@ void Controller::settle_dispute(const Job& audit, bool proven, int64_t now_us) {
     }
   }
   ledger_->apply(slashes);
-  disputed->reason = std::string(reason::kOverturned);
+  auto txn = store_.transaction();
+  journal(*disputed, EventKind::Overturned, "og-schedd", {{"audit", audit.id}}, now_us);
   if (stored) store_.update_job(*disputed, store_.nodelist_of(disputed_id));
   else persist(*disputed);
+  txn.commit();
 }
 
 }  // namespace og

@@ -43,6 +43,10 @@ CREATE TABLE IF NOT EXISTS bundle_owners (
 -- A requester's dispute of a job's accepted result: the audit job that re-runs it.
 CREATE TABLE IF NOT EXISTS job_audits (
   audit_id INTEGER PRIMARY KEY, job_id INTEGER NOT NULL UNIQUE);
+-- Every change to a job or its replicas, in order (scheduler/job_events.hpp).
+CREATE TABLE IF NOT EXISTS job_events (
+  job_id INTEGER NOT NULL, seq INTEGER NOT NULL, time_us INTEGER NOT NULL, name TEXT NOT NULL,
+  actor TEXT NOT NULL, context TEXT NOT NULL, PRIMARY KEY (job_id, seq)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS job_checkpoints (
   job_id INTEGER PRIMARY KEY, milestone INTEGER NOT NULL, sha256 TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS job_secrets (
@@ -118,6 +122,9 @@ JobStore::JobStore(const std::string& path, bool synchronous_full) : db_(path, s
   insert_replica_ = db_.prepare(
       "INSERT INTO replicas (job_id, partition, state, price_micros, start_us) "
       "VALUES (?1, ?2, ?3, ?4, ?5)");
+  append_event_ = db_.prepare(
+      "INSERT INTO job_events (job_id, seq, time_us, name, actor, context) "
+      "SELECT ?1, COALESCE(MAX(seq), 0) + 1, ?2, ?3, ?4, ?5 FROM job_events WHERE job_id = ?1 RETURNING seq");
   update_replica_ = db_.prepare(
       "UPDATE replicas SET state=?2, cancel_requested=?3, outcome=?4, exit_code=?5, root=?6, "
       "manifest_json=?7, start_us=?8, end_us=?9, reason=?10 WHERE id=?1");
@@ -300,6 +307,37 @@ Job JobStore::read_job(Statement& s) {
   j.checkpoint_sha256 = s.column_text(21);
   j.checkpoint_uploaded = s.column_int64(22) != 0;
   return j;
+}
+
+void JobStore::append_event(JobEvent& e) {
+  // The journal and the rows it explains are written together or not at all.
+  if (!db_.in_transaction()) throw std::logic_error("a job event is appended only inside a transaction");
+  append_event_->reset();
+  append_event_->bind(1, static_cast<int64_t>(e.job_id))
+      .bind(2, e.time_us)
+      .bind(3, std::string(to_string(e.kind)))
+      .bind(4, e.actor)
+      .bind(5, e.context.dump());
+  if (!append_event_->step()) throw std::runtime_error("job event not appended");
+  e.seq = static_cast<uint32_t>(append_event_->column_int64(0));
+  append_event_->reset();
+}
+
+std::vector<JobEvent> JobStore::load_events(uint64_t job_id) {
+  auto s = db_.prepare("SELECT seq, time_us, name, actor, context FROM job_events WHERE job_id = ?1 ORDER BY seq");
+  s->bind(1, static_cast<int64_t>(job_id));
+  std::vector<JobEvent> out;
+  while (s->step()) {
+    JobEvent e;
+    e.job_id = job_id;
+    e.seq = static_cast<uint32_t>(s->column_int64(0));
+    e.time_us = s->column_int64(1);
+    e.kind = event_kind_from_string(s->column_text(2));
+    e.actor = s->column_text(3);
+    e.context = nlohmann::json::parse(s->column_text(4));
+    out.push_back(std::move(e));
+  }
+  return out;
 }
 
 std::optional<Job> JobStore::load_job(uint64_t id) {

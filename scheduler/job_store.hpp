@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "core/sqlite.hpp"
+#include "scheduler/job_events.hpp"
 #include "scheduler/model.hpp"
 
 namespace og {
@@ -60,6 +61,11 @@ class JobStore {
   // The tasks of an array, by the array's job id.
   std::vector<Job> load_array_tasks(uint64_t array_job_id);
 
+  // The job's journal: append (inside a transaction, with the change it records) gives
+  // the event its sequence number.
+  void append_event(JobEvent& event);
+  std::vector<JobEvent> load_events(uint64_t job_id);
+
   // Replicas (leases): insert assigns the id.
   uint64_t insert_replica(const Replica& replica);
   void update_replica(const Replica& replica);
@@ -83,6 +89,7 @@ class JobStore {
   std::unique_ptr<Statement> update_job_;
   std::unique_ptr<Statement> insert_replica_;
   std::unique_ptr<Statement> update_replica_;
+  std::unique_ptr<Statement> append_event_;
 };
 
 }  // namespace og

@@ -208,15 +208,12 @@ function queueView(params) {
   return { node, refresh };
 }
 
-function timeline(job) {
-  const events = [{ t: job.submit_time, what: 'submitted' }];
-  for (const r of job.replica_leases ?? []) {
-    if (r.start_time) events.push({ t: r.start_time, what: `replica ${r.lease_id} started on ${r.partition}` });
-    if (r.end_time) events.push({ t: r.end_time, what: `replica ${r.lease_id} ${r.state.toLowerCase()} (${r.outcome || 'no outcome'})` });
-  }
-  if (job.end_time && !ACTIVE.has(job.job_state)) events.push({ t: job.end_time, what: `ended ${job.job_state}` });
-  events.sort((a, b) => a.t - b.t);
-  return el('ol', { id: 'timeline' }, events.map((e) => el('li', {}, el('time', {}, time(e.t)), ' ', e.what)));
+// The job's history from its journal (GET /og/v1/jobs/ID/events): holds, requeues, lost
+// and extra replicas, verification and payment, in the order they happened.
+function timeline(events) {
+  if (!events) return el('p', { class: 'hint', id: 'timeline' }, 'The history is shown to the job\'s owner and admins.');
+  return el('ol', { id: 'timeline' }, events.map((e) =>
+    el('li', { class: `event-${e.name}` }, el('time', {}, time(e.time)), ' ', e.text)));
 }
 
 function verdict(job) {
@@ -244,6 +241,7 @@ function jobView(id) {
   node.append(body);
   async function refresh() {
     const job = (await api('GET', `/og/v1/jobs/${id}`)).jobs[0];
+    const events = await api('GET', `/og/v1/jobs/${id}/events`).then((r) => r.events, () => null);
     const replicas = job.replica_leases ?? [];
     const actions = el('p', { class: 'actions' });
     if (ACTIVE.has(job.job_state)) {
@@ -265,7 +263,7 @@ function jobView(id) {
         ['Cost', job.cost], ['Protocol fee', job.fee], ['Paid to', job.paid_to || '—'], ['Settled', job.settled ? 'yes' : 'no'],
         ['Signed by', short(job.signer)],
       ]),
-      el('h2', {}, 'Timeline'), timeline(job),
+      el('h2', {}, 'Timeline'), timeline(events),
       el('h2', {}, 'Replicas'),
       replicas.length
         ? table(['Lease', 'Provider partition', 'State', 'Outcome', 'Exit', 'Result root', 'Price/h', 'Started', 'Ended'],

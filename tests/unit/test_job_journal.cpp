@@ -1,0 +1,253 @@
+// A job's journal: the state machine refuses illegal events, each path through a job's
+// life leaves its events in order, only the owner and admins read them, and the jobs a
+// restarted og-schedd holds are what their journals say.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <map>
+#include <thread>
+#include <string>
+#include <vector>
+
+#include "core/time_util.hpp"
+#include "scheduler/job_events.hpp"
+#include "scheduler/job_store.hpp"
+#include "controller_fixture.hpp"
+
+namespace og {
+namespace {
+
+JobEvent event(EventKind kind, nlohmann::json context = nlohmann::json::object()) {
+  JobEvent e;
+  e.job_id = 1;
+  e.time_us = 1'000'000;
+  e.kind = kind;
+  e.actor = "alice";
+  e.context = std::move(context);
+  return e;
+}
+
+Job running_job() {
+  Job j;
+  j.id = 1;
+  apply(j, event(EventKind::Submitted));
+  apply(j, event(EventKind::ReplicaAssigned, {{"lease", 7}, {"partition", "p1"}}));
+  return j;
+}
+
+TEST(JobEvents, NamesRoundTrip) {
+  for (auto kind : {EventKind::Submitted, EventKind::ReplicaHandedBack, EventKind::Verified, EventKind::Overturned})
+    EXPECT_EQ(event_kind_from_string(to_string(kind)), kind);
+  EXPECT_THROW(event_kind_from_string("exploded"), std::invalid_argument);
+}
+
+TEST(JobEvents, TheStateMachineRefusesIllegalEvents) {
+  Job j = running_job();
+  ASSERT_EQ(j.state, JobState::Running);
+  EXPECT_THROW(apply(j, event(EventKind::Held)), IllegalTransition) << "a running job is not held";
+  EXPECT_THROW(apply(j, event(EventKind::Updated, {{"nice", 5}})), IllegalTransition);
+  EXPECT_THROW(apply(j, event(EventKind::Settled)), IllegalTransition) << "a running job is not settled";
+  apply(j, event(EventKind::Cancelled, {{"reason", "None"}}));
+  EXPECT_EQ(j.state, JobState::Cancelled);
+  EXPECT_THROW(apply(j, event(EventKind::Verified, {{"state", "COMPLETED"}, {"root", "r"}})), IllegalTransition)
+      << "an ended job does not end again";
+  EXPECT_THROW(apply(j, event(EventKind::Requeued, {{"to_pending", true}})), IllegalTransition);
+  EXPECT_THROW(apply(j, event(EventKind::ReplicaAssigned, {{"lease", 8}})), IllegalTransition);
+  EXPECT_THROW(apply(j, event(EventKind::Disputed, {{"audit", 9}})), IllegalTransition) << "no result to dispute";
+  apply(j, event(EventKind::Settled, {{"cost", 5}}));
+  EXPECT_THROW(apply(j, event(EventKind::Settled, {{"cost", 5}})), IllegalTransition) << "settled once";
+
+  Job pending;
+  apply(pending, event(EventKind::Submitted, {{"hold", true}}));
+  EXPECT_EQ(pending.reason, reason::kHeld);
+  EXPECT_THROW(apply(pending, event(EventKind::Requeued, {{"to_pending", true}})), IllegalTransition)
+      << "a pending job is not requeued";
+  EXPECT_THROW(apply(pending, event(EventKind::NodeFailed)), IllegalTransition);
+
+  Job checkpointed = running_job();
+  apply(checkpointed, event(EventKind::MilestoneVerified, {{"milestone", 2}, {"sha256", "d2"}}));
+  EXPECT_THROW(apply(checkpointed, event(EventKind::MilestoneVerified, {{"milestone", 1}, {"sha256", "d1"}})),
+               IllegalTransition)
+      << "checkpoints only move forward";
+  EXPECT_EQ(checkpointed.checkpoint_milestone, 2u);
+}
+
+TEST(JobEvents, AReplicaMovesOnlyForward) {
+  Replica r;
+  r.id = 7;
+  apply(r, event(EventKind::ReplicaStarted, {{"lease", 7}}));
+  EXPECT_EQ(r.state, ReplicaState::Running);
+  EXPECT_THROW(apply(r, event(EventKind::ReplicaStarted, {{"lease", 7}})), IllegalTransition);
+  apply(r, event(EventKind::ReplicaReported, {{"lease", 7}, {"outcome", "COMPLETED"}, {"exit_code", 0}, {"root", "x"}}));
+  EXPECT_EQ(r.state, ReplicaState::Done);
+  EXPECT_EQ(r.root, "x");
+  EXPECT_THROW(apply(r, event(EventKind::ReplicaLost, {{"lease", 7}})), IllegalTransition)
+      << "a lease that reported is not lost afterwards";
+  EXPECT_THROW(apply(r, event(EventKind::ReplicaCancelled, {{"lease", 7}})), IllegalTransition);
+  EXPECT_THROW(apply(r, event(EventKind::Held)), IllegalTransition) << "not an event of a lease";
+}
+
+TEST(JobEvents, AnEventOutsideATransactionIsRefusedByTheStore) {
+  test::TempDir dir("og-journal-test");
+  JobStore store(dir.path() / "s.db", false);
+  JobEvent e = event(EventKind::Submitted);
+  EXPECT_THROW(store.append_event(e), std::logic_error);
+  auto txn = store.transaction();
+  store.append_event(e);
+  JobEvent second = event(EventKind::Held);
+  store.append_event(second);
+  txn.commit();
+  EXPECT_EQ(e.seq, 1u);
+  EXPECT_EQ(second.seq, 2u);
+  ASSERT_EQ(store.load_events(1).size(), 2u);
+}
+
+std::vector<std::string> names(const std::vector<JobEvent>& events) {
+  std::vector<std::string> out;
+  for (const auto& e : events) out.emplace_back(to_string(e.kind));
+  return out;
+}
+
+// The journal of a job, once it holds `last` (the scheduling loop settles a moment after
+// the verdict).
+std::vector<std::string> journal_until(Controller& c, const User& user, uint64_t id, const std::string& last) {
+  std::vector<std::string> got;
+  auto deadline = Clock::now() + kDeadline;
+  while (Clock::now() < deadline) {
+    got = names(c.job_events(user, id));
+    if (std::find(got.begin(), got.end(), last) != got.end()) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  return got;
+}
+
+using Names = std::vector<std::string>;
+
+class JournalTest : public ControllerTest {};
+
+TEST_F(JournalTest, AHeldJobThatRunsAndIsVerifiedLeavesEachStepInOrder) {
+  make();
+  User alice = account("alice", "user");
+  JobSpec s = spec();
+  s.hold = true;
+  uint64_t id = c().submit(alice, s)[0];
+  FakeWorker w = worker(account("w1", "worker"), "p1");
+  c().set_hold(alice, id, false);
+  auto leases = w.poll_until(1);
+  ASSERT_EQ(leases.size(), 1u);
+  w.complete(leases[0].replica.id, "result");
+  EXPECT_EQ(journal_until(c(), alice, id, "settled"),
+            (Names{"submitted", "released", "replica_assigned", "replica_started", "replica_reported", "verified",
+                   "settled"}));
+  auto events = c().job_events(alice, id);
+  EXPECT_EQ(events[0].actor, "alice");
+  EXPECT_TRUE(events[0].context.value("hold", false));
+  EXPECT_EQ(events[2].context.value("partition", ""), "p1");
+  EXPECT_EQ(events[4].actor, "p1") << "a report is the worker's doing";
+  EXPECT_EQ(events[5].context.value("root", ""), job(id).canonical_root);
+  for (size_t i = 0; i < events.size(); ++i) EXPECT_EQ(events[i].seq, i + 1);
+  EXPECT_TRUE(std::is_sorted(events.begin(), events.end(),
+                             [](const JobEvent& a, const JobEvent& b) { return a.time_us < b.time_us; }));
+}
+
+TEST_F(JournalTest, ARequeueAndALostReplicaAreInTheHistory) {
+  make();
+  User alice = account("alice", "user");
+  uint64_t id = c().submit(alice, spec())[0];
+  FakeWorker w = worker(account("w1", "worker"), "p1");
+  auto first = w.poll_until(1);
+  ASSERT_EQ(first.size(), 1u);
+  c().requeue_job(alice, id);  // og-scontrol requeue: its worker is told to stop it
+  w.poll(0);
+  w.complete(first[0].replica.id, "", 0, "CANCELLED");  // stopped as asked
+  auto second = w.poll_until(1);
+  ASSERT_EQ(second.size(), 1u);
+  w.poll(0);          // the worker confirms it runs the lease...
+  w.running.clear();  // ...then restarts and forgets it: lost, requeued
+  w.poll(0);
+  Names got = names(c().job_events(alice, id));
+  Names expected{"submitted", "replica_assigned", "replica_started", "cancel_requested", "requeued",
+                 "replica_cancelled", "replica_assigned", "replica_started", "replica_lost", "requeued"};
+  ASSERT_GE(got.size(), expected.size());
+  EXPECT_EQ(Names(got.begin(), got.begin() + expected.size()), expected);
+  auto events = c().job_events(alice, id);
+  EXPECT_TRUE(events[4].context.value("to_pending", false));
+  EXPECT_EQ(events[4].actor, "alice");
+  EXPECT_EQ(job(id).requeue_count, 2u);
+}
+
+TEST_F(JournalTest, DisagreementAsksForAnExtraReplicaThenEndsWithoutQuorum) {
+  options_.max_replicas = 3;
+  make();
+  User alice = account("alice", "user");
+  JobSpec s = spec();
+  s.replicas = 2;
+  uint64_t id = c().submit(alice, s)[0];
+  FakeWorker a = worker(account("w1", "worker"), "p1", 4, 1);
+  FakeWorker b = worker(account("w2", "worker"), "p2", 4, 2);
+  FakeWorker third = worker(account("w3", "worker"), "p3", 4, 3);
+  auto la = a.poll_until(1), lb = b.poll_until(1);
+  ASSERT_EQ(la.size() + lb.size(), 2u);
+  a.complete(la[0].replica.id, "one");
+  b.complete(lb[0].replica.id, "two");
+  auto lc = third.poll_until(1);
+  ASSERT_EQ(lc.size(), 1u);
+  third.complete(lc[0].replica.id, "three");
+  Names got = journal_until(c(), alice, id, "settled");
+  EXPECT_EQ(std::count(got.begin(), got.end(), "extra_replica"), 1);
+  EXPECT_EQ(std::count(got.begin(), got.end(), "replica_reported"), 3);
+  ASSERT_GE(got.size(), 2u);
+  EXPECT_EQ(got[got.size() - 2], "no_quorum");
+  EXPECT_EQ(job(id).reason, reason::kNoQuorum);
+}
+
+TEST_F(JournalTest, TheHistoryIsTheOwnersAndAdminsToRead) {
+  make();
+  User alice = account("alice", "user");
+  User bob = account("bob", "user");
+  User root = account("root", "admin");
+  uint64_t id = c().submit(alice, spec())[0];
+  c().cancel_job(alice, id);
+  EXPECT_EQ(names(c().job_events(root, id)), (Names{"submitted", "cancelled"}));
+  expect_api_error([&] { c().job_events(bob, id); }, 403, "forbidden");
+  expect_api_error([&] { c().job_events(alice, id + 100); }, 404, "job_not_found");
+}
+
+// What a restarted og-schedd holds is what the journal says: every job's row equals the
+// replay of its events, and the events survive as they were.
+TEST_F(JournalTest, AfterARestartEachJobIsTheReplayOfItsJournal) {
+  make();
+  User alice = account("alice", "user");
+  FakeWorker w = worker(account("w1", "worker"), "p1", 1);
+  JobSpec held = spec();
+  held.hold = true;
+  uint64_t done = c().submit(alice, spec())[0];
+  uint64_t waiting = c().submit(alice, held)[0];
+  uint64_t cancelled = c().submit(alice, spec())[0];
+  auto leases = w.poll_until(1);
+  ASSERT_EQ(leases.size(), 1u);
+  c().cancel_job(alice, cancelled);
+  w.complete(leases[0].replica.id, "ok");
+  journal_until(c(), alice, done, "settled");
+  std::map<uint64_t, std::vector<JobEvent>> before;
+  for (uint64_t id : {done, waiting, cancelled}) before[id] = c().job_events(alice, id);
+
+  make();
+  for (uint64_t id : {done, waiting, cancelled}) {
+    auto after = c().job_events(alice, id);
+    ASSERT_EQ(names(after), names(before[id])) << "job " << id;
+    Job live = job(id);
+    Job replayed = replay(live, after);
+    EXPECT_EQ(replayed.state, live.state) << "job " << id;
+    EXPECT_EQ(replayed.reason, live.reason) << "job " << id;
+    EXPECT_EQ(replayed.start_us, live.start_us) << "job " << id;
+    EXPECT_EQ(replayed.end_us, live.end_us) << "job " << id;
+    EXPECT_EQ(replayed.canonical_root, live.canonical_root) << "job " << id;
+    EXPECT_EQ(replayed.settled, live.settled) << "job " << id;
+    EXPECT_EQ(replayed.spec.hold, live.spec.hold) << "job " << id;
+  }
+  EXPECT_EQ(job(waiting).reason, reason::kHeld);
+}
+
+}  // namespace
+}  // namespace og
