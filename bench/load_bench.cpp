@@ -20,7 +20,7 @@
 #include <thread>
 #include <vector>
 
-#include "bench/percentile.hpp"
+#include "bench/latencies.hpp"
 #include "core/client_config.hpp"
 #include "core/error.hpp"
 #include "core/http_client.hpp"
@@ -30,7 +30,8 @@
 namespace {
 
 using og::HttpClient;
-using og::bench::percentile;
+using og::bench::Latencies;
+using og::bench::timed;
 
 struct Options {
   std::string url, admin_token, ca_file;
@@ -60,33 +61,6 @@ ProcessSample sample(pid_t pid) {
     if (i == 14 || i == 15) ticks += std::stod(field);  // utime, stime
   s.cpu_s = ticks / static_cast<double>(sysconf(_SC_CLK_TCK));
   return s;
-}
-
-// Latencies (ms) of one kind of request, gathered from many threads.
-class Latencies {
- public:
-  void add(double ms) {
-    std::lock_guard lock(mu_);
-    ms_.push_back(ms);
-  }
-  void print(const char* what) {
-    std::lock_guard lock(mu_);
-    std::printf("  %-28s n=%-7zu p50 %7.2f ms  p99 %7.2f ms  max %7.2f ms\n", what, ms_.size(), percentile(ms_, 0.5),
-                percentile(ms_, 0.99), percentile(ms_, 1.0));
-  }
-
- private:
-  std::mutex mu_;
-  std::vector<double> ms_;
-};
-
-// Runs f, adds its duration to l, returns what f returned.
-template <typename F>
-auto timed(Latencies& l, F f) {
-  int64_t t0 = og::monotonic_us();
-  auto r = f();
-  l.add(static_cast<double>(og::monotonic_us() - t0) / 1000.0);
-  return r;
 }
 
 std::string add_user(HttpClient& admin, const std::string& name, const std::string& role) {

@@ -363,7 +363,7 @@ HttpResponse Api::route(const HttpRequest& req, const User& user) {
       if (total > controller_.max_job_output()) {
         // More than og-schedd keeps for one replica: the run cannot be verified, so it
         // fails visibly (as when an upload is refused) rather than being retried.
-        report.outcome = "FAILED";
+        report.outcome = Outcome::Failed;
         report.exit_code = 1;
         manifest = Manifest{{}, merkle_root({})};
       }

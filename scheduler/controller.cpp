@@ -12,12 +12,12 @@
 #include "core/sha256.hpp"
 #include "core/strings.hpp"
 #include "core/time_util.hpp"
+#include "core/verify_mode.hpp"
 #include "jobscripts/array_spec.hpp"
 #include "scheduler/dependency_policy.hpp"
 #include "scheduler/placement.hpp"
 #include "scheduler/start_planner.hpp"
 #include "verify/manifest.hpp"
-#include "verify/numeric_compare.hpp"
 #include "verify/quorum.hpp"
 
 namespace og {
@@ -34,24 +34,12 @@ JobState state_from_outcome(const std::string& outcome, int exit_code) {
   return JobState::Failed;
 }
 
-bool matches(const JobFilter& f, const Job& job, const std::string& nodelist) {
-  if (!f.ids.empty() && !f.ids.count(job.id) && !f.ids.count(job.array_job_id)) return false;
-  if (!f.users.empty() && !f.users.count(job.user)) return false;
-  if (!f.names.empty() && !f.names.count(job.spec.name)) return false;
-  if (!f.states.empty() && !f.states.count(job.state)) return false;
-  if (!f.partitions.empty()) {
-    bool any = f.partitions.count(job.spec.partition) > 0;
-    for (const auto& node : split_list(nodelist)) any = any || f.partitions.count(node) > 0;
-    if (!any) return false;
-  }
-  return true;
-}
-
 }  // namespace
 
 Controller::Controller(ControllerOptions options)
     : options_(std::move(options)),
       store_(options_.database_path, options_.synchronous_full),
+      reader_(options_.database_path, options_.synchronous_full),
       fairshare_(options_.priority.usage_half_life_s),
       priority_(std::make_unique<MultifactorPriority>(options_.priority, fairshare_)),
       scheduler_(make_scheduler(options_.scheduler)) {
@@ -82,6 +70,7 @@ void Controller::stop() {
   }
   sched_cv_.notify_all();
   if (sched_thread_.joinable()) sched_thread_.join();
+  if (comparer_) comparer_->stop();  // outside the lock: an answer being posted takes it
   if (evm_) evm_->stop();  // what is not on chain yet stays in the outbox for the next start
 }
 
@@ -140,6 +129,11 @@ void Controller::load_state() {
     if (is_finished(job.state) && !job.settled) unsettled_.insert(id);
     if (!is_finished(job.state)) unfinished.push_back(&job);
     if (!is_finished(job.state) && needed_replicas(job) > 0) queue_.insert(queue_key(job));
+    // A verdict may have been waiting for a comparison when og-schedd stopped.
+    if (!is_finished(job.state) && std::any_of(job.replicas.begin(), job.replicas.end(), [&](uint64_t r) {
+          return replicas_.at(r).state == ReplicaState::Done;
+        }))
+      to_evaluate_.insert(id);
     // The throttle counts running tasks, not their replicas.
     if (job.state == JobState::Running && job.is_array_task()) ++array_active_[job.array_job_id];
   }
@@ -434,110 +428,11 @@ std::map<uint64_t, StartEstimate> Controller::plan_starts(Job* probe) {
   return out;
 }
 
-std::map<uint64_t, StartEstimate> Controller::expected_starts() {
-  std::lock_guard lock(mu_);
-  return plan_starts(nullptr);
-}
-
-JobListing Controller::list_jobs(const JobFilter& filter) {
-  std::lock_guard lock(mu_);
-  // Matches first by reference: with `newest`, only those shown are copied.
-  std::vector<std::pair<const Job*, std::string>> live;
-  for (const auto& [id, job] : jobs_) {
-    std::string nodes = nodelist(job);
-    if (matches(filter, job, nodes)) live.emplace_back(&job, std::move(nodes));
-  }
-  // A job asked for by id stays visible after it left memory, as squeue -j shows.
-  std::vector<JobView> stored;
-  for (uint64_t id : filter.ids) {
-    if (jobs_.count(id)) continue;
-    if (auto job = store_.load_job(id)) {
-      std::string nodes = store_.nodelist_of(id);
-      if (matches(filter, *job, nodes)) stored.push_back({*job, nodes, isolation_of(nodes)});
-    }
-  }
-  JobListing out;
-  out.matched = live.size() + stored.size();
-  size_t skip_live = filter.newest > 0 && live.size() > filter.newest ? live.size() - filter.newest : 0;
-  for (size_t i = skip_live; i < live.size(); ++i)
-    out.jobs.push_back({*live[i].first, live[i].second, isolation_of(live[i].second)});
-  for (auto& view : stored) out.jobs.push_back(std::move(view));
-  std::sort(out.jobs.begin(), out.jobs.end(), [](const JobView& a, const JobView& b) { return a.job.id < b.job.id; });
-  if (filter.newest > 0 && out.jobs.size() > filter.newest)
-    out.jobs.erase(out.jobs.begin(), out.jobs.end() - static_cast<std::ptrdiff_t>(filter.newest));
-  return out;
-}
-
-std::optional<JobDetail> Controller::get_job(uint64_t id) {
-  std::lock_guard lock(mu_);
-  auto it = jobs_.find(id);
-  if (it != jobs_.end()) {
-    JobDetail d{view_of(it->second), {}};
-    for (uint64_t rid : it->second.replicas) d.replicas.push_back(replicas_.at(rid));
-    return d;
-  }
-  auto job = store_.load_job(id);
-  if (!job) return std::nullopt;
-  std::string nodes = store_.nodelist_of(id);
-  return JobDetail{{*job, nodes, isolation_of(nodes)}, store_.load_replicas(id)};
-}
-
-std::vector<JobView> Controller::accounting(int64_t since_us, const JobFilter& filter) {
-  std::lock_guard lock(mu_);
-  std::vector<JobView> out;
-  std::set<uint64_t> seen;
-  for (auto& job : store_.load_finished_jobs(since_us, 100000)) {
-    seen.insert(job.id);
-    std::string nodes = store_.nodelist_of(job.id);
-    if (matches(filter, job, nodes)) out.push_back({std::move(job), nodes, isolation_of(nodes)});
-  }
-  for (const auto& [id, job] : jobs_) {
-    if (seen.count(id) || job.submit_us < since_us) continue;
-    std::string nodes = nodelist(job);
-    if (matches(filter, job, nodes)) out.push_back({job, nodes, isolation_of(nodes)});
-  }
-  std::sort(out.begin(), out.end(),
-            [](const JobView& a, const JobView& b) { return a.job.id < b.job.id; });
-  return out;
-}
-
-JobView Controller::wait_job(uint64_t id, int64_t timeout_us, const std::string& since) {
-  std::unique_lock lock(mu_);
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::microseconds(timeout_us);
-  bool timed_out = false;
-  for (;;) {
-    auto it = jobs_.find(id);  // looked up afresh: the job may leave memory while we wait
-    if (it == jobs_.end()) {
-      auto job = store_.load_job(id);
-      if (!job) throw not_found(id);
-      std::string nodes = store_.nodelist_of(id);
-      return {*job, nodes, isolation_of(nodes)};
-    }
-    if (is_finished(it->second.state) || stopping_ || timed_out ||
-        (!since.empty() && to_string(it->second.state) != since))
-      return view_of(it->second);
-    timed_out = job_finished_cv_.wait_until(lock, deadline) == std::cv_status::timeout;
-  }
-}
-
 uint64_t Controller::mesh_cpus() const {
   uint64_t cpus = 0;
   for (const auto& [name, p] : partitions_)
     if (p.state == PartitionState::Up) cpus += p.cpus;
   return cpus;
-}
-
-std::vector<std::pair<JobView, PriorityFactors>> Controller::priorities() {
-  std::lock_guard lock(mu_);
-  int64_t now_us = now_unix_us();
-  uint64_t cpus = mesh_cpus();
-  std::vector<std::pair<JobView, PriorityFactors>> out;
-  for (const auto& [id, job] : jobs_)
-    if (job.state == JobState::Pending)
-      out.push_back({view_of(job), priority_->factors(job, now_us, cpus)});
-  std::stable_sort(out.begin(), out.end(),
-                   [](const auto& a, const auto& b) { return a.second.priority > b.second.priority; });
-  return out;
 }
 
 Job& Controller::job_or_throw(uint64_t id) {
@@ -552,12 +447,6 @@ void Controller::check_owner(const User& user, const Job& job) const {
   if (user.role != "admin" && user.name != job.user)
     throw ApiError(403, "forbidden",
                    "job " + std::to_string(job.id) + " belongs to " + job.user + ", not " + user.name);
-}
-
-std::vector<JobEvent> Controller::job_events(const User& user, uint64_t id) {
-  std::lock_guard lock(mu_);
-  check_owner(user, any_job(id));
-  return store_.load_events(id);
 }
 
 JobView Controller::cancel_job(const User& user, uint64_t id) {
@@ -666,22 +555,6 @@ Job Controller::any_job(uint64_t job_id) {
   if (auto it = jobs_.find(job_id); it != jobs_.end()) return it->second;
   if (auto stored = store_.load_job(job_id)) return std::move(*stored);
   throw not_found(job_id);
-}
-
-std::string Controller::canonical_manifest(const User& user, uint64_t job_id) {
-  std::lock_guard lock(mu_);
-  const Job found = any_job(job_id);
-  const Job* job = &found;
-  check_owner(user, *job);
-  if (job->canonical_replica == 0)
-    throw ApiError(409, "no_result",
-                   "job " + std::to_string(job_id) + " has no accepted result (state " +
-                       std::string(to_string(job->state)) + ")");
-  if (auto r = replicas_.find(job->canonical_replica); r != replicas_.end())
-    return r->second.manifest_json;
-  for (const auto& r : store_.load_replicas(job_id))
-    if (r.id == job->canonical_replica) return r.manifest_json;
-  throw ApiError(500, "internal", "canonical replica missing");
 }
 
 // ---- partitions and workers -----------------------------------------------------------
@@ -948,12 +821,15 @@ void Controller::complete(const User& user, uint64_t lease_id, const CompletionR
   Replica& r = held_lease(user, lease_id);
   int64_t now_us = now_unix_us();
   auto txn = store_.transaction();
-  if (r.cancel_requested || report.outcome == "CANCELLED") {
-    // Stopped on the provider's side, not ours: it runs elsewhere.
-    replica_stopped(r, EventKind::ReplicaHandedBack, r.partition, {{"reason", "stopped by its provider"}}, now_us);
+  if (r.cancel_requested || !has_outputs(report.outcome)) {
+    // Cancelled as we asked; else given back by its provider, and run elsewhere (an older
+    // og-worker says CANCELLED for both).
+    std::string why = report.handback_reason.empty() ? "stopped by its provider" : report.handback_reason;
+    replica_stopped(r, EventKind::ReplicaHandedBack, r.partition, {{"reason", why}}, now_us);
   } else {
     Job& job = jobs_.at(r.job_id);
-    nlohmann::json reported = {{"outcome", report.outcome}, {"exit_code", report.exit_code}, {"root", report.root}};
+    nlohmann::json reported = {
+        {"outcome", to_string(report.outcome)}, {"exit_code", report.exit_code}, {"root", report.root}};
     if (!report.reason.empty()) reported["reason"] = report.reason;
     r.manifest_json = report.manifest_json;  // named by its root in the event
     record(job, &r, EventKind::ReplicaReported, r.partition, std::move(reported), now_us);
@@ -998,8 +874,8 @@ void Controller::settle_ready(int64_t now_us) {
       continue;
     }
     try {
-      settle(job->second, now_us);
-      it = unsettled_.erase(it);
+      if (settle(job->second, now_us)) it = unsettled_.erase(it);
+      else ++it;  // a comparison it needs is being made: its answer brings another pass
     } catch (const std::exception& e) {
       log_error("settlement_failed", {{"job", std::to_string(*it)}, {"error", e.what()}});
       ++it;  // tried again at the next pass; its transfers' keys keep it from paying twice
@@ -1007,16 +883,22 @@ void Controller::settle_ready(int64_t now_us) {
   }
 }
 
-void Controller::settle(Job& job, int64_t now_us) {
+bool Controller::settle(Job& job, int64_t now_us) {
+  auto canonical = replicas_.find(job.canonical_replica);
+  // Late replicas are checked against the result: each comparison made before any payment.
+  bool compared = true;
+  for (uint64_t id : job.replicas)
+    if (const Replica& r = replicas_.at(id); canonical != replicas_.end() && r.state == ReplicaState::Done)
+      compared &= agreement(job.id, job.spec, canonical->second, r).has_value();
+  if (!compared) return false;
   std::vector<SettledReplica> replicas;
   auto prepaid = milestone_payments(job);
-  auto canonical = replicas_.find(job.canonical_replica);
   for (uint64_t id : job.replicas) {
     const Replica& r = replicas_.at(id);
     auto p = partitions_.find(r.partition);
     std::string provider = p == partitions_.end() ? r.partition : p->second.owner;
     bool agrees = canonical != replicas_.end() && r.state == ReplicaState::Done &&
-                  results_agree(job, canonical->second, r);
+                  *agreement(job.id, job.spec, canonical->second, r);
     bool established = p != partitions_.end() && p->second.valid_streak >= options_.economics.established_after;
     replicas.push_back({&r, provider, ledger_ ? ledger_->balance(bond_account(provider)) : 0, agrees,
                         ledger_ ? ledger_->balance(unbonding_account(provider)) : 0, prepaid[id].first,
@@ -1025,8 +907,8 @@ void Controller::settle(Job& job, int64_t now_us) {
   Settlement s = plan_settlement(job, replicas, ledger_ ? ledger_->balance(escrow_account(job.id)) : 0,
                                  options_.economics);
   if (ledger_) {
+    if (audit_of_.count(job.id) && !settle_dispute(job, s.proven, now_us)) return false;
     ledger_->apply(s.transfers);
-    if (audit_of_.count(job.id)) settle_dispute(job, s.proven, now_us);
     // What the job cost is what left its escrow other than the refund: read back, so a
     // settlement replayed after a crash reports the same figures.
     s.cost = s.fee = 0;
@@ -1081,6 +963,7 @@ void Controller::settle(Job& job, int64_t now_us) {
            {{"cost", s.cost}, {"fee", s.fee}, {"paid", join(s.paid, ",")}}, now_us);
     txn.commit();
   }
+  return true;
   if (ledger_ && (s.cost > 0 || !s.slashed.empty()))
     log_info("job_settled", {{"job", std::to_string(job.id)},
                              {"cost", format_money(s.cost)},
@@ -1306,6 +1189,7 @@ void Controller::scheduling_loop() {
     int64_t bond_due_us = 0;
     try {
       check_heartbeats(now_mono);
+      evaluate_waiting(now_us);
       int64_t pass_start = monotonic_us();
       schedule_pass(now_us);
       last_pass_end_us_ = monotonic_us();
@@ -1496,33 +1380,28 @@ bool Controller::add_extra_replica(Job& job) {
   return true;
 }
 
-bool Controller::results_agree(const Job& job, const Replica& a, const Replica& b) const {
+std::optional<bool> Controller::agreement(uint64_t owner, const JobSpec& spec, const Replica& a, const Replica& b) {
   auto vote = [](const Replica& r) { return ReplicaVote{r.id, r.outcome, r.exit_code, r.root}; };
   if (vote(a).key() == vote(b).key()) return true;
-  auto mode = parse_verify_mode(job.spec.verify);
-  if (!mode || !mode->fuzzy || !read_blob_ || a.outcome != b.outcome || a.exit_code != b.exit_code) return false;
-  // Fuzzy: the same files; those that differ must be numeric and close.
-  Manifest ma, mb;
-  try {
-    ma = manifest_from_json(nlohmann::json::parse(a.manifest_json));
-    mb = manifest_from_json(nlohmann::json::parse(b.manifest_json));
-  } catch (const std::exception&) {
-    return false;
-  }
-  if (ma.files.size() != mb.files.size()) return false;
-  for (size_t i = 0; i < ma.files.size(); ++i) {
-    const auto &fa = ma.files[i], &fb = mb.files[i];
-    if (fa.path != fb.path) return false;
-    if (fa.sha256 == fb.sha256) continue;
-    if (!is_numeric_output(fa.path)) return false;
-    try {  // outputs come from providers: whatever they hold, a comparison only says no
-      auto da = read_blob_(fa.sha256), db = read_blob_(fb.sha256);
-      if (!da || !db || !numeric_outputs_close(fa.path, *da, *db, mode->rel_tol)) return false;
-    } catch (const std::exception&) {
-      return false;
-    }
-  }
-  return true;
+  auto mode = parse_verify_mode(spec.verify);
+  if (!mode || !mode->fuzzy || !comparer_ || a.outcome != b.outcome || a.exit_code != b.exit_code) return false;
+  auto [it, asked_now] = comparisons_[owner].try_emplace(std::minmax(a.id, b.id));
+  if (asked_now) comparer_->compare({owner, a.id, b.id, a.manifest_json, b.manifest_json, mode->rel_tol});
+  return it->second;
+}
+
+void Controller::comparison_answered(const OutputComparer::Request& request, bool agree) {
+  std::lock_guard lock(mu_);
+  auto owner = comparisons_.find(request.job_id);
+  if (owner == comparisons_.end()) return;  // the job left memory meanwhile
+  owner->second[std::minmax(request.a, request.b)] = agree;
+  to_evaluate_.insert(request.job_id);
+  request_pass();  // the loop evaluates it (and settles what waited)
+}
+
+void Controller::set_blob_reader(ReadBlob read) {
+  comparer_ = std::make_unique<OutputComparer>(
+      std::move(read), [this](const OutputComparer::Request& r, bool agree) { comparison_answered(r, agree); });
 }
 
 uint32_t Controller::replicas_wanted(const Job& job) const {
@@ -1561,10 +1440,7 @@ JobView Controller::view_of(const Job& job) const {
 }
 
 std::string Controller::isolation_of(const std::string& nodelist) const {
-  std::set<std::string> levels;
-  for (const auto& name : split_list(nodelist))
-    if (auto p = partitions_.find(name); p != partitions_.end()) levels.insert(p->second.isolation);
-  return join(std::vector<std::string>(levels.begin(), levels.end()), ",");
+  return isolation_of(isolation_levels(), nodelist);
 }
 
 std::string Controller::nodelist(const Job& job) const {
@@ -1578,6 +1454,14 @@ std::string Controller::nodelist(const Job& job) const {
   return out;
 }
 
+void Controller::evaluate_waiting(int64_t now_us) {
+  if (to_evaluate_.empty()) return;
+  auto txn = store_.transaction();
+  for (uint64_t id : std::exchange(to_evaluate_, {}))
+    if (auto it = jobs_.find(id); it != jobs_.end() && !is_finished(it->second.state)) evaluate_quorum(it->second, now_us);
+  txn.commit();
+}
+
 void Controller::evaluate_quorum(Job& job, int64_t now_us) {
   std::vector<ReplicaVote> votes;
   uint32_t outstanding = 0;
@@ -1587,8 +1471,18 @@ void Controller::evaluate_quorum(Job& job, int64_t now_us) {
     if (is_active(r.state)) ++outstanding;
   }
   outstanding += needed_replicas(job);
+  // Every pair compared first: a fuzzy comparison not yet made is made off the lock, and
+  // its answer brings the job back here.
+  bool waiting = false;
+  for (size_t i = 0; i < votes.size(); ++i)
+    for (size_t j = i + 1; j < votes.size(); ++j)
+      waiting |= !agreement(job.id, job.spec, replicas_.at(votes[i].replica_id), replicas_.at(votes[j].replica_id));
+  if (waiting) {
+    persist(job);
+    return;
+  }
   auto verdict = decide_quorum(votes, quorum_needed(job), outstanding, [&](const ReplicaVote& a, const ReplicaVote& b) {
-    return results_agree(job, replicas_.at(a.replica_id), replicas_.at(b.replica_id));
+    return *agreement(job.id, job.spec, replicas_.at(a.replica_id), replicas_.at(b.replica_id));
   });
   if (verdict.kind == QuorumVerdict::Kind::Agreed) {
     ++counters_.verdicts["agreed"];
@@ -1651,6 +1545,7 @@ void Controller::evict_finished(int64_t now_us) {
     });
     if (old && replicas_settled) {
       for (uint64_t id : job.replicas) replicas_.erase(id);
+      comparisons_.erase(it->first);
       it = jobs_.erase(it);
     } else {
       ++it;

@@ -27,6 +27,7 @@
 #include "scheduler/job_events.hpp"
 #include "scheduler/job_store.hpp"
 #include "scheduler/model.hpp"
+#include "scheduler/output_comparer.hpp"
 #include "scheduler/priority.hpp"
 #include "scheduler/scheduling_pass.hpp"
 
@@ -248,9 +249,8 @@ class Controller {
   std::string chain_link_message(const User& user, const std::string& address);
   WalletView link_chain_address(const User& user, const std::string& address, const std::string& signature);
   // How fuzzy verification reads uploaded outputs (the artifact store); unset: exact only.
-  void set_blob_reader(std::function<std::optional<std::string>(const std::string& sha256)> read) {
-    read_blob_ = std::move(read);
-  }
+  // Comparisons then run on a thread of their own (output_comparer.hpp), off the lock.
+  void set_blob_reader(ReadBlob read);
 
   // Caps the long-poll so a live worker always polls again within the heartbeat timeout.
   int64_t max_poll_wait_us() const { return options_.heartbeat_timeout_us / 3; }
@@ -271,7 +271,8 @@ class Controller {
   void check_heartbeats(int64_t now_mono);
   // Pays for (and rates the providers of) finished jobs whose replicas all stopped.
   void settle_ready(int64_t now_us);
-  void settle(Job& job, int64_t now_us);
+  // False while a comparison it needs is still being made (nothing paid yet).
+  bool settle(Job& job, int64_t now_us);
   void lock_escrow(const std::vector<Job*>& jobs);
   // The active lease `lease_id` as held by this worker, or the API error saying why not.
   Replica& held_lease(const User& user, uint64_t lease_id);
@@ -308,6 +309,7 @@ class Controller {
   void replica_stopped(Replica& replica, EventKind kind, const std::string& actor, nlohmann::json context,
                        int64_t now_us);
   void evaluate_quorum(Job& job, int64_t now_us);
+  void evaluate_waiting(int64_t now_us);  // the jobs in to_evaluate_
   // Cancels replicas not yet delivered and asks workers to stop running ones.
   void stop_replicas(Job& job, int64_t now_us, bool keep_running);
   uint32_t needed_replicas(const Job& job) const;
@@ -316,12 +318,17 @@ class Controller {
   uint32_t replicas_wanted(const Job& job) const;
   uint32_t quorum_needed(const Job& job) const;
   // Whether two replicas returned the same result: equal votes, or under --verify=fuzzy
-  // the same files with numeric ones equal within the tolerance.
-  bool results_agree(const Job& job, const Replica& a, const Replica& b) const;
+  // (`spec`'s mode) the same files with numeric ones equal within the tolerance. A fuzzy
+  // comparison not yet made is asked of the comparer and is nullopt until it answers
+  // (then `owner`, the job whose verdict waits, is evaluated again).
+  std::optional<bool> agreement(uint64_t owner, const JobSpec& spec, const Replica& a, const Replica& b);
+  // The comparer's answer, posted to the job that waits for it.
+  void comparison_answered(const OutputComparer::Request& request, bool agree);
   // A copy of the job, in memory or (finished long ago) from the store; 404 when none.
   Job any_job(uint64_t job_id);
-  // An audit job has settled: the verdict on the job it re-ran (see dispute()).
-  void settle_dispute(const Job& audit, bool proven, int64_t now_us);
+  // An audit job has settled: the verdict on the job it re-ran (see dispute()). False,
+  // with nothing done, while a comparison it needs is still being made.
+  bool settle_dispute(const Job& audit, bool proven, int64_t now_us);
   // When replicas disagree: one more on another provider, if one could take it and the
   // requester can pay for it. False when the job must end without a quorum.
   bool add_extra_replica(Job& job);
@@ -329,6 +336,12 @@ class Controller {
   std::string nodelist(const Job& job) const;
   // The sandbox levels of the partitions in a node list (as they are now), joined by ','.
   std::string isolation_of(const std::string& nodelist) const;
+  std::map<std::string, std::string> isolation_levels() const;  // partition → its level
+  static std::string isolation_of(const std::map<std::string, std::string>& levels, const std::string& nodelist);
+  // Off the state lock, on the reader connection: a job only the database holds.
+  std::optional<JobView> stored_view(uint64_t id, const std::map<std::string, std::string>& levels);
+  // The job (from memory, else the reader) if the user may see its details; 403/404 otherwise.
+  Job owned_job(const User& user, uint64_t id);
   JobView view_of(const Job& job) const;
   void persist(const Job& job);
   Job& job_or_throw(uint64_t id);
@@ -341,6 +354,10 @@ class Controller {
 
   ControllerOptions options_;
   JobStore store_;
+  // The queries' own connection to the same database, so that reading finished jobs does
+  // not hold mu_ (job_queries.cpp); guarded by read_mu_, never taken together with mu_.
+  std::mutex read_mu_;
+  JobStore reader_;
   FairShare fairshare_;
   std::unique_ptr<PriorityPolicy> priority_;
   std::unique_ptr<SchedulerPolicy> scheduler_;
@@ -354,7 +371,11 @@ class Controller {
   std::mt19937_64 placement_rng_{std::random_device{}()};
   std::map<uint64_t, uint64_t> audit_of_;  // audit job → the disputed job it re-runs
   std::map<uint64_t, std::set<std::string>> audit_avoids_;  // → the partitions that ran that job
-  std::function<std::optional<std::string>(const std::string&)> read_blob_;
+  std::unique_ptr<OutputComparer> comparer_;  // null: no blob reader, exact verification only
+  // Fuzzy comparisons by the job whose verdict needs them: (lease, lease) → the answer,
+  // nullopt while it is being made.
+  std::map<uint64_t, std::map<std::pair<uint64_t, uint64_t>, std::optional<bool>>> comparisons_;
+  std::set<uint64_t> to_evaluate_;  // jobs whose quorum is looked at again by the loop
   std::mutex mu_;
   SchedulerCounters counters_;  // for /metrics
   std::map<uint64_t, Job> jobs_;          // unfinished + recently finished

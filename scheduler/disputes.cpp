@@ -54,7 +54,7 @@ uint64_t Controller::dispute(const User& user, uint64_t job_id) {
   }
 }
 
-void Controller::settle_dispute(const Job& audit, bool proven, int64_t now_us) {
+bool Controller::settle_dispute(const Job& audit, bool proven, int64_t now_us) {
   uint64_t disputed_id = audit_of_.at(audit.id);
   std::optional<Job> stored;
   Job* disputed = nullptr;
@@ -67,21 +67,31 @@ void Controller::settle_dispute(const Job& audit, bool proven, int64_t now_us) {
   if (!disputed || canonical == replicas_.end() || !proven) {
     log_info("dispute_settled", {{"job", std::to_string(disputed_id)}, {"audit", std::to_string(audit.id)},
                                  {"verdict", proven ? "no_result" : "unproven"}});
-    return;
+    return true;
   }
   std::vector<Replica> ran = store_.load_replicas(disputed_id);
   auto old = std::find_if(ran.begin(), ran.end(), [&](const Replica& r) { return r.id == disputed->canonical_replica; });
-  bool stands = old != ran.end() && results_agree(audit, canonical->second, *old);
+  if (old == ran.end()) return true;
+  // Every comparison first (fuzzy ones are made off the lock): the audit's result against
+  // the old one, and the old one against each replica that may have agreed on it.
+  std::optional<bool> same = agreement(audit.id, audit.spec, canonical->second, *old);
+  std::vector<std::pair<const Replica*, std::optional<bool>>> agreed_on_old;
+  for (const Replica& r : ran)
+    if (r.state == ReplicaState::Done && r.reason.empty())
+      agreed_on_old.emplace_back(&r, agreement(audit.id, disputed->spec, *old, r));
+  if (!same || std::any_of(agreed_on_old.begin(), agreed_on_old.end(), [](const auto& a) { return !a.second; }))
+    return false;
   log_info("dispute_settled", {{"job", std::to_string(disputed_id)}, {"audit", std::to_string(audit.id)},
-                               {"verdict", stands ? "stands" : "overturned"}});
-  if (stands || old == ran.end()) return;
+                               {"verdict", *same ? "stands" : "overturned"}});
+  if (*same || disputed->reason == reason::kOverturned) return true;
   // Overturned: every provider whose replica agreed on the old result answers with its bond
   // (as far as it goes), half to the requester, and loses its trust and reputation.
   std::vector<Transfer> slashes;
   std::map<std::string, int64_t> bonds;
   std::string prefix = "dispute:job:" + std::to_string(disputed_id) + ":slash:";
-  for (const Replica& r : ran) {
-    if (r.state != ReplicaState::Done || !r.reason.empty() || !results_agree(*disputed, *old, r)) continue;
+  for (const auto& [replica, agrees] : agreed_on_old) {
+    if (!*agrees) continue;
+    const Replica& r = *replica;
     auto p = partitions_.find(r.partition);
     std::string provider = p == partitions_.end() ? r.partition : p->second.owner;
     auto [bond, fresh] = bonds.try_emplace(provider, ledger_->balance(bond_account(provider)));
@@ -105,6 +115,7 @@ void Controller::settle_dispute(const Job& audit, bool proven, int64_t now_us) {
   if (stored) store_.update_job(*disputed, store_.nodelist_of(disputed_id));
   else persist(*disputed);
   txn.commit();
+  return true;
 }
 
 }  // namespace og

@@ -90,6 +90,7 @@ constexpr const char* kJobColumns =
     "(SELECT milestone FROM job_checkpoints c WHERE c.job_id = jobs.id), "
     "(SELECT sha256 FROM job_checkpoints c WHERE c.job_id = jobs.id), "
     "(SELECT uploaded FROM job_checkpoints c WHERE c.job_id = jobs.id)";
+constexpr int kJobColumnCount = 23;  // the columns above, in order
 constexpr const char* kReplicaColumns =
     "id, job_id, partition, state, cancel_requested, outcome, exit_code, root, manifest_json, "
     "price_micros, start_us, end_us, reason";
@@ -357,6 +358,18 @@ std::vector<Job> JobStore::load_finished_jobs(int64_t since_us, size_t limit) {
   std::vector<Job> jobs;
   while (s->step()) jobs.push_back(read_job(*s));
   return jobs;
+}
+
+std::vector<std::pair<Job, std::string>> JobStore::load_finished_with_nodes(int64_t since_us, size_t limit) {
+  auto s = db_.prepare(std::string("SELECT ") + kJobColumns +
+                       ", nodelist FROM jobs WHERE end_us >= ?1 AND end_us > 0 ORDER BY end_us, id LIMIT ?2");
+  s->bind(1, since_us).bind(2, static_cast<int64_t>(limit));
+  std::vector<std::pair<Job, std::string>> out;
+  while (s->step()) {
+    Job job = read_job(*s);
+    out.emplace_back(std::move(job), s->column_text(kJobColumnCount));
+  }
+  return out;
 }
 
 std::string JobStore::nodelist_of(uint64_t job_id) {

@@ -57,6 +57,8 @@ class JobStore {
   std::optional<Job> load_job(uint64_t id);
   // Finished jobs that ended at or after since_us (for og-sacct), oldest first.
   std::vector<Job> load_finished_jobs(int64_t since_us, size_t limit);
+  // The same, each with its node list (og-sacct).
+  std::vector<std::pair<Job, std::string>> load_finished_with_nodes(int64_t since_us, size_t limit);
   std::string nodelist_of(uint64_t job_id);
   // The tasks of an array, by the array's job id.
   std::vector<Job> load_array_tasks(uint64_t array_job_id);

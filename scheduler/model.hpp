@@ -12,6 +12,7 @@
 
 #include "core/job_spec.hpp"
 #include "core/job_state.hpp"
+#include "core/outcome.hpp"
 #include "jobscripts/dependency.hpp"
 
 namespace og {
@@ -145,11 +146,12 @@ struct User {
 
 // What a worker reports when a replica ends.
 struct CompletionReport {
-  std::string outcome;  // COMPLETED, FAILED, TIMEOUT, OUT_OF_MEMORY, CANCELLED
+  Outcome outcome = Outcome::Completed;
   int exit_code = 0;
   std::string manifest_json;
   std::string root;
   std::string reason = "";  // the worker refused the job: BadSignature or BadBundle
+  std::string handback_reason = "";  // why a HandedBack run was given back
 };
 
 // What a job's owner may change while it is queued (og-scontrol update).

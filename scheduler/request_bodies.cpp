@@ -79,19 +79,23 @@ MilestoneReport decode_milestone(const json& body) {
 }
 
 CompletionBody decode_completion(const json& body) {
-  only_fields(body, {"outcome", "exit_code", "manifest", "reason"});
+  only_fields(body, {"outcome", "exit_code", "manifest", "reason", "handback_reason"});
   CompletionBody c;
   CompletionReport& r = c.report;
-  r.outcome = field<std::string>(body, "outcome", "");
+  auto outcome = outcome_from_string(field<std::string>(body, "outcome", ""));
+  if (!outcome)
+    throw ApiError(400, "invalid_field",
+                   "outcome must be COMPLETED, FAILED, TIMEOUT, OUT_OF_MEMORY, CANCELLED or HANDED_BACK");
+  r.outcome = *outcome;
   r.reason = field<std::string>(body, "reason", "");
-  if (!r.reason.empty() && (r.outcome != "FAILED" || (r.reason != reason::kBadSignature &&
-                                                        r.reason != reason::kBadBundle && r.reason != reason::kDiskQuota)))
+  if (!r.reason.empty() && (r.outcome != Outcome::Failed || (r.reason != reason::kBadSignature &&
+                                                              r.reason != reason::kBadBundle && r.reason != reason::kDiskQuota)))
     throw ApiError(400, "invalid_field", "reason must be BadSignature, BadBundle or DiskQuota, with outcome FAILED");
-  static const std::set<std::string> kOutcomes = {"COMPLETED", "FAILED", "TIMEOUT", "OUT_OF_MEMORY", "CANCELLED"};
-  if (!kOutcomes.count(r.outcome))
-    throw ApiError(400, "invalid_field", "outcome must be COMPLETED, FAILED, TIMEOUT, OUT_OF_MEMORY or CANCELLED");
+  r.handback_reason = printable(field<std::string>(body, "handback_reason", ""));
+  if (r.handback_reason.size() > 200 || (!r.handback_reason.empty() && r.outcome != Outcome::HandedBack))
+    throw ApiError(400, "invalid_field", "handback_reason goes with outcome HANDED_BACK, in at most 200 characters");
   r.exit_code = field<int>(body, "exit_code", 0);
-  if (r.outcome != "CANCELLED") {
+  if (has_outputs(r.outcome)) {
     if (!body.contains("manifest")) throw ApiError(400, "missing_field", "a completion needs a \"manifest\"");
     c.manifest = manifest_from_json(body.at("manifest"));
   }

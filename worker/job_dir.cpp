@@ -78,7 +78,7 @@ std::optional<PreparedJob> prepare_or_refuse(const LeaseTask& task, const std::s
     return prepare_job_dir(task, jobs_dir, partition, limits);
   } catch (const BundleError& e) {
     log_warn("job_refused", {{"lease", std::to_string(task.lease_id)}, {"reason", "BadBundle"}, {"why", e.what()}});
-    report_later(done, RunResult{task.lease_id, "FAILED", 126, jobs_dir + "/" + std::to_string(task.lease_id), {},
+    report_later(done, RunResult{task.lease_id, Outcome::Failed, 126, jobs_dir + "/" + std::to_string(task.lease_id), {},
                                  "BadBundle"});
     return std::nullopt;
   }

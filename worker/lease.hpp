@@ -8,6 +8,7 @@
 
 #include <nlohmann/json_fwd.hpp>
 
+#include "core/outcome.hpp"
 #include "core/job_spec.hpp"
 
 namespace og {
@@ -35,11 +36,12 @@ LeaseTask lease_from_json(const nlohmann::json& j);
 // How a run ended, as the worker reports it.
 struct RunResult {
   uint64_t lease_id = 0;
-  std::string outcome;  // COMPLETED, FAILED, TIMEOUT, CANCELLED
+  Outcome outcome = Outcome::Completed;
   int exit_code = 0;
   std::string job_dir;  // where the outputs are
   std::vector<std::string> unverified;  // paths in job_dir left out of the result (--exclude-stdio)
   std::string reason = "";  // refused, not run (BadSignature, BadBundle), or stopped for DiskQuota
+  std::string handback_reason = "";  // HandedBack: why the provider gives it back
 };
 
 }  // namespace og

@@ -63,7 +63,7 @@ void LocalBackend::shutdown() {
 
 void LocalBackend::launch(const LeaseTask& task, DoneCallback done) {
   std::string job_dir = options_.jobs_dir + "/" + std::to_string(task.lease_id);
-  RunResult failed{task.lease_id, "FAILED", 0, job_dir, {}};
+  RunResult failed{task.lease_id, Outcome::Failed, 0, job_dir, {}};
   pid_t pid = 0;
   try {
     auto prepared_or = prepare_or_refuse(task, options_.jobs_dir, options_.partition, options_.bundle_limits, done);
@@ -98,7 +98,8 @@ void LocalBackend::launch(const LeaseTask& task, DoneCallback done) {
       } catch (const std::exception& e) {
         // This worker cannot contain the job: og-schedd runs it elsewhere.
         log_error("sandbox_failed", {{"lease", std::to_string(task.lease_id)}, {"error", e.what()}});
-        failed.outcome = "CANCELLED";
+        failed.outcome = Outcome::HandedBack;
+        failed.handback_reason = "the worker could not contain it";
         report_later(done, failed);
         return;
       }
@@ -147,18 +148,19 @@ void LocalBackend::reaper_loop() {
     Running run = std::move(running_.at(lease));
     running_.erase(lease);
     lock.unlock();
-    RunResult result{lease, "COMPLETED", exit_code_from_wait_status(status), run.job_dir, run.unverified};
-    if (run.cancelled) result.outcome = "CANCELLED";
+    RunResult result{lease, Outcome::Completed, exit_code_from_wait_status(status), run.job_dir, run.unverified};
+    if (run.cancelled) result.outcome = Outcome::Cancelled;
     else if (run.contained && run.contained->setup_failed()) {
       // Not the job's doing: reported as stopped on our side, og-schedd runs it elsewhere.
       log_error("sandbox_failed", {{"lease", std::to_string(lease)}, {"exit_code", std::to_string(result.exit_code)}});
-      result.outcome = "CANCELLED";
+      result.outcome = Outcome::HandedBack;
+      result.handback_reason = "its sandbox failed to start";
     } else if (run.over_disk) {
-      result.outcome = "FAILED";  // its outputs are not read: too much to hash and upload
+      result.outcome = Outcome::Failed;  // its outputs are not read: too much to hash and upload
       result.reason = std::string(reason::kDiskQuota);
-    } else if (run.timed_out) result.outcome = "TIMEOUT";
-    else if (run.contained && run.contained->out_of_memory()) result.outcome = "OUT_OF_MEMORY";
-    else if (result.exit_code != 0) result.outcome = "FAILED";
+    } else if (run.timed_out) result.outcome = Outcome::Timeout;
+    else if (run.contained && run.contained->out_of_memory()) result.outcome = Outcome::OutOfMemory;
+    else if (result.exit_code != 0) result.outcome = Outcome::Failed;
     // Whatever the script left running ends with it, as under Slurm: its process group,
     // and (jailed) every process of its cgroups, wherever they moved.
     killpg(pid, SIGKILL);

@@ -79,13 +79,14 @@ std::string errors_of(const nlohmann::json& answer) {
 
 }  // namespace
 
-std::string slurm_outcome(const std::string& state) {
-  if (state == "COMPLETED") return "COMPLETED";
-  if (state == "FAILED") return "FAILED";
-  if (state == "TIMEOUT" || state == "DEADLINE") return "TIMEOUT";
-  if (state == "OUT_OF_MEMORY") return "OUT_OF_MEMORY";
-  if (state == "CANCELLED" || state == "NODE_FAIL" || state == "BOOT_FAIL" || state == "PREEMPTED") return "CANCELLED";
-  return "";  // PENDING, RUNNING, SUSPENDED, COMPLETING, ...
+std::optional<Outcome> slurm_outcome(const std::string& state) {
+  if (state == "COMPLETED") return Outcome::Completed;
+  if (state == "FAILED") return Outcome::Failed;
+  if (state == "TIMEOUT" || state == "DEADLINE") return Outcome::Timeout;
+  if (state == "OUT_OF_MEMORY") return Outcome::OutOfMemory;
+  if (state == "CANCELLED" || state == "NODE_FAIL" || state == "BOOT_FAIL" || state == "PREEMPTED")
+    return Outcome::HandedBack;
+  return std::nullopt;  // PENDING, RUNNING, SUSPENDED, COMPLETING, ...
 }
 
 SlurmBackend::SlurmBackend(SlurmBackendOptions options) : options_(std::move(options)), http_(options_.rest_url, "") {
@@ -225,7 +226,7 @@ void SlurmBackend::launch(const LeaseTask& task, DoneCallback done) {
   } catch (const std::exception& e) {
     // The work directory could not be made: as the local backend, the job fails.
     log_error("job_start_failed", {{"lease", std::to_string(task.lease_id)}, {"error", e.what()}});
-    report_later(done, RunResult{task.lease_id, "FAILED", 127, prepared ? prepared->job_dir : "", {}});
+    report_later(done, RunResult{task.lease_id, Outcome::Failed, 127, prepared ? prepared->job_dir : "", {}});
     return;
   }
   LeaseTask queued = task;  // unpacked already: the archive and secrets need not wait in memory
@@ -259,7 +260,12 @@ void SlurmBackend::request_loop() {
     // requeues what the worker hands back): nothing ran, nothing to stop.
     if (next.cancelled || closing_ || !reachable_) {
       lock.unlock();
-      next.done(RunResult{lease, "CANCELLED", 0, next.prepared.job_dir, {}});
+      RunResult stopped{lease, Outcome::Cancelled, 0, next.prepared.job_dir, {}};
+      if (!next.cancelled) {
+        stopped.outcome = Outcome::HandedBack;
+        stopped.handback_reason = closing_ ? "its worker stopped" : "slurmrestd did not answer";
+      }
+      next.done(stopped);
       lock.lock();
       continue;
     }
@@ -280,7 +286,7 @@ void SlurmBackend::request_loop() {
 void SlurmBackend::submit(Queued& job) {
   const LeaseTask& task = job.task;
   const PreparedJob& prepared = job.prepared;
-  RunResult failed{task.lease_id, "FAILED", 1, prepared.job_dir, {}};
+  RunResult failed{task.lease_id, Outcome::Failed, 1, prepared.job_dir, {}};
   try {
     nlohmann::json answer = call("POST", "/job/submit",
                                  submission(task, prepared.cwd, prepared.script, prepared.out, prepared.err,
@@ -302,7 +308,8 @@ void SlurmBackend::submit(Queued& job) {
     // more until slurmrestd answers again (the poller checks).
     log_error("slurm_submit_failed", {{"lease", std::to_string(task.lease_id)}, {"error", e.what()}});
     reachable_ = false;
-    failed.outcome = "CANCELLED";
+    failed.outcome = Outcome::HandedBack;
+    failed.handback_reason = "slurmrestd did not answer";
     failed.exit_code = 0;
   } catch (const std::exception& e) {
     log_error("slurm_submit_failed", {{"lease", std::to_string(task.lease_id)}, {"error", e.what()}});
@@ -392,14 +399,16 @@ void SlurmBackend::poll_loop() {
       reachable_ = true;
       for (const auto& [lease, slurm_id] : jobs) {
         // Each job still running (finished ones stay listed for MinJobAge).
-        std::string outcome;
+        std::optional<Outcome> outcome;
+        std::string state;
         int exit_code = 0;
         try {
           nlohmann::json answer = call("GET", "/job/" + std::to_string(slurm_id), nullptr);
           const auto& list = answer.at("jobs");
           if (list.empty()) throw SlurmRefused("not listed");
           const auto& job = list.at(0);
-          outcome = slurm_outcome(job.value("job_state", ""));
+          state = job.value("job_state", "");
+          outcome = slurm_outcome(state);
           // Slurm reports the batch script's raw wait status (exit 3 is 768).
           if (job.contains("exit_code") && job["exit_code"].is_number())
             exit_code = exit_code_from_wait_status(job["exit_code"].get<int>());
@@ -407,9 +416,13 @@ void SlurmBackend::poll_loop() {
           // Slurm no longer knows it (purged after MinJobAge while we were away): its
           // result is lost with it, so the lease goes back to be run elsewhere.
           log_warn("slurm_job_unknown", {{"lease", std::to_string(lease)}, {"error", e.what()}});
-          outcome = "CANCELLED";
+          outcome = Outcome::HandedBack;
+          state = "unknown to Slurm";
         }
-        if (!outcome.empty()) ended.push_back({lease, RunResult{lease, outcome, exit_code, "", {}}});
+        if (!outcome) continue;
+        RunResult result{lease, *outcome, exit_code, "", {}};
+        if (*outcome == Outcome::HandedBack) result.handback_reason = "Slurm ended its job: " + state;
+        ended.push_back({lease, result});
       }
     } catch (const std::exception& e) {
       if (reachable_) log_warn("slurmrestd_unreachable", {{"error", e.what()}});

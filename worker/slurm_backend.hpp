@@ -3,7 +3,7 @@
 // as a Slurm job (resources, time limit and environment mapped); submissions and cancels
 // go to slurmrestd from a thread of their own, so that a slow slurmrestd never holds up
 // the worker's polls (its heartbeat). Leases still waiting to be submitted when the worker
-// stops are handed back as CANCELLED. Slurm's state is polled
+// stops are handed back (HANDED_BACK). Slurm's state is polled
 // and mapped to an outcome; cancel is a DELETE. A token slurmrestd refuses is renewed by
 // a configured command (also before it expires). While slurmrestd does not answer, available() is false: the
 // worker stops taking leases and og-schedd, missing its heartbeats, requeues them.
@@ -47,9 +47,10 @@ struct SlurmCluster {
   uint64_t memory_mb = 0;
 };
 
-// A Slurm job state as an OpenGrid outcome; "" while it has not ended. Node and boot
-// failures and preemption hand the lease back ("CANCELLED": og-schedd runs it elsewhere).
-std::string slurm_outcome(const std::string& slurm_state);
+// A Slurm job state as an OpenGrid outcome; nullopt while it has not ended. Node and boot
+// failures, preemption and cancellation hand the lease back (og-schedd runs it elsewhere,
+// or ends it as cancelled where it had asked for that).
+std::optional<Outcome> slurm_outcome(const std::string& slurm_state);
 
 class SlurmBackend : public Backend {
  public:

@@ -196,7 +196,7 @@ int WorkerAgent::run() {
 
 bool WorkerAgent::start(HttpClient& client, LeaseTask& task, std::function<void()> ended) {
   if (std::string refused = prepare(client, task); !refused.empty()) {
-    on_done(RunResult{task.lease_id, "FAILED", 126, "", {}, refused});
+    on_done(RunResult{task.lease_id, Outcome::Failed, 126, "", {}, refused});
     return false;
   }
   backend_.launch(task, [this, ended](const RunResult& r) {
@@ -368,12 +368,13 @@ void WorkerAgent::keep_checkpoint(HttpClient& client, uint64_t lease, int dir_fd
 }
 
 void WorkerAgent::report(HttpClient& client, const RunResult& result) {
-  nlohmann::json body = {{"outcome", result.outcome}, {"exit_code", result.exit_code}};
+  nlohmann::json body = {{"outcome", to_string(result.outcome)}, {"exit_code", result.exit_code}};
+  if (!result.handback_reason.empty()) body["handback_reason"] = result.handback_reason;
   Manifest manifest{{}, merkle_root({})};
   if (!result.reason.empty()) {
     body["reason"] = result.reason;  // refused before anything ran: no outputs
     body["manifest"] = to_json(manifest);
-  } else if (result.outcome != "CANCELLED") {
+  } else if (has_outputs(result.outcome)) {
     try {
       std::vector<std::string> excluded = {".og/"};
       excluded.insert(excluded.end(), result.unverified.begin(), result.unverified.end());
@@ -409,7 +410,7 @@ void WorkerAgent::report(HttpClient& client, const RunResult& result) {
       }
       client.call("POST", "/og/v1/leases/" + std::to_string(result.lease_id) + "/complete", body);
       log_info("reported", {{"lease", std::to_string(result.lease_id)},
-                            {"outcome", result.outcome},
+                            {"outcome", std::string(to_string(result.outcome))},
                             {"exit_code", std::to_string(result.exit_code)},
                             {"root", manifest.root}});
       return;

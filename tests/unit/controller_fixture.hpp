@@ -72,7 +72,7 @@ struct FakeWorker {
     return got;
   }
   void complete(uint64_t lease, const std::string& content, int exit_code = 0,
-                const std::string& outcome = "COMPLETED") {
+                Outcome outcome = Outcome::Completed) {
     auto [manifest, root] = manifest_of(content);
     c->complete(user, lease, CompletionReport{outcome, exit_code, manifest, root});
     running.erase(lease);

@@ -240,7 +240,7 @@ TEST_F(ControllerTest, CancelRunningJobTellsTheWorker) {
   EXPECT_EQ(c().cancel_job(alice, id).job.state, JobState::Cancelled);
   w.poll(2'000'000);  // returns at once: a cancel is waiting
   EXPECT_EQ(w.cancels, std::vector<uint64_t>{lease});
-  w.complete(lease, "", 143, "CANCELLED");
+  w.complete(lease, "", 143, Outcome::Cancelled);
   EXPECT_EQ(replicas(id).at(0).state, ReplicaState::Cancelled);
   EXPECT_EQ(partition("p1").used_cpus, 0u);
 }
@@ -255,10 +255,10 @@ TEST_F(ControllerTest, CompleteByForeignWorkerIsForbidden) {
   ASSERT_EQ(leases.size(), 1u);
   auto [manifest, root] = manifest_of("x");
   expect_api_error(
-      [&] { c().complete(w2, leases[0].replica.id, {"COMPLETED", 0, manifest, root}); }, 403,
+      [&] { c().complete(w2, leases[0].replica.id, {Outcome::Completed, 0, manifest, root}); }, 403,
       "forbidden");
   EXPECT_EQ(job(id).state, JobState::Running);
-  expect_api_error([&] { c().complete(w2, 999999, {"COMPLETED", 0, manifest, root}); }, 404,
+  expect_api_error([&] { c().complete(w2, 999999, {Outcome::Completed, 0, manifest, root}); }, 404,
                    "lease_not_found");
 }
 
@@ -763,7 +763,7 @@ TEST_F(ControllerTest, RequeueStopsARunningJobAndQueuesItAgain) {
   w.poll(0);
   ASSERT_EQ(w.cancels.size(), 1u) << "the worker is told to stop the old run";
   EXPECT_EQ(w.cancels[0], leases[0].replica.id);
-  c().complete(w.user, leases[0].replica.id, CompletionReport{"CANCELLED", 143, "", ""});
+  c().complete(w.user, leases[0].replica.id, CompletionReport{Outcome::Cancelled, 143, "", ""});
   w.running.erase(leases[0].replica.id);
   auto again = w.poll_until(1);
   ASSERT_EQ(again.size(), 1u);
@@ -933,7 +933,7 @@ TEST_F(ControllerTest, SecretsGoOnlyToTheLeaseHolderAndOnlyUntilTheJobEnds) {
   EXPECT_EQ(c().lease_secrets(holder, lease).at("token"), std::string("t\0k", 3));
   expect_api_error([&] { c().lease_secrets(other, lease); }, 403, "forbidden");
   auto [manifest, root] = manifest_of("x");
-  c().complete(holder, lease, {"COMPLETED", 0, manifest, root});
+  c().complete(holder, lease, {Outcome::Completed, 0, manifest, root});
   EXPECT_EQ(job(id).state, JobState::Completed);
   expect_api_error([&] { c().lease_secrets(holder, lease); }, 409, "lease_inactive");
 }

@@ -4,6 +4,8 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <atomic>
+#include <future>
 #include <map>
 #include <thread>
 #include <string>
@@ -159,7 +161,7 @@ TEST_F(JournalTest, ARequeueAndALostReplicaAreInTheHistory) {
   ASSERT_EQ(first.size(), 1u);
   c().requeue_job(alice, id);  // og-scontrol requeue: its worker is told to stop it
   w.poll(0);
-  w.complete(first[0].replica.id, "", 0, "CANCELLED");  // stopped as asked
+  w.complete(first[0].replica.id, "", 0, Outcome::Cancelled);  // stopped as asked
   auto second = w.poll_until(1);
   ASSERT_EQ(second.size(), 1u);
   w.poll(0);          // the worker confirms it runs the lease...
@@ -208,7 +210,7 @@ TEST_F(JournalTest, TheHistoryIsTheOwnersAndAdminsToRead) {
   User root = account("root", "admin");
   uint64_t id = c().submit(alice, spec())[0];
   c().cancel_job(alice, id);
-  EXPECT_EQ(names(c().job_events(root, id)), (Names{"submitted", "cancelled"}));
+  EXPECT_EQ(journal_until(c(), root, id, "settled"), (Names{"submitted", "cancelled", "settled"}));
   expect_api_error([&] { c().job_events(bob, id); }, 403, "forbidden");
   expect_api_error([&] { c().job_events(alice, id + 100); }, 404, "job_not_found");
 }
@@ -247,6 +249,68 @@ TEST_F(JournalTest, AfterARestartEachJobIsTheReplayOfItsJournal) {
     EXPECT_EQ(replayed.spec.hold, live.spec.hold) << "job " << id;
   }
   EXPECT_EQ(job(waiting).reason, reason::kHeld);
+}
+
+}  // namespace
+}  // namespace og
+
+namespace og {
+namespace {
+
+// A manifest with one CSV output.
+std::pair<std::string, std::string> csv_manifest(const std::string& content) {
+  Manifest m;
+  m.files = {{"out.csv", content.size(), sha256_hex(content)}};
+  m.root = merkle_root(m.files);
+  return {to_json(m).dump(), m.root};
+}
+
+TEST_F(JournalTest, AFuzzyComparisonRunsOffTheLockAndPostsItsVerdictAsAnEvent) {
+  make();
+  std::map<std::string, std::string> blobs;
+  const std::string one = "x\n1.0000001\n", two = "x\n1.0000002\n";
+  blobs[sha256_hex(one)] = one;
+  blobs[sha256_hex(two)] = two;
+  std::promise<void> open_gate;
+  std::shared_future<void> gate = open_gate.get_future().share();
+  std::atomic<int> reads{0};
+  c().set_blob_reader([&](const std::string& sha) -> std::optional<std::string> {
+    ++reads;
+    gate.wait();  // as a 1 GiB read would take its time
+    return blobs.at(sha);
+  });
+  User alice = account("alice", "user");
+  JobSpec s = spec();
+  s.replicas = 2;
+  s.verify = "fuzzy:1e-6";
+  uint64_t id = c().submit(alice, s)[0];
+  FakeWorker a = worker(account("w1", "worker"), "p1", 4, 1);
+  FakeWorker b = worker(account("w2", "worker"), "p2", 4, 2);
+  auto la = a.poll_until(1), lb = b.poll_until(1);
+  ASSERT_EQ(la.size() + lb.size(), 2u);
+  auto [ma, ra] = csv_manifest(one);
+  auto [mb, rb] = csv_manifest(two);
+  c().complete(a.user, la[0].replica.id, CompletionReport{Outcome::Completed, 0, ma, ra});
+  c().complete(b.user, lb[0].replica.id, CompletionReport{Outcome::Completed, 0, mb, rb});
+  auto deadline = Clock::now() + kDeadline;
+  while (reads == 0 && Clock::now() < deadline) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  ASSERT_GT(reads.load(), 0) << "the comparison never started";
+  // The comparer is stuck in its reads: og-schedd still answers workers and users (were
+  // the comparison under its lock, these would wait as long as the reads).
+  auto answered = std::async(std::launch::async, [&] {
+    a.poll(0);
+    b.poll(0);
+    return c().list_jobs({}).jobs.size();
+  });
+  ASSERT_EQ(answered.wait_for(kDeadline), std::future_status::ready) << "a poll waited for the comparison";
+  EXPECT_EQ(answered.get(), 1u);
+  EXPECT_EQ(job(id).state, JobState::Running) << "the verdict waits for the comparison";
+  open_gate.set_value();
+  Names got = journal_until(c(), alice, id, "settled");
+  ASSERT_GE(got.size(), 2u);
+  EXPECT_EQ(got[got.size() - 2], "verified");
+  EXPECT_EQ(got.back(), "settled");
+  EXPECT_EQ(job(id).state, JobState::Completed);
 }
 
 }  // namespace

@@ -62,6 +62,13 @@ TEST(RequestBodiesTest, ListsOfLeaseIdsHoldOnlyLeaseIds) {
 TEST(RequestBodiesTest, ACompletionCarriesAManifestUnlessCancelled) {
   CompletionBody cancelled = decode_completion(json::parse(R"({"outcome": "CANCELLED"})"));
   EXPECT_FALSE(cancelled.manifest);
+  EXPECT_EQ(cancelled.report.outcome, Outcome::Cancelled) << "an older og-worker's word, still taken";
+  CompletionBody back = decode_completion(json::parse(R"({"outcome": "HANDED_BACK", "handback_reason": "its worker stopped"})"));
+  EXPECT_FALSE(back.manifest);
+  EXPECT_EQ(back.report.outcome, Outcome::HandedBack);
+  EXPECT_EQ(back.report.handback_reason, "its worker stopped");
+  EXPECT_EQ(refusal([] { decode_completion(json::parse(R"({"outcome": "COMPLETED", "manifest": {"version": 1, "files": [], "root": ""}, "handback_reason": "x"})")); }).code(),
+            "invalid_field");
   EXPECT_EQ(refusal([] { decode_completion(json::parse(R"({"outcome": "COMPLETED"})")); }).code(), "missing_field");
   EXPECT_EQ(refusal([] { decode_completion(json::parse(R"({"outcome": "DONE", "manifest": {}})")); }).code(),
             "invalid_field");
