@@ -5,6 +5,7 @@
 #include <optional>
 
 #include "cli/progress_bar.hpp"
+#include "core/http_status.hpp"
 #include "core/error.hpp"
 #include "core/file_io.hpp"
 #include "core/sha256.hpp"
@@ -24,10 +25,10 @@ size_t fetch_result(HttpClient& client, uint64_t job_id, const std::string& dir,
                             bar ? HttpClient::Progress([&](uint64_t got, uint64_t total) { bar->update(got, total); })
                                 : HttpClient::Progress());
     if (bar) bar->finish();
-    if (r.status != 200) throw ApiError(static_cast<int>(r.status), "fetch_failed", "cannot fetch " + f.path + ": " + r.body);
+    if (r.status != 200) throw ApiError(refusal_of_status(static_cast<int>(r.status)), "fetch_failed", "cannot fetch " + f.path + ": " + r.body);
     // What arrives must be what the quorum agreed on.
     if (r.body.size() != f.size || sha256_hex(r.body) != f.sha256)
-      throw ApiError(502, "fetch_corrupt", f.path + " arrived with other contents than the accepted result lists");
+      throw ApiError(Refusal::Upstream, "fetch_corrupt", f.path + " arrived with other contents than the accepted result lists");
     // Paths come from a provider: checked again here, and nothing written through a link.
     fs::create_directories(dir);
     write_file_beneath(dir, f.path, r.body);

@@ -118,7 +118,7 @@ int main(int argc, char** argv) {
         answer["jobs"][0]["events"] =
             client.call("GET", "/og/v1/jobs/" + og::url_encode(args[2]) + "/events")["events"];
       } catch (const og::ApiError& e) {
-        if (e.status() != 403) throw;
+        if (e.kind() != og::Refusal::Forbidden) throw;
       }
       if (args.size() > 3 && args[3] == "--json") {
         std::cout << answer.dump(2) << "\n";

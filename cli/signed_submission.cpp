@@ -4,6 +4,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "core/http_status.hpp"
 #include "core/bundle.hpp"
 #include "core/client_config.hpp"
 #include "core/error.hpp"
@@ -86,7 +87,7 @@ void prepare_signed_submission(HttpClient& client, JobSpec& spec, const jobscrip
     if (upload) {
       auto r = client.request("PUT", "/og/v1/artifacts/" + spec.bundle_sha256 + "?purpose=bundle", archive, 600000,
                               "application/octet-stream");
-      if (r.status != 201) throw ApiError(static_cast<int>(r.status), "bundle_upload_failed", r.body);
+      if (r.status != 201) throw ApiError(refusal_of_status(static_cast<int>(r.status)), "bundle_upload_failed", r.body);
     }
   }
   for (const auto& [name, file] : flags.secrets) {

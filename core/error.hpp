@@ -1,5 +1,6 @@
-// Typed errors that cross a boundary (REST, CLI, worker report): a stable code, an HTTP
-// status and a message a user can act on.
+// Typed errors that cross a boundary (REST, CLI, worker report): what kind of refusal it
+// is, a stable code and a message a user can act on. Domain code says only the kind; the
+// HTTP layer (core/http_status.hpp) alone turns kinds into status codes and back.
 #pragma once
 
 #include <stdexcept>
@@ -7,15 +8,30 @@
 
 namespace og {
 
+enum class Refusal {
+  Invalid,          // the request is malformed or asks for something impossible
+  Unauthenticated,  // no credential, or an unknown one
+  Unpaid,           // the wallet cannot pay for it
+  Forbidden,        // the caller may not do this
+  NotFound,
+  NotAllowed,       // no such operation on this resource
+  Conflict,         // not in the state it would have to be in
+  TooLarge,
+  TooMany,          // rate limited: try again later
+  Unavailable,      // shutting down, or a timeout: try again
+  Upstream,         // a server further on answered badly
+  Internal,
+};
+
 class ApiError : public std::runtime_error {
  public:
-  ApiError(int http_status, std::string code, const std::string& message)
-      : std::runtime_error(message), status_(http_status), code_(std::move(code)) {}
-  int status() const { return status_; }
+  ApiError(Refusal kind, std::string code, const std::string& message)
+      : std::runtime_error(message), kind_(kind), code_(std::move(code)) {}
+  Refusal kind() const { return kind_; }
   const std::string& code() const { return code_; }
 
  private:
-  int status_;
+  Refusal kind_;
   std::string code_;
 };
 

@@ -1,3 +1,4 @@
+#include "core/http_status.hpp"
 #include "core/http_client.hpp"
 
 #include <boost/asio.hpp>
@@ -221,13 +222,13 @@ nlohmann::json HttpClient::call(const std::string& method, const std::string& pa
   nlohmann::json parsed = nlohmann::json::parse(r.body, nullptr, false);
   if (r.status >= 200 && r.status < 300) {
     if (parsed.is_discarded())
-      throw ApiError(502, "bad_response", "og-schedd sent a response that is not JSON");
+      throw ApiError(Refusal::Upstream, "bad_response", "og-schedd sent a response that is not JSON");
     return parsed;
   }
   if (!parsed.is_discarded() && parsed.contains("error") && parsed["error"].is_object())
-    throw ApiError(static_cast<int>(r.status), parsed["error"].value("code", "error"),
+    throw ApiError(refusal_of_status(static_cast<int>(r.status)), parsed["error"].value("code", "error"),
                    parsed["error"].value("message", r.body));
-  throw ApiError(static_cast<int>(r.status), "http_" + std::to_string(r.status), r.body);
+  throw ApiError(refusal_of_status(static_cast<int>(r.status)), "http_" + std::to_string(r.status), r.body);
 }
 
 std::string url_encode(const std::string& text) {

@@ -19,7 +19,7 @@ constexpr size_t kMaxScriptBytes = 1 << 20;
 constexpr uint32_t kMaxReplicas = 16;
 
 
-[[noreturn]] void invalid(const std::string& message) { throw ApiError(400, "invalid_spec", message); }
+[[noreturn]] void invalid(const std::string& message) { throw ApiError(Refusal::Invalid, "invalid_spec", message); }
 
 // The single list of serialised fields: to_json and job_spec_from_json both walk it, so
 // a field cannot be written without also being readable (lossless round trip).

@@ -22,9 +22,9 @@ std::string ArtifactStore::path_of(const std::string& sha256) const {
 
 void ArtifactStore::put(const std::string& sha256, const std::string& data) {
   if (!is_sha256_hex(sha256))
-    throw ApiError(400, "invalid_digest", "artifact name must be 64 lower-case hex digits");
+    throw ApiError(Refusal::Invalid, "invalid_digest", "artifact name must be 64 lower-case hex digits");
   if (sha256_hex(data) != sha256)
-    throw ApiError(400, "digest_mismatch", "uploaded bytes do not hash to " + sha256);
+    throw ApiError(Refusal::Invalid, "digest_mismatch", "uploaded bytes do not hash to " + sha256);
   if (contains(sha256)) return;  // deduplicated (the empty blob is implicit)
   std::string path = path_of(sha256);
   fs::create_directories(fs::path(path).parent_path());
@@ -57,7 +57,7 @@ std::optional<std::string> ArtifactStore::get(const std::string& sha256) const {
   buffer << in.rdbuf();
   std::string data = buffer.str();
   if (sha256_hex(data) != sha256)
-    throw ApiError(500, "artifact_corrupt", "stored artifact " + sha256 + " is corrupt");
+    throw ApiError(Refusal::Internal, "artifact_corrupt", "stored artifact " + sha256 + " is corrupt");
   return data;
 }
 

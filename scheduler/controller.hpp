@@ -16,10 +16,12 @@
 #include <vector>
 
 #include "chain/ledger.hpp"
+#include "core/error.hpp"
 #include <random>
 
 #include "scheduler/metrics.hpp"
 #include "scheduler/adaptive_replication.hpp"
+#include "scheduler/credentials.hpp"
 #include "scheduler/dependency_policy.hpp"
 #include "scheduler/escrow.hpp"
 #include "scheduler/reputation.hpp"
@@ -63,6 +65,9 @@ struct ControllerOptions {
   int64_t bundle_grace_s = 600;               // for a job to name an uploaded bundle
   int64_t dispute_window_s = 86400;           // after a job's end, its requester may dispute it
 };
+
+// 404: no job of that id (in memory or stored).
+ApiError job_not_found(uint64_t id);
 
 // A job's secrets: name → contents. Kept only until the job ends; never logged.
 using Secrets = std::map<std::string, std::string>;
@@ -142,15 +147,8 @@ class Controller {
   // heartbeats, ledger totals, and the counters and histograms kept as it works.
   std::string metrics_text();
 
-  // Credentials.
-  // The user of a token already seen, without touching the database (nothing otherwise).
-  std::optional<User> cached_user(const std::string& token);
-  std::optional<User> authenticate(const std::string& token);
-  // Creates a user and returns its new token (shown once; only its hash is kept).
-  std::string add_user(const std::string& name, const std::string& role);
-  // The key a user signs job bundles with (og-keygen --register); a new key replaces the old.
-  void set_public_key(const User& user, const std::string& public_hex);
-  std::string public_key(const std::string& user);
+  // Tokens, users and their signing keys (a lock and a connection of their own).
+  Credentials& credentials() { return credentials_; }
 
   // Jobs. submit() returns the ids created (one, or one per array task).
   // `audit_of`: the job whose result this one re-runs (dispute), else 0.
@@ -279,9 +277,8 @@ class Controller {
   // Throws ApiError (400, BadSignature or unsigned_job) unless the job carries a good
   // signature — or none where og-schedd allows that. Without the lock: it is the costly part.
   void check_signature(const User& user, const JobSpec& spec);
-  // Under mu_: the signing key is the user's registered one.
+  // The signing key is the user's registered one.
   void check_signer(const User& user, const JobSpec& spec);
-  const std::string& public_key_locked(const std::string& user);
   // What verified milestones paid each replica of the job so far: replica → (total, fee).
   std::map<uint64_t, std::pair<int64_t, int64_t>> milestone_payments(const Job& job);
   // Pays the replicas that agreed on milestone `index` for their runtime so far.
@@ -354,6 +351,7 @@ class Controller {
 
   ControllerOptions options_;
   JobStore store_;
+  Credentials credentials_;
   // The queries' own connection to the same database, so that reading finished jobs does
   // not hold mu_ (job_queries.cpp); guarded by read_mu_, never taken together with mu_.
   std::mutex read_mu_;
@@ -393,8 +391,6 @@ class Controller {
   static QueueKey queue_key(const Job& job) { return {job.spec.nice, job.id}; }
   std::set<QueueKey> queue_;
   std::map<uint64_t, uint32_t> array_active_;  // running tasks per array (throttle)
-  std::map<std::string, User> user_cache_;     // token hash → user
-  std::map<std::string, std::string> public_keys_;  // user → signing key ("" none), read through
   std::condition_variable sched_cv_;
   std::condition_variable job_finished_cv_;  // a job started or finished
   bool dirty_ = false;

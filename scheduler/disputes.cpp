@@ -19,21 +19,21 @@ uint64_t Controller::dispute(const User& user, uint64_t job_id) {
     const Job found = any_job(job_id);
     const Job* job = &found;
     if (job->user != user.name)
-      throw ApiError(403, "forbidden", "only job " + std::to_string(job_id) + "'s requester may dispute its result");
+      throw ApiError(Refusal::Forbidden, "forbidden", "only job " + std::to_string(job_id) + "'s requester may dispute its result");
     std::string which = "job " + std::to_string(job_id);
     if (job->canonical_root.empty() || !is_finished(job->state))
-      throw ApiError(409, "nothing_to_dispute", which + " has no accepted result to dispute");
+      throw ApiError(Refusal::Conflict, "nothing_to_dispute", which + " has no accepted result to dispute");
     if (now_unix_us() > job->end_us + options_.dispute_window_s * 1'000'000)
-      throw ApiError(409, "dispute_window_closed", which + " ended more than " +
+      throw ApiError(Refusal::Conflict, "dispute_window_closed", which + " ended more than " +
                                                        std::to_string(options_.dispute_window_s) +
                                                        " s ago (og-schedd --dispute-window): its result stands");
     for (const auto& [audit_id, disputed] : audit_of_)
       if (disputed == job_id)
-        throw ApiError(409, "already_disputed", which + " is disputed already: audit job " + std::to_string(audit_id));
+        throw ApiError(Refusal::Conflict, "already_disputed", which + " is disputed already: audit job " + std::to_string(audit_id));
     if (!job->spec.secrets.empty())
-      throw ApiError(409, "secrets_gone", which + "'s secrets went with it: submit it again to have it re-run");
+      throw ApiError(Refusal::Conflict, "secrets_gone", which + "'s secrets went with it: submit it again to have it re-run");
     if (!job->spec.bundle_sha256.empty() && !store_.owns_bundle(user.name, job->spec.bundle_sha256))
-      throw ApiError(409, "bundle_gone", which + "'s bundle is no longer kept: submit it again to have it re-run");
+      throw ApiError(Refusal::Conflict, "bundle_gone", which + "'s bundle is no longer kept: submit it again to have it re-run");
     // The same signed job (the signature does not cover replicas, times or names), run
     // again by three providers: a majority of them decides.
     audit = job->spec;
@@ -50,7 +50,7 @@ uint64_t Controller::dispute(const User& user, uint64_t job_id) {
   } catch (const ApiError&) {
     throw;
   } catch (const std::exception&) {  // a second dispute at the same moment: the store's unique key
-    throw ApiError(409, "already_disputed", "job " + std::to_string(job_id) + " is disputed already");
+    throw ApiError(Refusal::Conflict, "already_disputed", "job " + std::to_string(job_id) + " is disputed already");
   }
 }
 

@@ -15,10 +15,6 @@
 namespace og {
 namespace {
 
-ApiError not_found(uint64_t id) {
-  return ApiError(404, "job_not_found", "job " + std::to_string(id) + " does not exist");
-}
-
 bool matches(const JobFilter& f, const Job& job, const std::string& nodelist) {
   if (!f.ids.empty() && !f.ids.count(job.id) && !f.ids.count(job.array_job_id)) return false;
   if (!f.users.empty() && !f.users.count(job.user)) return false;
@@ -69,7 +65,7 @@ Job Controller::owned_job(const User& user, uint64_t id) {
     std::lock_guard lock(read_mu_);
     job = reader_.load_job(id);
   }
-  if (!job) throw not_found(id);
+  if (!job) throw job_not_found(id);
   check_owner(user, *job);
   return std::move(*job);
 }
@@ -171,7 +167,7 @@ JobView Controller::wait_job(uint64_t id, int64_t timeout_us, const std::string&
     levels = isolation_levels();
   }
   auto view = stored_view(id, levels);
-  if (!view) throw not_found(id);
+  if (!view) throw job_not_found(id);
   return std::move(*view);
 }
 
@@ -196,7 +192,7 @@ std::vector<JobEvent> Controller::job_events(const User& user, uint64_t id) {
 std::string Controller::canonical_manifest(const User& user, uint64_t job_id) {
   Job job = owned_job(user, job_id);
   if (job.canonical_replica == 0)
-    throw ApiError(409, "no_result",
+    throw ApiError(Refusal::Conflict, "no_result",
                    "job " + std::to_string(job_id) + " has no accepted result (state " +
                        std::string(to_string(job.state)) + ")");
   {
@@ -206,7 +202,7 @@ std::string Controller::canonical_manifest(const User& user, uint64_t job_id) {
   std::lock_guard lock(read_mu_);
   for (const auto& r : reader_.load_replicas(job_id))
     if (r.id == job.canonical_replica) return r.manifest_json;
-  throw ApiError(500, "internal", "canonical replica missing");
+  throw ApiError(Refusal::Internal, "internal", "canonical replica missing");
 }
 
 }  // namespace og

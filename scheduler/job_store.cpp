@@ -133,7 +133,7 @@ JobStore::JobStore(const std::string& path, bool synchronous_full) : db_(path, s
 
 void JobStore::add_user(const User& user, const std::string& token_sha256) {
   if (user_exists(user.name))
-    throw ApiError(409, "user_exists", "user " + user.name + " already exists");
+    throw ApiError(Refusal::Conflict, "user_exists", "user " + user.name + " already exists");
   auto s = db_.prepare(
       "INSERT INTO users (name, role, token_sha256, created_us) "
       "VALUES (?1, ?2, ?3, strftime('%s','now') * 1000000)");

@@ -32,7 +32,7 @@ void Controller::admit_bundle(const User& user, const std::string& sha256, uint6
   uint64_t held = store_.bundle_bytes_of(user.name);
   if (store_.owns_bundle(user.name, sha256)) held -= std::min(held, bytes);
   if (held + bytes > options_.max_user_bundles)
-    throw ApiError(413, "bundle_quota",
+    throw ApiError(Refusal::TooLarge, "bundle_quota",
                    user.name + " holds " + std::to_string(held >> 20) + " MiB of bundles that jobs still name or may " +
                        "name; another " + std::to_string(bytes >> 20) + " MiB would pass the " +
                        std::to_string(options_.max_user_bundles >> 20) +
@@ -62,11 +62,11 @@ void Controller::charge_upload(const User& user, uint64_t lease_id, uint64_t byt
   try {
     held_lease(user, lease_id);
   } catch (const ApiError& e) {
-    throw ApiError(403, "forbidden", e.what());  // uploads only for a lease one runs
+    throw ApiError(Refusal::Forbidden, "forbidden", e.what());  // uploads only for a lease one runs
   }
   uint64_t& total = uploaded_[lease_id];
   if (total + bytes > options_.max_job_output)
-    throw ApiError(413, "output_too_large",
+    throw ApiError(Refusal::TooLarge, "output_too_large",
                    "lease " + std::to_string(lease_id) + " would upload more than " +
                        std::to_string(options_.max_job_output) + " bytes of outputs (og-schedd --max-job-output)");
   total += bytes;

@@ -282,14 +282,14 @@ int main(int argc, char** argv) {
     og::Controller controller(options);
 
     if (!add_user.empty()) {
-      std::cout << controller.add_user(add_user, role) << "\n";
+      std::cout << controller.credentials().add_user(add_user, role) << "\n";
       return 0;
     }
     // First start: create the admin credential, readable by this account only.
     std::string admin_path = state_dir + "/admin.token";
     if (!std::filesystem::exists(admin_path)) {
       try {
-        write_private_file(admin_path, controller.add_user("admin", "admin"));
+        write_private_file(admin_path, controller.credentials().add_user("admin", "admin"));
         og::log_info("admin_credential_created", {{"path", admin_path}});
       } catch (const og::ApiError& e) {
         og::log_warn("admin_credential_missing",

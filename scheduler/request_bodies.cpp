@@ -16,8 +16,8 @@ using json = nlohmann::json;
 json parse_body(const std::string& text) {
   if (text.empty()) return json::object();
   json j = json::parse(text, nullptr, false);
-  if (j.is_discarded()) throw ApiError(400, "malformed_json", "request body is not valid JSON");
-  if (!j.is_object()) throw ApiError(400, "malformed_json", "request body must be a JSON object");
+  if (j.is_discarded()) throw ApiError(Refusal::Invalid, "malformed_json", "request body is not valid JSON");
+  if (!j.is_object()) throw ApiError(Refusal::Invalid, "malformed_json", "request body must be a JSON object");
   return j;
 }
 
@@ -25,7 +25,7 @@ void only_fields(const json& body, std::initializer_list<const char*> allowed) {
   for (const auto& item : body.items()) {
     const std::string& key = item.key();
     if (std::none_of(allowed.begin(), allowed.end(), [&](const char* a) { return key == a; }))
-      throw ApiError(400, "unknown_field", "unknown field \"" + key + "\" in request body");
+      throw ApiError(Refusal::Invalid, "unknown_field", "unknown field \"" + key + "\" in request body");
   }
 }
 
@@ -33,7 +33,7 @@ Partition decode_partition_offer(const std::string& name, const json& body) {
   only_fields(body, {"cpus", "memory_mb", "gpus", "gpu_type", "price_micros", "gpu_price_micros", "operator",
                      "features", "isolation", "egress"});
   if (!is_plain_name(name))
-    throw ApiError(400, "invalid_name", "partition names are 1-64 letters, digits, '_', '.' or '-'");
+    throw ApiError(Refusal::Invalid, "invalid_name", "partition names are 1-64 letters, digits, '_', '.' or '-'");
   Partition p;
   p.name = name;
   p.cpus = field<uint32_t>(body, "cpus", 0);
@@ -47,16 +47,16 @@ Partition decode_partition_offer(const std::string& name, const json& body) {
   p.isolation = field<std::string>(body, "isolation", "none");
   p.egress = field<bool>(body, "egress", false);
   if (p.isolation.empty() || isolation_rank(p.isolation) < 0)
-    throw ApiError(400, "invalid_field", "isolation must be jail, rlimit or none");
+    throw ApiError(Refusal::Invalid, "invalid_field", "isolation must be jail, rlimit or none");
   if (!p.operator_name.empty() && !is_plain_name(p.operator_name, "@"))
-    throw ApiError(400, "invalid_field", "operator must be up to 64 letters, digits, '_', '.', '-' or '@'");
+    throw ApiError(Refusal::Invalid, "invalid_field", "operator must be up to 64 letters, digits, '_', '.', '-' or '@'");
   for (const auto& f : p.features)
     if (!is_plain_name(f))
-      throw ApiError(400, "invalid_field", "feature \"" + f + "\" must be 1-64 letters, digits, '_', '.' or '-'");
-  if (p.cpus == 0) throw ApiError(400, "invalid_field", "a partition needs at least one CPU");
+      throw ApiError(Refusal::Invalid, "invalid_field", "feature \"" + f + "\" must be 1-64 letters, digits, '_', '.' or '-'");
+  if (p.cpus == 0) throw ApiError(Refusal::Invalid, "invalid_field", "a partition needs at least one CPU");
   if (p.price_micros < 0 || p.gpu_price_micros < 0 || p.price_micros > kMaxAmountMicros ||
       p.gpu_price_micros > kMaxAmountMicros)
-    throw ApiError(400, "invalid_field", "price_micros and gpu_price_micros must be from 0 to " +
+    throw ApiError(Refusal::Invalid, "invalid_field", "price_micros and gpu_price_micros must be from 0 to " +
                                              std::to_string(kMaxAmountMicros) + " (the ceiling on any amount)");
   return p;
 }
@@ -74,7 +74,7 @@ MilestoneReport decode_milestone(const json& body) {
   only_fields(body, {"index", "digest"});
   MilestoneReport m{field<uint32_t>(body, "index", 0), field<std::string>(body, "digest", "")};
   if (m.index == 0 || !is_sha256_hex(m.digest))
-    throw ApiError(400, "invalid_field", "a milestone needs an \"index\" of 1 or more and a SHA-256 \"digest\"");
+    throw ApiError(Refusal::Invalid, "invalid_field", "a milestone needs an \"index\" of 1 or more and a SHA-256 \"digest\"");
   return m;
 }
 
@@ -84,19 +84,19 @@ CompletionBody decode_completion(const json& body) {
   CompletionReport& r = c.report;
   auto outcome = outcome_from_string(field<std::string>(body, "outcome", ""));
   if (!outcome)
-    throw ApiError(400, "invalid_field",
+    throw ApiError(Refusal::Invalid, "invalid_field",
                    "outcome must be COMPLETED, FAILED, TIMEOUT, OUT_OF_MEMORY, CANCELLED or HANDED_BACK");
   r.outcome = *outcome;
   r.reason = field<std::string>(body, "reason", "");
   if (!r.reason.empty() && (r.outcome != Outcome::Failed || (r.reason != reason::kBadSignature &&
                                                               r.reason != reason::kBadBundle && r.reason != reason::kDiskQuota)))
-    throw ApiError(400, "invalid_field", "reason must be BadSignature, BadBundle or DiskQuota, with outcome FAILED");
+    throw ApiError(Refusal::Invalid, "invalid_field", "reason must be BadSignature, BadBundle or DiskQuota, with outcome FAILED");
   r.handback_reason = printable(field<std::string>(body, "handback_reason", ""));
   if (r.handback_reason.size() > 200 || (!r.handback_reason.empty() && r.outcome != Outcome::HandedBack))
-    throw ApiError(400, "invalid_field", "handback_reason goes with outcome HANDED_BACK, in at most 200 characters");
+    throw ApiError(Refusal::Invalid, "invalid_field", "handback_reason goes with outcome HANDED_BACK, in at most 200 characters");
   r.exit_code = field<int>(body, "exit_code", 0);
   if (has_outputs(r.outcome)) {
-    if (!body.contains("manifest")) throw ApiError(400, "missing_field", "a completion needs a \"manifest\"");
+    if (!body.contains("manifest")) throw ApiError(Refusal::Invalid, "missing_field", "a completion needs a \"manifest\"");
     c.manifest = manifest_from_json(body.at("manifest"));
   }
   return c;
@@ -108,7 +108,7 @@ JobUpdate decode_job_update(const json& body) {
   if (body.contains("time_limit_s")) update.time_limit_s = field<int64_t>(body, "time_limit_s", 0);
   if (body.contains("nice")) {
     int64_t nice = field<int64_t>(body, "nice", 0);
-    if (nice < -2147483645 || nice > 2147483645) throw ApiError(400, "invalid_field", "nice must be within ±2147483645");
+    if (nice < -2147483645 || nice > 2147483645) throw ApiError(Refusal::Invalid, "invalid_field", "nice must be within ±2147483645");
     update.nice = static_cast<int32_t>(nice);
   }
   return update;

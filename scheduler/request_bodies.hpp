@@ -51,7 +51,7 @@ T field(const nlohmann::json& body, const char* name, T fallback) {
   if (!body.contains(name)) return fallback;
   const nlohmann::json& v = body.at(name);
   auto refuse = [&](const std::string& what) {
-    return ApiError(400, "invalid_field", std::string("field \"") + name + "\" must be " + what);
+    return ApiError(Refusal::Invalid, "invalid_field", std::string("field \"") + name + "\" must be " + what);
   };
   auto range = [](auto zero) {
     using U = decltype(zero);
@@ -69,7 +69,7 @@ T field(const nlohmann::json& body, const char* name, T fallback) {
   try {
     return v.get<T>();
   } catch (const nlohmann::json::exception&) {
-    throw ApiError(400, "invalid_field", std::string("field \"") + name + "\" has the wrong type");
+    throw ApiError(Refusal::Invalid, "invalid_field", std::string("field \"") + name + "\" has the wrong type");
   }
 }
 

@@ -75,7 +75,7 @@ nlohmann::json to_json(const Manifest& manifest) {
 
 Manifest manifest_from_json(const nlohmann::json& j) {
   auto bad = [](const std::string& why) {
-    return ApiError(400, "invalid_manifest", "manifest: " + why);
+    return ApiError(Refusal::Invalid, "invalid_manifest", "manifest: " + why);
   };
   if (!j.is_object()) throw bad("must be a JSON object");
   // Types checked before values: json::value() throws on a wrong type (found by fuzzing).

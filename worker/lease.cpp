@@ -20,11 +20,11 @@ LeaseTask lease_from_json(const nlohmann::json& j) {
     if (j.contains("resume") && j["resume"].is_object()) {
       t.resume_milestone = j["resume"].at("milestone").get<uint32_t>();
       t.resume_sha256 = j["resume"].at("sha256").get<std::string>();
-      if (!is_sha256_hex(t.resume_sha256)) throw ApiError(502, "bad_lease", "malformed resume digest from og-schedd");
+      if (!is_sha256_hex(t.resume_sha256)) throw ApiError(Refusal::Upstream, "bad_lease", "malformed resume digest from og-schedd");
     }
     return t;
   } catch (const nlohmann::json::exception& e) {
-    throw ApiError(502, "bad_lease", std::string("malformed lease from og-schedd: ") + e.what());
+    throw ApiError(Refusal::Upstream, "bad_lease", std::string("malformed lease from og-schedd: ") + e.what());
   }
 }
 

@@ -14,6 +14,7 @@
 #include <memory>
 #include <thread>
 
+#include "core/http_status.hpp"
 #include "core/checkpoints.hpp"
 #include "core/error.hpp"
 #include "core/file_io.hpp"
@@ -40,7 +41,7 @@ void backoff(int attempt) {
   std::this_thread::sleep_for(std::chrono::milliseconds(ms));
 }
 
-bool is_fatal(const ApiError& e) { return e.status() == 401 || e.status() == 403; }
+bool is_fatal(const ApiError& e) { return e.kind() == Refusal::Unauthenticated || e.kind() == Refusal::Forbidden; }
 
 std::string read_file(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
@@ -76,7 +77,7 @@ void WorkerAgent::register_partition() {
                               {"gpus", std::to_string(options_.resources.gpus)}});
       return;
     } catch (const ApiError& e) {
-      if (is_fatal(e) || e.status() == 400) throw;
+      if (is_fatal(e) || e.kind() == Refusal::Invalid) throw;
       log_warn("register_failed", {{"error", e.what()}});
     } catch (const std::runtime_error& e) {
       if (attempt == 0) log_warn("schedd_unreachable", {{"error", e.what()}});
@@ -406,7 +407,7 @@ void WorkerAgent::report(HttpClient& client, const RunResult& result) {
           break;
         }
         if (r.status != 201)
-          throw ApiError(static_cast<int>(r.status), "upload_failed", "upload of " + f.path + ": " + r.body);
+          throw ApiError(refusal_of_status(static_cast<int>(r.status)), "upload_failed", "upload of " + f.path + ": " + r.body);
       }
       client.call("POST", "/og/v1/leases/" + std::to_string(result.lease_id) + "/complete", body);
       log_info("reported", {{"lease", std::to_string(result.lease_id)},
@@ -420,7 +421,7 @@ void WorkerAgent::report(HttpClient& client, const RunResult& result) {
       // twice but the bytes of the request).
       bool upload_again = e.code() == "artifact_missing" && attempt < 3;
       // The scheduler refused the report for good (lease reassigned, cancelled, …).
-      if (!upload_again && e.status() >= 400 && e.status() < 500 && e.status() != 408 && e.status() != 429) {
+      if (!upload_again && is_final(e.kind())) {
         log_warn("report_refused", {{"lease", std::to_string(result.lease_id)}, {"error", e.what()}});
         return;
       }

@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "core/http_status.hpp"
 #include "core/error.hpp"
 #include "core/log.hpp"
 #include "core/sha256.hpp"
@@ -98,8 +99,8 @@ class ControllerTest : public ::testing::Test {
   }
   Controller& c() { return *controller_; }
   User account(const std::string& name, const std::string& role) {
-    std::string token = c().add_user(name, role);
-    auto user = c().authenticate(token);
+    std::string token = c().credentials().add_user(name, role);
+    auto user = c().credentials().authenticate(token);
     EXPECT_TRUE(user.has_value());
     return user.value_or(User{name, role});
   }
@@ -146,7 +147,7 @@ inline void expect_api_error(const std::function<void()>& f, int status, const s
     f();
     ADD_FAILURE() << "expected ApiError " << status << " " << code;
   } catch (const ApiError& e) {
-    EXPECT_EQ(e.status(), status) << e.what();
+    EXPECT_EQ(http_status(e.kind()), status) << e.what();
     EXPECT_EQ(e.code(), code) << e.what();
   }
 }

@@ -31,9 +31,9 @@ class ApiTest : public ::testing::Test {
     artifacts_ = std::make_unique<ArtifactStore>((dir_ / "artifacts").string());
     bundles_ = std::make_unique<ArtifactStore>((dir_ / "bundles").string());
     api_ = std::make_unique<Api>(*controller_, *artifacts_, *bundles_);
-    admin_ = controller_->add_user("root", "admin");
-    alice_ = controller_->add_user("alice", "user");
-    worker_ = controller_->add_user("w1", "worker");
+    admin_ = controller_->credentials().add_user("root", "admin");
+    alice_ = controller_->credentials().add_user("alice", "user");
+    worker_ = controller_->credentials().add_user("w1", "worker");
   }
   void TearDown() override {
     api_.reset();
@@ -318,7 +318,7 @@ TEST_F(ApiTest, AdminAddsUsers) {
 
 TEST_F(ApiTest, CancelOthersJobIsForbidden) {
   uint64_t id = body_of(call("POST", "/og/v1/jobs", alice_, job_body()))["job_id"];
-  std::string bob = controller_->add_user("bob", "user");
+  std::string bob = controller_->credentials().add_user("bob", "user");
   auto r = call("DELETE", "/og/v1/jobs/" + std::to_string(id), bob);
   EXPECT_EQ(r.status, 403);
   EXPECT_EQ(error_code(r), "forbidden");

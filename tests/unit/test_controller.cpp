@@ -63,17 +63,17 @@ TEST_F(ControllerTest, ListingTheNewestGivesTheHighestIdsAndHowManyMatched) {
 
 TEST_F(ControllerTest, AuthenticateAndUsers) {
   make(false);
-  std::string token = c().add_user("alice", "user");
+  std::string token = c().credentials().add_user("alice", "user");
   EXPECT_EQ(token.size(), 64u);
-  auto u = c().authenticate(token);
+  auto u = c().credentials().authenticate(token);
   ASSERT_TRUE(u.has_value());
   EXPECT_EQ(u->name, "alice");
   EXPECT_EQ(u->role, "user");
-  EXPECT_FALSE(c().authenticate("").has_value());
-  EXPECT_FALSE(c().authenticate(token + "x").has_value());
-  expect_api_error([&] { c().add_user("alice", "user"); }, 409, "user_exists");
-  expect_api_error([&] { c().add_user("bad name", "user"); }, 400, "invalid_user");
-  expect_api_error([&] { c().add_user("carol", "root"); }, 400, "invalid_role");
+  EXPECT_FALSE(c().credentials().authenticate("").has_value());
+  EXPECT_FALSE(c().credentials().authenticate(token + "x").has_value());
+  expect_api_error([&] { c().credentials().add_user("alice", "user"); }, 409, "user_exists");
+  expect_api_error([&] { c().credentials().add_user("bad name", "user"); }, 400, "invalid_user");
+  expect_api_error([&] { c().credentials().add_user("carol", "root"); }, 400, "invalid_role");
 }
 
 TEST_F(ControllerTest, RegisterNeedsWorkerRole) {
@@ -552,8 +552,8 @@ TEST_F(ControllerTest, RestartKeepsJobsLeasesAndPartitions) {
   EXPECT_EQ(p.owner, "w1");
   EXPECT_EQ(p.used_cpus, 1u);  // the running lease's allocation is rebuilt
   // Credentials survive too.
-  EXPECT_TRUE(c().authenticate(c().add_user("carol", "user")).has_value());
-  expect_api_error([&] { c().add_user("alice", "user"); }, 409, "user_exists");
+  EXPECT_TRUE(c().credentials().authenticate(c().credentials().add_user("carol", "user")).has_value());
+  expect_api_error([&] { c().credentials().add_user("alice", "user"); }, 409, "user_exists");
 
   // The worker carries on: its lease is still valid and the queue moves on.
   w.c = &c();
@@ -899,7 +899,7 @@ TEST_F(ControllerTest, SignedJobsOnlyWithTheUsersRegisteredKey) {
   JobSpec signed_spec = spec();
   sign_job("alice", signed_spec, key);
   expect_api_error([&] { c().submit(alice, signed_spec); }, 400, "BadSignature");  // no key registered yet
-  c().set_public_key(alice, key.public_hex);
+  c().credentials().set_public_key(alice, key.public_hex);
   EXPECT_EQ(c().submit(alice, signed_spec).size(), 1u);
   JobSpec foreign = spec();
   sign_job("alice", foreign, generate_ed25519());

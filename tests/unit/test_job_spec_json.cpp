@@ -64,7 +64,7 @@ void expect_invalid(const json& j, const std::string& needle) {
     job_spec_from_json(j);
     ADD_FAILURE() << "accepted " << j.dump();
   } catch (const ApiError& e) {
-    EXPECT_EQ(e.status(), 400);
+    EXPECT_EQ(e.kind(), Refusal::Invalid);
     EXPECT_EQ(e.code(), "invalid_spec");
     EXPECT_NE(std::string(e.what()).find(needle), std::string::npos) << e.what();
   }

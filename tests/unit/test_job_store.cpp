@@ -401,7 +401,7 @@ TEST_F(JobStoreTest, DuplicateUserIsConflict) {
     store().add_user(User{"alice", "admin"}, sha256_hex("t2"));
     FAIL() << "expected ApiError";
   } catch (const ApiError& e) {
-    EXPECT_EQ(e.status(), 409);
+    EXPECT_EQ(e.kind(), Refusal::Conflict);
     EXPECT_EQ(e.code(), "user_exists");
   }
   // The first credential is unchanged and the second was not stored.

@@ -55,7 +55,7 @@ void expect_invalid(const json& j, const std::string& what) {
     manifest_from_json(j);
     ADD_FAILURE() << what << ": expected ApiError";
   } catch (const ApiError& e) {
-    EXPECT_EQ(e.status(), 400) << what;
+    EXPECT_EQ(e.kind(), Refusal::Invalid) << what;
     EXPECT_EQ(e.code(), "invalid_manifest") << what;
   }
 }

@@ -19,7 +19,7 @@ ApiError refusal(const std::function<void()>& decode) {
     return e;
   }
   ADD_FAILURE() << "accepted";
-  return ApiError(0, "", "");
+  return ApiError(Refusal::Internal, "", "");
 }
 
 TEST(RequestBodiesTest, AWorkersOfferIsDecoded) {
@@ -38,7 +38,7 @@ TEST(RequestBodiesTest, AWorkersOfferIsDecoded) {
 TEST(RequestBodiesTest, IntegersOutOfTheirFieldsRangeAreRefusedNotWrapped) {
   // 2^32 + 1 CPUs used to become 1 CPU.
   auto e = refusal([] { decode_partition_offer("p", json::parse(R"({"cpus": 4294967297})")); });
-  EXPECT_EQ(e.status(), 400);
+  EXPECT_EQ(e.kind(), Refusal::Invalid);
   EXPECT_NE(std::string(e.what()).find("\"cpus\" must be an integer from 0 to 4294967295"), std::string::npos)
       << e.what();
   EXPECT_EQ(refusal([] { decode_partition_offer("p", json::parse(R"({"cpus": 2.5})")); }).code(), "invalid_field");

@@ -1,0 +1,159 @@
+// The API's job routes (the table is in api.cpp): submission, listing, one job and what
+// its owner does to it, its history, its result and files; priorities and accounting.
+#include <nlohmann/json.hpp>
+
+#include "core/error.hpp"
+#include "core/hex.hpp"
+#include "core/job_signature.hpp"
+#include "jobscripts/directives.hpp"
+#include "scheduler/api.hpp"
+#include "scheduler/api_support.hpp"
+#include "scheduler/json_views.hpp"
+#include "scheduler/request_bodies.hpp"
+#include "verify/manifest.hpp"
+
+namespace og {
+
+using namespace api;
+using json = nlohmann::json;
+
+HttpResponse Api::submit_job(const Call& c) {
+  c.require(c.user.role != "worker", "workers cannot submit jobs");
+  json body = parse_body(c.req.body);
+  only_fields(body, {"job", "test_only", "secrets"});
+  if (!body.contains("job")) throw ApiError(Refusal::Invalid, "missing_field", "request needs a \"job\" object");
+  JobSpec spec = job_spec_from_json(body["job"]);
+  Secrets secrets;
+  for (const auto& [name, hex] : field<std::map<std::string, std::string>>(body, "secrets", {})) {
+    auto value = from_hex(hex);
+    if (!value || value->size() > 64 * 1024)
+      throw ApiError(Refusal::Invalid, "invalid_field", "secret \"" + name + "\" must be hex of at most 64 KiB");
+    secrets[name] = std::move(*value);
+  }
+  if (!spec.bundle_sha256.empty() && !bundles_.contains(spec.bundle_sha256))
+    throw ApiError(Refusal::Invalid, "bundle_missing",
+                   "upload the job's bundle first (PUT /og/v1/artifacts/" + spec.bundle_sha256 + "?purpose=bundle)");
+  if (field<bool>(body, "test_only", false)) {
+    auto result = controller_.test_only(c.user, std::move(spec));
+    json answer = {{"job_id", 0}, {"would_start", !result.partitions.empty()},
+                   {"partitions", result.partitions}, {"reason", result.reason}};
+    if (result.estimate) answer["expected"] = estimate_json(*result.estimate);
+    return ok(answer);
+  }
+  auto ids = controller_.submit(c.user, std::move(spec), secrets);
+  return created({{"job_id", ids.front()}, {"job_ids", ids}});
+}
+
+HttpResponse Api::list_jobs(const Call& c) {
+  std::map<uint64_t, StartEstimate> estimates;
+  if (c.query("start") == "1") estimates = controller_.expected_starts();  // og-squeue --start
+  JobFilter filter = filter_from_query(c.req);
+  auto listing = controller_.list_jobs(filter);
+  // ?newest=N: the N most recent matches, and how many matched in all.
+  return jobs_listing(listing.jobs, estimates, filter.newest > 0 ? std::optional(listing.matched) : std::nullopt);
+}
+
+HttpResponse Api::parse_script(const Call& c) {
+  // The dashboard's submit form: og-sbatch's directive parser on a script's text, and
+  // the exact bytes the requester signs for it (the page signs with its key).
+  json body = parse_body(c.req.body);
+  only_fields(body, {"script", "script_name", "args", "signer"});
+  auto name = field<std::string>(body, "script_name", "dashboard.sh");
+  if (name.empty() || name.size() > 255 || name.find('/') != std::string::npos)
+    throw ApiError(Refusal::Invalid, "invalid_field", "script_name must be a file name of 1-255 characters without '/'");
+  jobscripts::ParsedJob parsed;
+  try {
+    parsed = jobscripts::parse_job(field<std::string>(body, "script", ""), name, {});
+  } catch (const UsageError& e) {
+    throw ApiError(Refusal::Invalid, "invalid_script", e.what());
+  }
+  if (!parsed.flags.inputs.empty() || !parsed.flags.bundle_dir.empty() || !parsed.flags.secrets.empty())
+    throw ApiError(Refusal::Invalid, "invalid_script",
+                   "the script asks for files or secrets from the submitting machine (--input, --bundle, "
+                   "--secret): submit it with og-sbatch, which packs and signs them");
+  parsed.spec.script_args = field<std::vector<std::string>>(body, "args", {});
+  // The signature covers the signer's public key too.
+  parsed.spec.signer = field<std::string>(body, "signer", "");
+  if (!parsed.spec.signer.empty() && (parsed.spec.signer.size() != 64 || !from_hex(parsed.spec.signer)))
+    throw ApiError(Refusal::Invalid, "invalid_field", "signer must be an Ed25519 public key: 64 hex digits");
+  return ok({{"job", to_json(parsed.spec)},
+             {"signing_payload_hex", to_hex(job_signing_payload(c.user.name, parsed.spec))},
+             {"warnings", parsed.warnings}});
+}
+
+HttpResponse Api::show_job(const Call& c) {
+  uint64_t id = c.id(0, "job id");
+  auto detail = controller_.get_job(id);
+  if (!detail) throw job_not_found(id);
+  json j = job_json(detail->view);
+  json reps = json::array();
+  // Output manifests (names, sizes, digests) are the owner's to see.
+  bool owner = c.user.role == "admin" || c.user.name == detail->view.job.user;
+  for (const auto& r : detail->replicas) reps.push_back(replica_json(r, owner));
+  j["replica_leases"] = reps;
+  return ok({{"jobs", json::array({j})}});
+}
+
+HttpResponse Api::cancel_job(const Call& c) { return ok(jobs_json({controller_.cancel_job(c.user, c.id(0, "job id"))})); }
+
+HttpResponse Api::job_action(const Call& c) {
+  uint64_t id = c.id(0, "job id");
+  const std::string action = c.req.path.substr(c.req.path.rfind('/') + 1);
+  if (action == "dispute") return created({{"job_id", controller_.dispute(c.user, id)}, {"disputed", id}});
+  if (action == "requeue") return ok(jobs_json({controller_.requeue_job(c.user, id)}));
+  if (action == "update") return ok(jobs_json({controller_.update_job(c.user, id, decode_job_update(parse_body(c.req.body)))}));
+  return ok(jobs_json({controller_.set_hold(c.user, id, action == "hold")}));
+}
+
+HttpResponse Api::wait_job(const Call& c) {
+  // Long poll for og-sbatch --wait: answers when the job has finished, or (?since=STATE)
+  // is no longer in that state, or after timeout_ms.
+  int64_t timeout_ms = 30000;
+  if (auto t = c.query("timeout_ms"); !t.empty())
+    timeout_ms = std::min<int64_t>(static_cast<int64_t>(parse_id(t, "timeout_ms")), 60000);
+  return ok(jobs_json({controller_.wait_job(c.id(0, "job id"), timeout_ms * 1000, c.query("since"))}));
+}
+
+HttpResponse Api::job_events(const Call& c) {
+  // The job's history, as Flux's `flux job eventlog`: its owner's or an admin's to read.
+  uint64_t id = c.id(0, "job id");
+  json events = json::array();
+  for (const auto& e : controller_.job_events(c.user, id)) events.push_back(to_json(e));
+  return ok({{"job_id", id}, {"events", events}});
+}
+
+HttpResponse Api::job_result(const Call& c) {
+  return ok(json::parse(controller_.canonical_manifest(c.user, c.id(0, "job id"))));
+}
+
+HttpResponse Api::job_file(const Call& c) {
+  // A file of the job's accepted result, by its path in the manifest.
+  const std::string& path = c.params.at(1);
+  Manifest manifest = manifest_from_json(json::parse(controller_.canonical_manifest(c.user, c.id(0, "job id"))));
+  for (const auto& f : manifest.files) {
+    if (f.path != path) continue;
+    auto data = artifacts_.get(f.sha256);
+    if (!data) throw ApiError(Refusal::NotFound, "artifact_missing", "output " + path + " was not uploaded");
+    return HttpResponse{200, "application/octet-stream", std::move(*data), {}};
+  }
+  throw ApiError(Refusal::NotFound, "file_not_found", "job " + c.params[0] + " has no output file " + path);
+}
+
+HttpResponse Api::priorities(const Call&) {
+  json arr = json::array();
+  for (const auto& [view, f] : controller_.priorities()) {
+    json j = job_json(view);
+    j["priority"] = f.priority;
+    j["factors"] = {{"age", f.age}, {"job_size", f.job_size}, {"fairshare", f.fairshare}, {"qos", f.qos}, {"nice", f.nice}};
+    arr.push_back(j);
+  }
+  return ok({{"jobs", arr}});
+}
+
+HttpResponse Api::accounting(const Call& c) {
+  int64_t since_s = 0;
+  if (auto since = c.query("since"); !since.empty()) since_s = static_cast<int64_t>(parse_id(since, "since"));
+  return jobs_listing(controller_.accounting(since_s * 1000000, filter_from_query(c.req)), {});
+}
+
+}  // namespace og

@@ -1,0 +1,188 @@
+// Settlement (declared in controller.hpp): escrow locked at submission, milestones paid
+// as a quorum verifies them, and each finished job's payments, reputation and dispute
+// verdict once all its replicas have stopped.
+#include "scheduler/controller.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <nlohmann/json.hpp>
+#include "chain/embedded_ledger.hpp"
+#include "core/error.hpp"
+#include "core/money.hpp"
+#include "core/log.hpp"
+#include "core/job_signature.hpp"
+#include "core/sha256.hpp"
+#include "core/strings.hpp"
+#include "core/time_util.hpp"
+#include "core/verify_mode.hpp"
+#include "jobscripts/array_spec.hpp"
+#include "scheduler/dependency_policy.hpp"
+#include "scheduler/placement.hpp"
+#include "scheduler/start_planner.hpp"
+#include "verify/manifest.hpp"
+#include "verify/quorum.hpp"
+
+namespace og {
+
+void Controller::pay_milestone(Job& job, uint32_t index, const std::vector<const Replica*>& replicas) {
+  std::vector<SettledReplica> agreeing;
+  auto prepaid = milestone_payments(job);
+  for (const Replica* other : replicas) {
+    auto p = partitions_.find(other->partition);
+    SettledReplica sr{other, p == partitions_.end() ? other->partition : p->second.owner};
+    sr.prepaid = prepaid[other->id].first;
+    agreeing.push_back(sr);
+  }
+  auto transfers = plan_milestone(job, index, agreeing, now_unix_us(), ledger_->balance(escrow_account(job.id)),
+                                  options_.economics);
+  ledger_->apply(transfers);
+  job.paid_milestones.insert(index);
+  log_info("milestone_paid", {{"job", std::to_string(job.id)}, {"milestone", std::to_string(index)},
+                              {"replicas", std::to_string(agreeing.size())}});
+}
+
+std::map<uint64_t, std::pair<int64_t, int64_t>> Controller::milestone_payments(const Job& job) {
+  std::map<uint64_t, std::pair<int64_t, int64_t>> out;
+  if (!ledger_) return out;
+  for (const auto& e : ledger_->history(escrow_account(job.id), 100'000)) {
+    auto key = parse_payment_key(e.transfer.key);
+    if (!key || !key->milestone || key->job_id != job.id) continue;
+    out[key->replica_id].first += e.transfer.amount;
+    if (key->fee) out[key->replica_id].second += e.transfer.amount;
+  }
+  return out;
+}
+
+void Controller::lock_escrow(const std::vector<Job*>& jobs) {
+  std::vector<Transfer> locks;
+  for (Job* job : jobs)
+    if (int64_t cost = max_cost_micros(job->spec); cost > 0) locks.push_back(lock_transfer(*job, cost));
+  if (locks.empty()) return;
+  try {
+    ledger_->apply(locks);
+  } catch (const InsufficientFunds& e) {
+    // Funds went between the check and the lock (or before a restart): these jobs cannot
+    // be paid for, so they end without running.
+    int64_t now_us = now_unix_us();
+    auto txn = store_.transaction();
+    for (Job* job : jobs)
+      if (!ledger_->find(lock_transfer(*job, 1).key) && !is_finished(job->state))
+        record(*job, nullptr, EventKind::Cancelled, "og-schedd", {{"reason", reason::kBudget}}, now_us);
+    txn.commit();
+    log_warn("escrow_lock_failed", {{"error", e.what()}});
+  }
+}
+
+void Controller::settle_ready(int64_t now_us) {
+  for (auto it = unsettled_.begin(); it != unsettled_.end();) {
+    auto job = jobs_.find(*it);
+    if (job == jobs_.end()) {
+      it = unsettled_.erase(it);
+      continue;
+    }
+    bool running = std::any_of(job->second.replicas.begin(), job->second.replicas.end(),
+                               [&](uint64_t id) { return is_active(replicas_.at(id).state); });
+    if (running) {  // late replicas still vote: their outputs are checked against the result
+      ++it;
+      continue;
+    }
+    try {
+      if (settle(job->second, now_us)) it = unsettled_.erase(it);
+      else ++it;  // a comparison it needs is being made: its answer brings another pass
+    } catch (const std::exception& e) {
+      log_error("settlement_failed", {{"job", std::to_string(*it)}, {"error", e.what()}});
+      ++it;  // tried again at the next pass; its transfers' keys keep it from paying twice
+    }
+  }
+}
+
+bool Controller::settle(Job& job, int64_t now_us) {
+  auto canonical = replicas_.find(job.canonical_replica);
+  // Late replicas are checked against the result: each comparison made before any payment.
+  bool compared = true;
+  for (uint64_t id : job.replicas)
+    if (const Replica& r = replicas_.at(id); canonical != replicas_.end() && r.state == ReplicaState::Done)
+      compared &= agreement(job.id, job.spec, canonical->second, r).has_value();
+  if (!compared) return false;
+  std::vector<SettledReplica> replicas;
+  auto prepaid = milestone_payments(job);
+  for (uint64_t id : job.replicas) {
+    const Replica& r = replicas_.at(id);
+    auto p = partitions_.find(r.partition);
+    std::string provider = p == partitions_.end() ? r.partition : p->second.owner;
+    bool agrees = canonical != replicas_.end() && r.state == ReplicaState::Done &&
+                  *agreement(job.id, job.spec, canonical->second, r);
+    bool established = p != partitions_.end() && p->second.valid_streak >= options_.economics.established_after;
+    replicas.push_back({&r, provider, ledger_ ? ledger_->balance(bond_account(provider)) : 0, agrees,
+                        ledger_ ? ledger_->balance(unbonding_account(provider)) : 0, prepaid[id].first,
+                        prepaid[id].second, established});
+  }
+  Settlement s = plan_settlement(job, replicas, ledger_ ? ledger_->balance(escrow_account(job.id)) : 0,
+                                 options_.economics);
+  if (ledger_) {
+    if (audit_of_.count(job.id) && !settle_dispute(job, s.proven, now_us)) return false;
+    ledger_->apply(s.transfers);
+    // What the job cost is what left its escrow other than the refund: read back, so a
+    // settlement replayed after a crash reports the same figures.
+    s.cost = s.fee = 0;
+    for (const auto& e : ledger_->history(escrow_account(job.id), 100'000)) {
+      if (e.transfer.from != escrow_account(job.id) || e.transfer.key.ends_with(":refund")) continue;
+      s.cost += e.transfer.amount;
+      if (e.transfer.to == kTreasuryAccount) s.fee += e.transfer.amount;
+    }
+  }
+  // The providers' reputations follow what the quorum found. A result counts as verified
+  // only when another provider confirmed it.
+  size_t agreeing = std::count_if(replicas.begin(), replicas.end(), [](const SettledReplica& sr) { return sr.agrees; });
+  bool has_result = canonical != replicas_.end();
+  for (const auto& sr : replicas) {
+    const Replica& r = *sr.replica;
+    auto p = partitions_.find(r.partition);
+    if (p == partitions_.end()) continue;
+    std::optional<ReputationEvent> event;
+    bool outvoted = false;
+    if (r.state == ReplicaState::Lost) {
+      event = ReputationEvent::Error;
+    } else if (r.state == ReplicaState::Done && has_result) {
+      if (sr.agrees) {
+        // Alone, it proves nothing; nor on a job its requester pinned to chosen providers
+        // (-p, -C): providers could confirm each other there on their own jobs to become
+        // established witnesses. Only a placement og-schedd drew earns trust.
+        if (agreeing >= 2 && job.spec.partition.empty() && job.spec.constraint.empty())
+          event = ReputationEvent::Verified;
+      } else if (r.reason.empty() && (r.outcome == "COMPLETED" || r.outcome == "FAILED")) {
+        // Outvoted: wrong only where established witnesses prove it; else it may be the
+        // honest one among newcomers who agree on something else. Either way its trust
+        // (the streak that lets it run alone) starts again.
+        outvoted = true;
+        if (s.proven) event = ReputationEvent::Invalid;
+      } else if (r.outcome != "CANCELLED") {
+        event = ReputationEvent::Error;  // timed out where others finished
+      }
+    }
+    if (outvoted && !event && p->second.valid_streak != 0) {
+      p->second.valid_streak = 0;
+      store_.upsert_partition(p->second);
+    }
+    if (!event) continue;
+    record_reputation(p->second, *event, now_us, options_.reputation);
+    // Trust (adaptive_replication.hpp) is earned by confirmed results in a row.
+    p->second.valid_streak = *event == ReputationEvent::Verified ? p->second.valid_streak + 1 : 0;
+    store_.upsert_partition(p->second);
+  }
+  {
+    auto txn = store_.transaction();
+    record(job, nullptr, EventKind::Settled, "og-schedd",
+           {{"cost", s.cost}, {"fee", s.fee}, {"paid", join(s.paid, ",")}}, now_us);
+    txn.commit();
+  }
+  return true;
+  if (ledger_ && (s.cost > 0 || !s.slashed.empty()))
+    log_info("job_settled", {{"job", std::to_string(job.id)},
+                             {"cost", format_money(s.cost)},
+                             {"fee", format_money(s.fee)},
+                             {"paid", job.paid_to},
+                             {"slashed", join(s.slashed, ",")}});
+}
+
+}  // namespace og
