@@ -182,6 +182,25 @@ int run(const Options& o) {
           leases = c.call("POST", "/og/v1/partitions/" + name + "/poll",
                           {{"running", json::array()}, {"wait_ms", 1000}, {"instance", instance}}, 120000)["leases"];
         std::string lease = std::to_string(leases[0]["lease_id"].get<uint64_t>());
+        // As og-worker does, it keeps polling — listing the lease it runs — while it uploads.
+        std::atomic<bool> reported{false};
+        std::thread heartbeat([&] {
+          try {
+            HttpClient beat(o.url, provider_tokens[v]);
+            while (!reported)
+              beat.call("POST", "/og/v1/partitions/" + name + "/poll",
+                        {{"running", json::array({std::stoull(lease)})}, {"wait_ms", 1000}, {"instance", instance}},
+                        120000);
+          } catch (const std::exception& e) {
+            std::cerr << "og-bench-heartbeat: provider " << v << " heartbeat: " << e.what() << "\n";
+            ++failures;
+          }
+        });
+        struct Stop {
+          std::atomic<bool>& flag;
+          std::thread& t;
+          ~Stop() { flag = true; t.join(); }
+        } stop_heartbeat{reported, heartbeat};
         auto put = c.request("PUT", "/og/v1/artifacts/" + digests[v] + "?lease=" + lease, outputs[v], 300000,
                              "application/octet-stream");
         if (put.status != 201) throw std::runtime_error("upload: " + std::to_string(put.status) + " " + put.body);
@@ -189,6 +208,7 @@ int run(const Options& o) {
         c.call("POST", "/og/v1/leases/" + lease + "/complete",
                {{"outcome", "COMPLETED"}, {"exit_code", 0}, {"manifest", to_json(og::Manifest{files, og::merkle_root(files)})}},
                300000);
+        reported = true;
         while (phase < 2)  // a provider keeps polling, as og-worker does
           c.call("POST", "/og/v1/partitions/" + name + "/poll",
                  {{"running", json::array()}, {"wait_ms", 1000}, {"instance", instance}}, 120000);

@@ -4,6 +4,7 @@
 // written, and everything derived from a job's state kept in step — the queue, the
 // array throttle, fair-share usage, waiters, the partition's allocation.
 #include <algorithm>
+#include <optional>
 
 #include "core/log.hpp"
 #include "scheduler/controller.hpp"
@@ -14,6 +15,7 @@ JobEvent Controller::record(Job& job, Replica* replica, EventKind kind, const st
                             nlohmann::json context, int64_t now_us) {
   JobEvent e;
   e.job_id = job.id;
+  e.seq = job.journal_seq + 1;
   e.time_us = now_us;
   e.kind = kind;
   e.actor = actor;
@@ -27,24 +29,25 @@ JobEvent Controller::record(Job& job, Replica* replica, EventKind kind, const st
     auto s = replicas_.at(id).state;
     return s == ReplicaState::Done || s == ReplicaState::Running;
   });
-  Job next = job;  // nothing changes unless the whole event applies
-  if (replica) {
-    Replica changed = *replica;
-    apply(changed, e);
-    apply(next, e);
-    *replica = std::move(changed);
-  } else {
-    apply(next, e);
-  }
-  job = std::move(next);
+  // Nothing changes unless the whole event applies and is appended.
+  Job next = job;
+  std::optional<Replica> changed;
+  if (replica) apply(changed.emplace(*replica), e);
+  apply(next, e);
+  next.journal_seq = e.seq;
   store_.append_event(e);
+  job = std::move(next);
+  if (replica) *replica = std::move(*changed);
 
   if (replica) {
     if (was_active && !is_active(replica->state)) {
       release(*replica);
       cancel_sent_[replica->partition].erase(replica->id);
     }
-    if (kind != EventKind::ReplicaAssigned) store_.update_replica(*replica);  // inserted as assigned
+    // Inserted as assigned; a delivery is not written to its row (after a restart an
+    // assigned lease is offered again, and a worker already running it ignores that).
+    if (kind != EventKind::ReplicaAssigned && kind != EventKind::ReplicaStarted && kind != EventKind::ReplicaRedelivered)
+      store_.update_replica(*replica);
   }
   if (job.is_array_task() && before != job.state) {
     auto& active = array_active_[job.array_job_id];  // the throttle counts running tasks
@@ -75,7 +78,13 @@ JobEvent Controller::record(Job& job, Replica* replica, EventKind kind, const st
   }
   if (before != job.state) job_finished_cv_.notify_all();  // og-sbatch --wait shows the change
   persist(job);
-  request_pass();
+  // A pass is worth running when resources were freed or the queue changed; not for a
+  // lease assigned by the pass itself or collected by its worker.
+  bool freed = replica && was_active && !is_active(replica->state);
+  bool queue_changed = kind == EventKind::Requeued || kind == EventKind::ExtraReplica || kind == EventKind::Held ||
+                       kind == EventKind::Released || kind == EventKind::Updated ||
+                       (!is_finished(before) && is_finished(job.state));
+  if (freed || queue_changed) request_pass();
   return e;
 }
 
@@ -83,14 +92,16 @@ JobEvent Controller::journal(Job& job, EventKind kind, const std::string& actor,
                              int64_t now_us) {
   JobEvent e;
   e.job_id = job.id;
+  e.seq = job.journal_seq + 1;
   e.time_us = now_us;
   e.kind = kind;
   e.actor = actor;
   e.context = std::move(context);
   Job next = job;
   apply(next, e);
-  job = std::move(next);
+  next.journal_seq = e.seq;
   store_.append_event(e);
+  job = std::move(next);
   return e;
 }
 

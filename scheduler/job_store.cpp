@@ -91,6 +91,9 @@ constexpr const char* kJobColumns =
     "(SELECT sha256 FROM job_checkpoints c WHERE c.job_id = jobs.id), "
     "(SELECT uploaded FROM job_checkpoints c WHERE c.job_id = jobs.id)";
 constexpr int kJobColumnCount = 23;  // the columns above, in order
+// The last event of each job's journal (0: none yet), where the job is loaded to change.
+constexpr const char* kJournalSeqColumn =
+    ", (SELECT COALESCE(MAX(seq), 0) FROM job_events e WHERE e.job_id = jobs.id)";
 constexpr const char* kReplicaColumns =
     "id, job_id, partition, state, cancel_requested, outcome, exit_code, root, manifest_json, "
     "price_micros, start_us, end_us, reason";
@@ -124,8 +127,7 @@ JobStore::JobStore(const std::string& path, bool synchronous_full) : db_(path, s
       "INSERT INTO replicas (job_id, partition, state, price_micros, start_us) "
       "VALUES (?1, ?2, ?3, ?4, ?5)");
   append_event_ = db_.prepare(
-      "INSERT INTO job_events (job_id, seq, time_us, name, actor, context) "
-      "SELECT ?1, COALESCE(MAX(seq), 0) + 1, ?2, ?3, ?4, ?5 FROM job_events WHERE job_id = ?1 RETURNING seq");
+      "INSERT INTO job_events (job_id, seq, time_us, name, actor, context) VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
   update_replica_ = db_.prepare(
       "UPDATE replicas SET state=?2, cancel_requested=?3, outcome=?4, exit_code=?5, root=?6, "
       "manifest_json=?7, start_us=?8, end_us=?9, reason=?10 WHERE id=?1");
@@ -313,15 +315,13 @@ Job JobStore::read_job(Statement& s) {
 void JobStore::append_event(JobEvent& e) {
   // The journal and the rows it explains are written together or not at all.
   if (!db_.in_transaction()) throw std::logic_error("a job event is appended only inside a transaction");
-  append_event_->reset();
   append_event_->bind(1, static_cast<int64_t>(e.job_id))
-      .bind(2, e.time_us)
-      .bind(3, std::string(to_string(e.kind)))
-      .bind(4, e.actor)
-      .bind(5, e.context.dump());
-  if (!append_event_->step()) throw std::runtime_error("job event not appended");
-  e.seq = static_cast<uint32_t>(append_event_->column_int64(0));
-  append_event_->reset();
+      .bind(2, static_cast<int64_t>(e.seq))
+      .bind(3, e.time_us)
+      .bind(4, std::string(to_string(e.kind)))
+      .bind(5, e.actor)
+      .bind(6, e.context.dump());
+  append_event_->run();  // a seq given twice is refused by the key: the journal never forks
 }
 
 std::vector<JobEvent> JobStore::load_events(uint64_t job_id) {
@@ -342,10 +342,11 @@ std::vector<JobEvent> JobStore::load_events(uint64_t job_id) {
 }
 
 std::optional<Job> JobStore::load_job(uint64_t id) {
-  auto s = db_.prepare(std::string("SELECT ") + kJobColumns + " FROM jobs WHERE id = ?1");
+  auto s = db_.prepare(std::string("SELECT ") + kJobColumns + kJournalSeqColumn + " FROM jobs WHERE id = ?1");
   s->bind(1, static_cast<int64_t>(id));
   if (!s->step()) return std::nullopt;
   Job j = read_job(*s);
+  j.journal_seq = static_cast<uint32_t>(s->column_int64(kJobColumnCount));
   for (const auto& r : load_replicas(id)) j.replicas.push_back(r.id);
   return j;
 }
@@ -469,10 +470,13 @@ void JobStore::upsert_partition(const Partition& p) {
 
 JobStore::Snapshot JobStore::load_snapshot(int64_t finished_since_us) {
   Snapshot snap;
-  auto jobs = db_.prepare(std::string("SELECT ") + kJobColumns +
+  auto jobs = db_.prepare(std::string("SELECT ") + kJobColumns + kJournalSeqColumn +
                           " FROM jobs WHERE end_us = 0 OR end_us >= ?1 OR settled = 0 ORDER BY id");
   jobs->bind(1, finished_since_us);
-  while (jobs->step()) snap.jobs.push_back(read_job(*jobs));
+  while (jobs->step()) {
+    snap.jobs.push_back(read_job(*jobs));
+    snap.jobs.back().journal_seq = static_cast<uint32_t>(jobs->column_int64(kJobColumnCount));
+  }
   auto reps = db_.prepare(std::string("SELECT ") + kReplicaColumns +
                           " FROM replicas WHERE job_id IN (SELECT id FROM jobs WHERE end_us = 0 "
                           "OR end_us >= ?1 OR settled = 0) ORDER BY id");

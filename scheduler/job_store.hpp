@@ -63,8 +63,8 @@ class JobStore {
   // The tasks of an array, by the array's job id.
   std::vector<Job> load_array_tasks(uint64_t array_job_id);
 
-  // The job's journal: append (inside a transaction, with the change it records) gives
-  // the event its sequence number.
+  // The job's journal: append inside a transaction, with the change it records; the event
+  // carries its sequence number (the job's journal_seq + 1).
   void append_event(JobEvent& event);
   std::vector<JobEvent> load_events(uint64_t job_id);
 

@@ -86,6 +86,7 @@ struct Job {
   int64_t cost_micros = 0;
   int64_t fee_micros = 0;
   std::string paid_to;
+  uint32_t journal_seq = 0;  // the sequence number of its journal's last event
 
   bool is_array_task() const { return array_task_id >= 0; }
 };

@@ -114,8 +114,9 @@ std::vector<uint64_t> Controller::submit(const User& user, JobSpec spec, const S
     journal(job, EventKind::Submitted, user.name, {{"hold", spec.hold}}, now_us);
     if (audit_of != 0) {
       store_.add_audit(audit_of, job.id);  // refused (unique) if disputed before
-      Job disputed = any_job(audit_of);
-      journal(disputed, EventKind::Disputed, user.name, {{"audit", job.id}}, now_us);
+      auto live = jobs_.find(audit_of);  // its journal goes on where the job is
+      Job stored = live == jobs_.end() ? any_job(audit_of) : Job{};
+      journal(live == jobs_.end() ? stored : live->second, EventKind::Disputed, user.name, {{"audit", job.id}}, now_us);
     }
     ids.push_back(job.id);
     created.push_back(std::move(job));

@@ -143,6 +143,12 @@ TEST(Dispute, AnAuditByEstablishedProvidersOverturnsACapturedResultAndSlashesWho
   for (const auto& p : second) EXPECT_FALSE(first.count(p)) << p << " ran both";
   // Overturned: the Sybils' bonds pay, half to the requester; the honest one keeps its own.
   EXPECT_EQ(mesh.job(id)["state_reason"], "Overturned");
+  // Both are in the disputed job's history, naming the audit.
+  auto history = mesh.client().call("GET", "/og/v1/jobs/" + std::to_string(id) + "/events")["events"];
+  ASSERT_GE(history.size(), 2u);
+  EXPECT_EQ(history[history.size() - 2]["name"], "disputed");
+  EXPECT_EQ(history.back()["name"], "overturned");
+  EXPECT_EQ(history.back()["context"]["audit"], audit);
   EXPECT_EQ(micros("sybil-1", "bond"), 0);
   EXPECT_EQ(micros("sybil-2", "bond"), 0);
   int64_t audit_cost = parse_money_micros(audited["cost"].get<std::string>());

@@ -93,15 +93,20 @@ TEST(JobEvents, AnEventOutsideATransactionIsRefusedByTheStore) {
   test::TempDir dir("og-journal-test");
   JobStore store(dir.path() / "s.db", false);
   JobEvent e = event(EventKind::Submitted);
+  e.seq = 1;
   EXPECT_THROW(store.append_event(e), std::logic_error);
   auto txn = store.transaction();
   store.append_event(e);
   JobEvent second = event(EventKind::Held);
+  second.seq = 2;
   store.append_event(second);
+  JobEvent fork = event(EventKind::Released);
+  fork.seq = 2;
+  EXPECT_ANY_THROW(store.append_event(fork)) << "a journal never forks";
   txn.commit();
-  EXPECT_EQ(e.seq, 1u);
-  EXPECT_EQ(second.seq, 2u);
-  ASSERT_EQ(store.load_events(1).size(), 2u);
+  auto events = store.load_events(1);
+  ASSERT_EQ(events.size(), 2u);
+  EXPECT_EQ(events[1].kind, EventKind::Held);
 }
 
 std::vector<std::string> names(const std::vector<JobEvent>& events) {
@@ -311,6 +316,71 @@ TEST_F(JournalTest, AFuzzyComparisonRunsOffTheLockAndPostsItsVerdictAsAnEvent) {
   EXPECT_EQ(got[got.size() - 2], "verified");
   EXPECT_EQ(got.back(), "settled");
   EXPECT_EQ(job(id).state, JobState::Completed);
+}
+
+}  // namespace
+}  // namespace og
+
+namespace og {
+namespace {
+
+TEST_F(JournalTest, AHandedBackRunGoesElsewhereAndItsHistorySaysWhy) {
+  make();
+  User alice = account("alice", "user");
+  uint64_t id = c().submit(alice, spec())[0];
+  FakeWorker w = worker(account("w1", "worker"), "p1");
+  auto leases = w.poll_until(1);
+  ASSERT_EQ(leases.size(), 1u);
+  CompletionReport back{Outcome::HandedBack, 0, "", ""};
+  back.handback_reason = "its sandbox failed to start";
+  c().complete(w.user, leases[0].replica.id, back);
+  auto events = c().job_events(alice, id);
+  ASSERT_GE(events.size(), 5u);
+  EXPECT_EQ(events[3].kind, EventKind::ReplicaHandedBack);
+  EXPECT_EQ(describe(events[3]), "lease " + std::to_string(leases[0].replica.id) +
+                                     " handed back by p1: its sandbox failed to start");
+  EXPECT_EQ(events[4].kind, EventKind::Requeued);
+  EXPECT_TRUE(events[4].context.value("to_pending", false));
+  EXPECT_EQ(job(id).requeue_count, 1u);
+}
+
+TEST_F(JournalTest, ALostJobThatMayNotBeRequeuedEndsNodeFailed) {
+  make();
+  User alice = account("alice", "user");
+  JobSpec s = spec();
+  s.requeue = false;
+  uint64_t id = c().submit(alice, s)[0];
+  FakeWorker w = worker(account("w1", "worker"), "p1");
+  ASSERT_EQ(w.poll_until(1).size(), 1u);
+  w.poll(0);  // confirmed running, then forgotten
+  w.running.clear();
+  w.poll(0);
+  EXPECT_EQ(journal_until(c(), alice, id, "settled"),
+            (Names{"submitted", "replica_assigned", "replica_started", "replica_lost", "node_failed", "settled"}));
+}
+
+TEST_F(JournalTest, AMilestoneAQuorumAgreesOnIsInTheHistoryOnce) {
+  make();
+  User alice = account("alice", "user");
+  JobSpec s = spec();
+  s.replicas = 2;
+  uint64_t id = c().submit(alice, s)[0];
+  FakeWorker a = worker(account("w1", "worker"), "p1", 4, 1);
+  FakeWorker b = worker(account("w2", "worker"), "p2", 4, 2);
+  auto la = a.poll_until(1), lb = b.poll_until(1);
+  ASSERT_EQ(la.size() + lb.size(), 2u);
+  const std::string digest = sha256_hex("checkpoint 1");
+  EXPECT_FALSE(c().milestone(a.user, la[0].replica.id, 1, digest)) << "one replica is no quorum";
+  EXPECT_TRUE(c().milestone(b.user, lb[0].replica.id, 1, digest));
+  c().milestone(b.user, lb[0].replica.id, 1, digest);  // said again: nothing new
+  auto events = c().job_events(alice, id);
+  auto verified = std::count_if(events.begin(), events.end(),
+                                [](const JobEvent& e) { return e.kind == EventKind::MilestoneVerified; });
+  EXPECT_EQ(verified, 1);
+  auto it = std::find_if(events.begin(), events.end(), [](const JobEvent& e) { return e.kind == EventKind::MilestoneVerified; });
+  ASSERT_NE(it, events.end());
+  EXPECT_EQ(it->context.value("sha256", ""), digest);
+  EXPECT_EQ(job(id).checkpoint_milestone, 1u);
 }
 
 }  // namespace
