@@ -47,5 +47,6 @@ start
 export OG_SCHEDD_URL=$url
 echo "og-schedd $schedd, state on $base, $(nproc) CPUs; og-sacct lists $(OG_TOKEN_FILE=$dir/seeder.token "$bin/og-sacct" -n -S 2000-01-01 | wc -l) jobs"
 "$bin/og-bench-heartbeat" run --url "$url" --admin-token-file "$dir/state/admin.token" --bin-dir "$bin" \
-  --workers "$workers" --output-mb "$output_mb" --work-dir "$dir"
-echo "partitions marked DOWN: $(grep -c 'event=partition_down' "$dir/schedd.log" || true)"
+  --workers "$workers" --output-mb "$output_mb" --work-dir "$dir" && rc=0 || rc=$?
+echo "partitions marked DOWN: $(grep -c 'event=partition_down' "$dir/schedd.log" || true), leases lost: $(grep -c 'event=lease_lost' "$dir/schedd.log" || true)"
+exit $rc

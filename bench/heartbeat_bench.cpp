@@ -187,10 +187,14 @@ int run(const Options& o) {
         std::thread heartbeat([&] {
           try {
             HttpClient beat(o.url, provider_tokens[v]);
-            while (!reported)
-              beat.call("POST", "/og/v1/partitions/" + name + "/poll",
-                        {{"running", json::array({std::stoull(lease)})}, {"wait_ms", 1000}, {"instance", instance}},
-                        120000);
+            while (!reported) {
+              auto answer = beat.call("POST", "/og/v1/partitions/" + name + "/poll",
+                                      {{"running", json::array({std::stoull(lease)})}, {"wait_ms", 1000}, {"instance", instance}},
+                                      120000);
+              for (const auto& gone : answer["cancel"])
+                if (std::to_string(gone.get<uint64_t>()) == lease)
+                  throw std::runtime_error("og-schedd wrote lease " + lease + " off (its heartbeats came too late)");
+            }
           } catch (const std::exception& e) {
             std::cerr << "og-bench-heartbeat: provider " << v << " heartbeat: " << e.what() << "\n";
             ++failures;
@@ -231,7 +235,7 @@ int run(const Options& o) {
   });
   json state = {{"jobs", {{{"job_state", "UNKNOWN"}}}}};
   try {  // threads are running: whatever happens, they are joined below
-    for (int i = 0; i < 10 && (i == 0 || state["jobs"][0]["job_state"] == "RUNNING"); ++i)
+    for (int i = 0; i < 10 && failures == 0 && (i == 0 || state["jobs"][0]["job_state"] == "RUNNING"); ++i)
       state = user.call("GET", "/og/v1/jobs/" + std::to_string(job) + "/wait?timeout_ms=60000", nullptr, 120000);
   } catch (const std::exception& e) {
     std::cerr << "og-bench-heartbeat: waiting for job " << job << ": " << e.what() << "\n";

@@ -56,6 +56,10 @@ void Controller::stop() {
     std::lock_guard lock(mu_);
     if (stopping_) return;
     stopping_ = true;
+    try {
+      write_deferred_now();
+    } catch (const std::exception&) {  // what cannot be written now is a delivery, offered again after a restart
+    }
     for (auto& [name, cv] : poll_cv_) cv.notify_all();
     job_finished_cv_.notify_all();
   }

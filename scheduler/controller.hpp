@@ -299,6 +299,11 @@ class Controller {
   // keep the queue, array throttle, fair share, waiters and allocations in step.
   JobEvent record(Job& job, Replica* replica, EventKind kind, const std::string& actor, nlohmann::json context,
                   int64_t now_us);
+  // A lease its worker collected: applied now, journalled with the next write (the poll
+  // answers without a commit; as the delivery, its event is not kept across a restart).
+  void delivered(Job& job, Replica& replica, const std::string& actor, int64_t now_us);
+  void write_deferred();      // inside the caller's transaction
+  void write_deferred_now();  // in a transaction of its own (the loop, a history read)
   // Apply and append only: a job just inserted, or one no longer held in memory.
   JobEvent journal(Job& job, EventKind kind, const std::string& actor, nlohmann::json context, int64_t now_us);
   // An active replica stopped without a result (lost, or handed back by its provider):
@@ -374,6 +379,7 @@ class Controller {
   // nullopt while it is being made.
   std::map<uint64_t, std::map<std::pair<uint64_t, uint64_t>, std::optional<bool>>> comparisons_;
   std::set<uint64_t> to_evaluate_;  // jobs whose quorum is looked at again by the loop
+  std::vector<JobEvent> unwritten_;  // deliveries, journalled with the next write
   std::mutex mu_;
   SchedulerCounters counters_;  // for /metrics
   std::map<uint64_t, Job> jobs_;          // unfinished + recently finished

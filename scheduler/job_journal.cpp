@@ -11,8 +11,34 @@
 
 namespace og {
 
+void Controller::delivered(Job& job, Replica& replica, const std::string& actor, int64_t now_us) {
+  JobEvent e;
+  e.job_id = job.id;
+  e.seq = job.journal_seq + 1;
+  e.time_us = now_us;
+  e.kind = EventKind::ReplicaStarted;
+  e.actor = actor;
+  e.context = {{"lease", replica.id}};
+  apply(replica, e);
+  job.journal_seq = e.seq;
+  unwritten_.push_back(std::move(e));
+}
+
+void Controller::write_deferred() {
+  for (auto& e : unwritten_) store_.append_event(e);
+  unwritten_.clear();
+}
+
+void Controller::write_deferred_now() {
+  if (unwritten_.empty()) return;
+  auto txn = store_.transaction();
+  write_deferred();
+  txn.commit();
+}
+
 JobEvent Controller::record(Job& job, Replica* replica, EventKind kind, const std::string& actor,
                             nlohmann::json context, int64_t now_us) {
+  write_deferred();  // a journal is written in order
   JobEvent e;
   e.job_id = job.id;
   e.seq = job.journal_seq + 1;
@@ -46,8 +72,7 @@ JobEvent Controller::record(Job& job, Replica* replica, EventKind kind, const st
     }
     // Inserted as assigned; a delivery is not written to its row (after a restart an
     // assigned lease is offered again, and a worker already running it ignores that).
-    if (kind != EventKind::ReplicaAssigned && kind != EventKind::ReplicaStarted && kind != EventKind::ReplicaRedelivered)
-      store_.update_replica(*replica);
+    if (kind != EventKind::ReplicaAssigned && kind != EventKind::ReplicaRedelivered) store_.update_replica(*replica);
   }
   if (job.is_array_task() && before != job.state) {
     auto& active = array_active_[job.array_job_id];  // the throttle counts running tasks
@@ -90,6 +115,7 @@ JobEvent Controller::record(Job& job, Replica* replica, EventKind kind, const st
 
 JobEvent Controller::journal(Job& job, EventKind kind, const std::string& actor, nlohmann::json context,
                              int64_t now_us) {
+  write_deferred();
   JobEvent e;
   e.job_id = job.id;
   e.seq = job.journal_seq + 1;

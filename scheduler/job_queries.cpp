@@ -185,6 +185,10 @@ std::vector<std::pair<JobView, PriorityFactors>> Controller::priorities() {
 
 std::vector<JobEvent> Controller::job_events(const User& user, uint64_t id) {
   owned_job(user, id);
+  {
+    std::lock_guard lock(mu_);
+    write_deferred_now();  // a delivery is in the history as soon as it is asked for
+  }
   std::lock_guard lock(read_mu_);
   return reader_.load_events(id);
 }

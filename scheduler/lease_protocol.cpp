@@ -187,16 +187,14 @@ PollResult Controller::poll(const User& user, const std::string& name, uint64_t 
   // offered again, and a worker already running it ignores the duplicate.
   if (!pending.empty()) {
     now_us = now_unix_us();  // after the wait
-    auto txn = store_.transaction();
     for (uint64_t rid : pending) {
       auto r = replicas_.find(rid);
       if (r == replicas_.end() || r->second.state != ReplicaState::Assigned) continue;
       Job& job = jobs_.at(r->second.job_id);
-      record(job, &r->second, EventKind::ReplicaStarted, name, {}, now_us);
+      delivered(job, r->second, name, now_us);
       r->second.delivered_seq = seq;
       result.leases.push_back({r->second, job});
     }
-    txn.commit();
     pending.clear();
   }
   // Leases the worker runs that we want stopped: cancelled, unknown, or already
