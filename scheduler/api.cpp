@@ -159,6 +159,11 @@ std::string Api::Call::query(const char* key) const {
   return it == req.query.end() ? std::string() : it->second;
 }
 
+std::string Api::Call::action() const {
+  auto parts = split_list(req.path, '/');
+  return parts.empty() ? std::string() : parts.back();
+}
+
 void Api::Call::require(bool allowed, const std::string& what) const {
   if (!allowed) throw ApiError(Refusal::Forbidden, "forbidden", what + " (you are " + user.name + ", role " + user.role + ")");
 }

@@ -33,6 +33,7 @@ class Api {
     uint64_t id(size_t index, const char* what) const;  // a positive integer placeholder
     std::string query(const char* key) const;            // "" when absent
     void require(bool allowed, const std::string& what) const;  // Forbidden unless allowed
+    std::string action() const;  // the path's last segment (hold, drain, deposit, …)
   };
   using Handler = HttpResponse (Api::*)(const Call&);
   struct Route {

@@ -56,9 +56,9 @@ HttpResponse Api::metrics(const Call& c) {
 HttpResponse Api::wallet(const Call& c) { return ok(wallet_json(controller_.wallet(c.user, c.query("user")))); }
 
 HttpResponse Api::wallet_action(const Call& c) {
-  if (c.req.path.ends_with("/unbond")) return ok(wallet_json(controller_.unbond(c.user)));
+  if (c.action() == "unbond") return ok(wallet_json(controller_.unbond(c.user)));
   json body = parse_body(c.req.body);
-  if (c.req.path.ends_with("/deposit")) {
+  if (c.action() == "deposit") {
     only_fields(body, {"amount", "user", "request_id"});
     return ok(wallet_json(controller_.deposit(c.user, field<std::string>(body, "user", ""), amount_of(body),
                                               field<std::string>(body, "request_id", ""))));

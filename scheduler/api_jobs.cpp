@@ -98,7 +98,7 @@ HttpResponse Api::cancel_job(const Call& c) { return ok(jobs_json({controller_.c
 
 HttpResponse Api::job_action(const Call& c) {
   uint64_t id = c.id(0, "job id");
-  const std::string action = c.req.path.substr(c.req.path.rfind('/') + 1);
+  const std::string action = c.action();
   if (action == "dispute") return created({{"job_id", controller_.dispute(c.user, id)}, {"disputed", id}});
   if (action == "requeue") return ok(jobs_json({controller_.requeue_job(c.user, id)}));
   if (action == "update") return ok(jobs_json({controller_.update_job(c.user, id, decode_job_update(parse_body(c.req.body)))}));

@@ -31,7 +31,7 @@ HttpResponse Api::offer_partition(const Call& c) {
 }
 
 HttpResponse Api::drain_partition(const Call& c) {
-  bool drain = c.req.path.ends_with("/drain");
+  bool drain = c.action() == "drain";
   return ok({{"partitions", json::array({partition_json(controller_.set_drain(c.user, c.params.at(0), drain), monotonic_us())})}});
 }
 
@@ -48,12 +48,12 @@ HttpResponse Api::lease_input(const Call& c) {
   // verified checkpoint it resumes from.
   c.require(c.user.role == "worker", "only the worker holding a lease fetches its bundle and secrets");
   uint64_t lease = c.id(0, "lease id");
-  if (c.req.path.ends_with("/secrets")) {
+  if (c.action() == "secrets") {
     json secrets = json::object();
     for (const auto& [name, value] : controller_.lease_secrets(c.user, lease)) secrets[name] = to_hex(value);
     return ok({{"secrets", secrets}});
   }
-  if (c.req.path.ends_with("/checkpoint")) {
+  if (c.action() == "checkpoint") {
     std::string digest = controller_.lease_checkpoint(c.user, lease);
     auto data = digest.empty() ? std::nullopt : artifacts_.get(digest);
     if (!data) throw ApiError(Refusal::NotFound, "no_checkpoint", "og-schedd holds no verified checkpoint for lease " + c.params[0]);

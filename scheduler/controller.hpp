@@ -302,8 +302,10 @@ class Controller {
   // A lease its worker collected: applied now, journalled with the next write (the poll
   // answers without a commit; as the delivery, its event is not kept across a restart).
   void delivered(Job& job, Replica& replica, const std::string& actor, int64_t now_us);
-  void write_deferred();      // inside the caller's transaction
-  void write_deferred_now();  // in a transaction of its own (the loop, a history read)
+  void write_deferred_now();  // in a transaction of its own, before any other opens
+  // Every transaction of the controller opens here: deferred deliveries first, so a
+  // journal is written in order and a rollback loses none of them.
+  Transaction begin();
   // Apply and append only: a job just inserted, or one no longer held in memory.
   JobEvent journal(Job& job, EventKind kind, const std::string& actor, nlohmann::json context, int64_t now_us);
   // An active replica stopped without a result (lost, or handed back by its provider):

@@ -110,7 +110,7 @@ bool Controller::settle_dispute(const Job& audit, bool proven, int64_t now_us) {
     }
   }
   ledger_->apply(slashes);
-  auto txn = store_.transaction();
+  auto txn = begin();
   journal(*disputed, EventKind::Overturned, "og-schedd", {{"audit", audit.id}}, now_us);
   if (stored) store_.update_job(*disputed, store_.nodelist_of(disputed_id));
   else persist(*disputed);

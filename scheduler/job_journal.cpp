@@ -10,43 +10,47 @@
 #include "scheduler/controller.hpp"
 
 namespace og {
+namespace {
 
-void Controller::delivered(Job& job, Replica& replica, const std::string& actor, int64_t now_us) {
-  JobEvent e;
-  e.job_id = job.id;
-  e.seq = job.journal_seq + 1;
-  e.time_us = now_us;
-  e.kind = EventKind::ReplicaStarted;
-  e.actor = actor;
-  e.context = {{"lease", replica.id}};
-  apply(replica, e);
-  job.journal_seq = e.seq;
-  unwritten_.push_back(std::move(e));
-}
-
-void Controller::write_deferred() {
-  for (auto& e : unwritten_) store_.append_event(e);
-  unwritten_.clear();
-}
-
-void Controller::write_deferred_now() {
-  if (unwritten_.empty()) return;
-  auto txn = store_.transaction();
-  write_deferred();
-  txn.commit();
-}
-
-JobEvent Controller::record(Job& job, Replica* replica, EventKind kind, const std::string& actor,
-                            nlohmann::json context, int64_t now_us) {
-  write_deferred();  // a journal is written in order
+// The job's next event (the sequence number after its journal's last).
+JobEvent next_event(const Job& job, EventKind kind, const std::string& actor, nlohmann::json context, int64_t now_us) {
   JobEvent e;
   e.job_id = job.id;
   e.seq = job.journal_seq + 1;
   e.time_us = now_us;
   e.kind = kind;
   e.actor = actor;
-  if (replica) context["lease"] = replica->id;
   e.context = std::move(context);
+  return e;
+}
+
+}  // namespace
+
+void Controller::delivered(Job& job, Replica& replica, const std::string& actor, int64_t now_us) {
+  JobEvent e = next_event(job, EventKind::ReplicaStarted, actor, {{"lease", replica.id}}, now_us);
+  apply(replica, e);
+  job.journal_seq = e.seq;
+  unwritten_.push_back(std::move(e));
+}
+
+void Controller::write_deferred_now() {
+  if (unwritten_.empty()) return;
+  auto txn = store_.transaction();
+  for (auto& e : unwritten_) store_.append_event(e);
+  txn.commit();
+  unwritten_.clear();  // only once they are in: a rollback keeps them for the next try
+}
+
+Transaction Controller::begin() {
+  // Deliveries happen under mu_ and outside transactions: none arrives while this one is open.
+  write_deferred_now();
+  return store_.transaction();
+}
+
+JobEvent Controller::record(Job& job, Replica* replica, EventKind kind, const std::string& actor,
+                            nlohmann::json context, int64_t now_us) {
+  if (replica) context["lease"] = replica->id;
+  JobEvent e = next_event(job, kind, actor, std::move(context), now_us);
   const JobState before = job.state;
   const int64_t started_us = job.start_us;
   const bool was_active = replica && is_active(replica->state);
@@ -79,7 +83,7 @@ JobEvent Controller::record(Job& job, Replica* replica, EventKind kind, const st
     if (before == JobState::Running && active > 0) --active;
     if (job.state == JobState::Running) ++active;
   }
-  if (before == JobState::Pending && job.state == JobState::Running)
+  if (before == JobState::Pending && job.state == JobState::Running && started_us == 0)
     counters_.start_latency.observe(double(now_us - job.submit_us) / 1e6);
   if (kind == EventKind::Requeued || kind == EventKind::ExtraReplica) queue_.insert(queue_key(job));
   if (!is_finished(before) && is_finished(job.state)) {
@@ -115,14 +119,7 @@ JobEvent Controller::record(Job& job, Replica* replica, EventKind kind, const st
 
 JobEvent Controller::journal(Job& job, EventKind kind, const std::string& actor, nlohmann::json context,
                              int64_t now_us) {
-  write_deferred();
-  JobEvent e;
-  e.job_id = job.id;
-  e.seq = job.journal_seq + 1;
-  e.time_us = now_us;
-  e.kind = kind;
-  e.actor = actor;
-  e.context = std::move(context);
+  JobEvent e = next_event(job, kind, actor, std::move(context), now_us);
   Job next = job;
   apply(next, e);
   next.journal_seq = e.seq;
@@ -132,7 +129,8 @@ JobEvent Controller::journal(Job& job, EventKind kind, const std::string& actor,
 }
 
 void Controller::stop_replicas(Job& job, int64_t now_us, bool keep_running) {
-  for (uint64_t id : job.replicas) {
+  const std::vector<uint64_t> ids = job.replicas;  // record() replaces the job it changes
+  for (uint64_t id : ids) {
     Replica& r = replicas_.at(id);
     if (r.state == ReplicaState::Assigned) {
       auto& pending = undelivered_[r.partition];

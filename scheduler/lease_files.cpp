@@ -18,7 +18,7 @@ void Controller::admit_bundle(const User& user, const std::string& sha256, uint6
   std::set<std::pair<std::string, std::string>> named;  // (bundle, user) of unfinished jobs
   for (const auto& [id, job] : jobs_)
     if (!job.spec.bundle_sha256.empty() && !is_finished(job.state)) named.emplace(job.spec.bundle_sha256, job.user);
-  auto txn = store_.transaction();
+  auto txn = begin();
   std::set<std::string> given_up;
   for (auto& owned : store_.bundles_uploaded_before(now_us - options_.bundle_grace_s * 1'000'000)) {
     if (named.count(owned)) continue;

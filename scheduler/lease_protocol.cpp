@@ -157,7 +157,7 @@ PollResult Controller::poll(const User& user, const std::string& name, uint64_t 
       (r.delivered_seq + 1 == seq && !r.cancel_requested ? resent : forgotten).push_back(&r);
     }
     if (!resent.empty() || !forgotten.empty()) {
-      auto txn = store_.transaction();
+      auto txn = begin();
       for (Replica* r : resent) {
         record(jobs_.at(r->job_id), r, EventKind::ReplicaRedelivered, name, {}, now_us);
         undelivered_[name].push_back(r->id);
@@ -246,7 +246,7 @@ bool Controller::milestone(const User& user, uint64_t lease_id, uint32_t index, 
   if (agreeing.size() < quorum_needed(job)) return false;
   // Verified: a replica started from now on (replacing a lost one) resumes here.
   if (index > job.checkpoint_milestone) {
-    auto txn = store_.transaction();
+    auto txn = begin();
     record(job, nullptr, EventKind::MilestoneVerified, "og-schedd", {{"milestone", index}, {"sha256", digest}},
            now_unix_us());
     store_.set_checkpoint(job.id, index, digest);
@@ -260,7 +260,7 @@ void Controller::complete(const User& user, uint64_t lease_id, const CompletionR
   std::lock_guard lock(mu_);
   Replica& r = held_lease(user, lease_id);
   int64_t now_us = now_unix_us();
-  auto txn = store_.transaction();
+  auto txn = begin();
   if (r.cancel_requested || !has_outputs(report.outcome)) {
     // Cancelled as we asked; else given back by its provider, and run elsewhere (an older
     // og-worker says CANCELLED for both).

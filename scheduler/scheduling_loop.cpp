@@ -251,7 +251,7 @@ void Controller::schedule_pass(int64_t now_us) {
     start.job->adaptive_replicas = keep;
     dirty_ = true;  // what was given back may start another job
   }
-  auto txn = store_.transaction();
+  auto txn = begin();
   for (const auto& start : outcome.starts) assign(*start.job, start.partitions, now_us);
   txn.commit();
   // A job that just started can satisfy an after: dependency: look again.
@@ -296,7 +296,7 @@ void Controller::check_heartbeats(int64_t now_mono) {
     p.state = PartitionState::Down;
     log_warn("partition_down", {{"partition", name},
                                 {"silent_ms", std::to_string((now_mono - p.last_seen_us) / 1000)}});
-    auto txn = store_.transaction();
+    auto txn = begin();
     std::set<uint64_t> active = active_on_[name];  // a copy: losing a replica edits the index
     for (uint64_t rid : active) {
       Replica& r = replicas_.at(rid);

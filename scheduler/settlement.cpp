@@ -64,7 +64,7 @@ void Controller::lock_escrow(const std::vector<Job*>& jobs) {
     // Funds went between the check and the lock (or before a restart): these jobs cannot
     // be paid for, so they end without running.
     int64_t now_us = now_unix_us();
-    auto txn = store_.transaction();
+    auto txn = begin();
     for (Job* job : jobs)
       if (!ledger_->find(lock_transfer(*job, 1).key) && !is_finished(job->state))
         record(*job, nullptr, EventKind::Cancelled, "og-schedd", {{"reason", reason::kBudget}}, now_us);
@@ -171,18 +171,18 @@ bool Controller::settle(Job& job, int64_t now_us) {
     store_.upsert_partition(p->second);
   }
   {
-    auto txn = store_.transaction();
+    auto txn = begin();
     record(job, nullptr, EventKind::Settled, "og-schedd",
            {{"cost", s.cost}, {"fee", s.fee}, {"paid", join(s.paid, ",")}}, now_us);
     txn.commit();
   }
-  return true;
   if (ledger_ && (s.cost > 0 || !s.slashed.empty()))
     log_info("job_settled", {{"job", std::to_string(job.id)},
                              {"cost", format_money(s.cost)},
                              {"fee", format_money(s.fee)},
                              {"paid", job.paid_to},
                              {"slashed", join(s.slashed, ",")}});
+  return true;
 }
 
 }  // namespace og

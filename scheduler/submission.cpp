@@ -93,7 +93,7 @@ std::vector<uint64_t> Controller::submit(const User& user, JobSpec spec, const S
                          "), which is locked in escrow at submission, but your wallet holds " + format_money(have) +
                          ": add funds with og-wallet deposit, or lower --time, --max-price or --replicas");
   }
-  auto txn = store_.transaction();
+  auto txn = begin();
   std::vector<Job> created;
   auto make_job = [&](int64_t task_id) {
     Job job;
@@ -195,7 +195,7 @@ JobView Controller::cancel_job(const User& user, uint64_t id) {
     throw ApiError(Refusal::Conflict, "job_finished", "job " + std::to_string(id) + " has already finished (" +
                                             std::string(to_string(job.state)) + ")");
   int64_t now_us = now_unix_us();
-  auto txn = store_.transaction();
+  auto txn = begin();
   record(job, nullptr, EventKind::Cancelled, user.name, {{"reason", reason::kNone}}, now_us);
   txn.commit();
   log_info("job_cancelled", {{"job", std::to_string(id)}, {"by", user.name}});
@@ -211,7 +211,7 @@ JobView Controller::set_hold(const User& user, uint64_t id, bool hold) {
                                            std::string(to_string(job.state)) +
                                            "; only pending jobs can be held or released");
   if (job.spec.hold != hold) {
-    auto txn = store_.transaction();
+    auto txn = begin();
     record(job, nullptr, hold ? EventKind::Held : EventKind::Released, user.name, {}, now_unix_us());
     store_.update_job_spec(id, job.spec);
     txn.commit();
@@ -231,7 +231,7 @@ JobView Controller::requeue_job(const User& user, uint64_t id) {
       throw ApiError(Refusal::Conflict, "has_results", "job " + std::to_string(id) +
                                              " already has reported results; cancel it instead");
   int64_t now_us = now_unix_us();
-  auto txn = store_.transaction();
+  auto txn = begin();
   stop_replicas(job, now_us, /*keep_running=*/false);
   record(job, nullptr, EventKind::Requeued, user.name, {{"to_pending", true}}, now_us);
   txn.commit();
@@ -277,7 +277,7 @@ JobView Controller::update_job(const User& user, uint64_t id, const JobUpdate& u
   if (update.nice) changed["nice"] = *update.nice;
   queue_.erase(queue_key(job));  // keyed by nice
   try {
-    auto txn = store_.transaction();
+    auto txn = begin();
     record(job, nullptr, EventKind::Updated, user.name, changed, now_unix_us());
     store_.update_job_spec(id, job.spec);
     txn.commit();

@@ -78,16 +78,31 @@ void Controller::comparison_answered(const OutputComparer::Request& request, boo
 }
 
 void Controller::set_blob_reader(ReadBlob read) {
-  comparer_ = std::make_unique<OutputComparer>(
+  auto comparer = std::make_unique<OutputComparer>(
       std::move(read), [this](const OutputComparer::Request& r, bool agree) { comparison_answered(r, agree); });
+  {
+    std::lock_guard lock(mu_);
+    std::swap(comparer_, comparer);
+  }
+  // A replaced comparer (none when set before start()) stops here, outside the lock: an
+  // answer it is posting takes it.
 }
 
 void Controller::evaluate_waiting(int64_t now_us) {
-  if (to_evaluate_.empty()) return;
-  auto txn = store_.transaction();
-  for (uint64_t id : std::exchange(to_evaluate_, {}))
-    if (auto it = jobs_.find(id); it != jobs_.end() && !is_finished(it->second.state)) evaluate_quorum(it->second, now_us);
-  txn.commit();
+  // One transaction per job: a failure keeps it waiting for the next pass, and costs no
+  // other job its verdict.
+  for (uint64_t id : std::exchange(to_evaluate_, {})) {
+    auto it = jobs_.find(id);
+    if (it == jobs_.end() || is_finished(it->second.state)) continue;
+    try {
+      auto txn = begin();
+      evaluate_quorum(it->second, now_us);
+      txn.commit();
+    } catch (const std::exception& e) {
+      log_error("verdict_failed", {{"job", std::to_string(id)}, {"error", e.what()}});
+      to_evaluate_.insert(id);
+    }
+  }
 }
 
 void Controller::evaluate_quorum(Job& job, int64_t now_us) {

@@ -413,3 +413,29 @@ TEST_F(ApiTest, NegativeCpusAreRefused) {
 
 }  // namespace
 }  // namespace og
+
+namespace og {
+namespace {
+
+// Routes come from a table (api.cpp): the most literal pattern wins, a known path with
+// another method is 405, and an action is read from the path's last segment — a trailing
+// slash does not turn "hold" into "release".
+TEST_F(ApiTest, TheRouteTableAnswersByPathAndMethod) {
+  auto submitted = call("POST", "/og/v1/jobs", alice_, job_body());
+  ASSERT_EQ(submitted.status, 201) << submitted.body;
+  std::string id = std::to_string(body_of(submitted)["job_id"].get<uint64_t>());
+  auto held = call("POST", "/og/v1/jobs/" + id + "/hold/", alice_);
+  ASSERT_EQ(held.status, 200) << held.body;
+  EXPECT_EQ(body_of(held)["jobs"][0]["state_reason"], "JobHeldUser");
+  EXPECT_EQ(call("GET", "/og/v1/jobs/parse", alice_).status, 405) << "parse is not a job id";
+  EXPECT_EQ(call("PATCH", "/og/v1/jobs/" + id, alice_).status, 405);
+  EXPECT_EQ(error_code(call("PATCH", "/og/v1/jobs/" + id, alice_)), "method_not_allowed");
+  EXPECT_EQ(call("GET", "/og/v1/jobs/" + id + "/nothing", alice_).status, 404);
+  EXPECT_EQ(call("GET", "/og/v1/jobs/x1/events", alice_).status, 400) << "an id that is not a number";
+  EXPECT_EQ(call("GET", "/elsewhere", alice_).status, 404);
+  auto files = call("GET", "/og/v1/jobs/" + id + "/files/a/b.txt", alice_);
+  EXPECT_EQ(files.status, 409) << "the file route takes the rest of the path; the job has no result yet";
+}
+
+}  // namespace
+}  // namespace og

@@ -385,3 +385,33 @@ TEST_F(JournalTest, AMilestoneAQuorumAgreesOnIsInTheHistoryOnce) {
 
 }  // namespace
 }  // namespace og
+
+namespace og {
+namespace {
+
+// Stopping a job's replicas records an event for each, and each record() replaces the job
+// whose list of replicas is being walked (a review found the walk reading freed memory; it
+// walks a copy now — only a sanitizer build sees the read itself). Both are told to stop.
+TEST_F(JournalTest, CancellingAJobWithTwoRunningReplicasStopsBoth) {
+  make();
+  User alice = account("alice", "user");
+  JobSpec s = spec();
+  s.replicas = 2;
+  uint64_t id = c().submit(alice, s)[0];
+  FakeWorker a = worker(account("w1", "worker"), "p1", 4, 1);
+  FakeWorker b = worker(account("w2", "worker"), "p2", 4, 2);
+  auto la = a.poll_until(1), lb = b.poll_until(1);
+  ASSERT_EQ(la.size() + lb.size(), 2u);
+  c().cancel_job(alice, id);
+  a.poll(0);
+  b.poll(0);
+  EXPECT_EQ(a.cancels, std::vector<uint64_t>{la[0].replica.id});
+  EXPECT_EQ(b.cancels, std::vector<uint64_t>{lb[0].replica.id});
+  Names got = names(c().job_events(alice, id));
+  EXPECT_EQ(std::count(got.begin(), got.end(), "cancel_requested"), 2);
+  EXPECT_EQ(std::count(got.begin(), got.end(), "cancelled"), 1);
+  EXPECT_EQ(job(id).state, JobState::Cancelled);
+}
+
+}  // namespace
+}  // namespace og
