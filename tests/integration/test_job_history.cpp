@@ -123,7 +123,9 @@ TEST(JobHistory, KilledAtRandomPointsTheSchedulerRebuildsWhatItsJournalsSay) {
         EXPECT_EQ(replayed.settled, row.settled) << "job " << row.id;
         EXPECT_EQ(replayed.end_us, row.end_us) << "job " << row.id;
         EXPECT_EQ(replayed.spec.hold, row.spec.hold) << "job " << row.id;
-        if (is_finished(row.state)) EXPECT_EQ(replayed.reason, row.reason) << "job " << row.id;
+        if (is_finished(row.state)) {
+          EXPECT_EQ(replayed.reason, row.reason) << "job " << row.id;
+        }
       }
     }
     mesh.start_schedd();
