@@ -132,8 +132,8 @@ const std::vector<Api::Route>& Api::routes() {
 namespace {
 
 // Whether `path` fits `pattern`; its placeholders' values go to `params`.
-bool fits(const std::string& pattern, const std::vector<std::string>& path, std::vector<std::string>& params) {
-  auto parts = split_list(pattern, '/');
+bool fits(const std::vector<std::string>& parts, const std::vector<std::string>& path,
+          std::vector<std::string>& params) {
   params.clear();
   for (size_t i = 0; i < parts.size(); ++i) {
     if (parts[i] == "{*}") {
@@ -169,15 +169,21 @@ void Api::Call::require(bool allowed, const std::string& what) const {
 }
 
 HttpResponse Api::route(const HttpRequest& req, const User& user) {
+  static const std::vector<std::vector<std::string>> patterns = [] {  // split once
+    std::vector<std::vector<std::string>> out;
+    for (const auto& r : routes()) out.push_back(split_list(r.pattern, '/'));
+    return out;
+  }();
   auto path = split_list(req.path, '/');
   // The most literal patterns that fit win: /og/v1/jobs/parse is not job "parse".
   const Route* chosen = nullptr;
   int best = -1;
   bool path_known = false;
   std::vector<std::string> params, chosen_params;
-  for (const auto& r : routes()) {
-    if (!fits(r.pattern, path, params)) continue;
-    int literal = static_cast<int>(split_list(r.pattern, '/').size() - params.size());
+  for (size_t i = 0; i < routes().size(); ++i) {
+    const Route& r = routes()[i];
+    if (!fits(patterns[i], path, params)) continue;
+    int literal = static_cast<int>(patterns[i].size() - params.size());
     if (literal > best) {
       best = literal;
       chosen = nullptr;

@@ -199,7 +199,10 @@ JobView Controller::view_of(const Job& job) const {
 }
 
 std::string Controller::isolation_of(const std::string& nodelist) const {
-  return isolation_of(isolation_levels(), nodelist);
+  std::map<std::string, std::string> levels;  // of these partitions only: views are made often
+  for (const auto& name : split_list(nodelist))
+    if (auto p = partitions_.find(name); p != partitions_.end()) levels[name] = p->second.isolation;
+  return isolation_of(levels, nodelist);
 }
 
 std::string Controller::nodelist(const Job& job) const {

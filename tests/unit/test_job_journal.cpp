@@ -130,7 +130,22 @@ std::vector<std::string> journal_until(Controller& c, const User& user, uint64_t
 
 using Names = std::vector<std::string>;
 
-class JournalTest : public ControllerTest {};
+class JournalTest : public ControllerTest {
+ protected:
+  // Two providers, p1 cheaper than p2, each running one replica of the job just submitted.
+  struct TwoRunning {
+    FakeWorker a, b;
+    uint64_t lease_a = 0, lease_b = 0;
+  };
+  TwoRunning two_replicas_running() {
+    TwoRunning t{worker(account("w1", "worker"), "p1", 4, 1), worker(account("w2", "worker"), "p2", 4, 2)};
+    auto la = t.a.poll_until(1), lb = t.b.poll_until(1);
+    EXPECT_EQ(la.size() + lb.size(), 2u);
+    if (!la.empty()) t.lease_a = la[0].replica.id;
+    if (!lb.empty()) t.lease_b = lb[0].replica.id;
+    return t;
+  }
+};
 
 TEST_F(JournalTest, AHeldJobThatRunsAndIsVerifiedLeavesEachStepInOrder) {
   make();
@@ -190,13 +205,11 @@ TEST_F(JournalTest, DisagreementAsksForAnExtraReplicaThenEndsWithoutQuorum) {
   JobSpec s = spec();
   s.replicas = 2;
   uint64_t id = c().submit(alice, s)[0];
-  FakeWorker a = worker(account("w1", "worker"), "p1", 4, 1);
-  FakeWorker b = worker(account("w2", "worker"), "p2", 4, 2);
+  auto [a, b, lease_a, lease_b] = two_replicas_running();
+  ASSERT_TRUE(lease_a != 0 && lease_b != 0);
   FakeWorker third = worker(account("w3", "worker"), "p3", 4, 3);
-  auto la = a.poll_until(1), lb = b.poll_until(1);
-  ASSERT_EQ(la.size() + lb.size(), 2u);
-  a.complete(la[0].replica.id, "one");
-  b.complete(lb[0].replica.id, "two");
+  a.complete(lease_a, "one");
+  b.complete(lease_b, "two");
   auto lc = third.poll_until(1);
   ASSERT_EQ(lc.size(), 1u);
   third.complete(lc[0].replica.id, "three");
@@ -289,14 +302,12 @@ TEST_F(JournalTest, AFuzzyComparisonRunsOffTheLockAndPostsItsVerdictAsAnEvent) {
   s.replicas = 2;
   s.verify = "fuzzy:1e-6";
   uint64_t id = c().submit(alice, s)[0];
-  FakeWorker a = worker(account("w1", "worker"), "p1", 4, 1);
-  FakeWorker b = worker(account("w2", "worker"), "p2", 4, 2);
-  auto la = a.poll_until(1), lb = b.poll_until(1);
-  ASSERT_EQ(la.size() + lb.size(), 2u);
+  auto [a, b, lease_a, lease_b] = two_replicas_running();
+  ASSERT_TRUE(lease_a != 0 && lease_b != 0);
   auto [ma, ra] = csv_manifest(one);
   auto [mb, rb] = csv_manifest(two);
-  c().complete(a.user, la[0].replica.id, CompletionReport{Outcome::Completed, 0, ma, ra});
-  c().complete(b.user, lb[0].replica.id, CompletionReport{Outcome::Completed, 0, mb, rb});
+  c().complete(a.user, lease_a, CompletionReport{Outcome::Completed, 0, ma, ra});
+  c().complete(b.user, lease_b, CompletionReport{Outcome::Completed, 0, mb, rb});
   auto deadline = Clock::now() + kDeadline;
   while (reads == 0 && Clock::now() < deadline) std::this_thread::sleep_for(std::chrono::milliseconds(1));
   ASSERT_GT(reads.load(), 0) << "the comparison never started";
@@ -365,14 +376,12 @@ TEST_F(JournalTest, AMilestoneAQuorumAgreesOnIsInTheHistoryOnce) {
   JobSpec s = spec();
   s.replicas = 2;
   uint64_t id = c().submit(alice, s)[0];
-  FakeWorker a = worker(account("w1", "worker"), "p1", 4, 1);
-  FakeWorker b = worker(account("w2", "worker"), "p2", 4, 2);
-  auto la = a.poll_until(1), lb = b.poll_until(1);
-  ASSERT_EQ(la.size() + lb.size(), 2u);
+  auto [a, b, lease_a, lease_b] = two_replicas_running();
+  ASSERT_TRUE(lease_a != 0 && lease_b != 0);
   const std::string digest = sha256_hex("checkpoint 1");
-  EXPECT_FALSE(c().milestone(a.user, la[0].replica.id, 1, digest)) << "one replica is no quorum";
-  EXPECT_TRUE(c().milestone(b.user, lb[0].replica.id, 1, digest));
-  c().milestone(b.user, lb[0].replica.id, 1, digest);  // said again: nothing new
+  EXPECT_FALSE(c().milestone(a.user, lease_a, 1, digest)) << "one replica is no quorum";
+  EXPECT_TRUE(c().milestone(b.user, lease_b, 1, digest));
+  c().milestone(b.user, lease_b, 1, digest);  // said again: nothing new
   auto events = c().job_events(alice, id);
   auto verified = std::count_if(events.begin(), events.end(),
                                 [](const JobEvent& e) { return e.kind == EventKind::MilestoneVerified; });
@@ -398,15 +407,13 @@ TEST_F(JournalTest, CancellingAJobWithTwoRunningReplicasStopsBoth) {
   JobSpec s = spec();
   s.replicas = 2;
   uint64_t id = c().submit(alice, s)[0];
-  FakeWorker a = worker(account("w1", "worker"), "p1", 4, 1);
-  FakeWorker b = worker(account("w2", "worker"), "p2", 4, 2);
-  auto la = a.poll_until(1), lb = b.poll_until(1);
-  ASSERT_EQ(la.size() + lb.size(), 2u);
+  auto [a, b, lease_a, lease_b] = two_replicas_running();
+  ASSERT_TRUE(lease_a != 0 && lease_b != 0);
   c().cancel_job(alice, id);
   a.poll(0);
   b.poll(0);
-  EXPECT_EQ(a.cancels, std::vector<uint64_t>{la[0].replica.id});
-  EXPECT_EQ(b.cancels, std::vector<uint64_t>{lb[0].replica.id});
+  EXPECT_EQ(a.cancels, std::vector<uint64_t>{lease_a});
+  EXPECT_EQ(b.cancels, std::vector<uint64_t>{lease_b});
   Names got = names(c().job_events(alice, id));
   EXPECT_EQ(std::count(got.begin(), got.end(), "cancel_requested"), 2);
   EXPECT_EQ(std::count(got.begin(), got.end(), "cancelled"), 1);
