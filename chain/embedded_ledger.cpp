@@ -51,6 +51,7 @@ EmbeddedLedger::EmbeddedLedger(const std::string& path, bool synchronous_full) :
 }
 
 int64_t EmbeddedLedger::balance(const std::string& account) {
+  std::lock_guard lock(mu_);
   balance_->reset();
   balance_->bind(1, account);
   int64_t b = balance_->step() ? balance_->column_int64(0) : 0;
@@ -59,6 +60,7 @@ int64_t EmbeddedLedger::balance(const std::string& account) {
 }
 
 std::optional<LedgerEntry> EmbeddedLedger::find(const std::string& key) {
+  std::lock_guard lock(mu_);
   find_->reset();
   find_->bind(1, key);
   std::optional<LedgerEntry> out;
@@ -68,6 +70,7 @@ std::optional<LedgerEntry> EmbeddedLedger::find(const std::string& key) {
 }
 
 size_t EmbeddedLedger::apply(const std::vector<Transfer>& transfers) {
+  std::lock_guard lock(mu_);
   Transaction txn(db_);
   std::vector<Transfer> applied = record(transfers);
   if (!applied.empty()) {
@@ -110,6 +113,7 @@ std::vector<Transfer> EmbeddedLedger::record(const std::vector<Transfer>& transf
 }
 
 std::vector<LedgerEntry> EmbeddedLedger::history(const std::string& account, size_t limit) {
+  std::lock_guard lock(mu_);
   auto s = db_.prepare(std::string("SELECT ") + kEntryColumns +
                        " FROM transfers WHERE from_account = ?1 OR to_account = ?1 ORDER BY seq DESC LIMIT ?2");
   s->bind(1, account).bind(2, static_cast<int64_t>(limit));
@@ -119,6 +123,7 @@ std::vector<LedgerEntry> EmbeddedLedger::history(const std::string& account, siz
 }
 
 std::vector<std::pair<std::string, int64_t>> EmbeddedLedger::balances() {
+  std::lock_guard lock(mu_);
   auto s = db_.prepare("SELECT name, balance FROM accounts ORDER BY name");
   std::vector<std::pair<std::string, int64_t>> out;
   while (s->step()) out.emplace_back(s->column_text(0), s->column_int64(1));
@@ -126,6 +131,7 @@ std::vector<std::pair<std::string, int64_t>> EmbeddedLedger::balances() {
 }
 
 int64_t EmbeddedLedger::total_under_key_prefix(const std::string& prefix) {
+  std::lock_guard lock(mu_);
   // A range over the unique index on key: [prefix, prefix with its last byte raised).
   auto s = db_.prepare("SELECT COALESCE(SUM(amount), 0) FROM transfers WHERE key >= ?1 AND key < ?2");
   std::string end = prefix;

@@ -1,8 +1,10 @@
 // The embedded ledger: a SQLite database of its own (WAL), one row per transfer and one
-// per account balance, both written in one transaction. The default backend.
+// per account balance, both written in one transaction. The default backend. Safe to call
+// from several threads (og-schedd reads it for /metrics without its state lock).
 #pragma once
 
 #include <memory>
+#include <mutex>
 #include <string>
 
 #include "chain/ledger.hpp"
@@ -32,6 +34,7 @@ class EmbeddedLedger : public Ledger {
  private:
   // Records what is new of `transfers` inside the caller's transaction; returns it.
   std::vector<Transfer> record(const std::vector<Transfer>& transfers);
+  std::recursive_mutex mu_;  // the connection and its statements (apply reads balances)
   Database db_;
   std::unique_ptr<Statement> find_, insert_, balance_, add_;
 };

@@ -227,12 +227,12 @@ HttpResponse Api::handle(const HttpRequest& req) {
     std::string token = auth.rfind(prefix, 0) == 0 ? auth.substr(prefix.size()) : std::string();
     // A credential already seen is served whatever its address did; only lookups of
     // unknown ones are limited per address (an IPv6 /64 counts as one).
-    std::optional<User> user = controller_.credentials().cached(token);
+    std::optional<User> user = services_.credentials.cached(token);
     if (!user) {
       const std::string address = client_address_group(req.remote_address);
       if (refused_.spent(address, monotonic_us(), retry_after_s))
         return too_many(address, "too many requests with a missing or unknown credential");
-      user = controller_.credentials().authenticate(token);
+      user = services_.credentials.authenticate(token);
       if (!user) {
         refused_.allow(address, monotonic_us(), retry_after_s);
         auto r = error_response(401, "unauthenticated",

@@ -11,7 +11,7 @@
 
 #include "core/http_server.hpp"
 #include "scheduler/artifact_store.hpp"
-#include "scheduler/controller.hpp"
+#include "scheduler/services.hpp"
 #include "scheduler/rate_limit.hpp"
 
 namespace og {
@@ -20,9 +20,9 @@ class Api {
  public:
   // Bundles (requesters' inputs) are kept apart from artifacts (jobs' outputs): a manifest
   // can name only outputs, so no job's result can hand out another user's inputs.
-  Api(Controller& controller, ArtifactStore& artifacts, ArtifactStore& bundles, double rate_per_s = 0,
+  Api(Services services, ArtifactStore& artifacts, ArtifactStore& bundles, double rate_per_s = 0,
       double burst = 0)
-      : controller_(controller), artifacts_(artifacts), bundles_(bundles), limiter_(rate_per_s, burst) {}
+      : services_(services), artifacts_(artifacts), bundles_(bundles), limiter_(rate_per_s, burst) {}
   HttpResponse handle(const HttpRequest& request);
 
   // One authenticated request, as a handler sees it.
@@ -80,7 +80,7 @@ class Api {
 
   static const std::vector<Route>& routes();
 
-  Controller& controller_;
+  Services services_;
   ArtifactStore& artifacts_;
   ArtifactStore& bundles_;
   RateLimiter limiter_;  // per credential (--rate-limit, --rate-burst)

@@ -50,29 +50,29 @@ HttpResponse Api::ping(const Call& c) {
 HttpResponse Api::metrics(const Call& c) {
   // Prometheus scrapes with the admin credential (authorization: credentials_file).
   if (c.user.role != "admin") throw ApiError(Refusal::Forbidden, "forbidden", "/metrics is for admin credentials");
-  return HttpResponse{200, "text/plain; version=0.0.4", controller_.metrics_text(), {}};
+  return HttpResponse{200, "text/plain; version=0.0.4", services_.queries.metrics_text(), {}};
 }
 
-HttpResponse Api::wallet(const Call& c) { return ok(wallet_json(controller_.wallet(c.user, c.query("user")))); }
+HttpResponse Api::wallet(const Call& c) { return ok(wallet_json(services_.wallets.wallet(c.user, c.query("user")))); }
 
 HttpResponse Api::wallet_action(const Call& c) {
-  if (c.action() == "unbond") return ok(wallet_json(controller_.unbond(c.user)));
+  if (c.action() == "unbond") return ok(wallet_json(services_.wallets.unbond(c.user)));
   json body = parse_body(c.req.body);
   if (c.action() == "deposit") {
     only_fields(body, {"amount", "user", "request_id"});
-    return ok(wallet_json(controller_.deposit(c.user, field<std::string>(body, "user", ""), amount_of(body),
+    return ok(wallet_json(services_.wallets.deposit(c.user, field<std::string>(body, "user", ""), amount_of(body),
                                               field<std::string>(body, "request_id", ""))));
   }
   only_fields(body, {"amount", "request_id"});
-  return ok(wallet_json(controller_.withdraw(c.user, amount_of(body), field<std::string>(body, "request_id", ""))));
+  return ok(wallet_json(services_.wallets.withdraw(c.user, amount_of(body), field<std::string>(body, "request_id", ""))));
 }
 
 HttpResponse Api::chain_link(const Call& c) {
   // EVM ledger: what to sign to link a chain address, and the signed link.
-  if (c.req.method == "GET") return ok({{"message", controller_.chain_link_message(c.user, c.query("address"))}});
+  if (c.req.method == "GET") return ok({{"message", services_.wallets.chain_link_message(c.user, c.query("address"))}});
   json body = parse_body(c.req.body);
   only_fields(body, {"address", "signature"});
-  return ok(wallet_json(controller_.link_chain_address(c.user, field<std::string>(body, "address", ""),
+  return ok(wallet_json(services_.wallets.link_chain_address(c.user, field<std::string>(body, "address", ""),
                                                        field<std::string>(body, "signature", ""))));
 }
 
@@ -81,7 +81,7 @@ HttpResponse Api::wallet_history(const Call& c) {
   if (auto l = c.query("limit"); !l.empty())
     limit = static_cast<size_t>(std::clamp<uint64_t>(parse_id(l, "limit"), 1, 10'000));
   json entries = json::array();
-  for (const auto& e : controller_.wallet_history(c.user, c.query("user"), limit))
+  for (const auto& e : services_.wallets.wallet_history(c.user, c.query("user"), limit))
     entries.push_back({{"seq", e.seq},
                        {"time", e.at_us / 1'000'000},
                        {"from", e.transfer.from},
@@ -99,9 +99,9 @@ HttpResponse Api::user_key(const Call& c) {
     if (name != c.user.name) throw ApiError(Refusal::Forbidden, "forbidden", "a user sets only its own key");
     json body = parse_body(c.req.body);
     only_fields(body, {"public_key"});
-    controller_.credentials().set_public_key(c.user, field<std::string>(body, "public_key", ""));
+    services_.credentials.set_public_key(c.user, field<std::string>(body, "public_key", ""));
   }
-  return ok({{"user", name}, {"public_key", controller_.credentials().public_key(name)}});
+  return ok({{"user", name}, {"public_key", services_.credentials.public_key(name)}});
 }
 
 HttpResponse Api::add_user(const Call& c) {
@@ -109,7 +109,7 @@ HttpResponse Api::add_user(const Call& c) {
   json body = parse_body(c.req.body);
   only_fields(body, {"name", "role"});
   std::string name = field<std::string>(body, "name", "");
-  std::string token = controller_.credentials().add_user(name, field<std::string>(body, "role", "user"));
+  std::string token = services_.credentials.add_user(name, field<std::string>(body, "role", "user"));
   return created({{"name", name}, {"token", token}});
 }
 

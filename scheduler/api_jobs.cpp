@@ -34,21 +34,21 @@ HttpResponse Api::submit_job(const Call& c) {
     throw ApiError(Refusal::Invalid, "bundle_missing",
                    "upload the job's bundle first (PUT /og/v1/artifacts/" + spec.bundle_sha256 + "?purpose=bundle)");
   if (field<bool>(body, "test_only", false)) {
-    auto result = controller_.test_only(c.user, std::move(spec));
+    auto result = services_.submissions.test_only(c.user, std::move(spec));
     json answer = {{"job_id", 0}, {"would_start", !result.partitions.empty()},
                    {"partitions", result.partitions}, {"reason", result.reason}};
     if (result.estimate) answer["expected"] = estimate_json(*result.estimate);
     return ok(answer);
   }
-  auto ids = controller_.submit(c.user, std::move(spec), secrets);
+  auto ids = services_.submissions.submit(c.user, std::move(spec), secrets);
   return created({{"job_id", ids.front()}, {"job_ids", ids}});
 }
 
 HttpResponse Api::list_jobs(const Call& c) {
   std::map<uint64_t, StartEstimate> estimates;
-  if (c.query("start") == "1") estimates = controller_.expected_starts();  // og-squeue --start
+  if (c.query("start") == "1") estimates = services_.queries.expected_starts();  // og-squeue --start
   JobFilter filter = filter_from_query(c.req);
-  auto listing = controller_.list_jobs(filter);
+  auto listing = services_.queries.list_jobs(filter);
   // ?newest=N: the N most recent matches, and how many matched in all.
   return jobs_listing(listing.jobs, estimates, filter.newest > 0 ? std::optional(listing.matched) : std::nullopt);
 }
@@ -83,7 +83,7 @@ HttpResponse Api::parse_script(const Call& c) {
 
 HttpResponse Api::show_job(const Call& c) {
   uint64_t id = c.id(0, "job id");
-  auto detail = controller_.get_job(id);
+  auto detail = services_.queries.get_job(id);
   if (!detail) throw job_not_found(id);
   json j = job_json(detail->view);
   json reps = json::array();
@@ -94,15 +94,15 @@ HttpResponse Api::show_job(const Call& c) {
   return ok({{"jobs", json::array({j})}});
 }
 
-HttpResponse Api::cancel_job(const Call& c) { return ok(jobs_json({controller_.cancel_job(c.user, c.id(0, "job id"))})); }
+HttpResponse Api::cancel_job(const Call& c) { return ok(jobs_json({services_.submissions.cancel_job(c.user, c.id(0, "job id"))})); }
 
 HttpResponse Api::job_action(const Call& c) {
   uint64_t id = c.id(0, "job id");
   const std::string action = c.action();
-  if (action == "dispute") return created({{"job_id", controller_.dispute(c.user, id)}, {"disputed", id}});
-  if (action == "requeue") return ok(jobs_json({controller_.requeue_job(c.user, id)}));
-  if (action == "update") return ok(jobs_json({controller_.update_job(c.user, id, decode_job_update(parse_body(c.req.body)))}));
-  return ok(jobs_json({controller_.set_hold(c.user, id, action == "hold")}));
+  if (action == "dispute") return created({{"job_id", services_.submissions.dispute(c.user, id)}, {"disputed", id}});
+  if (action == "requeue") return ok(jobs_json({services_.submissions.requeue_job(c.user, id)}));
+  if (action == "update") return ok(jobs_json({services_.submissions.update_job(c.user, id, decode_job_update(parse_body(c.req.body)))}));
+  return ok(jobs_json({services_.submissions.set_hold(c.user, id, action == "hold")}));
 }
 
 HttpResponse Api::wait_job(const Call& c) {
@@ -111,25 +111,25 @@ HttpResponse Api::wait_job(const Call& c) {
   int64_t timeout_ms = 30000;
   if (auto t = c.query("timeout_ms"); !t.empty())
     timeout_ms = std::min<int64_t>(static_cast<int64_t>(parse_id(t, "timeout_ms")), 60000);
-  return ok(jobs_json({controller_.wait_job(c.id(0, "job id"), timeout_ms * 1000, c.query("since"))}));
+  return ok(jobs_json({services_.queries.wait_job(c.id(0, "job id"), timeout_ms * 1000, c.query("since"))}));
 }
 
 HttpResponse Api::job_events(const Call& c) {
   // The job's history, as Flux's `flux job eventlog`: its owner's or an admin's to read.
   uint64_t id = c.id(0, "job id");
   json events = json::array();
-  for (const auto& e : controller_.job_events(c.user, id)) events.push_back(to_json(e));
+  for (const auto& e : services_.queries.job_events(c.user, id)) events.push_back(to_json(e));
   return ok({{"job_id", id}, {"events", events}});
 }
 
 HttpResponse Api::job_result(const Call& c) {
-  return ok(json::parse(controller_.canonical_manifest(c.user, c.id(0, "job id"))));
+  return ok(json::parse(services_.queries.canonical_manifest(c.user, c.id(0, "job id"))));
 }
 
 HttpResponse Api::job_file(const Call& c) {
   // A file of the job's accepted result, by its path in the manifest.
   const std::string& path = c.params.at(1);
-  Manifest manifest = manifest_from_json(json::parse(controller_.canonical_manifest(c.user, c.id(0, "job id"))));
+  Manifest manifest = manifest_from_json(json::parse(services_.queries.canonical_manifest(c.user, c.id(0, "job id"))));
   for (const auto& f : manifest.files) {
     if (f.path != path) continue;
     auto data = artifacts_.get(f.sha256);
@@ -141,7 +141,7 @@ HttpResponse Api::job_file(const Call& c) {
 
 HttpResponse Api::priorities(const Call&) {
   json arr = json::array();
-  for (const auto& [view, f] : controller_.priorities()) {
+  for (const auto& [view, f] : services_.queries.priorities()) {
     json j = job_json(view);
     j["priority"] = f.priority;
     j["factors"] = {{"age", f.age}, {"job_size", f.job_size}, {"fairshare", f.fairshare}, {"qos", f.qos}, {"nice", f.nice}};
@@ -153,7 +153,7 @@ HttpResponse Api::priorities(const Call&) {
 HttpResponse Api::accounting(const Call& c) {
   int64_t since_s = 0;
   if (auto since = c.query("since"); !since.empty()) since_s = static_cast<int64_t>(parse_id(since, "since"));
-  return jobs_listing(controller_.accounting(since_s * 1000000, filter_from_query(c.req)), {});
+  return jobs_listing(services_.queries.accounting(since_s * 1000000, filter_from_query(c.req)), {});
 }
 
 }  // namespace og

@@ -21,26 +21,26 @@ using json = nlohmann::json;
 HttpResponse Api::list_partitions(const Call&) {
   json arr = json::array();
   int64_t now = monotonic_us();
-  for (const auto& p : controller_.partitions()) arr.push_back(partition_json(p, now));
+  for (const auto& p : services_.queries.partitions()) arr.push_back(partition_json(p, now));
   return ok({{"partitions", arr}});
 }
 
 HttpResponse Api::offer_partition(const Call& c) {
   Partition p = decode_partition_offer(c.params.at(0), parse_body(c.req.body));
-  return ok({{"partitions", json::array({partition_json(controller_.register_partition(c.user, p), monotonic_us())})}});
+  return ok({{"partitions", json::array({partition_json(services_.leases.register_partition(c.user, p), monotonic_us())})}});
 }
 
 HttpResponse Api::drain_partition(const Call& c) {
   bool drain = c.action() == "drain";
-  return ok({{"partitions", json::array({partition_json(controller_.set_drain(c.user, c.params.at(0), drain), monotonic_us())})}});
+  return ok({{"partitions", json::array({partition_json(services_.leases.set_drain(c.user, c.params.at(0), drain), monotonic_us())})}});
 }
 
 HttpResponse Api::poll(const Call& c) {
   PollRequest poll = decode_poll(parse_body(c.req.body));
-  auto result = controller_.poll(c.user, c.params.at(0), poll.instance, poll.running, poll.wait_ms * 1000);
+  auto result = services_.leases.poll(c.user, c.params.at(0), poll.instance, poll.running, poll.wait_ms * 1000);
   json leases = json::array();
   for (const auto& l : result.leases) leases.push_back(lease_json(l));
-  return ok({{"leases", leases}, {"cancel", result.cancel}, {"max_wait_ms", controller_.max_poll_wait_us() / 1000}});
+  return ok({{"leases", leases}, {"cancel", result.cancel}, {"max_wait_ms", services_.leases.max_poll_wait_us() / 1000}});
 }
 
 HttpResponse Api::lease_input(const Call& c) {
@@ -50,16 +50,16 @@ HttpResponse Api::lease_input(const Call& c) {
   uint64_t lease = c.id(0, "lease id");
   if (c.action() == "secrets") {
     json secrets = json::object();
-    for (const auto& [name, value] : controller_.lease_secrets(c.user, lease)) secrets[name] = to_hex(value);
+    for (const auto& [name, value] : services_.lease_files.lease_secrets(c.user, lease)) secrets[name] = to_hex(value);
     return ok({{"secrets", secrets}});
   }
   if (c.action() == "checkpoint") {
-    std::string digest = controller_.lease_checkpoint(c.user, lease);
+    std::string digest = services_.lease_files.lease_checkpoint(c.user, lease);
     auto data = digest.empty() ? std::nullopt : artifacts_.get(digest);
     if (!data) throw ApiError(Refusal::NotFound, "no_checkpoint", "og-schedd holds no verified checkpoint for lease " + c.params[0]);
     return HttpResponse{200, "application/octet-stream", std::move(*data), {}};
   }
-  std::string digest = controller_.lease_bundle(c.user, lease);
+  std::string digest = services_.lease_files.lease_bundle(c.user, lease);
   if (digest.empty()) throw ApiError(Refusal::NotFound, "no_bundle", "the job of lease " + c.params[0] + " has no bundle");
   auto data = bundles_.get(digest);
   if (!data) throw ApiError(Refusal::NotFound, "bundle_missing", "og-schedd no longer has bundle " + digest);
@@ -70,12 +70,12 @@ HttpResponse Api::milestone(const Call& c) {
   c.require(c.user.role == "worker" || c.user.role == "admin", "only workers report on leases");
   uint64_t lease = c.id(0, "lease id");
   auto [index, digest] = decode_milestone(parse_body(c.req.body));
-  bool checkpoint = controller_.milestone(c.user, lease, index, digest);
+  bool checkpoint = services_.leases.milestone(c.user, lease, index, digest);
   // The job's verified checkpoint, which og-schedd keeps for replicas that replace lost
   // ones: ask this replica for its content unless another sent it already (asked whether
   // or not the blob is stored: its existence is not told).
   return ok({{"lease_id", lease}, {"milestone", index},
-             {"checkpoint_wanted", checkpoint && !controller_.checkpoint_held(c.user, lease)}});
+             {"checkpoint_wanted", checkpoint && !services_.lease_files.checkpoint_held(c.user, lease)}});
 }
 
 HttpResponse Api::complete(const Call& c) {
@@ -86,7 +86,7 @@ HttpResponse Api::complete(const Call& c) {
     Manifest& manifest = *decoded;
     uint64_t total = 0;
     for (const auto& f : manifest.files) total += f.size;
-    if (total > controller_.max_job_output()) {
+    if (total > services_.lease_files.max_job_output()) {
       // More than og-schedd keeps for one replica: the run cannot be verified, so it
       // fails visibly (as when an upload is refused) rather than being retried.
       report.outcome = Outcome::Failed;
@@ -96,13 +96,13 @@ HttpResponse Api::complete(const Call& c) {
     // Only outputs this lease uploaded: naming another lease's blob by its hash must not
     // pass it off as this replica's result.
     for (const auto& f : manifest.files)
-      if (f.size > 0 && !(artifacts_.contains(f.sha256) && controller_.lease_may_name(c.user, lease, f.sha256)))
+      if (f.size > 0 && !(artifacts_.contains(f.sha256) && services_.lease_files.lease_may_name(c.user, lease, f.sha256)))
         throw ApiError(Refusal::Conflict, "artifact_missing",
                        "upload " + f.path + " (" + f.sha256 + ") for lease " + c.params[0] + " before reporting");
     report.root = manifest.root;
     report.manifest_json = to_json(manifest).dump();
   }
-  controller_.complete(c.user, lease, report);
+  services_.leases.complete(c.user, lease, report);
   return ok({{"lease_id", lease}, {"accepted", true}});
 }
 
@@ -113,13 +113,13 @@ HttpResponse Api::put_artifact(const Call& c) {
   if (purpose == "bundle") {
     // A requester's job bundle, before the job that names it is submitted.
     c.require(c.user.role != "worker", "workers upload outputs, not bundles");
-    if (body.size() > controller_.max_bundle())
+    if (body.size() > services_.submissions.max_bundle())
       throw ApiError(Refusal::TooLarge, "bundle_too_large",
                      "the bundle is " + std::to_string(body.size()) + " bytes; og-schedd takes at most " +
-                         std::to_string(controller_.max_bundle()) + " (--max-bundle)");
-    controller_.admit_bundle(c.user, sha, body.size(), [&](const std::string& gone) { bundles_.remove(gone); });
+                         std::to_string(services_.submissions.max_bundle()) + " (--max-bundle)");
+    services_.submissions.admit_bundle(c.user, sha, body.size(), [&](const std::string& gone) { bundles_.remove(gone); });
     bundles_.put(sha, body);
-    controller_.add_bundle_owner(c.user, sha, body.size());  // only its uploader may name it in a job
+    services_.submissions.add_bundle_owner(c.user, sha, body.size());  // only its uploader may name it in a job
     // Given up by a collection between the put and the record (the same bytes, another
     // uploader): written again, now that an owner keeps it.
     if (!bundles_.contains(sha)) bundles_.put(sha, body);
@@ -131,20 +131,20 @@ HttpResponse Api::put_artifact(const Call& c) {
     // A job's verified checkpoint, asked for by og-schedd: only that digest, from a holder
     // of one of the job's leases; not charged to the outputs.
     if (lease.empty()) throw ApiError(Refusal::Invalid, "missing_field", "name the lease (?lease=ID)");
-    if (!controller_.is_lease_checkpoint(c.user, parse_id(lease, "lease id"), sha))
+    if (!services_.lease_files.is_lease_checkpoint(c.user, parse_id(lease, "lease id"), sha))
       throw ApiError(Refusal::Conflict, "not_the_checkpoint", sha + " is not the verified checkpoint of that lease's job");
     if (body.size() > kMaxCheckpointBytes)
       throw ApiError(Refusal::TooLarge, "checkpoint_too_large", "og-schedd keeps checkpoints of at most 64 MiB");
     artifacts_.put(sha, body);  // refused unless it hashes to the digest
-    controller_.checkpoint_uploaded(c.user, parse_id(lease, "lease id"), sha);
+    services_.lease_files.checkpoint_uploaded(c.user, parse_id(lease, "lease id"), sha);
     return created({{"sha256", sha}});
   }
   // Every upload names the lease it is an output of; what it adds to the store counts
   // against that lease's limit (a blob already stored, e.g. on a retry, adds nothing).
   if (lease.empty()) c.require(c.user.role == "admin", "name the lease the upload belongs to (?lease=ID)");
-  else controller_.charge_upload(c.user, parse_id(lease, "lease id"), artifacts_.contains(sha) ? 0 : body.size());
+  else services_.lease_files.charge_upload(c.user, parse_id(lease, "lease id"), artifacts_.contains(sha) ? 0 : body.size());
   artifacts_.put(sha, body);  // refused unless the bytes hash to the digest
-  if (!lease.empty()) controller_.record_upload(c.user, parse_id(lease, "lease id"), sha);
+  if (!lease.empty()) services_.lease_files.record_upload(c.user, parse_id(lease, "lease id"), sha);
   return created({{"sha256", sha}});
 }
 
@@ -155,7 +155,7 @@ HttpResponse Api::probe_artifact(const Call& c) {
   bool may = c.user.role == "admin";
   if (auto lease = c.query("lease"); !may && !lease.empty()) {
     try {
-      may = controller_.lease_may_name(c.user, parse_id(lease, "lease id"), c.params.at(0));
+      may = services_.lease_files.lease_may_name(c.user, parse_id(lease, "lease id"), c.params.at(0));
     } catch (const ApiError&) {  // not its lease: it learns nothing either
     }
   }

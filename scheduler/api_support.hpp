@@ -8,7 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/http_server.hpp"
-#include "scheduler/controller.hpp"
+#include "scheduler/services.hpp"
 
 namespace og::api {
 

@@ -216,7 +216,7 @@ std::string Controller::nodelist(const Job& job) const {
   return out;
 }
 
-std::string Controller::metrics_text() {
+std::string Controller::state_metrics() {
   std::lock_guard lock(mu_);
   std::string out;
   std::map<std::string, double> by_state;
@@ -245,14 +245,19 @@ std::string Controller::metrics_text() {
                "Quorum decisions: agreed, extra_replica (disagreement, one more asked), no_quorum.", samples);
   counters_.start_latency.write(out, "og_job_start_latency_seconds", "Submission to first replica started.");
   counters_.pass_seconds.write(out, "og_scheduling_pass_seconds", "Time one scheduling pass took.");
-  if (ledger_) {
+  return out;
+}
+
+std::string Controller::metrics_text() {
+  std::string out = state_metrics();
+  if (ledger_) {  // read after the state lock is let go: the ledger has its own
     write_family(out, "og_ledger_treasury_micros", "gauge", "Protocol fees held by the treasury, micro-units.",
                  {{"", double(ledger_->balance(kTreasuryAccount))}});
     // The book by kind of account (wallet, escrow, bond, unbonding, treasury, external):
     // double entry, so they add up to zero; external is what came in less what went out.
     std::map<std::string, int64_t> kinds;
     for (const auto& [account, balance] : ledger_->balances()) kinds[account.substr(0, account.find(':'))] += balance;
-    samples.clear();
+    std::vector<std::pair<std::string, double>> samples;
     for (const auto& [kind, total] : kinds) samples.push_back({"kind=\"" + escape_quoted(kind) + "\"", double(total)});
     write_family(out, "og_ledger_balance_micros", "gauge", "Ledger balances summed by kind of account, micro-units.",
                  samples);

@@ -1,7 +1,8 @@
 // The controller owns the scheduler's state: jobs, replicas (leases) and partitions, in
-// memory under one lock and durable in the JobStore. API handlers call it; a scheduling
-// thread runs a pass whenever something changed (a submission, a freed slot, a worker
-// arriving) — passes coalesce under load — and checks worker heartbeats.
+// memory under one lock and durable in the JobStore. API handlers reach it through the
+// services it implements (services.hpp); a scheduling thread runs a pass whenever
+// something changed (a submission, a freed slot, a worker arriving) — passes coalesce
+// under load — and checks worker heartbeats.
 #pragma once
 
 #include <condition_variable>
@@ -15,23 +16,24 @@
 #include <thread>
 #include <vector>
 
-#include "chain/ledger.hpp"
-#include "core/error.hpp"
 #include <random>
 
-#include "scheduler/metrics.hpp"
+#include "chain/evm_ledger.hpp"
+#include "chain/ledger.hpp"
+#include "core/error.hpp"
 #include "scheduler/adaptive_replication.hpp"
 #include "scheduler/credentials.hpp"
 #include "scheduler/dependency_policy.hpp"
 #include "scheduler/escrow.hpp"
-#include "scheduler/reputation.hpp"
-#include "chain/evm_ledger.hpp"
 #include "scheduler/job_events.hpp"
 #include "scheduler/job_store.hpp"
+#include "scheduler/metrics.hpp"
 #include "scheduler/model.hpp"
 #include "scheduler/output_comparer.hpp"
 #include "scheduler/priority.hpp"
+#include "scheduler/reputation.hpp"
 #include "scheduler/scheduling_pass.hpp"
+#include "scheduler/services.hpp"
 
 namespace og {
 
@@ -66,194 +68,86 @@ struct ControllerOptions {
   int64_t dispute_window_s = 86400;           // after a job's end, its requester may dispute it
 };
 
-// 404: no job of that id (in memory or stored).
-ApiError job_not_found(uint64_t id);
-
-// A job's secrets: name → contents. Kept only until the job ends; never logged.
-using Secrets = std::map<std::string, std::string>;
-
-struct JobFilter {
-  std::set<uint64_t> ids;  // a job id also matches its array's tasks
-  std::set<std::string> users, names, partitions;
-  std::set<JobState> states;
-  size_t newest = 0;  // only the N matches with the highest ids (0: all)
-};
-
-struct JobView {
-  Job job;
-  std::string nodelist;  // partitions running or that ran its replicas
-  std::string isolation;  // their sandbox levels
-};
-
-struct JobListing {
-  std::vector<JobView> jobs;  // by id
-  size_t matched = 0;         // how many matched the filter, before `newest`
-};
-
-struct JobDetail {
-  JobView view;
-  std::vector<Replica> replicas;
-};
-
-// When a pending job is expected to start, where, and what it will cost at most.
-struct StartEstimate {
-  int64_t start_us = 0;
-  std::vector<std::string> partitions;
-  int64_t cost_micros = -1;  // -1: no time limit, so no bound
-};
-
-struct TestOnlyResult {
-  std::vector<std::string> partitions;  // where it would start now (empty: it would wait)
-  std::string reason;                   // why it would wait
-  std::optional<StartEstimate> estimate;
-};
-
-// A wallet as the chain sees it (EVM ledger only).
-struct ChainWalletView {
-  std::string address;       // 0x…, the linked address ("" when none is linked)
-  int64_t budget = 0;        // committed to JobEscrow, not yet spent
-  int64_t credits = 0;       // earned, waiting in JobEscrow to be withdrawn
-  int64_t pending = 0, held = 0;  // og-schedd's payments not yet on chain (all users)
-  std::string last_error;
-};
-
-struct WalletView {
-  std::string name;
-  std::optional<ChainWalletView> chain;
-  int64_t balance = 0;  // free to spend
-  int64_t escrow = 0;   // locked by its unfinished jobs
-  int64_t bond = 0;     // posted as a provider
-  int64_t unbonding = 0;  // withdrawn from the bond, released at unbond_at_us
-  int64_t unbond_at_us = 0;
-};
-
-struct Lease {
-  Replica replica;
-  Job job;
-};
-
-struct PollResult {
-  std::vector<Lease> leases;
-  std::vector<uint64_t> cancel;  // lease ids the worker must kill
-};
-
-class Controller {
+// The job manager: it owns the scheduler's state and is the one place it changes
+// (record(), job_journal.cpp). Clients reach it only through the narrow interfaces it
+// implements (services.hpp); each is implemented in its own file, named after it.
+class Controller final : private Submissions,
+                         private JobQueries,
+                         private LeaseProtocol,
+                         private LeaseFiles,
+                         private Wallets {
  public:
   explicit Controller(ControllerOptions options);
-  ~Controller();
+  ~Controller() override;
   void start();
   void stop();
-  // The Prometheus text for /metrics: jobs and partitions by state, queue depth, worker
-  // heartbeats, ledger totals, and the counters and histograms kept as it works.
-  std::string metrics_text();
-
+  Services services() { return {*this, *this, *this, *this, *this, credentials_}; }
+  Submissions& submissions() { return *this; }
+  JobQueries& queries() { return *this; }
+  LeaseProtocol& leases() { return *this; }
+  LeaseFiles& lease_files() { return *this; }
+  Wallets& wallets() { return *this; }
   // Tokens, users and their signing keys (a lock and a connection of their own).
   Credentials& credentials() { return credentials_; }
-
-  // Jobs. submit() returns the ids created (one, or one per array task).
-  // `audit_of`: the job whose result this one re-runs (dispute), else 0.
-  std::vector<uint64_t> submit(const User& user, JobSpec spec, const Secrets& secrets = {}, uint64_t audit_of = 0);
-  // The requester contests a job's accepted result within dispute_window_s of its end: an
-  // audit job re-runs it (same signed script and bundle, three replicas, paid like any
-  // job) on established providers that share no identity with those that ran it. If the
-  // audit's result, confirmed by slash_witnesses of them, differs, the job is overturned:
-  // the providers that agreed on the old result are slashed, half to the requester.
-  // Returns the audit job's id.
-  uint64_t dispute(const User& user, uint64_t job_id);
-  // For the worker holding the lease: the digest of its job's bundle ("" = none) and the
-  // job's secrets. Throws ApiError 403 for a lease the caller does not hold.
-  std::string lease_bundle(const User& user, uint64_t lease_id);
-  // The digest of the checkpoint the lease's job resumes from ("" when none).
-  std::string lease_checkpoint(const User& user, uint64_t lease_id);
-  Secrets lease_secrets(const User& user, uint64_t lease_id);
-  uint64_t max_bundle() const { return options_.max_bundle; }
-  // Bundles. A job may name only a bundle its own user uploaded. Each user holds at most
-  // max_user_bundles bytes of them: admit_bundle refuses (413) an upload beyond, after
-  // giving up every bundle that no unfinished job of its uploader names bundle_grace_s
-  // after its upload — `remove` deletes such a file, under the lock that records owners,
-  // so the same bytes uploaded meanwhile by someone else are kept.
-  void admit_bundle(const User& user, const std::string& sha256, uint64_t bytes,
-                    const std::function<void(const std::string&)>& remove);
-  void add_bundle_owner(const User& user, const std::string& sha256, uint64_t bytes);
-  // What would happen if the job were submitted now: where, or why not, and when.
-  TestOnlyResult test_only(const User& user, JobSpec spec);
-  // og-squeue --start: the planned start of pending jobs that may run (by job id).
-  std::map<uint64_t, StartEstimate> expected_starts();
-  JobListing list_jobs(const JobFilter& filter);
-  std::optional<JobDetail> get_job(uint64_t id);
-  // The job's journal, oldest first: for its owner or an admin (403 otherwise).
-  std::vector<JobEvent> job_events(const User& user, uint64_t id);
-  JobView cancel_job(const User& user, uint64_t id);
-  JobView set_hold(const User& user, uint64_t id, bool hold);
-  // og-scontrol requeue: a running job is stopped and goes back to the queue.
-  JobView requeue_job(const User& user, uint64_t id);
-  // og-scontrol update: change a pending job's time limit or nice value.
-  JobView update_job(const User& user, uint64_t id, const JobUpdate& update);
-  std::vector<JobView> accounting(int64_t since_us, const JobFilter& filter);
-  // Pending jobs with their priority factors, highest priority first (og-sprio).
-  std::vector<std::pair<JobView, PriorityFactors>> priorities();
-  // Blocks until the job has finished, or its state is no longer `since` (when given),
-  // or timeout_us passed; returns its latest view.
-  JobView wait_job(uint64_t id, int64_t timeout_us, const std::string& since = "");
-
-  // Partitions and their workers.
-  Partition register_partition(const User& user, Partition proposal);
-  std::vector<Partition> partitions();
-  Partition set_drain(const User& user, const std::string& name, bool drain);
-  // Long poll: returns at once when leases or cancels wait, else after wait_us.
-  // `instance` is what register_partition() handed the calling worker process; a poll
-  // from an older process of the same partition is refused (409 superseded). 0: none
-  // given (a hand-written client), not checked.
-  PollResult poll(const User& user, const std::string& partition, uint64_t instance,
-                  const std::set<uint64_t>& running, int64_t wait_us);
-  void complete(const User& user, uint64_t lease_id, const CompletionReport& report);
-  // A running replica reached milestone `index` with this digest of its checkpoint; once a
-  // quorum of replicas report the same, each of them is paid for its runtime so far and
-  // it becomes the job's checkpoint. True when this milestone is the job's checkpoint (the
-  // caller then asks for its content if it does not have it).
-  bool milestone(const User& user, uint64_t lease_id, uint32_t index, const std::string& digest);
-  // Whether the lease holder may upload `digest` as its job's checkpoint: only the one a
-  // quorum verified (uploads of anything else are refused, nothing is charged).
-  bool is_lease_checkpoint(const User& user, uint64_t lease_id, const std::string& digest);
-  // That checkpoint's bytes arrived from the lease holder: from now on replicas get it.
-  void checkpoint_uploaded(const User& user, uint64_t lease_id, const std::string& digest);
-  // Whether the lease's job has its checkpoint's bytes already (else it asks for them).
-  bool checkpoint_held(const User& user, uint64_t lease_id);
-  // Counts an output upload against its lease: only the worker holding an active lease
-  // uploads for it, and at most max_job_output bytes (413 beyond).
-  void charge_upload(const User& user, uint64_t lease_id, uint64_t bytes);
-  // Once the upload's bytes are stored (they hash to `digest`): the digest is the lease's
-  // to name in its report.
-  void record_upload(const User& user, uint64_t lease_id, const std::string& digest);
-  // Whether the worker holding `lease_id` may name (or ask about) the blob `digest`: one
-  // this lease uploaded. A blob of another lease is not its to name, even where the worker
-  // knows its hash (a replica must upload what it reports: a re-upload costs nothing).
-  // Throws ApiError (403, 409) when the lease is not the worker's active one.
-  bool lease_may_name(const User& user, uint64_t lease_id, const std::string& digest);
-  uint64_t max_job_output() const { return options_.max_job_output; }
-  // The canonical manifest of a finished job, for fetching its files.
-  std::string canonical_manifest(const User& user, uint64_t job_id);
-  // Wallets (payments on: ControllerOptions::ledger_path). In the embedded ledger a deposit
-  // is a faucet: users fund themselves, admins anyone. request_id makes a retry safe.
-  WalletView wallet(const User& user, const std::string& name);
-  WalletView deposit(const User& user, const std::string& name, int64_t amount, const std::string& request_id);
-  WalletView withdraw(const User& user, int64_t amount, const std::string& request_id);
-  std::vector<LedgerEntry> wallet_history(const User& user, const std::string& name, size_t limit);
-  // A provider takes its bond back: its partitions are drained now (none may be running
-  // work), and the bond comes back to its wallet after the unbond delay, during which a
-  // result proven wrong can still be slashed from it.
-  WalletView unbond(const User& user);
-  // EVM ledger: the message a user signs to link their name to a chain address, and the link.
-  std::string chain_link_message(const User& user, const std::string& address);
-  WalletView link_chain_address(const User& user, const std::string& address, const std::string& signature);
   // How fuzzy verification reads uploaded outputs (the artifact store); unset: exact only.
   // Comparisons then run on a thread of their own (output_comparer.hpp), off the lock.
   void set_blob_reader(ReadBlob read);
 
-  // Caps the long-poll so a live worker always polls again within the heartbeat timeout.
-  int64_t max_poll_wait_us() const { return options_.heartbeat_timeout_us / 3; }
-
  private:
+  // Submissions (submission.cpp, disputes.cpp)
+  std::vector<uint64_t> submit(const User& user, JobSpec spec, const Secrets& secrets, uint64_t audit_of) override;
+  TestOnlyResult test_only(const User& user, JobSpec spec) override;
+  JobView cancel_job(const User& user, uint64_t id) override;
+  JobView set_hold(const User& user, uint64_t id, bool hold) override;
+  JobView requeue_job(const User& user, uint64_t id) override;
+  JobView update_job(const User& user, uint64_t id, const JobUpdate& update) override;
+  uint64_t dispute(const User& user, uint64_t job_id) override;
+  uint64_t max_bundle() const override { return options_.max_bundle; }
+  void admit_bundle(const User& user, const std::string& sha256, uint64_t bytes,
+                    const std::function<void(const std::string&)>& remove) override;
+  void add_bundle_owner(const User& user, const std::string& sha256, uint64_t bytes) override;
+  // JobQueries (job_queries.cpp, metrics in controller.cpp)
+  JobListing list_jobs(const JobFilter& filter) override;
+  std::optional<JobDetail> get_job(uint64_t id) override;
+  std::vector<JobEvent> job_events(const User& user, uint64_t id) override;
+  JobView wait_job(uint64_t id, int64_t timeout_us, const std::string& since) override;
+  std::vector<JobView> accounting(int64_t since_us, const JobFilter& filter) override;
+  std::vector<std::pair<JobView, PriorityFactors>> priorities() override;
+  std::map<uint64_t, StartEstimate> expected_starts() override;
+  std::string canonical_manifest(const User& user, uint64_t job_id) override;
+  std::vector<Partition> partitions() override;
+  std::string metrics_text() override;
+  std::string state_metrics();  // the part /metrics reads under the state lock
+  // LeaseProtocol (lease_protocol.cpp)
+  Partition register_partition(const User& user, Partition proposal) override;
+  Partition set_drain(const User& user, const std::string& name, bool drain) override;
+  PollResult poll(const User& user, const std::string& partition, uint64_t instance,
+                  const std::set<uint64_t>& running, int64_t wait_us) override;
+  int64_t max_poll_wait_us() const override { return options_.heartbeat_timeout_us / 3; }
+  void complete(const User& user, uint64_t lease_id, const CompletionReport& report) override;
+  bool milestone(const User& user, uint64_t lease_id, uint32_t index, const std::string& digest) override;
+  // LeaseFiles (lease_files.cpp)
+  std::string lease_bundle(const User& user, uint64_t lease_id) override;
+  std::string lease_checkpoint(const User& user, uint64_t lease_id) override;
+  Secrets lease_secrets(const User& user, uint64_t lease_id) override;
+  bool is_lease_checkpoint(const User& user, uint64_t lease_id, const std::string& digest) override;
+  void checkpoint_uploaded(const User& user, uint64_t lease_id, const std::string& digest) override;
+  bool checkpoint_held(const User& user, uint64_t lease_id) override;
+  uint64_t max_job_output() const override { return options_.max_job_output; }
+  void charge_upload(const User& user, uint64_t lease_id, uint64_t bytes) override;
+  void record_upload(const User& user, uint64_t lease_id, const std::string& digest) override;
+  bool lease_may_name(const User& user, uint64_t lease_id, const std::string& digest) override;
+  // Wallets (wallets.cpp)
+  WalletView wallet(const User& user, const std::string& name) override;
+  WalletView deposit(const User& user, const std::string& name, int64_t amount,
+                     const std::string& request_id) override;
+  WalletView withdraw(const User& user, int64_t amount, const std::string& request_id) override;
+  std::vector<LedgerEntry> wallet_history(const User& user, const std::string& name, size_t limit) override;
+  WalletView unbond(const User& user) override;
+  std::string chain_link_message(const User& user, const std::string& address) override;
+  WalletView link_chain_address(const User& user, const std::string& address, const std::string& signature) override;
+
+  // The machinery behind them.
   void load_state();
   void scheduling_loop();
   void schedule_pass(int64_t now_us);

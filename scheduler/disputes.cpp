@@ -1,6 +1,6 @@
 // Disputes: a requester contests a job's accepted result, an audit job re-runs it on
 // established providers, and its verdict may overturn the job (Controller::dispute and
-// Controller::settle_dispute; declared in controller.hpp).
+// Controller::settle_dispute; dispute is part of Submissions, submissions.hpp).
 #include <algorithm>
 #include <map>
 

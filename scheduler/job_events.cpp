@@ -9,11 +9,12 @@
 namespace og {
 namespace {
 
-constexpr std::array<std::pair<EventKind, std::string_view>, 22> kNames{{
+constexpr std::array<std::pair<EventKind, std::string_view>, 23> kNames{{
     {EventKind::Submitted, "submitted"},
     {EventKind::Held, "held"},
     {EventKind::Released, "released"},
     {EventKind::Updated, "updated"},
+    {EventKind::DependencyResolved, "dependency_resolved"},
     {EventKind::ReplicaAssigned, "replica_assigned"},
     {EventKind::ReplicaStarted, "replica_started"},
     {EventKind::ReplicaRedelivered, "replica_redelivered"},
@@ -88,6 +89,11 @@ void apply(Job& job, const JobEvent& e) {
       require_pending(job, e);
       if (c.contains("time_limit_s")) job.spec.time_limit_s = c["time_limit_s"].get<int64_t>();
       if (c.contains("nice")) job.spec.nice = c["nice"].get<int32_t>();
+      return;
+    case EventKind::DependencyResolved:
+      require_pending(job, e);
+      job.spec.dependency.clear();
+      job.dependency = {};
       return;
     case EventKind::ReplicaAssigned:
       require_unfinished(job, e);
@@ -243,6 +249,7 @@ std::string describe(const JobEvent& e) {
       if (c.contains("nice")) what += (what.empty() ? "" : ",") + std::string(" nice ") + number("nice");
       return "updated by " + e.actor + ":" + what;
     }
+    case EventKind::DependencyResolved: return "dependency " + text("dependency") + " satisfied";
     case EventKind::ReplicaAssigned: return lease + " assigned to " + text("partition") + " at " + money("price") + "/h";
     case EventKind::ReplicaStarted: return lease + " collected by " + e.actor + "'s worker";
     case EventKind::ReplicaRedelivered: return lease + " offered again (its worker never got it)";

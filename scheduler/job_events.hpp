@@ -22,6 +22,7 @@ enum class EventKind {
   Held,               // by its owner or an admin
   Released,
   Updated,            // {time_limit_s?, nice?}
+  DependencyResolved, // {dependency}: satisfied; cleared, as Slurm shows Dependency=(null) then
   ReplicaAssigned,    // {lease, partition, price, adaptive?}: the first one starts the job
   ReplicaStarted,     // {lease}: its worker collected the lease
   ReplicaRedelivered, // {lease}: the worker never got the answer that carried it: offered again

@@ -1,8 +1,8 @@
-// The one place og-schedd changes a job or a replica (Controller::record; declared in
-// controller.hpp): the event is applied (job_events.hpp refuses what the state machine
-// does not allow), appended to the job's journal in the caller's transaction, the rows
-// written, and everything derived from a job's state kept in step — the queue, the
-// array throttle, fair-share usage, waiters, the partition's allocation.
+// The one place og-schedd changes a job or a replica (Controller::record): the event is
+// applied (job_events.hpp refuses what the state machine does not allow), appended to the
+// job's journal in the caller's transaction, the rows written, and everything derived
+// from a job's state kept in step — the queue, the array throttle, fair-share usage,
+// waiters, the partition's allocation.
 #include <algorithm>
 #include <optional>
 
@@ -107,6 +107,7 @@ JobEvent Controller::record(Job& job, Replica* replica, EventKind kind, const st
   }
   if (before != job.state) job_finished_cv_.notify_all();  // og-sbatch --wait shows the change
   persist(job);
+  if (kind == EventKind::Updated || kind == EventKind::DependencyResolved) store_.update_job_spec(job.id, job.spec);
   // A pass is worth running when resources were freed or the queue changed; not for a
   // lease assigned by the pass itself or collected by its worker.
   bool freed = replica && was_active && !is_active(replica->state);

@@ -1,5 +1,5 @@
 // Queries (Controller's listing, detail, accounting, wait, history and result reads;
-// declared in controller.hpp). What is in memory is copied under the state lock, which is
+// the JobQueries interface, job_queries.hpp). What is in memory is copied under the state lock, which is
 // quick; what only the database holds — finished jobs, up to 100,000 of them for
 // og-sacct — is read on a connection of its own (SQLite in WAL mode lets readers run
 // beside the writer), after the state lock is let go: a long listing never delays a

@@ -4,7 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "scheduler/controller.hpp"
+#include "scheduler/services.hpp"
 
 namespace og {
 

@@ -1,7 +1,7 @@
 // What requesters and lease holders may store and fetch: bundles within each user's quota
 // and collected when no job names them, outputs a lease may name only once it uploaded
 // them, and a job's verified checkpoint handed out only once its bytes were uploaded
-// (Controller members; declared in controller.hpp).
+// (bundles: Submissions, submissions.hpp; the rest: LeaseFiles, lease_files.hpp).
 #include <algorithm>
 #include <set>
 

@@ -1,4 +1,4 @@
-// The lease protocol between og-schedd and its workers (declared in controller.hpp):
+// The lease protocol between og-schedd and its workers (the LeaseProtocol interface, lease_protocol.hpp):
 // registration, the long poll that is each worker's heartbeat and brings it leases and
 // cancels, milestones and completion reports.
 #include "scheduler/controller.hpp"

@@ -322,7 +322,7 @@ int main(int argc, char** argv) {
       return artifacts.get(sha);
     });
     og::ArtifactStore bundles(state_dir + "/bundles");
-    og::Api api(controller, artifacts, bundles, rate_limit, rate_burst);
+    og::Api api(controller.services(), artifacts, bundles, rate_limit, rate_burst);
     og::HttpServer server(http, [&api](const og::HttpRequest& r) { return api.handle(r); });
     server.start();
     controller.start();

@@ -214,7 +214,9 @@ void Controller::schedule_pass(int64_t now_us) {
     if (p.state == PartitionState::Up) free_cpus += p.cpus - std::min(p.cpus, p.used_cpus);
   bool any_dependent = false;
   std::vector<PassCandidate> candidates;
+  std::vector<Job*> resolved;  // eligible now, with a dependency: it was satisfied
   auto add = [&](Job* job) {
+    if (!job->dependency.terms.empty()) resolved.push_back(job);
     any_dependent = any_dependent || !job->dependency.terms.empty();
     uint32_t needed = needed_replicas(*job);
     if (needed == 0) {
@@ -234,6 +236,12 @@ void Controller::schedule_pass(int64_t now_us) {
     for (Job* job : ready) add(job);
   } else {
     for (const auto& ranked : ranked_ready(now_us, nullptr)) add(ranked.job);
+  }
+  if (!resolved.empty()) {
+    auto txn = begin();
+    for (Job* job : resolved)
+      record(*job, nullptr, EventKind::DependencyResolved, "og-schedd", {{"dependency", job->spec.dependency}}, now_us);
+    txn.commit();
   }
   PassInput input{candidates, partitions_, array_active_, now_us};
   if (options_.placement == "weighted")

@@ -1,5 +1,5 @@
 // Submission and what a job's owner may do to it (Controller::submit, test_only,
-// cancel_job, set_hold, requeue_job, update_job; declared in controller.hpp). The costly
+// cancel_job, set_hold, requeue_job, update_job: the Submissions interface, submissions.hpp). The costly
 // check — the signature — is made before the lock; the job and the first event of its
 // journal are committed together.
 #include "scheduler/controller.hpp"
@@ -279,7 +279,6 @@ JobView Controller::update_job(const User& user, uint64_t id, const JobUpdate& u
   try {
     auto txn = begin();
     record(job, nullptr, EventKind::Updated, user.name, changed, now_unix_us());
-    store_.update_job_spec(id, job.spec);
     txn.commit();
   } catch (...) {
     queue_.insert(queue_key(job));

@@ -1,4 +1,4 @@
-// Wallets (declared in controller.hpp): balances and escrow, the test faucet,
+// Wallets (the interface in wallets.hpp): balances and escrow, the test faucet,
 // withdrawals, provider bonds and their unbonding, and the link to a chain address when
 // og-schedd settles on an EVM chain.
 #include "scheduler/controller.hpp"

@@ -57,7 +57,7 @@ struct FakeWorker {
   uint64_t instance = 0;  // from the registration, as og-worker sends it
 
   std::vector<Lease> poll(int64_t wait_us) {
-    auto r = c->poll(user, partition, instance, running, wait_us);
+    auto r = c->leases().poll(user, partition, instance, running, wait_us);
     for (const auto& l : r.leases) running.insert(l.replica.id);
     cancels.insert(cancels.end(), r.cancel.begin(), r.cancel.end());
     return r.leases;
@@ -75,7 +75,7 @@ struct FakeWorker {
   void complete(uint64_t lease, const std::string& content, int exit_code = 0,
                 Outcome outcome = Outcome::Completed) {
     auto [manifest, root] = manifest_of(content);
-    c->complete(user, lease, CompletionReport{outcome, exit_code, manifest, root});
+    c->leases().complete(user, lease, CompletionReport{outcome, exit_code, manifest, root});
     running.erase(lease);
   }
 };
@@ -114,20 +114,20 @@ class ControllerTest : public ::testing::Test {
     p.cpus = cpus;
     p.memory_mb = 4096;
     p.price_micros = price;
-    Partition registered = c().register_partition(user, p);
+    Partition registered = c().leases().register_partition(user, p);
     return FakeWorker{&c(), user, partition, {}, {}, registered.instance};
   }
   Job job(uint64_t id) {
-    auto d = c().get_job(id);
+    auto d = c().queries().get_job(id);
     EXPECT_TRUE(d.has_value()) << "job " << id;
     return d ? d->view.job : Job{};
   }
   std::vector<Replica> replicas(uint64_t id) {
-    auto d = c().get_job(id);
+    auto d = c().queries().get_job(id);
     return d ? d->replicas : std::vector<Replica>{};
   }
   Partition partition(const std::string& name) {
-    for (const auto& p : c().partitions())
+    for (const auto& p : c().queries().partitions())
       if (p.name == name) return p;
     ADD_FAILURE() << "no partition " << name;
     return {};

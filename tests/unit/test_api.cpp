@@ -10,6 +10,7 @@
 #include "core/log.hpp"
 #include "core/sha256.hpp"
 #include "scheduler/api.hpp"
+#include "scheduler/controller.hpp"
 #include "verify/manifest.hpp"
 #include "temp_dir.hpp"
 
@@ -30,7 +31,7 @@ class ApiTest : public ::testing::Test {
     controller_->start();
     artifacts_ = std::make_unique<ArtifactStore>((dir_ / "artifacts").string());
     bundles_ = std::make_unique<ArtifactStore>((dir_ / "bundles").string());
-    api_ = std::make_unique<Api>(*controller_, *artifacts_, *bundles_);
+    api_ = std::make_unique<Api>(controller_->services(), *artifacts_, *bundles_);
     admin_ = controller_->credentials().add_user("root", "admin");
     alice_ = controller_->credentials().add_user("alice", "user");
     worker_ = controller_->credentials().add_user("w1", "worker");

@@ -28,7 +28,7 @@ namespace {
 TEST_F(ControllerTest, SubmitCreatesPendingJob) {
   make();
   User alice = account("alice", "user");
-  auto ids = c().submit(alice, spec());
+  auto ids = c().submissions().submit(alice, spec());
   ASSERT_EQ(ids.size(), 1u);
   Job j = job(ids[0]);
   EXPECT_EQ(j.state, JobState::Pending);
@@ -36,7 +36,7 @@ TEST_F(ControllerTest, SubmitCreatesPendingJob) {
   EXPECT_EQ(j.spec.time_limit_s, options_.default_time_limit_s);  // default filled in
   EXPECT_FALSE(j.is_array_task());
   EXPECT_GT(j.submit_us, 0);
-  auto listed = c().list_jobs(JobFilter{}).jobs;
+  auto listed = c().queries().list_jobs(JobFilter{}).jobs;
   ASSERT_EQ(listed.size(), 1u);
   EXPECT_EQ(listed[0].job.id, ids[0]);
 }
@@ -46,19 +46,19 @@ TEST_F(ControllerTest, ListingTheNewestGivesTheHighestIdsAndHowManyMatched) {
   User alice = account("alice", "user"), bob = account("bob", "user");
   std::vector<uint64_t> alices;
   for (int i = 0; i < 5; ++i) {
-    alices.push_back(c().submit(alice, spec())[0]);
-    c().submit(bob, spec());
+    alices.push_back(c().submissions().submit(alice, spec())[0]);
+    c().submissions().submit(bob, spec());
   }
   JobFilter filter;
   filter.users = {"alice"};
   filter.newest = 2;
-  auto listing = c().list_jobs(filter);
+  auto listing = c().queries().list_jobs(filter);
   EXPECT_EQ(listing.matched, 5u);
   ASSERT_EQ(listing.jobs.size(), 2u);
   EXPECT_EQ(listing.jobs[0].job.id, alices[3]);  // by id, the two newest of alice's
   EXPECT_EQ(listing.jobs[1].job.id, alices[4]);
   filter.newest = 0;
-  EXPECT_EQ(c().list_jobs(filter).jobs.size(), 5u);
+  EXPECT_EQ(c().queries().list_jobs(filter).jobs.size(), 5u);
 }
 
 TEST_F(ControllerTest, AuthenticateAndUsers) {
@@ -82,22 +82,22 @@ TEST_F(ControllerTest, RegisterNeedsWorkerRole) {
   Partition p;
   p.name = "p1";
   p.cpus = 1;
-  expect_api_error([&] { c().register_partition(alice, p); }, 403, "forbidden");
+  expect_api_error([&] { c().leases().register_partition(alice, p); }, 403, "forbidden");
   User w1 = account("w1", "worker"), w2 = account("w2", "worker");
-  c().register_partition(w1, p);
+  c().leases().register_partition(w1, p);
   // Another worker cannot take over a registered partition.
-  expect_api_error([&] { c().register_partition(w2, p); }, 403, "forbidden");
+  expect_api_error([&] { c().leases().register_partition(w2, p); }, 403, "forbidden");
   EXPECT_EQ(partition("p1").owner, "w1");
   EXPECT_EQ(partition("p1").state, PartitionState::Up);
   // Polling needs the owner too.
-  expect_api_error([&] { c().poll(w2, "p1", 0, {}, 0); }, 403, "forbidden");
-  expect_api_error([&] { c().poll(w1, "nope", 0, {}, 0); }, 404, "partition_not_found");
+  expect_api_error([&] { c().leases().poll(w2, "p1", 0, {}, 0); }, 403, "forbidden");
+  expect_api_error([&] { c().leases().poll(w1, "nope", 0, {}, 0); }, 404, "partition_not_found");
 }
 
 TEST_F(ControllerTest, LeaseDeliveredAndCompleted) {
   make();
   User alice = account("alice", "user");
-  uint64_t id = c().submit(alice, spec(2))[0];
+  uint64_t id = c().submissions().submit(alice, spec(2))[0];
   FakeWorker w = worker(account("w1", "worker"), "p1");
   auto leases = w.poll_until(1);
   ASSERT_EQ(leases.size(), 1u);
@@ -110,7 +110,7 @@ TEST_F(ControllerTest, LeaseDeliveredAndCompleted) {
   EXPECT_EQ(running.state, JobState::Running);
   EXPECT_GT(running.start_us, 0);
   EXPECT_EQ(partition("p1").used_cpus, 2u);
-  EXPECT_EQ(c().get_job(id)->view.nodelist, "p1");
+  EXPECT_EQ(c().queries().get_job(id)->view.nodelist, "p1");
 
   auto [manifest, root] = manifest_of("hello\n");
   w.complete(leases[0].replica.id, "hello\n");
@@ -121,14 +121,14 @@ TEST_F(ControllerTest, LeaseDeliveredAndCompleted) {
   EXPECT_EQ(done.exit_code, 0);
   EXPECT_GT(done.end_us, 0);
   EXPECT_EQ(partition("p1").used_cpus, 0u);
-  EXPECT_EQ(c().canonical_manifest(alice, id), manifest);
-  EXPECT_EQ(c().wait_job(id, 0).job.state, JobState::Completed);
+  EXPECT_EQ(c().queries().canonical_manifest(alice, id), manifest);
+  EXPECT_EQ(c().queries().wait_job(id, 0).job.state, JobState::Completed);
 }
 
 TEST_F(ControllerTest, NonZeroExitIsFailed) {
   make();
   User alice = account("alice", "user");
-  uint64_t id = c().submit(alice, spec())[0];
+  uint64_t id = c().submissions().submit(alice, spec())[0];
   FakeWorker w = worker(account("w1", "worker"), "p1");
   auto leases = w.poll_until(1);
   ASSERT_EQ(leases.size(), 1u);
@@ -142,15 +142,15 @@ TEST_F(ControllerTest, NonZeroExitIsFailed) {
 TEST_F(ControllerTest, WaitJobReturnsWhenFinishedElsewhere) {
   make();
   User alice = account("alice", "user");
-  uint64_t id = c().submit(alice, spec())[0];
+  uint64_t id = c().submissions().submit(alice, spec())[0];
   FakeWorker w = worker(account("w1", "worker"), "p1");
   auto leases = w.poll_until(1);
   ASSERT_EQ(leases.size(), 1u);
   std::thread finisher([&] { w.complete(leases[0].replica.id, "x"); });
-  JobView v = c().wait_job(id, 10'000'000);
+  JobView v = c().queries().wait_job(id, 10'000'000);
   finisher.join();
   EXPECT_EQ(v.job.state, JobState::Completed);
-  expect_api_error([&] { c().wait_job(987654, 0); }, 404, "job_not_found");
+  expect_api_error([&] { c().queries().wait_job(987654, 0); }, 404, "job_not_found");
 }
 
 TEST_F(ControllerTest, MajorityRootWinsWithThreeReplicas) {
@@ -158,7 +158,7 @@ TEST_F(ControllerTest, MajorityRootWinsWithThreeReplicas) {
   User alice = account("alice", "user");
   JobSpec s = spec();
   s.replicas = 3;
-  uint64_t id = c().submit(alice, s)[0];
+  uint64_t id = c().submissions().submit(alice, s)[0];
   FakeWorker w1 = worker(account("w1", "worker"), "p1");
   FakeWorker w2 = worker(account("w2", "worker"), "p2");
   FakeWorker w3 = worker(account("w3", "worker"), "p3");
@@ -187,7 +187,7 @@ TEST_F(ControllerTest, DisagreeingReplicasGiveNoQuorum) {
   User alice = account("alice", "user");
   JobSpec s = spec();
   s.replicas = 2;
-  uint64_t id = c().submit(alice, s)[0];
+  uint64_t id = c().submissions().submit(alice, s)[0];
   FakeWorker w1 = worker(account("w1", "worker"), "p1");
   FakeWorker w2 = worker(account("w2", "worker"), "p2");
   auto l1 = w1.poll_until(1), l2 = w2.poll_until(1);
@@ -199,31 +199,31 @@ TEST_F(ControllerTest, DisagreeingReplicasGiveNoQuorum) {
   EXPECT_EQ(j.state, JobState::Failed);
   EXPECT_EQ(j.reason, reason::kNoQuorum);
   EXPECT_EQ(j.canonical_root, "");
-  expect_api_error([&] { c().canonical_manifest(alice, id); }, 409, "no_result");
+  expect_api_error([&] { c().queries().canonical_manifest(alice, id); }, 409, "no_result");
 }
 
 TEST_F(ControllerTest, CancelByAnotherUserIsForbidden) {
   make();
   User alice = account("alice", "user"), bob = account("bob", "user");
-  uint64_t id = c().submit(alice, spec())[0];
-  expect_api_error([&] { c().cancel_job(bob, id); }, 403, "forbidden");
+  uint64_t id = c().submissions().submit(alice, spec())[0];
+  expect_api_error([&] { c().submissions().cancel_job(bob, id); }, 403, "forbidden");
   EXPECT_EQ(job(id).state, JobState::Pending);
-  expect_api_error([&] { c().cancel_job(alice, 424242); }, 404, "job_not_found");
+  expect_api_error([&] { c().submissions().cancel_job(alice, 424242); }, 404, "job_not_found");
 }
 
 TEST_F(ControllerTest, CancelPendingJob) {
   make();
   User alice = account("alice", "user");
-  uint64_t id = c().submit(alice, spec())[0];
-  JobView v = c().cancel_job(alice, id);
+  uint64_t id = c().submissions().submit(alice, spec())[0];
+  JobView v = c().submissions().cancel_job(alice, id);
   EXPECT_EQ(v.job.state, JobState::Cancelled);
   EXPECT_EQ(job(id).state, JobState::Cancelled);
   EXPECT_GT(job(id).end_us, 0);
-  expect_api_error([&] { c().cancel_job(alice, id); }, 409, "job_finished");
+  expect_api_error([&] { c().submissions().cancel_job(alice, id); }, 409, "job_finished");
   // An admin may cancel anyone's job.
   User admin = account("root", "admin");
-  uint64_t other = c().submit(alice, spec())[0];
-  EXPECT_EQ(c().cancel_job(admin, other).job.state, JobState::Cancelled);
+  uint64_t other = c().submissions().submit(alice, spec())[0];
+  EXPECT_EQ(c().submissions().cancel_job(admin, other).job.state, JobState::Cancelled);
   // A cancelled job is never leased.
   FakeWorker w = worker(account("w1", "worker"), "p1");
   EXPECT_TRUE(w.poll(300'000).empty());
@@ -232,12 +232,12 @@ TEST_F(ControllerTest, CancelPendingJob) {
 TEST_F(ControllerTest, CancelRunningJobTellsTheWorker) {
   make();
   User alice = account("alice", "user");
-  uint64_t id = c().submit(alice, spec())[0];
+  uint64_t id = c().submissions().submit(alice, spec())[0];
   FakeWorker w = worker(account("w1", "worker"), "p1");
   auto leases = w.poll_until(1);
   ASSERT_EQ(leases.size(), 1u);
   uint64_t lease = leases[0].replica.id;
-  EXPECT_EQ(c().cancel_job(alice, id).job.state, JobState::Cancelled);
+  EXPECT_EQ(c().submissions().cancel_job(alice, id).job.state, JobState::Cancelled);
   w.poll(2'000'000);  // returns at once: a cancel is waiting
   EXPECT_EQ(w.cancels, std::vector<uint64_t>{lease});
   w.complete(lease, "", 143, Outcome::Cancelled);
@@ -248,24 +248,24 @@ TEST_F(ControllerTest, CancelRunningJobTellsTheWorker) {
 TEST_F(ControllerTest, CompleteByForeignWorkerIsForbidden) {
   make();
   User alice = account("alice", "user");
-  uint64_t id = c().submit(alice, spec())[0];
+  uint64_t id = c().submissions().submit(alice, spec())[0];
   FakeWorker w1 = worker(account("w1", "worker"), "p1");
   User w2 = account("w2", "worker");
   auto leases = w1.poll_until(1);
   ASSERT_EQ(leases.size(), 1u);
   auto [manifest, root] = manifest_of("x");
   expect_api_error(
-      [&] { c().complete(w2, leases[0].replica.id, {Outcome::Completed, 0, manifest, root}); }, 403,
+      [&] { c().leases().complete(w2, leases[0].replica.id, {Outcome::Completed, 0, manifest, root}); }, 403,
       "forbidden");
   EXPECT_EQ(job(id).state, JobState::Running);
-  expect_api_error([&] { c().complete(w2, 999999, {Outcome::Completed, 0, manifest, root}); }, 404,
+  expect_api_error([&] { c().leases().complete(w2, 999999, {Outcome::Completed, 0, manifest, root}); }, 404,
                    "lease_not_found");
 }
 
 TEST_F(ControllerTest, CompleteOnInactiveLeaseIsConflict) {
   make();
   User alice = account("alice", "user");
-  uint64_t id = c().submit(alice, spec())[0];
+  uint64_t id = c().submissions().submit(alice, spec())[0];
   FakeWorker w = worker(account("w1", "worker"), "p1");
   auto leases = w.poll_until(1);
   ASSERT_EQ(leases.size(), 1u);
@@ -277,13 +277,13 @@ TEST_F(ControllerTest, CompleteOnInactiveLeaseIsConflict) {
 TEST_F(ControllerTest, ForgottenLeaseIsLostAndJobRequeued) {
   make();
   User alice = account("alice", "user");
-  uint64_t id = c().submit(alice, spec())[0];
+  uint64_t id = c().submissions().submit(alice, spec())[0];
   FakeWorker w = worker(account("w1", "worker"), "p1");
   auto leases = w.poll_until(1);
   ASSERT_EQ(leases.size(), 1u);
   uint64_t lease = leases[0].replica.id;
   // Drain first so the scheduler cannot hand the requeued job straight back.
-  c().set_drain(w.user, "p1", true);
+  c().leases().set_drain(w.user, "p1", true);
   w.poll(0);          // the worker confirms it runs the lease...
   w.running.clear();  // ...then restarts and forgets it
   EXPECT_TRUE(w.poll(0).empty());
@@ -299,7 +299,7 @@ TEST_F(ControllerTest, ForgottenLeaseIsLostAndJobRequeued) {
   // A late report from the forgotten run is not accepted.
   expect_api_error([&] { w.complete(lease, "late"); }, 409, "lease_inactive");
   // Resumed, the job runs again under a new lease.
-  c().set_drain(w.user, "p1", false);
+  c().leases().set_drain(w.user, "p1", false);
   auto again = w.poll_until(1);
   ASSERT_EQ(again.size(), 1u);
   EXPECT_EQ(again[0].job.id, id);
@@ -312,7 +312,7 @@ TEST_F(ControllerTest, ForgottenLeaseWithoutRequeueIsNodeFail) {
   User alice = account("alice", "user");
   JobSpec s = spec();
   s.requeue = false;
-  uint64_t id = c().submit(alice, s)[0];
+  uint64_t id = c().submissions().submit(alice, s)[0];
   FakeWorker w = worker(account("w1", "worker"), "p1");
   auto leases = w.poll_until(1);
   ASSERT_EQ(leases.size(), 1u);
@@ -329,7 +329,7 @@ TEST_F(ControllerTest, RequeueLimitEndsInNodeFail) {
   options_.max_requeue = 1;
   make();
   User alice = account("alice", "user");
-  uint64_t id = c().submit(alice, spec())[0];
+  uint64_t id = c().submissions().submit(alice, spec())[0];
   FakeWorker w = worker(account("w1", "worker"), "p1");
   ASSERT_EQ(w.poll_until(1).size(), 1u);
   w.poll(0);  // confirmed running, then forgotten
@@ -353,7 +353,7 @@ TEST_F(ControllerTest, SilentPartitionGoesDownAndItsJobIsRequeued) {
   User alice = account("alice", "user");
   FakeWorker dead = worker(account("w1", "worker"), "dead", 4, /*price=*/1);
   FakeWorker alive = worker(account("w2", "worker"), "alive", 4, /*price=*/2);
-  uint64_t id = c().submit(alice, spec())[0];
+  uint64_t id = c().submissions().submit(alice, spec())[0];
   // The cheaper partition takes the job; then its worker goes silent. The live worker
   // keeps polling (each poll blocks up to the capped wait) until the job comes to it.
   uint64_t first_lease = 0;
@@ -392,7 +392,7 @@ TEST_F(ControllerTest, ArrayCreatesTasksAndHonoursThrottle) {
   User alice = account("alice", "user");
   JobSpec s = spec();
   s.array = "0-3%2";
-  auto ids = c().submit(alice, s);
+  auto ids = c().submissions().submit(alice, s);
   ASSERT_EQ(ids.size(), 4u);
   for (size_t i = 0; i < ids.size(); ++i) {
     Job j = job(ids[i]);
@@ -402,7 +402,7 @@ TEST_F(ControllerTest, ArrayCreatesTasksAndHonoursThrottle) {
   }
   JobFilter by_array;
   by_array.ids = {ids[0]};
-  EXPECT_EQ(c().list_jobs(by_array).jobs.size(), 4u);  // the array id matches all its tasks
+  EXPECT_EQ(c().queries().list_jobs(by_array).jobs.size(), 4u);  // the array id matches all its tasks
 
   FakeWorker w = worker(account("w1", "worker"), "p1", /*cpus=*/16);
   auto count_running = [&] {
@@ -439,7 +439,7 @@ TEST_F(ControllerTest, HeldJobIsNotLeasedUntilReleased) {
   User alice = account("alice", "user");
   JobSpec s = spec();
   s.hold = true;
-  uint64_t id = c().submit(alice, s)[0];
+  uint64_t id = c().submissions().submit(alice, s)[0];
   EXPECT_EQ(job(id).reason, reason::kHeld);
   FakeWorker w = worker(account("w1", "worker"), "p1");
   EXPECT_TRUE(w.poll(300'000).empty());
@@ -447,23 +447,23 @@ TEST_F(ControllerTest, HeldJobIsNotLeasedUntilReleased) {
   EXPECT_EQ(held.state, JobState::Pending);
   EXPECT_EQ(held.reason, reason::kHeld);
   User bob = account("bob", "user");
-  expect_api_error([&] { c().set_hold(bob, id, false); }, 403, "forbidden");
-  JobView released = c().set_hold(alice, id, false);
+  expect_api_error([&] { c().submissions().set_hold(bob, id, false); }, 403, "forbidden");
+  JobView released = c().submissions().set_hold(alice, id, false);
   EXPECT_FALSE(released.job.spec.hold);
   auto leases = w.poll_until(1);
   ASSERT_EQ(leases.size(), 1u);
   EXPECT_EQ(leases[0].job.id, id);
-  expect_api_error([&] { c().set_hold(alice, id, true); }, 409, "not_pending");
+  expect_api_error([&] { c().submissions().set_hold(alice, id, true); }, 409, "not_pending");
 }
 
 TEST_F(ControllerTest, HoldAPendingJob) {
   make();
   User alice = account("alice", "user");
-  uint64_t id = c().submit(alice, spec())[0];  // no partitions yet: stays pending
-  EXPECT_EQ(c().set_hold(alice, id, true).job.reason, reason::kHeld);
+  uint64_t id = c().submissions().submit(alice, spec())[0];  // no partitions yet: stays pending
+  EXPECT_EQ(c().submissions().set_hold(alice, id, true).job.reason, reason::kHeld);
   FakeWorker w = worker(account("w1", "worker"), "p1");
   EXPECT_TRUE(w.poll(300'000).empty());
-  c().set_hold(alice, id, false);
+  c().submissions().set_hold(alice, id, false);
   ASSERT_EQ(w.poll_until(1).size(), 1u);
 }
 
@@ -471,18 +471,18 @@ TEST_F(ControllerTest, NoFittingPartitionLeavesReason) {
   make();
   User alice = account("alice", "user");
   FakeWorker w = worker(account("w1", "worker"), "p1", /*cpus=*/2);
-  auto too_big = c().test_only(alice, spec(8));
+  auto too_big = c().submissions().test_only(alice, spec(8));
   EXPECT_TRUE(too_big.partitions.empty());
   EXPECT_EQ(too_big.reason, "Resources");
   EXPECT_FALSE(too_big.estimate.has_value());  // no offer will ever hold it
   JobSpec named = spec(1);
   named.partition = "elsewhere";
-  EXPECT_EQ(c().test_only(alice, named).reason, "PartitionConfig");
-  uint64_t id = c().submit(alice, spec(8))[0];
+  EXPECT_EQ(c().submissions().test_only(alice, named).reason, "PartitionConfig");
+  uint64_t id = c().submissions().submit(alice, spec(8))[0];
   EXPECT_TRUE(w.poll(300'000).empty());
   EXPECT_EQ(job(id).state, JobState::Pending);
   EXPECT_EQ(job(id).reason, "Resources");
-  auto fits = c().test_only(alice, spec(1));
+  auto fits = c().submissions().test_only(alice, spec(1));
   EXPECT_EQ(fits.partitions, std::vector<std::string>{"p1"});
   EXPECT_EQ(fits.reason, "");
 }
@@ -495,22 +495,22 @@ TEST_F(ControllerTest, TestOnlyAndStartPlanShowWhenAndAtWhatCost) {
   JobSpec hour = spec(2);
   hour.time_limit_s = 3600;
   int64_t before = now_unix_us();
-  auto now = c().test_only(alice, hour);
+  auto now = c().submissions().test_only(alice, hour);
   EXPECT_EQ(now.partitions, std::vector<std::string>{"p1"});
   ASSERT_TRUE(now.estimate.has_value());
   EXPECT_EQ(now.estimate->cost_micros, 2'000'000);  // 2 CPUs × 1 hour × 1.00
   EXPECT_LE(now.estimate->start_us, now_unix_us());
   // Once it runs, the next such job is planned for when its time limit runs out.
-  uint64_t first = c().submit(alice, hour)[0];
+  uint64_t first = c().submissions().submit(alice, hour)[0];
   ASSERT_EQ(w.poll_until(1).size(), 1u);
-  uint64_t second = c().submit(alice, hour)[0];
-  auto later = c().test_only(alice, hour);
+  uint64_t second = c().submissions().submit(alice, hour)[0];
+  auto later = c().submissions().test_only(alice, hour);
   EXPECT_TRUE(later.partitions.empty());
   ASSERT_TRUE(later.estimate.has_value());
   // Behind the second job (same priority, submitted earlier): two hours from now.
   EXPECT_GE(later.estimate->start_us, before + 2 * 3600'000'000LL);
   EXPECT_LE(later.estimate->start_us, now_unix_us() + 2 * 3600'000'000LL);
-  auto plan = c().expected_starts();
+  auto plan = c().queries().expected_starts();
   EXPECT_FALSE(plan.count(first));  // running: nothing to plan
   ASSERT_TRUE(plan.count(second));
   EXPECT_GE(plan[second].start_us, before + 3600'000'000LL);
@@ -522,21 +522,21 @@ TEST_F(ControllerTest, MalformedDependencyIsRefused) {
   make(false);
   JobSpec s = spec();
   s.dependency = "afterwards:1";
-  expect_api_error([&] { c().submit(User{"alice", "user"}, s); }, 400, "invalid_spec");
+  expect_api_error([&] { c().submissions().submit(User{"alice", "user"}, s); }, 400, "invalid_spec");
 }
 
 TEST_F(ControllerTest, RestartKeepsJobsLeasesAndPartitions) {
   make();
   User alice = account("alice", "user");
   User w1 = account("w1", "worker");
-  uint64_t running_id = c().submit(alice, spec())[0];
+  uint64_t running_id = c().submissions().submit(alice, spec())[0];
   FakeWorker w = worker(w1, "p1", /*cpus=*/1);
   auto leases = w.poll_until(1);
   ASSERT_EQ(leases.size(), 1u);
   uint64_t lease = leases[0].replica.id;
-  uint64_t pending_id = c().submit(alice, spec())[0];  // waits: p1 is full
-  uint64_t done_id = c().submit(alice, spec())[0];
-  c().cancel_job(alice, done_id);
+  uint64_t pending_id = c().submissions().submit(alice, spec())[0];  // waits: p1 is full
+  uint64_t done_id = c().submissions().submit(alice, spec())[0];
+  c().submissions().cancel_job(alice, done_id);
 
   make();  // destroy the controller; a new one reads the same database
   Job r = job(running_id);
@@ -565,7 +565,7 @@ TEST_F(ControllerTest, RestartKeepsJobsLeasesAndPartitions) {
   ASSERT_EQ(next.size(), 1u);
   EXPECT_EQ(next[0].job.id, pending_id);
   // Ids continue after the old ones.
-  EXPECT_GT(c().submit(alice, spec())[0], done_id);
+  EXPECT_GT(c().submissions().submit(alice, spec())[0], done_id);
 }
 
 // Regression (fixed): schedule_pass() does txn.emplace(store_.transaction()); the
@@ -577,7 +577,7 @@ TEST_F(ControllerTest, SchedulingPassThatAssignsDoesNotFail) {
   User alice = account("alice", "user");
   FakeWorker w = worker(account("w1", "worker"), "p1");
   ::testing::internal::CaptureStderr();
-  c().submit(alice, spec());
+  c().submissions().submit(alice, spec());
   auto leases = w.poll_until(1);  // the pass that assigned has finished (it holds the lock)
   std::string log = ::testing::internal::GetCapturedStderr();
   ASSERT_EQ(leases.size(), 1u);
@@ -589,8 +589,8 @@ TEST_F(ControllerTest, SchedulingPassThatAssignsDoesNotFail) {
 TEST_F(ControllerTest, HoldSurvivesRestart) {
   make();
   User alice = account("alice", "user");
-  uint64_t id = c().submit(alice, spec())[0];
-  c().set_hold(alice, id, true);
+  uint64_t id = c().submissions().submit(alice, spec())[0];
+  c().submissions().set_hold(alice, id, true);
   make();
   EXPECT_TRUE(job(id).spec.hold);
   FakeWorker w = worker(account("w1", "worker"), "p1");
@@ -606,7 +606,7 @@ TEST_F(ControllerTest, ArrayThrottleAfterRestartWithReplicas) {
   JobSpec s = spec();
   s.array = "0-3%2";
   s.replicas = 2;
-  auto ids = c().submit(alice, s);
+  auto ids = c().submissions().submit(alice, s);
   ASSERT_EQ(ids.size(), 4u);
   std::vector<User> users;
   for (int i = 0; i < 4; ++i) users.push_back(account("w" + std::to_string(i), "worker"));
@@ -635,19 +635,19 @@ TEST_F(ControllerTest, DrainedPartitionFinishesItsWorkButTakesNoMore) {
   make();
   User alice = account("alice", "user");
   FakeWorker w = worker(account("w1", "worker"), "p1", /*cpus=*/2);
-  uint64_t running = c().submit(alice, spec())[0];
+  uint64_t running = c().submissions().submit(alice, spec())[0];
   auto leases = w.poll_until(1);
   ASSERT_EQ(leases.size(), 1u);
-  c().set_drain(w.user, "p1", true);
+  c().leases().set_drain(w.user, "p1", true);
   EXPECT_EQ(partition("p1").state, PartitionState::Drain);
-  uint64_t waiting = c().submit(alice, spec())[0];
+  uint64_t waiting = c().submissions().submit(alice, spec())[0];
   EXPECT_TRUE(w.poll(100'000).empty()) << "a draining partition must take no new lease";
   EXPECT_TRUE(w.cancels.empty()) << "draining must not stop running work";
   w.complete(leases[0].replica.id, "done");
   EXPECT_EQ(job(running).state, JobState::Completed);
   EXPECT_EQ(job(waiting).state, JobState::Pending);
   EXPECT_EQ(job(waiting).reason, "PartitionDown");
-  c().set_drain(w.user, "p1", false);
+  c().leases().set_drain(w.user, "p1", false);
   auto next = w.poll_until(1);
   ASSERT_EQ(next.size(), 1u);
   EXPECT_EQ(next[0].job.id, waiting);
@@ -659,7 +659,7 @@ TEST_F(ControllerTest, BeginTimeHoldsTheJobUntilDue) {
   FakeWorker w = worker(account("w1", "worker"), "p1");
   JobSpec later = spec();
   later.begin_time = now_unix_s() + 2;  // whole seconds, as --begin gives
-  uint64_t id = c().submit(alice, later)[0];
+  uint64_t id = c().submissions().submit(alice, later)[0];
   EXPECT_TRUE(w.poll(200'000).empty());
   EXPECT_EQ(job(id).reason, "BeginTime");
   // The scheduler wakes by itself at the begin time: no other event is needed.
@@ -673,12 +673,12 @@ TEST_F(ControllerTest, DependentJobWaitsForItsTargetAndFollowsItsOutcome) {
   make();
   User alice = account("alice", "user");
   FakeWorker w = worker(account("w1", "worker"), "p1");
-  uint64_t first = c().submit(alice, spec())[0];
+  uint64_t first = c().submissions().submit(alice, spec())[0];
   JobSpec ok = spec(), notok = spec();
   ok.dependency = "afterok:" + std::to_string(first);
   notok.dependency = "afternotok:" + std::to_string(first);
-  uint64_t on_ok = c().submit(alice, ok)[0];
-  uint64_t on_fail = c().submit(alice, notok)[0];
+  uint64_t on_ok = c().submissions().submit(alice, ok)[0];
+  uint64_t on_fail = c().submissions().submit(alice, notok)[0];
   auto leases = w.poll_until(1);
   ASSERT_EQ(leases.size(), 1u);
   EXPECT_EQ(leases[0].job.id, first);
@@ -693,7 +693,7 @@ TEST_F(ControllerTest, DependentJobWaitsForItsTargetAndFollowsItsOutcome) {
   // A dependency on a job that does not exist is refused, as sbatch does.
   JobSpec dangling = spec();
   dangling.dependency = "afterok:9999";
-  expect_api_error([&] { c().submit(alice, dangling); }, 400, "invalid_dependency");
+  expect_api_error([&] { c().submissions().submit(alice, dangling); }, 400, "invalid_dependency");
 }
 
 
@@ -701,7 +701,7 @@ TEST_F(ControllerTest, ALeaseWhoseAnswerWasLostIsOfferedAgainNotWrittenOff) {
   make();
   User alice = account("alice", "user");
   FakeWorker w = worker(account("w1", "worker"), "p1");
-  uint64_t id = c().submit(alice, spec())[0];
+  uint64_t id = c().submissions().submit(alice, spec())[0];
   auto leases = w.poll_until(1);
   ASSERT_EQ(leases.size(), 1u);
   // The answer never reached the worker: its next poll does not list the lease.
@@ -730,14 +730,14 @@ TEST_F(ControllerTest, HigherPriorityJobsStartFirst) {
   make();
   User alice = account("alice", "user");
   FakeWorker w = worker(account("w1", "worker"), "p1", /*cpus=*/1);
-  uint64_t running = c().submit(alice, spec())[0];
+  uint64_t running = c().submissions().submit(alice, spec())[0];
   auto leases = w.poll_until(1);
   ASSERT_EQ(leases.size(), 1u);
-  uint64_t normal = c().submit(alice, spec())[0];
+  uint64_t normal = c().submissions().submit(alice, spec())[0];
   JobSpec urgent = spec();
   urgent.qos = "high";
-  uint64_t high = c().submit(alice, urgent)[0];
-  auto ranked = c().priorities();
+  uint64_t high = c().submissions().submit(alice, urgent)[0];
+  auto ranked = c().queries().priorities();
   ASSERT_EQ(ranked.size(), 2u);
   EXPECT_EQ(ranked[0].first.job.id, high);
   EXPECT_EQ(ranked[1].first.job.id, normal);
@@ -753,23 +753,23 @@ TEST_F(ControllerTest, RequeueStopsARunningJobAndQueuesItAgain) {
   make();
   User alice = account("alice", "user");
   FakeWorker w = worker(account("w1", "worker"), "p1", /*cpus=*/1);
-  uint64_t id = c().submit(alice, spec())[0];
+  uint64_t id = c().submissions().submit(alice, spec())[0];
   auto leases = w.poll_until(1);
   ASSERT_EQ(leases.size(), 1u);
-  expect_api_error([&] { c().requeue_job(account("bob", "user"), id); }, 403, "forbidden");
-  JobView v = c().requeue_job(alice, id);
+  expect_api_error([&] { c().submissions().requeue_job(account("bob", "user"), id); }, 403, "forbidden");
+  JobView v = c().submissions().requeue_job(alice, id);
   EXPECT_EQ(v.job.state, JobState::Pending);
   EXPECT_EQ(v.job.requeue_count, 1u);
   w.poll(0);
   ASSERT_EQ(w.cancels.size(), 1u) << "the worker is told to stop the old run";
   EXPECT_EQ(w.cancels[0], leases[0].replica.id);
-  c().complete(w.user, leases[0].replica.id, CompletionReport{Outcome::Cancelled, 143, "", ""});
+  c().leases().complete(w.user, leases[0].replica.id, CompletionReport{Outcome::Cancelled, 143, "", ""});
   w.running.erase(leases[0].replica.id);
   auto again = w.poll_until(1);
   ASSERT_EQ(again.size(), 1u);
   EXPECT_EQ(again[0].job.id, id);
   EXPECT_NE(again[0].replica.id, leases[0].replica.id);
-  expect_api_error([&] { c().update_job(alice, id, {std::nullopt, 5}); }, 409, "not_pending");
+  expect_api_error([&] { c().submissions().update_job(alice, id, {std::nullopt, 5}); }, 409, "not_pending");
 }
 
 TEST_F(ControllerTest, UpdateChangesPendingJobsWithinLimits) {
@@ -777,17 +777,17 @@ TEST_F(ControllerTest, UpdateChangesPendingJobsWithinLimits) {
   User alice = account("alice", "user");
   JobSpec held = spec();
   held.hold = true;
-  uint64_t id = c().submit(alice, held)[0];
-  JobView v = c().update_job(alice, id, {120, 10});
+  uint64_t id = c().submissions().submit(alice, held)[0];
+  JobView v = c().submissions().update_job(alice, id, {120, 10});
   EXPECT_EQ(v.job.spec.time_limit_s, 120);
   EXPECT_EQ(v.job.spec.nice, 10);
-  expect_api_error([&] { c().update_job(alice, id, {std::nullopt, -5}); }, 403, "forbidden");
+  expect_api_error([&] { c().submissions().update_job(alice, id, {std::nullopt, -5}); }, 403, "forbidden");
   User root = account("root", "admin");
-  EXPECT_EQ(c().update_job(root, id, {std::nullopt, -5}).job.spec.nice, -5);
+  EXPECT_EQ(c().submissions().update_job(root, id, {std::nullopt, -5}).job.spec.nice, -5);
   // As in Slurm: a user lowers a time limit, only an admin raises it.
-  expect_api_error([&] { c().update_job(alice, id, {600, std::nullopt}); }, 403, "forbidden");
-  EXPECT_EQ(c().update_job(root, id, {600, std::nullopt}).job.spec.time_limit_s, 600);
-  EXPECT_EQ(c().update_job(alice, id, {120, std::nullopt}).job.spec.time_limit_s, 120);
+  expect_api_error([&] { c().submissions().update_job(alice, id, {600, std::nullopt}); }, 403, "forbidden");
+  EXPECT_EQ(c().submissions().update_job(root, id, {600, std::nullopt}).job.spec.time_limit_s, 600);
+  EXPECT_EQ(c().submissions().update_job(alice, id, {120, std::nullopt}).job.spec.time_limit_s, 120);
   make();  // persisted
   EXPECT_EQ(job(id).spec.time_limit_s, 120);
 }
@@ -804,7 +804,7 @@ bool await_settled(const std::function<Job()>& get) {
 }
 
 uint64_t ControllerTest::both_report_the_same(const User& user, const JobSpec& s, FakeWorker& a, FakeWorker& b) {
-  uint64_t id = c().submit(user, s)[0];
+  uint64_t id = c().submissions().submit(user, s)[0];
   auto la = a.poll_until(1), lb = b.poll_until(1);
   EXPECT_EQ(la.size(), 1u);
   EXPECT_EQ(lb.size(), 1u);
@@ -828,7 +828,7 @@ TEST_F(ControllerTest, ATrustedProviderRunsJobsAloneAfterConfirmedResults) {
   for (int i = 0; i < 2; ++i) both_report_the_same(alice, pair, a, b);  // two results confirmed by the other
   EXPECT_EQ(partition("pa").valid_streak, 2u);
   EXPECT_EQ(partition("pb").valid_streak, 2u);
-  uint64_t alone = c().submit(alice, pair)[0];
+  uint64_t alone = c().submissions().submit(alice, pair)[0];
   auto la = a.poll_until(1);
   ASSERT_EQ(la.size(), 1u);
   EXPECT_TRUE(b.poll(200'000).empty()) << "a trusted best offer runs it alone";
@@ -871,7 +871,7 @@ TEST_F(ControllerTest, AFailedSpotCheckBringsAThirdOpinionAndEndsTheTrust) {
   FakeWorker d = worker(account("wd", "worker"), "pd", 4, 300);
   JobSpec triple = spec();
   triple.replicas = 3;
-  uint64_t id = c().submit(alice, triple)[0];
+  uint64_t id = c().submissions().submit(alice, triple)[0];
   auto la = a.poll_until(1), lb = b.poll_until(1);
   ASSERT_EQ(la.size(), 1u);
   ASSERT_EQ(lb.size(), 1u);
@@ -895,18 +895,18 @@ TEST_F(ControllerTest, SignedJobsOnlyWithTheUsersRegisteredKey) {
   User alice = account("alice", "user");
   KeyPair key = generate_ed25519();
   JobSpec unsigned_spec = spec();
-  expect_api_error([&] { c().submit(alice, unsigned_spec); }, 400, "unsigned_job");
+  expect_api_error([&] { c().submissions().submit(alice, unsigned_spec); }, 400, "unsigned_job");
   JobSpec signed_spec = spec();
   sign_job("alice", signed_spec, key);
-  expect_api_error([&] { c().submit(alice, signed_spec); }, 400, "BadSignature");  // no key registered yet
+  expect_api_error([&] { c().submissions().submit(alice, signed_spec); }, 400, "BadSignature");  // no key registered yet
   c().credentials().set_public_key(alice, key.public_hex);
-  EXPECT_EQ(c().submit(alice, signed_spec).size(), 1u);
+  EXPECT_EQ(c().submissions().submit(alice, signed_spec).size(), 1u);
   JobSpec foreign = spec();
   sign_job("alice", foreign, generate_ed25519());
-  expect_api_error([&] { c().submit(alice, foreign); }, 400, "BadSignature");
+  expect_api_error([&] { c().submissions().submit(alice, foreign); }, 400, "BadSignature");
   JobSpec altered = signed_spec;
   altered.script += "curl evil\n";
-  expect_api_error([&] { c().submit(alice, altered); }, 400, "BadSignature");
+  expect_api_error([&] { c().submissions().submit(alice, altered); }, 400, "BadSignature");
 }
 
 TEST_F(ControllerTest, SecretsGoOnlyToTheLeaseHolderAndOnlyUntilTheJobEnds) {
@@ -917,9 +917,9 @@ TEST_F(ControllerTest, SecretsGoOnlyToTheLeaseHolderAndOnlyUntilTheJobEnds) {
   auto open = worker(account("w3", "worker"), "p3", 4, 1, "rlimit");  // cheapest, but no jail
   JobSpec s = spec();
   s.secrets = {"token"};
-  expect_api_error([&] { c().submit(alice, s, {}); }, 400, "invalid_secrets");
-  expect_api_error([&] { c().submit(alice, s, {{"token", "x"}, {"other", "y"}}); }, 400, "invalid_secrets");
-  uint64_t id = c().submit(alice, s, {{"token", std::string("t\0k", 3)}}).front();
+  expect_api_error([&] { c().submissions().submit(alice, s, {}); }, 400, "invalid_secrets");
+  expect_api_error([&] { c().submissions().submit(alice, s, {{"token", "x"}, {"other", "y"}}); }, 400, "invalid_secrets");
+  uint64_t id = c().submissions().submit(alice, s, {{"token", std::string("t\0k", 3)}}).front();
   std::vector<Lease> leases;  // the pass runs on its own thread: wait for it
   for (auto until = Clock::now() + kDeadline; leases.empty() && Clock::now() < until;) {
     leases = w1.poll(50'000);
@@ -930,12 +930,12 @@ TEST_F(ControllerTest, SecretsGoOnlyToTheLeaseHolderAndOnlyUntilTheJobEnds) {
   uint64_t lease = leases[0].replica.id;
   const User& holder = leases[0].replica.partition == "p1" ? w1.user : w2.user;
   const User& other = leases[0].replica.partition == "p1" ? w2.user : w1.user;
-  EXPECT_EQ(c().lease_secrets(holder, lease).at("token"), std::string("t\0k", 3));
-  expect_api_error([&] { c().lease_secrets(other, lease); }, 403, "forbidden");
+  EXPECT_EQ(c().lease_files().lease_secrets(holder, lease).at("token"), std::string("t\0k", 3));
+  expect_api_error([&] { c().lease_files().lease_secrets(other, lease); }, 403, "forbidden");
   auto [manifest, root] = manifest_of("x");
-  c().complete(holder, lease, {Outcome::Completed, 0, manifest, root});
+  c().leases().complete(holder, lease, {Outcome::Completed, 0, manifest, root});
   EXPECT_EQ(job(id).state, JobState::Completed);
-  expect_api_error([&] { c().lease_secrets(holder, lease); }, 409, "lease_inactive");
+  expect_api_error([&] { c().lease_files().lease_secrets(holder, lease); }, 409, "lease_inactive");
 }
 
 }  // namespace

@@ -121,7 +121,7 @@ std::vector<std::string> journal_until(Controller& c, const User& user, uint64_t
   std::vector<std::string> got;
   auto deadline = Clock::now() + kDeadline;
   while (Clock::now() < deadline) {
-    got = names(c.job_events(user, id));
+    got = names(c.queries().job_events(user, id));
     if (std::find(got.begin(), got.end(), last) != got.end()) break;
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
@@ -152,16 +152,16 @@ TEST_F(JournalTest, AHeldJobThatRunsAndIsVerifiedLeavesEachStepInOrder) {
   User alice = account("alice", "user");
   JobSpec s = spec();
   s.hold = true;
-  uint64_t id = c().submit(alice, s)[0];
+  uint64_t id = c().submissions().submit(alice, s)[0];
   FakeWorker w = worker(account("w1", "worker"), "p1");
-  c().set_hold(alice, id, false);
+  c().submissions().set_hold(alice, id, false);
   auto leases = w.poll_until(1);
   ASSERT_EQ(leases.size(), 1u);
   w.complete(leases[0].replica.id, "result");
   EXPECT_EQ(journal_until(c(), alice, id, "settled"),
             (Names{"submitted", "released", "replica_assigned", "replica_started", "replica_reported", "verified",
                    "settled"}));
-  auto events = c().job_events(alice, id);
+  auto events = c().queries().job_events(alice, id);
   EXPECT_EQ(events[0].actor, "alice");
   EXPECT_TRUE(events[0].context.value("hold", false));
   EXPECT_EQ(events[2].context.value("partition", ""), "p1");
@@ -175,11 +175,11 @@ TEST_F(JournalTest, AHeldJobThatRunsAndIsVerifiedLeavesEachStepInOrder) {
 TEST_F(JournalTest, ARequeueAndALostReplicaAreInTheHistory) {
   make();
   User alice = account("alice", "user");
-  uint64_t id = c().submit(alice, spec())[0];
+  uint64_t id = c().submissions().submit(alice, spec())[0];
   FakeWorker w = worker(account("w1", "worker"), "p1");
   auto first = w.poll_until(1);
   ASSERT_EQ(first.size(), 1u);
-  c().requeue_job(alice, id);  // og-scontrol requeue: its worker is told to stop it
+  c().submissions().requeue_job(alice, id);  // og-scontrol requeue: its worker is told to stop it
   w.poll(0);
   w.complete(first[0].replica.id, "", 0, Outcome::Cancelled);  // stopped as asked
   auto second = w.poll_until(1);
@@ -187,12 +187,12 @@ TEST_F(JournalTest, ARequeueAndALostReplicaAreInTheHistory) {
   w.poll(0);          // the worker confirms it runs the lease...
   w.running.clear();  // ...then restarts and forgets it: lost, requeued
   w.poll(0);
-  Names got = names(c().job_events(alice, id));
+  Names got = names(c().queries().job_events(alice, id));
   Names expected{"submitted", "replica_assigned", "replica_started", "cancel_requested", "requeued",
                  "replica_cancelled", "replica_assigned", "replica_started", "replica_lost", "requeued"};
   ASSERT_GE(got.size(), expected.size());
   EXPECT_EQ(Names(got.begin(), got.begin() + expected.size()), expected);
-  auto events = c().job_events(alice, id);
+  auto events = c().queries().job_events(alice, id);
   EXPECT_TRUE(events[4].context.value("to_pending", false));
   EXPECT_EQ(events[4].actor, "alice");
   EXPECT_EQ(job(id).requeue_count, 2u);
@@ -204,7 +204,7 @@ TEST_F(JournalTest, DisagreementAsksForAnExtraReplicaThenEndsWithoutQuorum) {
   User alice = account("alice", "user");
   JobSpec s = spec();
   s.replicas = 2;
-  uint64_t id = c().submit(alice, s)[0];
+  uint64_t id = c().submissions().submit(alice, s)[0];
   auto [a, b, lease_a, lease_b] = two_replicas_running();
   ASSERT_TRUE(lease_a != 0 && lease_b != 0);
   FakeWorker third = worker(account("w3", "worker"), "p3", 4, 3);
@@ -226,11 +226,11 @@ TEST_F(JournalTest, TheHistoryIsTheOwnersAndAdminsToRead) {
   User alice = account("alice", "user");
   User bob = account("bob", "user");
   User root = account("root", "admin");
-  uint64_t id = c().submit(alice, spec())[0];
-  c().cancel_job(alice, id);
+  uint64_t id = c().submissions().submit(alice, spec())[0];
+  c().submissions().cancel_job(alice, id);
   EXPECT_EQ(journal_until(c(), root, id, "settled"), (Names{"submitted", "cancelled", "settled"}));
-  expect_api_error([&] { c().job_events(bob, id); }, 403, "forbidden");
-  expect_api_error([&] { c().job_events(alice, id + 100); }, 404, "job_not_found");
+  expect_api_error([&] { c().queries().job_events(bob, id); }, 403, "forbidden");
+  expect_api_error([&] { c().queries().job_events(alice, id + 100); }, 404, "job_not_found");
 }
 
 // What a restarted og-schedd holds is what the journal says: every job's row equals the
@@ -241,20 +241,20 @@ TEST_F(JournalTest, AfterARestartEachJobIsTheReplayOfItsJournal) {
   FakeWorker w = worker(account("w1", "worker"), "p1", 1);
   JobSpec held = spec();
   held.hold = true;
-  uint64_t done = c().submit(alice, spec())[0];
-  uint64_t waiting = c().submit(alice, held)[0];
-  uint64_t cancelled = c().submit(alice, spec())[0];
+  uint64_t done = c().submissions().submit(alice, spec())[0];
+  uint64_t waiting = c().submissions().submit(alice, held)[0];
+  uint64_t cancelled = c().submissions().submit(alice, spec())[0];
   auto leases = w.poll_until(1);
   ASSERT_EQ(leases.size(), 1u);
-  c().cancel_job(alice, cancelled);
+  c().submissions().cancel_job(alice, cancelled);
   w.complete(leases[0].replica.id, "ok");
   journal_until(c(), alice, done, "settled");
   std::map<uint64_t, std::vector<JobEvent>> before;
-  for (uint64_t id : {done, waiting, cancelled}) before[id] = c().job_events(alice, id);
+  for (uint64_t id : {done, waiting, cancelled}) before[id] = c().queries().job_events(alice, id);
 
   make();
   for (uint64_t id : {done, waiting, cancelled}) {
-    auto after = c().job_events(alice, id);
+    auto after = c().queries().job_events(alice, id);
     ASSERT_EQ(names(after), names(before[id])) << "job " << id;
     Job live = job(id);
     Job replayed = replay(live, after);
@@ -267,6 +267,31 @@ TEST_F(JournalTest, AfterARestartEachJobIsTheReplayOfItsJournal) {
     EXPECT_EQ(replayed.spec.hold, live.spec.hold) << "job " << id;
   }
   EXPECT_EQ(job(waiting).reason, reason::kHeld);
+}
+
+TEST_F(JournalTest, ASatisfiedDependencyIsAnEventAndIsClearedAsSlurmClearsIt) {
+  make();
+  User alice = account("alice", "user");
+  uint64_t first = c().submissions().submit(alice, spec())[0];
+  JobSpec then = spec();
+  then.dependency = "afterok:" + std::to_string(first);
+  uint64_t second = c().submissions().submit(alice, then)[0];
+  FakeWorker w = worker(account("w1", "worker"), "p1", 1);
+  auto leases = w.poll_until(1);
+  ASSERT_EQ(leases.size(), 1u);
+  EXPECT_EQ(leases[0].job.id, first);
+  EXPECT_EQ(names(c().queries().job_events(alice, second)), (Names{"submitted"})) << "still waiting";
+  w.complete(leases[0].replica.id, "ok");
+  Names got = journal_until(c(), alice, second, "replica_assigned");
+  ASSERT_GE(got.size(), 3u);
+  EXPECT_EQ(Names(got.begin(), got.begin() + 3), (Names{"submitted", "dependency_resolved", "replica_assigned"}));
+  auto events = c().queries().job_events(alice, second);
+  EXPECT_EQ(events[1].context.value("dependency", ""), then.dependency) << "the history keeps what it waited on";
+  EXPECT_EQ(job(second).spec.dependency, "") << "Dependency=(null) once satisfied";
+
+  make();  // the cleared dependency is what was stored, so a restart does not wait again
+  EXPECT_EQ(job(second).spec.dependency, "");
+  EXPECT_EQ(names(c().queries().job_events(alice, second)), got);
 }
 
 }  // namespace
@@ -301,13 +326,13 @@ TEST_F(JournalTest, AFuzzyComparisonRunsOffTheLockAndPostsItsVerdictAsAnEvent) {
   JobSpec s = spec();
   s.replicas = 2;
   s.verify = "fuzzy:1e-6";
-  uint64_t id = c().submit(alice, s)[0];
+  uint64_t id = c().submissions().submit(alice, s)[0];
   auto [a, b, lease_a, lease_b] = two_replicas_running();
   ASSERT_TRUE(lease_a != 0 && lease_b != 0);
   auto [ma, ra] = csv_manifest(one);
   auto [mb, rb] = csv_manifest(two);
-  c().complete(a.user, lease_a, CompletionReport{Outcome::Completed, 0, ma, ra});
-  c().complete(b.user, lease_b, CompletionReport{Outcome::Completed, 0, mb, rb});
+  c().leases().complete(a.user, lease_a, CompletionReport{Outcome::Completed, 0, ma, ra});
+  c().leases().complete(b.user, lease_b, CompletionReport{Outcome::Completed, 0, mb, rb});
   auto deadline = Clock::now() + kDeadline;
   while (reads == 0 && Clock::now() < deadline) std::this_thread::sleep_for(std::chrono::milliseconds(1));
   ASSERT_GT(reads.load(), 0) << "the comparison never started";
@@ -316,7 +341,7 @@ TEST_F(JournalTest, AFuzzyComparisonRunsOffTheLockAndPostsItsVerdictAsAnEvent) {
   auto answered = std::async(std::launch::async, [&] {
     a.poll(0);
     b.poll(0);
-    return c().list_jobs({}).jobs.size();
+    return c().queries().list_jobs({}).jobs.size();
   });
   ASSERT_EQ(answered.wait_for(kDeadline), std::future_status::ready) << "a poll waited for the comparison";
   EXPECT_EQ(answered.get(), 1u);
@@ -338,14 +363,14 @@ namespace {
 TEST_F(JournalTest, AHandedBackRunGoesElsewhereAndItsHistorySaysWhy) {
   make();
   User alice = account("alice", "user");
-  uint64_t id = c().submit(alice, spec())[0];
+  uint64_t id = c().submissions().submit(alice, spec())[0];
   FakeWorker w = worker(account("w1", "worker"), "p1");
   auto leases = w.poll_until(1);
   ASSERT_EQ(leases.size(), 1u);
   CompletionReport back{Outcome::HandedBack, 0, "", ""};
   back.handback_reason = "its sandbox failed to start";
-  c().complete(w.user, leases[0].replica.id, back);
-  auto events = c().job_events(alice, id);
+  c().leases().complete(w.user, leases[0].replica.id, back);
+  auto events = c().queries().job_events(alice, id);
   ASSERT_GE(events.size(), 5u);
   EXPECT_EQ(events[3].kind, EventKind::ReplicaHandedBack);
   EXPECT_EQ(describe(events[3]), "lease " + std::to_string(leases[0].replica.id) +
@@ -360,7 +385,7 @@ TEST_F(JournalTest, ALostJobThatMayNotBeRequeuedEndsNodeFailed) {
   User alice = account("alice", "user");
   JobSpec s = spec();
   s.requeue = false;
-  uint64_t id = c().submit(alice, s)[0];
+  uint64_t id = c().submissions().submit(alice, s)[0];
   FakeWorker w = worker(account("w1", "worker"), "p1");
   ASSERT_EQ(w.poll_until(1).size(), 1u);
   w.poll(0);  // confirmed running, then forgotten
@@ -375,14 +400,14 @@ TEST_F(JournalTest, AMilestoneAQuorumAgreesOnIsInTheHistoryOnce) {
   User alice = account("alice", "user");
   JobSpec s = spec();
   s.replicas = 2;
-  uint64_t id = c().submit(alice, s)[0];
+  uint64_t id = c().submissions().submit(alice, s)[0];
   auto [a, b, lease_a, lease_b] = two_replicas_running();
   ASSERT_TRUE(lease_a != 0 && lease_b != 0);
   const std::string digest = sha256_hex("checkpoint 1");
-  EXPECT_FALSE(c().milestone(a.user, lease_a, 1, digest)) << "one replica is no quorum";
-  EXPECT_TRUE(c().milestone(b.user, lease_b, 1, digest));
-  c().milestone(b.user, lease_b, 1, digest);  // said again: nothing new
-  auto events = c().job_events(alice, id);
+  EXPECT_FALSE(c().leases().milestone(a.user, lease_a, 1, digest)) << "one replica is no quorum";
+  EXPECT_TRUE(c().leases().milestone(b.user, lease_b, 1, digest));
+  c().leases().milestone(b.user, lease_b, 1, digest);  // said again: nothing new
+  auto events = c().queries().job_events(alice, id);
   auto verified = std::count_if(events.begin(), events.end(),
                                 [](const JobEvent& e) { return e.kind == EventKind::MilestoneVerified; });
   EXPECT_EQ(verified, 1);
@@ -406,15 +431,15 @@ TEST_F(JournalTest, CancellingAJobWithTwoRunningReplicasStopsBoth) {
   User alice = account("alice", "user");
   JobSpec s = spec();
   s.replicas = 2;
-  uint64_t id = c().submit(alice, s)[0];
+  uint64_t id = c().submissions().submit(alice, s)[0];
   auto [a, b, lease_a, lease_b] = two_replicas_running();
   ASSERT_TRUE(lease_a != 0 && lease_b != 0);
-  c().cancel_job(alice, id);
+  c().submissions().cancel_job(alice, id);
   a.poll(0);
   b.poll(0);
   EXPECT_EQ(a.cancels, std::vector<uint64_t>{lease_a});
   EXPECT_EQ(b.cancels, std::vector<uint64_t>{lease_b});
-  Names got = names(c().job_events(alice, id));
+  Names got = names(c().queries().job_events(alice, id));
   EXPECT_EQ(std::count(got.begin(), got.end(), "cancel_requested"), 2);
   EXPECT_EQ(std::count(got.begin(), got.end(), "cancelled"), 1);
   EXPECT_EQ(job(id).state, JobState::Cancelled);

@@ -1,0 +1,41 @@
+// Queries: what clients read (og-squeue, og-scontrol show, og-sacct, og-sprio, og-sinfo,
+// og-fetch, og-swait, /metrics). None of them holds the lock that guards job state while
+// it reads the database: finished jobs come from a connection of their own.
+#pragma once
+
+#include <map>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "scheduler/job_events.hpp"
+#include "scheduler/job_view.hpp"
+#include "scheduler/priority.hpp"
+
+namespace og {
+
+class JobQueries {
+ public:
+  virtual ~JobQueries() = default;
+  virtual JobListing list_jobs(const JobFilter& filter) = 0;
+  virtual std::optional<JobDetail> get_job(uint64_t id) = 0;
+  // The job's journal, oldest first: for its owner or an admin (Forbidden otherwise).
+  virtual std::vector<JobEvent> job_events(const User& user, uint64_t id) = 0;
+  // Blocks until the job has finished, or its state is no longer `since` (when given),
+  // or timeout_us passed; returns its latest view.
+  virtual JobView wait_job(uint64_t id, int64_t timeout_us, const std::string& since = "") = 0;
+  virtual std::vector<JobView> accounting(int64_t since_us, const JobFilter& filter) = 0;
+  // Pending jobs with their priority factors, highest priority first (og-sprio).
+  virtual std::vector<std::pair<JobView, PriorityFactors>> priorities() = 0;
+  // og-squeue --start: the planned start of pending jobs that may run (by job id).
+  virtual std::map<uint64_t, StartEstimate> expected_starts() = 0;
+  // The canonical manifest of a finished job, for fetching its files (its owner's).
+  virtual std::string canonical_manifest(const User& user, uint64_t job_id) = 0;
+  virtual std::vector<Partition> partitions() = 0;
+  // The Prometheus text for /metrics: jobs and partitions by state, queue depth, worker
+  // heartbeats, ledger totals, and the counters and histograms kept as it works.
+  virtual std::string metrics_text() = 0;
+};
+
+}  // namespace og
