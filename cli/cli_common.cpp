@@ -1,18 +1,40 @@
 #include "cli/cli_common.hpp"
 
 #include <cstdlib>
+#include <map>
 #include <iostream>
 
 #include "core/client_config.hpp"
 #include "core/error.hpp"
 #include "core/strings.hpp"
+#include "jobscripts/job_ref.hpp"
 
 namespace og::cli {
 
-uint64_t parse_job_id(const std::string& text) {
-  bool digits = !text.empty() && text.size() <= 19 && text.find_first_not_of("0123456789") == std::string::npos;
-  if (!digits) throw UsageError("invalid job id \"" + text + "\" (a job id is a number, e.g. 42)");
-  return std::stoull(text);
+std::vector<std::string> job_refs(const std::string& list) {
+  std::vector<std::string> out;
+  for (const auto& ref : jobscripts::parse_job_refs(list)) out.push_back(jobscripts::to_string(ref));
+  if (out.empty()) throw UsageError("no job id given (a job id is a number, 42, or tasks of an array: 42_7)");
+  return out;
+}
+
+std::vector<nlohmann::json> jobs_named(HttpClient& client, const std::string& list) {
+  std::map<uint64_t, nlohmann::json> by_id;
+  for (const auto& ref : job_refs(list)) {
+    auto listed = client.call("GET", "/og/v1/jobs?job_id=" + url_encode(ref));
+    if (listed["jobs"].empty())
+      throw ApiError(Refusal::NotFound, "invalid_job_id", "Invalid job id specified: " + ref + " (no such job)");
+    for (auto& job : listed["jobs"]) by_id[job["job_id"].get<uint64_t>()] = job;
+  }
+  std::vector<nlohmann::json> jobs;
+  for (auto& [id, job] : by_id) jobs.push_back(std::move(job));
+  return jobs;
+}
+
+std::vector<uint64_t> job_ids_named(HttpClient& client, const std::string& list) {
+  std::vector<uint64_t> ids;
+  for (const auto& job : jobs_named(client, list)) ids.push_back(job["job_id"].get<uint64_t>());
+  return ids;
 }
 
 bool take_value(const std::vector<std::string>& args, size_t& i, const std::string& long_name,

@@ -40,8 +40,14 @@ int run_command(const char* program, const std::function<int()>& body);
 bool take_value(const std::vector<std::string>& args, size_t& i, const std::string& long_name,
                 const std::string& short_name, std::string& out);
 
-// A job id as typed: digits only; throws og::UsageError naming it otherwise.
-uint64_t parse_job_id(const std::string& text);
+// The jobs a list of job ids names, as Slurm's commands read them — 42, 42_7 (a task of
+// array 42), 42_[1-3,7], separated by commas; an array's own id names each of its tasks —
+// asked of og-schedd, by id. Throws og::UsageError for text that is no job id, and
+// og::ApiError (NotFound) for an id that names no job og-schedd knows.
+std::vector<nlohmann::json> jobs_named(HttpClient& client, const std::string& list);
+std::vector<uint64_t> job_ids_named(HttpClient& client, const std::string& list);
+// Each job id of such a list, as its own text ("1,2_[3,4]" → "1", "2_[3-4]").
+std::vector<std::string> job_refs(const std::string& list);
 
 using og::join;
 using og::split_list;

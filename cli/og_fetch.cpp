@@ -25,7 +25,7 @@ int main(int argc, char** argv) {
     std::vector<std::string> args(argv + 1, argv + argc);
     og::cli::Connection conn;
     std::string dir = std::filesystem::current_path().string();
-    std::vector<uint64_t> ids;
+    std::vector<std::string> refs;
     for (size_t i = 0; i < args.size(); ++i) {
       if (args[i] == "--help") {
         std::cout << kHelp;
@@ -33,11 +33,12 @@ int main(int argc, char** argv) {
       }
       if (conn.take(args, i)) continue;
       if (og::cli::take_value(args, i, "--dir", "-D", dir)) continue;
-      ids.push_back(og::cli::parse_job_id(args[i]));
+      if (!args[i].empty() && args[i][0] == '-') throw og::UsageError("unrecognized option " + args[i] + " (see og-fetch --help)");
+      for (const auto& ref : og::cli::job_refs(args[i])) refs.push_back(ref);
     }
-    if (ids.empty()) throw og::UsageError("name the job whose result to fetch (see og-fetch --help)");
+    if (refs.empty()) throw og::UsageError("name the job whose result to fetch (see og-fetch --help)");
     auto client = conn.connect();
-    for (uint64_t id : ids) {
+    for (uint64_t id : og::cli::job_ids_named(client, og::cli::join(refs, ","))) {
       size_t n = og::cli::fetch_result(client, id, dir, isatty(STDERR_FILENO) == 1);
       std::cout << "job " << id << ": " << n << " file" << (n == 1 ? "" : "s") << " of the accepted result in " << dir
                 << "\n";

@@ -13,7 +13,7 @@ namespace {
 
 constexpr const char* kHelp = R"(usage: og-sacct [OPTIONS]
 
-  -j, --jobs=ID[,ID...]        only these jobs
+  -j, --jobs=ID[,ID...]        only these jobs: 42, 42_7, 42_[1-3] (an array id: all its tasks)
   -u, --user=USER[,...]        only these users
   -s, --state=STATE[,...]      only jobs in these states
   -S, --starttime=TIME         jobs running or ended since TIME (default: midnight UTC);

@@ -13,9 +13,15 @@ constexpr const char* kHelp = R"(usage: og-scancel [OPTIONS] [JOBID...]
   -n, --name=NAME        cancel jobs with this name
   -t, --state=STATE      cancel jobs in this state (PENDING, RUNNING, ...)
   -p, --partition=NAME   cancel jobs on this partition
+JOBID: 42 (a job, or every task of array 42), 42_7 (that task only), 42_[1-3,7].
       --url, --token-file
 With filters and ids together, only the listed jobs that match are cancelled.
 )";
+
+bool cancellable(const nlohmann::json& job) {
+  std::string s = job.value("job_state", "");
+  return s == "PENDING" || s == "RUNNING" || s == "COMPLETING";
+}
 
 }  // namespace
 
@@ -37,38 +43,48 @@ int main(int argc, char** argv) {
       if (og::cli::take_value(args, i, "--state", "-t", state)) continue;
       if (og::cli::take_value(args, i, "--partition", "-p", partition)) continue;
       if (!a.empty() && a[0] == '-') throw og::UsageError("unrecognized option " + a + " (see og-scancel --help)");
-      for (const auto& id : og::cli::split_list(a)) ids.push_back(id);
+      ids.push_back(a);
     }
     bool filtered = !user.empty() || !name.empty() || !state.empty() || !partition.empty();
     if (ids.empty() && !filtered)
       throw og::UsageError("no job identification provided (give JOBID or -u/-n/-t/-p)");
     auto client = conn.connect();
     std::vector<uint64_t> targets;
+    int status = 0;
+    auto kill_error = [&](const std::string& id, const std::string& why) {
+      std::cerr << "og-scancel: error: Kill job error on job id " << id << ": " << why << "\n";
+      status = 1;
+    };
     if (filtered || ids.empty()) {
       std::string query = "?job_id=" + og::url_encode(og::cli::join(ids, ",")) + "&user=" +
                           og::url_encode(user) + "&name=" + og::url_encode(name) + "&state=" +
                           og::url_encode(state) + "&partition=" + og::url_encode(partition);
       auto listed = client.call("GET", "/og/v1/jobs" + query);  // must outlive the loop
-      for (const auto& job : listed["jobs"]) {
-        std::string s = job.value("job_state", "");
-        if (s == "PENDING" || s == "RUNNING" || s == "COMPLETING") targets.push_back(job["job_id"].get<uint64_t>());
-      }
+      for (const auto& job : listed["jobs"])
+        if (cancellable(job)) targets.push_back(job["job_id"].get<uint64_t>());
     } else {
-      for (const auto& id : ids) {
+      // Each id as Slurm reads it: 42_7 is that task only, 42_[1-3] those, and an array's
+      // own id every task of it.
+      for (const auto& ref : og::cli::job_refs(og::cli::join(ids, ","))) {
+        std::vector<nlohmann::json> named;
         try {
-          targets.push_back(std::stoull(id));
-        } catch (const std::exception&) {
-          throw og::UsageError("invalid job id \"" + id + "\"");
+          named = og::cli::jobs_named(client, ref);
+        } catch (const og::ApiError& e) {
+          if (e.kind() != og::Refusal::NotFound) throw;
+          kill_error(ref, "Invalid job id specified");
+          continue;
         }
+        // One job: asked of og-schedd whatever its state, which says why it cannot be.
+        if (named.size() == 1) targets.push_back(named[0]["job_id"].get<uint64_t>());
+        for (const auto& job : named)
+          if (named.size() > 1 && cancellable(job)) targets.push_back(job["job_id"].get<uint64_t>());
       }
     }
-    int status = 0;
     for (uint64_t id : targets) {
       try {
         client.call("DELETE", "/og/v1/jobs/" + std::to_string(id));
       } catch (const og::ApiError& e) {
-        std::cerr << "og-scancel: error: Kill job error on job id " << id << ": " << e.what() << "\n";
-        status = 1;
+        kill_error(std::to_string(id), e.what());
       }
     }
     return status;

@@ -93,38 +93,48 @@ int main(int argc, char** argv) {
         } else throw og::UsageError("update: unknown field " + args[i].substr(0, eq) + " (JobId, TimeLimit, Nice)");
       }
       if (id.empty()) throw og::UsageError("update needs JobId=N");
-      client.call("POST", "/og/v1/jobs/" + og::url_encode(id) + "/update", body);
+      for (uint64_t each : og::cli::job_ids_named(client, id))
+        client.call("POST", "/og/v1/jobs/" + std::to_string(each) + "/update", body);
       return 0;
     }
     if (cmd == "dispute") {
-      auto r = client.call("POST", "/og/v1/jobs/" + og::url_encode(args[1]) + "/dispute");
+      auto ids = og::cli::job_ids_named(client, args[1]);
+      if (ids.size() != 1) throw og::UsageError(args[1] + " names several jobs: dispute one task at a time");
+      auto r = client.call("POST", "/og/v1/jobs/" + std::to_string(ids.front()) + "/dispute");
       std::cout << "Job " << args[1] << " disputed: audit job " << r["job_id"].get<uint64_t>()
                 << " re-runs it on established providers (og-squeue -j " << r["job_id"].get<uint64_t>() << ")\n";
       return 0;
     }
     if (cmd == "requeue") {
-      for (const auto& id : og::cli::split_list(args[1]))
-        client.call("POST", "/og/v1/jobs/" + og::url_encode(id) + "/requeue");
+      for (uint64_t id : og::cli::job_ids_named(client, args[1]))
+        client.call("POST", "/og/v1/jobs/" + std::to_string(id) + "/requeue");
       return 0;
     }
     if (cmd == "hold" || cmd == "release") {
-      for (const auto& id : og::cli::split_list(args[1]))
-        client.call("POST", "/og/v1/jobs/" + og::url_encode(id) + "/" + cmd);
+      for (uint64_t id : og::cli::job_ids_named(client, args[1]))
+        client.call("POST", "/og/v1/jobs/" + std::to_string(id) + "/" + cmd);
       return 0;
     }
     if (cmd == "show" && args.size() >= 3 && args[1] == "job") {
-      auto answer = client.call("GET", "/og/v1/jobs/" + og::url_encode(args[2]));
-      try {  // its history, as `flux job eventlog` shows it: the owner's and admins' to read
-        answer["jobs"][0]["events"] =
-            client.call("GET", "/og/v1/jobs/" + og::url_encode(args[2]) + "/events")["events"];
-      } catch (const og::ApiError& e) {
-        if (e.kind() != og::Refusal::Forbidden) throw;
+      // An array's id shows each of its tasks, as scontrol does.
+      nlohmann::json shown = {{"jobs", nlohmann::json::array()}};
+      for (uint64_t id : og::cli::job_ids_named(client, args[2])) {
+        auto job = client.call("GET", "/og/v1/jobs/" + std::to_string(id))["jobs"][0];
+        try {  // its history, as `flux job eventlog` shows it: the owner's and admins' to read
+          job["events"] = client.call("GET", "/og/v1/jobs/" + std::to_string(id) + "/events")["events"];
+        } catch (const og::ApiError& e) {
+          if (e.kind() != og::Refusal::Forbidden) throw;
+        }
+        shown["jobs"].push_back(std::move(job));
       }
       if (args.size() > 3 && args[3] == "--json") {
-        std::cout << answer.dump(2) << "\n";
+        std::cout << shown.dump(2) << "\n";
         return 0;
       }
-      print_job(answer["jobs"][0]);
+      for (size_t i = 0; i < shown["jobs"].size(); ++i) {
+        if (i > 0) std::cout << "\n";
+        print_job(shown["jobs"][i]);
+      }
       return 0;
     }
     if (cmd == "drain" || cmd == "resume") {

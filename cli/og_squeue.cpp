@@ -10,7 +10,7 @@ namespace {
 
 constexpr const char* kHelp = R"(usage: og-squeue [OPTIONS]
 
-  -j, --jobs=ID[,ID...]      only these jobs (an array id selects all its tasks)
+  -j, --jobs=ID[,ID...]      only these jobs: 42, 42_7, 42_[1-3] (an array id selects all its tasks)
   -u, --user=USER[,USER...]  only these users' jobs (--me: yours)
   -t, --states=STATE[,...]   only jobs in these states (PD, R, CD, F, CA, TO, NF, ...)
   -p, --partition=NAME[,...] only jobs on these partitions

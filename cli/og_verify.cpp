@@ -40,8 +40,13 @@ int main(int argc, char** argv) {
     if (words.size() != 2) throw og::UsageError("give a directory and a job id (see og-verify --help)");
     fs::path dir = words[0];
     if (!fs::is_directory(dir)) throw og::UsageError(words[0] + " is not a directory");
-    uint64_t id = og::cli::parse_job_id(words[1]);
+    og::cli::job_refs(words[1]);  // a usage error before any connection
     auto client = conn.connect();
+    auto ids = og::cli::job_ids_named(client, words[1]);
+    if (ids.size() != 1)
+      throw og::UsageError(words[1] + " names " + std::to_string(ids.size()) +
+                           " jobs (the tasks of an array): verify one at a time, as in " + words[1] + "_0");
+    uint64_t id = ids.front();
     og::Manifest canonical = og::manifest_from_json(client.call("GET", "/og/v1/jobs/" + std::to_string(id) + "/result"));
     std::vector<og::ManifestEntry> found;
     size_t bad = 0;

@@ -55,7 +55,10 @@ DependencySpec parse_dependency(std::string_view text) {
     throw invalid_dependency(text, "',' (all of) and '?' (any of) cannot be mixed");
   }
   spec.any_of = any_of;
-  for (std::string_view item : split(text, any_of ? '?' : ',')) {
+  for (std::string_view given : split(text, any_of ? '?' : ',')) {
+    // A bare id, --dependency=123, is afterany:123 (afterany is Slurm's default type).
+    const std::string bare = !given.empty() && given[0] >= '0' && given[0] <= '9' ? "afterany:" + std::string(given) : "";
+    std::string_view item = bare.empty() ? given : std::string_view(bare);
     const std::string lower = to_lower(item);
     if (lower == "singleton") {
       spec.terms.push_back({DependencyTerm::Kind::Singleton, {}});

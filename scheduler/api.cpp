@@ -8,6 +8,7 @@
 #include "core/money.hpp"
 #include "core/strings.hpp"
 #include "core/time_util.hpp"
+#include "jobscripts/job_ref.hpp"
 #include "scheduler/api_support.hpp"
 #include "scheduler/dashboard.hpp"
 #include "scheduler/json_views.hpp"
@@ -31,7 +32,14 @@ JobFilter filter_from_query(const HttpRequest& req) {
     auto it = req.query.find(k);
     return it == req.query.end() ? std::string() : it->second;
   };
-  for (const auto& id : split_list(get("job_id"), ',')) f.ids.insert(parse_id(id, "job id"));
+  try {
+    for (const auto& ref : jobscripts::parse_job_refs(get("job_id"))) {
+      if (ref.tasks.empty()) f.ids.insert(ref.id);
+      else f.tasks[ref.id].insert(ref.tasks.begin(), ref.tasks.end());
+    }
+  } catch (const UsageError& e) {
+    throw ApiError(Refusal::Invalid, "invalid_job_id", e.what());
+  }
   for (const auto& u : split_list(get("user"), ',')) f.users.insert(u);
   for (const auto& n : split_list(get("name"), ',')) f.names.insert(n);
   for (const auto& p : split_list(get("partition"), ',')) f.partitions.insert(p);

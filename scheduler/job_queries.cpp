@@ -15,8 +15,15 @@
 namespace og {
 namespace {
 
+bool named(const JobFilter& f, const Job& job) {
+  if (f.ids.empty() && f.tasks.empty()) return true;  // no ids given: any
+  if (f.ids.count(job.id) || f.ids.count(job.array_job_id)) return true;
+  auto it = f.tasks.find(job.array_job_id);
+  return it != f.tasks.end() && job.is_array_task() && it->second.count(static_cast<uint32_t>(job.array_task_id));
+}
+
 bool matches(const JobFilter& f, const Job& job, const std::string& nodelist) {
-  if (!f.ids.empty() && !f.ids.count(job.id) && !f.ids.count(job.array_job_id)) return false;
+  if (!named(f, job)) return false;
   if (!f.users.empty() && !f.users.count(job.user)) return false;
   if (!f.names.empty() && !f.names.count(job.spec.name)) return false;
   if (!f.states.empty() && !f.states.count(job.state)) return false;

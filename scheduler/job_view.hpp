@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <set>
 #include <string>
 #include <vector>
@@ -17,6 +18,7 @@ ApiError job_not_found(uint64_t id);
 
 struct JobFilter {
   std::set<uint64_t> ids;  // a job id also matches its array's tasks
+  std::map<uint64_t, std::set<uint32_t>> tasks;  // array id → the tasks named (42_7, 42_[1-3])
   std::set<std::string> users, names, partitions;
   std::set<JobState> states;
   size_t newest = 0;  // only the N matches with the highest ids (0: all)

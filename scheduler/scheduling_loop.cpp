@@ -155,8 +155,9 @@ std::vector<TargetState> Controller::dependency_targets(const jobscripts::Depend
     if (!job->is_array_task() || job->array_job_id != t.job_id) return {target_state(*job)};
   }
   // Array tasks: the stored rows, with the fresher copies in memory where there are any.
+  const bool every_task = t.all_tasks || t.array_task < 0;  // 75_* or the array's own id, 75
   for (auto& task : store_.load_array_tasks(t.job_id)) {
-    if (!t.all_tasks && task.array_task_id != t.array_task) continue;
+    if (!every_task && task.array_task_id != t.array_task) continue;
     auto live = jobs_.find(task.id);
     out.push_back(target_state(live != jobs_.end() ? live->second : task));
   }

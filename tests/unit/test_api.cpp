@@ -170,6 +170,34 @@ TEST_F(ApiTest, ArraySubmitReturnsEveryTask) {
   EXPECT_EQ(j["job_id"], j["job_ids"][0]);
 }
 
+TEST_F(ApiTest, AJobIdNamesAJobATaskOrSomeTasksAsSlurmReadsThem) {
+  auto r = call("POST", "/og/v1/jobs", alice_, job_body({{"array", "0-5"}}));
+  ASSERT_EQ(r.status, 201) << r.body;
+  auto tasks = body_of(r)["job_ids"];
+  uint64_t array = tasks[0];
+  call("POST", "/og/v1/jobs", alice_, job_body());  // another job, never named
+  auto listed = [&](const std::string& ids) {
+    std::vector<std::string> got;
+    auto answer = call("GET", "/og/v1/jobs", alice_, "", {{"job_id", ids}});
+    EXPECT_EQ(answer.status, 200) << ids << ": " << answer.body;
+    json page = body_of(answer);  // kept: a loop over a temporary's member would dangle
+    for (const auto& job : page["jobs"])
+      got.push_back(std::to_string(job["array_job_id"].get<uint64_t>()) + "_" +
+                    std::to_string(job["array_task_id"].get<int64_t>()));
+    return got;
+  };
+  const std::string a = std::to_string(array);
+  EXPECT_EQ(listed(a + "_2"), (std::vector<std::string>{a + "_2"})) << "that task, not the array's first";
+  EXPECT_EQ(listed(a + "_[3-5]"), (std::vector<std::string>{a + "_3", a + "_4", a + "_5"}));
+  EXPECT_EQ(listed(a + "_[0,4]," + a + "_1"), (std::vector<std::string>{a + "_0", a + "_1", a + "_4"}));
+  EXPECT_EQ(listed(a).size(), 6u) << "the array's id names every task";
+  EXPECT_EQ(listed(std::to_string(tasks[3].get<uint64_t>())), (std::vector<std::string>{a + "_3"}));
+  EXPECT_TRUE(listed(a + "_9").empty());
+  auto bad = call("GET", "/og/v1/jobs", alice_, "", {{"job_id", a + "_x"}});
+  EXPECT_EQ(bad.status, 400);
+  EXPECT_EQ(error_code(bad), "invalid_job_id");
+}
+
 TEST_F(ApiTest, TestOnlyDoesNotSubmit) {
   json body = json::parse(job_body());
   body["test_only"] = true;

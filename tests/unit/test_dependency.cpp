@@ -33,6 +33,20 @@ TEST(DependencyParse, TermsTargetsTasksAndDelays) {
   EXPECT_THROW(parse_dependency("afterok:x"), UsageError);
 }
 
+TEST(DependencyParse, ABareIdIsAfterany) {
+  auto d = parse_dependency("1063543");  // as Slurm reads --dependency=1063543
+  ASSERT_EQ(d.terms.size(), 1u);
+  EXPECT_EQ(d.terms[0].kind, Kind::AfterAny);
+  EXPECT_EQ(d.terms[0].targets[0].job_id, 1063543u);
+  auto several = parse_dependency("12:13_2,afterok:14");
+  ASSERT_EQ(several.terms.size(), 2u);
+  EXPECT_EQ(several.terms[0].kind, Kind::AfterAny);
+  ASSERT_EQ(several.terms[0].targets.size(), 2u);
+  EXPECT_EQ(several.terms[0].targets[1].array_task, 2);
+  EXPECT_EQ(several.terms[1].kind, Kind::AfterOk);
+  EXPECT_THROW(parse_dependency("12x"), UsageError);
+}
+
 // A tiny world of jobs for the policy to look at.
 struct World {
   std::map<uint64_t, Job> jobs;

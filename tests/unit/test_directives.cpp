@@ -304,7 +304,7 @@ TEST(Directives, OptionErrors) {
       {"#SBATCH -N 4-2", {"job.sh:2: --nodes: ", "maximum below its minimum"}},
       {"#SBATCH -n 0", {"job.sh:2: --ntasks: "}},
       {"#SBATCH -c x", {"job.sh:2: --cpus-per-task: "}},
-      {"#SBATCH --mem=4GB", {"job.sh:2: --mem: invalid memory size \"4GB\""}},
+      {"#SBATCH --mem=4QB", {"job.sh:2: --mem: invalid memory size \"4QB\""}},
       {"#SBATCH --gres=gpu:a:b:c", {"job.sh:2: --gres: "}},
       {"#SBATCH --gres=gpu:x:two", {"job.sh:2: --gres: "}},
       {"#SBATCH --gpus=", {"job.sh:2: --gpus: "}},
@@ -604,7 +604,7 @@ TEST(Dependency, ValidForms) {
   for (const char* text :
        {"afterok:123", "after:123", "after:123+10", "after:123+10:456", "afterany:1:2:3", "afternotok:5",
         "afterburstbuffer:5", "aftercorr:5", "singleton", "afterok:1,afterany:2", "afterok:1?afternotok:2",
-        "afterok:123_4", "afterok:123_*", "AFTEROK:5", "afterok:1,singleton"}) {
+        "afterok:123_4", "afterok:123_*", "AFTEROK:5", "afterok:1,singleton", "1063543", "12:13", "12_3"}) {
     EXPECT_NO_THROW(validate_dependency(text)) << text;
   }
 }

@@ -82,6 +82,8 @@ TEST(MemorySpec, SuffixesAndDefaultUnit) {
       {"100", 100},     {"0", 0},        {"100M", 100},   {"100m", 100},  {"4G", 4096}, {"4g", 4096},
       {"32000", 32000}, {"1T", 1048576}, {"2t", 2097152}, {"1024K", 1},   {"1025K", 2}, {"1k", 1},
       {"0K", 0},        {"2048k", 2},    {"16G", 16384},  {"007G", 7168},
+      // A B after the unit, as HPC centres' documentation writes it (Slurm takes it too).
+      {"4GB", 4096},    {"512gb", 524288}, {"8192MB", 8192}, {"10000mb", 10000}, {"2048KB", 2}, {"1TB", 1048576},
   };
   for (const auto& c : cases) {
     EXPECT_EQ(parse_memory_mb(c.text), c.mb) << c.text;
@@ -89,7 +91,7 @@ TEST(MemorySpec, SuffixesAndDefaultUnit) {
 }
 
 TEST(MemorySpec, GarbageIsRejected) {
-  for (const char* text : {"", "G", "4GB", "-1", "1.5G", "4X", "4 G", " 4G", "G4", "99999999999999999999",
+  for (const char* text : {"", "G", "GB", "4B", "4b", "4GBB", "B", "-1", "1.5G", "4X", "4 G", " 4G", "G4", "99999999999999999999",
                            "18446744073709551615T", "1e3"}) {
     EXPECT_THROW(parse_memory_mb(text), UsageError) << text;
   }
@@ -97,10 +99,10 @@ TEST(MemorySpec, GarbageIsRejected) {
 
 TEST(MemorySpec, ErrorNamesTheValue) {
   try {
-    parse_memory_mb("4GB");
-    FAIL() << "accepted 4GB";
+    parse_memory_mb("4XB");
+    FAIL() << "accepted 4XB";
   } catch (const UsageError& e) {
-    EXPECT_NE(std::string(e.what()).find("\"4GB\""), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("\"4XB\""), std::string::npos) << e.what();
   }
 }
 
