@@ -132,6 +132,8 @@ std::string format_row(const std::string& format, const std::function<std::strin
 }
 
 std::string display_job_id(const nlohmann::json& job) {
+  if (job.contains("array_tasks_folded"))  // og-squeue's line for pending tasks: 42_[2-5]
+    return std::to_string(job["array_job_id"].get<uint64_t>()) + "_[" + job["array_tasks_folded"].get<std::string>() + "]";
   if (job.contains("array_task_id") && job["array_task_id"].is_number())
     return std::to_string(job["array_job_id"].get<uint64_t>()) + "_" +
            std::to_string(job["array_task_id"].get<int64_t>());

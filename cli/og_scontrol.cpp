@@ -26,22 +26,47 @@ constexpr const char* kHelp = R"(usage: og-scontrol COMMAND ...
   --url, --token-file
 )";
 
-// scontrol's "Key=Value" style, then one line per replica lease.
+// Memory as scontrol writes it: 2G when whole gibibytes, else 500M.
+std::string slurm_memory(uint64_t mb) {
+  return mb > 0 && mb % 1024 == 0 ? std::to_string(mb / 1024) + "G" : std::to_string(mb) + "M";
+}
+
+// scontrol's "Key=Value" lines under Slurm's own names, then one line per replica lease.
 void print_job(const nlohmann::json& job) {
   auto text = [&](const char* key) {
     const auto& v = job[key];
     return og::printable(v.is_string() ? v.get<std::string>() : v.dump());  // names are other people's text
   };
-  std::cout << "JobId=" << text("job_id") << " JobName=" << text("name") << "\n"
-            << "   UserId=" << text("user_name") << " Account=" << text("account")
+  auto number = [&](const char* key) { return job.value(key, uint64_t{0}); };
+  auto or_null = [&](const char* key) {
+    std::string v = text(key);
+    return v.empty() || v == "null" ? std::string("(null)") : v;
+  };
+  int64_t limit = job.value("time_limit_s", int64_t{0});
+  std::string tres = "cpu=" + std::to_string(number("cpus")) + ",mem=" + slurm_memory(number("memory_mb")) +
+                     ",node=" + std::to_string(number("node_count"));
+  if (number("gpus") > 0) tres += ",gres/gpu=" + std::to_string(number("gpus"));
+  std::cout << "JobId=" << text("job_id") << " JobName=" << text("name") << "\n";
+  if (job["array_task_id"].is_number())
+    std::cout << "   ArrayJobId=" << text("array_job_id") << " ArrayTaskId=" << text("array_task_id")
+              << " ArrayTaskThrottle=" << text("array_task_throttle") << "\n";
+  std::cout << "   UserId=" << text("user_name") << " Account=" << text("account")
             << " QOS=" << text("qos") << " Nice=" << text("nice") << "\n"
             << "   JobState=" << text("job_state") << " Reason=" << text("state_reason")
-            << " ExitCode=" << text("exit_code") << " Requeue=" << text("requeue_count") << "\n"
-            << "   NumNodes=" << text("node_count") << " NumTasks=" << text("tasks")
-            << " CPUs/Task=" << text("cpus_per_task") << " MinMemoryNode=" << text("memory_mb") << "M"
-            << " TimeLimit=" << text("time_limit_s") << "s\n"
-            << "   Partition=" << text("partition") << " Replicas=" << text("replicas")
-            << " Quorum=" << text("quorum") << " MaxPrice=" << text("max_price") << "\n"
+            << " Dependency=" << or_null("dependency") << "\n"
+            << "   Requeue=" << (job.value("requeue", true) ? 1 : 0) << " Restarts=" << text("requeue_count")
+            << " ExitCode=" << text("exit_code") << ":0\n"
+            << "   TimeLimit=" << (limit < 0 ? std::string("UNLIMITED") : og::format_elapsed(limit, false))
+            << " Partition=" << text("partition") << "\n"
+            << "   NumNodes=" << text("node_count");
+  if (number("node_count_max") != number("node_count")) std::cout << "-" << text("node_count_max");
+  std::cout << " NumCPUs=" << text("cpus") << " NumTasks=" << text("tasks") << " CPUs/Task=" << text("cpus_per_task")
+            << "\n   TRES=" << tres << "\n";
+  if (number("memory_per_cpu_mb") > 0) std::cout << "   MinMemoryCPU=" << slurm_memory(number("memory_per_cpu_mb")) << "\n";
+  else std::cout << "   MinMemoryNode=" << (number("memory_per_node_mb") ? slurm_memory(number("memory_per_node_mb")) : "0") << "\n";
+  std::cout << "   WorkDir=" << or_null("current_working_directory") << " StdOut=" << or_null("standard_output")
+            << " Export=" << text("export") << "\n"
+            << "   Replicas=" << text("replicas") << " Quorum=" << text("quorum") << " MaxPrice=" << text("max_price") << "\n"
             << "   CanonicalRoot=" << text("canonical_root") << "\n";
   for (const auto& r : job["replica_leases"])
     std::cout << "   Lease=" << r["lease_id"].dump() << " Partition=" << r["partition"].get<std::string>()

@@ -1,10 +1,14 @@
 // og-squeue: show queued, running and recently finished jobs, as squeue does.
 #include <iostream>
+#include <map>
+#include <utility>
+#include <vector>
 
 #include "cli/cli_common.hpp"
 #include "cli/job_fields.hpp"
 #include "core/error.hpp"
 #include "core/http_client.hpp"
+#include "jobscripts/job_ref.hpp"
 
 namespace {
 
@@ -19,6 +23,8 @@ constexpr const char* kHelp = R"(usage: og-squeue [OPTIONS]
                              and %Y (planned partitions), %c (expected cost)
       --start                pending jobs with their expected start time and cost (as
                              planned now from time limits and priorities; N/A: not plannable)
+  -r, --array                one line per array task (by default pending tasks of an
+                             array share one line, 42_[2-5], as in squeue)
   -h, --noheader             no header line
       --json                 slurmrestd-shaped JSON: {"jobs":[...]}
       --url, --token-file    where og-schedd is and the credential
@@ -27,6 +33,26 @@ constexpr const char* kHelp = R"(usage: og-squeue [OPTIONS]
 constexpr const char* kDefaultFormat = "%.18i %.9P %.8j %.8u %.2t %.10M %.6D %R";
 constexpr const char* kStartFormat = "%.18i %.9P %.8j %.8u %.2t %.19S %.6D %.10c %20Y %R";
 
+// As squeue: an array's tasks still pending with the same reason share one line, where
+// the first of them stands.
+nlohmann::json fold_pending_tasks(const nlohmann::json& jobs) {
+  nlohmann::json rows = nlohmann::json::array();
+  std::map<std::pair<uint64_t, std::string>, std::pair<size_t, std::vector<uint32_t>>> pending;  // → row, tasks
+  for (const auto& job : jobs) {
+    if (!job["array_task_id"].is_number() || job.value("job_state", "") != "PENDING") {
+      rows.push_back(job);
+      continue;
+    }
+    auto key = std::make_pair(job["array_job_id"].get<uint64_t>(), job.value("state_reason", ""));
+    auto [it, first] = pending.try_emplace(key, rows.size(), std::vector<uint32_t>{});
+    if (first) rows.push_back(job);
+    it->second.second.push_back(job["array_task_id"].get<uint32_t>());
+  }
+  for (auto& [key, row] : pending)
+    if (row.second.size() > 1) rows[row.first]["array_tasks_folded"] = og::jobscripts::fold_task_ids(row.second);
+  return rows;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -34,12 +60,13 @@ int main(int argc, char** argv) {
     std::vector<std::string> args(argv + 1, argv + argc);
     og::cli::ListingOptions listing;
     std::string jobs, users, states, partitions, names, format = kDefaultFormat;
-    bool me = false, start = false;
+    bool me = false, start = false, expand = false;
     for (size_t i = 0; i < args.size(); ++i) {
       const auto& a = args[i];
       if (listing.take(args, i, kHelp)) continue;
       if (a == "--me") me = true;
       else if (a == "--start") start = true;
+      else if (a == "-r" || a == "--array") expand = true;
       else if (og::cli::take_value(args, i, "--jobs", "-j", jobs)) {}
       else if (og::cli::take_value(args, i, "--user", "-u", users)) {}
       else if (og::cli::take_value(args, i, "--states", "-t", states)) {}
@@ -64,7 +91,7 @@ int main(int argc, char** argv) {
       return 0;
     }
     if (listing.header) std::cout << og::cli::format_row(format, og::cli::job_header) << "\n";
-    for (const auto& job : answer["jobs"])
+    for (const auto& job : expand ? answer["jobs"] : fold_pending_tasks(answer["jobs"]))
       std::cout << og::cli::format_row(format, [&](char c) { return og::cli::job_field(job, c); }) << "\n";
     return 0;
   });

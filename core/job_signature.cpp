@@ -34,6 +34,11 @@ std::string job_signing_payload(const std::string& user, const JobSpec& spec) {
       {"gpus", spec.gpus},
       {"submit_dir", spec.submit_dir},
   };
+  // Covered where asked for, so that a job signed before they existed still verifies.
+  for (const auto& [key, value] : {std::pair<const char*, uint64_t>{"nodes_max", spec.nodes_max},
+                                   {"gpus_per_node", spec.gpus_per_node},
+                                   {"gpus_per_task", spec.gpus_per_task}})
+    if (value != 0) covered[key] = value;
   return "opengrid-job-v1\n" + covered.dump();
 }
 

@@ -28,12 +28,16 @@ void for_each_field(Spec& s, Visit&& visit) {
   visit("name", s.name);
   visit("partition", s.partition);
   visit("nodes", s.nodes);
+  visit("nodes_max", s.nodes_max);
   visit("ntasks", s.ntasks);
   visit("ntasks_per_node", s.ntasks_per_node);
   visit("cpus_per_task", s.cpus_per_task);
   visit("mem_mb", s.mem_mb);
   visit("mem_per_cpu_mb", s.mem_per_cpu_mb);
+  visit("mem_per_gpu_mb", s.mem_per_gpu_mb);
   visit("gpus", s.gpus);
+  visit("gpus_per_node", s.gpus_per_node);
+  visit("gpus_per_task", s.gpus_per_task);
   visit("gpu_type", s.gpu_type);
   visit("time_limit_s", s.time_limit_s);
   visit("output", s.output);
@@ -148,6 +152,7 @@ void validate(const JobSpec& s) {
     if (!ok) invalid(message);
   };
   require(s.nodes >= 1, "field \"nodes\" must be at least 1");
+  require(s.nodes_max == 0 || s.nodes_max >= s.nodes, "field \"nodes_max\" must not be below \"nodes\"");
   require(s.ntasks >= 1, "field \"ntasks\" must be at least 1");
   require(s.cpus_per_task >= 1, "field \"cpus_per_task\" must be at least 1");
   require(s.replicas >= 1 && s.replicas <= kMaxReplicas,
@@ -193,6 +198,10 @@ void validate(const JobSpec& s) {
 nlohmann::json to_json(const JobSpec& spec) {
   nlohmann::json j = nlohmann::json::object();
   for_each_field(spec, [&](const char* key, const auto& value) { j[key] = value; });
+  // Newer size fields are left out where unused, so workers that predate them still read
+  // every job that does not need them.
+  for (const char* newer : {"nodes_max", "gpus_per_node", "gpus_per_task", "mem_per_gpu_mb"})
+    if (j[newer] == 0) j.erase(newer);
   return j;
 }
 

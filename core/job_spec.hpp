@@ -20,16 +20,23 @@ inline constexpr int64_t kTimeUnlimited = -1;  // "UNLIMITED" / "INFINITE"
 struct JobSpec {
   // What scheduling reads for every pending job comes first, together: a pass over a long
   // queue touches a few cache lines per job, not the whole spec.
+  // The size as sbatch derives it from its options (jobscripts/job_size.hpp): totals for
+  // the whole job, and the per-node and per-task forms the job asked in, kept for the
+  // Slurm-backed partitions and the job's SLURM_* variables.
   uint32_t nodes = 1;              // -N/--nodes (minimum)
-  uint32_t ntasks = 1;             // -n/--ntasks
+  uint32_t nodes_max = 0;          // -N MIN-MAX, 0 = the minimum
+  uint32_t ntasks = 1;             // NumTasks: -n, else nodes × --ntasks-per-node, else nodes
   uint32_t ntasks_per_node = 0;    // --ntasks-per-node, 0 = unset
   uint32_t cpus_per_task = 1;      // -c/--cpus-per-task
-  uint32_t gpus = 0;               // --gres=gpu[:type]:N or -G/--gpus
+  uint32_t gpus = 0;               // all the job's GPUs, however it asked for them
+  uint32_t gpus_per_node = 0;      // --gpus-per-node or --gres=gpu[:type]:N, 0 = not asked so
+  uint32_t gpus_per_task = 0;      // --gpus-per-task, 0 = not asked so
   uint32_t replicas = 1;           // --replicas (OpenGrid)
   uint32_t quorum = 0;             // --quorum (OpenGrid), 0 = majority of replicas
   int32_t nice = 0;                // --nice
   uint64_t mem_mb = 0;             // --mem, per node, 0 = unset
   uint64_t mem_per_cpu_mb = 0;     // --mem-per-cpu, 0 = unset
+  uint64_t mem_per_gpu_mb = 0;     // --mem-per-gpu, 0 = unset
   int64_t time_limit_s = kTimeUnset;  // -t/--time
   int64_t begin_time = 0;          // --begin, unix seconds, 0 = now
   int64_t max_price_micros = 0;    // --max-price per CPU-hour, micro-units, 0 = no cap
@@ -69,9 +76,11 @@ struct JobSpec {
   std::vector<std::string> secrets;  // names of the secrets og-schedd keeps for the job
 
   uint32_t total_cpus() const { return ntasks * cpus_per_task; }
-  // Memory the job needs on its node, in MiB (0 = no explicit request).
+  // Memory the whole job needs, in MiB, as Slurm's TRES counts it (0 = no explicit request).
   uint64_t total_mem_mb() const {
-    return mem_mb ? mem_mb : mem_per_cpu_mb * total_cpus();
+    if (mem_mb) return mem_mb * nodes;  // --mem is per node
+    if (mem_per_cpu_mb) return mem_per_cpu_mb * total_cpus();
+    return mem_per_gpu_mb * gpus;
   }
 };
 

@@ -8,6 +8,7 @@
 #include "core/error.hpp"
 #include "core/verify_mode.hpp"
 #include "jobscripts/directive_scanner.hpp"
+#include "jobscripts/job_size.hpp"
 #include "jobscripts/option_table.hpp"
 #include "jobscripts/option_values.hpp"
 #include "jobscripts/constraint.hpp"
@@ -100,6 +101,7 @@ class OptionApplier {
 
   // Checks constraints between options once every option has been applied.
   ParsedJob finish() {
+    apply_size(size_, job_.spec);
     const JobSpec& spec = job_.spec;
     if (spec.quorum > spec.replicas) {
       throw UsageError(quorum_where_ + ": --quorum: a quorum of " + std::to_string(spec.quorum) +
@@ -110,6 +112,12 @@ class OptionApplier {
   }
 
  private:
+  void set_gpus(SizeRequest::Gpus form, const GpuRequest& gpus) {
+    size_.gpu_form = gpus.count ? form : SizeRequest::Gpus::None;
+    size_.gpu_count = gpus.count;
+    job_.spec.gpu_type = gpus.type;
+  }
+
   void apply(const OptionInfo& info, const std::optional<std::string>& value, const std::string& where) {
     if (info.id == OptionId::kUnsupported) {
       if (warned_.insert(info.long_name).second) {
@@ -135,42 +143,51 @@ class OptionApplier {
       case OptionId::kPartition:
         spec.partition = require_value(text, "a partition name");
         break;
-      case OptionId::kNodes:
-        spec.nodes = parse_node_count(text);
+      case OptionId::kNodes: {
+        auto [min, max] = parse_node_range(text);
+        size_.nodes = min;
+        size_.nodes_max = max;
         break;
+      }
       case OptionId::kNtasks:
-        spec.ntasks = parse_positive_count(text);
+        size_.ntasks = parse_positive_count(text);
         break;
       case OptionId::kNtasksPerNode:
-        spec.ntasks_per_node = parse_positive_count(text);
+        size_.ntasks_per_node = parse_positive_count(text);
+        break;
+      case OptionId::kNtasksPerGpu:
+        size_.ntasks_per_gpu = parse_positive_count(text);
         break;
       case OptionId::kCpusPerTask:
         spec.cpus_per_task = parse_positive_count(text);
         break;
-      case OptionId::kMem:  // --mem and --mem-per-cpu exclude each other: the last one wins
-        spec.mem_mb = parse_memory_mb(text);
-        spec.mem_per_cpu_mb = 0;
-        break;
+      case OptionId::kMem:  // --mem, --mem-per-cpu and --mem-per-gpu exclude each other: the last one wins
       case OptionId::kMemPerCpu:
-        spec.mem_per_cpu_mb = parse_memory_mb(text);
-        spec.mem_mb = 0;
+      case OptionId::kMemPerGpu: {
+        uint64_t mb = parse_memory_mb(text);
+        spec.mem_mb = id == OptionId::kMem ? mb : 0;
+        spec.mem_per_cpu_mb = id == OptionId::kMemPerCpu ? mb : 0;
+        spec.mem_per_gpu_mb = id == OptionId::kMemPerGpu ? mb : 0;
         break;
-      case OptionId::kGres: {
+      }
+      case OptionId::kGres: {  // per node, as --gpus-per-node
         GpuRequest gpus = parse_gres(text);
-        spec.gpus = gpus.count;
-        spec.gpu_type = gpus.type;
+        set_gpus(gpus.count ? SizeRequest::Gpus::PerNode : SizeRequest::Gpus::None, gpus);
         for (const std::string& entry : gpus.ignored) {
           job_.warnings.push_back(where + ": --gres: " + in_quotes(entry) +
                                   " is not supported by OpenGrid yet and is ignored (only gpu is)");
         }
         break;
       }
-      case OptionId::kGpus: {
-        GpuRequest gpus = parse_gpus(text);
-        spec.gpus = gpus.count;
-        spec.gpu_type = gpus.type;
+      case OptionId::kGpus:
+        set_gpus(SizeRequest::Gpus::PerJob, parse_gpus(text));
         break;
-      }
+      case OptionId::kGpusPerNode:
+        set_gpus(SizeRequest::Gpus::PerNode, parse_gpus(text));
+        break;
+      case OptionId::kGpusPerTask:
+        set_gpus(SizeRequest::Gpus::PerTask, parse_gpus(text));
+        break;
       case OptionId::kTime:
         spec.time_limit_s = parse_time_limit(text);
         break;
@@ -301,6 +318,7 @@ class OptionApplier {
   int64_t now_unix_;
   std::set<std::string_view> warned_;  // one warning per unsupported option
   std::string quorum_where_;
+  SizeRequest size_;  // sized as sbatch sizes it once every option is in (finish)
 };
 
 }  // namespace

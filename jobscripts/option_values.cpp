@@ -38,13 +38,13 @@ uint32_t parse_positive_count(std::string_view text) {
   return static_cast<uint32_t>(*value);
 }
 
-uint32_t parse_node_count(std::string_view text) {
+std::pair<uint32_t, std::optional<uint32_t>> parse_node_range(std::string_view text) {
   auto dash = text.find('-');
   uint32_t min = parse_positive_count(text.substr(0, dash));
-  if (dash != std::string_view::npos && parse_positive_count(text.substr(dash + 1)) < min) {
-    throw UsageError("node range " + in_quotes(text) + " has its maximum below its minimum");
-  }
-  return min;
+  if (dash == std::string_view::npos) return {min, std::nullopt};
+  uint32_t max = parse_positive_count(text.substr(dash + 1));
+  if (max < min) throw UsageError("node range " + in_quotes(text) + " has its maximum below its minimum");
+  return {min, max};
 }
 
 int64_t parse_price_micros(std::string_view text) {

@@ -4,7 +4,9 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
+#include <utility>
 #include <string_view>
 #include <vector>
 
@@ -12,8 +14,8 @@ namespace og::jobscripts {
 
 // A count of at least 1 that fits a uint32 (--ntasks, --cpus-per-task ...).
 uint32_t parse_positive_count(std::string_view text);
-// "N" or "N-M" (--nodes): the minimum N.
-uint32_t parse_node_count(std::string_view text);
+// "N" or "N-M" (--nodes): the minimum, and the maximum when a range is given.
+std::pair<uint32_t, std::optional<uint32_t>> parse_node_range(std::string_view text);
 // Decimal currency with up to 6 decimals, in micro-units: "0.25" -> 250000.
 int64_t parse_price_micros(std::string_view text);
 // --nice value; empty means the flag was given without one (sbatch's default 100).

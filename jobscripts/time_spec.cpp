@@ -54,7 +54,8 @@ int64_t parse_time_limit(std::string_view text) {
   } else {
     seconds = fields[0] * 3600 + fields[1] * 60 + fields[2];
   }
-  return seconds == 0 ? kTimeUnlimited : seconds;
+  if (seconds == 0) return kTimeUnlimited;
+  return (seconds + 59) / 60 * 60;  // whole minutes, rounded up, as Slurm keeps a limit
 }
 
 }  // namespace og::jobscripts

@@ -171,6 +171,8 @@ class Controller final : private Submissions,
   // Throws ApiError (400, BadSignature or unsigned_job) unless the job carries a good
   // signature — or none where og-schedd allows that. Without the lock: it is the costly part.
   void check_signature(const User& user, const JobSpec& spec);
+  // Invalid unless every partition -p names is one a provider offered (DOWN ones count).
+  void check_partitions_exist(const JobSpec& spec) const;
   // The signing key is the user's registered one.
   void check_signer(const User& user, const JobSpec& spec);
   // What verified milestones paid each replica of the job so far: replica → (total, fee).

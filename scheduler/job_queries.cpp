@@ -28,7 +28,8 @@ bool matches(const JobFilter& f, const Job& job, const std::string& nodelist) {
   if (!f.names.empty() && !f.names.count(job.spec.name)) return false;
   if (!f.states.empty() && !f.states.count(job.state)) return false;
   if (!f.partitions.empty()) {
-    bool any = f.partitions.count(job.spec.partition) > 0;
+    bool any = false;
+    for (const auto& asked : split_list(job.spec.partition)) any = any || f.partitions.count(asked) > 0;
     for (const auto& node : split_list(nodelist)) any = any || f.partitions.count(node) > 0;
     if (!any) return false;
   }

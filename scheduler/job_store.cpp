@@ -77,6 +77,7 @@ constexpr AddedColumn kAddedColumns[] = {
     {"partitions", "valid_streak", "INTEGER NOT NULL DEFAULT 0"},
     {"partitions", "isolation", "TEXT NOT NULL DEFAULT 'none'"},
     {"partitions", "egress", "INTEGER NOT NULL DEFAULT 0"},
+    {"partitions", "nodes", "INTEGER NOT NULL DEFAULT 1"},
     {"replicas", "reason", "TEXT NOT NULL DEFAULT ''"},
     {"bundle_owners", "bytes", "INTEGER NOT NULL DEFAULT 0"},
     // Checkpoints kept before this column were uploaded by a lease holder already.
@@ -443,10 +444,10 @@ void JobStore::upsert_partition(const Partition& p) {
   auto s = db_.prepare(
       "INSERT INTO partitions (name, owner, cpus, memory_mb, gpus, gpu_type, price_micros, "
       "drain_requested, registered_us, features, gpu_price_micros, operator, reputation, reputation_us, "
-      "valid_streak, isolation, egress) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, "
-      "?15, ?16, ?17) ON CONFLICT(name) DO UPDATE SET owner=?2, cpus=?3, memory_mb=?4, gpus=?5, gpu_type=?6, "
+      "valid_streak, isolation, egress, nodes) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, "
+      "?15, ?16, ?17, ?18) ON CONFLICT(name) DO UPDATE SET owner=?2, cpus=?3, memory_mb=?4, gpus=?5, gpu_type=?6, "
       "price_micros=?7, drain_requested=?8, features=?10, gpu_price_micros=?11, operator=?12, "
-      "reputation=?13, reputation_us=?14, valid_streak=?15, isolation=?16, egress=?17");
+      "reputation=?13, reputation_us=?14, valid_streak=?15, isolation=?16, egress=?17, nodes=?18");
   std::string features = join(p.features, ",");
   s->bind(1, p.name)
       .bind(2, p.owner)
@@ -465,6 +466,7 @@ void JobStore::upsert_partition(const Partition& p) {
       .bind(15, static_cast<int64_t>(p.valid_streak))
       .bind(16, p.isolation)
       .bind(17, static_cast<int64_t>(p.egress))
+      .bind(18, static_cast<int64_t>(p.nodes))
       .run();
 }
 
@@ -484,7 +486,7 @@ JobStore::Snapshot JobStore::load_snapshot(int64_t finished_since_us) {
   while (reps->step()) snap.replicas.push_back(read_replica(*reps));
   auto parts = db_.prepare(
       "SELECT name, owner, cpus, memory_mb, gpus, gpu_type, price_micros, drain_requested, "
-      "registered_us, features, gpu_price_micros, operator, reputation, reputation_us, valid_streak, isolation, egress FROM partitions "
+      "registered_us, features, gpu_price_micros, operator, reputation, reputation_us, valid_streak, isolation, egress, nodes FROM partitions "
       "ORDER BY name");
   while (parts->step()) {
     Partition p;
@@ -505,6 +507,7 @@ JobStore::Snapshot JobStore::load_snapshot(int64_t finished_since_us) {
     p.valid_streak = static_cast<uint32_t>(parts->column_int64(14));
     p.isolation = parts->column_text(15);
     p.egress = parts->column_int64(16) != 0;
+    p.nodes = static_cast<uint32_t>(parts->column_int64(17));
     snap.partitions.push_back(p);
   }
   return snap;

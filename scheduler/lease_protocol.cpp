@@ -65,6 +65,7 @@ Partition Controller::register_partition(const User& user, Partition proposal) {
   bool fresh = p.name.empty();
   p.name = proposal.name;
   p.owner = user.name;
+  p.nodes = proposal.nodes;
   p.cpus = proposal.cpus;
   p.memory_mb = proposal.memory_mb;
   p.gpus = proposal.gpus;

@@ -111,6 +111,7 @@ std::string_view to_string(PartitionState state);
 struct Partition {
   std::string name;
   std::string owner;  // the worker credential that registered it
+  uint32_t nodes = 1;  // one machine, or the nodes of the Slurm cluster behind its worker
   uint32_t cpus = 0;
   uint64_t memory_mb = 0;
   uint32_t gpus = 0;

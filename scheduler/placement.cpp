@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "core/money.hpp"
+#include "core/strings.hpp"
 #include "scheduler/order_book.hpp"
 
 namespace og {
@@ -45,12 +46,13 @@ OfferMatcher::OfferMatcher(const JobSpec& spec) : spec_(spec) {
 
 bool OfferMatcher::can_hold(const Partition& p) const {
   if (!valid_) return false;
-  if (!spec_.partition.empty() && spec_.partition != p.name) return false;
+  if (!spec_.partition.empty() && !names_partition(spec_.partition, p.name)) return false;
   if (constraint_ && !jobscripts::constraint_satisfied(*constraint_, p.features)) return false;
   if (isolation_rank(p.isolation) < isolation_rank(spec_.isolation)) return false;
   if (spec_.network == "egress" && !p.egress) return false;
   // Below a jail, a job's secrets would sit in files other jobs of the worker's user read.
   if (!spec_.secrets.empty() && isolation_rank(p.isolation) < isolation_rank("jail")) return false;
+  if (spec_.nodes > p.nodes) return false;  // never shrunk: N nodes run only where N can be given
   if (spec_.total_cpus() > p.cpus) return false;
   if (spec_.total_mem_mb() > p.memory_mb) return false;
   if (spec_.gpus > p.gpus) return false;
@@ -80,6 +82,12 @@ bool first_of_its_operator(std::set<std::string>& seen, const Partition& p) {
   if (shares_identity(seen, p)) return false;
   for (auto& id : identities_of(p)) seen.insert(std::move(id));
   return true;
+}
+
+bool names_partition(const std::string& requested, const std::string& name) {
+  for (const auto& each : split_list(requested))
+    if (each == name) return true;
+  return false;
 }
 
 bool partition_can_hold(const Partition& p, const JobSpec& spec) { return OfferMatcher(spec).can_hold(p); }
@@ -184,7 +192,11 @@ PlacementResult place_replicas(const Job& job, std::map<std::string, Partition>&
   // Why not: the first shortfall, from "can never" to "not now".
   std::set<std::string> seen;
   size_t providers = std::count_if(holders.begin(), holders.end(), [&](const Partition* p) { return first_of_its_operator(seen, *p); });
-  if (providers < request.count)
+  const bool nodes_anywhere = std::any_of(partitions.begin(), partitions.end(),
+                                          [&](const auto& named) { return named.second.nodes >= spec.nodes; });
+  if (providers < request.count && !nodes_anywhere)
+    result.reason = "PartitionNodeLimit";  // as Slurm says when a job wants more nodes than there are
+  else if (providers < request.count)
     result.reason = holders.empty() && !spec.partition.empty() ? "PartitionConfig"
                     : request.count > 1 || !request.exclude.empty() ? "Replicas"
                                                                     : "Resources";

@@ -80,6 +80,8 @@ PlacementResult place_replicas(const Job& job, std::map<std::string, Partition>&
 PlacementResult place_replicas(const Job& job, std::map<std::string, Partition>& partitions,
                                const std::set<std::string>& exclude, uint32_t count);
 
+// Whether -p/--partition (one name, or several separated by commas: any of them) names it.
+bool names_partition(const std::string& requested, const std::string& name);
 // Whether a partition could ever hold the job (ignoring what is allocated now and price).
 bool partition_can_hold(const Partition& p, const JobSpec& spec);
 // CPUs a job holds on a partition: all of them when it runs --exclusive.

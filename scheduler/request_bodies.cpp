@@ -30,12 +30,14 @@ void only_fields(const json& body, std::initializer_list<const char*> allowed) {
 }
 
 Partition decode_partition_offer(const std::string& name, const json& body) {
-  only_fields(body, {"cpus", "memory_mb", "gpus", "gpu_type", "price_micros", "gpu_price_micros", "operator",
+  only_fields(body, {"nodes", "cpus", "memory_mb", "gpus", "gpu_type", "price_micros", "gpu_price_micros", "operator",
                      "features", "isolation", "egress"});
   if (!is_plain_name(name))
     throw ApiError(Refusal::Invalid, "invalid_name", "partition names are 1-64 letters, digits, '_', '.' or '-'");
   Partition p;
   p.name = name;
+  p.nodes = field<uint32_t>(body, "nodes", 1);
+  if (p.nodes == 0) throw ApiError(Refusal::Invalid, "invalid_field", "a partition has at least one node");
   p.cpus = field<uint32_t>(body, "cpus", 0);
   p.memory_mb = field<uint64_t>(body, "memory_mb", 0);
   p.gpus = field<uint32_t>(body, "gpus", 0);

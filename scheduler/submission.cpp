@@ -68,6 +68,7 @@ std::vector<uint64_t> Controller::submit(const User& user, JobSpec spec, const S
   if (!spec.bundle_sha256.empty() && !store_.owns_bundle(user.name, spec.bundle_sha256))
     throw ApiError(Refusal::Invalid, "bundle_missing",
                    "no bundle " + spec.bundle_sha256 + " was uploaded by " + user.name + ": upload it first");
+  check_partitions_exist(spec);  // as sbatch refuses a partition name it does not know
   // As sbatch does, refuse a dependency on a job that does not exist.
   for (const auto& term : dependency.terms)
     for (const auto& target : term.targets)
@@ -167,8 +168,23 @@ void Controller::check_signer(const User& user, const JobSpec& spec) {
                    "the job is signed with a key that is not " + user.name + "'s registered key");
 }
 
+void Controller::check_partitions_exist(const JobSpec& spec) const {
+  for (const auto& name : split_list(spec.partition)) {
+    if (partitions_.count(name)) continue;  // known, even if DOWN, as sbatch takes it
+    std::vector<std::string> known;
+    for (const auto& [each, p] : partitions_)
+      if (known.size() < 10) known.push_back(each);
+    throw ApiError(Refusal::Invalid, "invalid_partition",
+                   "no partition named \"" + name + "\": " +
+                       (known.empty() ? std::string("no provider has offered one yet")
+                                      : "there are " + join(known, ", ") + (partitions_.size() > known.size() ? ", …" : "")) +
+                       " (og-sinfo lists them; leave -p out to run on any)");
+  }
+}
+
 TestOnlyResult Controller::test_only(const User& user, JobSpec spec) {
   std::lock_guard lock(mu_);
+  check_partitions_exist(spec);
   if (spec.time_limit_s == kTimeUnset) spec.time_limit_s = options_.default_time_limit_s;
   if (ledger_ && spec.max_price_micros == 0) spec.max_price_micros = options_.economics.default_max_price_micros;
   if (ledger_ && spec.gpus > 0 && spec.max_gpu_price_micros == 0)

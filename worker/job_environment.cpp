@@ -62,8 +62,11 @@ std::vector<std::string> job_environment(const LeaseTask& t, const JobPlace& pla
   env["SLURM_TASKS_PER_NODE"] = std::to_string(s.ntasks);
   env["SLURM_RESTART_COUNT"] = std::to_string(t.requeue_count);
   if (s.ntasks_per_node) env["SLURM_NTASKS_PER_NODE"] = std::to_string(s.ntasks_per_node);
-  if (s.total_mem_mb()) env["SLURM_MEM_PER_NODE"] = std::to_string(s.total_mem_mb());
+  if (s.mem_mb) env["SLURM_MEM_PER_NODE"] = std::to_string(s.mem_mb);
   if (s.mem_per_cpu_mb) env["SLURM_MEM_PER_CPU"] = std::to_string(s.mem_per_cpu_mb);
+  if (s.mem_per_gpu_mb) env["SLURM_MEM_PER_GPU"] = std::to_string(s.mem_per_gpu_mb);
+  if (s.gpus_per_node) env["SLURM_GPUS_PER_NODE"] = std::to_string(s.gpus_per_node);
+  if (s.gpus_per_task) env["SLURM_GPUS_PER_TASK"] = std::to_string(s.gpus_per_task);
   if (!s.account.empty()) env["SLURM_JOB_ACCOUNT"] = s.account;
   if (!s.qos.empty()) env["SLURM_JOB_QOS"] = s.qos;
   if (t.array_task_id >= 0) {

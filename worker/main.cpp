@@ -189,6 +189,7 @@ int main(int argc, char** argv) {
       slurm.partition = name;
       auto cluster_backend = std::make_unique<og::SlurmBackend>(slurm);
       og::SlurmCluster cluster = cluster_backend->discover();
+      options.resources.nodes = cluster.nodes;  // jobs of up to this many nodes may come
       if (!cpus_given) options.resources.cpus = cluster.cpus;
       if (!memory_given) options.resources.memory_mb = cluster.memory_mb;
       options.resources.gpus = 0;

@@ -8,6 +8,7 @@
 namespace og {
 
 struct Resources {
+  uint32_t nodes = 1;  // a machine is one; a Slurm cluster offers its nodes
   uint32_t cpus = 0;
   uint64_t memory_mb = 0;
   uint32_t gpus = 0;

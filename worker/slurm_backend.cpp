@@ -198,11 +198,11 @@ nlohmann::json SlurmBackend::submission(const LeaseTask& task, const std::string
       {"environment", env},
       {"standard_output", out},
       {"standard_error", err},
-      // As sbatch: --nodes with --ntasks-per-node and no --ntasks means a task per slot.
-      {"tasks", std::max<uint32_t>({1, task.spec.ntasks, task.spec.nodes * task.spec.ntasks_per_node})},
+      {"tasks", std::max<uint32_t>(1, task.spec.ntasks)},  // sized as sbatch sizes it (jobscripts/job_size)
       {"cpus_per_task", std::max<uint32_t>(1, task.spec.cpus_per_task)},
   };
-  if (task.spec.nodes > 1) job["nodes"] = {task.spec.nodes, task.spec.nodes};
+  if (task.spec.nodes > 1 || task.spec.nodes_max > 1)
+    job["nodes"] = {task.spec.nodes, std::max(task.spec.nodes, task.spec.nodes_max)};
   if (task.spec.ntasks_per_node > 0) job["tasks_per_node"] = task.spec.ntasks_per_node;
   if (task.spec.time_limit_s > 0) job["time_limit"] = (task.spec.time_limit_s + 59) / 60;  // minutes
   if (task.spec.mem_mb > 0) job["memory_per_node"] = task.spec.mem_mb;

@@ -67,6 +67,7 @@ void WorkerAgent::register_partition() {
                          {"features", options_.features},
                          {"isolation", options_.isolation},
                          {"egress", options_.allow_egress}};
+  if (options_.resources.nodes > 1) body["nodes"] = options_.resources.nodes;  // an og-schedd before nodes reads the rest
   for (int attempt = 0; !stopping_; ++attempt) {
     try {
       auto answer = client.call("PUT", "/og/v1/partitions/" + url_encode(options_.partition), body);

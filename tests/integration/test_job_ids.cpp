@@ -19,7 +19,7 @@ class JobIds : public ::testing::Test {
   }
   // og-squeue's view of the jobs `ids` names: "ID_TASK" → state.
   std::map<std::string, std::string> states(const std::string& ids) {
-    auto r = mesh.run({"og-squeue", "-j", ids, "-h", "-o", "%i %T"});
+    auto r = mesh.run({"og-squeue", "-r", "-j", ids, "-h", "-o", "%i %T"});
     EXPECT_EQ(r.exit_code, 0) << r.err;
     std::map<std::string, std::string> out;
     std::istringstream lines(r.out);
@@ -73,6 +73,10 @@ TEST_F(JobIds, BracketsNameSomeTasksAndWrongIdsAreErrors) {
   EXPECT_EQ(s[a + "_2"], "CANCELLED");
   EXPECT_EQ(s[a + "_3"], "PENDING");
   EXPECT_EQ(s[a + "_4"], "CANCELLED");
+  // Without -r, the tasks still pending share one line, as squeue folds them.
+  auto folded = mesh.run({"og-squeue", "-j", a, "-h", "-o", "%i %T"});
+  EXPECT_NE(folded.out.find(a + "_[0,3] PENDING"), std::string::npos) << folded.out;
+  EXPECT_NE(folded.out.find(a + "_1 CANCELLED"), std::string::npos) << folded.out;
 
   EXPECT_EQ(mesh.run({"og-scontrol", "release", a + "_3"}).exit_code, 0);
   EXPECT_TRUE(await([&] { return states(a + "_3")[a + "_3"] == "COMPLETED"; }));

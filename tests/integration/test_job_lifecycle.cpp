@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "tests/integration/fake_provider.hpp"
 #include "tests/integration/mesh.hpp"
 
 namespace og::test {
@@ -150,9 +151,11 @@ TEST_F(JobLifecycle, CancelPendingJobsByUser) {
 }
 
 TEST_F(JobLifecycle, TimeLimitEndsTheJobAsTimeout) {
-  std::string script = mesh.write_script("slow.sh", "#!/bin/bash\n#SBATCH --time=0:01\nsleep 300\n");
+  // A one-second limit through the API (seconds are its unit; #SBATCH rounds up to minutes
+  // as Slurm does, which would make this test a minute long).
   auto start = std::chrono::steady_clock::now();
-  auto job = mesh.wait_job(submit({script}));
+  uint64_t id = mesh.client().call("POST", "/og/v1/jobs", job_body("#!/bin/bash\nsleep 300\n", {{"time_limit_s", 1}}))["job_id"];
+  auto job = mesh.wait_job(id);
   auto took = std::chrono::steady_clock::now() - start;
   EXPECT_EQ(job["job_state"], "TIMEOUT");
   EXPECT_LT(took, std::chrono::seconds(10));
@@ -202,6 +205,22 @@ TEST_F(JobLifecycle, TestOnlySaysWhereWithoutSubmitting) {
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.err.find("would start now on"), std::string::npos) << r.err;
   EXPECT_EQ(mesh.client().call("GET", "/og/v1/jobs")["jobs"].size(), 0u);
+}
+
+TEST_F(JobLifecycle, AJobOfSeveralNodesIsSizedAsSlurmSizesItAndNeverShrunk) {
+  // 3 nodes x 2 tasks x 5 CPUs: 6 tasks, 30 CPUs — not 1 task of 5 CPUs on one machine.
+  std::string script = mesh.write_script("wide.sh", "#!/bin/bash\n#SBATCH -N3 --ntasks-per-node=2 -c5\ntrue\n");
+  auto test_only = mesh.run({"og-sbatch", "--test-only", script});
+  EXPECT_NE(test_only.err.find("PartitionNodeLimit"), std::string::npos) << test_only.err;
+  uint64_t id = submit({script});
+  auto job = mesh.job(id);
+  EXPECT_EQ(job["node_count"], 3);
+  EXPECT_EQ(job["tasks"], 6);
+  EXPECT_EQ(job["cpus"], 30);
+  EXPECT_TRUE(await([&] { return mesh.job(id)["state_reason"] == "PartitionNodeLimit"; }))
+      << "each provider here is one machine: it waits, saying why: " << mesh.job(id).dump();
+  auto shown = mesh.run({"og-scontrol", "show", "job", std::to_string(id)});
+  EXPECT_NE(shown.out.find("NumNodes=3 NumCPUs=30 NumTasks=6 CPUs/Task=5"), std::string::npos) << shown.out;
 }
 
 TEST_F(JobLifecycle, InvalidDirectiveIsRefusedWithItsLocation) {

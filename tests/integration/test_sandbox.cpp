@@ -15,6 +15,7 @@
 #include "core/hex.hpp"
 #include "core/process.hpp"
 #include "core/sqlite.hpp"
+#include "tests/integration/fake_provider.hpp"
 #include "tests/integration/mesh.hpp"
 
 namespace og::test {
@@ -148,7 +149,9 @@ TEST_F(Sandbox, NetworkNoneHasNotEvenLoopback) {
 TEST_F(Sandbox, AForkBombIsFencedAndEndsAtTheTimeLimit) {
   auto started = std::chrono::steady_clock::now();
   // Every process forks for ever: a bomb that does not burn out by itself.
-  uint64_t id = submit("bomb.sh", "#!/bin/bash\n#SBATCH --time=0:04\nbomb() { while :; do bomb & done; }; bomb 2>/dev/null\n");
+  // A limit in seconds: through the API (#SBATCH rounds up to minutes, as Slurm does).
+  uint64_t id = mesh.client().call("POST", "/og/v1/jobs", job_body("#!/bin/bash\nbomb() { while :; do bomb & done; }; bomb 2>/dev/null\n",
+                                                                  {{"time_limit_s", 4}}))["job_id"];
   // Watched from the host while it runs: the bomb goes off, and stays under --job-pids.
   size_t most = 0;
   while (!mesh.await_state(id, "TIMEOUT", "alice", std::chrono::milliseconds(50)) &&
@@ -201,7 +204,7 @@ TEST_F(Sandbox, TheWorkerCannotBeTracedOrSignalled) {
 
 TEST_F(Sandbox, SleepingPastTheTimeLimitIsStopped) {
   auto started = std::chrono::steady_clock::now();
-  uint64_t id = submit("sleepy.sh", "#!/bin/bash\n#SBATCH --time=0:02\ntrap '' TERM\nsleep 3600\n");
+  uint64_t id = mesh.client().call("POST", "/og/v1/jobs", job_body("#!/bin/bash\ntrap '' TERM\nsleep 3600\n", {{"time_limit_s", 2}}))["job_id"];
   auto job = mesh.wait_job(id);
   EXPECT_EQ(job["job_state"], "TIMEOUT");
   EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(20));

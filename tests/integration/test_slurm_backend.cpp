@@ -15,64 +15,13 @@
 #include <memory>
 #include <sstream>
 
+#include "tests/integration/local_slurm.hpp"
 #include "tests/integration/mesh.hpp"
 
 namespace og::test {
 namespace {
 
 namespace fs = std::filesystem;
-
-// One Slurm for the whole suite (it takes about a second to start).
-struct LocalSlurm {
-  std::string dir, why_not;
-  std::map<std::string, std::string> env;  // SLURM_CONF, OG_SLURMRESTD_URL, ...
-  LocalSlurm() {
-    if (::geteuid() != 0) {
-      why_not = "slurmd needs root";
-      return;
-    }
-    if (!fs::exists("/usr/sbin/slurmctld") || !fs::exists("/usr/sbin/slurmrestd") || !fs::exists("/usr/sbin/munged")) {
-      why_not = "Slurm is not installed (apt-get install slurm-wlm slurmrestd munge)";
-      return;
-    }
-    char templ[] = "/tmp/og-slurm-XXXXXX";
-    dir = ::mkdtemp(templ) ? templ : "";
-    std::string cmd = source_path("scripts/slurm-local.sh") + " start " + dir + " 4 2 2>&1";
-    std::unique_ptr<FILE, int (*)(FILE*)> out(::popen(cmd.c_str(), "r"), ::pclose);
-    std::string text;
-    char buf[4096];
-    while (out && std::fgets(buf, sizeof buf, out.get())) text += buf;
-    int status = out ? ::pclose(out.release()) : -1;
-    std::istringstream lines(text);
-    for (std::string line; std::getline(lines, line);) {
-      if (line.rfind("export ", 0) != 0) continue;
-      auto eq = line.find('=');
-      std::string value = line.substr(eq + 1);
-      if (value.size() >= 2 && value.front() == '"') value = value.substr(1, value.size() - 2);
-      env[line.substr(7, eq - 7)] = value;
-    }
-    if (status != 0 || !env.count("OG_SLURMRESTD_URL")) why_not = "Slurm did not start: " + text;
-  }
-  ~LocalSlurm() {
-    if (dir.empty()) return;
-    std::string cmd = source_path("scripts/slurm-local.sh") + " stop " + dir + " >/dev/null 2>&1";
-    if (std::system(cmd.c_str()) == 0 && !std::getenv("OG_TEST_KEEP")) fs::remove_all(dir);
-  }
-  // A Slurm command (squeue, scontrol, ...) against this cluster.
-  std::string run(const std::string& command) const {
-    std::string cmd = "SLURM_CONF=" + env.at("SLURM_CONF") + " " + command + " 2>&1";
-    std::unique_ptr<FILE, int (*)(FILE*)> out(::popen(cmd.c_str(), "r"), ::pclose);
-    std::string text;
-    char buf[4096];
-    while (out && std::fgets(buf, sizeof buf, out.get())) text += buf;
-    return text;
-  }
-};
-
-LocalSlurm& slurm() {
-  static LocalSlurm instance;
-  return instance;
-}
 
 class SlurmBackendTest : public ::testing::Test {
  protected:
@@ -188,11 +137,14 @@ TEST_F(SlurmBackendTest, AFailingScriptFailsWithItsExitCode) {
   EXPECT_EQ(job["exit_code"], 3) << job.dump();
 }
 
-TEST_F(SlurmBackendTest, AShapeTheClusterCannotHoldFailsTheJobAndTheWorkerCarriesOn) {
-  // 5 nodes of a 4-node cluster: OpenGrid sees 8 CPUs, Slurm refuses the submission.
+TEST_F(SlurmBackendTest, AShapeTheClusterCannotHoldWaitsSayingWhyAndTheWorkerCarriesOn) {
+  // 5 nodes of a 4-node cluster: the worker said it has 4, so the job is never sent there.
   std::string script = mesh.write_script("wide.sh", "#!/bin/bash\n#SBATCH --nodes=5 --ntasks-per-node=1\ntrue\n");
   uint64_t id = mesh.sbatch({script}, submit_dir);
-  EXPECT_EQ(mesh.wait_job(id)["job_state"], "FAILED");
+  EXPECT_TRUE(await([&] { return mesh.job(id)["state_reason"] == "PartitionNodeLimit"; })) << mesh.job(id).dump();
+  EXPECT_EQ(mesh.job(id)["job_state"], "PENDING");
+  auto sinfo = nlohmann::json::parse(mesh.run({"og-sinfo", "--json"}).out);
+  EXPECT_EQ(sinfo["partitions"][0]["nodes"], 4) << "the cluster's nodes are offered: " << sinfo.dump();
   std::string ok = mesh.write_script("ok.sh", "#!/bin/bash\necho fine\n");
   EXPECT_EQ(mesh.wait_job(mesh.sbatch({ok}, submit_dir))["job_state"], "COMPLETED");
 }

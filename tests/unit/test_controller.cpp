@@ -25,6 +25,27 @@
 namespace og {
 namespace {
 
+TEST_F(ControllerTest, APartitionNoProviderOffersIsRefusedAtSubmissionNamingThoseThatExist) {
+  make();
+  User alice = account("alice", "user");
+  FakeWorker w = worker(account("w1", "worker"), "gpu-farm");
+  JobSpec s = spec();
+  s.partition = "nope";
+  try {
+    c().submissions().submit(alice, s);
+    FAIL() << "accepted a partition nobody offers";
+  } catch (const ApiError& e) {
+    EXPECT_EQ(e.code(), "invalid_partition");
+    EXPECT_NE(std::string(e.what()).find("gpu-farm"), std::string::npos) << "names those there are: " << e.what();
+  }
+  expect_api_error([&] { c().submissions().test_only(alice, s); }, 400, "invalid_partition");
+  s.partition = "nope,gpu-farm";  // one of a list unknown: refused, as sbatch does
+  expect_api_error([&] { c().submissions().submit(alice, s); }, 400, "invalid_partition");
+  c().leases().set_drain(account("root", "admin"), "gpu-farm", true);  // known but not taking work: accepted
+  s.partition = "gpu-farm";
+  EXPECT_EQ(c().submissions().submit(alice, s).size(), 1u);
+}
+
 TEST_F(ControllerTest, SubmitCreatesPendingJob) {
   make();
   User alice = account("alice", "user");

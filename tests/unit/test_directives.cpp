@@ -66,13 +66,26 @@ TEST(Directives, RealWorldLines) {
       {"#SBATCH --job=abbrev", [](JobSpec& s) { s.name = "abbrev"; }},
       {"#SBATCH -p gpu", [](JobSpec& s) { s.partition = "gpu"; }},
       {"#SBATCH --partition=debug", [](JobSpec& s) { s.partition = "debug"; }},
-      {"#SBATCH -N 2", [](JobSpec& s) { s.nodes = 2; }},
+      {"#SBATCH -N 2", [](JobSpec& s) {  // a task per node unless told otherwise
+         s.nodes = 2;
+         s.ntasks = 2;
+       }},
       {"#SBATCH --nodes=1", [](JobSpec& s) { s.nodes = 1; }},
-      {"#SBATCH --nodes=2-4", [](JobSpec& s) { s.nodes = 2; }},
+      {"#SBATCH --nodes=2-4", [](JobSpec& s) {
+         s.nodes = 2;
+         s.nodes_max = 4;
+         s.ntasks = 2;
+       }},
       {"#SBATCH --ntasks=16", [](JobSpec& s) { s.ntasks = 16; }},
       {"#SBATCH -n 4", [](JobSpec& s) { s.ntasks = 4; }},
-      {"#SBATCH --ntasks-per-node=4", [](JobSpec& s) { s.ntasks_per_node = 4; }},
-      {"#SBATCH --tasks-per-node=8", [](JobSpec& s) { s.ntasks_per_node = 8; }},
+      {"#SBATCH --ntasks-per-node=4", [](JobSpec& s) {  // and NumTasks=4, as sbatch derives it
+         s.ntasks_per_node = 4;
+         s.ntasks = 4;
+       }},
+      {"#SBATCH --tasks-per-node=8", [](JobSpec& s) {
+         s.ntasks_per_node = 8;
+         s.ntasks = 8;
+       }},
       {"#SBATCH --cpus-per-task=8", [](JobSpec& s) { s.cpus_per_task = 8; }},
       {"#SBATCH -c 4", [](JobSpec& s) { s.cpus_per_task = 4; }},
       {"#SBATCH --mem=4G", [](JobSpec& s) { s.mem_mb = 4096; }},
@@ -84,22 +97,34 @@ TEST(Directives, RealWorldLines) {
       {"#SBATCH --gres=gpu:v100:2",
        [](JobSpec& s) {
          s.gpus = 2;
+         s.gpus_per_node = 2;
          s.gpu_type = "v100";
        }},
-      {"#SBATCH --gres=gpu:2", [](JobSpec& s) { s.gpus = 2; }},
-      {"#SBATCH --gres=gpu", [](JobSpec& s) { s.gpus = 1; }},
+      {"#SBATCH --gres=gpu:2", [](JobSpec& s) {
+         s.gpus = 2;
+         s.gpus_per_node = 2;
+       }},
+      {"#SBATCH --gres=gpu", [](JobSpec& s) {
+         s.gpus = 1;
+         s.gpus_per_node = 1;
+       }},
       {"#SBATCH --gres=gpu:a100",
        [](JobSpec& s) {
          s.gpus = 1;
+         s.gpus_per_node = 1;
          s.gpu_type = "a100";
        }},
       {"#SBATCH --gres=gpu:a100:1,nvme:1",
        [](JobSpec& s) {
          s.gpus = 1;
+         s.gpus_per_node = 1;
          s.gpu_type = "a100";
        },
        1},
-      {"#SBATCH --gres=gres/gpu:4", [](JobSpec& s) { s.gpus = 4; }},
+      {"#SBATCH --gres=gres/gpu:4", [](JobSpec& s) {
+         s.gpus = 4;
+         s.gpus_per_node = 4;
+       }},
       {"#SBATCH -G 2", [](JobSpec& s) { s.gpus = 2; }},
       {"#SBATCH --gpus=a100:4",
        [](JobSpec& s) {
@@ -375,10 +400,7 @@ TEST(Directives, EveryListedUnsupportedOptionIsAccepted) {
                                             "--wckey=w",
                                             "--tmp=10G",
                                             "--open-mode=append",
-                                            "--gpus-per-node=1",
-                                            "--gpus-per-task=1",
                                             "--cpus-per-gpu=4",
-                                            "--mem-per-gpu=8G",
                                             "--switches=1",
                                             "--threads-per-core=1",
                                             "--sockets-per-node=2",
@@ -416,7 +438,7 @@ TEST(Directives, EveryListedUnsupportedOptionIsAccepted) {
                                             "--mcs-label=m",
                                             "--power=level"};
   ParsedJob job = parse("", options);
-  EXPECT_EQ(job.warnings.size(), 43u);  // one per option, short or long spelling
+  EXPECT_EQ(job.warnings.size(), 40u);  // one per option, short or long spelling
   for (const auto& w : job.warnings)
     EXPECT_NE(w.find("is not supported by OpenGrid yet"), std::string::npos) << w;
 }

@@ -103,7 +103,10 @@ TEST(JobEnvironmentTest, OptionalVariables) {
   t.requeue_count = 2;
   auto env = env_of(t);
   EXPECT_EQ(env["SLURM_MEM_PER_CPU"], "100");
-  EXPECT_EQ(env["SLURM_MEM_PER_NODE"], "800");
+  EXPECT_FALSE(env.count("SLURM_MEM_PER_NODE")) << "Slurm sets it for --mem only";
+  LeaseTask per_node = task();
+  per_node.spec.mem_mb = 200;
+  EXPECT_EQ(env_of(per_node)["SLURM_MEM_PER_NODE"], "200");
   EXPECT_EQ(env["SLURM_JOB_ACCOUNT"], "acct");
   EXPECT_EQ(env["SLURM_RESTART_COUNT"], "2");
 }

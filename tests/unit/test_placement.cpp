@@ -113,6 +113,25 @@ TEST(PlacementTest, NotEnoughCpusMemoryOrGpus) {
   EXPECT_EQ(gpu.reason, "Resources");
 }
 
+TEST(PlacementTest, AJobOfSeveralNodesRunsOnlyWhereThatManyNodesAre) {
+  std::map<std::string, Partition> parts{{"machine", part("machine", 1, 64)}};  // one node, many CPUs
+  Job two_nodes = job();
+  two_nodes.spec.nodes = 2;
+  two_nodes.spec.ntasks = 2;
+  auto r = place_replicas(two_nodes, parts, {}, 1);
+  EXPECT_TRUE(r.chosen.empty()) << "never shrunk onto one machine";
+  EXPECT_EQ(r.reason, "PartitionNodeLimit");
+  EXPECT_FALSE(r.busy) << "no partition could ever hold it";
+  Partition cluster = part("cluster", 2, 8);
+  cluster.nodes = 4;  // a Slurm cluster behind its worker
+  parts.emplace("cluster", cluster);
+  r = place_replicas(two_nodes, parts, {}, 1);
+  ASSERT_EQ(r.chosen.size(), 1u);
+  EXPECT_EQ(r.chosen[0]->name, "cluster");
+  two_nodes.spec.nodes = 5;
+  EXPECT_EQ(place_replicas(two_nodes, parts, {}, 1).reason, "PartitionNodeLimit");
+}
+
 TEST(PlacementTest, MemPerCpuCountsTowardsMemory) {
   auto ps = parts({part("a", 100, 8, 4096)});
   Job j = job(4);

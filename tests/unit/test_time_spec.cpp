@@ -20,17 +20,19 @@ TEST(TimeSpec, EverySlurmFormIsAccepted) {
   const TimeCase cases[] = {
       {"30", 30 * 60},                         // M
       {"90", 90 * 60},                         // M above an hour
-      {"5:30", 5 * 60 + 30},                   // M:S
+      {"5:30", 6 * 60},                        // M:S, rounded up to a minute as Slurm does
       {"1:30:00", 90 * 60},                    // H:M:S
       {"01:00:00", 3600},                      // zero-padded, as in most centre docs
       {"72:00:00", 72 * 3600},                 // hours above a day
-      {"00:00:45", 45},                        // seconds only
+      {"00:00:45", 60},                        // seconds only: a minute
       {"2-0", 2 * 86400},                      // D-H
       {"1-12", 86400 + 12 * 3600},             // D-H
       {"1-2:30", 86400 + 2 * 3600 + 30 * 60},  // D-H:M
       {"2-00:00:00", 2 * 86400},               // D-H:M:S
-      {"0-00:10:05", 10 * 60 + 5},             // D-H:M:S with zero days
-      {"7-23:59:59", 7 * 86400 + 23 * 3600 + 59 * 60 + 59},
+      {"0-00:10:05", 11 * 60},                 // D-H:M:S with zero days
+      {"7-23:59:59", 8 * 86400},
+      {"0:01", 60},                            // one second: one minute, as Slurm shows it
+      {"1:00", 60},
   };
   for (const auto& c : cases) {
     EXPECT_EQ(parse_time_limit(c.text), c.seconds) << c.text;
