@@ -1,5 +1,5 @@
-// -C/--constraint: node features a job needs, as in Slurm's simplest forms:
-// "gpu", "avx512&nvme" (all of them) or "h100|a100" (any of them).
+// -C/--constraint: node features a job needs, as in Slurm's forms that fit one partition:
+// "gpu", "avx512&nvme" (all of them), "h100|a100" or "[h100|a100]" (any of them), "[v100]".
 #pragma once
 
 #include <string>
@@ -13,7 +13,7 @@ struct Constraint {
   std::vector<std::string> features;
 };
 
-// Throws og::UsageError for mixed & and |, brackets, counts or empty features.
+// Throws og::UsageError for mixed & and |, brackets within, counts or empty features.
 Constraint parse_constraint_expr(std::string_view text);
 // The validated text, for the job spec.
 inline std::string parse_constraint(std::string_view text) {

@@ -2,7 +2,33 @@
 
 #include <map>
 
+#include "core/error.hpp"
+#include "jobscripts/array_spec.hpp"
+
 namespace og {
+namespace {
+
+// SLURM_ARRAY_TASK_COUNT, _MIN, _MAX and _STEP, from the array's spec ("1-5:2%2").
+void add_array_variables(const std::string& array, std::map<std::string, std::string>& env) {
+  std::vector<uint32_t> ids;
+  try {
+    ids = jobscripts::parse_array_spec(array).task_ids;
+  } catch (const UsageError&) {
+    return;  // og-schedd checked it; an older one may have sent none
+  }
+  if (ids.empty()) return;
+  // The stride of a single "A-B:S" range; 1 for anything else, even 1,3,5 (as Slurm sets it).
+  std::string ranges = array.substr(0, array.find('%'));
+  uint32_t step = 1;
+  if (ranges.find(',') == std::string::npos && ranges.find(':') != std::string::npos)
+    step = static_cast<uint32_t>(std::stoul(ranges.substr(ranges.find(':') + 1)));
+  env["SLURM_ARRAY_TASK_COUNT"] = std::to_string(ids.size());
+  env["SLURM_ARRAY_TASK_MIN"] = std::to_string(ids.front());
+  env["SLURM_ARRAY_TASK_MAX"] = std::to_string(ids.back());
+  env["SLURM_ARRAY_TASK_STEP"] = std::to_string(step);
+}
+
+}  // namespace
 
 std::vector<std::string> job_environment(const LeaseTask& t, const JobPlace& place) {
   const JobSpec& s = t.spec;
@@ -69,9 +95,16 @@ std::vector<std::string> job_environment(const LeaseTask& t, const JobPlace& pla
   if (s.gpus_per_task) env["SLURM_GPUS_PER_TASK"] = std::to_string(s.gpus_per_task);
   if (!s.account.empty()) env["SLURM_JOB_ACCOUNT"] = s.account;
   if (!s.qos.empty()) env["SLURM_JOB_QOS"] = s.qos;
+  // The batch script is the job's first task, on its first node, as in Slurm's batch step.
+  for (const char* first : {"SLURM_PROCID", "SLURM_LOCALID", "SLURM_NODEID", "SLURM_GTIDS", "SLURM_PRIO_PROCESS"})
+    env[first] = "0";
+  env["SLURM_TOPOLOGY_ADDR"] = place.partition;
+  env["SLURM_TOPOLOGY_ADDR_PATTERN"] = "node";
+  env["SLURM_NODE_ALIASES"] = "(null)";
   if (t.array_task_id >= 0) {
     env["SLURM_ARRAY_JOB_ID"] = std::to_string(t.array_job_id);
     env["SLURM_ARRAY_TASK_ID"] = std::to_string(t.array_task_id);
+    add_array_variables(s.array, env);
   }
   if (s.gpus > 0) {
     std::string list;

@@ -5,7 +5,9 @@
 // HPC centres' documentation uses. Skips, saying why, where Slurm cannot start.
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <map>
+#include <set>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -184,6 +186,57 @@ TEST(SbatchVsSlurm, TheSameBlocksAreUnderstoodAlike) {
     EXPECT_FALSE(ours.accepted) << block;
     EXPECT_NE(ours.refusal.find(why), std::string::npos) << block << ": says which option: " << ours.refusal;
   }
+}
+
+// NAME=value lines of a job's output, for the names starting with SLURM_.
+std::map<std::string, std::string> slurm_variables(const std::string& output) {
+  std::map<std::string, std::string> vars;
+  std::istringstream lines(output);
+  for (std::string line; std::getline(lines, line);)
+    if (line.rfind("SLURM_", 0) == 0 && line.find('=') != std::string::npos)
+      vars[line.substr(0, line.find('='))] = line.substr(line.find('=') + 1);
+  return vars;
+}
+
+TEST(SbatchVsSlurm, AJobSeesTheVariablesASlurmJobSees) {
+  if (!slurm().why_not.empty()) GTEST_SKIP() << "SKIPPED: " << slurm().why_not;
+  Mesh mesh;
+  mesh.start_schedd();
+  mesh.start_worker(2);
+  mesh.await_workers(1);
+  const std::string body = "#!/bin/bash\n#SBATCH -n 2 -c 1 --mem=100 -t 5 --array=1-3:2 -J vars\nenv\n";
+  std::string slurm_dir = mesh.dir() + "/slurm", og_dir = mesh.dir() + "/og";
+  std::filesystem::create_directories(slurm_dir);
+  std::filesystem::create_directories(og_dir);
+  std::string script = mesh.write_script("vars.sh", body);
+
+  std::string id = slurm().run("sbatch --parsable --chdir=" + slurm_dir + " " + script);
+  id = id.substr(0, id.find_first_of(";\n"));
+  std::string slurm_out = slurm_dir + "/slurm-" + id + "_1.out";
+  ASSERT_TRUE(await([&] { return slurm().run("squeue -h -j " + id).empty() && std::filesystem::exists(slurm_out); }))
+      << id << ": " << slurm().run("squeue");
+  auto theirs = slurm_variables(read_file(slurm_out));
+
+  auto r = mesh.run({"og-sbatch", "--wait", "--parsable", script}, "alice", og_dir);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  std::string og_id = r.out.substr(0, r.out.find_first_of(";\n"));
+  auto ours = slurm_variables(read_file(og_dir + "/slurm-" + og_id + "_1.out"));
+
+  // Names a Slurm job has that mean nothing on a provider: Slurm's own config and control
+  // daemon, and the ids of a cluster account (a job here runs under a sandbox's own uid).
+  const std::set<std::string> not_here = {"SLURM_CONF", "SLURM_WORKING_CLUSTER", "SLURM_JOB_UID", "SLURM_JOB_GID",
+                                          "SLURM_TASK_PID"};
+  for (const auto& [name, value] : theirs) {
+    if (!not_here.count(name)) {
+      EXPECT_TRUE(ours.count(name)) << name << " (Slurm: " << value << ") is missing";
+    }
+  }
+  for (const char* same : {"SLURM_NTASKS", "SLURM_NPROCS", "SLURM_CPUS_PER_TASK", "SLURM_NNODES", "SLURM_JOB_NUM_NODES",
+                           "SLURM_TASKS_PER_NODE", "SLURM_CPUS_ON_NODE", "SLURM_JOB_CPUS_PER_NODE", "SLURM_MEM_PER_NODE",
+                           "SLURM_JOB_NAME", "SLURM_ARRAY_TASK_ID", "SLURM_ARRAY_TASK_COUNT", "SLURM_ARRAY_TASK_MIN",
+                           "SLURM_ARRAY_TASK_MAX", "SLURM_ARRAY_TASK_STEP", "SLURM_PROCID", "SLURM_LOCALID",
+                           "SLURM_NODEID", "SLURM_GTIDS", "SLURM_TOPOLOGY_ADDR_PATTERN", "SLURM_NODE_ALIASES"})
+    EXPECT_EQ(ours[same], theirs[same]) << same;
 }
 
 }  // namespace

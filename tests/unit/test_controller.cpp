@@ -496,8 +496,8 @@ TEST_F(ControllerTest, NoFittingPartitionLeavesReason) {
   EXPECT_TRUE(too_big.partitions.empty());
   EXPECT_EQ(too_big.reason, "Resources");
   EXPECT_FALSE(too_big.estimate.has_value());  // no offer will ever hold it
-  JobSpec named = spec(1);
-  named.partition = "elsewhere";
+  JobSpec named = spec(8);
+  named.partition = "p1";  // the partition named is too small for it, ever
   EXPECT_EQ(c().submissions().test_only(alice, named).reason, "PartitionConfig");
   uint64_t id = c().submissions().submit(alice, spec(8))[0];
   EXPECT_TRUE(w.poll(300'000).empty());

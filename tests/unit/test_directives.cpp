@@ -186,6 +186,8 @@ TEST(Directives, RealWorldLines) {
       {"#SBATCH -C intel", [](JobSpec& s) { s.constraint = "intel"; }},
       {"#SBATCH -C \"avx512&nvme\"", [](JobSpec& s) { s.constraint = "avx512&nvme"; }},
       {"#SBATCH --constraint=h100|a100", [](JobSpec& s) { s.constraint = "h100|a100"; }},
+      {"#SBATCH --constraint=[v100]", [](JobSpec& s) { s.constraint = "[v100]"; }},
+      {"#SBATCH -C [rack1|rack2]", [](JobSpec& s) { s.constraint = "[rack1|rack2]"; }},
       {"#SBATCH --nodelist=node[01-04]", [](JobSpec&) {}, 1},
       {"#SBATCH -w node01", [](JobSpec&) {}, 1},
       {"#SBATCH --signal=B:USR1@60", [](JobSpec&) {}, 1},
@@ -380,6 +382,8 @@ TEST(Directives, UnsupportedOptionsWarnOncePerOption) {
 TEST(Directives, ConstraintsAndExclusiveAreValidated) {
   EXPECT_THROW(parse("#SBATCH -C \"a&b|c\""), UsageError);
   EXPECT_THROW(parse("#SBATCH -C \"[rack1*2]\""), UsageError);
+  EXPECT_THROW(parse("#SBATCH -C \"[a|b]&c\""), UsageError);
+  EXPECT_THROW(parse("#SBATCH -C \"[]\""), UsageError);
   EXPECT_THROW(parse("#SBATCH --exclusive=sometimes"), UsageError);
 }
 

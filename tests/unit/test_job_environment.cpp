@@ -81,6 +81,27 @@ TEST(JobEnvironmentTest, ArrayVariablesOnlyForArrayTasks) {
   EXPECT_EQ(env["SLURM_JOB_ID"], "14");
 }
 
+TEST(JobEnvironmentTest, AnArraysShapeAsSlurmGivesIt) {
+  // What Slurm 22.05 set for these specs (count, min, max, step): a stride only from A-B:S.
+  struct Case {
+    const char* array;
+    const char *count, *min, *max, *step;
+  };
+  for (const auto& c : {Case{"1-5:2%2", "3", "1", "5", "2"}, Case{"1,3,5", "3", "1", "5", "1"},
+                        Case{"0-9%4", "10", "0", "9", "1"}, Case{"7", "1", "7", "7", "1"}}) {
+    LeaseTask t = task(20);
+    t.array_job_id = 20;
+    t.array_task_id = 1;
+    t.spec.array = c.array;
+    auto env = env_of(t);
+    EXPECT_EQ(env["SLURM_ARRAY_TASK_COUNT"], c.count) << c.array;
+    EXPECT_EQ(env["SLURM_ARRAY_TASK_MIN"], c.min) << c.array;
+    EXPECT_EQ(env["SLURM_ARRAY_TASK_MAX"], c.max) << c.array;
+    EXPECT_EQ(env["SLURM_ARRAY_TASK_STEP"], c.step) << c.array;
+  }
+  EXPECT_FALSE(env_of(task()).count("SLURM_ARRAY_TASK_COUNT"));
+}
+
 TEST(JobEnvironmentTest, GpuVariablesOnlyWithGpus) {
   auto none = env_of(task());
   EXPECT_FALSE(none.count("CUDA_VISIBLE_DEVICES"));

@@ -258,6 +258,10 @@ TEST(Placement, ConstraintsMatchPartitionFeatures) {
   EXPECT_EQ(names(place_replicas(j, ps, {}, 1)), std::vector<std::string>{"fast"});
   j.spec.constraint = "gpu|nvme";
   EXPECT_EQ(names(place_replicas(j, ps, {}, 1)), std::vector<std::string>{"fast"});
+  j.spec.constraint = "[gpu|nvme]";  // Slurm's brackets: one of them for all the job's nodes
+  EXPECT_EQ(names(place_replicas(j, ps, {}, 1)), std::vector<std::string>{"fast"});
+  j.spec.constraint = "[avx512]";
+  EXPECT_EQ(names(place_replicas(j, ps, {}, 1)), std::vector<std::string>{"fast"});
   j.spec.constraint = "gpu";
   auto none = place_replicas(j, ps, {}, 1);
   EXPECT_TRUE(none.chosen.empty());
