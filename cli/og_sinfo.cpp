@@ -45,7 +45,7 @@ int main(int argc, char** argv) {
       return 0;
     }
     if (listing.header)
-      std::cout << "PARTITION       AVAIL  STATE  CPUS(A/T)  MEMORY(MB)  GPUS       PRICE/CPU-H  PRICE/GPU-H  OWNER\n";
+      std::cout << "PARTITION       AVAIL  STATE  NODES  CPUS(A/T)  MEMORY(MB)  GPUS       PRICE/CPU-H  PRICE/GPU-H  OWNER\n";
     for (const auto& p : answer["partitions"]) {
       std::string state = p.value("state", "");
       std::string gpus = std::to_string(p.value("gpus", 0));
@@ -56,6 +56,7 @@ int main(int argc, char** argv) {
                        : state == "UNKNOWN" ? "unk"  // as Slurm shows a node not heard from since a restart
                                             : "down",
                        7)
+                << pad(std::to_string(p.value("nodes", 1)), 7)  // a machine is one; a Slurm cluster its nodes
                 << pad(std::to_string(p.value("cpus_allocated", 0)) + "/" +
                            std::to_string(p.value("cpus", 0)), 11)
                 << pad(std::to_string(p.value("memory_mb", 0)), 12) << pad(gpus, 11)

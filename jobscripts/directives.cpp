@@ -101,7 +101,11 @@ class OptionApplier {
 
   // Checks constraints between options once every option has been applied.
   ParsedJob finish() {
-    apply_size(size_, job_.spec);
+    try {
+      apply_size(size_, job_.spec);
+    } catch (const UsageError& e) {  // sizes contradict each other: where the last one was given
+      throw UsageError(size_where_ + ": " + e.what());
+    }
     const JobSpec& spec = job_.spec;
     if (spec.quorum > spec.replicas) {
       throw UsageError(quorum_where_ + ": --quorum: a quorum of " + std::to_string(spec.quorum) +
@@ -112,10 +116,10 @@ class OptionApplier {
   }
 
  private:
-  void set_gpus(SizeRequest::Gpus form, const GpuRequest& gpus) {
-    size_.gpu_form = gpus.count ? form : SizeRequest::Gpus::None;
-    size_.gpu_count = gpus.count;
-    job_.spec.gpu_type = gpus.type;
+  // One GPU form: per job, per node (also --gres) or per task; its type is the job's.
+  void set_gpus(uint32_t& form, const GpuRequest& gpus) {
+    form = gpus.count;
+    if (gpus.count) job_.spec.gpu_type = gpus.type;
   }
 
   void apply(const OptionInfo& info, const std::optional<std::string>& value, const std::string& where) {
@@ -136,6 +140,10 @@ class OptionApplier {
   void set(OptionId id, const std::optional<std::string>& value, const std::string& where) {
     JobSpec& spec = job_.spec;
     const std::string text = value.value_or("");
+    if (id == OptionId::kNodes || id == OptionId::kNtasks || id == OptionId::kNtasksPerNode ||
+        id == OptionId::kNtasksPerGpu || id == OptionId::kGres || id == OptionId::kGpus ||
+        id == OptionId::kGpusPerNode || id == OptionId::kGpusPerTask)
+      size_where_ = where;
     switch (id) {
       case OptionId::kJobName:
         spec.name = require_value(text, "a job name");
@@ -172,7 +180,7 @@ class OptionApplier {
       }
       case OptionId::kGres: {  // per node, as --gpus-per-node
         GpuRequest gpus = parse_gres(text);
-        set_gpus(gpus.count ? SizeRequest::Gpus::PerNode : SizeRequest::Gpus::None, gpus);
+        set_gpus(size_.gpus_per_node, gpus);
         for (const std::string& entry : gpus.ignored) {
           job_.warnings.push_back(where + ": --gres: " + in_quotes(entry) +
                                   " is not supported by OpenGrid yet and is ignored (only gpu is)");
@@ -180,13 +188,13 @@ class OptionApplier {
         break;
       }
       case OptionId::kGpus:
-        set_gpus(SizeRequest::Gpus::PerJob, parse_gpus(text));
+        set_gpus(size_.gpus_per_job, parse_gpus(text));
         break;
       case OptionId::kGpusPerNode:
-        set_gpus(SizeRequest::Gpus::PerNode, parse_gpus(text));
+        set_gpus(size_.gpus_per_node, parse_gpus(text));
         break;
       case OptionId::kGpusPerTask:
-        set_gpus(SizeRequest::Gpus::PerTask, parse_gpus(text));
+        set_gpus(size_.gpus_per_task, parse_gpus(text));
         break;
       case OptionId::kTime:
         spec.time_limit_s = parse_time_limit(text);
@@ -319,6 +327,7 @@ class OptionApplier {
   std::set<std::string_view> warned_;  // one warning per unsupported option
   std::string quorum_where_;
   SizeRequest size_;  // sized as sbatch sizes it once every option is in (finish)
+  std::string size_where_;  // where the last size option came from
 };
 
 }  // namespace

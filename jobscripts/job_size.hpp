@@ -11,15 +11,15 @@
 
 namespace og::jobscripts {
 
-// The size options as given; unset ones are nullopt. For GPUs the last form given wins,
-// as the GPU options override each other in sbatch.
+// The size options as given; unset ones are nullopt (0 GPUs: not asked for in that form).
 struct SizeRequest {
   std::optional<uint32_t> nodes, nodes_max;  // -N MIN[-MAX]
   std::optional<uint32_t> ntasks;            // -n
   std::optional<uint32_t> ntasks_per_node;   // --ntasks-per-node, --tasks-per-node
   std::optional<uint32_t> ntasks_per_gpu;    // --ntasks-per-gpu
-  enum class Gpus { None, PerJob, PerNode, PerTask } gpu_form = Gpus::None;
-  uint32_t gpu_count = 0;                    // in that form
+  uint32_t gpus_per_job = 0;                 // -G/--gpus
+  uint32_t gpus_per_node = 0;                // --gpus-per-node, --gres=gpu[:TYPE]:N
+  uint32_t gpus_per_task = 0;                // --gpus-per-task
 };
 
 // Writes the derived size into spec (nodes, nodes_max, ntasks, ntasks_per_node, gpus and

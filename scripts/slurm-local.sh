@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # A one-host Slurm 22.05 for tests, demos and benchmarks: munged, slurmctld, NODES slurmd
-# "nodes" (default 4, CPUS each, default 2) and slurmrestd with JWT auth, all under DIR,
-# loopback only, stopped by the PIDs recorded there. Needs root (slurmd runs jobs as their
-# users) and the Debian packages slurm-wlm, slurmrestd and munge.
+# "nodes" (default 4, CPUS each, default 2, and 4 counted-only "tesla" GPUs each) and
+# slurmrestd with JWT auth, all under DIR, loopback only, stopped by the PIDs recorded
+# there. Needs root (slurmd runs jobs as their users) and the Debian packages slurm-wlm,
+# slurmrestd and munge.
 #   eval "$(scripts/slurm-local.sh start DIR [NODES] [CPUS])"   # prints the exports below
 #   scripts/slurm-local.sh stop DIR
 # Exports: SLURM_CONF (for sbatch, squeue, scontrol), OG_SLURMRESTD_URL, OG_SLURM_TOKEN_FILE
@@ -121,16 +122,22 @@ SlurmdParameters=config_overrides
 CommunicationParameters=NoInAddrAny,NoCtldInAddrAny
 SchedulerParameters=batch_sched_delay=0,sched_min_interval=0,default_queue_depth=1000
 MpiDefault=none
+GresTypes=gpu
 ReturnToService=2
 AccountingStorageType=accounting_storage/none
 JobAcctGatherType=jobacct_gather/none
 JobCompType=jobcomp/none
 MinJobAge=600
 KillWait=2
-NodeName=n[1-$nodes] NodeHostname=localhost NodeAddr=127.0.0.1 CPUs=$cpus RealMemory=$memory Port=${ports[2]}-${ports[$((nodes + 1))]} State=UNKNOWN
+NodeName=n[1-$nodes] NodeHostname=localhost NodeAddr=127.0.0.1 CPUs=$cpus RealMemory=$memory Gres=gpu:tesla:4 Port=${ports[2]}-${ports[$((nodes + 1))]} State=UNKNOWN
 PartitionName=local Nodes=ALL Default=YES MaxTime=INFINITE State=UP
 CONF
 chmod 644 "$dir/etc/slurm.conf"
+# Four "GPUs" per node, plain files standing for devices (slurmd logs that they are not
+# devices and counts them): enough for sbatch to size GPU requests; nothing runs on them.
+for g in 0 1 2 3; do : >"$dir/etc/gpu$g"; done
+echo "NodeName=n[1-$nodes] Name=gpu Type=tesla File=$dir/etc/gpu[0-3]" >"$dir/etc/gres.conf"
+chmod 644 "$dir/etc/gres.conf"
 export SLURM_CONF=$dir/etc/slurm.conf
 
 slurmctld -D -i -f "$SLURM_CONF" >>"$dir/log/slurmctld.out" 2>&1 &

@@ -24,8 +24,8 @@
 namespace og::test {
 namespace {
 
-// Each block fits the local cluster (4 nodes of 2 CPUs, no GPUs configured), so Slurm
-// refuses only what it finds malformed. GPU forms are sized in tests/unit/test_job_size.
+// Each block fits the local cluster (4 nodes of 2 CPUs and 4 counted-only GPUs), so Slurm
+// refuses only what it finds malformed.
 const char* const kBlocks[] = {
     // Nodes and tasks, every spelling.
     "#SBATCH -N 2", "#SBATCH -N2", "#SBATCH --nodes=3", "#SBATCH --nodes 2", "#SBATCH -N 1-3",
@@ -44,6 +44,10 @@ const char* const kBlocks[] = {
     "#SBATCH -t 30", "#SBATCH --time=90", "#SBATCH -t 30:00", "#SBATCH --time=0:30", "#SBATCH -t 1:00:00",
     "#SBATCH --time=01:30:00", "#SBATCH -t 1-0", "#SBATCH --time=1-12", "#SBATCH -t 1-2:30", "#SBATCH -t 2-00:00:00",
     "#SBATCH --time=0:0:30", "#SBATCH --time=00:10:05", "#SBATCH -t 5:30", "#SBATCH --time 45",
+    // GPUs: per job, per node (and --gres), per task, with tasks and memory per GPU.
+    "#SBATCH --gpus=4", "#SBATCH -G 1", "#SBATCH --gpus=tesla:2", "#SBATCH -N2 --gpus-per-node=2",
+    "#SBATCH -N2 --gres=gpu:tesla:2", "#SBATCH --gres=gpu:1", "#SBATCH --gres=gpu", "#SBATCH -n3 --gpus-per-task=1",
+    "#SBATCH --gpus=2 --ntasks-per-gpu=2", "#SBATCH --gpus=2 --mem-per-gpu=1G",
     // Arrays.
     "#SBATCH --array=1-3", "#SBATCH -a 0-15:4", "#SBATCH --array=1,3,5", "#SBATCH --array=0-9%2", "#SBATCH -a 7",
     "#SBATCH --array=0-3 -n2", "#SBATCH --array 2-4", "#SBATCH --array=1-2,5-6%1",
@@ -52,7 +56,7 @@ const char* const kBlocks[] = {
     "#SBATCH -J x -o out.%j -e err.%j -n 2 -t 10", "#SBATCH --ntasks=4 --cpus-per-task=2 --mem-per-cpu=500M --time=1:00:00",
     // Malformed: both refuse.
     "#SBATCH -n 0", "#SBATCH -c x", "#SBATCH --mem=4X", "#SBATCH -t 1:2:3:4", "#SBATCH --array=5-1",
-    "#SBATCH -N 4-2", "#SBATCH --nodes=x",
+    "#SBATCH -N 4-2", "#SBATCH --nodes=x", "#SBATCH --gpus-per-node=2 --gpus=3",
 };
 
 // Slurm takes these; OpenGrid refuses them on purpose, saying why: a job is paid for from
@@ -68,6 +72,7 @@ struct Understood {
   std::string refusal;
   uint32_t nodes = 0, nodes_max = 0, tasks = 0, cpus = 0;
   uint64_t mem_mb = 0;
+  uint32_t gpus = 0;         // the whole job's
   int64_t time_limit_s = 0;  // -1 unlimited
   std::vector<uint32_t> array_tasks;
 };
@@ -99,6 +104,13 @@ Understood slurm_understood(const std::string& script) {
   for (const auto& item : og::split_list(f["TRES"]))
     if (item.rfind("mem=", 0) == 0) u.mem_mb = jobscripts::parse_memory_mb(item.substr(4));
   u.time_limit_s = jobscripts::parse_time_limit(f["TimeLimit"]);
+  // A pending job's GPUs are in the form asked for: gres:gpu[:TYPE][:N] per job, node or task.
+  auto gpu_count = [&](const char* key) -> uint32_t {
+    if (!f.count(key)) return 0;
+    std::string v = f[key];
+    return v.find_first_of("0123456789") == std::string::npos ? 1 : static_cast<uint32_t>(std::stoul(v.substr(v.rfind(':') + 1)));
+  };
+  u.gpus = gpu_count("TresPerJob") + gpu_count("TresPerNode") * u.nodes + gpu_count("TresPerTask") * u.tasks;
   if (f.count("ArrayTaskId")) u.array_tasks = jobscripts::parse_array_spec(f["ArrayTaskId"]).task_ids;
   return u;
 }
@@ -120,6 +132,7 @@ Understood opengrid_understood(Mesh& mesh, const std::string& script) {
   u.tasks = job["tasks"];
   u.cpus = job["cpus"];
   u.mem_mb = job["memory_mb"];
+  u.gpus = job["gpus"];
   u.time_limit_s = job["time_limit_s"];
   for (const auto& task : listed["jobs"])
     if (task["array_task_id"].is_number()) u.array_tasks.push_back(task["array_task_id"].get<uint32_t>());
@@ -162,6 +175,7 @@ TEST(SbatchVsSlurm, TheSameBlocksAreUnderstoodAlike) {
       }
     }
     // Without a memory option Slurm counts its site default (the whole node); OpenGrid none.
+    EXPECT_EQ(ours.gpus, theirs.gpus);
     if (has(text, {"--mem"})) {
       EXPECT_EQ(ours.mem_mb, theirs.mem_mb);
     }

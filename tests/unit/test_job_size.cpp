@@ -53,7 +53,7 @@ TEST(JobSize, AsSlurmSizesIt) {
       {"#SBATCH -n3 --gpus-per-task=2", {1, 1, 3, 3, 0, 6}},
       {"#SBATCH --gpus=2 --ntasks-per-gpu=3", {1, 1, 6, 6, 0, 2}},
       {"#SBATCH --gpus=2 --mem-per-gpu=10G", {1, 1, 1, 1, 20480, 2}},
-      {"#SBATCH --gpus-per-node=2\n#SBATCH --gpus=3", {1, 1, 1, 1, 0, 3}},  // the last GPU form wins
+      {"#SBATCH --gpus-per-node=2\n#SBATCH --gpus=4", {1, 1, 1, 1, 0, 4}},  // both kept: --gpus is the total
   };
   for (const auto& c : cases) {
     Size got = size_of(c.directives);
@@ -82,10 +82,13 @@ TEST(JobSize, ContradictionsAreRefusedWithWhereAndHow) {
     parse_job("#!/bin/bash\n#SBATCH --ntasks-per-gpu=2\ntrue\n", "job.sh", {});
     FAIL() << "accepted --ntasks-per-gpu without GPUs";
   } catch (const UsageError& e) {
+    EXPECT_EQ(std::string(e.what()).rfind("job.sh:2: ", 0), 0u) << "says where: " << e.what();
     EXPECT_NE(std::string(e.what()).find("--ntasks-per-gpu"), std::string::npos) << e.what();
     EXPECT_NE(std::string(e.what()).find("--gpus"), std::string::npos) << "says how to fix it: " << e.what();
   }
   EXPECT_THROW(parse_job("#!/bin/bash\n#SBATCH --gpus-per-node=x\ntrue\n", "job.sh", {}), UsageError);
+  // As sbatch: --gpus must be a multiple of the per-node count.
+  EXPECT_THROW(parse_job("#!/bin/bash\n#SBATCH --gpus-per-node=2 --gpus=3\ntrue\n", "job.sh", {}), UsageError);
   EXPECT_THROW(parse_job("#!/bin/bash\n#SBATCH --mem-per-gpu=4Q\ntrue\n", "job.sh", {}), UsageError);
 }
 
