@@ -62,6 +62,7 @@ int main(int argc, char** argv) {
     }
     int64_t now = og::now_unix_s();
     int64_t since = start.empty() ? now - now % 86400 : og::jobscripts::parse_begin_time(start, now);
+    if (!jobs.empty()) og::cli::job_refs(jobs);  // a malformed id is a usage error, as in og-scancel
     // Asking for jobs by id means all of their history, as sacct -j does.
     if (!jobs.empty() && start.empty()) since = 0;
     std::string query = "?since=" + std::to_string(std::max<int64_t>(since, 1)) + "&job_id=" +

@@ -1,7 +1,6 @@
 // og-squeue: show queued, running and recently finished jobs, as squeue does.
 #include <iostream>
 #include <map>
-#include <utility>
 #include <vector>
 
 #include "cli/cli_common.hpp"
@@ -33,18 +32,17 @@ constexpr const char* kHelp = R"(usage: og-squeue [OPTIONS]
 constexpr const char* kDefaultFormat = "%.18i %.9P %.8j %.8u %.2t %.10M %.6D %R";
 constexpr const char* kStartFormat = "%.18i %.9P %.8j %.8u %.2t %.19S %.6D %.10c %20Y %R";
 
-// As squeue: an array's tasks still pending with the same reason share one line, where
-// the first of them stands.
+// As squeue: an array's tasks still pending share one line (Slurm keeps them as one
+// record, with one reason: here the first task's), where the first of them stands.
 nlohmann::json fold_pending_tasks(const nlohmann::json& jobs) {
   nlohmann::json rows = nlohmann::json::array();
-  std::map<std::pair<uint64_t, std::string>, std::pair<size_t, std::vector<uint32_t>>> pending;  // → row, tasks
+  std::map<uint64_t, std::pair<size_t, std::vector<uint32_t>>> pending;  // array → row, tasks
   for (const auto& job : jobs) {
     if (!job["array_task_id"].is_number() || job.value("job_state", "") != "PENDING") {
       rows.push_back(job);
       continue;
     }
-    auto key = std::make_pair(job["array_job_id"].get<uint64_t>(), job.value("state_reason", ""));
-    auto [it, first] = pending.try_emplace(key, rows.size(), std::vector<uint32_t>{});
+    auto [it, first] = pending.try_emplace(job["array_job_id"].get<uint64_t>(), rows.size(), std::vector<uint32_t>{});
     if (first) rows.push_back(job);
     it->second.second.push_back(job["array_task_id"].get<uint32_t>());
   }
@@ -75,6 +73,7 @@ int main(int argc, char** argv) {
       else if (og::cli::take_value(args, i, "--format", "-o", format)) {}
       else throw og::UsageError("unrecognized option " + a + " (see og-squeue --help)");
     }
+    if (!jobs.empty()) og::cli::job_refs(jobs);  // a malformed id is a usage error, as in og-scancel
     auto client = listing.conn.connect();
     if (me) users = client.call("GET", "/og/v1/ping").value("user", "");
     if (states == "all" || states == "ALL") states.clear();

@@ -89,6 +89,11 @@ TEST_F(JobIds, BracketsNameSomeTasksAndWrongIdsAreErrors) {
   EXPECT_EQ(garbage.exit_code, 2) << garbage.err;
   EXPECT_NE(garbage.err.find("42_7"), std::string::npos) << "says what a job id looks like: " << garbage.err;
   EXPECT_EQ(states(a + "_0")[a + "_0"], "PENDING") << "an error cancels nothing";
+  for (const char* command : {"og-squeue", "og-sacct"}) {  // every command: the same usage error
+    auto typo = mesh.run({command, "-j", a + "x"});
+    EXPECT_EQ(typo.exit_code, 2) << command << ": " << typo.err;
+    EXPECT_NE(typo.err.find("42_7"), std::string::npos) << command << ": " << typo.err;
+  }
 }
 
 TEST_F(JobIds, ADependencyOnAnArrayWaitsForEveryTaskAndABareIdIsAfterany) {
