@@ -206,10 +206,13 @@ std::string Controller::isolation_of(const std::string& nodelist) const {
 }
 
 std::string Controller::nodelist(const Job& job) const {
+  // Where its result came from; for a job cancelled while it ran, where it ran, as Slurm
+  // keeps a cancelled job's NodeList.
+  const bool where_it_ran = job.state == JobState::Cancelled;
   std::string out;
   for (uint64_t id : job.replicas) {
     const Replica& r = replicas_.at(id);
-    if (r.state == ReplicaState::Lost || r.state == ReplicaState::Cancelled) continue;
+    if (r.state == ReplicaState::Lost || (r.state == ReplicaState::Cancelled && !where_it_ran)) continue;
     if (!out.empty()) out += ',';
     out += r.partition;
   }

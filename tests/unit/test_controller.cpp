@@ -264,6 +264,7 @@ TEST_F(ControllerTest, CancelRunningJobTellsTheWorker) {
   w.complete(lease, "", 143, Outcome::Cancelled);
   EXPECT_EQ(replicas(id).at(0).state, ReplicaState::Cancelled);
   EXPECT_EQ(partition("p1").used_cpus, 0u);
+  EXPECT_EQ(c().queries().get_job(id)->view.nodelist, "p1") << "where it ran, as Slurm's NodeList keeps it";
 }
 
 TEST_F(ControllerTest, CompleteByForeignWorkerIsForbidden) {
