@@ -75,9 +75,8 @@ int main(int argc, char** argv) {
           continue;
         }
         // One job: asked of og-schedd whatever its state, which says why it cannot be.
-        if (named.size() == 1) targets.push_back(named[0]["job_id"].get<uint64_t>());
         for (const auto& job : named)
-          if (named.size() > 1 && cancellable(job)) targets.push_back(job["job_id"].get<uint64_t>());
+          if (named.size() == 1 || cancellable(job)) targets.push_back(job["job_id"].get<uint64_t>());
       }
     }
     for (uint64_t id : targets) {

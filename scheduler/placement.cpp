@@ -35,7 +35,7 @@ bool has_room(const Partition& p, const Allocation& a) {
          p.used_gpus + a.gpus <= p.gpus;
 }
 
-OfferMatcher::OfferMatcher(const JobSpec& spec) : spec_(spec) {
+OfferMatcher::OfferMatcher(const JobSpec& spec) : spec_(spec), partitions_(split_list(spec.partition)) {
   if (spec.constraint.empty()) return;
   try {
     constraint_ = jobscripts::parse_constraint_expr(spec.constraint);
@@ -46,7 +46,8 @@ OfferMatcher::OfferMatcher(const JobSpec& spec) : spec_(spec) {
 
 bool OfferMatcher::can_hold(const Partition& p) const {
   if (!valid_) return false;
-  if (!spec_.partition.empty() && !names_partition(spec_.partition, p.name)) return false;
+  if (!partitions_.empty() && std::find(partitions_.begin(), partitions_.end(), p.name) == partitions_.end())
+    return false;
   if (constraint_ && !jobscripts::constraint_satisfied(*constraint_, p.features)) return false;
   if (isolation_rank(p.isolation) < isolation_rank(spec_.isolation)) return false;
   if (spec_.network == "egress" && !p.egress) return false;
@@ -82,12 +83,6 @@ bool first_of_its_operator(std::set<std::string>& seen, const Partition& p) {
   if (shares_identity(seen, p)) return false;
   for (auto& id : identities_of(p)) seen.insert(std::move(id));
   return true;
-}
-
-bool names_partition(const std::string& requested, const std::string& name) {
-  for (const auto& each : split_list(requested))
-    if (each == name) return true;
-  return false;
 }
 
 bool partition_can_hold(const Partition& p, const JobSpec& spec) { return OfferMatcher(spec).can_hold(p); }

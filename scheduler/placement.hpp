@@ -45,7 +45,7 @@ struct PlacementRequest {
 };
 
 // Whether a partition's offer matches a job, whatever is allocated on it now. The job's
-// constraint is parsed once, not once per partition.
+// constraint and partition list are parsed once, not once per partition.
 class OfferMatcher {
  public:
   explicit OfferMatcher(const JobSpec& spec);
@@ -55,6 +55,7 @@ class OfferMatcher {
 
  private:
   const JobSpec& spec_;
+  std::vector<std::string> partitions_;  // -p: one name, or several (any of them)
   std::optional<jobscripts::Constraint> constraint_;
   bool valid_ = true;  // a constraint that no longer parses fits nothing
 };
@@ -80,8 +81,6 @@ PlacementResult place_replicas(const Job& job, std::map<std::string, Partition>&
 PlacementResult place_replicas(const Job& job, std::map<std::string, Partition>& partitions,
                                const std::set<std::string>& exclude, uint32_t count);
 
-// Whether -p/--partition (one name, or several separated by commas: any of them) names it.
-bool names_partition(const std::string& requested, const std::string& name);
 // Whether a partition could ever hold the job (ignoring what is allocated now and price).
 bool partition_can_hold(const Partition& p, const JobSpec& spec);
 // CPUs a job holds on a partition: all of them when it runs --exclusive.

@@ -137,6 +137,13 @@ class JournalTest : public ControllerTest {
     FakeWorker a, b;
     uint64_t lease_a = 0, lease_b = 0;
   };
+  // A job of two replicas, submitted by `user`, both running.
+  std::pair<uint64_t, TwoRunning> replicated_job_running(const User& user) {
+    JobSpec s = spec();
+    s.replicas = 2;
+    uint64_t id = c().submissions().submit(user, s)[0];
+    return {id, two_replicas_running()};
+  }
   TwoRunning two_replicas_running() {
     TwoRunning t{worker(account("w1", "worker"), "p1", 4, 1), worker(account("w2", "worker"), "p2", 4, 2)};
     auto la = t.a.poll_until(1), lb = t.b.poll_until(1);
@@ -202,10 +209,8 @@ TEST_F(JournalTest, DisagreementAsksForAnExtraReplicaThenEndsWithoutQuorum) {
   options_.max_replicas = 3;
   make();
   User alice = account("alice", "user");
-  JobSpec s = spec();
-  s.replicas = 2;
-  uint64_t id = c().submissions().submit(alice, s)[0];
-  auto [a, b, lease_a, lease_b] = two_replicas_running();
+  auto [id, running] = replicated_job_running(alice);
+  auto& [a, b, lease_a, lease_b] = running;
   ASSERT_TRUE(lease_a != 0 && lease_b != 0);
   FakeWorker third = worker(account("w3", "worker"), "p3", 4, 3);
   a.complete(lease_a, "one");
@@ -398,10 +403,8 @@ TEST_F(JournalTest, ALostJobThatMayNotBeRequeuedEndsNodeFailed) {
 TEST_F(JournalTest, AMilestoneAQuorumAgreesOnIsInTheHistoryOnce) {
   make();
   User alice = account("alice", "user");
-  JobSpec s = spec();
-  s.replicas = 2;
-  uint64_t id = c().submissions().submit(alice, s)[0];
-  auto [a, b, lease_a, lease_b] = two_replicas_running();
+  auto [id, running] = replicated_job_running(alice);
+  auto& [a, b, lease_a, lease_b] = running;
   ASSERT_TRUE(lease_a != 0 && lease_b != 0);
   const std::string digest = sha256_hex("checkpoint 1");
   EXPECT_FALSE(c().leases().milestone(a.user, lease_a, 1, digest)) << "one replica is no quorum";
@@ -429,10 +432,8 @@ namespace {
 TEST_F(JournalTest, CancellingAJobWithTwoRunningReplicasStopsBoth) {
   make();
   User alice = account("alice", "user");
-  JobSpec s = spec();
-  s.replicas = 2;
-  uint64_t id = c().submissions().submit(alice, s)[0];
-  auto [a, b, lease_a, lease_b] = two_replicas_running();
+  auto [id, running] = replicated_job_running(alice);
+  auto& [a, b, lease_a, lease_b] = running;
   ASSERT_TRUE(lease_a != 0 && lease_b != 0);
   c().submissions().cancel_job(alice, id);
   a.poll(0);
