@@ -37,7 +37,8 @@ std::vector<std::string> job_environment(const LeaseTask& t, const JobPlace& pla
   for (const auto& [k, v] : s.environment) env[k] = v;
   std::string id = std::to_string(t.job_id);
   std::string cpus_on_node = std::to_string(s.total_cpus());
-  env.insert_or_assign("PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
+  std::string path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+  env.insert_or_assign("PATH", place.tools_dir.empty() ? path : place.tools_dir + ":" + path);
   env.insert_or_assign("HOME", place.job_dir);
   env.insert_or_assign("PWD", place.cwd);
   env.insert_or_assign("TMPDIR", place.job_dir + "/.og");

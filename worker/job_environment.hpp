@@ -13,6 +13,7 @@ struct JobPlace {
   std::string partition;  // this worker's partition (the "node")
   std::string job_dir;    // the job's work directory
   std::string cwd;        // where the script starts (job_dir or its --chdir)
+  std::string tools_dir;  // OpenGrid's commands for the job (srun), first on its PATH; "" for none
 };
 
 std::vector<std::string> job_environment(const LeaseTask& task, const JobPlace& place);

@@ -76,7 +76,14 @@ void LocalBackend::launch(const LeaseTask& task, DoneCallback done) {
     SpawnOptions spawn;
     spawn.argv = {script};
     spawn.argv.insert(spawn.argv.end(), task.spec.script_args.begin(), task.spec.script_args.end());
-    spawn.env = job_environment(task, {options_.partition, job_dir, cwd.string()});
+    std::string tools_dir;
+    if (!options_.srun_program.empty()) {
+      tools_dir = job_dir + "/.og/bin";
+      fs::create_directory(tools_dir);
+      fs::copy_file(options_.srun_program, tools_dir + "/srun");
+      fs::permissions(tools_dir + "/srun", fs::perms(0755));
+    }
+    spawn.env = job_environment(task, {options_.partition, job_dir, cwd.string(), tools_dir});
     spawn.cwd = cwd.string();
     spawn.stdout_path = out;
     spawn.stderr_path = err;

@@ -28,6 +28,9 @@ struct LocalBackendOptions {
   bool allow_egress = false;   // --network=egress jobs may reach out (else they are refused)
   BundleLimits bundle_limits = {};  // how large a bundle may unpack
   JobDiskLimits disk = {};          // what one job's directory may hold (DiskQuota beyond)
+  // og-srun, copied into each job as .og/bin/srun (a copy: the jail shows the job its own
+  // directory, not ours); "" leaves jobs without srun.
+  std::string srun_program = {};
 };
 
 class LocalBackend : public Backend {

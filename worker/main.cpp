@@ -11,6 +11,7 @@
 #include "core/error.hpp"
 #include "core/log.hpp"
 #include "core/money.hpp"
+#include "core/process.hpp"
 #include "core/strings.hpp"
 #include "worker/local_backend.hpp"
 #include "worker/resource_probe.hpp"
@@ -210,6 +211,12 @@ int main(int argc, char** argv) {
       backend_options.memory_mb = offered.memory_mb;
       backend_options.allow_egress = allow_egress;
       backend_options.disk = job_disk;
+      backend_options.srun_program = og::executable_dir() + "/og-srun";
+      if (::access(backend_options.srun_program.c_str(), X_OK) != 0) {
+        og::log_warn("srun_missing", {{"path", backend_options.srun_program},
+                                      {"effect", "jobs that call srun fail; build og-srun with make"}});
+        backend_options.srun_program.clear();
+      }
       backend = std::make_unique<og::LocalBackend>(backend_options);
     }
     options.allow_egress = allow_egress;

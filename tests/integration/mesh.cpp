@@ -237,6 +237,14 @@ nlohmann::json Mesh::wait_job(uint64_t id, const std::string& user) {
   throw std::runtime_error("job " + std::to_string(id) + " did not finish in 60 s: " + j.dump());
 }
 
+std::string Mesh::finished_output(uint64_t id, const std::string& dir, const std::string& state) {
+  auto job = wait_job(id);
+  EXPECT_EQ(job["job_state"], state) << job.dump();
+  auto fetch = run({"og-fetch", "-D", dir, std::to_string(id)});
+  EXPECT_EQ(fetch.exit_code, 0) << fetch.err;
+  return read_file(dir + "/slurm-" + std::to_string(id) + ".out");
+}
+
 bool Mesh::await_state(uint64_t id, const std::string& state, const std::string& user,
                        std::chrono::milliseconds timeout) {
   auto c = client(user);

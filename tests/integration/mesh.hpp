@@ -49,6 +49,9 @@ class Mesh {
   nlohmann::json job(uint64_t id, const std::string& user = "alice");
   // Waits (server-side long poll) until the job has finished; returns its view.
   nlohmann::json wait_job(uint64_t id, const std::string& user = "alice");
+  // Waits for job `id`, expects it to end in `state`, fetches its result into `dir`
+  // (og-fetch -D) and returns its standard output.
+  std::string finished_output(uint64_t id, const std::string& dir, const std::string& state = "COMPLETED");
   bool await_state(uint64_t id, const std::string& state, const std::string& user = "alice",
                    std::chrono::milliseconds timeout = std::chrono::seconds(20));
   // A job completes at quorum; waits until `count` of its replicas have reported (DONE)

@@ -68,12 +68,7 @@ class Sandbox : public ::testing::Test {
   }
   // Runs the script to its end and returns its standard output.
   std::string run_to_end(const std::string& name, const std::string& script, const std::string& state = "COMPLETED") {
-    uint64_t id = submit(name, script);
-    auto job = mesh.wait_job(id);
-    EXPECT_EQ(job["job_state"], state) << job.dump();
-    auto fetch = mesh.run({"og-fetch", "-D", submit_dir + "/" + name + ".d", std::to_string(id)});
-    EXPECT_EQ(fetch.exit_code, 0) << fetch.err;
-    return read_file(submit_dir + "/" + name + ".d/slurm-" + std::to_string(id) + ".out");
+    return mesh.finished_output(submit(name, script), submit_dir + "/" + name + ".d", state);
   }
   Mesh mesh;
   std::string worker, submit_dir;
@@ -314,16 +309,11 @@ TEST_F(Sandbox, MpiRunsInsideWithTwoRanks) {
   if (::access("/usr/bin/mpirun", X_OK) != 0 || ::access("/usr/bin/mpicc", X_OK) != 0)
     GTEST_SKIP() << "SKIPPED: Open MPI (openmpi-bin, libopenmpi-dev) is not installed";
   // A real collective over the jail's own loopback, built here and shipped in the bundle.
-  std::ofstream(submit_dir + "/sum.c") << "#include <mpi.h>\n#include <stdio.h>\n"
-                                          "int main(int c, char** v) { int r, s = 0; MPI_Init(&c, &v);\n"
-                                          "MPI_Comm_rank(MPI_COMM_WORLD, &r); r += 1;\n"
-                                          "MPI_Allreduce(&r, &s, 1, MPI_INT, MPI_SUM, MPI_COMM_WORLD);\n"
-                                          "if (r == 1) printf(\"sum=%d\\n\", s); MPI_Finalize(); return 0; }\n";
-  auto cc = mesh.run({"/usr/bin/mpicc", "-o", submit_dir + "/sum", submit_dir + "/sum.c"});
+  auto cc = mesh.run({"/usr/bin/mpicc", "-o", submit_dir + "/sum", source_path("tests/integration/mpi_sum.c")});
   ASSERT_EQ(cc.exit_code, 0) << cc.err;
   std::string out = run_to_end("mpi.sh", "#!/bin/bash\n#SBATCH --ntasks=2\n#OG --input=sum\n"
-                                         "mpirun -np 2 ./sum 2>&1\n");
-  EXPECT_EQ(out, "sum=3\n");
+                                         "mpirun -np 2 ./sum 2>&1 | sort\n");
+  EXPECT_EQ(out, "rank 0 of 2: sum 3\nrank 1 of 2: sum 3\n");
 }
 
 }  // namespace

@@ -248,7 +248,9 @@ TEST_F(SlurmBackendTest, ALeaseCancelledBeforeSlurmHasItNeverRuns) {
 
 TEST_F(SlurmBackendTest, RanksOfATwoNodeJobRunOnTwoSlurmNodes) {
   std::string out = run_to_result("nodes.sh", "#!/bin/bash\n#SBATCH --nodes=2 --ntasks-per-node=1 --time=5\n"
-                                              "srun bash -c 'echo $SLURMD_NODENAME' | sort >nodes.txt\n");
+                                              "srun bash -c 'echo $SLURMD_NODENAME' | sort >nodes.txt\n"
+                                              "command -v srun >which.txt\n");
+  EXPECT_EQ(read_file(out + "/which.txt"), "/usr/bin/srun\n") << "the cluster's own srun, not og-srun";
   std::string nodes = read_file(out + "/nodes.txt");
   EXPECT_EQ(std::count(nodes.begin(), nodes.end(), '\n'), 2) << nodes;
   EXPECT_NE(nodes.substr(0, nodes.find('\n')), nodes.substr(nodes.find('\n') + 1)) << "both ranks on one node: " << nodes;

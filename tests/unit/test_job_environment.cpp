@@ -26,7 +26,7 @@ LeaseTask task(uint64_t job_id = 12) {
   return t;
 }
 
-const JobPlace kPlace{"p1", "/var/og/jobs/99", "/var/og/jobs/99/work"};
+const JobPlace kPlace{"p1", "/var/og/jobs/99", "/var/og/jobs/99/work", {}};
 
 std::map<std::string, std::string> env_of(const LeaseTask& t, const JobPlace& place = kPlace) {
   std::map<std::string, std::string> out;
@@ -164,6 +164,14 @@ TEST(JobEnvironmentTest, RequesterCannotOverrideOurVariables) {
   EXPECT_EQ(env["HOME"], "/var/og/jobs/99");
   EXPECT_EQ(env["SLURM_SUBMIT_DIR"], "/var/og/jobs/99");
   EXPECT_EQ(env["USER"], "alice");
+}
+
+TEST(JobEnvironmentTest, OurSrunComesFirstOnPath) {
+  // A provider with Slurm installed has /usr/bin/srun, which knows nothing of this job.
+  JobPlace place = kPlace;
+  place.tools_dir = "/var/og/jobs/99/.og/bin";
+  EXPECT_EQ(env_of(task(), place)["PATH"].rfind("/var/og/jobs/99/.og/bin:/usr/local/sbin:", 0), 0u);
+  EXPECT_EQ(env_of(task())["PATH"].find(".og"), std::string::npos) << "no tools: nothing added";
 }
 
 TEST(OutputPathTest, Defaults) {
