@@ -82,7 +82,7 @@ uint64_t amount_arg(const std::string& text) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  return og::cli::run_command("og-chain", [&]() -> int {
+  return og::cli::run_command("og-chain", argc, argv, [&]() -> int {
     std::vector<std::string> args(argv + 1, argv + argc);
     if (args.empty() || args[0] == "-h" || args[0] == "--help") {
       std::cout << kHelp;

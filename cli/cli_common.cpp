@@ -1,6 +1,7 @@
 #include "cli/cli_common.hpp"
 
 #include <cstdlib>
+#include <ctime>
 #include <map>
 #include <iostream>
 
@@ -81,6 +82,14 @@ bool ListingOptions::take(const std::vector<std::string>& args, size_t& i, const
   return true;
 }
 
+int run_command(const char* program, int argc, char** argv, const std::function<int()>& body) {
+  if (argc > 1 && (std::string(argv[1]) == "--version" || std::string(argv[1]) == "-V")) {
+    std::cout << program << " " << OG_VERSION << " (OpenGrid; Slurm 22.05's commands and job scripts)\n";
+    return 0;
+  }
+  return run_command(program, body);
+}
+
 int run_command(const char* program, const std::function<int()>& body) {
   try {
     return body();
@@ -94,6 +103,22 @@ int run_command(const char* program, const std::function<int()>& body) {
     std::cerr << program << ": error: " << e.what() << "\n";
     return 1;
   }
+}
+
+int64_t positive_seconds(const std::string& value, const std::string& option) {
+  if (value.empty() || value.size() > 5 || value.find_first_not_of("0123456789") != std::string::npos ||
+      std::stol(value) == 0 || std::stol(value) > 86400)
+    throw UsageError(option + ": expected a number of seconds (1 to 86400), got \"" + value + "\"");
+  return std::stol(value);
+}
+
+std::string clock_line(int64_t unix_s) {
+  std::time_t t = static_cast<std::time_t>(unix_s);
+  std::tm utc{};
+  ::gmtime_r(&t, &utc);
+  char text[64];
+  std::strftime(text, sizeof text, "%a %b %d %H:%M:%S %Y", &utc);
+  return text;
 }
 
 std::string format_row(const std::string& format, const std::function<std::string(char)>& field) {

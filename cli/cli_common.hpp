@@ -35,6 +35,13 @@ struct ListingOptions {
 // Runs body, turning errors into "PROG: error: MESSAGE" on stderr and exit status 1
 // (2 for usage errors), as Slurm's commands do.
 int run_command(const char* program, const std::function<int()>& body);
+// The same, first answering --version (or -V, as Slurm's commands) given as the first argument.
+int run_command(const char* program, int argc, char** argv, const std::function<int()>& body);
+
+// "5" → 5 (at most a day); throws UsageError naming the option otherwise.
+int64_t positive_seconds(const std::string& value, const std::string& option);
+// "Sat Dec 05 17:50:00 2026": the line squeue -l and -i print above the table (UTC).
+std::string clock_line(int64_t unix_s);
 
 // Value of "--opt=value" / "--opt value" / "-o value" at args[i]; advances i.
 bool take_value(const std::vector<std::string>& args, size_t& i, const std::string& long_name,

@@ -2,6 +2,7 @@
 
 #include "cli/cli_common.hpp"
 #include "core/job_state.hpp"
+#include "core/strings.hpp"
 #include "core/time_util.hpp"
 
 namespace og::cli {
@@ -50,7 +51,11 @@ std::string job_field(const nlohmann::json& job, char c) {
     case 'R': {
       // Pending jobs show (Reason); others their node list, as squeue does.
       if (pending || job.value("nodes", "").empty()) return "(" + job.value("state_reason", "None") + ")";
-      return job.value("nodes", "");
+      // Replicas are copies of the job on distinct providers, not nodes of one job: said so.
+      std::string nodes = job.value("nodes", "");
+      size_t names = split_list(nodes).size();
+      if (job.value("replicas", 1) > 1 && names > 1) return nodes + " (" + std::to_string(names) + " replicas)";
+      return nodes;
     }
     case 'V': return timestamp(job, "submit_time");
     case 'S':  // a pending job's planned start, when asked for (og-squeue --start)

@@ -1,10 +1,13 @@
 #include "cli/job_output.hpp"
 
+#include <sys/stat.h>
+
 #include <filesystem>
 #include <iostream>
 #include <optional>
 
 #include "cli/progress_bar.hpp"
+#include "cli/result_placement.hpp"
 #include "core/http_status.hpp"
 #include "core/error.hpp"
 #include "core/file_io.hpp"
@@ -15,12 +18,47 @@ namespace og::cli {
 
 namespace fs = std::filesystem;
 
-size_t fetch_result(HttpClient& client, uint64_t job_id, const std::string& dir, bool show_progress) {
+namespace {
+
+// The local file's digest; "" for something in the way that is not a file (a directory);
+// nullopt where there is nothing, or a link (which writing then refuses, naming it).
+std::optional<std::string> local_digest(const fs::path& path) {
+  struct stat st {};
+  if (::lstat(path.c_str(), &st) != 0 || S_ISLNK(st.st_mode)) return std::nullopt;
+  if (!S_ISREG(st.st_mode)) return std::string();
+  return sha256_file_hex(path);
+}
+
+}  // namespace
+
+FetchSummary fetch_result(HttpClient& client, uint64_t job_id, const std::string& dir, const FetchOptions& options) {
   std::string base = "/og/v1/jobs/" + std::to_string(job_id);
-  Manifest manifest = manifest_from_json(client.call("GET", base + "/result"));
+  nlohmann::json result = client.call("GET", base + "/result");
+  Manifest manifest = manifest_from_json(result);
+  const nlohmann::json inputs = result.value("inputs", nlohmann::json::object());
+  FetchSummary summary;
   for (const auto& f : manifest.files) {
+    ResultFile file{f.path, f.sha256, std::nullopt};
+    if (auto in = inputs.find(f.path); in != inputs.end() && in->is_string()) file.input_sha256 = in->get<std::string>();
+    std::string target = f.path;
+    switch (place_result_file(file, local_digest(fs::path(dir) / f.path), options.force)) {
+      case Placement::kUnchangedInput: ++summary.unchanged_inputs; continue;
+      case Placement::kAlreadyHere: ++summary.already_here; continue;
+      case Placement::kWrite: ++summary.written; break;
+      case Placement::kBeside:
+        target = beside_name(f.path, job_id);
+        if (local_digest(fs::path(dir) / target) == f.sha256) {
+          ++summary.already_here;  // fetched before
+          continue;
+        }
+        ++summary.beside;
+        std::cerr << options.program << ": kept your " << f.path << ", which differs from job " << job_id
+                  << "'s; the job's version is " << target << " (og-fetch --force " << job_id
+                  << " puts it in place)\n";
+        break;
+    }
     std::optional<ProgressBar> bar;
-    if (show_progress && f.size >= (1u << 20)) bar.emplace(std::cerr, f.path);
+    if (options.show_progress && f.size >= (1u << 20)) bar.emplace(std::cerr, f.path);
     auto r = client.request("GET", base + "/files/" + url_encode_path(f.path), "", 600000, "application/json",
                             bar ? HttpClient::Progress([&](uint64_t got, uint64_t total) { bar->update(got, total); })
                                 : HttpClient::Progress());
@@ -31,12 +69,13 @@ size_t fetch_result(HttpClient& client, uint64_t job_id, const std::string& dir,
       throw ApiError(Refusal::Upstream, "fetch_corrupt", f.path + " arrived with other contents than the accepted result lists");
     // Paths come from a provider: checked again here, and nothing written through a link.
     fs::create_directories(dir);
-    write_file_beneath(dir, f.path, r.body);
+    write_file_beneath(dir, target, r.body);
   }
-  return manifest.files.size();
+  return summary;
 }
 
-int wait_and_fetch(HttpClient& client, const std::vector<uint64_t>& ids, const std::string& dir, bool show_progress) {
+int wait_and_fetch(HttpClient& client, const std::vector<uint64_t>& ids, const std::string& dir,
+                   const FetchOptions& options) {
   int status = 0;
   for (uint64_t id : ids) {
     // Each change of state as it happens (on stderr: stdout stays what sbatch prints).
@@ -62,7 +101,7 @@ int wait_and_fetch(HttpClient& client, const std::vector<uint64_t>& ids, const s
     if (state == "COMPLETED") std::cerr << "og-sbatch: job " << id << " COMPLETED\n";
     if (!job.value("canonical_root", std::string()).empty()) {
       try {
-        fetch_result(client, id, dir, show_progress);
+        fetch_result(client, id, dir, options);
       } catch (const ApiError&) {
         throw;  // og-schedd's side: said as such
       } catch (const std::runtime_error& e) {

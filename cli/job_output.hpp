@@ -9,15 +9,28 @@
 
 namespace og::cli {
 
-// Waits for every job in ids, copies each accepted result's files into dir, and returns
+struct FetchOptions {
+  bool show_progress = false;  // files of 1 MiB or more show a progress bar on stderr
+  bool force = false;          // replace local files that differ (else the job's goes beside)
+  std::string program;         // who speaks in the messages on stderr ("og-fetch")
+};
+
+struct FetchSummary {
+  size_t written = 0;           // new files, and inputs the job changed
+  size_t already_here = 0;      // the local file is the job's version
+  size_t unchanged_inputs = 0;  // given to the job, left as they were: not fetched
+  size_t beside = 0;            // local files kept, the job's version written beside
+};
+
+// Waits for every job in ids, brings each accepted result's files into dir, and returns
 // the exit status sbatch --wait would: the highest job exit code, or 1 for a job that
 // failed without one (cancelled, timed out, no quorum, node failure).
 int wait_and_fetch(HttpClient& client, const std::vector<uint64_t>& ids, const std::string& dir,
-                   bool show_progress = false);
+                   const FetchOptions& options);
 
-// Copies the files of a job's accepted result into dir; returns how many were written.
-// With show_progress (callers pass: stderr is a terminal), files of 1 MiB or more show a
-// progress bar on stderr as they arrive.
-size_t fetch_result(HttpClient& client, uint64_t job_id, const std::string& dir, bool show_progress = false);
+// Brings the files of a job's accepted result into dir as result_placement.hpp says, each
+// checked against the result's SHA-256; a file kept and one written beside it are said
+// on stderr.
+FetchSummary fetch_result(HttpClient& client, uint64_t job_id, const std::string& dir, const FetchOptions& options);
 
 }  // namespace og::cli

@@ -15,17 +15,25 @@ namespace {
 constexpr const char* kHelp = R"(usage: og-fetch [OPTIONS] JOBID [JOBID...]
 
   -D, --dir=DIR           where to write the files (default: the current directory)
+      --force             replace local files that differ from the job's version
+
+Files the job was given (--input, --bundle) and left as they were are not fetched over
+the ones here (an edit made meanwhile stays); into an empty directory the whole result
+comes. A local file is replaced only by the job's change
+to the very version it was given; any other local file that differs is kept, and the
+job's version is written beside it (data/in.txt -> data/in.job42.txt), saying so.
       --url, --token-file where og-schedd is and the credential
 )";
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  return og::cli::run_command("og-fetch", [&]() -> int {
+  return og::cli::run_command("og-fetch", argc, argv, [&]() -> int {
     std::vector<std::string> args(argv + 1, argv + argc);
     og::cli::Connection conn;
     std::string dir = std::filesystem::current_path().string();
     std::vector<std::string> refs;
+    bool force = false;
     for (size_t i = 0; i < args.size(); ++i) {
       if (args[i] == "--help") {
         std::cout << kHelp;
@@ -33,15 +41,22 @@ int main(int argc, char** argv) {
       }
       if (conn.take(args, i)) continue;
       if (og::cli::take_value(args, i, "--dir", "-D", dir)) continue;
+      if (args[i] == "--force") {
+        force = true;
+        continue;
+      }
       if (!args[i].empty() && args[i][0] == '-') throw og::UsageError("unrecognized option " + args[i] + " (see og-fetch --help)");
       for (const auto& ref : og::cli::job_refs(args[i])) refs.push_back(ref);
     }
     if (refs.empty()) throw og::UsageError("name the job whose result to fetch (see og-fetch --help)");
     auto client = conn.connect();
     for (uint64_t id : og::cli::job_ids_named(client, og::cli::join(refs, ","))) {
-      size_t n = og::cli::fetch_result(client, id, dir, isatty(STDERR_FILENO) == 1);
-      std::cout << "job " << id << ": " << n << " file" << (n == 1 ? "" : "s") << " of the accepted result in " << dir
-                << "\n";
+      auto got = og::cli::fetch_result(client, id, dir, {isatty(STDERR_FILENO) == 1, force, "og-fetch"});
+      auto files = [](size_t n) { return std::to_string(n) + (n == 1 ? " file" : " files"); };
+      std::cout << "job " << id << ": " << files(got.written + got.beside) << " of the accepted result written in "
+                << dir << (got.beside ? " (" + std::to_string(got.beside) + " beside yours)" : "")
+                << (got.already_here ? ", " + files(got.already_here) + " already there" : "")
+                << (got.unchanged_inputs ? ", " + files(got.unchanged_inputs) + " it was given left out" : "") << "\n";
     }
     return 0;
   });

@@ -23,7 +23,7 @@ Shows your signing key's public half, creating the key first if there is none.
 }  // namespace
 
 int main(int argc, char** argv) {
-  return og::cli::run_command("og-keygen", [&]() -> int {
+  return og::cli::run_command("og-keygen", argc, argv, [&]() -> int {
     std::vector<std::string> args(argv + 1, argv + argc);
     og::cli::Connection conn;
     std::string dir = og::key_dir();

@@ -1,9 +1,11 @@
 // og-sacct: accounting for jobs, finished ones kept for ever, as sacct does.
+#include <climits>
 #include <ctime>
 #include <iostream>
 
 #include "cli/cli_common.hpp"
 #include "cli/job_fields.hpp"
+#include "cli/sacct_format.hpp"
 #include "core/error.hpp"
 #include "core/strings.hpp"
 #include "core/time_util.hpp"
@@ -17,7 +19,15 @@ constexpr const char* kHelp = R"(usage: og-sacct [OPTIONS]
   -u, --user=USER[,...]        only these users
   -s, --state=STATE[,...]      only jobs in these states
   -S, --starttime=TIME         jobs running or ended since TIME (default: midnight UTC);
-                               YYYY-MM-DD[THH:MM[:SS]], HH:MM, now-N[minutes|hours|days]
+                               YYYY-MM-DD[THH:MM[:SS]], HH:MM (the last time the clock
+                               showed it), midnight, noon, yesterday, now-N[minutes|hours|days]
+  -E, --endtime=TIME           only jobs that started (or were submitted) before TIME
+  -o, --format=FIELD[%W],...   the columns, by sacct's field names (-e lists them), e.g.
+                               -o jobid,jobname%20,state,elapsed,ncpus,nodelist
+  -e, --helpformat             the field names --format takes
+  -p, --parsable               fields separated by |, one more at the end; --parsable2
+                               without it (as sacct)
+  -X, --allocations            (always: OpenGrid jobs have no separate steps here)
   -P, --payment                what each job cost: verdict, cost, protocol fee, providers
                                paid and the canonical result's hash
   -T, --trust                  what ran where, vouched for by whom: the sandbox level of
@@ -37,11 +47,13 @@ std::string col(std::string s, size_t w) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  return og::cli::run_command("og-sacct", [&]() -> int {
+  return og::cli::run_command("og-sacct", argc, argv, [&]() -> int {
     std::vector<std::string> args(argv + 1, argv + argc);
     og::cli::Connection conn;
-    std::string jobs, users, states, start;
+    std::string jobs, users, states, start, end, format = og::cli::kDefaultSacctFormat;
     bool header = true, json = false, payment = false, trust = false;
+    std::string separator;  // "" : aligned columns; "|" : --parsable(2)
+    bool trailing_separator = false;
     for (size_t i = 0; i < args.size(); ++i) {
       const auto& a = args[i];
       if (conn.take(args, i)) continue;
@@ -58,10 +70,21 @@ int main(int argc, char** argv) {
       else if (og::cli::take_value(args, i, "--user", "-u", users)) {}
       else if (og::cli::take_value(args, i, "--state", "-s", states)) {}
       else if (og::cli::take_value(args, i, "--starttime", "-S", start)) {}
+      else if (og::cli::take_value(args, i, "--endtime", "-E", end)) {}
+      else if (og::cli::take_value(args, i, "--format", "-o", format)) {}
+      else if (a == "-e" || a == "--helpformat") {
+        std::cout << og::cli::sacct_field_names() << "\n";
+        return 0;
+      } else if (a == "-p" || a == "--parsable" || a == "--parsable2") {
+        separator = "|";
+        trailing_separator = a != "--parsable2";
+      }
       else throw og::UsageError("unrecognized option " + a + " (see og-sacct --help)");
     }
     int64_t now = og::now_unix_s();
-    int64_t since = start.empty() ? now - now % 86400 : og::jobscripts::parse_begin_time(start, now);
+    int64_t since = start.empty() ? now - now % 86400 : og::jobscripts::parse_past_time(start, now);
+    int64_t until = end.empty() ? INT64_MAX : og::jobscripts::parse_past_time(end, now);
+    auto columns = og::cli::parse_sacct_format(format);  // a bad field is said before asking
     if (!jobs.empty()) og::cli::job_refs(jobs);  // a malformed id is a usage error, as in og-scancel
     // Asking for jobs by id means all of their history, as sacct -j does.
     if (!jobs.empty() && start.empty()) since = 0;
@@ -102,23 +125,25 @@ int main(int argc, char** argv) {
       }
       return 0;
     }
+    auto cell = [&](const std::string& text, size_t width) {
+      return separator.empty() ? col(text, width) : og::printable(text);
+    };
+    auto line = [&](auto text_of) {
+      std::string out;
+      for (size_t c = 0; c < columns.size(); ++c) {
+        if (c) out += separator.empty() ? " " : separator;
+        out += cell(text_of(columns[c]), columns[c].width);
+      }
+      std::cout << out << (trailing_separator ? separator : "") << "\n";
+    };
     if (header) {
-      std::cout << col("JobID", 12) << ' ' << col("JobName", 10) << ' ' << col("Partition", 10) << ' '
-                << col("Account", 10) << ' ' << col("State", 13) << ' ' << col("ExitCode", 8) << ' '
-                << col("Elapsed", 10) << ' ' << col("NodeList", 24) << "\n";
-      std::cout << std::string(12, '-') << ' ' << std::string(10, '-') << ' ' << std::string(10, '-') << ' '
-                << std::string(10, '-') << ' ' << std::string(13, '-') << ' ' << std::string(8, '-') << ' '
-                << std::string(10, '-') << ' ' << std::string(24, '-') << "\n";
+      line([](const og::cli::SacctColumn& c) { return c.name; });
+      if (separator.empty()) line([](const og::cli::SacctColumn& c) { return std::string(c.width, '-'); });
     }
     for (const auto& job : answer["jobs"]) {
-      int code = job.value("exit_code", 0);
-      // sacct prints exit code and signal; scripts killed by a signal report 128+N.
-      std::string exit = code > 128 ? "0:" + std::to_string(code - 128) : std::to_string(code) + ":0";
-      std::cout << col(og::cli::display_job_id(job), 12) << ' ' << col(job.value("name", ""), 10) << ' '
-                << col(job.value("partition", ""), 10) << ' ' << col(job.value("account", ""), 10) << ' '
-                << col(job.value("job_state", ""), 13) << ' ' << col(exit, 8) << ' '
-                << col(og::format_elapsed(og::cli::job_elapsed_s(job), false), 10) << ' '
-                << col(job.value("nodes", ""), 24) << "\n";
+      int64_t began = job.value("start_time", int64_t{0});
+      if ((began ? began : job.value("submit_time", int64_t{0})) > until) continue;
+      line([&](const og::cli::SacctColumn& c) { return og::cli::sacct_value(job, c); });
     }
     return 0;
   });

@@ -5,6 +5,7 @@
 #include <fstream>
 #include <iostream>
 #include <iterator>
+#include <optional>
 
 #include "cli/cli_common.hpp"
 #include "cli/job_output.hpp"
@@ -17,8 +18,10 @@
 namespace {
 
 constexpr const char* kHelp = R"(usage: og-sbatch [OPTIONS] SCRIPT [ARGS...]
+       og-sbatch [OPTIONS] < SCRIPT
+       og-sbatch [OPTIONS] --wrap=COMMAND
 
-Submits SCRIPT to OpenGrid. Options come from #SBATCH and #OG lines at the top of the
+Submits SCRIPT (or one read on stdin, or a /bin/sh script running COMMAND) to OpenGrid. Options come from #SBATCH and #OG lines at the top of the
 script; options given here override them. Slurm's sbatch options are understood (-J, -p,
 -N, -n, -c, --mem, --gres, -t, -o, -e, -a, --export, -D, --begin, -A, -q, --nice, -H,
 --requeue, ...), plus OpenGrid's own:
@@ -60,7 +63,7 @@ std::string read_script(const std::string& path) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  return og::cli::run_command("og-sbatch", [&]() -> int {
+  return og::cli::run_command("og-sbatch", argc, argv, [&]() -> int {
     std::vector<std::string> args(argv + 1, argv + argc);
     for (const auto& a : args)
       if (a == "-h" || a == "--help") {
@@ -68,10 +71,19 @@ int main(int argc, char** argv) {
         return 0;
       }
     auto cmd = og::jobscripts::split_sbatch_command_line(args);
-    if (cmd.script_path.empty())
-      throw og::UsageError("no job script given (usage: og-sbatch [OPTIONS] SCRIPT [ARGS...])");
-    auto parsed = og::jobscripts::parse_job(read_script(cmd.script_path), cmd.script_path, cmd.options,
-                                            og::job_option_defaults());
+    std::optional<std::string> wrapped = og::jobscripts::wrapped_script(cmd.options);
+    if (wrapped && !cmd.script_path.empty())
+      throw og::UsageError("a script (" + cmd.script_path + ") and --wrap: give one or the other");
+    // No script named: it comes on stdin, as sbatch reads it (og-sbatch < job.sh).
+    if (!wrapped && cmd.script_path.empty()) {
+      if (isatty(STDIN_FILENO) == 1)
+        throw og::UsageError("no job script given (usage: og-sbatch [OPTIONS] SCRIPT [ARGS...], a script on "
+                             "stdin, or --wrap=COMMAND)");
+      cmd.script_path = "-";
+    }
+    std::string script_path = wrapped ? "wrap" : cmd.script_path;
+    auto parsed = og::jobscripts::parse_job(wrapped ? *wrapped : read_script(cmd.script_path), script_path,
+                                            cmd.options, og::job_option_defaults());
     for (const auto& w : parsed.warnings) std::cerr << "og-sbatch: warning: " << w << "\n";
     auto& spec = parsed.spec;
     spec.script_args = cmd.script_args;
@@ -83,20 +95,22 @@ int main(int argc, char** argv) {
     og::cli::prepare_signed_submission(client, spec, parsed.flags, body, !parsed.flags.test_only);
     if (parsed.flags.test_only) {
       auto r = client.call("POST", "/og/v1/jobs", body);
-      if (r.value("would_start", false))
-        std::cerr << "og-sbatch: Job would start now on "
-                  << og::cli::join(r["partitions"].get<std::vector<std::string>>(), ",") << "\n";
-      else
-        std::cerr << "og-sbatch: Job would wait: " << r.value("reason", "Resources") << "\n";
-      // As sbatch --test-only: when and where, plus what it may cost at most.
-      if (r.contains("expected")) {
-        const auto& e = r["expected"];
-        std::cerr << "og-sbatch: Job to start at "
-                  << og::iso8601_utc(e.value("start_time", int64_t{0})).substr(0, 19) << " on "
-                  << og::cli::join(e.value("partitions", std::vector<std::string>{}), ",")
-                  << ", expected cost at most " << e.value("cost", std::string("N/A (no time limit)")) << "\n";
+      // As sbatch --test-only: one line, when and where, plus what it may cost at most.
+      const nlohmann::json expected = r.value("expected", nlohmann::json::object());
+      std::string cost = expected.value("cost", std::string("N/A (no time limit)"));
+      auto at = [&](int64_t t) { return og::iso8601_utc(t).substr(0, 19); };
+      if (r.value("would_start", false)) {
+        std::cerr << "og-sbatch: Job to start at " << at(expected.value("start_time", og::now_unix_s()))
+                  << " (now) on " << og::cli::join(r["partitions"].get<std::vector<std::string>>(), ",")
+                  << ", expected cost at most " << cost << "\n";
+      } else if (!expected.empty()) {
+        std::cerr << "og-sbatch: Job would wait (" << r.value("reason", "Resources") << "); to start at "
+                  << at(expected.value("start_time", int64_t{0})) << " on "
+                  << og::cli::join(expected.value("partitions", std::vector<std::string>{}), ",")
+                  << ", expected cost at most " << cost << "\n";
       } else {
-        std::cerr << "og-sbatch: No start can be planned for this job (no offer can ever hold it)\n";
+        std::cerr << "og-sbatch: Job would wait: " << r.value("reason", "Resources")
+                  << (r.contains("why") ? " (" + r.value("why", "") + ")" : " (no start can be planned yet)") << "\n";
       }
       return 0;
     }
@@ -107,7 +121,7 @@ int main(int argc, char** argv) {
     else
       std::cout << "Submitted batch job " << job_id << std::endl;
     if (!parsed.flags.wait) return 0;
-    return og::cli::wait_and_fetch(client, r.at("job_ids").get<std::vector<uint64_t>>(),
-                                   spec.submit_dir, isatty(STDERR_FILENO) == 1);
+    return og::cli::wait_and_fetch(client, r.at("job_ids").get<std::vector<uint64_t>>(), spec.submit_dir,
+                                   {isatty(STDERR_FILENO) == 1, false, "og-sbatch"});
   });
 }

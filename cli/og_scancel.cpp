@@ -26,7 +26,7 @@ bool cancellable(const nlohmann::json& job) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  return og::cli::run_command("og-scancel", [&]() -> int {
+  return og::cli::run_command("og-scancel", argc, argv, [&]() -> int {
     std::vector<std::string> args(argv + 1, argv + argc);
     og::cli::Connection conn;
     std::string user, name, state, partition;

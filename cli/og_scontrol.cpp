@@ -3,6 +3,8 @@
 #include <iostream>
 
 #include "cli/cli_common.hpp"
+#include "cli/job_fields.hpp"
+#include "cli/partition_fields.hpp"
 #include "core/error.hpp"
 #include "core/http_client.hpp"
 #include "core/strings.hpp"
@@ -16,8 +18,11 @@ constexpr const char* kHelp = R"(usage: og-scontrol COMMAND ...
   hold JOBID[,JOBID...]            keep pending jobs from starting
   release JOBID[,JOBID...]         let held jobs start
   requeue JOBID[,JOBID...]         stop running jobs and put them back in the queue
-  update JobId=N [TimeLimit=T] [Nice=N]   change a pending job (T in sbatch --time forms)
+  update JobId=N [TimeLimit=T] [Nice=N] [Partition=P[,P]]   change a pending job (T in
+                                   sbatch --time forms; Partition= empty: any)
   show job JOBID [--json]          a job in full: its replicas and its history (events)
+  show partition [NAME]            partitions (providers' offers), as scontrol shows them
+  show node [NAME]                 the same offers as nodes
   dispute JOBID                    contest a finished job's accepted result: established
                                    providers re-run it (an audit job, paid like any job);
                                    if they find otherwise, those who agreed are slashed
@@ -43,6 +48,12 @@ void print_job(const nlohmann::json& job) {
     return v.empty() || v == "null" ? std::string("(null)") : v;
   };
   int64_t limit = job.value("time_limit_s", int64_t{0});
+  auto timestamp = [&](const char* key) {
+    int64_t t = job.value(key, int64_t{0});
+    return t > 0 ? og::iso8601_utc(t).substr(0, 19) : std::string("Unknown");
+  };
+  // 0 asks for a majority of the replicas, as --quorum's default.
+  uint64_t quorum = number("quorum") ? number("quorum") : number("replicas") / 2 + 1;
   std::string tres = "cpu=" + std::to_string(number("cpus")) + ",mem=" + slurm_memory(number("memory_mb")) +
                      ",node=" + std::to_string(number("node_count"));
   if (number("gpus") > 0) tres += ",gres/gpu=" + std::to_string(number("gpus"));
@@ -56,17 +67,21 @@ void print_job(const nlohmann::json& job) {
             << " Dependency=" << or_null("dependency") << "\n"
             << "   Requeue=" << (job.value("requeue", true) ? 1 : 0) << " Restarts=" << text("requeue_count")
             << " ExitCode=" << text("exit_code") << ":0\n"
-            << "   TimeLimit=" << (limit < 0 ? std::string("UNLIMITED") : og::format_elapsed(limit, false))
+            << "   RunTime=" << og::format_elapsed(og::cli::job_elapsed_s(job), false)
+            << " TimeLimit=" << (limit < 0 ? std::string("UNLIMITED") : og::format_elapsed(limit, false))
             << " Partition=" << text("partition") << "\n"
+            << "   SubmitTime=" << timestamp("submit_time") << " StartTime=" << timestamp("start_time")
+            << " EndTime=" << timestamp("end_time") << "\n"
             << "   NumNodes=" << text("node_count");
   if (number("node_count_max") != number("node_count")) std::cout << "-" << text("node_count_max");
   std::cout << " NumCPUs=" << text("cpus") << " NumTasks=" << text("tasks") << " CPUs/Task=" << text("cpus_per_task")
             << "\n   TRES=" << tres << "\n";
   if (number("memory_per_cpu_mb") > 0) std::cout << "   MinMemoryCPU=" << slurm_memory(number("memory_per_cpu_mb")) << "\n";
   else std::cout << "   MinMemoryNode=" << (number("memory_per_node_mb") ? slurm_memory(number("memory_per_node_mb")) : "0") << "\n";
-  std::cout << "   WorkDir=" << or_null("current_working_directory") << " StdOut=" << or_null("standard_output")
+  std::cout << "   WorkDir=" << or_null("current_working_directory") << "\n"
+            << "   StdOut=" << or_null("standard_output") << " StdErr=" << or_null("standard_error")
             << " Export=" << text("export") << "\n"
-            << "   Replicas=" << text("replicas") << " Quorum=" << text("quorum") << " MaxPrice=" << text("max_price") << "\n"
+            << "   Replicas=" << text("replicas") << " Quorum=" << quorum << " MaxPrice=" << text("max_price") << "\n"
             << "   CanonicalRoot=" << text("canonical_root") << "\n";
   for (const auto& r : job["replica_leases"])
     std::cout << "   Lease=" << r["lease_id"].dump() << " Partition=" << r["partition"].get<std::string>()
@@ -82,10 +97,48 @@ void print_job(const nlohmann::json& job) {
               << "\n";
 }
 
+// scontrol show partition / show node: a provider's offer under Slurm's names.
+void print_partitions(const nlohmann::json& partitions, const std::string& only, bool as_nodes) {
+  bool first = true;
+  for (const auto& p : partitions) {
+    std::string name = og::printable(p.value("name", ""));
+    if (!only.empty() && name != only) continue;
+    if (!first) std::cout << "\n";
+    first = false;
+    std::string state = p.value("state", "");
+    int cpus = p.value("cpus", 0), used = p.value("cpus_allocated", 0), nodes = p.value("nodes", 1);
+    std::string gres = og::cli::partition_field(p, 'G'), features = og::cli::partition_field(p, 'f');
+    if (as_nodes) {
+      std::string node_state = state == "UP" ? (used == 0 ? "IDLE" : used >= cpus ? "ALLOCATED" : "MIXED")
+                               : state == "DRAIN" ? "DRAINED"
+                                                  : state == "UNKNOWN" ? "UNKNOWN" : "DOWN";
+      std::cout << "NodeName=" << name << " CPUAlloc=" << used << " CPUTot=" << cpus << "\n"
+                << "   AvailableFeatures=" << features << " ActiveFeatures=" << features << "\n"
+                << "   Gres=" << gres << "\n"
+                << "   RealMemory=" << p.value("memory_mb", 0) << " Boards=" << nodes << "\n"
+                << "   State=" << node_state << " Partitions=" << name << "\n"
+                << "   Owner=" << og::printable(p.value("owner", "")) << " Isolation=" << p.value("isolation", "")
+                << "\n";
+      continue;
+    }
+    std::cout << "PartitionName=" << name << "\n"
+              << "   AllowGroups=ALL AllowAccounts=ALL AllowQos=ALL\n"
+              << "   Default=NO MaxNodes=" << nodes << " MaxTime=UNLIMITED MinNodes=0\n"
+              << "   Nodes=" << name << "\n"
+              << "   State=" << (state == "UP" ? "UP" : state == "DRAIN" ? "DRAIN" : "DOWN") << " TotalCPUs=" << cpus
+              << " TotalNodes=" << nodes << "\n"
+              << "   TRES=cpu=" << cpus << ",mem=" << slurm_memory(p.value("memory_mb", 0)) << ",node=" << nodes
+              << (p.value("gpus", 0) > 0 ? ",gres/gpu=" + std::to_string(p.value("gpus", 0)) : std::string()) << "\n"
+              << "   PricePerCPUHour=" << p.value("price_per_cpu_hour", "") << " PricePerGPUHour="
+              << p.value("price_per_gpu_hour", "") << " Owner=" << og::printable(p.value("owner", "")) << "\n";
+  }
+  if (first && !only.empty()) throw og::UsageError("no partition named \"" + only + "\" (og-sinfo lists them)");
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
-  return og::cli::run_command("og-scontrol", [&]() -> int {
+  return og::cli::run_command("og-scontrol", argc, argv, [&]() -> int {
     std::vector<std::string> args, raw(argv + 1, argv + argc);
     og::cli::Connection conn;
     for (size_t i = 0; i < raw.size(); ++i) {
@@ -109,13 +162,14 @@ int main(int argc, char** argv) {
         for (auto& ch : key) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
         if (key == "jobid") id = value;
         else if (key == "timelimit") body["time_limit_s"] = og::jobscripts::parse_time_limit(value);
+        else if (key == "partition") body["partition"] = value;
         else if (key == "nice") {
           try {
             body["nice"] = std::stoll(value);
           } catch (const std::exception&) {
             throw og::UsageError("Nice=" + value + " is not a number");
           }
-        } else throw og::UsageError("update: unknown field " + args[i].substr(0, eq) + " (JobId, TimeLimit, Nice)");
+        } else throw og::UsageError("update: unknown field " + args[i].substr(0, eq) + " (JobId, TimeLimit, Nice, Partition)");
       }
       if (id.empty()) throw og::UsageError("update needs JobId=N");
       for (uint64_t each : og::cli::job_ids_named(client, id))
@@ -162,6 +216,13 @@ int main(int argc, char** argv) {
       }
       return 0;
     }
+    if (cmd == "show" && (args[1] == "partition" || args[1] == "partitions" || args[1] == "node" || args[1] == "nodes")) {
+      print_partitions(client.call("GET", "/og/v1/partitions")["partitions"], args.size() > 2 ? args[2] : "",
+                       args[1].starts_with("node"));
+      return 0;
+    }
+    if (cmd == "show" && args[1] == "job" && args.size() < 3)
+      throw og::UsageError("show job needs a job id (og-squeue lists your jobs)");
     if (cmd == "drain" || cmd == "resume") {
       client.call("POST", "/og/v1/partitions/" + og::url_encode(args[1]) + "/" + cmd);
       return 0;

@@ -2,14 +2,21 @@
 #include <iostream>
 
 #include "cli/cli_common.hpp"
+#include "cli/partition_fields.hpp"
 #include "core/error.hpp"
 #include "core/strings.hpp"
+#include "core/time_util.hpp"
 
 namespace {
 
 constexpr const char* kHelp = R"(usage: og-sinfo [OPTIONS]
 
   -p, --partition=NAME   only this partition
+  -N, --Node             one line per node, as sinfo -N
+  -s, --summarize        partition state summary, as sinfo -s (NODES(A/I/O/T))
+  -l, --long             sinfo -l's columns
+  -o, --format=FORMAT    columns by sinfo's letters: %P %a %l %D %t %T %N %c %C %F %m %G
+                         %f %s, and %o (the provider who offers it)
   -h, --noheader         no header line
       --json             slurmrestd-shaped JSON: {"partitions":[...]}
       --url, --token-file
@@ -23,14 +30,18 @@ std::string pad(std::string s, size_t width) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  return og::cli::run_command("og-sinfo", [&]() -> int {
+  return og::cli::run_command("og-sinfo", argc, argv, [&]() -> int {
     std::vector<std::string> args(argv + 1, argv + argc);
     og::cli::ListingOptions listing;
-    std::string only;
+    std::string only, format;
     for (size_t i = 0; i < args.size(); ++i) {
       const auto& a = args[i];
       if (listing.take(args, i, kHelp)) continue;
       if (og::cli::take_value(args, i, "--partition", "-p", only)) {}
+      else if (og::cli::take_value(args, i, "--format", "-o", format)) {}
+      else if (a == "-N" || a == "--Node") format = og::cli::kSinfoNodeFormat;
+      else if (a == "-s" || a == "--summarize") format = og::cli::kSinfoSummaryFormat;
+      else if (a == "-l" || a == "--long") format = og::cli::kSinfoLongFormat;
       else throw og::UsageError("unrecognized option " + a + " (see og-sinfo --help)");
     }
     auto answer = listing.conn.connect().call("GET", "/og/v1/partitions");
@@ -42,6 +53,13 @@ int main(int argc, char** argv) {
     }
     if (listing.json) {
       std::cout << answer.dump(2) << "\n";
+      return 0;
+    }
+    if (!format.empty()) {
+      if (format == og::cli::kSinfoLongFormat) std::cout << og::cli::clock_line(og::now_unix_s()) << "\n";
+      if (listing.header) std::cout << og::cli::format_row(format, og::cli::partition_header) << "\n";
+      for (const auto& p : answer["partitions"])
+        std::cout << og::cli::format_row(format, [&](char c) { return og::cli::partition_field(p, c); }) << "\n";
       return 0;
     }
     if (listing.header)

@@ -22,7 +22,7 @@ Pending jobs, highest priority first, with each factor of the multifactor formul
 }  // namespace
 
 int main(int argc, char** argv) {
-  return og::cli::run_command("og-sprio", [&]() -> int {
+  return og::cli::run_command("og-sprio", argc, argv, [&]() -> int {
     std::vector<std::string> args(argv + 1, argv + argc);
     og::cli::ListingOptions listing;
     std::string jobs, users;

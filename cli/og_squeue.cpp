@@ -1,5 +1,7 @@
 // og-squeue: show queued, running and recently finished jobs, as squeue does.
+#include <chrono>
 #include <iostream>
+#include <thread>
 #include <map>
 #include <vector>
 
@@ -7,6 +9,9 @@
 #include "cli/job_fields.hpp"
 #include "core/error.hpp"
 #include "core/http_client.hpp"
+#include "core/strings.hpp"
+#include "core/time_util.hpp"
+#include "jobscripts/text.hpp"
 #include "jobscripts/job_ref.hpp"
 
 namespace {
@@ -20,6 +25,12 @@ constexpr const char* kHelp = R"(usage: og-squeue [OPTIONS]
   -n, --name=NAME[,...]      only jobs with these names
   -o, --format=FORMAT        columns, as squeue: %i %P %j %u %t %T %M %l %D %C %R %N %r %V %S %e
                              and %Y (planned partitions), %c (expected cost)
+  -O, --Format=FIELD[:[.]WIDTH],...  columns by squeue's names: JobID, Partition, Name,
+                             UserName, State, StateCompact, TimeUsed, TimeLimit, NumNodes,
+                             NumCPUs, NodeList, Reason, ReasonList, SubmitTime, StartTime,
+                             EndTime, Account, QOS, Comment, Nice (width 20 unless given)
+  -l, --long                 squeue -l's columns, under the time
+  -i, --iterate=SECONDS      print again every SECONDS (until interrupted)
       --start                pending jobs with their expected start time and cost (as
                              planned now from time limits and priorities; N/A: not plannable)
   -r, --array                one line per array task (by default pending tasks of an
@@ -30,6 +41,7 @@ constexpr const char* kHelp = R"(usage: og-squeue [OPTIONS]
 )";
 
 constexpr const char* kDefaultFormat = "%.18i %.9P %.8j %.8u %.2t %.10M %.6D %R";
+constexpr const char* kLongFormat = "%.18i %.9P %.8j %.8u %.8T %.10M %.9l %.6D %R";
 constexpr const char* kStartFormat = "%.18i %.9P %.8j %.8u %.2t %.19S %.6D %.10c %20Y %R";
 
 // As squeue: an array's tasks still pending share one line (Slurm keeps them as one
@@ -51,14 +63,40 @@ nlohmann::json fold_pending_tasks(const nlohmann::json& jobs) {
   return rows;
 }
 
+// squeue -O "jobid,name:30,state:.10" as an -o format of the same letters.
+std::string format_of_fields(const std::string& fields) {
+  static const std::map<std::string, char> kLetters = {
+      {"jobid", 'i'},      {"arrayjobid", 'A'}, {"partition", 'P'}, {"name", 'j'},        {"username", 'u'},
+      {"state", 'T'},      {"statecompact", 't'}, {"timeused", 'M'}, {"timelimit", 'l'},   {"numnodes", 'D'},
+      {"numcpus", 'C'},    {"nodelist", 'N'},   {"reason", 'r'},    {"reasonlist", 'R'},  {"submittime", 'V'},
+      {"starttime", 'S'},  {"endtime", 'e'},    {"account", 'a'},   {"qos", 'q'},         {"comment", 'k'},
+      {"nice", 'y'}};
+  std::string format;
+  for (const std::string& field : og::split_list(fields)) {
+    std::string name = og::jobscripts::to_lower(field.substr(0, field.find(':')));
+    auto letter = kLetters.find(name);
+    if (letter == kLetters.end())
+      throw og::UsageError("--Format: unknown field \"" + field.substr(0, field.find(':')) +
+                           "\" (see og-squeue --help for the fields)");
+    std::string size = field.find(':') == std::string::npos ? "20" : field.substr(field.find(':') + 1);
+    bool right = !size.empty() && size[0] == '.';
+    if (right) size.erase(0, 1);
+    if (size.empty() || size.find_first_not_of("0123456789") != std::string::npos)
+      throw og::UsageError("--Format: \"" + field + "\": the width after : must be a number");
+    format += std::string("%") + (right ? "." : "-") + size + letter->second;
+  }
+  return format;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
-  return og::cli::run_command("og-squeue", [&]() -> int {
+  return og::cli::run_command("og-squeue", argc, argv, [&]() -> int {
     std::vector<std::string> args(argv + 1, argv + argc);
     og::cli::ListingOptions listing;
     std::string jobs, users, states, partitions, names, format = kDefaultFormat;
-    bool me = false, start = false, expand = false;
+    bool me = false, start = false, expand = false, long_form = false;
+    std::string fields, iterate;
     for (size_t i = 0; i < args.size(); ++i) {
       const auto& a = args[i];
       if (listing.take(args, i, kHelp)) continue;
@@ -71,6 +109,9 @@ int main(int argc, char** argv) {
       else if (og::cli::take_value(args, i, "--partition", "-p", partitions)) {}
       else if (og::cli::take_value(args, i, "--name", "-n", names)) {}
       else if (og::cli::take_value(args, i, "--format", "-o", format)) {}
+      else if (og::cli::take_value(args, i, "--Format", "-O", fields)) format = format_of_fields(fields);
+      else if (og::cli::take_value(args, i, "--iterate", "-i", iterate)) {}
+      else if (a == "-l" || a == "--long") long_form = true;
       else throw og::UsageError("unrecognized option " + a + " (see og-squeue --help)");
     }
     if (!jobs.empty()) og::cli::job_refs(jobs);  // a malformed id is a usage error, as in og-scancel
@@ -84,14 +125,21 @@ int main(int argc, char** argv) {
     std::string query = "?job_id=" + og::url_encode(jobs) + "&user=" + og::url_encode(users) +
                         "&state=" + og::url_encode(states) + "&partition=" + og::url_encode(partitions) +
                         "&name=" + og::url_encode(names) + (start ? "&start=1" : "");
-    auto answer = client.call("GET", "/og/v1/jobs" + query);
-    if (listing.json) {
-      std::cout << answer.dump(2) << "\n";
-      return 0;
+    if (long_form && format == kDefaultFormat) format = kLongFormat;
+    int64_t every = iterate.empty() ? 0 : og::cli::positive_seconds(iterate, "--iterate");
+    for (;;) {
+      auto answer = client.call("GET", "/og/v1/jobs" + query);
+      if (listing.json) {
+        std::cout << answer.dump(2) << "\n";
+      } else {
+        if (long_form || every) std::cout << og::cli::clock_line(og::now_unix_s()) << "\n";
+        if (listing.header) std::cout << og::cli::format_row(format, og::cli::job_header) << "\n";
+        for (const auto& job : expand ? answer["jobs"] : fold_pending_tasks(answer["jobs"]))
+          std::cout << og::cli::format_row(format, [&](char c) { return og::cli::job_field(job, c); }) << "\n";
+      }
+      if (!every) return 0;
+      std::cout << "\n" << std::flush;
+      std::this_thread::sleep_for(std::chrono::seconds(every));  // squeue -i: a refresh for a person
     }
-    if (listing.header) std::cout << og::cli::format_row(format, og::cli::job_header) << "\n";
-    for (const auto& job : expand ? answer["jobs"] : fold_pending_tasks(answer["jobs"]))
-      std::cout << og::cli::format_row(format, [&](char c) { return og::cli::job_field(job, c); }) << "\n";
-    return 0;
   });
 }

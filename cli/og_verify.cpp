@@ -25,7 +25,7 @@ namespace fs = std::filesystem;
 }  // namespace
 
 int main(int argc, char** argv) {
-  return og::cli::run_command("og-verify", [&]() -> int {
+  return og::cli::run_command("og-verify", argc, argv, [&]() -> int {
     std::vector<std::string> args(argv + 1, argv + argc);
     og::cli::Connection conn;
     std::vector<std::string> words;

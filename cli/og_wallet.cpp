@@ -35,7 +35,7 @@ constexpr const char* kHelp = R"(usage: og-wallet [OPTIONS] COMMAND
 }  // namespace
 
 int main(int argc, char** argv) {
-  return og::cli::run_command("og-wallet", [&]() -> int {
+  return og::cli::run_command("og-wallet", argc, argv, [&]() -> int {
     std::vector<std::string> args(argv + 1, argv + argc);
     og::cli::ListingOptions listing;
     std::string user, request_id, count = "20", key_file;

@@ -12,6 +12,7 @@
 #include <sstream>
 
 #include "core/file_io.hpp"
+#include "core/sha256.hpp"
 
 namespace og {
 namespace {
@@ -190,9 +191,20 @@ std::string pack_bundle(const std::vector<BundleSource>& sources, const BundleLi
   return out;
 }
 
-size_t unpack_bundle(std::string_view archive, const std::string& dir, const BundleLimits& limits) {
+namespace {
+
+// One entry of an archive, as walk_entries reads it: its path already checked.
+struct ArchiveEntry {
+  std::string path, where;  // where: "bundle entry \"path\"", for errors
+  char type;
+  std::string_view header, content;
+};
+
+// Calls visit for each entry, checking each header, the entry count and the bounds as it
+// goes; returns the number of entries.
+template <typename Visit>
+size_t walk_entries(std::string_view archive, const BundleLimits& limits, Visit visit) {
   size_t entries = 0;
-  uint64_t bytes = 0;
   size_t at = 0;
   for (;;) {
     if (at + kBlock > archive.size()) throw BundleError("the bundle is truncated (no end marker)");
@@ -211,37 +223,55 @@ size_t unpack_bundle(std::string_view archive, const std::string& dir, const Bun
     char type = header[kType.at];
     at += kBlock;
     if (size > archive.size() - at) throw BundleError(where + ": truncated");
-    std::string target = dir + "/" + path;
-    std::error_code ec;
-    fs::create_directories(fs::path(target).parent_path(), ec);
-    if (ec) throw BundleError(where + ": " + ec.message());
-    if (type == '0' || type == '\0') {
-      bytes += size;
-      if (bytes > limits.max_bytes)
-        throw BundleError("the bundle unpacks to more than " + std::to_string(limits.max_bytes >> 20) + " MiB");
-      mode_t mode = (parse_octal(header, kMode, where) & 0111) ? 0755 : 0644;  // never setuid/setgid
-      try {
-        write_new_file(target, archive.substr(at, size), mode);
-      } catch (const std::runtime_error&) {
-        throw BundleError(where + ": " + (errno == EEXIST || errno == ELOOP ? "appears twice" : std::strerror(errno)));
-      }
-    } else if (type == '5') {
-      if (::mkdir(target.c_str(), 0755) != 0 && !(errno == EEXIST && fs::is_directory(fs::symlink_status(target))))
-        throw BundleError(where + ": " + std::strerror(errno));
-    } else if (type == '2') {
-      std::string link = text_of(header, kLink);
-      check_link_target(path, link);
-      if (::symlink(link.c_str(), target.c_str()) != 0) throw BundleError(where + ": " + std::strerror(errno));
-    } else {
-      const char* kind = type == '1'   ? "hard links are"
-                         : type == '3' || type == '4' ? "device files are"
-                         : type == '6' ? "FIFOs are"
-                                       : "this entry type is";
-      throw BundleError(where + ": " + kind + " not allowed in a bundle");
-    }
+    visit(ArchiveEntry{path, where, type, header, archive.substr(at, size)});
     at += (size + kBlock - 1) / kBlock * kBlock;
   }
   return entries;
+}
+
+}  // namespace
+
+size_t unpack_bundle(std::string_view archive, const std::string& dir, const BundleLimits& limits) {
+  uint64_t bytes = 0;
+  return walk_entries(archive, limits, [&](const ArchiveEntry& e) {
+    const std::string& where = e.where;
+    std::string target = dir + "/" + e.path;
+    std::error_code ec;
+    fs::create_directories(fs::path(target).parent_path(), ec);
+    if (ec) throw BundleError(where + ": " + ec.message());
+    if (e.type == '0' || e.type == '\0') {
+      bytes += e.content.size();
+      if (bytes > limits.max_bytes)
+        throw BundleError("the bundle unpacks to more than " + std::to_string(limits.max_bytes >> 20) + " MiB");
+      mode_t mode = (parse_octal(e.header, kMode, where) & 0111) ? 0755 : 0644;  // never setuid/setgid
+      try {
+        write_new_file(target, e.content, mode);
+      } catch (const std::runtime_error&) {
+        throw BundleError(where + ": " + (errno == EEXIST || errno == ELOOP ? "appears twice" : std::strerror(errno)));
+      }
+    } else if (e.type == '5') {
+      if (::mkdir(target.c_str(), 0755) != 0 && !(errno == EEXIST && fs::is_directory(fs::symlink_status(target))))
+        throw BundleError(where + ": " + std::strerror(errno));
+    } else if (e.type == '2') {
+      std::string link = text_of(e.header, kLink);
+      check_link_target(e.path, link);
+      if (::symlink(link.c_str(), target.c_str()) != 0) throw BundleError(where + ": " + std::strerror(errno));
+    } else {
+      const char* kind = e.type == '1'                   ? "hard links are"
+                         : e.type == '3' || e.type == '4' ? "device files are"
+                         : e.type == '6'                  ? "FIFOs are"
+                                                          : "this entry type is";
+      throw BundleError(where + ": " + kind + " not allowed in a bundle");
+    }
+  });
+}
+
+std::map<std::string, std::string> bundle_file_digests(std::string_view archive, const BundleLimits& limits) {
+  std::map<std::string, std::string> digests;
+  walk_entries(archive, limits, [&](const ArchiveEntry& e) {
+    if (e.type == '0' || e.type == '\0') digests[e.path] = sha256_hex(e.content);
+  });
+  return digests;
 }
 
 }  // namespace og

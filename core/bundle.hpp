@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -37,5 +38,9 @@ std::string pack_bundle(const std::vector<BundleSource>& sources, const BundleLi
 // naming the entry and the rule it broke; what was unpacked before stays (the caller
 // discards the directory).
 size_t unpack_bundle(std::string_view archive, const std::string& dir, const BundleLimits& limits = {});
+
+// The SHA-256 of each regular file in the archive, by its path: what a job was given, so
+// that fetching its result need not bring those back unchanged. Throws BundleError.
+std::map<std::string, std::string> bundle_file_digests(std::string_view archive, const BundleLimits& limits = {});
 
 }  // namespace og

@@ -32,7 +32,7 @@ std::string job_signing_payload(const std::string& user, const JobSpec& spec) {
       {"ntasks_per_node", spec.ntasks_per_node},
       {"cpus_per_task", spec.cpus_per_task},
       {"gpus", spec.gpus},
-      {"submit_dir", spec.submit_dir},
+      // Not submit_dir: a path on the requester's machine, which providers never see.
   };
   // Covered where asked for, so that a job signed before they existed still verifies.
   for (const auto& [key, value] : {std::pair<const char*, uint64_t>{"nodes_max", spec.nodes_max},

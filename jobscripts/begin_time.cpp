@@ -15,9 +15,9 @@ namespace {
 constexpr int64_t kDay = 86400;
 
 UsageError invalid_begin(std::string_view text, std::string_view why) {
-  return UsageError("invalid begin time " + in_quotes(text) + ": " + std::string(why) +
-                    " (use now+N[minutes|hours|days], HH:MM[:SS], YYYY-MM-DD[THH:MM[:SS]], midnight, "
-                    "noon, teatime, today or tomorrow)");
+  return UsageError("invalid time " + in_quotes(text) + ": " + std::string(why) +
+                    " (use now, now+N or now-N[minutes|hours|days], HH:MM[:SS], YYYY-MM-DD[THH:MM[:SS]], "
+                    "midnight, noon, teatime, today, tomorrow or yesterday)");
 }
 
 std::optional<int64_t> unit_seconds(std::string_view unit) {
@@ -82,18 +82,23 @@ std::optional<int64_t> parse_date(std::string_view date) {
 
 }  // namespace
 
-int64_t parse_begin_time(std::string_view text, int64_t now_unix) {
+namespace {
+
+enum class Toward { kNext, kLast };  // which occurrence of a clock time without a date
+
+int64_t parse_time(std::string_view text, int64_t now_unix, Toward toward) {
   const std::string lower = to_lower(text);
   std::string_view spec = lower;
   const int64_t today = (now_unix >= 0 ? now_unix : now_unix - (kDay - 1)) / kDay * kDay;
-  // Clock times without a date refer to the next time the clock shows them.
-  auto next_occurrence = [&](int64_t seconds_of_day) {
+  auto occurrence = [&](int64_t seconds_of_day) {
     int64_t t = today + seconds_of_day;
-    return t < now_unix ? t + kDay : t;
+    if (toward == Toward::kNext) return t < now_unix ? t + kDay : t;
+    return t > now_unix ? t - kDay : t;
   };
 
   if (spec == "now") return now_unix;
-  if (spec.starts_with("now+")) {
+  const bool back = spec.starts_with("now-");
+  if (spec.starts_with("now+") || (back && toward == Toward::kLast)) {
     std::string_view rest = spec.substr(4);
     size_t digits = 0;
     while (digits < rest.size() && rest[digits] >= '0' && rest[digits] <= '9') ++digits;
@@ -101,15 +106,17 @@ int64_t parse_begin_time(std::string_view text, int64_t now_unix) {
     std::string_view unit = rest.substr(digits);
     if (!unit.empty() && unit.front() == ' ') unit.remove_prefix(1);
     auto per_unit = unit_seconds(unit);
-    if (!count) throw invalid_begin(text, "expected a number after now+");
+    if (!count) throw invalid_begin(text, back ? "expected a number after now-" : "expected a number after now+");
     if (!per_unit) throw invalid_begin(text, "unknown time unit " + in_quotes(unit));
-    return now_unix + static_cast<int64_t>(*count) * *per_unit;
+    int64_t offset = static_cast<int64_t>(*count) * *per_unit;
+    return back ? now_unix - offset : now_unix + offset;
   }
-  if (spec == "midnight") return next_occurrence(0);
-  if (spec == "noon") return next_occurrence(12 * 3600);
-  if (spec == "teatime") return next_occurrence(16 * 3600);
+  if (spec == "midnight") return toward == Toward::kNext ? occurrence(0) : today;
+  if (spec == "noon") return occurrence(12 * 3600);
+  if (spec == "teatime") return occurrence(16 * 3600);
   if (spec == "today") return today;
   if (spec == "tomorrow") return today + kDay;
+  if (spec == "yesterday" && toward == Toward::kLast) return today - kDay;
 
   if (spec.size() >= 10 && spec[4] == '-') {
     auto day = parse_date(spec.substr(0, 10));
@@ -123,9 +130,15 @@ int64_t parse_begin_time(std::string_view text, int64_t now_unix) {
   if (spec.find(':') != std::string_view::npos) {
     auto clock = parse_clock(spec);
     if (!clock) throw invalid_begin(text, "not a valid time of day");
-    return next_occurrence(*clock);
+    return occurrence(*clock);
   }
   throw invalid_begin(text, "unrecognised form");
 }
+
+}  // namespace
+
+int64_t parse_begin_time(std::string_view text, int64_t now_unix) { return parse_time(text, now_unix, Toward::kNext); }
+
+int64_t parse_past_time(std::string_view text, int64_t now_unix) { return parse_time(text, now_unix, Toward::kLast); }
 
 }  // namespace og::jobscripts

@@ -319,6 +319,10 @@ class OptionApplier {
         break;
       case OptionId::kUnsupported:
         break;  // handled by apply()
+      case OptionId::kWrap:
+        // The script itself, made before the options are read (wrapped_script).
+        if (where != "command line") throw UsageError("it belongs on og-sbatch's command line, in place of a script");
+        break;
     }
   }
 
@@ -331,6 +335,17 @@ class OptionApplier {
 };
 
 }  // namespace
+
+std::optional<std::string> wrapped_script(const std::vector<std::string>& options) {
+  std::optional<std::string> command;
+  for (size_t i = 0; i < options.size(); ++i) {
+    if (options[i].starts_with("--wrap=")) command = options[i].substr(7);
+    else if (options[i] == "--wrap" && i + 1 < options.size()) command = options[++i];
+  }
+  if (!command) return std::nullopt;
+  // As sbatch writes it, so that the job's script reads the same.
+  return "#!/bin/sh\n# This script was created by sbatch --wrap.\n\n" + *command + "\n";
+}
 
 CommandLine split_sbatch_command_line(const std::vector<std::string>& argv) {
   CommandLine cl;

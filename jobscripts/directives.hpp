@@ -2,6 +2,7 @@
 // command-line options on top, and produces the JobSpec to submit.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -40,6 +41,10 @@ struct CommandLine {
   std::string script_path;               // empty when none was given ("-" = stdin)
   std::vector<std::string> script_args;  // everything after it
 };
+
+// sbatch --wrap=COMMAND: the script it makes of COMMAND, or nullopt without --wrap (the
+// last one given wins).
+std::optional<std::string> wrapped_script(const std::vector<std::string>& options);
 
 // Splits og-sbatch's argv (without argv[0]) into the options before the script, the
 // script path, and the script's own args. "--" ends the options.

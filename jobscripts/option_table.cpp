@@ -35,6 +35,7 @@ constexpr OptionInfo kOptions[] = {
     {"wait", 'W', kNone, kWait},
     {"test-only", 0, kNone, kTestOnly},
     {"parsable", 0, kNone, kParsable},
+    {"wrap", 0, kRequired, kWrap},
     {"requeue", 0, kNone, kRequeue},
     {"no-requeue", 0, kNone, kNoRequeue},
     // OpenGrid's own.

@@ -56,6 +56,7 @@ enum class OptionId {
   kSecret,
   kUrl,
   kTokenFile,
+  kWrap,
   kUnsupported,  // a real sbatch option OpenGrid accepts but ignores, with a warning
 };
 

@@ -2,6 +2,7 @@
 // its owner does to it, its history, its result and files; priorities and accounting.
 #include <nlohmann/json.hpp>
 
+#include "core/bundle.hpp"
 #include "core/error.hpp"
 #include "core/hex.hpp"
 #include "core/job_signature.hpp"
@@ -37,6 +38,7 @@ HttpResponse Api::submit_job(const Call& c) {
     auto result = services_.submissions.test_only(c.user, std::move(spec));
     json answer = {{"job_id", 0}, {"would_start", !result.partitions.empty()},
                    {"partitions", result.partitions}, {"reason", result.reason}};
+    if (!result.why.empty()) answer["why"] = result.why;
     if (result.estimate) answer["expected"] = estimate_json(*result.estimate);
     return ok(answer);
   }
@@ -123,7 +125,21 @@ HttpResponse Api::job_events(const Call& c) {
 }
 
 HttpResponse Api::job_result(const Call& c) {
-  return ok(json::parse(services_.queries.canonical_manifest(c.user, c.id(0, "job id"))));
+  uint64_t id = c.id(0, "job id");
+  json result = json::parse(services_.queries.canonical_manifest(c.user, id));  // its owner's only
+  // What the job was given: fetching brings back only what it created or changed.
+  json inputs = json::object();
+  auto job = services_.queries.get_job(id);
+  const std::string digest = job ? job->view.job.spec.bundle_sha256 : "";
+  if (auto bundle = digest.empty() ? std::nullopt : bundles_.get(digest)) {
+    try {
+      for (const auto& [path, sha256] : bundle_file_digests(*bundle, {UINT64_MAX, UINT32_MAX})) inputs[path] = sha256;
+    } catch (const BundleError&) {
+      // Accepted at submission, so readable; if not, every file is simply fetched.
+    }
+  }
+  result["inputs"] = std::move(inputs);
+  return ok(result);
 }
 
 HttpResponse Api::job_file(const Call& c) {

@@ -89,6 +89,7 @@ void apply(Job& job, const JobEvent& e) {
       require_pending(job, e);
       if (c.contains("time_limit_s")) job.spec.time_limit_s = c["time_limit_s"].get<int64_t>();
       if (c.contains("nice")) job.spec.nice = c["nice"].get<int32_t>();
+      if (c.contains("partition")) job.spec.partition = c["partition"].get<std::string>();
       return;
     case EventKind::DependencyResolved:
       require_pending(job, e);
@@ -247,6 +248,8 @@ std::string describe(const JobEvent& e) {
       std::string what;
       if (c.contains("time_limit_s")) what += " time limit " + number("time_limit_s") + " s";
       if (c.contains("nice")) what += (what.empty() ? "" : ",") + std::string(" nice ") + number("nice");
+      if (c.contains("partition"))
+        what += (what.empty() ? "" : ",") + std::string(" partition ") + (text("partition").empty() ? "any" : text("partition"));
       return "updated by " + e.actor + ":" + what;
     }
     case EventKind::DependencyResolved: return "dependency " + text("dependency") + " satisfied";

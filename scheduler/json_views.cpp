@@ -126,6 +126,8 @@ nlohmann::json partition_json(const Partition& p, int64_t now_mono_us) {
 }
 
 nlohmann::json lease_json(const Lease& lease) {
+  JobSpec spec = lease.job.spec;
+  spec.submit_dir.clear();  // a path on the requester's machine: not the provider's to know
   return {
       {"lease_id", lease.replica.id},
       {"job_id", lease.job.id},
@@ -133,7 +135,7 @@ nlohmann::json lease_json(const Lease& lease) {
       {"array_job_id", lease.job.array_job_id},
       {"array_task_id", lease.job.array_task_id},
       {"requeue_count", lease.job.requeue_count},
-      {"spec", to_json(lease.job.spec)},
+      {"spec", to_json(spec)},
       // Where a replica replacing a lost one picks up: the last verified checkpoint.
       {"resume", lease.job.checkpoint_sha256.empty()
                      ? nlohmann::json(nullptr)

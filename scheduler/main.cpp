@@ -244,6 +244,9 @@ int main(int argc, char** argv) {
     else if (flag == "-h" || flag == "--help") {
       std::cout << kUsage;
       return 0;
+    } else if (flag == "--version") {
+      std::cout << "og-schedd " OG_VERSION " (OpenGrid)\n";
+      return 0;
     } else usage_error("unknown option " + a);
   }
   if (state_dir.empty()) usage_error("--state DIR is required");

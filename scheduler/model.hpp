@@ -160,6 +160,7 @@ struct CompletionReport {
 struct JobUpdate {
   std::optional<int64_t> time_limit_s;
   std::optional<int32_t> nice;
+  std::optional<std::string> partition = {};  // "" : any partition
 };
 
 }  // namespace og

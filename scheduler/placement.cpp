@@ -1,6 +1,7 @@
 #include "scheduler/placement.hpp"
 
 #include <algorithm>
+#include <optional>
 
 #include "core/money.hpp"
 #include "core/strings.hpp"
@@ -59,6 +60,60 @@ bool OfferMatcher::can_hold(const Partition& p) const {
   if (spec_.gpus > p.gpus) return false;
   if (spec_.gpus > 0 && !spec_.gpu_type.empty() && spec_.gpu_type != p.gpu_type) return false;
   return true;
+}
+
+std::string why_none_can_hold(const JobSpec& spec, const std::map<std::string, Partition>& partitions) {
+  // Shape only: a provider of the isolation, network or price a job needs may still come,
+  // as one with more CPUs than any may; but the job's shape is judged as Slurm judges it.
+  const std::vector<std::string> named = split_list(spec.partition);
+  std::optional<jobscripts::Constraint> constraint;
+  if (!spec.constraint.empty()) constraint = jobscripts::parse_constraint_expr(spec.constraint);
+  auto typed = [&](const Partition& p) { return spec.gpus == 0 || spec.gpu_type.empty() || p.gpu_type == spec.gpu_type; };
+  auto featured = [&](const Partition& p) { return !constraint || jobscripts::constraint_satisfied(*constraint, p.features); };
+  std::vector<const Partition*> candidates;
+  for (const auto& [name, p] : partitions) {
+    if (!named.empty() && std::find(named.begin(), named.end(), name) == named.end()) continue;
+    if (spec.nodes <= p.nodes && spec.total_cpus() <= p.cpus && spec.total_mem_mb() <= p.memory_mb &&
+        spec.gpus <= p.gpus && typed(p) && featured(p))
+      return "";
+    candidates.push_back(&p);
+  }
+  if (candidates.empty()) return "";  // no provider yet: one may come
+  uint32_t nodes = 0, cpus = 0, gpus = 0;
+  uint64_t memory = 0;
+  bool any_typed = false, any_featured = false;
+  std::vector<std::string> types, features;
+  for (const Partition* p : candidates) {
+    nodes = std::max(nodes, p->nodes);
+    cpus = std::max(cpus, p->cpus);
+    memory = std::max(memory, p->memory_mb);
+    gpus = std::max(gpus, p->gpus);
+    any_typed = any_typed || typed(*p);
+    any_featured = any_featured || featured(*p);
+    if (!p->gpu_type.empty() && std::find(types.begin(), types.end(), p->gpu_type) == types.end())
+      types.push_back(p->gpu_type);
+    for (const auto& f : p->features)
+      if (std::find(features.begin(), features.end(), f) == features.end()) features.push_back(f);
+  }
+  const std::string most = "; the most a partition offers is ";
+  std::vector<std::string> why;
+  if (spec.nodes > nodes)
+    why.push_back("it asks for " + std::to_string(spec.nodes) + " nodes" + most + std::to_string(nodes) +
+                  " (a provider's machine is one node; a Slurm cluster behind og-worker offers its nodes)");
+  if (spec.total_cpus() > cpus) why.push_back("it asks for " + std::to_string(spec.total_cpus()) + " CPUs" + most + std::to_string(cpus));
+  if (spec.total_mem_mb() > memory)
+    why.push_back("it asks for " + std::to_string(spec.total_mem_mb()) + " MB of memory" + most + std::to_string(memory) + " MB");
+  if (spec.gpus > gpus)
+    why.push_back("it asks for " + std::to_string(spec.gpus) + " GPUs" +
+                  (gpus == 0 ? std::string("; no partition has a GPU") : most + std::to_string(gpus)));
+  else if (!any_typed)
+    why.push_back("it asks for GPUs of type " + spec.gpu_type + "; partitions have " +
+                  (types.empty() ? std::string("GPUs of no named type") : join(types, ", ")));
+  if (!any_featured)
+    why.push_back("it asks for features " + spec.constraint + "; partitions offer " +
+                  (features.empty() ? std::string("none") : join(features, ", ")));
+  if (why.empty()) why.push_back("no one partition has all it asks for at once (og-sinfo shows each)");
+  return "no partition can ever hold this job: " + join(why, "; ") + " (sbatch: Requested node configuration is not available)";
 }
 
 bool OfferMatcher::price_ok(const Partition& p) const {

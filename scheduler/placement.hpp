@@ -83,6 +83,12 @@ PlacementResult place_replicas(const Job& job, std::map<std::string, Partition>&
 
 // Whether a partition could ever hold the job (ignoring what is allocated now and price).
 bool partition_can_hold(const Partition& p, const JobSpec& spec);
+// "" when some known partition (of those -p names, any state) has the job's shape —
+// nodes, CPUs, memory, GPUs and their type, features; else what none of them has, against
+// what the job asks for ("it asks for 8 CPUs; the most a partition offers is 2"), as sbatch
+// refuses a job no node could ever run. Isolation, network and price are not shape: a job
+// waits for a provider that offers them.
+std::string why_none_can_hold(const JobSpec& spec, const std::map<std::string, Partition>& partitions);
 // CPUs a job holds on a partition: all of them when it runs --exclusive.
 uint32_t cpus_taken(const Partition& p, const JobSpec& spec);
 // What a replica started at start_us holds: the whole partition when --exclusive.

@@ -105,8 +105,9 @@ CompletionBody decode_completion(const json& body) {
 }
 
 JobUpdate decode_job_update(const json& body) {
-  only_fields(body, {"time_limit_s", "nice"});
+  only_fields(body, {"time_limit_s", "nice", "partition"});
   JobUpdate update;
+  if (body.contains("partition")) update.partition = field<std::string>(body, "partition", std::string());
   if (body.contains("time_limit_s")) update.time_limit_s = field<int64_t>(body, "time_limit_s", 0);
   if (body.contains("nice")) {
     int64_t nice = field<int64_t>(body, "nice", 0);

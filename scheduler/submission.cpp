@@ -77,8 +77,8 @@ std::vector<uint64_t> Controller::submit(const User& user, JobSpec spec, const S
                        "--dependency names job " + std::to_string(target.job_id) +
                            (target.array_task >= 0 ? "_" + std::to_string(target.array_task) : "") +
                            ", which does not exist");
+  int64_t each = 0, count = tasks.empty() ? 1 : int64_t(tasks.size()), all = 0;
   if (ledger_) {
-    int64_t each = 0, count = tasks.empty() ? 1 : int64_t(tasks.size()), all = 0;
     try {
       each = max_cost_micros(spec);
       all = checked_amount_product(each, count, "its cost for all array tasks");
@@ -86,6 +86,11 @@ std::vector<uint64_t> Controller::submit(const User& user, JobSpec spec, const S
       throw ApiError(Refusal::Invalid, "cost_too_large", std::string("the job cannot be paid for: ") + e.what() +
                                                  "; lower --max-price, --time, --replicas or the resources asked");
     }
+  }
+  // As sbatch refuses a job no node could ever run (before asking for the money).
+  if (std::string why = why_none_can_hold(spec, partitions_); !why.empty())
+    throw ApiError(Refusal::Invalid, "unsatisfiable", why);
+  if (ledger_) {
     int64_t have = ledger_->balance(wallet_account(user.name));
     if (each > 0 && have < all)
       throw ApiError(Refusal::Unpaid, "insufficient_funds",
@@ -198,6 +203,21 @@ TestOnlyResult Controller::test_only(const User& user, JobSpec spec) {
   auto placed = place_replicas(probe, partitions_, {}, spec.replicas);
   for (auto* p : placed.chosen) result.partitions.push_back(p->name);
   result.reason = placed.reason;
+  result.why = why_none_can_hold(spec, partitions_);
+  if (result.why.empty() && placed.reason == "PriceTooLow") {
+    // What it would take: the cheapest offer that could hold it, against the job's maximum.
+    OfferMatcher offer(spec);
+    const Partition* cheapest = nullptr;
+    for (const auto& [name, p] : partitions_)
+      if (offer.can_hold(p) && (!cheapest || p.price_micros < cheapest->price_micros)) cheapest = &p;
+    if (cheapest)
+      result.why = "the cheapest partition that could hold it, " + cheapest->name + ", asks " +
+                   format_money(cheapest->price_micros) + " per CPU-hour" +
+                   (spec.gpus ? " and " + format_money(cheapest->gpu_price_micros) + " per GPU-hour" : std::string()) +
+                   "; the job's maximum is " + format_money(spec.max_price_micros) +
+                   (spec.gpus ? " and " + format_money(spec.max_gpu_price_micros) : std::string()) +
+                   " (--max-price, --max-gpu-price)";
+  }
   auto plan = plan_starts(&probe);
   if (auto it = plan.find(kProbeJobId); it != plan.end()) result.estimate = it->second;
   return result;
@@ -288,7 +308,13 @@ JobView Controller::update_job(const User& user, uint64_t id, const JobUpdate& u
                            ": cancel and resubmit it with the limit it needs");
     }
   }
+  if (update.partition) {
+    JobSpec wanted = job.spec;
+    wanted.partition = *update.partition;
+    check_partitions_exist(wanted);  // as at submission: a name no provider offers is refused
+  }
   nlohmann::json changed = nlohmann::json::object();
+  if (update.partition) changed["partition"] = *update.partition;
   if (update.time_limit_s) changed["time_limit_s"] = *update.time_limit_s;
   if (update.nice) changed["nice"] = *update.nice;
   queue_.erase(queue_key(job));  // keyed by nice

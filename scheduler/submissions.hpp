@@ -19,6 +19,7 @@ using Secrets = std::map<std::string, std::string>;
 struct TestOnlyResult {
   std::vector<std::string> partitions;  // where it would start now (empty: it would wait)
   std::string reason;                   // why it would wait
+  std::string why;                      // in words, where it would wait for ever or for a price
   std::optional<StartEstimate> estimate;
 };
 
@@ -35,7 +36,7 @@ class Submissions {
   virtual JobView set_hold(const User& user, uint64_t id, bool hold) = 0;
   // og-scontrol requeue: a running job is stopped and goes back to the queue.
   virtual JobView requeue_job(const User& user, uint64_t id) = 0;
-  // og-scontrol update: change a pending job's time limit or nice value.
+  // og-scontrol update: change a pending job's time limit, nice value or partition.
   virtual JobView update_job(const User& user, uint64_t id, const JobUpdate& update) = 0;
   // The requester contests a job's accepted result within the dispute window: an audit job
   // re-runs it (same signed script and bundle, three replicas, paid like any job) on

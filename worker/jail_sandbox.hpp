@@ -6,6 +6,7 @@
 #include <mutex>
 #include <string>
 
+#include "worker/jail/root_fs.hpp"
 #include "worker/cgroup.hpp"
 #include "worker/sandbox.hpp"
 
@@ -17,6 +18,7 @@ class JailSandbox : public Sandbox {
   explicit JailSandbox(const SandboxOptions& options);
   ~JailSandbox() override;
   std::string level() const override { return "jail"; }
+  JobAccount job_account() const override { return {jail::kJobAccount, jail::kJobShell}; }
   std::unique_ptr<ContainedJob> contain(const SandboxRequest& request, SpawnOptions& spawn) override;
 
   // Hands out the lowest uid of the range that no job on this host holds — workers on one

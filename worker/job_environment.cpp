@@ -1,5 +1,8 @@
 #include "worker/job_environment.hpp"
 
+#include <pwd.h>
+#include <unistd.h>
+
 #include <map>
 
 #include "core/error.hpp"
@@ -42,9 +45,10 @@ std::vector<std::string> job_environment(const LeaseTask& t, const JobPlace& pla
   env.insert_or_assign("HOME", place.job_dir);
   env.insert_or_assign("PWD", place.cwd);
   env.insert_or_assign("TMPDIR", place.job_dir + "/.og");
-  env.insert_or_assign("USER", t.user);
-  env.insert_or_assign("LOGNAME", t.user);
-  env.insert_or_assign("SHELL", "/bin/sh");
+  // The account the job runs as (id -un says the same); SLURM_JOB_USER names the requester.
+  env.insert_or_assign("USER", place.account.name.empty() ? t.user : place.account.name);
+  env.insert_or_assign("LOGNAME", place.account.name.empty() ? t.user : place.account.name);
+  env.insert_or_assign("SHELL", place.account.shell.empty() ? "/bin/sh" : place.account.shell);
   if (!env.count("LANG")) env["LANG"] = "C.UTF-8";
   // The SLURM_* variables below would make Open MPI's mpirun look for srun and Slurm's
   // allocation; on a partition it launches its ranks itself, here.
@@ -63,7 +67,6 @@ std::vector<std::string> job_environment(const LeaseTask& t, const JobPlace& pla
     env["OG_RESUME_MILESTONE"] = std::to_string(t.resume_milestone);
   }
   env["OG_PARTITION"] = place.partition;
-  env["OG_SUBMIT_DIR"] = s.submit_dir;
   env["OG_REPLICAS"] = std::to_string(s.replicas);
   env["OG_NETWORK"] = s.network;
 
@@ -118,6 +121,12 @@ std::vector<std::string> job_environment(const LeaseTask& t, const JobPlace& pla
   out.reserve(env.size());
   for (const auto& [k, v] : env) out.push_back(k + "=" + v);
   return out;
+}
+
+JobAccount current_account() {
+  struct passwd* pw = ::getpwuid(::geteuid());
+  if (!pw) return {std::to_string(::geteuid()), "/bin/sh"};
+  return {pw->pw_name, pw->pw_shell && *pw->pw_shell ? pw->pw_shell : "/bin/sh"};
 }
 
 }  // namespace og

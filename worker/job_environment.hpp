@@ -9,12 +9,22 @@
 
 namespace og {
 
+// The account a job runs as on the provider: USER, LOGNAME and SHELL are its.
+struct JobAccount {
+  std::string name;   // "" : the requester's name stands in (unit tests)
+  std::string shell;  // "" : /bin/sh
+};
+
 struct JobPlace {
   std::string partition;  // this worker's partition (the "node")
   std::string job_dir;    // the job's work directory
   std::string cwd;        // where the script starts (job_dir or its --chdir)
   std::string tools_dir;  // OpenGrid's commands for the job (srun), first on its PATH; "" for none
+  JobAccount account = {};
 };
+
+// The account of this process's effective uid, as the password database has it.
+JobAccount current_account();
 
 std::vector<std::string> job_environment(const LeaseTask& task, const JobPlace& place);
 

@@ -83,7 +83,8 @@ void LocalBackend::launch(const LeaseTask& task, DoneCallback done) {
       fs::copy_file(options_.srun_program, tools_dir + "/srun");
       fs::permissions(tools_dir + "/srun", fs::perms(0755));
     }
-    spawn.env = job_environment(task, {options_.partition, job_dir, cwd.string(), tools_dir});
+    JobAccount account = options_.sandbox ? options_.sandbox->job_account() : current_account();
+    spawn.env = job_environment(task, {options_.partition, job_dir, cwd.string(), tools_dir, account});
     spawn.cwd = cwd.string();
     spawn.stdout_path = out;
     spawn.stderr_path = err;

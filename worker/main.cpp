@@ -145,6 +145,9 @@ int main(int argc, char** argv) {
     else if (flag == "-h" || flag == "--help") {
       std::cout << kUsage;
       return 0;
+    } else if (flag == "--version") {
+      std::cout << "og-worker " OG_VERSION " (OpenGrid)\n";
+      return 0;
     } else usage_error("unknown option " + a);
   }
   if (dir.empty()) usage_error("--dir DIR is required");

@@ -14,6 +14,7 @@
 
 #include "core/job_spec.hpp"
 #include "core/process.hpp"
+#include "worker/job_environment.hpp"
 
 namespace og {
 
@@ -43,6 +44,8 @@ class Sandbox {
  public:
   virtual ~Sandbox() = default;
   virtual std::string level() const = 0;
+  // The account jobs run as (USER, LOGNAME, SHELL): og-worker's own unless jailed.
+  virtual JobAccount job_account() const { return current_account(); }
   // Prepares containment and rewrites `spawn` so that spawning it starts the job inside.
   // Throws std::runtime_error when the job cannot be contained (it is then not started).
   virtual std::unique_ptr<ContainedJob> contain(const SandboxRequest& request, SpawnOptions& spawn) = 0;

@@ -180,7 +180,7 @@ SlurmCluster SlurmBackend::discover() {
 nlohmann::json SlurmBackend::submission(const LeaseTask& task, const std::string& cwd, const std::string& script,
                                         const std::string& out, const std::string& err, const std::string& job_dir) {
   nlohmann::json env = nlohmann::json::object();
-  for (const auto& entry : job_environment(task, {options_.partition, job_dir, cwd, {}})) {
+  for (const auto& entry : job_environment(task, {options_.partition, job_dir, cwd, {}, {options_.user, {}}})) {
     auto eq = entry.find('=');
     // Slurm sets the SLURM_* variables itself, for the allocation it made; ours (which
     // mimic them for the local backend) would override its (e.g. SLURM_NTASKS for srun).

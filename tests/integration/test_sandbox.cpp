@@ -305,6 +305,13 @@ TEST_F(Sandbox, AJailThatCannotStandSaysSoAndTheJobIsHandedBack) {
   EXPECT_NE(other.job(id)["job_state"], "FAILED") << "not the job's failure";
 }
 
+TEST_F(Sandbox, TheJobSeesItsOwnAccountAndNoneOfTheRequestersPaths) {
+  std::string out = run_to_end("who.sh", "#!/bin/bash\necho \"$USER $LOGNAME $SHELL $(id -un)\"\nenv\n");
+  EXPECT_EQ(out.substr(0, out.find('\n')), "og-job og-job /bin/sh og-job");
+  EXPECT_EQ(out.find(submit_dir), std::string::npos) << "the requester's directory reached the provider: " << out;
+  EXPECT_EQ(out.find("OG_SUBMIT_DIR"), std::string::npos);
+}
+
 TEST_F(Sandbox, MpiRunsInsideWithTwoRanks) {
   if (::access("/usr/bin/mpirun", X_OK) != 0 || ::access("/usr/bin/mpicc", X_OK) != 0)
     GTEST_SKIP() << "SKIPPED: Open MPI (openmpi-bin, libopenmpi-dev) is not installed";

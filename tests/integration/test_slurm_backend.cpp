@@ -137,12 +137,13 @@ TEST_F(SlurmBackendTest, AFailingScriptFailsWithItsExitCode) {
   EXPECT_EQ(job["exit_code"], 3) << job.dump();
 }
 
-TEST_F(SlurmBackendTest, AShapeTheClusterCannotHoldWaitsSayingWhyAndTheWorkerCarriesOn) {
-  // 5 nodes of a 4-node cluster: the worker said it has 4, so the job is never sent there.
+TEST_F(SlurmBackendTest, AShapeTheClusterCannotHoldIsRefusedSayingWhyAndTheWorkerCarriesOn) {
+  // 5 nodes of a 4-node cluster: the worker said it has 4, so the job is refused.
   std::string script = mesh.write_script("wide.sh", "#!/bin/bash\n#SBATCH --nodes=5 --ntasks-per-node=1\ntrue\n");
-  uint64_t id = mesh.sbatch({script}, submit_dir);
-  EXPECT_TRUE(await([&] { return mesh.job(id)["state_reason"] == "PartitionNodeLimit"; })) << mesh.job(id).dump();
-  EXPECT_EQ(mesh.job(id)["job_state"], "PENDING");
+  auto refused = mesh.run({"og-sbatch", script}, "alice", submit_dir);
+  EXPECT_EQ(refused.exit_code, 1);
+  EXPECT_NE(refused.err.find("it asks for 5 nodes; the most a partition offers is 4"), std::string::npos)
+      << refused.err;
   auto sinfo = nlohmann::json::parse(mesh.run({"og-sinfo", "--json"}).out);
   EXPECT_EQ(sinfo["partitions"][0]["nodes"], 4) << "the cluster's nodes are offered: " << sinfo.dump();
   std::string ok = mesh.write_script("ok.sh", "#!/bin/bash\necho fine\n");

@@ -52,7 +52,7 @@ echo "== env"; srun -l --mpi=none env
 // "== name" sections of a job's output, each one's lines sorted (tasks write side by
 // side), with the node and job id in srun's messages made alike.
 std::map<std::string, std::vector<std::string>> sections_of(const std::string& output) {
-  static const std::regex node(R"(srun: error: [^:]+: task)"), step(R"(StepId=\d+\.)");
+  static const std::regex node(R"(srun: error: [^:]+: task)"), step(R"(StepId=\d+\.)"), job(R"(for job \d+:)");
   std::map<std::string, std::vector<std::string>> sections;
   std::string current;
   std::istringstream lines(output);
@@ -63,6 +63,7 @@ std::map<std::string, std::vector<std::string>> sections_of(const std::string& o
       continue;
     }
     line = std::regex_replace(line, node, "srun: error: NODE: task");
+    line = std::regex_replace(line, job, "for job JOB:");
     sections[current].push_back(std::regex_replace(line, step, "StepId=JOB."));
   }
   for (auto& [name, section] : sections) std::sort(section.begin(), section.end());

@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <map>
 
 #include "core/bundle.hpp"
 #include "core/job_signature.hpp"
@@ -85,6 +86,18 @@ TEST(Bundle, FilesDirectoriesAndInnerLinksRoundTripWithTheirModes) {
   EXPECT_EQ(slurp(dst.path() / "data/link"), "b");
   EXPECT_EQ(fs::status(dst.path() / "run.sh").permissions() & fs::perms::mask, fs::perms(0755));
   EXPECT_EQ(fs::status(dst.path() / "data/a.csv").permissions() & fs::perms::mask, fs::perms(0644));
+}
+
+TEST(Bundle, ListsTheDigestOfEachFileItHolds) {
+  test::TempDir src("og-bundle-src");
+  write(src.path() / "data/a.csv", "1,2\n");
+  write(src.path() / "data/deep/b.txt", "b");
+  fs::create_symlink("deep/b.txt", src.path() / "data/link");
+  auto digests = bundle_file_digests(pack_bundle({{"data", (src.path() / "data").string()}}));
+  EXPECT_EQ(digests, (std::map<std::string, std::string>{{"data/a.csv", sha256_hex("1,2\n")},
+                                                         {"data/deep/b.txt", sha256_hex("b")}}))
+      << "files only: not directories, not links";
+  EXPECT_THROW(bundle_file_digests(archive_of({raw_entry("../x", '0', "evil")})), BundleError) << "read with unpack's rules";
 }
 
 TEST(Bundle, TheSameFilesGiveTheSameDigest) {

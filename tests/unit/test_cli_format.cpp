@@ -122,6 +122,14 @@ TEST(JobFieldTest, OtherColumns) {
   EXPECT_EQ(job_header('i'), "JOBID");
 }
 
+TEST(JobFieldTest, ReplicasAreShownAsReplicasNotNodes) {
+  json j = view(JobState::Running, "None", "w1,w2,w3");
+  j["replicas"] = 3;
+  EXPECT_EQ(job_field(j, 'R'), "w1,w2,w3 (3 replicas)");
+  EXPECT_EQ(job_field(j, 'N'), "w1,w2,w3") << "%N stays the bare list, for scripts";
+  EXPECT_EQ(job_field(j, 'D'), "1") << "each replica's nodes";
+}
+
 TEST(JobFieldTest, TimeLimit) {
   json j = view(JobState::Pending, "None", "");
   j["time_limit_s"] = -1;

@@ -497,13 +497,21 @@ TEST_F(ControllerTest, NoFittingPartitionLeavesReason) {
   EXPECT_TRUE(too_big.partitions.empty());
   EXPECT_EQ(too_big.reason, "Resources");
   EXPECT_FALSE(too_big.estimate.has_value());  // no offer will ever hold it
+  EXPECT_NE(too_big.why.find("it asks for 8 CPUs; the most a partition offers is 2"), std::string::npos) << too_big.why;
   JobSpec named = spec(8);
   named.partition = "p1";  // the partition named is too small for it, ever
   EXPECT_EQ(c().submissions().test_only(alice, named).reason, "PartitionConfig");
-  uint64_t id = c().submissions().submit(alice, spec(8))[0];
-  EXPECT_TRUE(w.poll(300'000).empty());
-  EXPECT_EQ(job(id).state, JobState::Pending);
-  EXPECT_EQ(job(id).reason, "Resources");
+  // As sbatch refuses a job no node could ever run, with what is missing.
+  try {
+    c().submissions().submit(alice, spec(8));
+    ADD_FAILURE() << "a job larger than every partition was accepted";
+  } catch (const ApiError& e) {
+    EXPECT_EQ(e.code(), "unsatisfiable");
+    EXPECT_NE(std::string(e.what()).find("8 CPUs"), std::string::npos) << e.what();
+  }
+  uint64_t id = c().submissions().submit(alice, spec(1))[0];
+  ASSERT_EQ(w.poll_until(1).size(), 1u) << "one that fits runs";
+  EXPECT_EQ(job(id).state, JobState::Running);
   auto fits = c().submissions().test_only(alice, spec(1));
   EXPECT_EQ(fits.partitions, std::vector<std::string>{"p1"});
   EXPECT_EQ(fits.reason, "");

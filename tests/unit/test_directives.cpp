@@ -319,7 +319,7 @@ TEST(Directives, OptionErrors) {
   const std::vector<Case> cases = {
       {"#SBATCH --frobnicate=1", {"job.sh:2: unknown option \"--frobnicate\"", "og-sbatch --help"}},
       {"#SBATCH -Z", {"job.sh:2: unknown option \"-Z\""}},
-      {"#SBATCH --wrap=hostname", {"job.sh:2: unknown option \"--wrap\""}},
+      {"#SBATCH --wrap=hostname", {"job.sh:2: --wrap: it belongs on og-sbatch's command line"}},
       {"#SBATCH --cpus=2", {"job.sh:2:", "ambiguous", "--cpus-per-task"}},
       {"#SBATCH -J a\n#SBATCH --time", {"job.sh:3: --time requires a value"}},
       {"#SBATCH -t", {"job.sh:2: --time requires a value"}},
@@ -484,6 +484,20 @@ TEST(Directives, ScriptMustLookLikeABatchScript) {
                      {"big.sh: ", "1 MiB"});
 }
 
+TEST(Directives, WrapMakesTheScriptAsSbatchDoes) {
+  CommandLine cl = split_sbatch_command_line({"-n2", "--wrap", "echo hi; hostname"});
+  EXPECT_TRUE(cl.script_path.empty()) << "the command is --wrap's value, not a script";
+  auto script = wrapped_script(cl.options);
+  ASSERT_TRUE(script);
+  EXPECT_EQ(*script, "#!/bin/sh\n# This script was created by sbatch --wrap.\n\necho hi; hostname\n");
+  EXPECT_EQ(wrapped_script({"--wrap=a", "--wrap=b"}), "#!/bin/sh\n# This script was created by sbatch --wrap.\n\nb\n");
+  EXPECT_FALSE(wrapped_script({"-n2"}));
+  ParsedJob job = parse_job(*script, "wrap", cl.options);
+  EXPECT_EQ(job.spec.name, "wrap") << "sbatch names a wrapped job wrap";
+  EXPECT_EQ(job.spec.ntasks, 2u);
+  EXPECT_TRUE(job.warnings.empty());
+}
+
 TEST(Directives, SplitCommandLine) {
   CommandLine cl = split_sbatch_command_line(
       {"-J", "x", "--time", "10", "--mem=4G", "-Hp", "debug", "--wait", "job.sh", "a", "-b", "--time=5"});
@@ -596,6 +610,19 @@ TEST(BeginTime, TeatimeAfterFourIsTomorrow) {
   EXPECT_EQ(parse_begin_time("midnight", kToday), kToday);
 }
 
+TEST(BeginTime, SacctLooksBack) {
+  // kNow is noon: 08:00 was this morning, 18:00 last evening.
+  EXPECT_EQ(parse_past_time("08:00", kNow), kToday + 8 * 3600);
+  EXPECT_EQ(parse_past_time("18:00", kNow), kToday - kDay + 18 * 3600);
+  EXPECT_EQ(parse_past_time("midnight", kNow), kToday);
+  EXPECT_EQ(parse_past_time("now-1days", kNow), kNow - kDay);
+  EXPECT_EQ(parse_past_time("now-90minutes", kNow), kNow - 90 * 60);
+  EXPECT_EQ(parse_past_time("yesterday", kNow), kToday - kDay);
+  EXPECT_EQ(parse_past_time("2024-12-25", kNow), 1735084800);
+  EXPECT_THROW(parse_past_time("now-", kNow), UsageError);
+  EXPECT_THROW(parse_begin_time("now-1days", kNow), UsageError) << "--begin looks forward only";
+}
+
 TEST(BeginTime, BadFormsAreRejected) {
   for (const char* text : {"",
                            "yesterday",
@@ -621,7 +648,7 @@ TEST(BeginTime, BadFormsAreRejected) {
       parse_begin_time(text, kNow);
       ADD_FAILURE() << "accepted \"" << text << "\"";
     } catch (const UsageError& e) {
-      EXPECT_NE(std::string(e.what()).find("invalid begin time"), std::string::npos) << e.what();
+      EXPECT_NE(std::string(e.what()).find("invalid time"), std::string::npos) << e.what();
     }
   }
 }

@@ -62,7 +62,7 @@ TEST(JobEnvironmentTest, SubmitDirIsTheJobDirectory) {
   auto env = env_of(task());
   EXPECT_EQ(env["SLURM_SUBMIT_DIR"], "/var/og/jobs/99");
   EXPECT_EQ(env["OG_JOB_DIR"], "/var/og/jobs/99");
-  EXPECT_EQ(env["OG_SUBMIT_DIR"], "/home/alice/project");  // the requester's, for reference
+  EXPECT_FALSE(env.count("OG_SUBMIT_DIR")) << "a path on the requester's machine";
   EXPECT_EQ(env["HOME"], "/var/og/jobs/99");
   EXPECT_EQ(env["PWD"], "/var/og/jobs/99/work");
   EXPECT_EQ(env["TMPDIR"], "/var/og/jobs/99/.og");
@@ -172,6 +172,17 @@ TEST(JobEnvironmentTest, OurSrunComesFirstOnPath) {
   place.tools_dir = "/var/og/jobs/99/.og/bin";
   EXPECT_EQ(env_of(task(), place)["PATH"].rfind("/var/og/jobs/99/.og/bin:/usr/local/sbin:", 0), 0u);
   EXPECT_EQ(env_of(task())["PATH"].find(".og"), std::string::npos) << "no tools: nothing added";
+}
+
+TEST(JobEnvironmentTest, UserAndShellAreTheAccountTheJobRunsAs) {
+  JobPlace place = kPlace;
+  place.account = {"og-job", "/bin/sh"};
+  auto env = env_of(task(), place);
+  EXPECT_EQ(env["USER"], "og-job") << "as id -un says in the jail";
+  EXPECT_EQ(env["LOGNAME"], "og-job");
+  EXPECT_EQ(env["SHELL"], "/bin/sh");
+  EXPECT_EQ(env["SLURM_JOB_USER"], "alice") << "the requester, as Slurm names the job's user";
+  EXPECT_FALSE(current_account().name.empty());
 }
 
 TEST(OutputPathTest, Defaults) {

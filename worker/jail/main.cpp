@@ -83,6 +83,15 @@ Options parse(int argc, char** argv) {
   for (; i < argc; ++i) {
     std::string flag = argv[i];
     if (flag == "--") break;
+    if (flag == "--help" || flag == "-h" || flag == "--version") {
+      // og-worker runs it; a person only reads what it is.
+      std::cout << (flag == "--version" ? "og-jail " OG_VERSION " (OpenGrid)\n"
+                                        : "usage: og-jail --root DIR --job-dir DIR --uid N --gid N [...] -- PROGRAM ARGS\n"
+                                          "og-worker's helper: runs one job in its own namespaces, root, cgroups,\n"
+                                          "uid and system-call filter (see worker/jail/main.cpp). Not for direct use.\n")
+                << std::flush;  // _exit flushes nothing
+      _exit(0);
+    }
     if (i + 1 >= argc) die(flag + " needs a value");
     std::string value = argv[++i];
     if (flag == "--root") o.root.root = value;

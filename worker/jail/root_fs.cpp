@@ -75,9 +75,10 @@ void build_etc(const RootPlan& plan) {
   // Only the accounts the job can meet: root (owner of the system files) and itself.
   std::string uid = std::to_string(plan.uid), gid = std::to_string(plan.gid);
   make_file(etc + "/passwd", "root:x:0:0:root:/root:/usr/sbin/nologin\n"
-                             "nobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n"
-                             "og-job:x:" + uid + ":" + gid + ":OpenGrid job:" + plan.job_dir + ":/bin/sh\n");
-  make_file(etc + "/group", "root:x:0:\nnogroup:x:65534:\nog-job:x:" + gid + ":\n");
+                             "nobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n" +
+                                 std::string(kJobAccount) + ":x:" + uid + ":" + gid + ":OpenGrid job:" + plan.job_dir +
+                             ":" + kJobShell + "\n");
+  make_file(etc + "/group", "root:x:0:\nnogroup:x:65534:\n" + std::string(kJobAccount) + ":x:" + gid + ":\n");
   make_file(etc + "/hosts", "127.0.0.1 localhost " + plan.hostname + "\n::1 localhost ip6-localhost\n");
   make_file(etc + "/hostname", plan.hostname + "\n");
   if (plan.egress) bind_read_only("/etc/resolv.conf", etc + "/resolv.conf");  // the host's network, its resolver

@@ -11,6 +11,10 @@
 
 namespace og::jail {
 
+// The one account a jailed job knows besides root and nobody: its own uid's.
+inline constexpr const char* kJobAccount = "og-job";
+inline constexpr const char* kJobShell = "/bin/sh";
+
 struct RootPlan {
   std::string root;     // an empty directory to build the root on
   std::string job_dir;  // absolute

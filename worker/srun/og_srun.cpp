@@ -52,7 +52,7 @@ int srun(int argc, char** argv) {
   switch (step.info) {
     case StepRequest::Info::kHelp: std::fputs(srun_help().c_str(), stdout); return 0;
     case StepRequest::Info::kUsage: std::puts("Usage: srun [OPTIONS...] executable [args...]"); return 0;
-    case StepRequest::Info::kVersion: std::puts("slurm 22.05 (OpenGrid og-srun)"); return 0;
+    case StepRequest::Info::kVersion: std::puts("slurm 22.05 (OpenGrid og-srun " OG_VERSION ")"); return 0;
     case StepRequest::Info::kMpiList:
       std::puts("MPI plugin types are...\n\tnone\n\tpmix (Open MPI's mpirun)");
       return 0;
