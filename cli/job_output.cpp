@@ -29,7 +29,45 @@ std::optional<std::string> local_digest(const fs::path& path) {
   return sha256_file_hex(path);
 }
 
+// A file of a manifest from `files_url` + its path, checked against the manifest's size and
+// SHA-256 as it arrives.
+std::string fetch_checked(HttpClient& client, const std::string& files_url, const ManifestEntry& f,
+                          bool show_progress) {
+  std::optional<ProgressBar> bar;
+  if (show_progress && f.size >= (1u << 20)) bar.emplace(std::cerr, f.path);
+  auto r = client.request("GET", files_url + url_encode_path(f.path), "", 600000, "application/json",
+                          bar ? HttpClient::Progress([&](uint64_t got, uint64_t total) { bar->update(got, total); })
+                              : HttpClient::Progress());
+  if (bar) bar->finish();
+  if (r.status != 200)
+    throw ApiError(refusal_of_status(static_cast<int>(r.status)), "fetch_failed", "cannot fetch " + f.path + ": " + r.body);
+  if (r.body.size() != f.size || sha256_hex(r.body) != f.sha256)
+    throw ApiError(Refusal::Upstream, "fetch_corrupt", f.path + " arrived with other contents than its manifest lists");
+  return std::move(r.body);
+}
+
 }  // namespace
+
+std::vector<UnverifiedOutputs> fetch_unverified(HttpClient& client, uint64_t job_id, const std::string& dir,
+                                                const FetchOptions& options) {
+  std::string base = "/og/v1/jobs/" + std::to_string(job_id);
+  nlohmann::json job = client.call("GET", base)["jobs"][0];
+  std::vector<UnverifiedOutputs> fetched;
+  for (const auto& lease : job.value("replica_leases", nlohmann::json::array())) {
+    if (lease.value("root", std::string()).empty()) continue;  // it reported no outputs
+    uint64_t id = lease.value("lease_id", uint64_t{0});
+    std::string replica = base + "/replicas/" + std::to_string(id);
+    Manifest manifest = manifest_from_json(client.call("GET", replica + "/result"));
+    UnverifiedOutputs out{id, lease.value("partition", ""), lease.value("outcome", ""), lease.value("exit_code", 0),
+                          dir + "/job" + std::to_string(job_id) + ".unverified/lease-" + std::to_string(id),
+                          manifest.files.size()};
+    fs::create_directories(out.dir);
+    for (const auto& f : manifest.files)
+      write_file_beneath(out.dir, f.path, fetch_checked(client, replica + "/files/", f, options.show_progress));
+    fetched.push_back(std::move(out));
+  }
+  return fetched;
+}
 
 FetchSummary fetch_result(HttpClient& client, uint64_t job_id, const std::string& dir, const FetchOptions& options) {
   std::string base = "/og/v1/jobs/" + std::to_string(job_id);
@@ -57,19 +95,10 @@ FetchSummary fetch_result(HttpClient& client, uint64_t job_id, const std::string
                   << " puts it in place)\n";
         break;
     }
-    std::optional<ProgressBar> bar;
-    if (options.show_progress && f.size >= (1u << 20)) bar.emplace(std::cerr, f.path);
-    auto r = client.request("GET", base + "/files/" + url_encode_path(f.path), "", 600000, "application/json",
-                            bar ? HttpClient::Progress([&](uint64_t got, uint64_t total) { bar->update(got, total); })
-                                : HttpClient::Progress());
-    if (bar) bar->finish();
-    if (r.status != 200) throw ApiError(refusal_of_status(static_cast<int>(r.status)), "fetch_failed", "cannot fetch " + f.path + ": " + r.body);
-    // What arrives must be what the quorum agreed on.
-    if (r.body.size() != f.size || sha256_hex(r.body) != f.sha256)
-      throw ApiError(Refusal::Upstream, "fetch_corrupt", f.path + " arrived with other contents than the accepted result lists");
+    std::string body = fetch_checked(client, base + "/files/", f, options.show_progress);
     // Paths come from a provider: checked again here, and nothing written through a link.
     fs::create_directories(dir);
-    write_file_beneath(dir, target, r.body);
+    write_file_beneath(dir, target, body);
   }
   return summary;
 }

@@ -33,4 +33,19 @@ int wait_and_fetch(HttpClient& client, const std::vector<uint64_t>& ids, const s
 // on stderr.
 FetchSummary fetch_result(HttpClient& client, uint64_t job_id, const std::string& dir, const FetchOptions& options);
 
+// One replica's outputs as its provider reported them: no quorum checked them.
+struct UnverifiedOutputs {
+  uint64_t lease_id;
+  std::string partition, outcome;
+  int exit_code;
+  std::string dir;  // where they were written
+  size_t files;
+};
+
+// For a job without an accepted result (failed, timed out, no quorum): each replica's
+// outputs, checked only against that provider's own manifest, into
+// dir/job<ID>.unverified/lease-<N>/ — a directory of their own, never over your files.
+std::vector<UnverifiedOutputs> fetch_unverified(HttpClient& client, uint64_t job_id, const std::string& dir,
+                                                const FetchOptions& options);
+
 }  // namespace og::cli

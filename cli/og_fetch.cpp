@@ -16,6 +16,9 @@ constexpr const char* kHelp = R"(usage: og-fetch [OPTIONS] JOBID [JOBID...]
 
   -D, --dir=DIR           where to write the files (default: the current directory)
       --force             replace local files that differ from the job's version
+      --unverified        for a job without an accepted result (failed, timed out, no
+                          quorum): each replica's own outputs, which no quorum checked, in
+                          DIR/job<ID>.unverified/lease-<N>/
 
 Files the job was given (--input, --bundle) and left as they were are not fetched over
 the ones here (an edit made meanwhile stays); into an empty directory the whole result
@@ -33,7 +36,7 @@ int main(int argc, char** argv) {
     og::cli::Connection conn;
     std::string dir = std::filesystem::current_path().string();
     std::vector<std::string> refs;
-    bool force = false;
+    bool force = false, unverified = false;
     for (size_t i = 0; i < args.size(); ++i) {
       if (args[i] == "--help") {
         std::cout << kHelp;
@@ -41,8 +44,8 @@ int main(int argc, char** argv) {
       }
       if (conn.take(args, i)) continue;
       if (og::cli::take_value(args, i, "--dir", "-D", dir)) continue;
-      if (args[i] == "--force") {
-        force = true;
+      if (args[i] == "--force" || args[i] == "--unverified") {
+        (args[i] == "--force" ? force : unverified) = true;
         continue;
       }
       if (!args[i].empty() && args[i][0] == '-') throw og::UsageError("unrecognized option " + args[i] + " (see og-fetch --help)");
@@ -51,6 +54,15 @@ int main(int argc, char** argv) {
     if (refs.empty()) throw og::UsageError("name the job whose result to fetch (see og-fetch --help)");
     auto client = conn.connect();
     for (uint64_t id : og::cli::job_ids_named(client, og::cli::join(refs, ","))) {
+      if (unverified) {
+        auto replicas = og::cli::fetch_unverified(client, id, dir, {isatty(STDERR_FILENO) == 1, false, "og-fetch"});
+        if (replicas.empty()) std::cout << "job " << id << ": no replica reported outputs\n";
+        for (const auto& r : replicas)
+          std::cout << "job " << id << " lease " << r.lease_id << " (" << r.partition << ", " << r.outcome << ", exit "
+                    << r.exit_code << "): " << r.files << (r.files == 1 ? " file" : " files")
+                    << ", NOT verified by any quorum, in " << r.dir << "\n";
+        continue;
+      }
       auto got = og::cli::fetch_result(client, id, dir, {isatty(STDERR_FILENO) == 1, force, "og-fetch"});
       auto files = [](size_t n) { return std::to_string(n) + (n == 1 ? " file" : " files"); };
       std::cout << "job " << id << ": " << files(got.written + got.beside) << " of the accepted result written in "

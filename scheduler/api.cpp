@@ -106,6 +106,8 @@ const std::vector<Api::Route>& Api::routes() {
       {"GET", "/og/v1/jobs/{}/events", &Api::job_events},
       {"GET", "/og/v1/jobs/{}/result", &Api::job_result},
       {"GET", "/og/v1/jobs/{}/files/{*}", &Api::job_file},
+      {"GET", "/og/v1/jobs/{}/replicas/{}/result", &Api::replica_result},
+      {"GET", "/og/v1/jobs/{}/replicas/{}/files/{*}", &Api::replica_file},
       {"GET", "/og/v1/priority", &Api::priorities},
       {"GET", "/og/v1/accounting", &Api::accounting},
       // Providers: partitions, leases, artifacts (api_providers.cpp).

@@ -56,6 +56,11 @@ class Api {
   HttpResponse job_events(const Call&);
   HttpResponse job_result(const Call&);
   HttpResponse job_file(const Call&);
+  HttpResponse replica_result(const Call&);
+  std::vector<JobView> visible_to(const User& user, std::vector<JobView> views);
+  HttpResponse replica_file(const Call&);
+  // The output at `path` of `manifest_json`, from the artifact store.
+  HttpResponse output_file(const std::string& manifest_json, const std::string& path, const std::string& whose);
   HttpResponse priorities(const Call&);
   HttpResponse accounting(const Call&);
   // api_providers.cpp

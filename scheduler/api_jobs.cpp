@@ -1,11 +1,14 @@
 // The API's job routes (the table is in api.cpp): submission, listing, one job and what
 // its owner does to it, its history, its result and files; priorities and accounting.
+#include <set>
+
 #include <nlohmann/json.hpp>
 
 #include "core/bundle.hpp"
 #include "core/error.hpp"
 #include "core/hex.hpp"
 #include "core/job_signature.hpp"
+#include "core/strings.hpp"
 #include "jobscripts/directives.hpp"
 #include "scheduler/api.hpp"
 #include "scheduler/api_support.hpp"
@@ -46,11 +49,27 @@ HttpResponse Api::submit_job(const Call& c) {
   return created({{"job_id", ids.front()}, {"job_ids", ids}});
 }
 
+// A provider's worker credential sees only the jobs its partitions ran: the rest of the
+// mesh's jobs, their users and names, are not its business.
+std::vector<JobView> Api::visible_to(const User& user, std::vector<JobView> views) {
+  if (user.role != "worker") return views;
+  std::set<std::string> mine;
+  for (const auto& p : services_.queries.partitions())
+    if (p.owner == user.name) mine.insert(p.name);
+  std::erase_if(views, [&](const JobView& v) {
+    for (const auto& node : split_list(v.nodelist))
+      if (mine.count(node)) return false;
+    return true;
+  });
+  return views;
+}
+
 HttpResponse Api::list_jobs(const Call& c) {
   std::map<uint64_t, StartEstimate> estimates;
   if (c.query("start") == "1") estimates = services_.queries.expected_starts();  // og-squeue --start
   JobFilter filter = filter_from_query(c.req);
   auto listing = services_.queries.list_jobs(filter);
+  listing.jobs = visible_to(c.user, std::move(listing.jobs));
   // ?newest=N: the N most recent matches, and how many matched in all.
   return jobs_listing(listing.jobs, estimates, filter.newest > 0 ? std::optional(listing.matched) : std::nullopt);
 }
@@ -86,7 +105,7 @@ HttpResponse Api::parse_script(const Call& c) {
 HttpResponse Api::show_job(const Call& c) {
   uint64_t id = c.id(0, "job id");
   auto detail = services_.queries.get_job(id);
-  if (!detail) throw job_not_found(id);
+  if (!detail || visible_to(c.user, {detail->view}).empty()) throw job_not_found(id);
   json j = job_json(detail->view);
   json reps = json::array();
   // Output manifests (names, sizes, digests) are the owner's to see.
@@ -113,7 +132,12 @@ HttpResponse Api::wait_job(const Call& c) {
   int64_t timeout_ms = 30000;
   if (auto t = c.query("timeout_ms"); !t.empty())
     timeout_ms = std::min<int64_t>(static_cast<int64_t>(parse_id(t, "timeout_ms")), 60000);
-  return ok(jobs_json({services_.queries.wait_job(c.id(0, "job id"), timeout_ms * 1000, c.query("since"))}));
+  uint64_t id = c.id(0, "job id");
+  if (c.user.role == "worker") {  // only a job it ran (a pending one it never sees)
+    auto detail = services_.queries.get_job(id);
+    if (!detail || visible_to(c.user, {detail->view}).empty()) throw job_not_found(id);
+  }
+  return ok(jobs_json({services_.queries.wait_job(id, timeout_ms * 1000, c.query("since"))}));
 }
 
 HttpResponse Api::job_events(const Call& c) {
@@ -144,20 +168,37 @@ HttpResponse Api::job_result(const Call& c) {
 
 HttpResponse Api::job_file(const Call& c) {
   // A file of the job's accepted result, by its path in the manifest.
-  const std::string& path = c.params.at(1);
-  Manifest manifest = manifest_from_json(json::parse(services_.queries.canonical_manifest(c.user, c.id(0, "job id"))));
+  return output_file(services_.queries.canonical_manifest(c.user, c.id(0, "job id")), c.params.at(1),
+                     "job " + c.params[0]);
+}
+
+HttpResponse Api::replica_result(const Call& c) {
+  // One provider's outputs, as it reported them: for a job without an accepted result.
+  json manifest = json::parse(services_.queries.replica_manifest(c.user, c.id(0, "job id"), c.id(1, "lease id")));
+  manifest["unverified"] = true;
+  return ok(manifest);
+}
+
+HttpResponse Api::replica_file(const Call& c) {
+  return output_file(services_.queries.replica_manifest(c.user, c.id(0, "job id"), c.id(1, "lease id")),
+                     c.params.at(2), "lease " + c.params[1] + " of job " + c.params[0]);
+}
+
+HttpResponse Api::output_file(const std::string& manifest_json, const std::string& path, const std::string& whose) {
+  Manifest manifest = manifest_from_json(json::parse(manifest_json));
   for (const auto& f : manifest.files) {
     if (f.path != path) continue;
     auto data = artifacts_.get(f.sha256);
     if (!data) throw ApiError(Refusal::NotFound, "artifact_missing", "output " + path + " was not uploaded");
     return HttpResponse{200, "application/octet-stream", std::move(*data), {}};
   }
-  throw ApiError(Refusal::NotFound, "file_not_found", "job " + c.params[0] + " has no output file " + path);
+  throw ApiError(Refusal::NotFound, "file_not_found", whose + " has no output file " + path);
 }
 
-HttpResponse Api::priorities(const Call&) {
+HttpResponse Api::priorities(const Call& c) {
   json arr = json::array();
   for (const auto& [view, f] : services_.queries.priorities()) {
+    if (c.user.role == "worker") continue;  // pending jobs: none ran on its partitions yet
     json j = job_json(view);
     j["priority"] = f.priority;
     j["factors"] = {{"age", f.age}, {"job_size", f.job_size}, {"fairshare", f.fairshare}, {"qos", f.qos}, {"nice", f.nice}};
@@ -169,7 +210,7 @@ HttpResponse Api::priorities(const Call&) {
 HttpResponse Api::accounting(const Call& c) {
   int64_t since_s = 0;
   if (auto since = c.query("since"); !since.empty()) since_s = static_cast<int64_t>(parse_id(since, "since"));
-  return jobs_listing(services_.queries.accounting(since_s * 1000000, filter_from_query(c.req)), {});
+  return jobs_listing(visible_to(c.user, services_.queries.accounting(since_s * 1000000, filter_from_query(c.req))), {});
 }
 
 }  // namespace og

@@ -115,6 +115,8 @@ class Controller final : private Submissions,
   std::vector<std::pair<JobView, PriorityFactors>> priorities() override;
   std::map<uint64_t, StartEstimate> expected_starts() override;
   std::string canonical_manifest(const User& user, uint64_t job_id) override;
+  std::string replica_manifest(const User& user, uint64_t job_id, uint64_t lease_id) override;
+  std::string reported_manifest(uint64_t job_id, uint64_t lease_id);  // "" when none
   std::vector<Partition> partitions() override;
   std::string metrics_text() override;
   std::string state_metrics();  // the part /metrics reads under the state lock

@@ -201,20 +201,42 @@ std::vector<JobEvent> Controller::job_events(const User& user, uint64_t id) {
   return reader_.load_events(id);
 }
 
+std::string Controller::reported_manifest(uint64_t job_id, uint64_t lease_id) {
+  {
+    std::lock_guard lock(mu_);
+    if (auto r = replicas_.find(lease_id); r != replicas_.end()) return r->second.manifest_json;
+  }
+  std::lock_guard lock(read_mu_);
+  for (const auto& r : reader_.load_replicas(job_id))
+    if (r.id == lease_id) return r.manifest_json;
+  return "";
+}
+
 std::string Controller::canonical_manifest(const User& user, uint64_t job_id) {
   Job job = owned_job(user, job_id);
   if (job.canonical_replica == 0)
     throw ApiError(Refusal::Conflict, "no_result",
                    "job " + std::to_string(job_id) + " has no accepted result (state " +
-                       std::string(to_string(job.state)) + ")");
-  {
-    std::lock_guard lock(mu_);
-    if (auto r = replicas_.find(job.canonical_replica); r != replicas_.end()) return r->second.manifest_json;
-  }
-  std::lock_guard lock(read_mu_);
-  for (const auto& r : reader_.load_replicas(job_id))
-    if (r.id == job.canonical_replica) return r.manifest_json;
-  throw ApiError(Refusal::Internal, "internal", "canonical replica missing");
+                       std::string(to_string(job.state)) + ")" +
+                       (is_finished(job.state) ? "; og-fetch --unverified " + std::to_string(job_id) +
+                                                     " brings each replica's own outputs, which no quorum checked"
+                                               : ""));
+  std::string manifest = reported_manifest(job_id, job.canonical_replica);
+  if (manifest.empty()) throw ApiError(Refusal::Internal, "internal", "canonical replica missing");
+  return manifest;
+}
+
+std::string Controller::replica_manifest(const User& user, uint64_t job_id, uint64_t lease_id) {
+  Job job = owned_job(user, job_id);
+  if (std::find(job.replicas.begin(), job.replicas.end(), lease_id) == job.replicas.end())
+    throw ApiError(Refusal::NotFound, "lease_not_found",
+                   "job " + std::to_string(job_id) + " has no lease " + std::to_string(lease_id));
+  std::string manifest = reported_manifest(job_id, lease_id);
+  if (manifest.empty())
+    throw ApiError(Refusal::Conflict, "no_outputs",
+                   "lease " + std::to_string(lease_id) + " of job " + std::to_string(job_id) +
+                       " reported no outputs (still running, cancelled, handed back or lost)");
+  return manifest;
 }
 
 }  // namespace og

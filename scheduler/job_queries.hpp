@@ -32,6 +32,10 @@ class JobQueries {
   virtual std::map<uint64_t, StartEstimate> expected_starts() = 0;
   // The canonical manifest of a finished job, for fetching its files (its owner's).
   virtual std::string canonical_manifest(const User& user, uint64_t job_id) = 0;
+  // The manifest one replica (lease) of the job reported, whatever the quorum made of it:
+  // its outputs as that provider gave them, unverified (its owner's). NotFound for a lease
+  // not the job's; Conflict where the replica reported no outputs.
+  virtual std::string replica_manifest(const User& user, uint64_t job_id, uint64_t lease_id) = 0;
   virtual std::vector<Partition> partitions() = 0;
   // The Prometheus text for /metrics: jobs and partitions by state, queue depth, worker
   // heartbeats, ledger totals, and the counters and histograms kept as it works.

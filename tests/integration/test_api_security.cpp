@@ -84,6 +84,29 @@ TEST_F(ApiSecurity, AdminCredentialIsCreatedPrivateAtFirstStart) {
   EXPECT_EQ(st.st_mode & 0777, 0600u);
 }
 
+TEST_F(ApiSecurity, AWorkerCredentialSeesOnlyTheJobsItsPartitionsRan) {
+  std::string w1 = mesh.start_worker(2), w2 = mesh.start_worker(2);
+  mesh.await_workers(2);
+  uint64_t ran = mesh.sbatch({"-p", w1, mesh.write_script("here.sh", "#!/bin/bash\ntrue\n")}, mesh.dir());
+  ASSERT_EQ(mesh.wait_job(ran)["job_state"], "COMPLETED");
+  uint64_t held = mesh.sbatch({"--hold", mesh.write_script("held.sh", "#!/bin/bash\ntrue\n")}, mesh.dir());
+  auto ids = [](const nlohmann::json& answer) {
+    std::vector<uint64_t> out;
+    for (const auto& j : answer["jobs"]) out.push_back(j["job_id"].get<uint64_t>());
+    return out;
+  };
+  auto as_w1 = mesh.client(w1), as_w2 = mesh.client(w2);
+  EXPECT_EQ(ids(as_w1.call("GET", "/og/v1/jobs")), std::vector<uint64_t>{ran});
+  EXPECT_EQ(ids(as_w1.call("GET", "/og/v1/accounting?since=1")), std::vector<uint64_t>{ran});
+  EXPECT_TRUE(ids(as_w2.call("GET", "/og/v1/jobs")).empty()) << "it ran none";
+  EXPECT_EQ(as_w1.request("GET", "/og/v1/jobs/" + std::to_string(held)).status, 404);
+  EXPECT_EQ(as_w2.request("GET", "/og/v1/jobs/" + std::to_string(ran)).status, 404);
+  EXPECT_EQ(as_w2.request("GET", "/og/v1/jobs/" + std::to_string(ran) + "/wait?timeout_ms=1").status, 404);
+  EXPECT_TRUE(as_w1.call("GET", "/og/v1/priority")["jobs"].empty());
+  EXPECT_EQ(ids(mesh.client().call("GET", "/og/v1/jobs")), (std::vector<uint64_t>{ran, held}))
+      << "users see the queue, as squeue shows it";
+}
+
 TEST_F(ApiSecurity, UsersCannotCancelEachOthersJobs) {
   uint64_t id = mesh.client("alice").call("POST", "/og/v1/jobs", job_body())["job_id"];
   auto r = mesh.client("bob").request("DELETE", "/og/v1/jobs/" + std::to_string(id));

@@ -87,5 +87,39 @@ TEST(Fetch, SbatchWaitKeepsAnEarlierRunsResult) {
   EXPECT_EQ(read_file(home + "/slurm-" + id + ".out"), "") << "its own output, new, is written as it is";
 }
 
+TEST(Fetch, AJobWithoutAnAcceptedResultGivesEachReplicasOwnOutputsMarkedUnverified) {
+  Mesh mesh;
+  mesh.start_schedd();
+  mesh.start_worker(2);
+  mesh.start_worker(2);
+  mesh.await_workers(2);
+  std::string home = mesh.dir() + "/home";
+  fs::create_directories(home);
+  // Two replicas that cannot agree: each writes its own lease id.
+  std::string script = mesh.write_script("apart.sh", "#!/bin/bash\n#SBATCH --replicas=2 --quorum=2\necho $OG_LEASE_ID > out.txt\n");
+  uint64_t id = mesh.sbatch({script}, home);
+  ASSERT_EQ(mesh.wait_job(id)["state_reason"], "NoQuorum");
+  auto job = mesh.job(id);  // with its replica leases
+  auto plain = mesh.run({"og-fetch", std::to_string(id)}, "alice", home);
+  EXPECT_EQ(plain.exit_code, 1);
+  EXPECT_NE(plain.err.find("og-fetch --unverified " + std::to_string(id)), std::string::npos) << plain.err;
+
+  auto r = mesh.run({"og-fetch", "--unverified", std::to_string(id)}, "alice", home);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  size_t seen = 0;
+  for (const auto& lease : job["replica_leases"]) {
+    std::string lease_id = std::to_string(lease["lease_id"].get<uint64_t>());
+    std::string dir = home + "/job" + std::to_string(id) + ".unverified/lease-" + lease_id;
+    EXPECT_EQ(read_file(dir + "/out.txt"), lease_id + "\n") << "each provider's own, as it reported it";
+    EXPECT_NE(r.out.find("lease " + lease_id + " ("), std::string::npos) << r.out;
+    ++seen;
+  }
+  EXPECT_EQ(seen, 2u);
+  EXPECT_NE(r.out.find("NOT verified by any quorum"), std::string::npos) << r.out;
+  EXPECT_FALSE(fs::exists(home + "/out.txt")) << "never among your files";
+  EXPECT_NE(mesh.run({"og-fetch", "--unverified", std::to_string(id)}, "bob", home).exit_code, 0)
+      << "another user's job";
+}
+
 }  // namespace
 }  // namespace og::test
