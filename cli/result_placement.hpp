@@ -27,7 +27,8 @@ struct ResultFile {
 // local_sha256: the local file's digest, nullopt where there is none.
 Placement place_result_file(const ResultFile& file, const std::optional<std::string>& local_sha256, bool force);
 
-// "data/in.txt" → "data/in.job42.txt"; "Makefile" → "Makefile.job42"; ".env" → ".env.job42".
-std::string beside_name(const std::string& path, uint64_t job_id);
+// "data/in.txt" → "data/in.job42.txt"; "Makefile" → "Makefile.job42"; ".env" → ".env.job42";
+// a later attempt, when that name is taken by a file of other contents: "data/in.job42-2.txt".
+std::string beside_name(const std::string& path, uint64_t job_id, unsigned attempt = 1);
 
 }  // namespace og::cli

@@ -220,5 +220,20 @@ TEST(SrunOnAPartition, CancellingTheJobStopsEveryTask) {
   }
 }
 
+TEST(SrunOnAPartition, ALabelledStepEndsWithItsTasksNotWithWhatTheyLeftRunning) {
+  // A task that leaves a process holding its output: the step still ends with the task.
+  Mesh mesh;
+  mesh.start_schedd();
+  mesh.start_worker(2);
+  mesh.await_workers(1);
+  std::string dir = mesh.dir() + "/out";
+  fs::create_directories(dir);
+  uint64_t id = mesh.sbatch({mesh.write_script("bg.sh", "#!/bin/bash\n#SBATCH -n1\nstart=$SECONDS\n"
+                                                          "for mpi in none pmix; do srun -l --mpi=$mpi bash -c 'sleep 40 & echo hi'; done\n"
+                                                          "[ $((SECONDS - start)) -lt 20 ] && echo prompt\n")},
+                            dir);
+  EXPECT_EQ(mesh.finished_output(id, dir), "0: hi\n0: hi\nprompt\n");
+}
+
 }  // namespace
 }  // namespace og::test

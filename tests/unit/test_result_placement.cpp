@@ -36,6 +36,7 @@ TEST(ResultPlacement, BesideNames) {
   EXPECT_EQ(beside_name("Makefile", 42), "Makefile.job42");
   EXPECT_EQ(beside_name(".env", 42), ".env.job42");
   EXPECT_EQ(beside_name("a.d/run", 42), "a.d/run.job42");
+  EXPECT_EQ(beside_name("data/in.txt", 42, 2), "data/in.job42-2.txt") << "when the first is taken";
 }
 
 }  // namespace

@@ -53,6 +53,8 @@ TEST(SrunOptions, TheJobsVariablesAreTheDefaults) {
   EXPECT_EQ(step.mpi, Mpi::kNone);
   EXPECT_TRUE(step.label);
   EXPECT_EQ(parse({"-c", "3", "x"}).cpus_per_task, 3u);
+  env["SRUN_CPUS_PER_TASK"] = "4";
+  EXPECT_EQ(parse({"x"}, env).cpus_per_task, 4u) << "srun's own variable first";
   EXPECT_EQ(parse({"--ntasks-per-node=3", "x"}).ntasks, 3u) << "one node: its tasks are the step's";
   env = kJob;
   env.erase("SLURM_NTASKS");
@@ -114,6 +116,7 @@ TEST(SrunOptions, ExportAndChdir) {
   Environment env = kJob;
   env["SLURM_EXPORT_ENV"] = "NONE";
   EXPECT_EQ(parse({"x"}, env).export_spec, "NONE");
+  EXPECT_EQ(parse({"--export=ALL", "x"}, env).export_spec, "ALL") << "given, it wins (as in Slurm)";
   EXPECT_EQ(parse({"-D", "sub", "x"}).chdir, "sub");
 }
 

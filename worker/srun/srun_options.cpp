@@ -200,7 +200,7 @@ StepRequest parse_srun_args(const std::vector<std::string>& args, const Environm
 
   StepRequest step;
   std::string ntasks, nodes, cpus, per_node, mpi;
-  bool label = false;
+  bool label = false, exported = false;
   std::set<std::string> warned;
   optind = 0;  // glibc: start over (this may be called more than once in a process)
   opterr = 0;
@@ -226,7 +226,10 @@ StepRequest parse_srun_args(const std::vector<std::string>& args, const Environm
       case Does::kCpus: cpus = value; break;
       case Does::kTasksPerNode: per_node = value; break;
       case Does::kLabel: label = true; break;
-      case Does::kExport: step.export_spec = value; break;
+      case Does::kExport:
+        step.export_spec = value;
+        exported = true;
+        break;
       case Does::kMpi: mpi = value; break;
       case Does::kChdir: step.chdir = value; break;
       case Does::kQuiet: step.quiet = true; break;
@@ -254,13 +257,14 @@ StepRequest parse_srun_args(const std::vector<std::string>& args, const Environm
     return step;
   }
   step.mpi = mpi.empty() ? mpi_default : mpi_type(mpi);
-  if (step.export_spec == "ALL") step.export_spec = getenv_or(env, "SLURM_EXPORT_ENV", "ALL");
+  if (!exported) step.export_spec = getenv_or(env, "SLURM_EXPORT_ENV", "ALL");
   if (step.chdir.empty()) step.chdir = getenv_or(env, "SLURM_WORKING_DIR");
   step.label = label || !getenv_or(env, "SLURM_LABELIO").empty();
   if (step.command.empty()) throw SrunError("srun: fatal: No command given to execute.", 1);
 
   step.nodes = node_count(nodes.empty() ? getenv_or(env, "SLURM_NNODES", "1") : nodes);
-  step.cpus_per_task = positive(cpus.empty() ? getenv_or(env, "SLURM_CPUS_PER_TASK", "1") : cpus, "cpus-per-task");
+  if (cpus.empty()) cpus = getenv_or(env, "SRUN_CPUS_PER_TASK", getenv_or(env, "SLURM_CPUS_PER_TASK", "1"));
+  step.cpus_per_task = positive(cpus, "cpus-per-task");
   std::string job_tasks = getenv_or(env, "SLURM_NTASKS");
   if (!ntasks.empty()) step.ntasks = positive(ntasks, "ntasks");
   else if (!per_node.empty()) step.ntasks = positive(per_node, "ntasks-per-node") * step.nodes;

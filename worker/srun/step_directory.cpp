@@ -12,13 +12,12 @@
 namespace og::srun {
 namespace {
 
+// The job's own directory: never a shared, guessable place such as /tmp.
 std::string steps_root(const Environment& env) {
   auto job_dir = env.find("OG_JOB_DIR");
-  if (job_dir != env.end() && !job_dir->second.empty()) return job_dir->second + "/.og/steps";
-  auto tmp = env.find("TMPDIR");
-  std::string base = tmp != env.end() && !tmp->second.empty() ? tmp->second : "/tmp";
-  auto job = env.find("SLURM_JOB_ID");
-  return base + "/og-steps-" + (job == env.end() ? std::string("0") : job->second);
+  if (job_dir == env.end() || job_dir->second.empty())
+    throw SrunError("srun: error: OG_JOB_DIR is not set: OpenGrid's srun runs inside the job og-worker started", 1);
+  return job_dir->second + "/.og/steps";
 }
 
 [[noreturn]] void fail(const std::string& what, const std::string& path) {
@@ -40,9 +39,11 @@ void remove_flat_directory(const std::string& path) {
 
 StepDirectory new_step_directory(const Environment& env) {
   std::string root = steps_root(env);
-  if (::mkdir(root.c_str(), 0700) != 0 && errno != EEXIST) fail("cannot make", root);
+  struct stat st {};
+  if (::mkdir(root.c_str(), 0700) != 0 && (errno != EEXIST || ::lstat(root.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)))
+    fail("cannot make", root);
   std::string counter = root + "/next";
-  int fd = ::open(counter.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  int fd = ::open(counter.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
   if (fd < 0) fail("cannot open", counter);
   if (::flock(fd, LOCK_EX) != 0) {
     ::close(fd);

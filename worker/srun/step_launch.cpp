@@ -10,6 +10,7 @@
 #include <cstring>
 #include <fcntl.h>
 
+#include "worker/srun/held_signals.hpp"
 #include "worker/srun/step_environment.hpp"
 #include "worker/srun/task_runner.hpp"
 
@@ -20,24 +21,46 @@ namespace {
 
 constexpr const char* kTaskFlag = "--og-task";
 
-// What srun started; a signal srun gets (the job cancelled, its time up) goes on to them.
-std::vector<pid_t> g_started;
+// What srun started, for its signal handler: a buffer sized before the handler is set
+// (never reallocated under it), a slot cleared once its process is reaped.
+volatile pid_t* g_started = nullptr;
+volatile sig_atomic_t g_count = 0;
 volatile sig_atomic_t g_passed_on = 0;
 
+// A signal srun gets (the job cancelled, its time up) goes on to what it started.
 void pass_on(int sig) {
-  for (pid_t pid : g_started) ::kill(pid, sig);
+  for (sig_atomic_t i = 0; i < g_count; ++i)
+    if (g_started[i] > 0) ::kill(g_started[i], sig);
   g_passed_on = sig;
 }
 
-void forward_signals() {
+void forward_signals(size_t most) {
+  g_started = new pid_t[most]();
   struct sigaction forward {};
   forward.sa_handler = pass_on;
-  for (int sig : {SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2}) ::sigaction(sig, &forward, nullptr);
+  for (int sig : kForwardedSignals) ::sigaction(sig, &forward, nullptr);
 }
 
-void wait_for(pid_t pid) {
-  int status = 0;
-  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+// Forks with the forwarded signals held back until the child is on the list; the child
+// keeps them held until its own handlers are set (run_task) or it execs mpirun.
+pid_t fork_recorded() {
+  sigset_t before = hold_signals();
+  pid_t pid = ::fork();
+  if (pid == 0) return 0;
+  if (pid > 0) {
+    g_started[g_count] = pid;
+    g_count = g_count + 1;  // after the slot is filled: the handler reads up to the count
+  }
+  restore_signals(before);
+  return pid;
+}
+
+void wait_all() {
+  for (sig_atomic_t i = 0; i < g_count; ++i) {
+    int status = 0;
+    while (::waitpid(g_started[i], &status, 0) < 0 && errno == EINTR) {
+    }
+    g_started[i] = 0;  // reaped: its pid may be someone else's now
   }
 }
 
@@ -55,14 +78,13 @@ TaskLaunch task_of(const StepLaunch& launch, uint32_t rank, bool under_mpirun) {
 
 void start_direct(const StepLaunch& launch) {
   std::fflush(nullptr);  // nothing buffered twice
-  for (uint32_t rank = 0; rank < launch.step.ntasks; ++rank) {
-    pid_t pid = ::fork();
+  for (uint32_t rank = 0; rank < launch.step.ntasks && !g_passed_on; ++rank) {
+    pid_t pid = fork_recorded();
     if (pid < 0) {
       std::perror("srun: error: fork");
       break;
     }
     if (pid == 0) ::_exit(run_task(task_of(launch, rank, false)));
-    g_started.push_back(pid);
   }
 }
 
@@ -127,17 +149,17 @@ void start_mpirun(const StepLaunch& launch) {
   for (auto& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);
   std::fflush(nullptr);
-  pid_t pid = ::fork();
+  pid_t pid = fork_recorded();
   if (pid < 0) {
     std::perror("srun: error: fork");
     return;
   }
   if (pid == 0) {
+    release_signals();
     ::execve(argv[0], argv.data(), environ);  // mpirun runs as it would in the batch script
     std::fprintf(stderr, "srun: error: execve(): %s: %s\n", argv[0], std::strerror(errno));
     ::_exit(127);
   }
-  g_started.push_back(pid);
 }
 
 }  // namespace
@@ -147,10 +169,10 @@ int label_width(uint32_t ntasks) {
 }
 
 std::vector<TaskOutcome> run_step(const StepLaunch& launch) {
-  forward_signals();
+  forward_signals(launch.step.ntasks + 1);
   if (launch.step.mpi == Mpi::kPmix) start_mpirun(launch);
   else start_direct(launch);
-  for (pid_t pid : std::vector<pid_t>(g_started)) wait_for(pid);
+  wait_all();
   std::vector<TaskOutcome> outcomes(launch.step.ntasks);
   for (uint32_t rank = 0; rank < launch.step.ntasks; ++rank) {
     int fd = ::open(launch.directory.outcome_file(rank).c_str(), O_RDONLY | O_CLOEXEC);
