@@ -86,12 +86,13 @@ FetchSummary fetch_result(HttpClient& client, uint64_t job_id, const std::string
       case Placement::kBeside:
         // A name of its own: one taken by a file of other contents (an edited copy of an
         // earlier fetch, a file of the result) is never written over.
+        std::optional<std::string> there;
         for (unsigned attempt = 1;; ++attempt) {
           target = beside_name(f.path, job_id, attempt);
-          auto there = local_digest(fs::path(dir) / target);
+          there = local_digest(fs::path(dir) / target);
           if (!there || *there == f.sha256) break;
         }
-        if (local_digest(fs::path(dir) / target) == f.sha256) {
+        if (there) {
           ++summary.already_here;  // fetched before
           continue;
         }

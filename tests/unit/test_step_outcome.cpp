@@ -63,6 +63,10 @@ TEST(StepOutcome, LabelsArePaddedToTheLastTasksNumber) {
   EXPECT_EQ(label_width(11), 2);
 }
 
+std::vector<std::string_view> as_envp_views(const std::vector<std::string>& strings) {
+  return {strings.begin(), strings.end()};
+}
+
 const Environment kCaller = {{"SLURM_JOB_ID", "7"}, {"SLURM_NTASKS", "4"}, {"SLURM_JOB_CPUS_PER_NODE", "4"},
                              {"OG_JOB_DIR", "/j"},  {"PATH", "/usr/bin"},  {"FOO", "1"}};
 
@@ -107,6 +111,14 @@ TEST(StepEnvironment, ExportKeepsWhatItNames) {
   EXPECT_EQ(named["BAR"], "2");
   EXPECT_FALSE(named.count("PATH")) << "no ALL: the rest stays out (Slurm 22.05)";
   EXPECT_THROW(step_env("ALL,1BAD=x"), SrunError);
+}
+
+TEST(StepEnvironment, AssignmentsReadBack) {
+  Environment env = from_assignments({"A=1", "B=x=y", "junk", "C="});
+  EXPECT_EQ(env, (Environment{{"A", "1"}, {"B", "x=y"}, {"C", ""}}));
+  auto only_a = [](std::string_view name) { return name == "A"; };
+  EXPECT_EQ(from_assignments({"A=1", "B=2"}, only_a), (Environment{{"A", "1"}}));
+  EXPECT_EQ(from_assignments(as_envp_views(as_envp(env))), env) << "as_envp's inverse";
 }
 
 TEST(StepEnvironment, ProgramsAreLookedForOnTheTasksPath) {

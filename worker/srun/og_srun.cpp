@@ -21,16 +21,6 @@ namespace {
 
 using namespace og::srun;
 
-Environment current_environment() {
-  Environment env;
-  for (char** e = environ; *e; ++e) {
-    std::string kv = *e;
-    auto eq = kv.find('=');
-    if (eq != std::string::npos) env[kv.substr(0, eq)] = kv.substr(eq + 1);
-  }
-  return env;
-}
-
 // An executable named `name` on PATH, or "".
 std::string on_path(const Environment& env, const std::string& name) {
   for (const std::string& candidate : path_candidates(env, name))
@@ -45,7 +35,7 @@ std::string self_path() {
 }
 
 int srun(int argc, char** argv) {
-  Environment env = current_environment();
+  Environment env = from_environ(environ);
   std::string mpirun = on_path(env, "mpirun");
   StepRequest step = parse_srun_args(std::vector<std::string>(argv + 1, argv + argc), env,
                                      mpirun.empty() ? Mpi::kNone : Mpi::kPmix);

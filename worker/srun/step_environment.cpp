@@ -87,6 +87,22 @@ std::vector<std::string> as_envp(const Environment& env) {
   return out;
 }
 
+Environment from_assignments(const std::vector<std::string_view>& assignments, bool (*keep)(std::string_view name)) {
+  Environment env;
+  for (std::string_view kv : assignments) {
+    size_t eq = kv.find('=');
+    if (eq == std::string_view::npos || (keep && !keep(kv.substr(0, eq)))) continue;
+    env[std::string(kv.substr(0, eq))] = std::string(kv.substr(eq + 1));
+  }
+  return env;
+}
+
+Environment from_environ(char** envp, bool (*keep)(std::string_view name)) {
+  std::vector<std::string_view> assignments;
+  for (char** e = envp; *e; ++e) assignments.emplace_back(*e);
+  return from_assignments(assignments, keep);
+}
+
 std::vector<std::string> path_candidates(const Environment& env, const std::string& program) {
   if (program.find('/') != std::string::npos) return {program};
   std::vector<std::string> candidates;

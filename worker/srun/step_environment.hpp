@@ -6,6 +6,7 @@
 #include <sys/types.h>
 
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "worker/srun/srun_options.hpp"
@@ -20,6 +21,11 @@ Environment step_environment(const StepRequest& step, const Environment& caller,
 void add_task_variables(Environment& env, uint32_t rank);
 
 std::vector<std::string> as_envp(const Environment& env);
+// The reverse: "NAME=value" strings (environ, or a saved step environment), those that
+// `keep` accepts by name.
+Environment from_assignments(const std::vector<std::string_view>& assignments,
+                             bool (*keep)(std::string_view name) = nullptr);
+Environment from_environ(char** envp, bool (*keep)(std::string_view name) = nullptr);
 
 // Where `program` may be, in order: itself when it names a path, else each directory of
 // the environment's PATH (none without one).

@@ -103,22 +103,20 @@ bool save_environment(const std::string& path, const Environment& env) {
 }
 
 Environment load_environment(const std::string& path) {
-  Environment env;
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return env;
+  if (fd < 0) return {};
   std::string all;
   char buffer[65536];
   for (ssize_t n; (n = ::read(fd, buffer, sizeof buffer)) > 0;) all.append(buffer, static_cast<size_t>(n));
   ::close(fd);
-  for (size_t start = 0, end; (end = all.find('\0', start)) != std::string::npos; start = end + 1) {
-    std::string kv = all.substr(start, end - start);
-    if (kv.find('=') != std::string::npos) env[kv.substr(0, kv.find('='))] = kv.substr(kv.find('=') + 1);
-  }
-  return env;
+  std::vector<std::string_view> assignments;
+  for (size_t start = 0, end; (end = all.find('\0', start)) != std::string::npos; start = end + 1)
+    assignments.push_back(std::string_view(all).substr(start, end - start));
+  return from_assignments(assignments);
 }
 
 // What mpirun tells a rank (its rank, the PMIx server): kept on top of the step's.
-bool from_mpirun(const std::string& name) {
+bool from_mpirun(std::string_view name) {
   for (const char* prefix : {"OMPI_", "PMIX_", "OPAL_", "HFI_", "IPATH_"})
     if (name.starts_with(prefix)) return true;
   return false;
@@ -222,11 +220,7 @@ int task_command(int argc, char** argv) {
     std::fprintf(stderr, "srun: error: cannot read the step's environment from %s\n", env_file(argv[2]).c_str());
     return 1;
   }
-  for (char** e = environ; *e; ++e) {
-    std::string kv = *e;
-    auto eq = kv.find('=');
-    if (eq != std::string::npos && from_mpirun(kv.substr(0, eq))) task.env[kv.substr(0, eq)] = kv.substr(eq + 1);
-  }
+  for (auto& [name, value] : from_environ(environ, from_mpirun)) task.env[name] = value;
   return run_task(std::move(task));
 }
 
