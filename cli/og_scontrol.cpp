@@ -18,8 +18,11 @@ constexpr const char* kHelp = R"(usage: og-scontrol COMMAND ...
   hold JOBID[,JOBID...]            keep pending jobs from starting
   release JOBID[,JOBID...]         let held jobs start
   requeue JOBID[,JOBID...]         stop running jobs and put them back in the queue
-  update JobId=N [TimeLimit=T] [Nice=N] [Partition=P[,P]]   change a pending job (T in
-                                   sbatch --time forms; Partition= empty: any)
+  update JobId=N [TimeLimit=T] [Nice=N] [Partition=P[,P]] [MaxPrice=AMOUNT]
+                                   change a pending job (T in sbatch --time forms;
+                                   Partition= empty: any; MaxPrice per CPU-hour: its
+                                   escrow is topped up from your wallet, or the rest
+                                   returned)
   show job JOBID [--json]          a job in full: its replicas and its history (events)
   show partition [NAME]            partitions (providers' offers), as scontrol shows them
   show node [NAME]                 the same offers as nodes
@@ -163,13 +166,14 @@ int main(int argc, char** argv) {
         if (key == "jobid") id = value;
         else if (key == "timelimit") body["time_limit_s"] = og::jobscripts::parse_time_limit(value);
         else if (key == "partition") body["partition"] = value;
+        else if (key == "maxprice") body["max_price"] = value;
         else if (key == "nice") {
           try {
             body["nice"] = std::stoll(value);
           } catch (const std::exception&) {
             throw og::UsageError("Nice=" + value + " is not a number");
           }
-        } else throw og::UsageError("update: unknown field " + args[i].substr(0, eq) + " (JobId, TimeLimit, Nice, Partition)");
+        } else throw og::UsageError("update: unknown field " + args[i].substr(0, eq) + " (JobId, TimeLimit, Nice, Partition, MaxPrice)");
       }
       if (id.empty()) throw og::UsageError("update needs JobId=N");
       for (uint64_t each : og::cli::job_ids_named(client, id))

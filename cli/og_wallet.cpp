@@ -1,6 +1,7 @@
 // og-wallet: your funds on the mesh — balance, faucet deposits (embedded ledger),
 // withdrawals and history; with og-schedd settling on chain, the link between your name
 // and your chain address (signed with your chain key, which never leaves this machine).
+#include <cstdio>
 #include <iostream>
 
 #include "chain/chain_config.hpp"
@@ -19,6 +20,8 @@ constexpr const char* kHelp = R"(usage: og-wallet [OPTIONS] COMMAND
                           with --faucet LIMIT; an admin funds any wallet with -u NAME)
   withdraw AMOUNT         take funds out
   history [-n N]          the last N movements in and out of your wallet (default 20)
+  earnings [--days N]     a provider's pay (after the protocol fee) per day over the last
+                          N days (default 30), the jobs that paid, what was slashed
   unbond                  take your provider bond back: your partitions are drained, and
                           the bond returns after og-schedd's unbond delay
   link [--key-file FILE]  (og-schedd --ledger evm) link your name to your chain address:
@@ -38,7 +41,7 @@ int main(int argc, char** argv) {
   return og::cli::run_command("og-wallet", argc, argv, [&]() -> int {
     std::vector<std::string> args(argv + 1, argv + argc);
     og::cli::ListingOptions listing;
-    std::string user, request_id, count = "20", key_file;
+    std::string user, request_id, count = "20", key_file, days = "30";
     std::vector<std::string> words;
     for (size_t i = 0; i < args.size(); ++i) {
       if (listing.take(args, i, kHelp)) continue;
@@ -46,11 +49,12 @@ int main(int argc, char** argv) {
       if (og::cli::take_value(args, i, "--request-id", "", request_id)) continue;
       if (og::cli::take_value(args, i, "--count", "-n", count)) continue;
       if (og::cli::take_value(args, i, "--key-file", "", key_file)) continue;
+      if (og::cli::take_value(args, i, "--days", "", days)) continue;
       if (!args[i].empty() && args[i][0] == '-')
         throw og::UsageError("unrecognized option " + args[i] + " (see og-wallet --help)");
       words.push_back(args[i]);
     }
-    if (words.empty()) throw og::UsageError("say what to do: balance, deposit, withdraw or history (see og-wallet --help)");
+    if (words.empty()) throw og::UsageError("say what to do: balance, deposit, withdraw, history or earnings (see og-wallet --help)");
     const std::string& cmd = words[0];
     auto client = listing.conn.connect();
     nlohmann::json answer;
@@ -86,6 +90,22 @@ int main(int argc, char** argv) {
         std::cout << pad(og::iso8601_utc(e.value("time", int64_t{0})).substr(0, 19), 21) << pad(e.value("amount", ""), 14)
                   << pad(e.value("from", ""), 21) << pad(e.value("to", ""), 21) << e.value("memo", "") << "\n";
       }
+      return 0;
+    } else if (cmd == "earnings" && words.size() == 1) {
+      answer = client.call("GET", "/og/v1/wallet/earnings?user=" + og::url_encode(user) + "&days=" + og::url_encode(days));
+      if (listing.json) {
+        std::cout << answer.dump(2) << "\n";
+        return 0;
+      }
+      if (listing.header) std::cout << "DAY         EARNED        JOBS  SLASHED\n";
+      for (const auto& d : answer["days"]) {
+        if (d.value("earned", "") == "0.000000" && d.value("slashed", "") == "0.000000") continue;
+        std::printf("%-11s %-13s %5zu  %s\n", d.value("day", "").c_str(), d.value("earned", "").c_str(),
+                    d.value("jobs", size_t{0}), d.value("slashed", "").c_str());
+      }
+      size_t jobs = answer.value("jobs", size_t{0});
+      std::cout << "earned " << answer.value("earned", "") << " from " << jobs << (jobs == 1 ? " job" : " jobs")
+                << " in the last " << days << " days; slashed " << answer.value("slashed", "") << "\n";
       return 0;
     } else {
       throw og::UsageError("unknown command \"" + cmd + "\" or wrong arguments (see og-wallet --help)");

@@ -1,6 +1,7 @@
 #include "jobscripts/filename_pattern.hpp"
 
 #include <algorithm>
+#include <filesystem>
 
 namespace og::jobscripts {
 
@@ -67,6 +68,26 @@ std::string expand_filename_pattern(const std::string& pattern, const PatternCon
     i = j + 1;
   }
   return out;
+}
+
+std::string stdio_file_path(const std::string& pattern, const PatternContext& ctx) {
+  namespace fs = std::filesystem;
+  std::string fallback = ctx.array_task_id >= 0 ? "slurm-%A_%a.out" : "slurm-%j.out";
+  fs::path path(expand_filename_pattern(pattern.empty() ? fallback : pattern, ctx));
+  if (path.is_absolute()) path = path.filename();
+  bool climbs = std::any_of(path.begin(), path.end(), [](const fs::path& part) { return part == ".."; });
+  if (climbs || path.empty()) return expand_filename_pattern(fallback, ctx);
+  return path.string();
+}
+
+StdioFiles stdio_files(const std::string& chdir, const std::string& output, const std::string& error,
+                       const PatternContext& ctx) {
+  namespace fs = std::filesystem;
+  fs::path cwd = fs::path(chdir).relative_path();
+  StdioFiles files;
+  files.out = (cwd / stdio_file_path(output, ctx)).lexically_normal().generic_string();
+  files.err = error.empty() ? files.out : (cwd / stdio_file_path(error, ctx)).lexically_normal().generic_string();
+  return files;
 }
 
 }  // namespace og::jobscripts

@@ -19,4 +19,17 @@ struct PatternContext {
 // patterns such as %z are kept verbatim.
 std::string expand_filename_pattern(const std::string& pattern, const PatternContext& ctx);
 
+// Where --output (or --error) writes, relative to the job's working directory: the pattern
+// expanded (slurm-%j.out, or slurm-%A_%a.out for an array task, when empty), an absolute
+// path reduced to its file name, and a path that climbs with ".." given the default.
+std::string stdio_file_path(const std::string& pattern, const PatternContext& ctx);
+
+// The job's output and error files relative to its directory (the --chdir below it); the
+// error file is the output file when --error is not given.
+struct StdioFiles {
+  std::string out, err;
+};
+StdioFiles stdio_files(const std::string& chdir, const std::string& output, const std::string& error,
+                       const PatternContext& ctx);
+
 }  // namespace og::jobscripts

@@ -26,6 +26,15 @@ uint64_t parse_id(const std::string& text, const char* what) {
   return value;
 }
 
+uint64_t parse_count(const std::string& text, const char* what) {
+  if (text.empty()) return 0;
+  uint64_t value = 0;
+  auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc() || ptr != text.data() + text.size())
+    throw ApiError(Refusal::Invalid, "invalid_number", std::string(what) + " \"" + text + "\" is not a number of 0 or more");
+  return value;
+}
+
 JobFilter filter_from_query(const HttpRequest& req) {
   JobFilter f;
   auto get = [&](const char* k) {
@@ -90,6 +99,7 @@ using api::parse_id;
 const std::vector<Api::Route>& Api::routes() {
   static const std::vector<Route> table = {
       {"GET", "/og/v1/ping", &Api::ping},
+      {"GET", "/og/v1/terms", &Api::terms},
       {"GET", "/metrics", &Api::metrics},
       // Jobs (api_jobs.cpp).
       {"POST", "/og/v1/jobs", &Api::submit_job},
@@ -108,6 +118,7 @@ const std::vector<Api::Route>& Api::routes() {
       {"GET", "/og/v1/jobs/{}/files/{*}", &Api::job_file},
       {"GET", "/og/v1/jobs/{}/replicas/{}/result", &Api::replica_result},
       {"GET", "/og/v1/jobs/{}/replicas/{}/files/{*}", &Api::replica_file},
+      {"GET", "/og/v1/jobs/{}/output", &Api::job_output},
       {"GET", "/og/v1/priority", &Api::priorities},
       {"GET", "/og/v1/accounting", &Api::accounting},
       // Providers: partitions, leases, artifacts (api_providers.cpp).
@@ -121,6 +132,7 @@ const std::vector<Api::Route>& Api::routes() {
       {"GET", "/og/v1/leases/{}/checkpoint", &Api::lease_input},
       {"POST", "/og/v1/leases/{}/milestone", &Api::milestone},
       {"POST", "/og/v1/leases/{}/complete", &Api::complete},
+      {"POST", "/og/v1/leases/{}/output", &Api::lease_output},
       {"PUT", "/og/v1/artifacts/{}", &Api::put_artifact},
       {"HEAD", "/og/v1/artifacts/{}", &Api::probe_artifact},
       {"GET", "/og/v1/artifacts/{}", &Api::probe_artifact},
@@ -132,6 +144,7 @@ const std::vector<Api::Route>& Api::routes() {
       {"GET", "/og/v1/wallet/chain-link", &Api::chain_link},
       {"POST", "/og/v1/wallet/chain-link", &Api::chain_link},
       {"GET", "/og/v1/wallet/history", &Api::wallet_history},
+      {"GET", "/og/v1/wallet/earnings", &Api::wallet_earnings},
       {"GET", "/og/v1/users/{}/key", &Api::user_key},
       {"PUT", "/og/v1/users/{}/key", &Api::user_key},
       {"POST", "/og/v1/users", &Api::add_user},

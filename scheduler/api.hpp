@@ -11,6 +11,7 @@
 
 #include "core/http_server.hpp"
 #include "scheduler/artifact_store.hpp"
+#include "scheduler/live_output.hpp"
 #include "scheduler/services.hpp"
 #include "scheduler/rate_limit.hpp"
 
@@ -59,6 +60,7 @@ class Api {
   HttpResponse replica_result(const Call&);
   std::vector<JobView> visible_to(const User& user, std::vector<JobView> views);
   HttpResponse replica_file(const Call&);
+  HttpResponse job_output(const Call&);  // og-tail: live, then from the report
   // The output at `path` of `manifest_json`, from the artifact store.
   HttpResponse output_file(const std::string& manifest_json, const std::string& path, const std::string& whose);
   HttpResponse priorities(const Call&);
@@ -71,15 +73,18 @@ class Api {
   HttpResponse lease_input(const Call&);      // bundle, secrets, checkpoint
   HttpResponse milestone(const Call&);
   HttpResponse complete(const Call&);
+  HttpResponse lease_output(const Call&);  // a running job's newest output, from its worker
   HttpResponse put_artifact(const Call&);
   HttpResponse probe_artifact(const Call&);   // HEAD, GET: existence, to whom may know
   // api_accounts.cpp
   HttpResponse ping(const Call&);
+  HttpResponse terms(const Call&);  // what the mesh asks of providers (bond, fee, faucet)
   HttpResponse metrics(const Call&);
   HttpResponse wallet(const Call&);
   HttpResponse wallet_action(const Call&);   // deposit, withdraw, unbond
   HttpResponse chain_link(const Call&);      // GET the message, POST the signed link
   HttpResponse wallet_history(const Call&);
+  HttpResponse wallet_earnings(const Call&);
   HttpResponse user_key(const Call&);        // GET, PUT
   HttpResponse add_user(const Call&);
 
@@ -88,6 +93,7 @@ class Api {
   Services services_;
   ArtifactStore& artifacts_;
   ArtifactStore& bundles_;
+  LiveOutput live_output_;
   RateLimiter limiter_;  // per credential (--rate-limit, --rate-burst)
   // Per address, for requests whose credential is missing or unknown: each costs a lookup,
   // so an address that keeps guessing is answered 429 before any (100 at once, 10 a second).

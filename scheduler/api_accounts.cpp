@@ -47,6 +47,15 @@ HttpResponse Api::ping(const Call& c) {
   return ok({{"status", "ok"}, {"version", "0.1.0"}, {"user", c.user.name}, {"role", c.user.role}});
 }
 
+HttpResponse Api::terms(const Call&) {
+  MeshTerms t = services_.wallets.terms();
+  return ok({{"payments", t.payments},
+             {"settles_on_chain", t.on_chain},
+             {"bond_per_partition", format_money(t.bond_micros)},
+             {"faucet_per_wallet", format_money(t.faucet_micros)},
+             {"protocol_fee_bps", t.fee_bps}});
+}
+
 HttpResponse Api::metrics(const Call& c) {
   // Prometheus scrapes with the admin credential (authorization: credentials_file).
   if (c.user.role != "admin") throw ApiError(Refusal::Forbidden, "forbidden", "/metrics is for admin credentials");
@@ -90,6 +99,18 @@ HttpResponse Api::wallet_history(const Call& c) {
                        {"memo", e.transfer.memo},
                        {"key", e.transfer.key}});
   return ok({{"entries", entries}});
+}
+
+HttpResponse Api::wallet_earnings(const Call& c) {
+  int days = 30;
+  if (auto d = c.query("days"); !d.empty()) days = static_cast<int>(std::clamp<uint64_t>(parse_id(d, "days"), 1, 366));
+  Earnings e = services_.wallets.earnings(c.user, c.query("user"), days);
+  json per_day = json::array();
+  for (const auto& d : e.days)
+    per_day.push_back({{"day", d.day}, {"earned", format_money(d.earned_micros)}, {"jobs", d.jobs},
+                       {"slashed", format_money(d.slashed_micros)}});
+  return ok({{"earned", format_money(e.earned_micros)}, {"jobs", e.jobs}, {"payments", e.payments},
+             {"slashed", format_money(e.slashed_micros)}, {"days", per_day}});
 }
 
 HttpResponse Api::user_key(const Call& c) {

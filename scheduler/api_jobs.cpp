@@ -1,5 +1,8 @@
 // The API's job routes (the table is in api.cpp): submission, listing, one job and what
 // its owner does to it, its history, its result and files; priorities and accounting.
+#include <algorithm>
+#include <chrono>
+#include <optional>
 #include <set>
 
 #include <nlohmann/json.hpp>
@@ -182,6 +185,65 @@ HttpResponse Api::replica_result(const Call& c) {
 HttpResponse Api::replica_file(const Call& c) {
   return output_file(services_.queries.replica_manifest(c.user, c.id(0, "job id"), c.id(1, "lease id")),
                      c.params.at(2), "lease " + c.params[1] + " of job " + c.params[0]);
+}
+
+HttpResponse Api::job_output(const Call& c) {
+  // The job's output (?stream=out) or error (?stream=err) file from ?offset= on, or its last
+  // ?last= bytes: what the worker streamed while the replica runs (waiting up to ?wait_ms=
+  // for more), the reported file once it has ended. Headers say where the bytes lie.
+  constexpr size_t kMaxSlice = 256 * 1024;
+  uint64_t job_id = c.id(0, "job id");
+  std::string stream = c.query("stream").empty() ? "out" : c.query("stream");
+  if (stream != "out" && stream != "err")
+    throw ApiError(Refusal::Invalid, "invalid_stream", "stream is out (the --output file) or err (the --error file)");
+  uint64_t offset = parse_count(c.query("offset"), "offset");
+  std::optional<uint64_t> last;
+  if (!c.query("last").empty()) last = parse_count(c.query("last"), "last");
+  auto wait = std::chrono::milliseconds(std::min<uint64_t>(parse_count(c.query("wait_ms"), "wait_ms"), 25000));
+  auto replica = parse_count(c.query("replica"), "replica");
+  OutputSource source = services_.queries.output_source(c.user, job_id, static_cast<uint32_t>(std::min<uint64_t>(replica, UINT32_MAX)));
+  bool merged = source.err == source.out;  // --error not given: one file, streamed as "out"
+  const std::string& path = stream == "err" ? source.err : source.out;
+  uint64_t start = offset, end = offset;
+  std::string data, from = "none";
+  auto window = [&](uint64_t total) {
+    if (last) start = total > *last ? total - *last : 0;
+    start = std::min(start, total);
+    end = total;
+  };
+  if (source.running) {
+    const std::string live_stream = merged ? "out" : stream;
+    if (last) {
+      auto now = live_output_.read(source.lease, live_stream, 0, 0, std::chrono::milliseconds(0));
+      window(now ? now->end : 0);
+      offset = start;
+    }
+    if (auto slice = live_output_.read(source.lease, live_stream, offset, kMaxSlice, wait)) {
+      start = slice->start;
+      end = slice->end;
+      data = std::move(slice->data);
+      from = "live";
+    }
+  } else if (!source.manifest_json.empty()) {
+    for (const auto& f : manifest_from_json(json::parse(source.manifest_json)).files) {
+      if (f.path != path) continue;
+      window(f.size);
+      if (f.size > 0) {
+        auto blob = artifacts_.get(f.sha256);
+        if (!blob) throw ApiError(Refusal::NotFound, "artifact_missing", "output " + path + " was not uploaded");
+        data = blob->substr(start, kMaxSlice);
+      }
+      from = "result";
+    }
+  }
+  HttpResponse answer{200, "application/octet-stream", std::move(data), {}};
+  answer.headers = {{"OG-Output-Lease", std::to_string(source.lease)},
+                    {"OG-Output-File", path},
+                    {"OG-Output-Start", std::to_string(start)},
+                    {"OG-Output-End", std::to_string(std::max(end, start + answer.body.size()))},
+                    {"OG-Output-Source", from},
+                    {"OG-Output-Done", source.lease != 0 && !source.running ? "1" : "0"}};
+  return answer;
 }
 
 HttpResponse Api::output_file(const std::string& manifest_json, const std::string& path, const std::string& whose) {

@@ -103,7 +103,22 @@ HttpResponse Api::complete(const Call& c) {
     report.manifest_json = to_json(manifest).dump();
   }
   services_.leases.complete(c.user, lease, report);
+  live_output_.close(lease);  // its files are in the report now
   return ok({{"lease_id", lease}, {"accepted", true}});
+}
+
+HttpResponse Api::lease_output(const Call& c) {
+  // What a running job wrote lately, from the worker holding its lease (og-tail follows it).
+  c.require(c.user.role == "worker" || c.user.role == "admin", "only workers stream a lease's output");
+  uint64_t lease = c.id(0, "lease id");
+  std::string stream = c.query("stream");
+  if (stream != "out" && stream != "err")
+    throw ApiError(Refusal::Invalid, "invalid_stream", "stream is out (the --output file) or err (the --error file)");
+  if (c.req.body.size() > LiveOutput::kWindowBytes)
+    throw ApiError(Refusal::TooLarge, "chunk_too_large", "send at most 256 KiB of output at a time");
+  services_.lease_files.check_holder(c.user, lease);
+  live_output_.append(lease, stream, parse_count(c.query("offset"), "offset"), c.req.body);
+  return ok({{"lease_id", lease}});
 }
 
 HttpResponse Api::put_artifact(const Call& c) {

@@ -16,6 +16,8 @@ HttpResponse ok(const nlohmann::json& j);
 HttpResponse created(const nlohmann::json& j);
 // A positive integer from a path or query, else Invalid naming `what`.
 uint64_t parse_id(const std::string& text, const char* what);
+// A number of 0 or more ("" = 0), else Invalid naming `what`.
+uint64_t parse_count(const std::string& text, const char* what);
 JobFilter filter_from_query(const HttpRequest& req);
 nlohmann::json estimate_json(const StartEstimate& e);
 // {"jobs":[...]} written one job at a time (bench/load.sh: as one JSON tree, a queue of

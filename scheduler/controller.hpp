@@ -116,6 +116,7 @@ class Controller final : private Submissions,
   std::map<uint64_t, StartEstimate> expected_starts() override;
   std::string canonical_manifest(const User& user, uint64_t job_id) override;
   std::string replica_manifest(const User& user, uint64_t job_id, uint64_t lease_id) override;
+  OutputSource output_source(const User& user, uint64_t job_id, uint32_t replica) override;
   std::string reported_manifest(uint64_t job_id, uint64_t lease_id);  // "" when none
   std::vector<Partition> partitions() override;
   std::string metrics_text() override;
@@ -139,8 +140,11 @@ class Controller final : private Submissions,
   void charge_upload(const User& user, uint64_t lease_id, uint64_t bytes) override;
   void record_upload(const User& user, uint64_t lease_id, const std::string& digest) override;
   bool lease_may_name(const User& user, uint64_t lease_id, const std::string& digest) override;
+  void check_holder(const User& user, uint64_t lease_id) override;
   // Wallets (wallets.cpp)
   WalletView wallet(const User& user, const std::string& name) override;
+  MeshTerms terms() override;
+  Earnings earnings(const User& user, const std::string& name, int days) override;
   WalletView deposit(const User& user, const std::string& name, int64_t amount,
                      const std::string& request_id) override;
   WalletView withdraw(const User& user, int64_t amount, const std::string& request_id) override;
@@ -244,6 +248,8 @@ class Controller final : private Submissions,
   std::optional<JobView> stored_view(uint64_t id, const std::map<std::string, std::string>& levels);
   // The job (from memory, else the reader) if the user may see its details; 403/404 otherwise.
   Job owned_job(const User& user, uint64_t id);
+  // The transfer that makes the job's escrow cover `wanted` (MaxPrice updated), if any.
+  std::optional<Transfer> escrow_change_for(const Job& job, const JobSpec& wanted);
   JobView view_of(const Job& job) const;
   void persist(const Job& job);
   Job& job_or_throw(uint64_t id);

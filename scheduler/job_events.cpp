@@ -90,6 +90,7 @@ void apply(Job& job, const JobEvent& e) {
       if (c.contains("time_limit_s")) job.spec.time_limit_s = c["time_limit_s"].get<int64_t>();
       if (c.contains("nice")) job.spec.nice = c["nice"].get<int32_t>();
       if (c.contains("partition")) job.spec.partition = c["partition"].get<std::string>();
+      if (c.contains("max_price")) job.spec.max_price_micros = c["max_price"].get<int64_t>();
       return;
     case EventKind::DependencyResolved:
       require_pending(job, e);
@@ -212,6 +213,7 @@ void apply(Replica& r, const JobEvent& e) {
       bool worked = r.state == ReplicaState::Running;
       end(ReplicaState::Cancelled);
       if (worked) r.outcome = "CANCELLED";  // it worked until now: paid for
+      r.root = c.value("root", r.root);     // what it wrote until then, when it said
       return;
     }
     default:
@@ -250,6 +252,7 @@ std::string describe(const JobEvent& e) {
       if (c.contains("nice")) what += (what.empty() ? "" : ",") + std::string(" nice ") + number("nice");
       if (c.contains("partition"))
         what += (what.empty() ? "" : ",") + std::string(" partition ") + (text("partition").empty() ? "any" : text("partition"));
+      if (c.contains("max_price")) what += (what.empty() ? "" : ",") + std::string(" max price ") + money("max_price") + "/CPU-h";
       return "updated by " + e.actor + ":" + what;
     }
     case EventKind::DependencyResolved: return "dependency " + text("dependency") + " satisfied";

@@ -10,6 +10,7 @@
 #include "core/error.hpp"
 #include "core/strings.hpp"
 #include "core/time_util.hpp"
+#include "jobscripts/filename_pattern.hpp"
 #include "scheduler/controller.hpp"
 
 namespace og {
@@ -237,6 +238,53 @@ std::string Controller::replica_manifest(const User& user, uint64_t job_id, uint
                    "lease " + std::to_string(lease_id) + " of job " + std::to_string(job_id) +
                        " reported no outputs (still running, cancelled, handed back or lost)");
   return manifest;
+}
+
+OutputSource Controller::output_source(const User& user, uint64_t job_id, uint32_t replica) {
+  Job job = owned_job(user, job_id);
+  std::map<uint64_t, Replica> known;
+  {
+    std::lock_guard lock(mu_);
+    for (uint64_t id : job.replicas)
+      if (auto r = replicas_.find(id); r != replicas_.end()) known[id] = r->second;
+  }
+  if (known.size() < job.replicas.size()) {
+    std::lock_guard lock(read_mu_);
+    for (auto& r : reader_.load_replicas(job_id)) known.try_emplace(r.id, std::move(r));
+  }
+  if (replica > job.replicas.size())
+    throw ApiError(Refusal::NotFound, "replica_not_found",
+                   "job " + std::to_string(job_id) + " has " + std::to_string(job.replicas.size()) +
+                       " replica(s); --replica counts from 1");
+  const Replica* chosen = nullptr;
+  auto pick = [&](auto&& fits) {
+    for (uint64_t id : job.replicas)
+      if (!chosen && known.count(id) && fits(known.at(id))) chosen = &known.at(id);
+  };
+  if (replica > 0) chosen = known.count(job.replicas[replica - 1]) ? &known.at(job.replicas[replica - 1]) : nullptr;
+  if (!chosen && replica == 0) {
+    pick([&](const Replica& r) { return r.id == job.canonical_replica; });
+    pick([](const Replica& r) { return is_active(r.state); });
+    for (auto it = job.replicas.rbegin(); it != job.replicas.rend() && !chosen; ++it)
+      if (known.count(*it) && !known.at(*it).manifest_json.empty()) chosen = &known.at(*it);
+    pick([&](const Replica& r) { return r.id == job.replicas.back(); });
+  }
+  OutputSource source;
+  if (!chosen) return source;
+  jobscripts::PatternContext ctx;
+  ctx.job_id = job.id;
+  ctx.job_name = job.spec.name;
+  ctx.user = job.user;
+  ctx.node = chosen->partition;
+  ctx.array_job_id = job.array_task_id >= 0 ? job.array_job_id : job.id;
+  ctx.array_task_id = job.array_task_id;
+  auto files = jobscripts::stdio_files(job.spec.chdir, job.spec.output, job.spec.error, ctx);
+  source.lease = chosen->id;
+  source.running = is_active(chosen->state);
+  source.manifest_json = chosen->manifest_json;
+  source.out = files.out;
+  source.err = files.err;
+  return source;
 }
 
 }  // namespace og

@@ -15,6 +15,16 @@
 
 namespace og {
 
+// Where a job's output can be read: one of its replicas (lease 0: none ran yet), whether
+// it still runs (its worker then streams what it writes), what it reported (its files),
+// and the paths of its output and error files in it.
+struct OutputSource {
+  uint64_t lease = 0;
+  bool running = false;
+  std::string manifest_json;
+  std::string out, err;
+};
+
 class JobQueries {
  public:
   virtual ~JobQueries() = default;
@@ -36,6 +46,9 @@ class JobQueries {
   // its outputs as that provider gave them, unverified (its owner's). NotFound for a lease
   // not the job's; Conflict where the replica reported no outputs.
   virtual std::string replica_manifest(const User& user, uint64_t job_id, uint64_t lease_id) = 0;
+  // Its owner's: replica N (1 = the first made), or with 0 the one to follow — the accepted
+  // one, else the first still running, else the last that reported files, else the last.
+  virtual OutputSource output_source(const User& user, uint64_t job_id, uint32_t replica) = 0;
   virtual std::vector<Partition> partitions() = 0;
   // The Prometheus text for /metrics: jobs and partitions by state, queue depth, worker
   // heartbeats, ledger totals, and the counters and histograms kept as it works.

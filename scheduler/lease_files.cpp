@@ -85,6 +85,11 @@ bool Controller::lease_may_name(const User& user, uint64_t lease_id, const std::
   return it != uploaded_digests_.end() && it->second.count(digest);
 }
 
+void Controller::check_holder(const User& user, uint64_t lease_id) {
+  std::lock_guard lock(mu_);
+  held_lease(user, lease_id);
+}
+
 bool Controller::is_lease_checkpoint(const User& user, uint64_t lease_id, const std::string& digest) {
   std::lock_guard lock(mu_);
   Replica& r = held_lease(user, lease_id);

@@ -36,6 +36,8 @@ class LeaseFiles {
   // blob of another lease is not its to name, even where the worker knows its hash (a
   // replica must upload what it reports: a re-upload costs nothing).
   virtual bool lease_may_name(const User& user, uint64_t lease_id, const std::string& digest) = 0;
+  // Nothing when `user` holds the lease and it still runs (its live output may come).
+  virtual void check_holder(const User& user, uint64_t lease_id) = 0;
 };
 
 }  // namespace og

@@ -262,7 +262,13 @@ void Controller::complete(const User& user, uint64_t lease_id, const CompletionR
   Replica& r = held_lease(user, lease_id);
   int64_t now_us = now_unix_us();
   auto txn = begin();
-  if (r.cancel_requested || !has_outputs(report.outcome)) {
+  if (r.cancel_requested && !report.manifest_json.empty()) {
+    // Stopped as we asked, after it worked (and was paid) for a while: what it wrote so far
+    // is kept, for its owner to fetch unverified (no quorum ever looks at it).
+    r.manifest_json = report.manifest_json;
+    record(jobs_.at(r.job_id), &r, EventKind::ReplicaCancelled, r.partition,
+           {{"root", report.root}}, now_us);
+  } else if (r.cancel_requested || !has_outputs(report.outcome)) {
     // Cancelled as we asked; else given back by its provider, and run elsewhere (an older
     // og-worker says CANCELLED for both).
     std::string why = report.handback_reason.empty() ? "stopped by its provider" : report.handback_reason;

@@ -161,6 +161,7 @@ struct JobUpdate {
   std::optional<int64_t> time_limit_s;
   std::optional<int32_t> nice;
   std::optional<std::string> partition = {};  // "" : any partition
+  std::optional<int64_t> max_price_micros = {};  // per CPU-hour; the escrow follows it
 };
 
 }  // namespace og

@@ -100,13 +100,22 @@ CompletionBody decode_completion(const json& body) {
   if (has_outputs(r.outcome)) {
     if (!body.contains("manifest")) throw ApiError(Refusal::Invalid, "missing_field", "a completion needs a \"manifest\"");
     c.manifest = manifest_from_json(body.at("manifest"));
+  } else if (r.outcome == Outcome::Cancelled && body.contains("manifest")) {
+    c.manifest = manifest_from_json(body.at("manifest"));  // what it wrote until stopped
   }
   return c;
 }
 
 JobUpdate decode_job_update(const json& body) {
-  only_fields(body, {"time_limit_s", "nice", "partition"});
+  only_fields(body, {"time_limit_s", "nice", "partition", "max_price"});
   JobUpdate update;
+  if (body.contains("max_price")) {
+    try {
+      update.max_price_micros = parse_money_micros(field<std::string>(body, "max_price", ""));
+    } catch (const UsageError& e) {
+      throw ApiError(Refusal::Invalid, "invalid_field", std::string("\"max_price\": ") + e.what());
+    }
+  }
   if (body.contains("partition")) update.partition = field<std::string>(body, "partition", std::string());
   if (body.contains("time_limit_s")) update.time_limit_s = field<int64_t>(body, "time_limit_s", 0);
   if (body.contains("nice")) {

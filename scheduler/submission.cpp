@@ -275,6 +275,33 @@ JobView Controller::requeue_job(const User& user, uint64_t id) {
   return view_of(job);
 }
 
+std::optional<Transfer> Controller::escrow_change_for(const Job& job, const JobSpec& wanted) {
+  int64_t needed = 0;
+  try {
+    needed = max_cost_micros(wanted);
+  } catch (const AmountTooLarge& e) {
+    throw ApiError(Refusal::Invalid, "invalid_field", std::string("that MaxPrice makes ") + e.what());
+  }
+  const std::string escrow = escrow_account(job.id);
+  int64_t held = ledger_->balance(escrow);
+  // Keyed by the update's place in the job's journal: applied once, whatever is retried.
+  std::string key = "update:job:" + std::to_string(job.id) + ":" + std::to_string(job.journal_seq + 1);
+  std::string id = std::to_string(job.id);
+  if (needed > held) {
+    int64_t more = needed - held, balance = ledger_->balance(wallet_account(job.user));
+    if (balance < more)
+      throw ApiError(Refusal::Unpaid, "insufficient_funds",
+                     "that MaxPrice may cost up to " + format_money(needed) + ", " + format_money(more) + " more than job " + id +
+                         "'s escrow holds, and " + job.user + "'s wallet holds " + format_money(balance) + ": og-wallet deposit " +
+                         format_money(more - balance) + ", or ask a lower MaxPrice");
+    return Transfer{key, wallet_account(job.user), escrow, more, "escrow raised with job " + id + "'s MaxPrice"};
+  }
+  // ":refund": not part of what the job cost (settlement reads costs back from the escrow).
+  if (needed < held) return Transfer{key + ":refund", escrow, wallet_account(job.user), held - needed,
+                                     "escrow returned with job " + id + "'s lower MaxPrice"};
+  return std::nullopt;
+}
+
 JobView Controller::update_job(const User& user, uint64_t id, const JobUpdate& update) {
   std::lock_guard lock(mu_);
   Job& job = job_or_throw(id);
@@ -313,7 +340,18 @@ JobView Controller::update_job(const User& user, uint64_t id, const JobUpdate& u
     wanted.partition = *update.partition;
     check_partitions_exist(wanted);  // as at submission: a name no provider offers is refused
   }
+  // A new MaxPrice moves the escrow with it: what a dearer offer may cost is locked from the
+  // wallet now (refused if it does not hold it), what a cheaper cap frees is returned.
+  std::optional<Transfer> escrow_change;
+  int64_t max_price = 0;
+  if (update.max_price_micros) {
+    JobSpec wanted = job.spec;
+    wanted.max_price_micros = max_price = *update.max_price_micros;
+    if (ledger_ && max_price == 0) wanted.max_price_micros = max_price = options_.economics.default_max_price_micros;
+    if (ledger_) escrow_change = escrow_change_for(job, wanted);
+  }
   nlohmann::json changed = nlohmann::json::object();
+  if (update.max_price_micros) changed["max_price"] = max_price;
   if (update.partition) changed["partition"] = *update.partition;
   if (update.time_limit_s) changed["time_limit_s"] = *update.time_limit_s;
   if (update.nice) changed["nice"] = *update.nice;
@@ -321,6 +359,7 @@ JobView Controller::update_job(const User& user, uint64_t id, const JobUpdate& u
   try {
     auto txn = begin();
     record(job, nullptr, EventKind::Updated, user.name, changed, now_unix_us());
+    if (escrow_change) ledger_->apply({*escrow_change});  // before the commit: a refusal undoes the update
     txn.commit();
   } catch (...) {
     queue_.insert(queue_key(job));

@@ -37,6 +37,17 @@ std::string Controller::wallet_owner(const User& user, const std::string& name) 
   return owner;
 }
 
+MeshTerms Controller::terms() {
+  MeshTerms t;
+  t.payments = ledger_ != nullptr;
+  t.on_chain = evm_ != nullptr;
+  if (!t.payments) return t;
+  t.bond_micros = options_.economics.min_bond_micros;
+  t.faucet_micros = t.on_chain ? 0 : options_.faucet_limit_micros;
+  t.fee_bps = options_.economics.fee_bps;
+  return t;
+}
+
 WalletView Controller::wallet(const User& user, const std::string& name) {
   WalletView v;
   {
@@ -204,6 +215,15 @@ std::vector<LedgerEntry> Controller::wallet_history(const User& user, const std:
   std::lock_guard lock(mu_);
   Ledger& ledger = ledger_or_throw();
   return ledger.history(wallet_account(wallet_owner(user, name)), limit);
+}
+
+Earnings Controller::earnings(const User& user, const std::string& name, int days) {
+  constexpr size_t kMostEntries = 20'000;  // per account: a busy provider's months
+  std::lock_guard lock(mu_);
+  Ledger& ledger = ledger_or_throw();
+  std::string owner = wallet_owner(user, name);
+  return summarize_earnings(ledger.history(wallet_account(owner), kMostEntries),
+                            ledger.history(bond_account(owner), kMostEntries), owner, now_unix_us(), days);
 }
 
 }  // namespace og

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "chain/ledger.hpp"
+#include "scheduler/earnings.hpp"
 #include "scheduler/model.hpp"
 
 namespace og {
@@ -33,10 +34,22 @@ struct WalletView {
   int64_t unbond_at_us = 0;
 };
 
+// What the mesh asks of a provider and offers it (og-worker join reads it before joining).
+struct MeshTerms {
+  bool payments = false;      // a ledger settles jobs (else no bond, no prices paid)
+  bool on_chain = false;      // it settles on an EVM chain: wallets are funded there
+  int64_t bond_micros = 0;    // posted for each partition offered
+  int64_t faucet_micros = 0;  // test money a wallet may draw in all (0: no faucet)
+  int64_t fee_bps = 0;        // the protocol's share of each payment
+};
+
 class Wallets {
  public:
   virtual ~Wallets() = default;
   virtual WalletView wallet(const User& user, const std::string& name) = 0;
+  virtual MeshTerms terms() = 0;
+  // A provider's earnings over the last `days` UTC days (its own; an admin's of anyone).
+  virtual Earnings earnings(const User& user, const std::string& name, int days) = 0;
   virtual WalletView deposit(const User& user, const std::string& name, int64_t amount,
                              const std::string& request_id) = 0;
   virtual WalletView withdraw(const User& user, int64_t amount, const std::string& request_id) = 0;

@@ -14,10 +14,9 @@ namespace og {
 
 namespace fs = std::filesystem;
 
-std::string output_path_for(const LeaseTask& task, const std::string& pattern,
-                            const std::string& partition) {
-  std::string p = pattern;
-  if (p.empty()) p = task.array_task_id >= 0 ? "slurm-%A_%a.out" : "slurm-%j.out";
+namespace {
+
+jobscripts::PatternContext pattern_context(const LeaseTask& task, const std::string& partition) {
   jobscripts::PatternContext ctx;
   ctx.job_id = task.job_id;
   ctx.job_name = task.spec.name;
@@ -25,13 +24,18 @@ std::string output_path_for(const LeaseTask& task, const std::string& pattern,
   ctx.node = partition;
   ctx.array_job_id = task.array_task_id >= 0 ? task.array_job_id : task.job_id;
   ctx.array_task_id = task.array_task_id;
-  std::string expanded = jobscripts::expand_filename_pattern(p, ctx);
-  fs::path path(expanded);
-  if (path.is_absolute()) path = path.filename();
-  for (const auto& part : path)
-    if (part == "..") return output_path_for(task, "", partition);
-  if (path.empty()) return output_path_for(task, "", partition);
-  return path.string();
+  return ctx;
+}
+
+}  // namespace
+
+std::string output_path_for(const LeaseTask& task, const std::string& pattern,
+                            const std::string& partition) {
+  return jobscripts::stdio_file_path(pattern, pattern_context(task, partition));
+}
+
+jobscripts::StdioFiles stdio_files_of(const LeaseTask& task, const std::string& partition) {
+  return jobscripts::stdio_files(task.spec.chdir, task.spec.output, task.spec.error, pattern_context(task, partition));
 }
 
 PreparedJob prepare_job_dir(const LeaseTask& task, const std::string& jobs_dir, const std::string& partition,

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "core/bundle.hpp"
+#include "jobscripts/filename_pattern.hpp"
 #include "worker/backend.hpp"
 #include "worker/lease.hpp"
 
@@ -41,5 +42,8 @@ void report_later(const Backend::DoneCallback& done, RunResult result);
 // absolute paths reduced to their file name, and ".." refused (falls back to default).
 std::string output_path_for(const LeaseTask& task, const std::string& pattern,
                             const std::string& partition);
+
+// The job's output and error files, relative to its directory (what og-worker streams live).
+jobscripts::StdioFiles stdio_files_of(const LeaseTask& task, const std::string& partition);
 
 }  // namespace og

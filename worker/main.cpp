@@ -2,9 +2,11 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <iostream>
+#include <optional>
 #include <thread>
 
 #include "core/client_config.hpp"
@@ -13,6 +15,7 @@
 #include "core/money.hpp"
 #include "core/process.hpp"
 #include "core/strings.hpp"
+#include "worker/join.hpp"
 #include "worker/local_backend.hpp"
 #include "worker/resource_probe.hpp"
 #include "worker/slurm_backend.hpp"
@@ -20,9 +23,16 @@
 
 namespace {
 
-constexpr const char* kUsage = R"(usage: og-worker --dir DIR [options]
+constexpr const char* kUsage = R"(usage: og-worker join URL --token-file FILE [--price AMOUNT] [--bond AMOUNT] [options]
+       og-worker --dir DIR [options]
 
 Registers this machine with og-schedd as a partition and runs the jobs it is leased.
+
+join URL: the one command a provider runs. Reads the mesh's terms, makes sure the bond it
+asks for can be posted (drawing the test faucet where there is one, else saying exactly how
+to fund it), registers, prints what it offers and where to watch, then serves. --dir
+defaults to /var/lib/og-worker as root, else ~/.local/share/og-worker.
+  --bond AMOUNT        the most you agree to post as bond (join refuses a mesh asking more)
 
 options:
   --url URL            og-schedd address (else OG_SCHEDD_URL, else the config file)
@@ -30,7 +40,7 @@ options:
                        an admin creates it with: og-schedd --add-user NAME --role worker
   --ca-file FILE       CA certificate(s) an https:// og-schedd's certificate must chain to
                        (else OG_CA_FILE, the config file's ca_file=, the system's CAs)
-  --name NAME          partition name (default: the host name)
+  --name NAME          partition name (default: the host name; with join, the credential's name)
   --dir DIR            work directory for jobs (required)
   --cpus N             CPUs to offer (default: all this process may use)
   --memory MB          memory to offer in MiB (default: all physical memory)
@@ -96,7 +106,15 @@ int main(int argc, char** argv) {
   og::SandboxOptions sandbox_options;
   og::Resources probed = og::probe_resources();
   og::Resources offered = probed;
-  for (int i = 1; i < argc; ++i) {
+  const bool join = argc > 1 && std::string(argv[1]) == "join";
+  std::optional<int64_t> max_bond;
+  if (join) {
+    if (argc < 3 || argv[2][0] == '-') usage_error("join needs og-schedd's address: og-worker join URL --token-file FILE");
+    url = argv[2];
+    const char* home = std::getenv("HOME");
+    dir = geteuid() == 0 || !home ? "/var/lib/og-worker" : std::string(home) + "/.local/share/og-worker";
+  }
+  for (int i = join ? 3 : 1; i < argc; ++i) {
     std::string a = argv[i];
     auto value = [&]() -> std::string {
       auto eq = a.find('=');
@@ -120,6 +138,13 @@ int main(int argc, char** argv) {
     else if (flag == "--slurm-partition") slurm.slurm_partition = value();
     else if (flag == "--gpus") offered.gpus = static_cast<uint32_t>(parse_count(flag, value()));
     else if (flag == "--price") price = value();
+    else if (flag == "--bond" && join) {
+      try {
+        max_bond = og::parse_money_micros(value());
+      } catch (const std::exception& e) {
+        usage_error(std::string("--bond: ") + e.what());
+      }
+    }
     else if (flag == "--features") features = value();
     else if (flag == "--gpu-price") gpu_price = value();
     else if (flag == "--operator") operator_name = value();
@@ -158,6 +183,7 @@ int main(int argc, char** argv) {
   if (offered.gpus > probed.gpus)
     og::log_warn("gpus_not_detected", {{"offered", std::to_string(offered.gpus)},
                                        {"detected", std::to_string(probed.gpus)}});
+  const bool name_given = !name.empty();
   if (name.empty()) {
     char host[256] = {};
     gethostname(host, sizeof host - 1);
@@ -176,6 +202,21 @@ int main(int argc, char** argv) {
     options.operator_name = operator_name;
     options.keep_job_dirs = keep;
     options.features = og::split_list(features);
+    std::optional<og::JoinPlan> plan;
+    if (join) {
+      try {
+        plan = og::prepare_to_join(options, max_bond);
+        if (!name_given) name = options.partition = plan->provider;
+      } catch (const std::exception& e) {
+        std::cerr << "og-worker: cannot join " << options.url << ": " << e.what() << "\n";
+        return 1;
+      }
+      // Printed at the first registration, with what was finally offered (a cluster's size).
+      options.on_registered = [&options, &plan, printed = false]() mutable {
+        if (!printed) std::cout << og::joined_summary(options, *plan) << std::flush;
+        printed = true;
+      };
+    }
 
     sigset_t signals;
     sigemptyset(&signals);

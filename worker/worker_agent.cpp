@@ -25,6 +25,7 @@
 #include "core/log.hpp"
 #include "core/sha256.hpp"
 #include "verify/manifest.hpp"
+#include "worker/job_dir.hpp"
 
 namespace og {
 
@@ -53,7 +54,9 @@ std::string read_file(const std::string& path) {
 }  // namespace
 
 WorkerAgent::WorkerAgent(WorkerOptions options, Backend& backend)
-    : options_(std::move(options)), backend_(backend) {}
+    : options_(std::move(options)),
+      backend_(backend),
+      streamer_(options_.url, options_.token, options_.ca_file, backend) {}
 
 void WorkerAgent::register_partition() {
   HttpClient client(options_.url, options_.token, options_.ca_file);
@@ -76,9 +79,11 @@ void WorkerAgent::register_partition() {
                               {"cpus", std::to_string(options_.resources.cpus)},
                               {"memory_mb", std::to_string(options_.resources.memory_mb)},
                               {"gpus", std::to_string(options_.resources.gpus)}});
+      if (options_.on_registered) options_.on_registered();
       return;
     } catch (const ApiError& e) {
-      if (is_fatal(e) || e.kind() == Refusal::Invalid) throw;
+      // No bond: waiting would not bring one (the message says how to fund it).
+      if (is_fatal(e) || e.kind() == Refusal::Invalid || e.code() == "bond_required") throw;
       log_warn("register_failed", {{"error", e.what()}});
     } catch (const std::runtime_error& e) {
       if (attempt == 0) log_warn("schedd_unreachable", {{"error", e.what()}});
@@ -201,6 +206,7 @@ bool WorkerAgent::start(HttpClient& client, LeaseTask& task, std::function<void(
     on_done(RunResult{task.lease_id, Outcome::Failed, 126, "", {}, refused});
     return false;
   }
+  streamer_.follow(task.lease_id, stdio_files_of(task, options_.partition));
   backend_.launch(task, [this, ended](const RunResult& r) {
     on_done(r);
     if (ended) ended();
@@ -271,6 +277,7 @@ std::string WorkerAgent::prepare(HttpClient& client, LeaseTask& task) {
 }
 
 void WorkerAgent::on_done(const RunResult& result) {
+  streamer_.forget(result.lease_id);
   std::lock_guard lock(mu_);
   reports_.push_back(result);
   reports_cv_.notify_one();
@@ -376,7 +383,9 @@ void WorkerAgent::report(HttpClient& client, const RunResult& result) {
   if (!result.reason.empty()) {
     body["reason"] = result.reason;  // refused before anything ran: no outputs
     body["manifest"] = to_json(manifest);
-  } else if (has_outputs(result.outcome)) {
+  } else if (has_outputs(result.outcome) || (result.outcome == Outcome::Cancelled && !result.job_dir.empty())) {
+    // A cancelled run's files too: it worked (and is paid) until stopped, and its owner may
+    // want what it wrote (og-fetch --unverified).
     try {
       std::vector<std::string> excluded = {".og/"};
       excluded.insert(excluded.end(), result.unverified.begin(), result.unverified.end());

@@ -17,6 +17,7 @@
 
 #include "core/http_client.hpp"
 #include "worker/backend.hpp"
+#include "worker/output_streamer.hpp"
 #include "worker/resource_probe.hpp"
 
 namespace og {
@@ -39,6 +40,7 @@ struct WorkerOptions {
   // The longest a poll waits for work. A backend that can become unavailable (a cluster)
   // polls briefly, so that its heartbeats stop soon after it does.
   int64_t max_poll_wait_ms = 20000;
+  std::function<void()> on_registered = {};  // after each registration (og-worker join prints its summary)
 };
 
 class WorkerAgent {
@@ -77,6 +79,7 @@ class WorkerAgent {
   std::deque<RunResult> reports_;  // finished runs waiting to be reported
   std::map<uint64_t, uint32_t> milestones_sent_;  // per lease, the highest reported (reporter thread)
   int preparing_ = 0;  // leases whose bundle or secrets are being fetched (threads)
+  OutputStreamer streamer_;  // running jobs' output, live, to og-schedd
 };
 
 }  // namespace og

@@ -9,6 +9,7 @@
 #include <cstdlib>
 #include <deque>
 #include <filesystem>
+#include <atomic>
 #include <fstream>
 #include <iostream>
 #include <sstream>
@@ -68,16 +69,22 @@ void stop(pid_t pid, int signal) {
 }
 
 CommandResult run_and_capture(const SpawnOptions& base, const std::string& tmp_prefix) {
+  // Files of its own: a test may run commands at once (one following a job while others act).
+  static std::atomic<uint64_t> runs{0};
   SpawnOptions o = base;
-  o.stdout_path = tmp_prefix + ".out";
-  o.stderr_path = tmp_prefix + ".err";
+  std::string prefix = tmp_prefix + "." + std::to_string(runs++);
+  o.stdout_path = prefix + ".out";
+  o.stderr_path = prefix + ".err";
   fs::remove(o.stdout_path);
   fs::remove(o.stderr_path);
   o.new_process_group = false;
   pid_t pid = spawn_process(o);
   int status = 0;
   waitpid(pid, &status, 0);
-  return {exit_code_from_wait_status(status), read_file(o.stdout_path), read_file(o.stderr_path)};
+  CommandResult result{exit_code_from_wait_status(status), read_file(o.stdout_path), read_file(o.stderr_path)};
+  fs::remove(o.stdout_path);
+  fs::remove(o.stderr_path);
+  return result;
 }
 
 }  // namespace
@@ -144,7 +151,7 @@ std::string Mesh::token(const std::string& user, const std::string& role) {
   tokens_[user] = add_user(user, role);
   // Test money, when og-schedd is up with its ledger: users' jobs lock escrow, workers
   // post bonds.
-  if (!url_.empty()) {
+  if (!url_.empty() && fund_new_users) {
     try {
       HttpClient(url_, tokens_[user], tls_ca_file).call("POST", "/og/v1/wallet/deposit",
                                             {{"amount", role == "worker" ? "100" : "1000"}});
@@ -190,6 +197,7 @@ std::string Mesh::start_worker(uint32_t cpus, const std::vector<std::string>& ex
   o.argv = {bin_path("og-worker"), "--url", url_, "--token-file", dir_ + "/" + name + ".token",
             "--name", name, "--dir", dir_ + "/" + name, "--cpus", std::to_string(cpus),
             "--kill-wait", "1"};
+  if (join_workers) o.argv[1] = "join";  // og-worker join URL …
   if (quiet) o.argv.push_back("--quiet");
   o.argv.insert(o.argv.end(), extra_args.begin(), extra_args.end());
   // Most tests talk to their jobs through files in the test's directory, which a jail
@@ -304,6 +312,25 @@ std::string Mesh::write_script(const std::string& name, const std::string& text)
   std::string path = dir_ + "/" + name;
   std::ofstream(path) << text;
   return path;
+}
+
+std::string readme_block(const std::string& heading) {
+  std::ifstream readme(source_path("README.md"));
+  std::string block;
+  bool found = false, inside = false;
+  for (std::string line; std::getline(readme, line);) {
+    if (!found) {
+      found = line.rfind(heading, 0) == 0;
+      continue;
+    }
+    if (line.rfind("```", 0) == 0) {
+      if (inside) return block;
+      inside = true;
+      continue;
+    }
+    if (inside) block += line + "\n";
+  }
+  throw std::runtime_error("README.md has no code block under " + heading);
 }
 
 }  // namespace og::test

@@ -72,6 +72,10 @@ class Mesh {
   // Many tests post jobs to the API directly, unsigned: og-schedd and og-worker accept
   // those unless a test sets this to false before starting them (signing tests do).
   bool allow_unsigned = true;
+  // Workers start as a provider would with one command: og-worker join URL ….
+  bool join_workers = false;
+  // New credentials get test money (1000, a worker 100) where og-schedd keeps a ledger.
+  bool fund_new_users = true;
   // Daemons log warnings only; tests whose failures need the whole story turn this off.
   bool quiet = true;
   // A terminal (a pty's slave path): workers started while it is set hold it as their
@@ -101,6 +105,8 @@ class Mesh {
 std::string bin_path(const std::string& tool);
 std::string source_path(const std::string& relative);
 std::string read_file(const std::string& path);
+// The first ``` block after the README.md heading that starts with `heading`, without its fences.
+std::string readme_block(const std::string& heading);
 // The last LINES lines of a file (all of it when shorter).
 std::string tail_of(const std::string& path, size_t lines);
 

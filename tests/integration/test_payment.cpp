@@ -235,5 +235,45 @@ TEST(Payment, AVerifiedMilestonePaysTheProvidersBeforeTheJobEnds) {
   EXPECT_EQ(micros(wallet(mesh, "alice"), "escrow"), 0);
 }
 
+TEST(Payment, APendingJobsMaxPriceMovesItsEscrowWithIt) {
+  Mesh mesh;
+  int64_t before = start_mesh(mesh, 1);
+  // Held, asking at most 10 per CPU-hour where the only offer is 36: 1 CPU × 10 min × 10/h.
+  std::string script = mesh.write_script("cap.sh", "#!/bin/bash\n#SBATCH --time=10 --max-price=10 -H\necho paid\n");
+  uint64_t id = submit_script(mesh, script);
+  ASSERT_NE(id, 0u);
+  const std::string job = "JobId=" + std::to_string(id);
+  EXPECT_EQ(micros(wallet(mesh, "alice"), "escrow"), 1'666'666);
+
+  // Dearer: the escrow is topped up from the wallet.
+  auto raised = mesh.run({"og-scontrol", "update", job, "MaxPrice=36"});
+  ASSERT_EQ(raised.exit_code, 0) << raised.err;
+  EXPECT_EQ(micros(wallet(mesh, "alice"), "escrow"), 6'000'000);
+  EXPECT_EQ(micros(wallet(mesh, "alice"), "balance"), before - 6'000'000);
+  auto shown = mesh.run({"og-scontrol", "show", "job", std::to_string(id)});
+  EXPECT_NE(shown.out.find("MaxPrice=36.000000"), std::string::npos) << shown.out;
+  EXPECT_NE(shown.out.find("max price 36.000000/CPU-h"), std::string::npos) << "journalled: " << shown.out;
+
+  // More than the wallet holds: refused, nothing changes.
+  auto too_dear = mesh.run({"og-scontrol", "update", job, "MaxPrice=100000"});
+  EXPECT_EQ(too_dear.exit_code, 1);
+  EXPECT_NE(too_dear.err.find("og-wallet deposit"), std::string::npos) << too_dear.err;
+  EXPECT_EQ(micros(wallet(mesh, "alice"), "escrow"), 6'000'000);
+
+  // Cheaper: the rest comes back; then dearer again, and it runs where 36 is asked.
+  ASSERT_EQ(mesh.run({"og-scontrol", "update", job, "MaxPrice=12"}).exit_code, 0);
+  EXPECT_EQ(micros(wallet(mesh, "alice"), "escrow"), 2'000'000);
+  EXPECT_EQ(micros(wallet(mesh, "alice"), "balance"), before - 2'000'000);
+  ASSERT_EQ(mesh.run({"og-scontrol", "update", job, "MaxPrice=36"}).exit_code, 0);
+  ASSERT_EQ(mesh.run({"og-scontrol", "release", std::to_string(id)}).exit_code, 0);
+  auto settled = settled_job(mesh, id);
+  ASSERT_EQ(settled["job_state"], "COMPLETED");
+  int64_t cost = parse_money_micros(settled["cost"].get<std::string>());
+  EXPECT_GT(cost, 0);
+  EXPECT_LE(cost, 6'000'000);
+  EXPECT_EQ(micros(wallet(mesh, "alice"), "escrow"), 0);
+  EXPECT_EQ(micros(wallet(mesh, "alice"), "balance"), before - cost) << "the escrow's moves are not costs";
+}
+
 }  // namespace
 }  // namespace og::test

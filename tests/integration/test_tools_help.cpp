@@ -12,7 +12,7 @@ namespace og::test {
 namespace {
 
 const char* const kTools[] = {"og-sbatch", "og-squeue", "og-scancel", "og-sinfo",  "og-sacct",  "og-scontrol",
-                              "og-sprio",  "og-wallet", "og-fetch",   "og-verify", "og-keygen", "og-chain",
+                              "og-sprio",  "og-wallet", "og-fetch",   "og-tail",   "og-verify", "og-keygen", "og-chain",
                               "og-schedd", "og-worker", "og-srun",    "og-jail",   "og-mesh",   "og-tls-ca"};
 
 CommandResult run_tool(Mesh& mesh, const std::string& tool, const std::string& flag) {
@@ -33,30 +33,24 @@ TEST(Tools, EachAnswersHelpAndVersion) {
   }
 }
 
-// The tour's commands: (tool, its options), read from README.md's "A short tour" block.
+// The tour's commands: (tool, its options), read from README.md's "A short tour" block; a
+// command ends at the end of its line, at && and at |.
 std::vector<std::pair<std::string, std::vector<std::string>>> tour_commands() {
-  std::ifstream readme(source_path("README.md"));
+  std::istringstream block(readme_block("## A short tour"));
   std::vector<std::pair<std::string, std::vector<std::string>>> commands;
-  bool in_tour = false, in_block = false;
-  for (std::string line; std::getline(readme, line);) {
-    if (line.rfind("## A short tour", 0) == 0) in_tour = true;
-    if (!in_tour) continue;
-    if (line.rfind("```", 0) == 0) {
-      if (in_block) break;
-      in_block = true;
-      continue;
-    }
-    if (!in_block) continue;
+  for (std::string line; std::getline(block, line);) {
     line = line.substr(0, line.find(" #"));
+    commands.push_back({"", {}});
     std::istringstream words(line);
     for (std::string word; words >> word;) {
       while (!word.empty() && (word[0] == '"' || word[0] == '$' || word[0] == '(')) word.erase(0, 1);
       if (word.rfind("og-", 0) == 0) commands.push_back({word, {}});
       else if (word == "&&" || word == "|") commands.push_back({"", {}});
-      else if (!commands.empty() && !commands.back().first.empty() && word.size() > 1 && word[0] == '-')
+      else if (!commands.back().first.empty() && word.size() > 1 && word[0] == '-')
         commands.back().second.push_back(word.substr(0, word.find('=')));
     }
   }
+  std::erase_if(commands, [](const auto& c) { return c.first.empty(); });
   return commands;
 }
 

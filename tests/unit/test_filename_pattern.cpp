@@ -74,5 +74,17 @@ TEST(FilenamePattern, HugeWidthIsCapped) {
   EXPECT_EQ(expand_filename_pattern("%999999999j", plain_job()).size(), 64u);
 }
 
+TEST(StdioFiles, WhereTheOutputAndErrorFilesLieInTheJobDirectory) {
+  auto plain = stdio_files("", "", "", plain_job());
+  EXPECT_EQ(plain.out, "slurm-42.out");
+  EXPECT_EQ(plain.err, plain.out) << "no --error: one file";
+  auto array = stdio_files("", "", "", array_task());
+  EXPECT_EQ(array.out, "slurm-100_7.out");
+  auto moved = stdio_files("/work/run", "logs/%x.out", "/abs/%j.err", plain_job());
+  EXPECT_EQ(moved.out, "work/run/logs/hello.out") << "below the --chdir directory";
+  EXPECT_EQ(moved.err, "work/run/42.err") << "an absolute path keeps its file name";
+  EXPECT_EQ(stdio_files("", "../x", "", plain_job()).out, "slurm-42.out");
+}
+
 }  // namespace
 }  // namespace og::jobscripts

@@ -1,7 +1,10 @@
 // End-to-end test of the web dashboard: Debian's chromium (headless, driven by
-// playwright-core) signs in to a real og-schedd, submits a job script from the page, and
-// watches it run on the mesh's workers to a verified result, without reloading.
-// Environment: OG_SCHEDD_URL, OG_TOKEN_FILE (og-mesh up), OG_ARTIFACT_DIR (screenshots).
+// playwright-core) signs in to a real og-schedd, submits job scripts from the page, follows
+// one's output live and watches it run on the mesh's workers to a verified result, without
+// reloading; groups an array; moves funds; then signs in as a provider (its page, its
+// charts, no buttons it may not use) and looks at all of it at a phone's width.
+// Environment: OG_SCHEDD_URL, OG_TOKEN_FILE (og-mesh up), OG_WORKER_TOKEN_FILE (a worker's
+// credential), OG_ARTIFACT_DIR (screenshots).
 import assert from 'node:assert/strict';
 import { readFileSync, mkdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -11,6 +14,7 @@ const { chromium } = require(process.env.OG_PLAYWRIGHT ?? 'playwright-core');
 
 const url = process.env.OG_SCHEDD_URL;
 const token = readFileSync(process.env.OG_TOKEN_FILE, 'utf8').trim();
+const workerToken = readFileSync(process.env.OG_WORKER_TOKEN_FILE, 'utf8').trim();
 const artifacts = process.env.OG_ARTIFACT_DIR ?? '.';
 mkdirSync(artifacts, { recursive: true });
 
@@ -49,10 +53,16 @@ try {
     assert.ok(['jail', 'rlimit', 'none'].includes(p[9]), `isolation in ${p}`);
   }
 
-  step('the wallet shows the faucet deposit');
+  step('the wallet shows the faucet deposit, and takes another');
   await page.click('nav a[data-view=wallet]');
   await page.waitForSelector('#wallet dd');
   assert.match(await page.textContent('#wallet'), /Balance1000\.000000/);
+  await page.fill('#amount', '5');
+  await page.click('#deposit');
+  await page.waitForFunction(() => /Balance1005\.000000/.test(document.querySelector('#wallet')?.textContent));
+  await page.fill('#amount', '2.5');
+  await page.click('#withdraw');
+  await page.waitForFunction(() => /Balance1002\.500000/.test(document.querySelector('#wallet')?.textContent));
 
   step('a script with a bad directive is refused, naming the line');
   await page.click('nav a[data-view=submit]');
@@ -94,6 +104,40 @@ try {
   assert.equal(readFileSync(await download.path(), 'utf8'), 'made by playwright\n');
   await page.screenshot({ path: `${artifacts}/dashboard-job.png`, fullPage: true });
 
+  step('a running job\'s output shows live, with its elapsed time and cost so far');
+  await page.click('nav a[data-view=submit]');
+  await page.fill('#script', '#!/bin/bash\n#SBATCH --job-name=ticks\n#SBATCH --time=2\n#OG --replicas=1\n#OG --max-price=40\n' +
+    'echo tick 1\nsleep 8\necho tick 2\n');
+  await page.fill('#args', '');
+  await page.click('#submit');
+  await page.waitForFunction((previous) => /^#\/jobs\/\d+$/.test(location.hash) && !location.hash.endsWith(`/${previous}`), jobId);
+  await page.waitForFunction(() => document.querySelector('#log')?.textContent.includes('tick 1'), null, { timeout: 30000 });
+  assert.equal(await page.getAttribute('#job .state', 'data-state'), 'RUNNING', 'seen before the job ended');
+  assert.ok(!(await page.textContent('#log')).includes('tick 2'));
+  const running = await page.$$eval('#job dl dt', (dts) => Object.fromEntries(dts.map((dt) => [dt.textContent, dt.nextElementSibling.textContent])));
+  assert.match(running['Cost'], /^\d+\.\d{6} so far/);
+  assert.match(running['Elapsed'], /^\d+:\d\d$/);
+  await page.screenshot({ path: `${artifacts}/dashboard-live-log.png`, fullPage: true });
+  await page.waitForFunction(() => document.querySelector('#log')?.textContent === 'tick 1\ntick 2\n', null, { timeout: 30000 });
+  await page.waitForSelector('#job .state[data-state=COMPLETED]');
+
+  step('an array is one row in the queue, its tasks unfold under it');
+  await page.click('nav a[data-view=submit]');
+  await page.fill('#script', '#!/bin/bash\n#SBATCH --job-name=sweep\n#SBATCH --array=0-2\n#SBATCH --time=2\n#OG --replicas=1\n' +
+    '#OG --max-price=40\necho task $SLURM_ARRAY_TASK_ID\n');
+  await page.click('#submit');
+  await page.waitForFunction(() => /^#\/jobs\/\d+$/.test(location.hash));
+  const arrayId = page.url().match(/#\/jobs\/(\d+)$/)[1];
+  await page.waitForFunction((id) => document.querySelector('#job h1')?.textContent === `Job ${id}_0`, arrayId);
+  await page.click('nav a[data-view=queue]');
+  await page.waitForSelector(`#jobs tr.array[data-array="${arrayId}"]`);
+  assert.match(await page.textContent(`#jobs tr.array[data-array="${arrayId}"]`), new RegExp(`${arrayId}_\\[0-2\\].*sweep.*3 tasks`));
+  assert.equal(await page.locator('#jobs tr.task').count(), 0);
+  await page.click(`#jobs tr.array[data-array="${arrayId}"] button.toggle`);
+  await page.waitForFunction(() => document.querySelectorAll('#jobs tr.task').length === 3);
+  assert.deepEqual(await page.$$eval('#jobs tr.task td:first-child', (tds) => tds.map((td) => td.textContent)),
+    [0, 1, 2].map((t) => `${arrayId}_${t}`));
+
   step('the queue shows it, and filters by state');
   await page.goto(`${url}/#/queue?state=COMPLETED`);
   await page.waitForSelector(`#jobs tr[data-job="${jobId}"]`);
@@ -104,6 +148,45 @@ try {
   await page.screenshot({ path: `${artifacts}/dashboard-queue.png` });
   await page.goto(`${url}/#/queue?state=PENDING`);
   await page.waitForSelector('text=No jobs match.');
+
+  step('at a phone\'s width (390 px) nothing overflows and Sign out stays in the header');
+  await page.setViewportSize({ width: 390, height: 844 });
+  await page.goto(`${url}/#/queue`);
+  await page.waitForSelector('#jobs');
+  assert.ok(await page.evaluate(() => document.documentElement.scrollWidth <= 390), 'the page is wider than the phone');
+  const header = await page.locator('header').boundingBox(), signOut = await page.locator('#sign-out').boundingBox();
+  assert.ok(signOut.y >= header.y && signOut.y + signOut.height <= header.y + header.height, 'Sign out left the header');
+  await page.screenshot({ path: `${artifacts}/dashboard-phone-queue.png`, fullPage: true });
+  await page.goto(`${url}/#/jobs/${jobId}`);
+  await page.waitForSelector('#job .state[data-state=COMPLETED]');
+  assert.ok(await page.evaluate(() => document.documentElement.scrollWidth <= 390), 'the job page is wider than the phone');
+  await page.screenshot({ path: `${artifacts}/dashboard-phone-job.png`, fullPage: true });
+  await page.setViewportSize({ width: 1280, height: 900 });
+
+  step('a provider sees its page: earnings and use charts, the jobs it ran; no buttons it may not use');
+  await page.click('#sign-out');
+  await page.fill('#token', workerToken);
+  await page.click('#sign-in button[type=submit]');
+  await page.waitForSelector('#jobs');
+  assert.ok(await page.locator('nav a[data-view=submit]').isHidden(), 'a worker submits nothing');
+  await page.click('nav a[data-view=provider]');
+  await page.waitForSelector('#provider #earnings-chart svg rect', { state: 'attached' });
+  await page.waitForSelector('#served tbody tr');
+  const earned = await page.$$eval('#provider dl dt', (dts) => Object.fromEntries(dts.map((dt) => [dt.textContent, dt.nextElementSibling.textContent])));
+  assert.match(earned['Earned, last 30 days'], /^\d+\.\d{6} from [1-9]\d* job\(s\)$/);
+  assert.ok(Number(earned['Earned, last 30 days'].split(' ')[0]) > 0, JSON.stringify(earned));
+  assert.match(earned['Partitions'], /worker-\d \(UP, 1 CPU, no GPU, reputation/);
+  assert.equal(await page.locator('#earnings-chart rect').count(), 30);
+  assert.ok(await page.locator('#use-chart rect').count() === 30);
+  await page.screenshot({ path: `${artifacts}/dashboard-provider.png`, fullPage: true });
+  await page.goto(`${url}/#/jobs/${jobId}`);
+  await page.waitForSelector('#job .state');
+  assert.equal(await page.locator('#cancel').count(), 0);
+  await page.setViewportSize({ width: 390, height: 844 });
+  await page.goto(`${url}/#/provider`);
+  await page.waitForSelector('#provider #use-chart svg', { state: 'attached' });
+  assert.ok(await page.evaluate(() => document.documentElement.scrollWidth <= 390), 'the provider page is wider than the phone');
+  await page.screenshot({ path: `${artifacts}/dashboard-phone-provider.png`, fullPage: true });
 
   assert.deepEqual(pageErrors, [], 'the page threw');
   step(`passed (screenshots in ${artifacts})`);

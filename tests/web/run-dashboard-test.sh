@@ -10,4 +10,4 @@ command -v chromium >/dev/null || { echo "chromium is not installed: run scripts
 mesh=$(mktemp -d /tmp/og-dashboard-test.XXXXXX)
 trap '"$bin/og-mesh" down --dir "$mesh" 2>/dev/null; rm -rf "$mesh"' EXIT
 eval "$("$bin/og-mesh" up --dir "$mesh" --workers 2 --cpus 1 --worker-opt "--price 36")"
-OG_PLAYWRIGHT=$modules OG_ARTIFACT_DIR=$artifacts node "$here/dashboard.test.mjs"
+OG_PLAYWRIGHT=$modules OG_ARTIFACT_DIR=$artifacts OG_WORKER_TOKEN_FILE=$mesh/worker-1.token node "$here/dashboard.test.mjs"

@@ -32,7 +32,32 @@ const short = (hex) => (hex ? hex.slice(0, 12) + '…' : '—');
 // How many replicas must agree: --quorum, else a majority (og-schedd's default).
 const quorumOf = (job) => job.quorum || Math.floor(job.replicas / 2) + 1;
 const reasonText = (reason) => (reason && reason !== 'None' ? reason : '');
+const displayId = (j) => (j.array_task_id === null || j.array_task_id === undefined ? `${j.job_id}` : `${j.array_job_id}_${j.array_task_id}`);
+const nowS = () => Math.floor(Date.now() / 1000);
+// squeue's TIME: D-HH:MM:SS, without the day (and hours) when there are none.
+function elapsed(seconds) {
+  if (!(seconds > 0)) return '0:00';
+  const d = Math.floor(seconds / 86400), h = Math.floor(seconds / 3600) % 24, m = Math.floor(seconds / 60) % 60, s = seconds % 60;
+  const two = (n) => String(n).padStart(2, '0');
+  return d ? `${d}-${two(h)}:${two(m)}:${two(s)}` : h ? `${h}:${two(m)}:${two(s)}` : `${m}:${two(s)}`;
+}
+const jobElapsed = (j) => (j.start_time > 0 ? (j.end_time > 0 ? j.end_time : nowS()) - j.start_time : 0);
+// What the job's running replicas have cost so far at their match prices (settled: its cost).
+function runningCost(job) {
+  let sum = 0;
+  for (const r of job.replica_leases ?? []) {
+    if (!(r.start_time > 0)) continue;
+    const end = r.end_time > 0 ? r.end_time : nowS();
+    sum += Number(r.price_per_hour) * Math.max(end - r.start_time, 0) / 3600;
+  }
+  return sum.toFixed(6);
+}
+// What the signed-in credential may do: a worker reads what it ran; users act on their own.
+const mayActOn = (job) => session.role === 'admin' || (session.role === 'user' && job.user_name === session.user);
 const stateBadge = (state) => el('span', { class: `state s-${state.toLowerCase()}`, 'data-state': state }, state);
+
+// A wide table scrolls sideways on a narrow screen instead of widening the page.
+const scroller = (node) => el('div', { class: 'scroll' }, node);
 
 function table(headers, rows, attrs = {}) {
   return el('table', attrs,
@@ -71,6 +96,48 @@ async function api(method, path, body) {
   try { data = text ? JSON.parse(text) : {}; } catch { data = { error: { code: 'bad_answer', message: text } }; }
   if (!r.ok) throw new ApiError(r.status, data.error?.code ?? String(r.status), data.error?.message ?? text);
   return data;
+}
+
+// A job's output or error file from `offset` on (GET /og/v1/jobs/ID/output): the bytes, and
+// where they lie in the file.
+async function outputSlice(jobId, stream, offset) {
+  const r = await fetch(`/og/v1/jobs/${jobId}/output?stream=${stream}&offset=${offset}`,
+    { headers: { Authorization: `Bearer ${session.token}` } });
+  if (!r.ok) throw new ApiError(r.status, 'output', await r.text());
+  const h = (name) => r.headers.get(name) ?? '';
+  return {
+    bytes: new Uint8Array(await r.arrayBuffer()), lease: Number(h('OG-Output-Lease')), start: Number(h('OG-Output-Start')),
+    end: Number(h('OG-Output-End')), done: h('OG-Output-Done') === '1', file: h('OG-Output-File'),
+  };
+}
+
+// Follows one stream of a job into a <pre>, as og-tail -f does: each refresh appends what
+// came; a replica replaced by another starts over; at most MAX_LOG characters are shown.
+const MAX_LOG = 200000;
+function logFollower(jobId, stream, pre) {
+  let lease = 0, offset = 0, text = '', decoder = new TextDecoder();
+  return async function follow() {
+    for (let round = 0; round < 8; round++) {  // a finished job's file: a few slices at once
+      let slice;
+      try {
+        slice = await outputSlice(jobId, stream, offset);
+      } catch (e) {
+        if (e.status !== 403 && e.status !== 404) throw e;
+        pre.textContent = '(a job\'s output is shown to its owner only)';
+        return null;
+      }
+      if (slice.lease !== lease) { lease = slice.lease; offset = 0; text = ''; decoder = new TextDecoder(); if (slice.start !== 0) continue; }
+      if (slice.start > offset) text += `\n[… ${slice.start - offset} bytes not sent in time …]\n`;
+      text += decoder.decode(slice.bytes, { stream: true });
+      offset = slice.start + slice.bytes.length;
+      if (text.length > MAX_LOG) text = '[… earlier output cut …]\n' + text.slice(-MAX_LOG);
+      const atEnd = pre.scrollTop + pre.clientHeight >= pre.scrollHeight - 4;
+      pre.textContent = text || (slice.lease ? '(nothing written yet)' : '(not started yet)');
+      if (atEnd) pre.scrollTop = pre.scrollHeight;  // keep following unless the reader scrolled up
+      if (slice.bytes.length === 0 || offset >= slice.end) return slice;
+    }
+    return null;
+  };
 }
 
 function showProblem(message) {
@@ -170,6 +237,8 @@ function signInView() {
   return { node: form };
 }
 
+const expanded = new Set();  // arrays whose tasks the queue shows, kept across refreshes
+
 function queueView(params) {
   const filters = {
     state: el('select', { name: 'state' }, el('option', { value: '' }, 'any state'), STATES.map((s) => el('option', { value: s }, s))),
@@ -193,15 +262,43 @@ function queueView(params) {
     q.set('newest', String(QUEUE_ROWS));  // a long queue is not sent whole every 2 s
     const { jobs, matched } = await api('GET', `/og/v1/jobs?${q}`);
     jobs.sort((a, b) => b.job_id - a.job_id);
-    const rows = jobs.map((j) => el('tr', { 'data-job': j.job_id },
-      el('td', {}, el('a', { href: `#/jobs/${j.job_id}` }, j.array_task_id === null ? j.job_id : `${j.array_job_id}_${j.array_task_id}`)),
+    const row = (j, attrs = {}) => el('tr', { 'data-job': j.job_id, ...attrs },
+      el('td', {}, el('a', { href: `#/jobs/${j.job_id}` }, displayId(j))),
       el('td', {}, j.name), el('td', {}, j.user_name), el('td', {}, stateBadge(j.job_state)),
       el('td', {}, reasonText(j.state_reason)), el('td', {}, j.nodes || j.partition || ''),
-      el('td', {}, `${quorumOf(j)} of ${j.replicas}`), el('td', {}, j.cpus), el('td', {}, time(j.submit_time)),
-      el('td', {}, j.cost)));
+      el('td', {}, `${quorumOf(j)} of ${j.replicas}`), el('td', {}, j.cpus), el('td', {}, elapsed(jobElapsed(j))),
+      el('td', {}, time(j.submit_time)), el('td', {}, j.cost));
+    // An array is one row (as squeue shows 42_[2-5]) whose tasks unfold under it.
+    const rows = [];
+    const arrays = new Map();
+    for (const j of jobs) {
+      if (j.array_job_id) {
+        if (!arrays.has(j.array_job_id)) { arrays.set(j.array_job_id, []); rows.push(j.array_job_id); }
+        arrays.get(j.array_job_id).push(j);
+      } else rows.push(j);
+    }
+    const body_rows = rows.flatMap((entry) => {
+      if (typeof entry !== 'number') return [row(entry)];
+      const tasks = arrays.get(entry).sort((a, b) => a.array_task_id - b.array_task_id);
+      if (tasks.length === 1) return [row(tasks[0])];
+      const counts = {};
+      for (const t of tasks) counts[t.job_state] = (counts[t.job_state] ?? 0) + 1;
+      const open = expanded.has(entry);
+      const toggle = el('button', { type: 'button', class: 'toggle', 'aria-expanded': String(open),
+        onclick: () => { open ? expanded.delete(entry) : expanded.add(entry); refresh(); } }, open ? '▾' : '▸');
+      const ids = tasks.map((t) => t.array_task_id);
+      const group = el('tr', { class: 'array', 'data-array': entry },
+        el('td', {}, toggle, ` ${entry}_[${ids[0]}-${ids[ids.length - 1]}]`), el('td', {}, tasks[0].name), el('td', {}, tasks[0].user_name),
+        el('td', {}, Object.entries(counts).map(([state, n]) => [stateBadge(state), ` ${n} `])), el('td', {}, `${tasks.length} tasks`),
+        el('td', {}, [...new Set(tasks.map((t) => t.nodes).filter(Boolean))].join(',')), el('td', {}, `${quorumOf(tasks[0])} of ${tasks[0].replicas}`),
+        el('td', {}, tasks.reduce((n, t) => n + t.cpus, 0)), el('td', {}, elapsed(Math.max(...tasks.map(jobElapsed)))),
+        el('td', {}, time(Math.min(...tasks.map((t) => t.submit_time)))),
+        el('td', {}, tasks.reduce((n, t) => n + Number(t.cost), 0).toFixed(6)));
+      return [group, ...(open ? tasks.map((t) => row(t, { class: 'task' })) : [])];
+    });
     body.replaceChildren(
       jobs.length
-        ? table(['Job', 'Name', 'User', 'State', 'Reason', 'Partitions', 'Quorum', 'CPUs', 'Submitted', 'Cost'], rows, { id: 'jobs' })
+        ? scroller(table(['Job', 'Name', 'User', 'State', 'Reason', 'Partitions', 'Quorum', 'CPUs', 'Time', 'Submitted', 'Cost'], body_rows, { id: 'jobs' }))
         : el('p', { class: 'empty' }, 'No jobs match.'),
       matched > jobs.length ? el('p', { class: 'hint', id: 'more' }, `The newest ${jobs.length} of ${matched} jobs; filter to see others.`) : '');
   }
@@ -236,15 +333,28 @@ async function download(jobId, path) {
 }
 
 function jobView(id) {
-  const node = el('section', { id: 'job' }, el('h1', {}, `Job ${id}`));
+  const title = el('h1', {}, `Job ${id}`);
   const body = el('div');
-  node.append(body);
+  // The job's output, live while it runs (as og-tail -f), kept outside what each refresh
+  // redraws so that it can be read and scrolled.
+  const out = el('pre', { id: 'log', class: 'log' }), err = el('pre', { id: 'errlog', class: 'log' });
+  const errPart = el('div', { hidden: true }, el('h2', {}, 'Errors (its --error file)'), err);
+  const followOut = logFollower(id, 'out', out), followErr = logFollower(id, 'err', err);
+  const rest = el('div');  // timeline, replicas, manifests: below the output
+  const node = el('section', { id: 'job' }, title, body, el('h2', {}, 'Output'), out, errPart, rest);
   async function refresh() {
     const job = (await api('GET', `/og/v1/jobs/${id}`)).jobs[0];
+    title.textContent = `Job ${displayId(job)}`;
+    const outSlice = await followOut();
+    if (job.standard_error) {
+      errPart.hidden = false;
+      await followErr();
+    }
+    if (outSlice && outSlice.file) out.title = outSlice.file;
     const events = await api('GET', `/og/v1/jobs/${id}/events`).then((r) => r.events, () => null);
     const replicas = job.replica_leases ?? [];
     const actions = el('p', { class: 'actions' });
-    if (ACTIVE.has(job.job_state)) {
+    if (ACTIVE.has(job.job_state) && mayActOn(job)) {
       actions.append(el('button', {
         type: 'button', id: 'cancel',
         onclick: async () => { try { await api('DELETE', `/og/v1/jobs/${id}`); await refresh(); } catch (e) { showProblem(e.message); } },
@@ -257,29 +367,32 @@ function jobView(id) {
       el('h2', {}, 'Verdict'), el('p', { id: 'verdict' }, verdict(job)),
       definitionList([
         ['User', job.user_name], ['Partitions', job.nodes || '—'],
-        ['Resources', `${job.tasks} task(s) × ${job.cpus_per_task} CPU, ${job.memory_mb ? `${job.memory_mb} MB` : 'memory as offered'}, ${job.gpus} GPU`],
+        ['Resources', `${job.tasks} task(s) × ${job.cpus_per_task} CPU, ${job.memory_mb ? `${job.memory_mb} MB` : 'memory as offered'}`],
+        ['GPUs', job.gpus ? `${job.gpus}${job.gpus_per_node ? `, ${job.gpus_per_node} per node` : ''}${job.gpus_per_task ? `, ${job.gpus_per_task} per task` : ''} at most ${job.max_gpu_price}/GPU-h` : 'none'],
         ['Replicas / quorum', `${job.replicas} / ${quorumOf(job)}`], ['Isolation', job.isolation || job.isolation_required || 'any'],
-        ['Time limit', job.time_limit_s < 0 ? 'none' : `${job.time_limit_s} s`], ['Exit code', job.exit_code],
-        ['Cost', job.cost], ['Protocol fee', job.fee], ['Paid to', job.paid_to || '—'], ['Settled', job.settled ? 'yes' : 'no'],
+        ['Time limit', job.time_limit_s < 0 ? 'none' : `${job.time_limit_s} s`], ['Elapsed', elapsed(jobElapsed(job))],
+        ['Exit code', job.exit_code],
+        ['Cost', job.settled ? job.cost : `${runningCost(job)} so far (at most ${job.max_price}/CPU-h; settled when it ends)`], ['Protocol fee', job.fee], ['Paid to', job.paid_to || '—'], ['Settled', job.settled ? 'yes' : 'no'],
         ['Signed by', short(job.signer)],
-      ]),
+      ]));
+    rest.replaceChildren(
       el('h2', {}, 'Timeline'), timeline(events),
       el('h2', {}, 'Replicas'),
       replicas.length
-        ? table(['Lease', 'Provider partition', 'State', 'Outcome', 'Exit', 'Result root', 'Price/h', 'Started', 'Ended'],
+        ? scroller(table(['Lease', 'Provider partition', 'State', 'Outcome', 'Exit', 'Result root', 'Price/h', 'Started', 'Ended'],
           replicas.map((r) => el('tr', {},
             el('td', {}, r.lease_id), el('td', {}, r.partition), el('td', {}, stateBadge(r.state)), el('td', {}, r.outcome),
             el('td', {}, r.exit_code), el('td', { class: r.root && r.root === job.canonical_root ? 'agrees' : '' }, short(r.root)),
-            el('td', {}, r.price_per_hour), el('td', {}, time(r.start_time)), el('td', {}, time(r.end_time)))), { id: 'replicas' })
+            el('td', {}, r.price_per_hour), el('td', {}, time(r.start_time)), el('td', {}, time(r.end_time)))), { id: 'replicas' }))
         : el('p', { class: 'empty' }, 'No replica has started yet.'),
       el('h2', {}, 'Manifests'),
       el('div', { id: 'manifests' }, replicas.filter((r) => r.manifest).map((r) => el('details', { open: r.manifest === accepted },
         el('summary', {}, `replica ${r.lease_id} on ${r.partition}: root ${short(r.manifest.root)}`),
-        table(['File', 'Bytes', 'SHA-256', ''], r.manifest.files.map((f) => el('tr', {},
+        scroller(table(['File', 'Bytes', 'SHA-256', ''], r.manifest.files.map((f) => el('tr', {},
           el('td', {}, f.path), el('td', {}, f.size), el('td', { title: f.sha256 }, short(f.sha256)),
           el('td', {}, r.manifest === accepted
             ? el('button', { type: 'button', onclick: () => download(id, f.path).catch((e) => showProblem(e.message)) }, 'Download')
-            : ''))))))));
+            : '')))))))));
   }
   return { node, refresh };
 }
@@ -289,22 +402,34 @@ function partitionsView() {
   const node = el('section', {}, el('h1', {}, 'Partitions'), body);
   async function refresh() {
     const { partitions } = await api('GET', '/og/v1/partitions');
-    body.replaceChildren(table(
-      ['Partition', 'Provider', 'State', 'CPUs used', 'Memory used', 'GPUs', '¤/CPU-h', '¤/GPU-h', 'Reputation', 'Isolation', 'Egress', 'Seen'],
+    body.replaceChildren(scroller(table(
+      ['Partition', 'Provider', 'State', 'CPUs used', 'Memory used', 'GPUs (used/offered, type)', '¤/CPU-h', '¤/GPU-h', 'Reputation', 'Isolation', 'Egress', 'Seen'],
       partitions.map((p) => el('tr', { 'data-partition': p.name },
         el('td', {}, p.name), el('td', {}, p.operator || p.owner), el('td', {}, p.state),
         el('td', {}, `${p.cpus_allocated}/${p.cpus}`), el('td', {}, `${p.memory_allocated_mb}/${p.memory_mb} MB`),
         el('td', {}, p.gpus ? `${p.gpus_allocated}/${p.gpus} ${p.gpu_type}` : '—'),
         el('td', {}, p.price_per_cpu_hour), el('td', {}, p.price_per_gpu_hour), el('td', {}, p.reputation),
         el('td', {}, p.isolation), el('td', {}, p.egress ? 'yes' : 'no'), el('td', {}, `${(p.last_seen_ms_ago / 1000).toFixed(1)} s ago`))),
-      { id: 'partitions' }));
+      { id: 'partitions' })));
   }
   return { node, refresh };
 }
 
 function walletView() {
   const body = el('div');
-  const node = el('section', {}, el('h1', {}, 'Wallet'), body);
+  const amount = el('input', { id: 'amount', inputmode: 'decimal', placeholder: 'amount, e.g. 25', size: 14, required: true });
+  const move = (action) => async () => {
+    showProblem('');
+    try {
+      await api('POST', `/og/v1/wallet/${action}`, { amount: amount.value.trim(), request_id: crypto.randomUUID?.() ?? `${Date.now()}-${Math.random()}` });
+      amount.value = '';
+      await refresh();
+    } catch (e) { showProblem(e.message); }
+  };
+  const form = el('form', { id: 'move-funds', onsubmit: (e) => e.preventDefault() }, amount,
+    el('button', { type: 'button', id: 'deposit', onclick: move('deposit') }, 'Deposit'),
+    el('button', { type: 'button', id: 'withdraw', onclick: move('withdraw') }, 'Withdraw'));
+  const node = el('section', {}, el('h1', {}, 'Wallet'), form, body);
   async function refresh() {
     const [w, history] = await Promise.all([api('GET', '/og/v1/wallet'), api('GET', '/og/v1/wallet/history?limit=20')]);
     const pairs = [['Account', w.name], ['Balance', w.balance], ['In escrow', w.escrow], ['Bond', w.bond], ['Unbonding', w.unbonding]];
@@ -313,8 +438,79 @@ function walletView() {
         ['Payments pending / held', `${w.chain.payments_pending} / ${w.chain.payments_held}`]);
     }
     body.replaceChildren(el('div', { id: 'wallet' }, definitionList(pairs)), el('h2', {}, 'Recent transfers'),
-      table(['Time', 'From', 'To', 'Amount', 'Memo'], history.entries.map((e) => el('tr', {},
-        el('td', {}, time(e.time)), el('td', {}, e.from), el('td', {}, e.to), el('td', {}, e.amount), el('td', {}, e.memo)))));
+      scroller(table(['Time', 'From', 'To', 'Amount', 'Memo'], history.entries.map((e) => el('tr', {},
+        el('td', {}, time(e.time)), el('td', {}, e.from), el('td', {}, e.to), el('td', {}, e.amount), el('td', {}, e.memo))), { id: 'transfers' })));
+  }
+  return { node, refresh };
+}
+
+// ---- charts: SVG drawn here, one bar per day -------------------------------------------------
+
+function svg(tag, attrs = {}, ...children) {
+  const node = document.createElementNS('http://www.w3.org/2000/svg', tag);
+  for (const [k, v] of Object.entries(attrs)) node.setAttribute(k, String(v));
+  for (const c of children.flat()) node.append(c instanceof Node ? c : document.createTextNode(String(c)));
+  return node;
+}
+
+// Bars for `values` (one per label), the largest labelled; `format` writes a value.
+function barChart(id, title, labels, values, format, top) {
+  const W = 640, H = 170, left = 8, bottom = 20, peak = top ?? (Math.max(0, ...values) || 1);
+  const step = (W - left) / Math.max(values.length, 1);
+  const bars = values.map((v, i) => {
+    const h = Math.round((H - bottom - 14) * Math.min(v / peak, 1));
+    return svg('rect', { x: left + i * step + 1, y: H - bottom - h, width: Math.max(step - 2, 1), height: Math.max(h, v > 0 ? 1 : 0), class: 'bar' },
+      svg('title', {}, `${labels[i]}: ${format(v)}`));
+  });
+  return el('figure', { id, class: 'chart' }, el('figcaption', {}, title),
+    svg('svg', { viewBox: `0 0 ${W} ${H}`, role: 'img', 'aria-label': title, preserveAspectRatio: 'none' },
+      svg('line', { x1: left, y1: H - bottom, x2: W, y2: H - bottom, class: 'axis' }),
+      bars,
+      svg('text', { x: left, y: 11, class: 'label' }, `max ${format(peak)}`),
+      svg('text', { x: left, y: H - 5, class: 'label' }, labels[0] ?? ''),
+      svg('text', { x: W, y: H - 5, class: 'label', 'text-anchor': 'end' }, labels[labels.length - 1] ?? '')));
+}
+
+// The provider's page: what it earned per day, how busy its partitions were, its
+// reputation, and the jobs it ran (beyond the queue's few minutes: from accounting).
+function providerView() {
+  const DAYS = 30;
+  const body = el('div');
+  const node = el('section', { id: 'provider' }, el('h1', {}, 'Provider'), body);
+  async function refresh() {
+    const since = nowS() - DAYS * 86400;
+    const [earnings, { partitions }, { jobs }, wallet] = await Promise.all([
+      api('GET', `/og/v1/wallet/earnings?days=${DAYS}`), api('GET', '/og/v1/partitions'),
+      api('GET', `/og/v1/accounting?since=${since}`), api('GET', '/og/v1/wallet')]);
+    const mine = partitions.filter((p) => p.owner === session.user);
+    const names = new Set(mine.map((p) => p.name));
+    const ran = jobs.filter((j) => (j.nodes || '').split(',').some((n) => names.has(n)));
+    // CPU-seconds its partitions gave each day, against what they offer now.
+    const offered = mine.reduce((n, p) => n + p.cpus, 0) * 86400;
+    const days = earnings.days.map((d) => d.day);
+    const used = days.map(() => 0);
+    const firstDay = Date.parse(`${days[0]}T00:00:00Z`) / 1000;
+    for (const j of ran) {
+      const start = j.start_time, end = j.end_time > 0 ? j.end_time : nowS();
+      for (let i = 0; i < days.length; i++) {
+        const a = Math.max(start, firstDay + i * 86400), b = Math.min(end, firstDay + (i + 1) * 86400);
+        if (b > a) used[i] += (b - a) * j.cpus;
+      }
+    }
+    body.replaceChildren(
+      definitionList([
+        ['Partitions', mine.length ? mine.map((p) => `${p.name} (${p.state}, ${p.cpus} CPU${p.cpus === 1 ? '' : 's'}, ${p.gpus ? `${p.gpus} ${p.gpu_type || ''} GPU(s)` : 'no GPU'}, reputation ${p.reputation})`).join('; ') : 'none registered by you'],
+        [`Earned, last ${DAYS} days`, `${earnings.earned} from ${earnings.jobs} job(s)`], ['Slashed', earnings.slashed],
+        ['Bond', wallet.bond], ['Balance', wallet.balance]]),
+      el('div', { class: 'charts' },
+        barChart('earnings-chart', `Earnings per day (after the ${'1%'} protocol fee)`, days, earnings.days.map((d) => Number(d.earned)), (v) => v.toFixed(6)),
+        barChart('use-chart', 'CPU use per day, of what your partitions offer', days, used.map((u) => (offered ? (100 * u) / offered : 0)), (v) => `${v.toFixed(1)}%`, 100)),
+      el('h2', {}, 'Jobs your partitions ran'),
+      ran.length
+        ? scroller(table(['Job', 'User', 'State', 'Partitions', 'CPUs', 'Time', 'Ended'], ran.slice(-100).reverse().map((j) => el('tr', { 'data-job': j.job_id },
+          el('td', {}, el('a', { href: `#/jobs/${j.job_id}` }, displayId(j))), el('td', {}, j.user_name), el('td', {}, stateBadge(j.job_state)),
+          el('td', {}, j.nodes), el('td', {}, j.cpus), el('td', {}, elapsed(jobElapsed(j))), el('td', {}, time(j.end_time)))), { id: 'served' }))
+        : el('p', { class: 'empty' }, `No job ran on your partitions in the last ${DAYS} days.`));
   }
   return { node, refresh };
 }
@@ -369,12 +565,16 @@ async function render() {
     if (job) current = jobView(job[1]);
     else if (path === '/partitions') current = partitionsView();
     else if (path === '/wallet') current = walletView();
+    else if (path === '/provider') current = providerView();
     else if (path === '/submit') current = submitView();
     else current = queueView(params);
   }
   generation++;
   document.getElementById('who').textContent = session.user ? `${session.user} (${session.role})` : '';
   document.getElementById('sign-out').hidden = !session.user;
+  // Only what the credential may do: a worker submits nothing; providers have their page.
+  document.querySelector('#nav a[data-view=submit]').hidden = session.role === 'worker';
+  document.querySelector('#nav a[data-view=provider]').hidden = !(session.role === 'worker' || session.role === 'admin');
   for (const a of document.querySelectorAll('#nav a')) a.classList.toggle('active', path.startsWith(`/${a.dataset.view}`));
   document.getElementById('view').replaceChildren(current.node);
   await refresh();
