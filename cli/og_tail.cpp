@@ -110,6 +110,7 @@ int main(int argc, char** argv) {
     Slice slice = reader.read(from_line ? "&offset=0" : "&last=262144", 0);
     while (slice.lease == 0) {  // not started
       std::string state = jobs[0].value("job_state", std::string("PENDING"));
+      if (slice.done) throw std::runtime_error("job " + shown + " ended (" + state + ") without running");
       if (!follow) throw std::runtime_error("job " + shown + " has not started (" + state + "); og-tail -f " + shown + " waits for it");
       jobs[0] = client.call("GET", "/og/v1/jobs/" + std::to_string(id) + "/wait?since=PENDING&timeout_ms=30000")["jobs"][0];
       slice = reader.read(from_line ? "&offset=0" : "&last=262144", 0);
@@ -129,16 +130,17 @@ int main(int argc, char** argv) {
     uint64_t lease = slice.lease, pos = slice.start + slice.data.size();
     bool reported_gap = false;
     // +N on a file longer than one read: the rest of it, then (with -f) what comes.
+    auto at = [&](uint64_t offset) { return "&offset=" + std::to_string(offset) + "&lease=" + std::to_string(lease); };
     while (from_line && pos < slice.end) {
-      slice = reader.read("&offset=" + std::to_string(pos), 0);
+      slice = reader.read(at(pos), 0);
       std::cout.write(slice.data.data(), static_cast<std::streamsize>(slice.data.size()));
       pos = slice.start + slice.data.size();
       if (slice.data.empty()) break;
     }
     if (slice.done && slice.source == "none")
-      std::cerr << "og-tail: the replica (lease " << lease << ") ended without reporting its files\n";
+      std::cerr << "og-tail: the replica (lease " << lease << ") ended without reporting this file\n";
     while (follow && !(slice.done && pos >= slice.end)) {
-      slice = reader.read("&offset=" + std::to_string(pos), 5000);
+      slice = reader.read(at(pos), 5000);
       if (slice.lease != lease && slice.lease != 0) {
         // The replica followed was lost and another runs the job now: its file from the start.
         std::cerr << "og-tail: job " << shown << " now runs as lease " << slice.lease << "; its output from the start\n";

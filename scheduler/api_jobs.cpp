@@ -190,7 +190,8 @@ HttpResponse Api::replica_file(const Call& c) {
 HttpResponse Api::job_output(const Call& c) {
   // The job's output (?stream=out) or error (?stream=err) file from ?offset= on, or its last
   // ?last= bytes: what the worker streamed while the replica runs (waiting up to ?wait_ms=
-  // for more), the reported file once it has ended. Headers say where the bytes lie.
+  // for more), the reported file once it has ended. ?lease= keeps a reader on the replica it
+  // follows. Headers say where the bytes lie and whether more can come (OG-Output-Done).
   constexpr size_t kMaxSlice = 256 * 1024;
   uint64_t job_id = c.id(0, "job id");
   std::string stream = c.query("stream").empty() ? "out" : c.query("stream");
@@ -200,22 +201,23 @@ HttpResponse Api::job_output(const Call& c) {
   std::optional<uint64_t> last;
   if (!c.query("last").empty()) last = parse_count(c.query("last"), "last");
   auto wait = std::chrono::milliseconds(std::min<uint64_t>(parse_count(c.query("wait_ms"), "wait_ms"), 25000));
-  auto replica = parse_count(c.query("replica"), "replica");
-  OutputSource source = services_.queries.output_source(c.user, job_id, static_cast<uint32_t>(std::min<uint64_t>(replica, UINT32_MAX)));
+  auto replica = std::min<uint64_t>(parse_count(c.query("replica"), "replica"), UINT32_MAX);
+  OutputSource source = services_.queries.output_source(c.user, job_id, static_cast<uint32_t>(replica),
+                                                        parse_count(c.query("lease"), "lease"));
   bool merged = source.err == source.out;  // --error not given: one file, streamed as "out"
   const std::string& path = stream == "err" ? source.err : source.out;
   uint64_t start = offset, end = offset;
   std::string data, from = "none";
-  auto window = [&](uint64_t total) {
-    if (last) start = total > *last ? total - *last : 0;
-    start = std::min(start, total);
+  // Where a file of `total` bytes is read from: ?last= counts back from its end.
+  auto place = [&](uint64_t total) {
+    start = std::min(last ? total - std::min(*last, total) : offset, total);
     end = total;
   };
   if (source.running) {
     const std::string live_stream = merged ? "out" : stream;
     if (last) {
       auto now = live_output_.read(source.lease, live_stream, 0, 0, std::chrono::milliseconds(0));
-      window(now ? now->end : 0);
+      place(now ? now->end : 0);
       offset = start;
     }
     if (auto slice = live_output_.read(source.lease, live_stream, offset, kMaxSlice, wait)) {
@@ -227,22 +229,24 @@ HttpResponse Api::job_output(const Call& c) {
   } else if (!source.manifest_json.empty()) {
     for (const auto& f : manifest_from_json(json::parse(source.manifest_json)).files) {
       if (f.path != path) continue;
-      window(f.size);
-      if (f.size > 0) {
-        auto blob = artifacts_.get(f.sha256);
-        if (!blob) throw ApiError(Refusal::NotFound, "artifact_missing", "output " + path + " was not uploaded");
-        data = blob->substr(start, kMaxSlice);
-      }
+      // The stored blob's own size (checked against its digest when it was stored), not the
+      // size the provider declared; a slice read at a time, never the whole file.
+      auto size = artifacts_.size_of(f.sha256);
+      if (!size) throw ApiError(Refusal::NotFound, "artifact_missing", "output " + path + " was not uploaded");
+      place(*size);
+      if (start < end) data = artifacts_.read_range(f.sha256, start, kMaxSlice).value_or("");
       from = "result";
     }
   }
   HttpResponse answer{200, "application/octet-stream", std::move(data), {}};
+  // Done: nothing more will come, from this replica or from another the job may still run.
+  bool done = source.job_finished && !source.running;
   answer.headers = {{"OG-Output-Lease", std::to_string(source.lease)},
                     {"OG-Output-File", path},
                     {"OG-Output-Start", std::to_string(start)},
                     {"OG-Output-End", std::to_string(std::max(end, start + answer.body.size()))},
                     {"OG-Output-Source", from},
-                    {"OG-Output-Done", source.lease != 0 && !source.running ? "1" : "0"}};
+                    {"OG-Output-Done", done ? "1" : "0"}};
   return answer;
 }
 

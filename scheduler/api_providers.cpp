@@ -88,9 +88,12 @@ HttpResponse Api::complete(const Call& c) {
     for (const auto& f : manifest.files) total += f.size;
     if (total > services_.lease_files.max_job_output()) {
       // More than og-schedd keeps for one replica: the run cannot be verified, so it
-      // fails visibly (as when an upload is refused) rather than being retried.
-      report.outcome = Outcome::Failed;
-      report.exit_code = 1;
+      // fails visibly (as when an upload is refused) rather than being retried; a
+      // cancelled one stays cancelled, without its files.
+      if (report.outcome != Outcome::Cancelled) {
+        report.outcome = Outcome::Failed;
+        report.exit_code = 1;
+      }
       manifest = Manifest{{}, merkle_root({})};
     }
     // Only outputs this lease uploaded: naming another lease's blob by its hash must not
@@ -116,8 +119,11 @@ HttpResponse Api::lease_output(const Call& c) {
     throw ApiError(Refusal::Invalid, "invalid_stream", "stream is out (the --output file) or err (the --error file)");
   if (c.req.body.size() > LiveOutput::kWindowBytes)
     throw ApiError(Refusal::TooLarge, "chunk_too_large", "send at most 256 KiB of output at a time");
+  uint64_t offset = parse_count(c.query("offset"), "offset");
+  if (offset > LiveOutput::kMaxOffset)
+    throw ApiError(Refusal::Invalid, "invalid_offset", "offset is past any file og-schedd follows (2^50 bytes)");
   services_.lease_files.check_holder(c.user, lease);
-  live_output_.append(lease, stream, parse_count(c.query("offset"), "offset"), c.req.body);
+  live_output_.append(lease, c.user.name, stream, offset, c.req.body);
   return ok({{"lease_id", lease}});
 }
 

@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -59,6 +60,25 @@ std::optional<std::string> ArtifactStore::get(const std::string& sha256) const {
   if (sha256_hex(data) != sha256)
     throw ApiError(Refusal::Internal, "artifact_corrupt", "stored artifact " + sha256 + " is corrupt");
   return data;
+}
+
+std::optional<std::string> ArtifactStore::read_range(const std::string& sha256, uint64_t offset, size_t length) const {
+  if (sha256 == kEmptySha256) return std::string();
+  std::ifstream in(path_of(sha256), std::ios::binary);
+  if (!in) return std::nullopt;
+  in.seekg(static_cast<std::streamoff>(offset));
+  std::string data(length, '\0');
+  in.read(data.data(), static_cast<std::streamsize>(length));
+  data.resize(static_cast<size_t>(std::max<std::streamsize>(in.gcount(), 0)));
+  return data;
+}
+
+std::optional<uint64_t> ArtifactStore::size_of(const std::string& sha256) const {
+  if (sha256 == kEmptySha256) return 0;
+  std::error_code ec;
+  auto size = std::filesystem::file_size(path_of(sha256), ec);
+  if (ec) return std::nullopt;
+  return size;
 }
 
 }  // namespace og

@@ -2,6 +2,7 @@
 // workers, deduplicated, and checked again when read.
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <string>
 
@@ -15,6 +16,11 @@ class ArtifactStore {
   bool contains(const std::string& sha256) const;
   // nullopt when absent; throws og::ApiError 500 when the stored bytes are corrupt.
   std::optional<std::string> get(const std::string& sha256) const;
+  // Up to `length` bytes from `offset` on, unhashed (a slice of a blob checked when it was
+  // stored: og-tail reads a large output a slice at a time); nullopt when absent.
+  std::optional<std::string> read_range(const std::string& sha256, uint64_t offset, size_t length) const;
+  // The blob's size on disk; nullopt when absent.
+  std::optional<uint64_t> size_of(const std::string& sha256) const;
   void remove(const std::string& sha256);
 
  private:

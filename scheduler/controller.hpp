@@ -116,7 +116,7 @@ class Controller final : private Submissions,
   std::map<uint64_t, StartEstimate> expected_starts() override;
   std::string canonical_manifest(const User& user, uint64_t job_id) override;
   std::string replica_manifest(const User& user, uint64_t job_id, uint64_t lease_id) override;
-  OutputSource output_source(const User& user, uint64_t job_id, uint32_t replica) override;
+  OutputSource output_source(const User& user, uint64_t job_id, uint32_t replica, uint64_t following) override;
   std::string reported_manifest(uint64_t job_id, uint64_t lease_id);  // "" when none
   std::vector<Partition> partitions() override;
   std::string metrics_text() override;

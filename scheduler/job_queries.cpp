@@ -240,7 +240,7 @@ std::string Controller::replica_manifest(const User& user, uint64_t job_id, uint
   return manifest;
 }
 
-OutputSource Controller::output_source(const User& user, uint64_t job_id, uint32_t replica) {
+OutputSource Controller::output_source(const User& user, uint64_t job_id, uint32_t replica, uint64_t following) {
   Job job = owned_job(user, job_id);
   std::map<uint64_t, Replica> known;
   {
@@ -263,13 +263,18 @@ OutputSource Controller::output_source(const User& user, uint64_t job_id, uint32
   };
   if (replica > 0) chosen = known.count(job.replicas[replica - 1]) ? &known.at(job.replicas[replica - 1]) : nullptr;
   if (!chosen && replica == 0) {
+    // The one being followed stays so while it can say more: a reader is not sent back to
+    // the start of another replica's copy of the same output.
+    pick([&](const Replica& r) { return r.id == following && (is_active(r.state) || !r.manifest_json.empty()); });
     pick([&](const Replica& r) { return r.id == job.canonical_replica; });
+    pick([](const Replica& r) { return r.state == ReplicaState::Running; });
     pick([](const Replica& r) { return is_active(r.state); });
     for (auto it = job.replicas.rbegin(); it != job.replicas.rend() && !chosen; ++it)
       if (known.count(*it) && !known.at(*it).manifest_json.empty()) chosen = &known.at(*it);
     pick([&](const Replica& r) { return r.id == job.replicas.back(); });
   }
   OutputSource source;
+  source.job_finished = is_finished(job.state);
   if (!chosen) return source;
   jobscripts::PatternContext ctx;
   ctx.job_id = job.id;

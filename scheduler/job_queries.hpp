@@ -21,6 +21,7 @@ namespace og {
 struct OutputSource {
   uint64_t lease = 0;
   bool running = false;
+  bool job_finished = false;  // nothing more will run (else a lost replica may be replaced)
   std::string manifest_json;
   std::string out, err;
 };
@@ -46,9 +47,10 @@ class JobQueries {
   // its outputs as that provider gave them, unverified (its owner's). NotFound for a lease
   // not the job's; Conflict where the replica reported no outputs.
   virtual std::string replica_manifest(const User& user, uint64_t job_id, uint64_t lease_id) = 0;
-  // Its owner's: replica N (1 = the first made), or with 0 the one to follow — the accepted
-  // one, else the first still running, else the last that reported files, else the last.
-  virtual OutputSource output_source(const User& user, uint64_t job_id, uint32_t replica) = 0;
+  // Its owner's: replica N (1 = the first made), or with 0 the one to follow — `following`
+  // (a lease of the job) while it runs or has files, else the accepted one, else the first
+  // running, else the first still to start, else the last that reported files, else the last.
+  virtual OutputSource output_source(const User& user, uint64_t job_id, uint32_t replica, uint64_t following) = 0;
   virtual std::vector<Partition> partitions() = 0;
   // The Prometheus text for /metrics: jobs and partitions by state, queue depth, worker
   // heartbeats, ledger totals, and the counters and histograms kept as it works.

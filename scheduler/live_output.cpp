@@ -4,38 +4,50 @@
 
 namespace og {
 
-void LiveOutput::append(uint64_t lease, const std::string& stream, uint64_t offset, std::string_view bytes) {
+void LiveOutput::append(uint64_t lease, const std::string& provider, const std::string& stream, uint64_t offset,
+                        std::string_view bytes) {
   std::lock_guard lock(mu_);
   Window& w = windows_[{lease, stream}];
+  w.provider = provider;
+  size_t before = w.bytes.size();
   uint64_t end = w.start + w.bytes.size();
   if (offset + bytes.size() <= end && !w.bytes.empty()) return;  // all held already
   if (offset > end || w.bytes.empty()) {
-    total_ -= w.bytes.size();
     w.bytes.clear();
     w.start = offset;  // a gap: what lies between was not sent
   } else {
     bytes.remove_prefix(end - offset);  // the part held already
   }
   w.bytes.append(bytes);
-  total_ += bytes.size();
   if (w.bytes.size() > kWindowBytes) {
     size_t drop = w.bytes.size() - kWindowBytes;
     w.bytes.erase(0, drop);
     w.start += drop;
-    total_ -= drop;
   }
+  total_ = total_ - before + w.bytes.size();
+  per_provider_[provider] = per_provider_[provider] - before + w.bytes.size();
   w.appended = ++appends_;
-  trim_total();
+  trim(provider);
   grown_.notify_all();
 }
 
-void LiveOutput::trim_total() {
-  while (total_ > kMaxTotalBytes) {
-    auto oldest = std::min_element(windows_.begin(), windows_.end(),
-                                   [](const auto& a, const auto& b) { return a.second.appended < b.second.appended; });
-    total_ -= oldest->second.bytes.size();
-    windows_.erase(oldest);
-  }
+void LiveOutput::forget(std::map<Key, Window>::iterator it) {
+  total_ -= it->second.bytes.size();
+  auto p = per_provider_.find(it->second.provider);
+  if (p != per_provider_.end() && (p->second -= it->second.bytes.size()) == 0) per_provider_.erase(p);
+  windows_.erase(it);
+}
+
+void LiveOutput::trim(const std::string& provider) {
+  auto oldest_where = [&](auto&& counts) {
+    auto oldest = windows_.end();
+    for (auto it = windows_.begin(); it != windows_.end(); ++it)
+      if (counts(it->second) && (oldest == windows_.end() || it->second.appended < oldest->second.appended)) oldest = it;
+    return oldest;
+  };
+  while (per_provider_.count(provider) && per_provider_[provider] > kMaxPerProvider)
+    forget(oldest_where([&](const Window& w) { return w.provider == provider; }));
+  while (total_ > kMaxTotalBytes) forget(oldest_where([](const Window&) { return true; }));
 }
 
 std::optional<LiveOutput::Slice> LiveOutput::read(uint64_t lease, const std::string& stream, uint64_t from,
@@ -63,9 +75,7 @@ void LiveOutput::close(uint64_t lease) {
   std::lock_guard lock(mu_);
   for (const char* stream : {"out", "err"}) {
     auto it = windows_.find({lease, stream});
-    if (it == windows_.end()) continue;
-    total_ -= it->second.bytes.size();
-    windows_.erase(it);
+    if (it != windows_.end()) forget(it);
   }
   ++closes_;
   grown_.notify_all();

@@ -313,42 +313,51 @@ JobView Controller::update_job(const User& user, uint64_t id, const JobUpdate& u
     throw ApiError(Refusal::Forbidden, "forbidden", "only an admin may give a job a negative nice value");
   if (update.time_limit_s && (*update.time_limit_s == 0 || *update.time_limit_s < kTimeUnlimited))
     throw ApiError(Refusal::Invalid, "invalid_field", "the time limit must be positive or UNLIMITED");
+  // The job as the update would leave it: its escrow is checked against all of it at once.
+  JobSpec wanted = job.spec;
+  if (update.time_limit_s) wanted.time_limit_s = *update.time_limit_s;
+  if (update.partition) wanted.partition = *update.partition;
+  int64_t max_price = 0;
+  if (update.max_price_micros) {
+    wanted.max_price_micros = max_price = *update.max_price_micros;
+    if (ledger_ && max_price == 0) wanted.max_price_micros = max_price = options_.economics.default_max_price_micros;
+  }
   // As in Slurm, only an admin may raise a time limit; and where payments are on, never
-  // past what the job's escrow holds (locked for the limit it was submitted with).
+  // past what the job's escrow holds (locked for the limit it was submitted with) unless a
+  // new MaxPrice in the same update moves the escrow.
   auto longer = [](int64_t a, int64_t b) { return a == kTimeUnlimited ? b != kTimeUnlimited : b != kTimeUnlimited && a > b; };
   if (update.time_limit_s && longer(*update.time_limit_s, job.spec.time_limit_s)) {
     if (user.role != "admin")
       throw ApiError(Refusal::Forbidden, "forbidden", "only an admin may raise a job's time limit, as in Slurm (a lower one you may set)");
-    if (ledger_) {
-      JobSpec wanted = job.spec;
-      wanted.time_limit_s = *update.time_limit_s;
+    if (ledger_ && wanted.time_limit_s == kTimeUnlimited)
+      throw ApiError(Refusal::Conflict, "escrow_locked",
+                     "job " + std::to_string(id) + "'s escrow holds " + format_money(ledger_->balance(escrow_account(id))) +
+                         ", and no escrow covers an unlimited run: cancel and resubmit it with the limit it needs");
+    if (ledger_ && !update.max_price_micros) {
       int64_t held = ledger_->balance(escrow_account(id)), needed = -1;
       try {
-        if (wanted.time_limit_s != kTimeUnlimited) needed = max_cost_micros(wanted);
+        needed = max_cost_micros(wanted);
       } catch (const AmountTooLarge&) {
       }
       if (needed < 0 || needed > held)
         throw ApiError(Refusal::Conflict, "escrow_locked",
-                       "job " + std::to_string(id) + "'s escrow holds " + format_money(held) +
-                           (needed < 0 ? std::string(", and no escrow covers an unlimited run")
-                                       : ", less than the " + format_money(needed) + " a longer limit may cost") +
-                           ": cancel and resubmit it with the limit it needs");
+                       "job " + std::to_string(id) + "'s escrow holds " + format_money(held) + ", less than the " +
+                           (needed < 0 ? std::string("most") : format_money(needed)) +
+                           " a longer limit may cost: raise its MaxPrice in the same update to top it up, or "
+                           "cancel and resubmit it with the limit it needs");
     }
   }
-  if (update.partition) {
-    JobSpec wanted = job.spec;
-    wanted.partition = *update.partition;
-    check_partitions_exist(wanted);  // as at submission: a name no provider offers is refused
-  }
+  if (update.partition) check_partitions_exist(wanted);  // as at submission: a name no provider offers is refused
   // A new MaxPrice moves the escrow with it: what a dearer offer may cost is locked from the
-  // wallet now (refused if it does not hold it), what a cheaper cap frees is returned.
+  // wallet now (refused if it does not hold it), what a cheaper cap frees is returned —
+  // unless the job ran before (requeued): its escrow still owes that run, so it only rises.
   std::optional<Transfer> escrow_change;
-  int64_t max_price = 0;
-  if (update.max_price_micros) {
-    JobSpec wanted = job.spec;
-    wanted.max_price_micros = max_price = *update.max_price_micros;
-    if (ledger_ && max_price == 0) wanted.max_price_micros = max_price = options_.economics.default_max_price_micros;
-    if (ledger_) escrow_change = escrow_change_for(job, wanted);
+  if (update.max_price_micros && ledger_) {
+    escrow_change = escrow_change_for(job, wanted);
+    if (escrow_change && escrow_change->to == wallet_account(job.user) && !job.replicas.empty())
+      throw ApiError(Refusal::Conflict, "escrow_owed",
+                     "job " + std::to_string(id) + " ran before it was requeued, and its escrow still pays for that run: "
+                     "its MaxPrice may be raised, not lowered");
   }
   nlohmann::json changed = nlohmann::json::object();
   if (update.max_price_micros) changed["max_price"] = max_price;
@@ -356,12 +365,17 @@ JobView Controller::update_job(const User& user, uint64_t id, const JobUpdate& u
   if (update.time_limit_s) changed["time_limit_s"] = *update.time_limit_s;
   if (update.nice) changed["nice"] = *update.nice;
   queue_.erase(queue_key(job));  // keyed by nice
+  const Job before = job;
   try {
     auto txn = begin();
     record(job, nullptr, EventKind::Updated, user.name, changed, now_unix_us());
-    if (escrow_change) ledger_->apply({*escrow_change});  // before the commit: a refusal undoes the update
+    // The ledger is a book of its own: moved before the commit, so that a refusal there
+    // undoes the update (memory too, below). A crash between the two leaves the escrow
+    // moved and the update unmade: a raise then comes back at settlement.
+    if (escrow_change) ledger_->apply({*escrow_change});
     txn.commit();
   } catch (...) {
+    job = before;
     queue_.insert(queue_key(job));
     throw;
   }

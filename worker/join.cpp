@@ -2,6 +2,8 @@
 
 #include <cstdio>
 
+#include <nlohmann/json.hpp>
+
 #include "core/error.hpp"
 #include "core/http_client.hpp"
 #include "core/money.hpp"
@@ -24,26 +26,33 @@ JoinPlan prepare_to_join(const WorkerOptions& options, std::optional<int64_t> ma
     throw UsageError("this mesh asks a bond of " + format_money(plan.bond_micros) + " for each partition, more than --bond " +
                      format_money(*max_bond_micros) + " allows");
   if (plan.bond_micros == 0) return plan;
+  // One bond per partition offered: this one, and the others this credential registered.
+  int64_t partitions = 1;
+  for (const auto& p : client.call("GET", "/og/v1/partitions").value("partitions", nlohmann::json::array()))
+    if (p.value("owner", "") == plan.provider && p.value("name", "") != options.partition) ++partitions;
+  const int64_t wanted = plan.bond_micros * partitions;
   auto wallet = client.call("GET", "/og/v1/wallet");
   int64_t bond = parse_money_micros(wallet.value("bond", std::string("0")));
   int64_t balance = parse_money_micros(wallet.value("balance", std::string("0")));
   // Posted already (a restart, or this provider's other partition: each asks its own bond,
   // which og-schedd tops up at registration).
-  int64_t short_by = plan.bond_micros - bond - balance;
-  if (bond >= plan.bond_micros || short_by <= 0) return plan;
+  int64_t short_by = wanted - bond - balance;
+  if (bond >= wanted || short_by <= 0) return plan;
   const std::string& name = plan.provider;
   if (terms.value("settles_on_chain", false))
-    throw UsageError("the bond is " + format_money(plan.bond_micros) + " and " + name + "'s wallet holds " + format_money(balance) +
+    throw UsageError("the bond is " + format_money(wanted) + " and " + name + "'s wallet holds " + format_money(balance) +
                      ": this mesh settles on chain, so fund it there — og-wallet link, then og-chain commit " +
                      format_money(short_by) + " — and run og-worker join again");
   int64_t faucet = parse_money_micros(terms.value("faucet_per_wallet", std::string("0")));
   if (faucet < short_by)
-    throw UsageError("the bond is " + format_money(plan.bond_micros) + " and " + name + "'s wallet holds " + format_money(balance) +
+    throw UsageError("the bond is " + format_money(wanted) + " and " + name + "'s wallet holds " + format_money(balance) +
                      ": ask the mesh's operator to fund it (og-wallet deposit " + format_money(short_by) + " --user " + name +
                      ", as admin), then run og-worker join again");
-  // The same request id on every try: a retried join draws the faucet once.
+  // A retried join (the same wallet and bond) draws the faucet once; after a slash or an
+  // unbond the state differs, and so does the request.
   client.call("POST", "/og/v1/wallet/deposit",
-              {{"amount", format_money(short_by)}, {"request_id", "join-bond-" + name}});
+              {{"amount", format_money(short_by)},
+               {"request_id", "join-bond-" + name + "-" + std::to_string(bond) + "-" + std::to_string(balance)}});
   plan.deposited_micros = short_by;
   return plan;
 }

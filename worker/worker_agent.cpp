@@ -144,7 +144,14 @@ int WorkerAgent::run() {
         return 1;
       }
       if (e.code() == "partition_not_found") {
-        register_partition();  // og-schedd lost or never had our registration
+        // og-schedd lost or never had our registration. Refused now (the bond gone, say):
+        // keep the running jobs and try again, saying why.
+        try {
+          register_partition();
+        } catch (const ApiError& refused) {
+          log_error("register_refused", {{"error", refused.what()}});
+          backoff(attempt++);
+        }
         continue;
       }
       log_warn("poll_failed", {{"error", e.what()}});
@@ -376,6 +383,15 @@ void WorkerAgent::keep_checkpoint(HttpClient& client, uint64_t lease, int dir_fd
   }
 }
 
+namespace {
+
+// A run og-schedd asked to stop (not one its provider gives back), whose files are kept.
+bool stopped_as_asked(const RunResult& result) {
+  return result.outcome == Outcome::Cancelled && result.handback_reason.empty() && !result.job_dir.empty();
+}
+
+}  // namespace
+
 void WorkerAgent::report(HttpClient& client, const RunResult& result) {
   nlohmann::json body = {{"outcome", to_string(result.outcome)}, {"exit_code", result.exit_code}};
   if (!result.handback_reason.empty()) body["handback_reason"] = result.handback_reason;
@@ -383,9 +399,9 @@ void WorkerAgent::report(HttpClient& client, const RunResult& result) {
   if (!result.reason.empty()) {
     body["reason"] = result.reason;  // refused before anything ran: no outputs
     body["manifest"] = to_json(manifest);
-  } else if (has_outputs(result.outcome) || (result.outcome == Outcome::Cancelled && !result.job_dir.empty())) {
+  } else if (has_outputs(result.outcome) || stopped_as_asked(result)) {
     // A cancelled run's files too: it worked (and is paid) until stopped, and its owner may
-    // want what it wrote (og-fetch --unverified).
+    // want what it wrote (og-fetch --unverified). Not a handed-back one: it runs elsewhere.
     try {
       std::vector<std::string> excluded = {".og/"};
       excluded.insert(excluded.end(), result.unverified.begin(), result.unverified.end());
@@ -394,7 +410,7 @@ void WorkerAgent::report(HttpClient& client, const RunResult& result) {
       // Not read, not uploaded: the run cannot be verified, so it fails visibly.
       log_error("output_too_large", {{"lease", std::to_string(result.lease_id)}, {"error", e.what()}});
       manifest = Manifest{{}, merkle_root({})};
-      body = {{"outcome", "FAILED"}, {"exit_code", 1}};
+      if (!stopped_as_asked(result)) body = {{"outcome", "FAILED"}, {"exit_code", 1}};  // cancelled stays so
     } catch (const std::exception& e) {
       log_error("manifest_failed", {{"lease", std::to_string(result.lease_id)}, {"error", e.what()}});
     }
@@ -413,7 +429,9 @@ void WorkerAgent::report(HttpClient& client, const RunResult& result) {
           log_error("output_too_large", {{"lease", std::to_string(result.lease_id)}, {"path", f.path},
                                          {"bytes", std::to_string(f.size)}});
           manifest = Manifest{{}, merkle_root({})};
-          body = {{"outcome", "FAILED"}, {"exit_code", 1}, {"manifest", to_json(manifest)}};
+          body = stopped_as_asked(result) ? nlohmann::json{{"outcome", "CANCELLED"}, {"exit_code", result.exit_code}}
+                                          : nlohmann::json{{"outcome", "FAILED"}, {"exit_code", 1}};
+          body["manifest"] = to_json(manifest);
           break;
         }
         if (r.status != 201)

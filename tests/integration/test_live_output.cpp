@@ -69,6 +69,13 @@ TEST(LiveOutput, ErrorFileOfItsOwnAndAJobNotStarted) {
   EXPECT_NE(early.err.find("has not started (PENDING); og-tail -f " + std::to_string(pending) + " waits for it"),
             std::string::npos)
       << early.err;
+  // A job cancelled before it ran: og-tail -f says so and ends (it does not wait for ever).
+  uint64_t never = mesh.sbatch({"-H", mesh.write_script("n.sh", "#!/bin/bash\necho never\n")});
+  ASSERT_EQ(mesh.run({"og-scancel", std::to_string(never)}).exit_code, 0);
+  auto ended = mesh.run({"og-tail", "-f", std::to_string(never)});
+  EXPECT_EQ(ended.exit_code, 1);
+  EXPECT_NE(ended.err.find("job " + std::to_string(never) + " ended (CANCELLED) without running"), std::string::npos)
+      << ended.err;
   auto following = std::async(std::launch::async, [&] { return mesh.run({"og-tail", "-f", "-e", std::to_string(pending)}); });
   mesh.start_worker(2);
   ASSERT_EQ(following.wait_for(std::chrono::seconds(30)), std::future_status::ready);
@@ -76,6 +83,21 @@ TEST(LiveOutput, ErrorFileOfItsOwnAndAJobNotStarted) {
   EXPECT_EQ(followed.exit_code, 0) << followed.err;
   EXPECT_EQ(followed.out, "err\n") << "-e: the --error file";
   EXPECT_EQ(mesh.run({"og-tail", std::to_string(pending)}).out, "out\n");
+}
+
+TEST(LiveOutput, ALongOutputComesASliceAtATime) {
+  Mesh mesh;
+  mesh.start_schedd();
+  mesh.start_worker(1);
+  mesh.await_workers(1);
+  uint64_t id = mesh.sbatch({mesh.write_script("long.sh", "#!/bin/bash\nseq 1 100000\n")});
+  ASSERT_EQ(mesh.wait_job(id)["job_state"], "COMPLETED");
+  std::string expected;
+  for (int i = 1; i <= 100000; ++i) expected += std::to_string(i) + "\n";  // 588,895 bytes: three slices
+  auto all = mesh.run({"og-tail", "-n", "+1", std::to_string(id)});
+  ASSERT_EQ(all.exit_code, 0) << all.err;
+  EXPECT_TRUE(all.out == expected) << all.out.size() << " bytes, not " << expected.size();
+  EXPECT_EQ(mesh.run({"og-tail", "-n", "2", std::to_string(id)}).out, "99999\n100000\n");
 }
 
 TEST(LiveOutput, ACancelledJobsFilesComeUnverified) {

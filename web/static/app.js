@@ -98,10 +98,10 @@ async function api(method, path, body) {
   return data;
 }
 
-// A job's output or error file from `offset` on (GET /og/v1/jobs/ID/output): the bytes, and
-// where they lie in the file.
-async function outputSlice(jobId, stream, offset) {
-  const r = await fetch(`/og/v1/jobs/${jobId}/output?stream=${stream}&offset=${offset}`,
+// A slice of a job's output or error file (GET /og/v1/jobs/ID/output; `where`: offset= or
+// last=): the bytes, and where they lie in the file.
+async function outputSlice(jobId, stream, where) {
+  const r = await fetch(`/og/v1/jobs/${jobId}/output?stream=${stream}&${where}`,
     { headers: { Authorization: `Bearer ${session.token}` } });
   if (!r.ok) throw new ApiError(r.status, 'output', await r.text());
   const h = (name) => r.headers.get(name) ?? '';
@@ -111,33 +111,42 @@ async function outputSlice(jobId, stream, offset) {
   };
 }
 
-// Follows one stream of a job into a <pre>, as og-tail -f does: each refresh appends what
-// came; a replica replaced by another starts over; at most MAX_LOG characters are shown.
+// Follows one stream of a job into a <pre>, as og-tail -f does: the first read takes the
+// file's last MAX_LOG bytes, each refresh appends what came (one call at a time), a replica
+// replaced by another starts over, and once nothing more can come it stops asking.
 const MAX_LOG = 200000;
 function logFollower(jobId, stream, pre) {
-  let lease = 0, offset = 0, text = '', decoder = new TextDecoder();
-  return async function follow() {
-    for (let round = 0; round < 8; round++) {  // a finished job's file: a few slices at once
+  let lease = 0, offset = -1, text = '', decoder = new TextDecoder(), finished = false, inFlight = null;
+  async function follow() {
+    for (let round = 0; round < 4 && !finished; round++) {
       let slice;
       try {
-        slice = await outputSlice(jobId, stream, offset);
+        const where = offset < 0 ? `last=${MAX_LOG}` : `offset=${offset}&lease=${lease}`;
+        slice = await outputSlice(jobId, stream, where);
       } catch (e) {
         if (e.status !== 403 && e.status !== 404) throw e;
         pre.textContent = '(a job\'s output is shown to its owner only)';
+        finished = true;
         return null;
       }
-      if (slice.lease !== lease) { lease = slice.lease; offset = 0; text = ''; decoder = new TextDecoder(); if (slice.start !== 0) continue; }
-      if (slice.start > offset) text += `\n[… ${slice.start - offset} bytes not sent in time …]\n`;
+      if (lease && slice.lease !== lease) { offset = -1; text = ''; decoder = new TextDecoder(); }
+      lease = slice.lease;
+      if (offset < 0) {
+        if (slice.start > 0) text = `[… the first ${slice.start} bytes are not shown …]\n`;
+      } else if (slice.start > offset) text += `\n[… ${slice.start - offset} bytes not sent in time …]\n`;
       text += decoder.decode(slice.bytes, { stream: true });
       offset = slice.start + slice.bytes.length;
       if (text.length > MAX_LOG) text = '[… earlier output cut …]\n' + text.slice(-MAX_LOG);
       const atEnd = pre.scrollTop + pre.clientHeight >= pre.scrollHeight - 4;
       pre.textContent = text || (slice.lease ? '(nothing written yet)' : '(not started yet)');
       if (atEnd) pre.scrollTop = pre.scrollHeight;  // keep following unless the reader scrolled up
+      finished = slice.done && offset >= slice.end;
       if (slice.bytes.length === 0 || offset >= slice.end) return slice;
     }
     return null;
-  };
+  }
+  // The page's timer and a button may both refresh: the second waits for the first.
+  return () => (inFlight ??= follow().finally(() => { inFlight = null; }));
 }
 
 function showProblem(message) {
@@ -345,12 +354,6 @@ function jobView(id) {
   async function refresh() {
     const job = (await api('GET', `/og/v1/jobs/${id}`)).jobs[0];
     title.textContent = `Job ${displayId(job)}`;
-    const outSlice = await followOut();
-    if (job.standard_error) {
-      errPart.hidden = false;
-      await followErr();
-    }
-    if (outSlice && outSlice.file) out.title = outSlice.file;
     const events = await api('GET', `/og/v1/jobs/${id}/events`).then((r) => r.events, () => null);
     const replicas = job.replica_leases ?? [];
     const actions = el('p', { class: 'actions' });
@@ -375,6 +378,17 @@ function jobView(id) {
         ['Cost', job.settled ? job.cost : `${runningCost(job)} so far (at most ${job.max_price}/CPU-h; settled when it ends)`], ['Protocol fee', job.fee], ['Paid to', job.paid_to || '—'], ['Settled', job.settled ? 'yes' : 'no'],
         ['Signed by', short(job.signer)],
       ]));
+    // The log after the details: a problem reading it is said, the page still drawn.
+    try {
+      const outSlice = await followOut();
+      if (outSlice?.file) out.title = outSlice.file;
+      if (job.standard_error) {
+        errPart.hidden = false;
+        await followErr();
+      }
+    } catch (e) {
+      showProblem(`the job's output: ${e.message}`);
+    }
     rest.replaceChildren(
       el('h2', {}, 'Timeline'), timeline(events),
       el('h2', {}, 'Replicas'),
@@ -477,11 +491,22 @@ function providerView() {
   const DAYS = 30;
   const body = el('div');
   const node = el('section', { id: 'provider' }, el('h1', {}, 'Provider'), body);
+  let lastRefresh = 0;
   async function refresh() {
+    // Thirty days of accounting is no 2-second read: every 30 s is enough for this page.
+    if (Date.now() - lastRefresh < 30000) return;
+    lastRefresh = Date.now();
     const since = nowS() - DAYS * 86400;
-    const [earnings, { partitions }, { jobs }, wallet] = await Promise.all([
+    // Without payments (og-schedd --ledger none) there are no earnings or wallet: the rest shows.
+    const [e, p, a, w] = await Promise.allSettled([
       api('GET', `/og/v1/wallet/earnings?days=${DAYS}`), api('GET', '/og/v1/partitions'),
       api('GET', `/og/v1/accounting?since=${since}`), api('GET', '/og/v1/wallet')]);
+    if (p.status === 'rejected') throw p.reason;
+    if (a.status === 'rejected') throw a.reason;
+    const { partitions } = p.value, { jobs } = a.value;
+    const earnings = e.status === 'fulfilled' ? e.value
+      : { earned: '—', jobs: 0, slashed: '—', days: [...Array(DAYS).keys()].map((i) => ({ day: new Date((nowS() - (DAYS - 1 - i) * 86400) * 1000).toISOString().slice(0, 10), earned: '0' })) };
+    const wallet = w.status === 'fulfilled' ? w.value : { bond: '—', balance: '—' };
     const mine = partitions.filter((p) => p.owner === session.user);
     const names = new Set(mine.map((p) => p.name));
     const ran = jobs.filter((j) => (j.nodes || '').split(',').some((n) => names.has(n)));
