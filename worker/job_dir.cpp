@@ -65,13 +65,13 @@ PreparedJob prepare_job_dir(const LeaseTask& task, const std::string& jobs_dir, 
     fs::create_directories(cwd);
   }
   job.cwd = cwd.string();
-  job.out = (cwd / output_path_for(task, task.spec.output, partition)).string();
-  job.err = task.spec.error.empty() ? job.out : (cwd / output_path_for(task, task.spec.error, partition)).string();
+  // Where og-schedd and og-tail look for them too: one rule (jobscripts::stdio_files).
+  auto stdio = stdio_files_of(task, partition);
+  job.out = job.job_dir + "/" + stdio.out;
+  job.err = job.job_dir + "/" + stdio.err;
   for (const auto& file : {job.out, job.err})
     if (fs::path(file).parent_path() != cwd) fs::create_directories(fs::path(file).parent_path());
-  if (task.spec.exclude_stdio)
-    for (const auto& file : {job.out, job.err})
-      job.unverified.push_back(fs::relative(file, job.job_dir).generic_string());
+  if (task.spec.exclude_stdio) job.unverified = {stdio.out, stdio.err};
   return job;
 }
 
