@@ -5,7 +5,7 @@ JOBS ?= 2
 CMAKE_FLAGS ?=
 CHAIN ?= embedded
 
-.PHONY: all deps configure build fuzz test demo demo-train bench clean
+.PHONY: all deps configure build fuzz test demo demo-train demo-image images bench clean
 
 all: build
 
@@ -35,6 +35,15 @@ demo: build
 # The training workload: og-train on 2 ranks × 2 replicas (MODEL=cnn EPOCHS=N to vary).
 demo-train: build
 	scripts/demo-train.sh $(BUILD)/bin
+
+# A job in an OCI image from a local registry, with a data set (needs the Debian package
+# registry to build the image).
+demo-image: build
+	scripts/demo-image.sh $(BUILD)/bin
+
+# The example images (images/) built from Debian packages, pushed to $$OG_REGISTRY.
+images: deps
+	scripts/build-images.sh
 
 bench: build
 	bench/run.sh $(BUILD)/bin

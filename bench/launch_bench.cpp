@@ -2,6 +2,8 @@
 // fork/exec (spawn + wait) and N times through the jail the way og-worker does it (cgroups
 // created and limited, og-jail with its namespaces, minimal root and uid change, then the
 // cgroups removed), and prints the medians and 99th percentiles of each. Needs root.
+// With IMAGE_DIR (an unpacked image, as og-worker's cache holds it), a third series runs
+// the same `true` jailed in that image (overlay root) instead of on the host's /usr.
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -37,6 +39,7 @@ int run_and_wait(og::SpawnOptions& spawn) {
 int main(int argc, char** argv) {
   int n = argc > 1 ? std::stoi(argv[1]) : 200;
   std::string network = argc > 2 ? argv[2] : "loopback";
+  std::string image = argc > 3 ? argv[3] : "";
   if (::geteuid() != 0) {
     std::printf("og-bench-launch: SKIPPED: the jail needs root\n");
     return 0;
@@ -49,9 +52,11 @@ int main(int argc, char** argv) {
   options.uid_count = 64;
   og::JailSandbox jail(options);
 
-  std::vector<double> bare, jailed, teardown;
-  for (int round = 0; round < 2 * n; ++round) {
-    bool in_jail = round % 2 == 1;  // interleaved, so drift hits both alike
+  std::vector<double> bare, jailed, imaged, teardown;
+  const int series = image.empty() ? 2 : 3;
+  for (int round = 0; round < series * n; ++round) {
+    bool in_jail = round % series >= 1;  // interleaved, so drift hits every series alike
+    bool in_image = round % series == 2;
     std::string dir = (base / std::to_string(round)).string();
     fs::create_directories(dir + "/.og");  // as og-worker makes it
     og::SpawnOptions spawn;
@@ -67,6 +72,7 @@ int main(int argc, char** argv) {
       request.job_dir = dir;
       request.memory_mb = 1024;
       request.network = network;
+      if (in_image) request.image_root = image;
       auto contained = jail.contain(request, spawn);
       code = run_and_wait(spawn);
       int64_t t = og::monotonic_us();
@@ -80,7 +86,7 @@ int main(int argc, char** argv) {
       std::fprintf(stderr, "og-bench-launch: run %d exited %d\n", round, code);
       return 1;
     }
-    (in_jail ? jailed : bare).push_back(ms);
+    (in_image ? imaged : in_jail ? jailed : bare).push_back(ms);
     fs::remove_all(dir);
   }
   fs::remove_all(base);
@@ -90,5 +96,8 @@ int main(int argc, char** argv) {
               n, network.c_str(), bare_median, percentile(bare, 0.99), jail_median, percentile(jailed, 0.99),
               jail_median - bare_median);
   std::printf("cgroup_teardown_median_ms=%.2f\n", percentile(teardown, 0.5));
+  if (!imaged.empty())
+    std::printf("image_median_ms=%.2f image_p99_ms=%.2f image_added_vs_host_root_median_ms=%.2f\n",
+                percentile(imaged, 0.5), percentile(imaged, 0.99), percentile(imaged, 0.5) - jail_median);
   return 0;
 }

@@ -40,6 +40,9 @@ script; options given here override them. Slurm's sbatch options are understood 
   --secret=NAME=FILE  deliver FILE's contents to the job only, read-only at
                       /run/secrets/NAME ($OG_SECRETS); the job then runs only where jobs
                       are jailed; never stored with outputs or logged
+  --container-image=REF  run in the OCI image REF (REGISTRY/REPO[:TAG] or @sha256:...;
+                      also #OG --image=REF): the tag is pinned to its digest now
+  --data=NAME=REF     mount the data set REF (og-data push) read-only at /data/NAME
 Every job is signed with your Ed25519 key ($OG_KEY_DIR or ~/.config/opengrid/keys,
 created and registered with og-schedd on first use); providers check the signature and
 the bundle's SHA-256 before they run anything.

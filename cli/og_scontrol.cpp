@@ -86,6 +86,9 @@ void print_job(const nlohmann::json& job) {
             << " Export=" << text("export") << "\n"
             << "   Replicas=" << text("replicas") << " Quorum=" << quorum << " MaxPrice=" << text("max_price") << "\n"
             << "   CanonicalRoot=" << text("canonical_root") << "\n";
+  if (!text("container_image").empty()) std::cout << "   ContainerImage=" << text("container_image") << "\n";
+  for (const auto& [name, ref] : job.value("data", nlohmann::json::object()).items())
+    std::cout << "   Data=" << name << ":" << ref.get<std::string>() << "\n";
   for (const auto& r : job["replica_leases"])
     std::cout << "   Lease=" << r["lease_id"].dump() << " Partition=" << r["partition"].get<std::string>()
               << " State=" << r["state"].get<std::string>() << " Outcome=" << r["outcome"].get<std::string>()

@@ -16,7 +16,8 @@ constexpr const char* kHelp = R"(usage: og-sinfo [OPTIONS]
   -s, --summarize        partition state summary, as sinfo -s (NODES(A/I/O/T))
   -l, --long             sinfo -l's columns
   -o, --format=FORMAT    columns by sinfo's letters: %P %a %l %D %t %T %N %c %C %F %m %G
-                         %f %s, and %o (the provider who offers it)
+                         %f %s, and %o (the provider who offers it), %i (the registries its
+                         worker pulls images from, and how many images and data sets it holds)
   -h, --noheader         no header line
       --json             slurmrestd-shaped JSON: {"partitions":[...]}
       --url, --token-file

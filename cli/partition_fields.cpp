@@ -63,6 +63,13 @@ std::string partition_field(const nlohmann::json& p, char c) {
     case 'h': return "NO";
     case 'g': return "all";
     case 'o': return p.value("owner", "");
+    case 'i': {  // OpenGrid: registries its worker pulls images from, and the digests it holds
+      std::string registries;
+      if (p.contains("registries") && p["registries"].is_array())
+        for (const auto& r : p["registries"]) registries += (registries.empty() ? "" : ",") + r.get<std::string>();
+      if (registries.empty()) return "(null)";
+      return registries + "(" + std::to_string(p.value("cached", 0)) + " cached)";
+    }
     default: return std::string("%") + c;
   }
 }
@@ -88,6 +95,7 @@ std::string partition_header(char c) {
     case 'h': return "OVERSUBS";
     case 'g': return "GROUPS";
     case 'o': return "OWNER";
+    case 'i': return "IMAGES";
     default: return std::string("%") + c;
   }
 }

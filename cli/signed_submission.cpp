@@ -4,6 +4,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "cli/registry_pins.hpp"
 #include "core/http_status.hpp"
 #include "core/bundle.hpp"
 #include "core/client_config.hpp"
@@ -94,6 +95,7 @@ void prepare_signed_submission(HttpClient& client, JobSpec& spec, const jobscrip
     spec.secrets.push_back(name);
     body["secrets"][name] = to_hex(read_secret(name, file));
   }
+  pin_registry_references(spec);  // the digests, not the tags, are what gets signed
   std::string dir = key_dir();
   KeyPair key = load_or_create_key(dir);
   sign_job(registered_user(client, key, dir), spec, key);

@@ -22,6 +22,7 @@ using tcp = asio::ip::tcp;
 
 struct HttpClient::Impl {
   std::string host, port, prefix;
+  std::string host_header;  // HOST[:PORT], as servers build absolute URLs from it (registries do)
   asio::io_context io{1};
   std::unique_ptr<ssl::context> tls;  // https:// only
   // One of these is the connection: a fresh one for each connect (a TLS stream cannot be
@@ -119,6 +120,7 @@ HttpClient::HttpClient(std::string base_url, std::string token, std::string ca_f
   impl_->host = authority.substr(0, colon);
   impl_->port = colon == std::string::npos ? (https ? "443" : "80") : authority.substr(colon + 1);
   if (impl_->host.empty()) throw UsageError("scheduler address \"" + base_url_ + "\" has no host");
+  impl_->host_header = colon == std::string::npos ? impl_->host : authority;
   if (!https) return;
   impl_->tls = std::make_unique<ssl::context>(ssl::context::tls_client);
   impl_->tls->set_options(ssl::context::no_sslv2 | ssl::context::no_sslv3 | ssl::context::no_tlsv1 |
@@ -148,22 +150,62 @@ void HttpClient::set_headers(std::vector<std::pair<std::string, std::string>> he
 void HttpClient::set_server_name(std::string name) { impl_->server = std::move(name); }
 HttpClient::HttpClient(HttpClient&&) noexcept = default;
 
+namespace {
+
+// The request line and headers every request carries.
+template <typename Request>
+void set_common_fields(Request& req, const std::string& host, const std::string& token,
+                       const std::vector<std::pair<std::string, std::string>>& headers) {
+  if (req.method() == http::verb::unknown) throw std::invalid_argument("unknown HTTP method");
+  req.set(http::field::host, host);
+  if (!token.empty()) req.set(http::field::authorization, "Bearer " + token);
+  for (const auto& [name, value] : headers) req.set(name, value);
+  req.keep_alive(true);
+}
+
+}  // namespace
+
 HttpResult HttpClient::request(const std::string& method, const std::string& path,
                                const std::string& body, long timeout_ms,
                                const std::string& content_type, const Progress& progress) {
-  Impl& c = *impl_;
-  http::request<http::string_body> req{http::string_to_verb(method), c.prefix + path, 11};
-  if (req.method() == http::verb::unknown) throw std::invalid_argument("unknown HTTP method " + method);
-  req.set(http::field::host, c.host);
-  if (!token_.empty()) req.set(http::field::authorization, "Bearer " + token_);
-  for (const auto& [name, value] : c.headers) req.set(name, value);
+  http::request<http::string_body> req{http::string_to_verb(method), impl_->prefix + path, 11};
+  set_common_fields(req, impl_->host_header, token_, impl_->headers);
   if (!body.empty() || method == "POST" || method == "PUT") {
     req.set(http::field::content_type, content_type);
     req.body() = body;
   }
-  req.keep_alive(true);
   req.prepare_payload();
+  return exchange(req, timeout_ms, progress, nullptr, nullptr);
+}
 
+HttpResult HttpClient::request_to(const std::string& method, const std::string& path, const Sink& sink,
+                                  long timeout_ms) {
+  http::request<http::empty_body> req{http::string_to_verb(method), impl_->prefix + path, 11};
+  set_common_fields(req, impl_->host_header, token_, impl_->headers);
+  return exchange(req, timeout_ms, nullptr, &sink, nullptr);
+}
+
+HttpResult HttpClient::send_file(const std::string& method, const std::string& path, const std::string& file,
+                                 long timeout_ms, const std::string& content_type) {
+  http::request<http::file_body> req{http::string_to_verb(method), impl_->prefix + path, 11};
+  set_common_fields(req, impl_->host_header, token_, impl_->headers);
+  beast::error_code ec;
+  req.body().open(file.c_str(), beast::file_mode::scan, ec);
+  if (ec) throw std::runtime_error("cannot read " + file + ": " + ec.message());
+  req.set(http::field::content_type, content_type);
+  req.prepare_payload();
+  // A second try on a fresh connection sends the file from its start again.
+  auto rewind = [&req] {
+    beast::error_code ignored;
+    req.body().file().seek(0, ignored);
+  };
+  return exchange(req, timeout_ms, nullptr, nullptr, rewind);
+}
+
+template <typename Request>
+HttpResult HttpClient::exchange(Request& req, long timeout_ms, const Progress& progress, const Sink* sink,
+                                const std::function<void()>& rewind) {
+  Impl& c = *impl_;
   // A kept-alive connection may have been closed by the server while idle: then (and
   // only when nothing came back) try once more on a fresh connection.
   for (int attempt = 0;; ++attempt) {
@@ -179,8 +221,11 @@ HttpResult HttpClient::request(const std::string& method, const std::string& pat
       }
       c.connected = true;
     }
+    if (attempt > 0 && rewind) rewind();
     http::response_parser<http::string_body> parser;
-    parser.body_limit(1024ull * 1024 * 1024);
+    if (req.method() == http::verb::head) parser.skip(true);  // a length, and no body to wait for
+    if (sink) parser.body_limit(boost::none);  // streamed out: never held whole
+    else parser.body_limit(1024ull * 1024 * 1024);
     auto ec = c.with_stream([&](auto& stream) {
       return c.run([&](auto done) { http::async_write(stream, req, done); }, timeout_ms);
     });
@@ -191,10 +236,22 @@ HttpResult HttpClient::request(const std::string& method, const std::string& pat
       // for its total length), telling the caller how far the body has come.
       auto read_ec = c.with_stream([&](auto& stream) {
         auto e = c.run([&](auto done) { http::async_read_header(stream, c.buffer, parser, done); }, timeout_ms);
-        uint64_t total = parser.content_length().value_or(0);
+        uint64_t total = parser.content_length().value_or(0), received = 0;
+        bool streaming = !e && sink && parser.get().result_int() / 100 == 2;
         while (!e && !parser.is_done()) {
           e = c.run([&](auto done) { http::async_read_some(stream, c.buffer, parser, done); }, timeout_ms);
-          if (progress) progress(parser.get().body().size(), total);
+          auto& body = parser.get().body();
+          received = streaming ? received + body.size() : body.size();
+          if (streaming && !body.empty()) {
+            try {
+              (*sink)(body);
+            } catch (...) {
+              c.disconnect();  // the rest of the body is still on its way: the connection is spent
+              throw;
+            }
+            body.clear();
+          }
+          if (progress) progress(received, total);
         }
         return e;
       });

@@ -9,6 +9,7 @@
 #include <memory>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -48,6 +49,14 @@ class HttpClient {
                      const std::string& body = "", long timeout_ms = 30000,
                      const std::string& content_type = "application/json", const Progress& progress = nullptr);
 
+  // For large bodies: the body of a 2xx answer goes to `sink` piece by piece as it arrives
+  // (never whole in memory); any other answer's body is kept in the result as usual.
+  using Sink = std::function<void(std::string_view)>;
+  HttpResult request_to(const std::string& method, const std::string& path, const Sink& sink, long timeout_ms = 30000);
+  // Sends a file's bytes as the request body, read from disk as they go out.
+  HttpResult send_file(const std::string& method, const std::string& path, const std::string& file,
+                       long timeout_ms = 600000, const std::string& content_type = "application/octet-stream");
+
   // JSON round trip: a 2xx answer's parsed body, otherwise og::ApiError carrying the
   // server's error code and message.
   nlohmann::json call(const std::string& method, const std::string& path,
@@ -62,6 +71,9 @@ class HttpClient {
 
  private:
   struct Impl;
+  template <typename Request>
+  HttpResult exchange(Request& req, long timeout_ms, const Progress& progress, const Sink* sink,
+                      const std::function<void()>& rewind);
   std::string base_url_;
   std::string token_;
   std::unique_ptr<Impl> impl_;

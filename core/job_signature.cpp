@@ -39,6 +39,10 @@ std::string job_signing_payload(const std::string& user, const JobSpec& spec) {
                                    {"gpus_per_node", spec.gpus_per_node},
                                    {"gpus_per_task", spec.gpus_per_task}})
     if (value != 0) covered[key] = value;
+  // What the job runs in and on: a provider checks each against its digest, and the
+  // signature stops anyone on the way from swapping one digest for another.
+  if (!spec.image.empty()) covered["image"] = spec.image;
+  if (!spec.data.empty()) covered["data"] = spec.data;
   return "opengrid-job-v1\n" + covered.dump();
 }
 

@@ -7,6 +7,7 @@
 #include <type_traits>
 
 #include "core/error.hpp"
+#include "core/oci_reference.hpp"
 #include "core/sha256.hpp"
 #include "core/strings.hpp"
 #include "core/verify_mode.hpp"
@@ -73,6 +74,8 @@ void for_each_field(Spec& s, Visit&& visit) {
   visit("signer", s.signer);
   visit("signature", s.signature);
   visit("secrets", s.secrets);
+  visit("image", s.image);
+  visit("data", s.data);
 }
 
 template <class T>
@@ -171,6 +174,21 @@ void validate(const JobSpec& s) {
   require(s.secrets.size() <= 32, "field \"secrets\" names at most 32 secrets");
   for (const auto& name : s.secrets)
     require(is_secret_name(name), "secret name \"" + name + "\" must be 1-64 letters, digits, '_', '-' or '.', not starting with '.'");
+  auto pinned = [](const std::string& ref) {
+    try {
+      OciReference parsed = parse_oci_reference(ref);
+      return !parsed.digest.empty() && parsed.pinned() == ref;
+    } catch (const std::exception&) {
+      return false;
+    }
+  };
+  require(s.image.empty() || pinned(s.image),
+          "field \"image\" must be pinned by digest: REGISTRY/REPOSITORY@sha256:HEX (og-sbatch resolves tags)");
+  require(s.data.size() <= 16, "field \"data\" names at most 16 data sets");
+  for (const auto& [name, ref] : s.data) {
+    require(is_secret_name(name), "data set name \"" + name + "\" must be 1-64 letters, digits, '_', '-' or '.', not starting with '.'");
+    require(pinned(ref), "data set \"" + name + "\" must be pinned by digest: REGISTRY/REPOSITORY@sha256:HEX");
+  }
   require(s.export_mode == "ALL" || s.export_mode == "NONE",
           "field \"export_mode\" must be \"ALL\" or \"NONE\"");
   require(!s.script.empty(), "field \"script\" must not be empty");

@@ -74,6 +74,10 @@ struct JobSpec {
   std::string signer;              // Ed25519 public key (hex) of the requester
   std::string signature;           // over job_signing_payload(user, spec)
   std::vector<std::string> secrets;  // names of the secrets og-schedd keeps for the job
+  // Software and data from an OCI registry, pinned by digest at submission (og-sbatch
+  // resolves tags): REGISTRY/REPOSITORY@sha256:HEX. Covered by the signature.
+  std::string image;                         // --container-image: the job's root, "" = the provider's
+  std::map<std::string, std::string> data;   // --data NAME=REF: mounted read-only at /data/NAME
 
   uint32_t total_cpus() const { return ntasks * cpus_per_task; }
   // Memory the whole job needs, in MiB, as Slurm's TRES counts it (0 = no explicit request).

@@ -52,6 +52,8 @@ inline constexpr std::string_view kNonZeroExit = "NonZeroExitCode";
 // A worker refused to run the job: its signature or its bundle did not check out.
 inline constexpr std::string_view kBadSignature = "BadSignature";
 inline constexpr std::string_view kBadBundle = "BadBundle";
+// Its image or a data set did not match its digest, or was no image (a layer refused).
+inline constexpr std::string_view kBadImage = "BadImage";
 // The job filled more of its worker's disk than it may (og-worker --job-disk/--job-files).
 inline constexpr std::string_view kDiskQuota = "DiskQuota";
 inline constexpr std::string_view kTimeLimit = "TimeLimit";

@@ -44,6 +44,11 @@ std::string sha256_hex(std::string_view data) {
   return finish(ctx.get());
 }
 
+Sha256::Sha256() : ctx_(new_sha256().release()) {}
+Sha256::~Sha256() { EVP_MD_CTX_free(static_cast<EVP_MD_CTX*>(ctx_)); }
+void Sha256::update(std::string_view data) { EVP_DigestUpdate(static_cast<EVP_MD_CTX*>(ctx_), data.data(), data.size()); }
+std::string Sha256::hex() { return finish(static_cast<EVP_MD_CTX*>(ctx_)); }
+
 std::string sha256_file_hex(const std::filesystem::path& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) throw std::runtime_error("cannot read " + path.string());

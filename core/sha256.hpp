@@ -9,6 +9,19 @@
 namespace og {
 
 std::string sha256_hex(std::string_view data);
+// For data that arrives in pieces (a download): update as it comes, then hex() once.
+class Sha256 {
+ public:
+  Sha256();
+  ~Sha256();
+  Sha256(const Sha256&) = delete;
+  Sha256& operator=(const Sha256&) = delete;
+  void update(std::string_view data);
+  std::string hex();
+
+ private:
+  void* ctx_;  // EVP_MD_CTX, kept out of this header
+};
 // Streams the file; throws std::runtime_error naming the path when it cannot be read.
 std::string sha256_file_hex(const std::filesystem::path& path);
 // Lower-case hex only (how digests and keys travel).

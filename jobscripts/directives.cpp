@@ -6,6 +6,7 @@
 #include <set>
 
 #include "core/error.hpp"
+#include "core/oci_reference.hpp"
 #include "core/verify_mode.hpp"
 #include "jobscripts/directive_scanner.hpp"
 #include "jobscripts/job_size.hpp"
@@ -304,6 +305,20 @@ class OptionApplier {
         if (eq == std::string::npos || eq == 0 || eq + 1 == text.size())
           throw UsageError("expected NAME=FILE, got " + in_quotes(text));
         job_.flags.secrets.emplace_back(text.substr(0, eq), text.substr(eq + 1));
+        break;
+      }
+      case OptionId::kImage:
+        parse_oci_reference(require_value(text, "an image reference"));  // said now, with file and line
+        spec.image = text;
+        break;
+      case OptionId::kData: {
+        auto eq = text.find('=');
+        std::string name = eq == std::string::npos ? "" : text.substr(0, eq);
+        if (!is_secret_name(name))
+          throw UsageError("expected NAME=REFERENCE (NAME: letters, digits, _ - ., mounted at /data/NAME), got " +
+                           in_quotes(text));
+        parse_oci_reference(text.substr(eq + 1));
+        spec.data[name] = text.substr(eq + 1);
         break;
       }
       case OptionId::kVerify:

@@ -50,6 +50,9 @@ constexpr OptionInfo kOptions[] = {
     {"input", 0, kRequired, kInput},
     {"bundle", 0, kRequired, kBundle},
     {"secret", 0, kRequired, kSecret},
+    {"container-image", 0, kRequired, kImage},  // pyxis's spelling
+    {"image", 0, kRequired, kImage},
+    {"data", 0, kRequired, kData},
     {"url", 0, kRequired, kUrl},
     {"token-file", 0, kRequired, kTokenFile},
     // Accepted so that scripts written for Slurm still submit; each one warns.

@@ -54,6 +54,8 @@ enum class OptionId {
   kInput,
   kBundle,
   kSecret,
+  kImage,
+  kData,
   kUrl,
   kTokenFile,
   kWrap,

@@ -37,6 +37,7 @@ HttpResponse Api::drain_partition(const Call& c) {
 
 HttpResponse Api::poll(const Call& c) {
   PollRequest poll = decode_poll(parse_body(c.req.body));
+  if (poll.cached) services_.leases.note_cached(c.user, c.params.at(0), std::move(*poll.cached));
   auto result = services_.leases.poll(c.user, c.params.at(0), poll.instance, poll.running, poll.wait_ms * 1000);
   json leases = json::array();
   for (const auto& l : result.leases) leases.push_back(lease_json(l));

@@ -126,6 +126,7 @@ class Controller final : private Submissions,
   Partition set_drain(const User& user, const std::string& name, bool drain) override;
   PollResult poll(const User& user, const std::string& partition, uint64_t instance,
                   const std::set<uint64_t>& running, int64_t wait_us) override;
+  void note_cached(const User& user, const std::string& partition, std::set<std::string> digests) override;
   int64_t max_poll_wait_us() const override { return options_.heartbeat_timeout_us / 3; }
   void complete(const User& user, uint64_t lease_id, const CompletionReport& report) override;
   bool milestone(const User& user, uint64_t lease_id, uint32_t index, const std::string& digest) override;

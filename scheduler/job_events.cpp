@@ -203,6 +203,8 @@ void apply(Replica& r, const JobEvent& e) {
       r.exit_code = c.value("exit_code", 0);
       r.reason = c.value("reason", "");
       r.root = c.value("root", "");
+      // Time its worker spent fetching the image and data is not run time: not billed.
+      r.start_us = std::min(r.start_us + int64_t(c.value("pull_ms", uint64_t{0}) * 1000), r.end_us);
       return;
     case EventKind::ReplicaLost:
     case EventKind::ReplicaHandedBack:
@@ -262,7 +264,8 @@ std::string describe(const JobEvent& e) {
     case EventKind::CancelRequested: return lease + ": its worker is told to stop it";
     case EventKind::ReplicaReported:
       return lease + " reported " + text("outcome") + ", exit " + number("exit_code") + ", root " + digest("root") +
-             (text("reason").empty() ? "" : " (refused: " + text("reason") + ")");
+             (text("reason").empty() ? "" : " (refused: " + text("reason") + ")") +
+             (c.contains("pull_ms") ? "; its image and data took " + number("pull_ms") + " ms to fetch (not billed)" : "");
     case EventKind::ReplicaLost: return lease + " lost on " + e.actor + (text("reason").empty() ? "" : " (" + text("reason") + ")");
     case EventKind::ReplicaHandedBack: return lease + " handed back by " + e.actor + ": " + text("reason");
     case EventKind::ReplicaCancelled: return lease + " cancelled";

@@ -78,6 +78,7 @@ constexpr AddedColumn kAddedColumns[] = {
     {"partitions", "isolation", "TEXT NOT NULL DEFAULT 'none'"},
     {"partitions", "egress", "INTEGER NOT NULL DEFAULT 0"},
     {"partitions", "nodes", "INTEGER NOT NULL DEFAULT 1"},
+    {"partitions", "registries", "TEXT NOT NULL DEFAULT ''"},
     {"replicas", "reason", "TEXT NOT NULL DEFAULT ''"},
     {"bundle_owners", "bytes", "INTEGER NOT NULL DEFAULT 0"},
     // Checkpoints kept before this column were uploaded by a lease holder already.
@@ -444,10 +445,10 @@ void JobStore::upsert_partition(const Partition& p) {
   auto s = db_.prepare(
       "INSERT INTO partitions (name, owner, cpus, memory_mb, gpus, gpu_type, price_micros, "
       "drain_requested, registered_us, features, gpu_price_micros, operator, reputation, reputation_us, "
-      "valid_streak, isolation, egress, nodes) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, "
-      "?15, ?16, ?17, ?18) ON CONFLICT(name) DO UPDATE SET owner=?2, cpus=?3, memory_mb=?4, gpus=?5, gpu_type=?6, "
+      "valid_streak, isolation, egress, nodes, registries) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, "
+      "?13, ?14, ?15, ?16, ?17, ?18, ?19) ON CONFLICT(name) DO UPDATE SET owner=?2, cpus=?3, memory_mb=?4, gpus=?5, gpu_type=?6, "
       "price_micros=?7, drain_requested=?8, features=?10, gpu_price_micros=?11, operator=?12, "
-      "reputation=?13, reputation_us=?14, valid_streak=?15, isolation=?16, egress=?17, nodes=?18");
+      "reputation=?13, reputation_us=?14, valid_streak=?15, isolation=?16, egress=?17, nodes=?18, registries=?19");
   std::string features = join(p.features, ",");
   s->bind(1, p.name)
       .bind(2, p.owner)
@@ -467,6 +468,7 @@ void JobStore::upsert_partition(const Partition& p) {
       .bind(16, p.isolation)
       .bind(17, static_cast<int64_t>(p.egress))
       .bind(18, static_cast<int64_t>(p.nodes))
+      .bind(19, join(p.registries, ","))
       .run();
 }
 
@@ -486,7 +488,7 @@ JobStore::Snapshot JobStore::load_snapshot(int64_t finished_since_us) {
   while (reps->step()) snap.replicas.push_back(read_replica(*reps));
   auto parts = db_.prepare(
       "SELECT name, owner, cpus, memory_mb, gpus, gpu_type, price_micros, drain_requested, "
-      "registered_us, features, gpu_price_micros, operator, reputation, reputation_us, valid_streak, isolation, egress, nodes FROM partitions "
+      "registered_us, features, gpu_price_micros, operator, reputation, reputation_us, valid_streak, isolation, egress, nodes, registries FROM partitions "
       "ORDER BY name");
   while (parts->step()) {
     Partition p;
@@ -508,6 +510,7 @@ JobStore::Snapshot JobStore::load_snapshot(int64_t finished_since_us) {
     p.isolation = parts->column_text(15);
     p.egress = parts->column_int64(16) != 0;
     p.nodes = static_cast<uint32_t>(parts->column_int64(17));
+    p.registries = split_list(parts->column_text(18));
     snap.partitions.push_back(p);
   }
   return snap;

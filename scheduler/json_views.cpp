@@ -56,6 +56,8 @@ nlohmann::json job_json(const JobView& view) {
       {"standard_output", s.output},
       {"standard_error", s.error},
       {"current_working_directory", s.submit_dir},
+      {"container_image", s.image},
+      {"data", s.data},
       {"script_name", s.script_name},
       {"max_price", format_money(s.max_price_micros)},
       {"max_gpu_price", format_money(s.max_gpu_price_micros)},
@@ -120,6 +122,8 @@ nlohmann::json partition_json(const Partition& p, int64_t now_mono_us) {
       {"features", p.features},
       {"isolation", p.isolation},
       {"egress", p.egress},
+      {"registries", p.registries},
+      {"cached", p.cached.size()},
       {"last_seen_ms_ago", (now_mono_us - p.last_seen_us) / 1000},
       {"instance", p.instance},
   };

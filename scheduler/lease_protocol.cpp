@@ -74,6 +74,7 @@ Partition Controller::register_partition(const User& user, Partition proposal) {
   p.features = proposal.features;
   p.isolation = proposal.isolation;
   p.egress = proposal.egress;
+  p.registries = proposal.registries;
   p.gpu_price_micros = proposal.gpu_price_micros;
   p.operator_name = proposal.operator_name;
   if (fresh) p.registered_us = now_unix_us();
@@ -257,6 +258,12 @@ bool Controller::milestone(const User& user, uint64_t lease_id, uint32_t index, 
   return index == job.checkpoint_milestone;
 }
 
+void Controller::note_cached(const User& user, const std::string& partition, std::set<std::string> digests) {
+  std::lock_guard lock(mu_);
+  auto it = partitions_.find(partition);
+  if (it != partitions_.end() && it->second.owner == user.name) it->second.cached = std::move(digests);
+}
+
 void Controller::complete(const User& user, uint64_t lease_id, const CompletionReport& report) {
   std::lock_guard lock(mu_);
   Replica& r = held_lease(user, lease_id);
@@ -278,6 +285,7 @@ void Controller::complete(const User& user, uint64_t lease_id, const CompletionR
     nlohmann::json reported = {
         {"outcome", to_string(report.outcome)}, {"exit_code", report.exit_code}, {"root", report.root}};
     if (!report.reason.empty()) reported["reason"] = report.reason;
+    if (report.pull_ms > 0) reported["pull_ms"] = report.pull_ms;
     r.manifest_json = report.manifest_json;  // named by its root in the event
     record(job, &r, EventKind::ReplicaReported, r.partition, std::move(reported), now_us);
     if (!is_finished(job.state)) evaluate_quorum(job, now_us);

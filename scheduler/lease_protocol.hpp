@@ -32,6 +32,9 @@ class LeaseProtocol {
   // given (a hand-written client), not checked.
   virtual PollResult poll(const User& user, const std::string& partition, uint64_t instance,
                           const std::set<uint64_t>& running, int64_t wait_us) = 0;
+  // The image and data digests the partition's worker holds in its cache (placement
+  // prefers it for jobs that name them).
+  virtual void note_cached(const User& user, const std::string& partition, std::set<std::string> digests) = 0;
   // Caps the long poll so a live worker always polls again within the heartbeat timeout.
   virtual int64_t max_poll_wait_us() const = 0;
   virtual void complete(const User& user, uint64_t lease_id, const CompletionReport& report) = 0;

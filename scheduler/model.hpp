@@ -125,6 +125,8 @@ struct Partition {
   std::vector<std::string> features;  // what -C/--constraint can ask for
   std::string isolation = "none";  // the worker's sandbox level (jail, rlimit, none)
   bool egress = false;             // may jobs that ask for --network=egress reach out
+  std::vector<std::string> registries;  // where its worker pulls images and data from (--allow-registry)
+  std::set<std::string> cached;         // image and data digests its worker holds (reported by polls)
   PartitionState state = PartitionState::Up;
   bool drain_requested = false;  // set by an operator; survives worker restarts
   int64_t registered_us = 0;
@@ -154,6 +156,7 @@ struct CompletionReport {
   std::string root;
   std::string reason = "";  // the worker refused the job: BadSignature or BadBundle
   std::string handback_reason = "";  // why a HandedBack run was given back
+  uint64_t pull_ms = 0;  // time its worker spent fetching the image and data (not billed)
 };
 
 // What a job's owner may change while it is queued (og-scontrol update).

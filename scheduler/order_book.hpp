@@ -18,7 +18,9 @@ class OrderBook {
  public:
   explicit OrderBook(std::map<std::string, Partition>& partitions);
   // Whether pick() ranks this job's offers as place_replicas() would.
-  static bool applies(const JobSpec& spec) { return spec.gpus == 0 && !spec.exclusive; }
+  static bool applies(const JobSpec& spec) {
+    return spec.gpus == 0 && !spec.exclusive && spec.image.empty() && spec.data.empty();
+  }
   // Exactly request.count partitions, or none.
   std::vector<Partition*> pick(const Job& job, const PlacementRequest& request) const;
   // Call after allocating on (or releasing from) a partition of the book.

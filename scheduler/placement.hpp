@@ -52,9 +52,15 @@ class OfferMatcher {
   // Resources, features and partition name: whether it could ever hold the job.
   bool can_hold(const Partition& p) const;
   bool price_ok(const Partition& p) const;
+  // Whether its worker may pull the job's image and data (jail, registries allowed).
+  bool pulls_from(const Partition& p) const;
+  // How many of the job's image and data digests its worker holds already.
+  size_t cached_on(const Partition& p) const;
 
  private:
   const JobSpec& spec_;
+  std::vector<std::string> registries_;  // of the job's image and data sets
+  std::vector<std::string> digests_;
   std::vector<std::string> partitions_;  // -p: one name, or several (any of them)
   std::optional<jobscripts::Constraint> constraint_;
   bool valid_ = true;  // a constraint that no longer parses fits nothing

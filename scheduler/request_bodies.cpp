@@ -6,6 +6,7 @@
 
 #include "core/job_spec.hpp"
 #include "core/job_state.hpp"
+#include "core/oci_reference.hpp"
 #include "core/sha256.hpp"
 #include "core/strings.hpp"
 
@@ -31,7 +32,7 @@ void only_fields(const json& body, std::initializer_list<const char*> allowed) {
 
 Partition decode_partition_offer(const std::string& name, const json& body) {
   only_fields(body, {"nodes", "cpus", "memory_mb", "gpus", "gpu_type", "price_micros", "gpu_price_micros", "operator",
-                     "features", "isolation", "egress"});
+                     "features", "isolation", "egress", "registries"});
   if (!is_plain_name(name))
     throw ApiError(Refusal::Invalid, "invalid_name", "partition names are 1-64 letters, digits, '_', '.' or '-'");
   Partition p;
@@ -48,6 +49,11 @@ Partition decode_partition_offer(const std::string& name, const json& body) {
   p.features = field<std::vector<std::string>>(body, "features", {});
   p.isolation = field<std::string>(body, "isolation", "none");
   p.egress = field<bool>(body, "egress", false);
+  p.registries = field<std::vector<std::string>>(body, "registries", {});
+  if (p.registries.size() > 32) throw ApiError(Refusal::Invalid, "invalid_field", "at most 32 registries");
+  for (const auto& r : p.registries)
+    if (!is_plain_name(r, ":[]"))
+      throw ApiError(Refusal::Invalid, "invalid_field", "registry \"" + r + "\" must be HOST[:PORT]");
   if (p.isolation.empty() || isolation_rank(p.isolation) < 0)
     throw ApiError(Refusal::Invalid, "invalid_field", "isolation must be jail, rlimit or none");
   if (!p.operator_name.empty() && !is_plain_name(p.operator_name, "@"))
@@ -64,11 +70,17 @@ Partition decode_partition_offer(const std::string& name, const json& body) {
 }
 
 PollRequest decode_poll(const json& body) {
-  only_fields(body, {"running", "wait_ms", "instance"});
+  only_fields(body, {"running", "wait_ms", "instance", "cached"});
   PollRequest poll;
   for (auto id : field<std::vector<uint64_t>>(body, "running", {})) poll.running.insert(id);
   poll.wait_ms = std::clamp<int64_t>(field<int64_t>(body, "wait_ms", 0), 0, 3'600'000);
   poll.instance = field<uint64_t>(body, "instance", 0);
+  if (body.contains("cached")) {
+    std::set<std::string> cached;
+    for (const auto& d : field<std::vector<std::string>>(body, "cached", {}))
+      if (is_sha256_digest(d) && cached.size() < 1024) cached.insert(d);
+    poll.cached = std::move(cached);
+  }
   return poll;
 }
 
@@ -81,7 +93,7 @@ MilestoneReport decode_milestone(const json& body) {
 }
 
 CompletionBody decode_completion(const json& body) {
-  only_fields(body, {"outcome", "exit_code", "manifest", "reason", "handback_reason"});
+  only_fields(body, {"outcome", "exit_code", "manifest", "reason", "handback_reason", "pull_ms"});
   CompletionBody c;
   CompletionReport& r = c.report;
   auto outcome = outcome_from_string(field<std::string>(body, "outcome", ""));
@@ -91,8 +103,11 @@ CompletionBody decode_completion(const json& body) {
   r.outcome = *outcome;
   r.reason = field<std::string>(body, "reason", "");
   if (!r.reason.empty() && (r.outcome != Outcome::Failed || (r.reason != reason::kBadSignature &&
-                                                              r.reason != reason::kBadBundle && r.reason != reason::kDiskQuota)))
-    throw ApiError(Refusal::Invalid, "invalid_field", "reason must be BadSignature, BadBundle or DiskQuota, with outcome FAILED");
+                                                              r.reason != reason::kBadBundle && r.reason != reason::kBadImage &&
+                                                              r.reason != reason::kDiskQuota)))
+    throw ApiError(Refusal::Invalid, "invalid_field",
+                   "reason must be BadSignature, BadBundle, BadImage or DiskQuota, with outcome FAILED");
+  r.pull_ms = std::min<uint64_t>(field<uint64_t>(body, "pull_ms", 0), 7ull * 24 * 3600 * 1000);
   r.handback_reason = printable(field<std::string>(body, "handback_reason", ""));
   if (r.handback_reason.size() > 200 || (!r.handback_reason.empty() && r.outcome != Outcome::HandedBack))
     throw ApiError(Refusal::Invalid, "invalid_field", "handback_reason goes with outcome HANDED_BACK, in at most 200 characters");

@@ -81,6 +81,7 @@ struct PollRequest {
   std::set<uint64_t> running;
   int64_t wait_ms = 0;  // within [0, 1 h]
   uint64_t instance = 0;
+  std::optional<std::set<std::string>> cached = {};  // the worker's image and data digests, when it says
 };
 PollRequest decode_poll(const nlohmann::json& body);
 

@@ -21,6 +21,9 @@ packages=(
   slurm-wlm slurmrestd slurm-wlm-jwt-plugin munge  # the slurm backend's tests: a one-host Slurm
   chromium                # the dashboard's browser test (driven by npm playwright-core)
   clang libclang-rt-14-dev  # the fuzz targets: clang++ with libFuzzer and the sanitizers
+  libarchive-dev          # og-worker unpacks image layers (tar, gzip, zstd)
+  docker-registry         # the OCI registry of og-mesh up --registry and the image tests
+  skopeo umoci mmdebstrap # make images (Debian roots pushed as images); the pull benchmark's anchor
 )
 
 missing=()

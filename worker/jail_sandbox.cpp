@@ -173,6 +173,8 @@ std::unique_ptr<ContainedJob> JailSandbox::contain(const SandboxRequest& request
   if (request.memory_mb > 0) argv.insert(argv.end(), {"--tmp-mb", std::to_string(request.memory_mb)});
   for (const auto& file : procs_files) argv.insert(argv.end(), {"--cgroup-procs", file});
   if (!spawn.cwd.empty()) argv.insert(argv.end(), {"--cwd", spawn.cwd});
+  if (!request.image_root.empty()) argv.insert(argv.end(), {"--image", request.image_root});
+  for (const auto& [source, target] : request.read_only_binds) argv.insert(argv.end(), {"--bind-ro", source + "=" + target});
   if (secrets_fd >= 0) {
     argv.insert(argv.end(), {"--secrets-fd", "3"});
     spawn.pass_fd = secrets_fd;

@@ -36,11 +36,17 @@ void add_array_variables(const std::string& array, std::map<std::string, std::st
 std::vector<std::string> job_environment(const LeaseTask& t, const JobPlace& place) {
   const JobSpec& s = t.spec;
   std::map<std::string, std::string> env;
-  // Requester's variables first, so ours below win on a clash.
+  // The image's variables, then the requester's, so ours below win on a clash.
+  std::string path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+  for (const auto& kv : place.image_env) {
+    auto eq = kv.find('=');
+    if (eq == std::string::npos || eq == 0) continue;
+    if (kv.compare(0, eq, "PATH") == 0) path = kv.substr(eq + 1);  // where the image keeps its programs
+    else env[kv.substr(0, eq)] = kv.substr(eq + 1);
+  }
   for (const auto& [k, v] : s.environment) env[k] = v;
   std::string id = std::to_string(t.job_id);
   std::string cpus_on_node = std::to_string(s.total_cpus());
-  std::string path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
   env.insert_or_assign("PATH", place.tools_dir.empty() ? path : place.tools_dir + ":" + path);
   env.insert_or_assign("HOME", place.job_dir);
   env.insert_or_assign("PWD", place.cwd);

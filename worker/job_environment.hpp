@@ -21,6 +21,7 @@ struct JobPlace {
   std::string cwd;        // where the script starts (job_dir or its --chdir)
   std::string tools_dir;  // OpenGrid's commands for the job (srun), first on its PATH; "" for none
   JobAccount account = {};
+  std::vector<std::string> image_env = {};  // the image config's Env (KEY=VALUE), beneath the job's own
 };
 
 // The account of this process's effective uid, as the password database has it.

@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <map>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <nlohmann/json_fwd.hpp>
@@ -28,6 +29,10 @@ struct LeaseTask {
   uint32_t resume_milestone = 0;
   std::string resume_sha256;
   std::string resume_checkpoint;
+  // The job's image and data sets, once in this worker's cache (worker/image_store.hpp).
+  std::string image_root;
+  std::vector<std::string> image_env;
+  std::vector<std::pair<std::string, std::string>> data_mounts;  // cached directory → /data/NAME
 };
 
 // Throws og::ApiError when the scheduler sent something malformed.
@@ -42,6 +47,7 @@ struct RunResult {
   std::vector<std::string> unverified;  // paths in job_dir left out of the result (--exclude-stdio)
   std::string reason = "";  // refused, not run (BadSignature, BadBundle), or stopped for DiskQuota
   std::string handback_reason = "";  // HandedBack: why the provider gives it back
+  uint64_t pull_ms = 0;  // time spent fetching its image and data before it ran
 };
 
 }  // namespace og

@@ -84,7 +84,7 @@ void LocalBackend::launch(const LeaseTask& task, DoneCallback done) {
       fs::permissions(tools_dir + "/srun", fs::perms(0755));
     }
     JobAccount account = options_.sandbox ? options_.sandbox->job_account() : current_account();
-    spawn.env = job_environment(task, {options_.partition, job_dir, cwd.string(), tools_dir, account});
+    spawn.env = job_environment(task, {options_.partition, job_dir, cwd.string(), tools_dir, account, task.image_env});
     spawn.cwd = cwd.string();
     spawn.stdout_path = out;
     spawn.stderr_path = err;
@@ -101,6 +101,8 @@ void LocalBackend::launch(const LeaseTask& task, DoneCallback done) {
       request.gpus = task.spec.gpus;
       request.network = task.spec.network;
       request.secrets = task.secrets;
+      request.image_root = task.image_root;
+      request.read_only_binds = task.data_mounts;
       try {
         contained = options_.sandbox->contain(request, spawn);
       } catch (const std::exception& e) {

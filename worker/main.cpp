@@ -15,6 +15,8 @@
 #include "core/money.hpp"
 #include "core/process.hpp"
 #include "core/strings.hpp"
+#include "jobscripts/memory_spec.hpp"
+#include "worker/image_store.hpp"
 #include "worker/join.hpp"
 #include "worker/local_backend.hpp"
 #include "worker/resource_probe.hpp"
@@ -59,6 +61,14 @@ options:
                        the job is stopped and fails with reason DiskQuota
   --job-files N        entries one job's directory may hold (default 1000000); likewise
   --allow-egress       jobs that ask for --network=egress may reach other hosts
+  --allow-registry R   let jobs bring images and data sets from registry R: HOST[:PORT]
+                       over HTTPS (--registry-ca's CA, else the system's), http://HOST:PORT over
+                       plain HTTP; repeatable. None given: jobs with images run elsewhere
+  --registry-ca FILE   CA certificate(s) HTTPS registries' certificates must chain to
+  --image-cache DIR    where images and data sets are kept, shared by all jobs
+                       (default DIR/images under --dir)
+  --image-cache-size SIZE  the cache's cap, e.g. 50G (default 20G); what was used least
+                       recently goes first, never what a running job holds
   --allow-unsigned     run jobs without a requester's signature (default: refuse them,
                        reason BadSignature)
   --max-job-output BYTES  outputs of one job past this fail it without being read
@@ -102,6 +112,8 @@ int main(int argc, char** argv) {
   uint64_t max_output = 1ull << 30;
   bool keep = false, allow_egress = false, allow_unsigned = false, cpus_given = false, memory_given = false;
   std::string backend_kind = "local";
+  std::vector<std::string> registries;
+  std::string image_cache, image_cache_size = "20G", registry_ca;
   og::SlurmBackendOptions slurm;
   og::SandboxOptions sandbox_options;
   og::Resources probed = og::probe_resources();
@@ -166,6 +178,10 @@ int main(int argc, char** argv) {
     else if (flag == "--job-files") job_disk.files = parse_count(flag, value());
     else if (flag == "--allow-egress") allow_egress = true;
     else if (flag == "--allow-unsigned") allow_unsigned = true;
+    else if (flag == "--allow-registry") registries.push_back(value());
+    else if (flag == "--image-cache") image_cache = value();
+    else if (flag == "--registry-ca") registry_ca = value();
+    else if (flag == "--image-cache-size") image_cache_size = value();
     else if (flag == "--quiet") og::set_log_quiet(true);
     else if (flag == "-h" || flag == "--help") {
       std::cout << kUsage;
@@ -226,6 +242,17 @@ int main(int argc, char** argv) {
     signal(SIGPIPE, SIG_IGN);
 
     std::filesystem::create_directories(dir);
+    std::unique_ptr<og::ImageStore> images;
+    if (!registries.empty()) {
+      if (backend_kind != "local") throw og::UsageError("--allow-registry: images run with the local backend only");
+      og::ImageStoreOptions image_options;
+      image_options.dir = image_cache.empty() ? dir + "/images" : image_cache;
+      image_options.cap_bytes = og::jobscripts::parse_memory_mb(image_cache_size) << 20;
+      image_options.ca_file = registry_ca;
+      for (const auto& r : registries) image_options.registries.push_back(og::parse_allowed_registry(r));
+      images = std::make_unique<og::ImageStore>(image_options);
+      options.images = images.get();
+    }
     std::unique_ptr<og::Sandbox> sandbox;
     std::unique_ptr<og::Backend> backend;
     if (backend_kind == "slurm") {
@@ -250,6 +277,9 @@ int main(int argc, char** argv) {
         throw og::UsageError(e.what());
       }
       options.isolation = sandbox->level();
+      if (images && options.isolation != "jail")
+        throw og::UsageError("--allow-registry: images and data sets are mounted by the jail only (run og-worker as "
+                             "root with --isolation jail)");
       og::LocalBackendOptions backend_options{dir + "/jobs", name, kill_wait_s * 1000};
       backend_options.sandbox = sandbox.get();
       backend_options.memory_mb = offered.memory_mb;

@@ -18,6 +18,8 @@ class Uncontained : public ContainedJob {
   explicit Uncontained(const SandboxRequest& request) {
     if (!request.secrets.empty())
       throw std::runtime_error("this worker's sandbox level cannot keep a job's secrets from other jobs");
+    if (!request.image_root.empty() || !request.read_only_binds.empty())
+      throw std::runtime_error("images and data sets are mounted only in the jail (og-worker as root, --isolation jail)");
   }
 };
 

@@ -11,6 +11,8 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "core/job_spec.hpp"
 #include "core/process.hpp"
@@ -26,6 +28,8 @@ struct SandboxRequest {
   uint32_t gpus = 0;             // GPU device files to expose
   std::string network = "loopback";  // none | loopback | egress
   std::map<std::string, std::string> secrets;  // name → content, for /run/secrets
+  std::string image_root;  // an unpacked image to run in (jail only), "" = the host's own
+  std::vector<std::pair<std::string, std::string>> read_only_binds;  // host path → path in the job (data sets)
 };
 
 // One job's containment, from launch until it has been reaped.

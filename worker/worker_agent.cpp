@@ -44,13 +44,6 @@ void backoff(int attempt) {
 
 bool is_fatal(const ApiError& e) { return e.kind() == Refusal::Unauthenticated || e.kind() == Refusal::Forbidden; }
 
-std::string read_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream buffer;
-  buffer << in.rdbuf();
-  return buffer.str();
-}
-
 }  // namespace
 
 WorkerAgent::WorkerAgent(WorkerOptions options, Backend& backend)
@@ -70,6 +63,7 @@ void WorkerAgent::register_partition() {
                          {"features", options_.features},
                          {"isolation", options_.isolation},
                          {"egress", options_.allow_egress}};
+  if (options_.images) body["registries"] = options_.images->registries();
   if (options_.resources.nodes > 1) body["nodes"] = options_.resources.nodes;  // an og-schedd before nodes reads the rest
   for (int attempt = 0; !stopping_; ++attempt) {
     try {
@@ -133,6 +127,7 @@ int WorkerAgent::run() {
       std::lock_guard lock(mu_);
       body = {{"running", running_}, {"wait_ms", wait_ms}, {"instance", instance_}};
     }
+    if (options_.images) body["cached"] = options_.images->digests();
     nlohmann::json answer;
     try {
       answer = client.call("POST", "/og/v1/partitions/" + url_encode(options_.partition) + "/poll",
@@ -175,7 +170,8 @@ int WorkerAgent::run() {
         std::lock_guard lock(mu_);
         if (!running_.insert(task.lease_id).second) continue;  // already running it
       }
-      if (task.spec.bundle_sha256.empty() && task.spec.secrets.empty() && task.resume_sha256.empty()) {
+      if (task.spec.bundle_sha256.empty() && task.spec.secrets.empty() && task.resume_sha256.empty() &&
+          task.spec.image.empty() && task.spec.data.empty()) {
         start(client, task, nullptr);  // nothing to fetch: only the signature to check
         continue;
       }
@@ -209,8 +205,8 @@ int WorkerAgent::run() {
 }
 
 bool WorkerAgent::start(HttpClient& client, LeaseTask& task, std::function<void()> ended) {
-  if (std::string refused = prepare(client, task); !refused.empty()) {
-    on_done(RunResult{task.lease_id, Outcome::Failed, 126, "", {}, refused});
+  if (auto not_run = prepare(client, task)) {
+    on_done(*not_run);
     return false;
   }
   streamer_.follow(task.lease_id, stdio_files_of(task, options_.partition));
@@ -221,12 +217,12 @@ bool WorkerAgent::start(HttpClient& client, LeaseTask& task, std::function<void(
   return true;
 }
 
-std::string WorkerAgent::prepare(HttpClient& client, LeaseTask& task) {
+std::optional<RunResult> WorkerAgent::prepare(HttpClient& client, LeaseTask& task) {
   std::string lease = std::to_string(task.lease_id);
   auto refuse = [&](std::string_view reason, const std::string& why) {
     log_warn("job_refused", {{"lease", lease}, {"job", std::to_string(task.job_id)}, {"reason", std::string(reason)},
                              {"why", why}});
-    return std::string(reason);
+    return std::optional<RunResult>(RunResult{task.lease_id, Outcome::Failed, 126, "", {}, std::string(reason)});
   };
   // Nothing of a job runs before its requester's signature is checked: the signature
   // covers the script, its arguments and environment, and the bundle's digest.
@@ -280,13 +276,53 @@ std::string WorkerAgent::prepare(HttpClient& client, LeaseTask& task) {
       return refuse(reason::kBadBundle, "malformed secrets");
     }
   }
-  return "";
+  if (!task.spec.image.empty() || !task.spec.data.empty()) return pull_image_and_data(task);
+  return std::nullopt;
+}
+
+std::optional<RunResult> WorkerAgent::pull_image_and_data(LeaseTask& task) {
+  std::string lease = std::to_string(task.lease_id);
+  auto hand_back = [&](const std::string& why) {
+    log_warn("job_handed_back", {{"lease", lease}, {"job", std::to_string(task.job_id)}, {"why", why}});
+    RunResult r{task.lease_id, Outcome::HandedBack, 0, "", {}};
+    r.handback_reason = why.substr(0, 200);
+    return std::optional<RunResult>(r);
+  };
+  if (!options_.images) return hand_back("this worker pulls no images or data (og-worker --allow-registry)");
+  Pulled pulled;
+  try {
+    if (!task.spec.image.empty()) {
+      CachedContent image = options_.images->image(task.spec.image);
+      task.image_root = image.path;
+      task.image_env = image.env;
+      pulled.holds.push_back(image.hold);
+      pulled.ms += image.pull_ms;
+    }
+    for (const auto& [name, ref] : task.spec.data) {
+      CachedContent data = options_.images->data(ref);
+      task.data_mounts.emplace_back(data.path, "/data/" + name);
+      pulled.holds.push_back(data.hold);
+      pulled.ms += data.pull_ms;
+    }
+  } catch (const ImageStoreError& e) {
+    if (e.kind() != ImageStoreError::Kind::BadImage) return hand_back(e.what());
+    log_warn("job_refused", {{"lease", lease}, {"job", std::to_string(task.job_id)},
+                             {"reason", std::string(reason::kBadImage)}, {"why", e.what()}});
+    return RunResult{task.lease_id, Outcome::Failed, 126, "", {}, std::string(reason::kBadImage)};
+  }
+  std::lock_guard lock(mu_);
+  pulled_[task.lease_id] = std::move(pulled);
+  return std::nullopt;
 }
 
 void WorkerAgent::on_done(const RunResult& result) {
   streamer_.forget(result.lease_id);
   std::lock_guard lock(mu_);
   reports_.push_back(result);
+  if (auto it = pulled_.find(result.lease_id); it != pulled_.end()) {
+    reports_.back().pull_ms = it->second.ms;
+    pulled_.erase(it);  // the cache may evict what the job held
+  }
   reports_cv_.notify_one();
 }
 
@@ -395,6 +431,7 @@ bool stopped_as_asked(const RunResult& result) {
 void WorkerAgent::report(HttpClient& client, const RunResult& result) {
   nlohmann::json body = {{"outcome", to_string(result.outcome)}, {"exit_code", result.exit_code}};
   if (!result.handback_reason.empty()) body["handback_reason"] = result.handback_reason;
+  if (result.pull_ms > 0) body["pull_ms"] = result.pull_ms;
   Manifest manifest{{}, merkle_root({})};
   if (!result.reason.empty()) {
     body["reason"] = result.reason;  // refused before anything ran: no outputs
@@ -420,9 +457,9 @@ void WorkerAgent::report(HttpClient& client, const RunResult& result) {
     try {
       for (const auto& f : manifest.files) {
         if (f.size == 0) continue;  // the empty blob needs no upload
-        auto r = client.request("PUT", "/og/v1/artifacts/" + f.sha256 + "?lease=" + std::to_string(result.lease_id),
-                                read_file(result.job_dir + "/" + f.path), 600000,
-                                "application/octet-stream");
+        // Read from disk as it goes out: an output of gigabytes never sits in memory here.
+        auto r = client.send_file("PUT", "/og/v1/artifacts/" + f.sha256 + "?lease=" + std::to_string(result.lease_id),
+                                  result.job_dir + "/" + f.path, 600000);
         if (r.status == 413) {
           // Too large for og-schedd: the run cannot be verified, so it fails, visibly,
           // instead of vanishing (which would look like a lost lease).

@@ -11,12 +11,14 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
 
 #include "core/http_client.hpp"
 #include "worker/backend.hpp"
+#include "worker/image_store.hpp"
 #include "worker/output_streamer.hpp"
 #include "worker/resource_probe.hpp"
 
@@ -41,6 +43,7 @@ struct WorkerOptions {
   // polls briefly, so that its heartbeats stop soon after it does.
   int64_t max_poll_wait_ms = 20000;
   std::function<void()> on_registered = {};  // after each registration (og-worker join prints its summary)
+  ImageStore* images = nullptr;  // images and data sets (--allow-registry); none: jobs naming them go back
 };
 
 class WorkerAgent {
@@ -52,9 +55,11 @@ class WorkerAgent {
 
  private:
   void register_partition();
-  // Checks the lease's signature and fetches its bundle and secrets; "" when it may run,
-  // else the reason it is refused (BadSignature, BadBundle).
-  std::string prepare(HttpClient& client, LeaseTask& task);
+  // Checks the lease's signature and fetches its bundle, secrets, image and data; nothing
+  // when it may run, else what to report: refused (BadSignature, BadBundle, BadImage) or
+  // handed back (its registry unreachable).
+  std::optional<RunResult> prepare(HttpClient& client, LeaseTask& task);
+  std::optional<RunResult> pull_image_and_data(LeaseTask& task);
   // prepare(), then the backend runs it (true; `ended` is called when it has) or the
   // refusal is reported (false).
   bool start(HttpClient& client, LeaseTask& task, std::function<void()> ended);
@@ -80,6 +85,13 @@ class WorkerAgent {
   std::map<uint64_t, uint32_t> milestones_sent_;  // per lease, the highest reported (reporter thread)
   int preparing_ = 0;  // leases whose bundle or secrets are being fetched (threads)
   OutputStreamer streamer_;  // running jobs' output, live, to og-schedd
+  // Per running lease: the cache entries it holds (kept from eviction) and how long
+  // fetching them took.
+  struct Pulled {
+    std::vector<std::shared_ptr<void>> holds;
+    uint64_t ms = 0;
+  };
+  std::map<uint64_t, Pulled> pulled_;
 };
 
 }  // namespace og

@@ -13,7 +13,7 @@ namespace {
 
 const char* const kTools[] = {"og-sbatch", "og-squeue", "og-scancel", "og-sinfo",  "og-sacct",  "og-scontrol",
                               "og-sprio",  "og-wallet", "og-fetch",   "og-tail",   "og-verify", "og-keygen", "og-chain",
-                              "og-schedd", "og-worker", "og-srun",    "og-jail",   "og-mesh",   "og-tls-ca"};
+                              "og-schedd", "og-worker", "og-srun",    "og-jail",   "og-mesh",   "og-tls-ca", "og-data"};
 
 CommandResult run_tool(Mesh& mesh, const std::string& tool, const std::string& flag) {
   return mesh.exec({tool, flag});

@@ -120,7 +120,9 @@ TEST(JobSpecJson, KeysAreTheFieldNames) {
                                           "bundle_bytes",
                                           "signer",
                                           "signature",
-                                          "secrets"};
+                                          "secrets",
+                                          "image",
+                                          "data"};
   std::set<std::string> keys;
   const json j = to_json(minimal_spec());  // items() must not outlive the json it walks
   for (const auto& item : j.items()) keys.insert(item.key());

@@ -86,7 +86,8 @@ Options parse(int argc, char** argv) {
     if (flag == "--help" || flag == "-h" || flag == "--version") {
       // og-worker runs it; a person only reads what it is.
       std::cout << (flag == "--version" ? "og-jail " OG_VERSION " (OpenGrid)\n"
-                                        : "usage: og-jail --root DIR --job-dir DIR --uid N --gid N [...] -- PROGRAM ARGS\n"
+                                        : "usage: og-jail --root DIR --job-dir DIR --uid N --gid N [--image DIR] [--bind-ro SRC=DST]...\n"
+                                          "               [...] -- PROGRAM ARGS\n"
                                           "og-worker's helper: runs one job in its own namespaces, root, cgroups,\n"
                                           "uid and system-call filter (see worker/jail/main.cpp). Not for direct use.\n")
                 << std::flush;  // _exit flushes nothing
@@ -109,6 +110,15 @@ Options parse(int argc, char** argv) {
     else if (flag == "--env-file") o.env_file = value;
     else if (flag == "--failed-marker") o.failed_marker = value;
     else if (flag == "--seccomp") o.seccomp_file = value;
+    else if (flag == "--image") o.root.image = value;
+    else if (flag == "--bind-ro") {
+      auto eq = value.find('=');
+      std::string target = eq == std::string::npos ? "" : value.substr(eq + 1);
+      if (eq == 0 || target.empty() || target[0] != '/' || target.find("/..") != std::string::npos ||
+          target.find("/./") != std::string::npos)
+        die("--bind-ro takes HOST_PATH=ABSOLUTE_PATH_IN_THE_JAIL, got " + value);
+      o.root.read_only_binds.emplace_back(value.substr(0, eq), target);
+    }
     else die("unknown option " + flag);
   }
   for (++i; i < argc; ++i) o.argv.push_back(argv[i]);

@@ -68,11 +68,43 @@ void bind_read_only(const std::string& source, const std::string& target) {
   mount_or_fail(nullptr, target, nullptr, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV);
 }
 
-void build_etc(const RootPlan& plan) {
-  std::string etc = plan.root + "/etc";
-  make_dirs(etc);
-  for (const char* entry : kEtcEntries) bind_read_only(std::string("/etc/") + entry, etc + "/" + entry);
-  // Only the accounts the job can meet: root (owner of the system files) and itself.
+// Makes `relative` a real directory beneath root, component by component: a link or a
+// file an image put on the way is replaced (in the job's own writable layer), so that
+// nothing mounted or written below can land outside the root. Returns its full path.
+std::string real_dir(const std::string& root, const std::string& relative, mode_t mode = 0755) {
+  int fd = ::open(root.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) fail("open", root);
+  std::string path = root;
+  size_t start = 0;
+  while (start < relative.size()) {
+    size_t slash = relative.find('/', start);
+    if (slash == std::string::npos) slash = relative.size();
+    std::string part = relative.substr(start, slash - start);
+    start = slash + 1;
+    if (part.empty() || part == ".") continue;
+    path += "/" + part;
+    struct stat st {};
+    bool last = start > relative.size();
+    if (::fstatat(fd, part.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0 && !S_ISDIR(st.st_mode) &&
+        ::unlinkat(fd, part.c_str(), 0) != 0)
+      fail("unlink", path);
+    if (::mkdirat(fd, part.c_str(), last ? mode : 0755) == 0) ::fchmodat(fd, part.c_str(), last ? mode : 0755, 0);
+    else if (errno != EEXIST) fail("mkdir", path);
+    int next = ::openat(fd, part.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    ::close(fd);
+    if (next < 0) fail("open", path);
+    fd = next;
+  }
+  ::close(fd);
+  return path;
+}
+
+// Only the accounts the job can meet: root (owner of the system files) and itself.
+void write_accounts(const RootPlan& plan, const std::string& etc) {
+  for (const char* name : {"passwd", "group", "hosts", "hostname", "resolv.conf"}) {
+    std::string file = etc + "/" + name;
+    if (::unlink(file.c_str()) != 0 && errno != ENOENT) fail("unlink", file);  // an image's link goes
+  }
   std::string uid = std::to_string(plan.uid), gid = std::to_string(plan.gid);
   make_file(etc + "/passwd", "root:x:0:0:root:/root:/usr/sbin/nologin\n"
                              "nobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n" +
@@ -85,9 +117,35 @@ void build_etc(const RootPlan& plan) {
   else make_file(etc + "/resolv.conf", "");  // no name servers: there is no network to reach them
 }
 
-void build_dev(const RootPlan& plan) {
-  std::string dev = plan.root + "/dev";
-  make_dirs(dev);
+// The host's programs and libraries, read-only, on a small tmpfs.
+std::string host_root(const RootPlan& plan) {
+  const std::string& root = plan.root;
+  mount_or_fail("tmpfs", root, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755,size=4m");
+  bind_read_only("/usr", root + "/usr");
+  for (const char* top : {"/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32"}) bind_read_only(top, root + top);
+  std::string etc = real_dir(root, "etc");
+  for (const char* entry : kEtcEntries) bind_read_only(std::string("/etc/") + entry, etc + "/" + entry);
+  write_accounts(plan, etc);
+  make_dirs(root + "/var");
+  if (::symlink("/tmp", (root + "/var/tmp").c_str()) != 0) fail("symlink", root + "/var/tmp");
+  return root;
+}
+
+// The image beneath an overlay: its files read-only, the job's changes on a tmpfs of the
+// job's /tmp size that vanishes with the job's mount namespace.
+std::string image_root(const RootPlan& plan) {
+  if (plan.image.find_first_of(",:") != std::string::npos) throw std::runtime_error("the image path may not hold , or :");
+  std::string scratch = plan.root, merged = plan.root + "/merged";
+  std::string size = "mode=0755,size=" + std::to_string(plan.tmp_mb) + "m";
+  mount_or_fail("tmpfs", scratch, "tmpfs", MS_NOSUID | MS_NODEV, size.c_str());
+  for (const char* dir : {"/upper", "/work", "/merged"}) make_dirs(scratch + dir);
+  std::string layers = "lowerdir=" + plan.image + ",upperdir=" + scratch + "/upper,workdir=" + scratch + "/work";
+  mount_or_fail("overlay", merged, "overlay", MS_NOSUID | MS_NODEV, layers.c_str());
+  write_accounts(plan, real_dir(merged, "etc"));
+  return merged;
+}
+
+void build_dev(const RootPlan& plan, const std::string& dev) {
   mount_or_fail("tmpfs", dev, "tmpfs", MS_NOSUID | MS_NOEXEC, "mode=0755,size=64k");  // devices allowed
   // The same device numbers as the host's nodes (one mknod each, no mount to undo).
   auto bind_device = [&](const std::string& name) {
@@ -116,10 +174,7 @@ void build_dev(const RootPlan& plan) {
 
 // Secrets: a tmpfs only the job's uid can read, filled and then made read-only. It lives
 // in the job's mount namespace and vanishes with it.
-void build_secrets(const RootPlan& plan) {
-  if (plan.secrets.empty()) return;
-  std::string dir = plan.root + "/run/secrets";
-  make_dirs(dir, 0500);
+void build_secrets(const RootPlan& plan, const std::string& dir) {
   std::string options = "mode=0500,size=8m,uid=" + std::to_string(plan.uid) + ",gid=" + std::to_string(plan.gid);
   mount_or_fail("tmpfs", dir, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, options.c_str());
   for (const auto& [name, content] : plan.secrets) {
@@ -135,43 +190,42 @@ void build_secrets(const RootPlan& plan) {
 void enter_root(const RootPlan& plan) {
   // Nothing mounted from here on may show up on the host, nor the host's mounts here.
   mount_or_fail(nullptr, "/", nullptr, MS_REC | MS_PRIVATE);
-  const std::string& root = plan.root;
-  mount_or_fail("tmpfs", root, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755,size=4m");
+  const std::string root = plan.image.empty() ? host_root(plan) : image_root(plan);
 
-  bind_read_only("/usr", root + "/usr");
-  for (const char* top : {"/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32"}) bind_read_only(top, root + top);
-  build_etc(plan);
-
-  make_dirs(root + "/tmp", 01777);
+  std::string tmp_dir = real_dir(root, "tmp", 01777);
   std::string tmp = "mode=1777,size=" + std::to_string(plan.tmp_mb) + "m";
-  mount_or_fail("tmpfs", root + "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, tmp.c_str());
-  make_dirs(root + "/var");
-  if (::symlink("/tmp", (root + "/var/tmp").c_str()) != 0) fail("symlink", root + "/var/tmp");
+  mount_or_fail("tmpfs", tmp_dir, "tmpfs", MS_NOSUID | MS_NODEV, tmp.c_str());
 
-  make_dirs(root + "/proc");
-  mount_or_fail("proc", root + "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC);
-  build_dev(plan);
+  mount_or_fail("proc", real_dir(root, "proc"), "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC);
+  build_dev(plan, real_dir(root, "dev"));
   // CPU topology for MPI's hwloc; the rest of /sys stays hidden.
   if (::access("/sys/devices/system", F_OK) == 0) {
-    make_dirs(root + "/sys/devices");
-    bind_read_only("/sys/devices/system", root + "/sys/devices/system");
+    std::string system = real_dir(root, "sys/devices/system");
+    mount_or_fail("/sys/devices/system", system, nullptr, MS_BIND | MS_REC);
+    mount_or_fail(nullptr, system, nullptr, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV);
   }
-  make_dirs(root + "/run");
-  build_secrets(plan);
+  real_dir(root, "run");
+  if (!plan.secrets.empty()) build_secrets(plan, real_dir(root, "run/secrets", 0500));
+  for (const auto& [source, target] : plan.read_only_binds) {
+    std::string at = real_dir(root, target.substr(target[0] == '/'));
+    mount_or_fail(source.c_str(), at, nullptr, MS_BIND | MS_REC);
+    mount_or_fail(nullptr, at, nullptr, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV);
+  }
 
   // Last: a job directory under /tmp or /dev/shm on the host must not be hidden by the
   // jail's own mounts there.
-  make_dirs(root + plan.job_dir);
-  mount_or_fail(plan.job_dir.c_str(), root + plan.job_dir, nullptr, MS_BIND);
-  mount_or_fail(nullptr, root + plan.job_dir, nullptr, MS_REMOUNT | MS_BIND | MS_NOSUID | MS_NODEV);
+  std::string job_dir = real_dir(root, plan.job_dir.substr(1));
+  mount_or_fail(plan.job_dir.c_str(), job_dir, nullptr, MS_BIND);
+  mount_or_fail(nullptr, job_dir, nullptr, MS_REMOUNT | MS_BIND | MS_NOSUID | MS_NODEV);
 
-  make_dirs(root + "/.oldroot");
+  std::string old_root = real_dir(root, ".oldroot");
   if (::chdir(root.c_str()) != 0) fail("chdir", root);
   if (::syscall(SYS_pivot_root, ".", ".oldroot") != 0) fail("pivot_root", root);
   if (::umount2("/.oldroot", MNT_DETACH) != 0) fail("umount", "/.oldroot");
   ::rmdir("/.oldroot");
   if (::chdir("/") != 0) fail("chdir", "/");
-  mount_or_fail(nullptr, "/", nullptr, MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV);
+  // The host's files stay read-only; an image's root takes the job's writes in its own layer.
+  if (plan.image.empty()) mount_or_fail(nullptr, "/", nullptr, MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV);
 }
 
 }  // namespace og::jail

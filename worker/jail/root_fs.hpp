@@ -3,11 +3,16 @@
 // job's own directory (read-write, same path as on the host), a private /tmp and
 // /dev/shm, a /proc of its own pid namespace, a minimal /dev, and its secrets on a tmpfs
 // at /run/secrets. Nothing else of the host — no other job, no worker state — is there.
+// With an image, the image is the root instead of the host's /usr and /etc: its unpacked
+// tree read-only beneath an overlay whose writable layer is the job's own (a tmpfs), the
+// job's mounts as above on top, and data sets read-only at /data/NAME.
 #pragma once
 
 #include <cstdint>
 #include <map>
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace og::jail {
 
@@ -25,6 +30,8 @@ struct RootPlan {
   std::string hostname;
   bool egress = false;  // the job shares the host's network (--network=egress)
   std::map<std::string, std::string> secrets;
+  std::string image;  // an unpacked image to be the root, "" = the host's /usr and /etc
+  std::vector<std::pair<std::string, std::string>> read_only_binds;  // host path → path in the jail
 };
 
 // Builds the root and pivots into it; the caller is root in fresh mount and pid
