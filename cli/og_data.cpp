@@ -90,7 +90,7 @@ int main(int argc, char** argv) {
       std::cout << kHelp;
       return 0;
     }
-    if (args[0] == "push" && args.size() == 3) return push(args[1], args[2]);
+    if (args.size() == 3 && args[0] == "push") return push(args[1], args[2]);
     throw og::UsageError("usage: og-data push PATH REGISTRY/REPOSITORY[:TAG] (og-data --help)");
   });
 }

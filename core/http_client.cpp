@@ -238,6 +238,8 @@ HttpResult HttpClient::exchange(Request& req, long timeout_ms, const Progress& p
         auto e = c.run([&](auto done) { http::async_read_header(stream, c.buffer, parser, done); }, timeout_ms);
         uint64_t total = parser.content_length().value_or(0), received = 0;
         bool streaming = !e && sink && parser.get().result_int() / 100 == 2;
+        // Any other answer is kept in memory: a refusal's few words, never an endless body.
+        if (!e && sink && !streaming) parser.body_limit(1 << 20);
         while (!e && !parser.is_done()) {
           e = c.run([&](auto done) { http::async_read_some(stream, c.buffer, parser, done); }, timeout_ms);
           auto& body = parser.get().body();

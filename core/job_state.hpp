@@ -40,6 +40,8 @@ inline constexpr std::string_view kDependencyNever = "DependencyNeverSatisfied";
 inline constexpr std::string_view kPartitionDown = "PartitionDown";
 inline constexpr std::string_view kNoPartition = "PartitionConfig";
 inline constexpr std::string_view kPriceTooLow = "PriceTooLow";
+// No provider that could hold it pulls from its image's (or data's) registry.
+inline constexpr std::string_view kRegistryNotAllowed = "RegistryNotAllowed";
 inline constexpr std::string_view kReplicas = "Replicas";  // too few distinct providers
 inline constexpr std::string_view kQuorum = "Quorum";      // waiting for replicas to report
 inline constexpr std::string_view kNoQuorum = "NoQuorum";

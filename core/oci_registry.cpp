@@ -36,8 +36,10 @@ OciDescriptor descriptor_of(const nlohmann::json& j) {
                                        ": OpenGrid pulls anonymously (make the repository public, or use a registry "
                                        "that serves it without a login)");
   if (r.status == 404) throw RegistryError("refused", where + " has no " + what);
-  throw RegistryError("refused", where + " answered " + std::to_string(r.status) + " for " + what + ": " +
-                                     r.body.substr(0, 300));
+  // Slow down, or down for now: a registry's trouble, not the job's.
+  if (r.status == 429 || r.status >= 500)
+    throw RegistryError("unreachable", where + " answered " + std::to_string(r.status) + " for " + what);
+  throw RegistryError("refused", where + " answered " + std::to_string(r.status) + " for " + what);
 }
 
 }  // namespace
@@ -48,9 +50,9 @@ OciManifest parse_oci_manifest(const std::string& bytes, const std::string& medi
   OciManifest m;
   m.bytes = bytes;
   m.digest = "sha256:" + sha256_hex(bytes);
-  m.media_type = j.value("mediaType", media_type_header);
-  m.artifact_type = j.value("artifactType", "");
   try {
+    m.media_type = j.value("mediaType", media_type_header);
+    m.artifact_type = j.value("artifactType", "");
     if (j.contains("manifests")) {  // an index: the caller picks an entry
       m.media_type = m.media_type.empty() ? kOciIndexType : m.media_type;
       for (const auto& entry : j["manifests"]) {
@@ -83,16 +85,26 @@ RegistryClient::RegistryClient(const std::string& registry, bool plain_http, con
 
 RegistryClient::~RegistryClient() = default;
 
-OciManifest RegistryClient::manifest(const std::string& repository, const std::string& tag_or_digest) {
-  std::string where = base_url_ + "/" + repository;
-  HttpResult r;
+HttpResult RegistryClient::get_bounded(const std::string& path, uint64_t max_bytes, const std::string& what) {
+  std::string body;
+  auto keep = [&](std::string_view piece) {
+    if (body.size() + piece.size() > max_bytes)
+      throw RegistryError("bad_content", what + " is larger than " + std::to_string(max_bytes) + " bytes");
+    body.append(piece);
+  };
   try {
-    r = http_->request("GET", "/v2/" + repository + "/manifests/" + tag_or_digest, "", 60000);
+    HttpResult r = http_->request_to("GET", path, keep, 60000);
+    if (r.status / 100 == 2) r.body = std::move(body);
+    return r;
   } catch (const HttpUnreachable& e) {
     throw RegistryError("unreachable", e.what());
   }
+}
+
+OciManifest RegistryClient::manifest(const std::string& repository, const std::string& tag_or_digest) {
+  std::string where = base_url_ + "/" + repository;
+  HttpResult r = get_bounded("/v2/" + repository + "/manifests/" + tag_or_digest, kMaxManifestBytes, "the manifest");
   if (r.status != 200) answered("manifest " + tag_or_digest, r, where);
-  if (r.body.size() > kMaxManifestBytes) throw RegistryError("bad_content", "the manifest is larger than 4 MiB");
   OciManifest m = parse_oci_manifest(r.body, r.header("Content-Type"));
   if (is_sha256_digest(tag_or_digest) && m.digest != tag_or_digest)
     throw RegistryError("bad_content", "the manifest " + where + "@" + tag_or_digest + " served does not hash to its digest (" +
@@ -113,7 +125,7 @@ void RegistryClient::fetch_blob(const std::string& repository, const OciDescript
   uint64_t received = 0;
   auto sink = [&](std::string_view piece) {
     received += piece.size();
-    if (blob.size > 0 && received > blob.size)
+    if (received > blob.size)
       throw RegistryError("bad_content", "blob " + blob.digest + " is longer than its manifest says");
     hash.update(piece);
     if (!write_all(fd, piece)) throw std::runtime_error("cannot write " + file + " (disk full?)");
@@ -126,13 +138,17 @@ void RegistryClient::fetch_blob(const std::string& repository, const OciDescript
   HttpResult r;
   try {
     r = http_->request_to("GET", "/v2/" + repository + "/blobs/" + blob.digest, sink, 60000);
-    // A registry may send blobs from elsewhere (a CDN): followed once, without credentials.
+    // A registry may send blobs from elsewhere (a CDN): followed once, without credentials,
+    // over HTTPS (plain HTTP only from a registry spoken to so), the system's CAs.
     if (r.status / 100 == 3 && !r.header("Location").empty()) {
       std::string location = r.header("Location");
-      size_t path_at = location.find('/', location.find("//") + 2);
-      if (location.rfind("http", 0) != 0 || path_at == std::string::npos)
-        throw RegistryError("refused", "the registry redirected blob " + blob.digest + " to \"" + location + "\"");
-      HttpClient elsewhere(location.substr(0, path_at), "", ca_file_);
+      bool https = location.rfind("https://", 0) == 0;
+      bool allowed = https || (base_url_.rfind("http://", 0) == 0 && location.rfind("http://", 0) == 0);
+      size_t path_at = allowed ? location.find('/', location.find("//") + 2) : std::string::npos;
+      if (path_at == std::string::npos)
+        throw RegistryError("refused", "the registry redirected blob " + blob.digest + " somewhere it may not be fetched from");
+      HttpClient elsewhere(location.substr(0, path_at), "", https ? "" : ca_file_);
+      elsewhere.set_server_name("the registry's blob store");
       r = elsewhere.request_to("GET", location.substr(path_at), sink, 60000);
     }
   } catch (const HttpUnreachable& e) {
@@ -150,7 +166,7 @@ void RegistryClient::fetch_blob(const std::string& repository, const OciDescript
     answered("blob " + blob.digest, r, base_url_ + "/" + repository);
   }
   std::string got = "sha256:" + hash.hex();
-  if (got != blob.digest || (blob.size > 0 && received != blob.size)) {
+  if (got != blob.digest || received != blob.size) {
     discard();
     throw RegistryError("bad_content", "blob " + blob.digest + " of " + base_url_ + "/" + repository +
                                            " does not hash to its digest (got " + got + ", " + std::to_string(received) +
@@ -165,12 +181,7 @@ void RegistryClient::fetch_blob(const std::string& repository, const OciDescript
 std::string RegistryClient::fetch_small_blob(const std::string& repository, const OciDescriptor& blob,
                                              uint64_t max_bytes) {
   if (blob.size > max_bytes) throw RegistryError("bad_content", "blob " + blob.digest + " is larger than expected");
-  HttpResult r;
-  try {
-    r = http_->request("GET", "/v2/" + repository + "/blobs/" + blob.digest, "", 60000);
-  } catch (const HttpUnreachable& e) {
-    throw RegistryError("unreachable", e.what());
-  }
+  HttpResult r = get_bounded("/v2/" + repository + "/blobs/" + blob.digest, max_bytes, "blob " + blob.digest);
   if (r.status != 200) answered("blob " + blob.digest, r, base_url_ + "/" + repository);
   bytes_fetched_ += r.body.size();
   if ("sha256:" + sha256_hex(r.body) != blob.digest)

@@ -15,6 +15,7 @@
 namespace og {
 
 class HttpClient;
+struct HttpResult;
 
 inline constexpr const char* kOciManifestType = "application/vnd.oci.image.manifest.v1+json";
 inline constexpr const char* kOciIndexType = "application/vnd.oci.image.index.v1+json";
@@ -90,6 +91,8 @@ class RegistryClient {
   std::unique_ptr<HttpClient> http_;
   uint64_t bytes_fetched_ = 0;
   std::string upload_location(const std::string& repository);
+  // A GET whose body (2xx) may not exceed max_bytes; RegistryError otherwise.
+  HttpResult get_bounded(const std::string& path, uint64_t max_bytes, const std::string& what);
 };
 
 // Parses a manifest's JSON (an image manifest or an index); throws RegistryError("bad_content").

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <optional>
 
+#include "core/job_state.hpp"
 #include "core/money.hpp"
 #include "core/strings.hpp"
 #include "scheduler/order_book.hpp"
@@ -53,7 +54,11 @@ OfferMatcher::OfferMatcher(const JobSpec& spec) : spec_(spec), partitions_(split
   }
 }
 
-bool OfferMatcher::can_hold(const Partition& p) const {
+bool OfferMatcher::can_hold(const Partition& p) const { return holds(p, true); }
+
+bool OfferMatcher::can_hold_ignoring_registries(const Partition& p) const { return holds(p, false); }
+
+bool OfferMatcher::holds(const Partition& p, bool registries) const {
   if (!valid_) return false;
   if (!partitions_.empty() && std::find(partitions_.begin(), partitions_.end(), p.name) == partitions_.end())
     return false;
@@ -67,7 +72,7 @@ bool OfferMatcher::can_hold(const Partition& p) const {
   if (spec_.total_mem_mb() > p.memory_mb) return false;
   if (spec_.gpus > p.gpus) return false;
   if (spec_.gpus > 0 && !spec_.gpu_type.empty() && spec_.gpu_type != p.gpu_type) return false;
-  if (!pulls_from(p)) return false;
+  if (registries && !pulls_from(p)) return false;
   return true;
 }
 
@@ -228,9 +233,14 @@ PlacementResult place_replicas(const Job& job, std::map<std::string, Partition>&
   OfferMatcher offer(spec);
   std::vector<std::pair<int64_t, Partition*>> fits;  // (hourly rate, partition)
   std::vector<const Partition*> holders;              // could hold it, whatever the state
-  size_t affordable = 0, usable = 0;
+  size_t affordable = 0, usable = 0, registry_refused = 0;
   for (auto& [name, p] : partitions) {
-    if (request.exclude.count(name) || !offer.can_hold(p)) continue;
+    if (request.exclude.count(name)) continue;
+    if (!offer.can_hold(p)) {
+      // Would fit but for where the job's image comes from: worth saying.
+      if (!offer.pulls_from(p) && offer.can_hold_ignoring_registries(p)) ++registry_refused;
+      continue;
+    }
     if (shares_identity(request.exclude_operators, p) || p.valid_streak < request.min_valid_streak) continue;
     holders.push_back(&p);
     if (!offer.price_ok(p)) continue;
@@ -272,6 +282,8 @@ PlacementResult place_replicas(const Job& job, std::map<std::string, Partition>&
                                           [&](const auto& named) { return named.second.nodes >= spec.nodes; });
   if (providers < request.count && !nodes_anywhere)
     result.reason = "PartitionNodeLimit";  // as Slurm says when a job wants more nodes than there are
+  else if (providers < request.count && holders.empty() && registry_refused > 0)
+    result.reason = std::string(reason::kRegistryNotAllowed);
   else if (providers < request.count)
     result.reason = holders.empty() && !spec.partition.empty() ? "PartitionConfig"
                     : request.count > 1 || !request.exclude.empty() ? "Replicas"

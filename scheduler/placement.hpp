@@ -54,10 +54,12 @@ class OfferMatcher {
   bool price_ok(const Partition& p) const;
   // Whether its worker may pull the job's image and data (jail, registries allowed).
   bool pulls_from(const Partition& p) const;
+  bool can_hold_ignoring_registries(const Partition& p) const;
   // How many of the job's image and data digests its worker holds already.
   size_t cached_on(const Partition& p) const;
 
  private:
+  bool holds(const Partition& p, bool registries) const;
   const JobSpec& spec_;
   std::vector<std::string> registries_;  // of the job's image and data sets
   std::vector<std::string> digests_;

@@ -138,18 +138,25 @@ CachedContent ImageStore::acquire(const std::string& reference, bool is_data) {
     std::string partial = options_.dir + "/partial/" + kind + "-" + hex + "-" + random_token_hex().substr(0, 8);
     std::string final_dir = options_.dir + "/" + key;
     uint64_t bytes = 0;
-    try {
-      fs::create_directories(partial);
-      fetch(kind, hex, ref, is_data, partial, bytes);
-      write_new_file(partial + "/" + kSizeFile, std::to_string(bytes), 0600);
-      remove_tree(final_dir);
-      fs::rename(partial, final_dir);
-    } catch (...) {
+    auto given_up = [&] {
       remove_tree(partial);
       lock.lock();
       pulling_.erase(key);
       pulled_.notify_all();
+    };
+    try {
+      fs::create_directories(partial);
+      fetch(kind, hex, ref, is_data, partial, bytes);
+      write_new_file(partial + "/" + kSizeFile, std::to_string(bytes), 0600);
+      ::sync();  // the entry whole on disk before its name says it is there
+      if (fs::exists(final_dir)) remove_tree(to_trash(final_dir));
+      fs::rename(partial, final_dir);
+    } catch (const ImageStoreError&) {
+      given_up();
       throw;
+    } catch (const std::exception& e) {  // the disk: this provider's trouble, never a crash
+      given_up();
+      throw ImageStoreError(Kind::Local, std::string("cannot keep ") + reference + " in the cache: " + e.what());
     }
     lock.lock();
     pulling_.erase(key);
@@ -161,13 +168,16 @@ CachedContent ImageStore::acquire(const std::string& reference, bool is_data) {
   Entry& entry = entries_[key];
   ++entry.users;
   entry.last_used_us = now_unix_us();
-  if (pulled) evict_over_cap();
+  std::vector<std::string> trash;
+  if (pulled) trash = evict_over_cap();
   CachedContent content;
   content.path = entry.dir + (is_data ? "/files" : "/rootfs");
   content.pulled = pulled;
   content.pull_ms = static_cast<uint64_t>(
       std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started).count());
   content.hold = std::shared_ptr<void>(nullptr, [this, key](void*) { release(key); });
+  lock.unlock();
+  for (const auto& dir : trash) remove_tree(dir);
   if (!is_data) {
     auto config = nlohmann::json::parse(slurp(entry.dir + "/config.json"), nullptr, false);
     if (config.is_object()) {
@@ -202,6 +212,10 @@ void ImageStore::fetch(const std::string& kind, const std::string& hex, const Oc
       std::string files = into + "/files";
       fs::create_directories(files);
       std::set<std::string> names;
+      uint64_t declared = 0;
+      for (const auto& blob : m.layers) declared += blob.size;
+      if (declared > options_.cap_bytes)
+        throw ImageStoreError(Kind::Local, ref.display() + " is larger than this provider's cache (--image-cache-size)");
       for (const auto& blob : m.layers) {
         if (!is_secret_name(blob.title) || !names.insert(blob.title).second)
           throw ImageStoreError(Kind::BadImage, ref.display() + ": a file is named \"" + blob.title +
@@ -232,9 +246,12 @@ void ImageStore::fetch(const std::string& kind, const std::string& hex, const Oc
         if (!is_layer_type(layer.media_type))
           throw ImageStoreError(Kind::BadImage, ref.display() + ": layer " + layer.digest + " is of type " +
                                                     layer.media_type + ", not a tar layer");
+        uint64_t room = options_.cap_bytes - std::min(bytes, options_.cap_bytes);
+        if (room == 0 || layer.size > options_.cap_bytes)
+          throw ImageStoreError(Kind::Local, ref.display() + " does not fit in this provider's cache (--image-cache-size)");
         registry.fetch_blob(ref.repository, layer, blob_file, options_.progress);
         try {
-          bytes += apply_layer(blob_file, rootfs, {options_.cap_bytes - std::min(bytes, options_.cap_bytes), 2'000'000});
+          bytes += apply_layer(blob_file, rootfs, {room, 2'000'000});
         } catch (const BadLayer& e) {
           throw ImageStoreError(Kind::BadImage, ref.display() + ": layer " + layer.digest + " refused: " + e.what());
         } catch (const LayerTooLarge& e) {
@@ -259,27 +276,42 @@ void ImageStore::fetch(const std::string& kind, const std::string& hex, const Oc
 }
 
 void ImageStore::release(const std::string& key) {
-  std::lock_guard lock(mu_);
-  auto it = entries_.find(key);
-  if (it == entries_.end()) return;
-  --it->second.users;
-  it->second.last_used_us = now_unix_us();
-  ::utimensat(AT_FDCWD, (it->second.dir + "/" + kSizeFile).c_str(), nullptr, 0);  // remembered across restarts
-  evict_over_cap();
+  std::vector<std::string> trash;
+  {
+    std::lock_guard lock(mu_);
+    auto it = entries_.find(key);
+    if (it == entries_.end()) return;
+    --it->second.users;
+    it->second.last_used_us = now_unix_us();
+    ::utimensat(AT_FDCWD, (it->second.dir + "/" + kSizeFile).c_str(), nullptr, 0);  // remembered across restarts
+    trash = evict_over_cap();
+  }
+  for (const auto& dir : trash) remove_tree(dir);  // gigabytes, perhaps: not under the lock
 }
 
-void ImageStore::evict_over_cap() {
+std::string ImageStore::to_trash(const std::string& dir) {
+  // Renamed first (at once, atomically), deleted after: a crash half-way leaves it in
+  // partial/, which the next start clears, never an entry that looks whole.
+  std::string trash = options_.dir + "/partial/evicted-" + random_token_hex().substr(0, 12);
+  std::error_code ec;
+  fs::rename(dir, trash, ec);
+  return ec ? dir : trash;
+}
+
+std::vector<std::string> ImageStore::evict_over_cap() {
+  std::vector<std::string> trash;
   while (bytes_held_ > options_.cap_bytes) {
     auto victim = entries_.end();
     for (auto it = entries_.begin(); it != entries_.end(); ++it)
       if (it->second.users == 0 && (victim == entries_.end() || it->second.last_used_us < victim->second.last_used_us))
         victim = it;
-    if (victim == entries_.end()) return;  // all in use: over the cap until a job ends
+    if (victim == entries_.end()) break;  // all in use: over the cap until a job ends
     log_info("cache_evicted", {{"entry", victim->first}, {"bytes", std::to_string(victim->second.bytes)}});
     bytes_held_ -= victim->second.bytes;
-    remove_tree(victim->second.dir);
+    trash.push_back(to_trash(victim->second.dir));
     entries_.erase(victim);
   }
+  return trash;
 }
 
 std::vector<std::string> ImageStore::digests() const {

@@ -87,7 +87,10 @@ class ImageStore {
   void fetch(const std::string& kind, const std::string& hex, const OciReference& ref, bool is_data,
              const std::string& into, uint64_t& bytes);
   void release(const std::string& key);
-  void evict_over_cap();  // mu_ held
+  // Evicts least recently used entries held by no job until under the cap (mu_ held);
+  // returns the directories to delete once mu_ is released.
+  std::vector<std::string> evict_over_cap();
+  std::string to_trash(const std::string& dir);
   void load_existing();
 
   ImageStoreOptions options_;

@@ -64,14 +64,18 @@ void remove_tree_at(int dir_fd, const std::string& name) {
   if (S_ISDIR(st.st_mode)) {
     int fd = ::openat(dir_fd, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
     if (fd < 0) throw std::runtime_error("cannot open " + name + ": " + std::strerror(errno));
-    DIR* dir = ::fdopendir(fd);
+    std::unique_ptr<DIR, int (*)(DIR*)> dir(::fdopendir(fd), &::closedir);  // owns fd from here
+    if (!dir) {
+      ::close(fd);
+      throw std::runtime_error("cannot list " + name + ": " + std::strerror(errno));
+    }
     std::vector<std::string> children;
-    while (dirent* e = ::readdir(dir)) {
+    while (dirent* e = ::readdir(dir.get())) {
       std::string child = e->d_name;
       if (child != "." && child != "..") children.push_back(child);
     }
-    for (const auto& child : children) remove_tree_at(fd, child);
-    ::closedir(dir);  // closes fd
+    for (const auto& child : children) remove_tree_at(::dirfd(dir.get()), child);
+    dir.reset();
     if (::unlinkat(dir_fd, name.c_str(), AT_REMOVEDIR) != 0 && errno != ENOENT)
       throw std::runtime_error("cannot remove " + name + ": " + std::strerror(errno));
     return;
@@ -132,18 +136,20 @@ uint64_t apply_layer(const std::string& blob_file, const std::string& root, cons
     std::string name = base_of(path);
     if (name.rfind(kWhiteout, 0) == 0) {
       if (name == kOpaque) {  // the directory hides everything lower layers put in it
-        int dir = open_dir_beneath(root_fd, parent_of(path));
-        if (dir < 0) continue;
+        int fd = open_dir_beneath(root_fd, parent_of(path));
+        if (fd < 0) continue;
+        std::unique_ptr<DIR, int (*)(DIR*)> dir(::fdopendir(fd), &::closedir);
+        if (!dir) {
+          ::close(fd);
+          throw std::runtime_error("cannot list " + parent_of(path));
+        }
         std::vector<std::string> children;
-        DIR* listing = ::fdopendir(::dup(dir));
-        while (dirent* e = listing ? ::readdir(listing) : nullptr) {
+        while (dirent* e = ::readdir(dir.get())) {
           std::string child = e->d_name;
           std::string child_path = parent_of(path).empty() ? child : parent_of(path) + "/" + child;
           if (child != "." && child != ".." && !made.count(child_path)) children.push_back(child);
         }
-        if (listing) ::closedir(listing);
-        for (const auto& child : children) remove_tree_at(dir, child);
-        ::close(dir);
+        for (const auto& child : children) remove_tree_at(::dirfd(dir.get()), child);
         continue;
       }
       std::string hidden = name.substr(std::strlen(kWhiteout));
@@ -165,7 +171,7 @@ uint64_t apply_layer(const std::string& blob_file, const std::string& root, cons
     archive_entry_set_uid(entry, 0);
     archive_entry_set_gid(entry, 0);
     archive_entry_xattr_clear(entry);
-    if (type == AE_IFREG && !archive_entry_hardlink(entry)) {
+    if (type == AE_IFREG && archive_entry_size(entry) > 0) {  // hard links may carry data too (pax)
       bytes += static_cast<uint64_t>(archive_entry_size(entry));
       if (limits.max_bytes > 0 && bytes > limits.max_bytes)
         throw LayerTooLarge("the layer unpacks to more than the " + std::to_string(limits.max_bytes) + " bytes left for it");
@@ -174,11 +180,15 @@ uint64_t apply_layer(const std::string& blob_file, const std::string& root, cons
     if (int status = archive_read_extract2(in.get(), entry, disk.get()); status != ARCHIVE_OK) {
       const char* said = archive_error_string(disk.get()) ? archive_error_string(disk.get()) : archive_error_string(in.get());
       std::string why = said ? said : "";
-      // libarchive's own refusals (a link on the way, which it reports as a mere warning)
-      // are the layer's fault; other failures ours; other warnings (a time not set) nobody's.
-      if (why.find("symlink") != std::string::npos || why.find("..") != std::string::npos)
-        throw BadLayer("\"" + path + "\": " + why);
-      if (status < ARCHIVE_WARN) throw std::runtime_error("cannot unpack \"" + path + "\": " + why);
+      int err = archive_errno(disk.get());
+      // libarchive's refusals (a link on the way, reported as a mere warning) begin so.
+      bool refused = why.rfind("Cannot extract through symlink", 0) == 0 || why.rfind("Path contains '..'", 0) == 0;
+      // This machine's trouble (its disk) is not the image's; anything else that stops an
+      // entry (a directory where a file goes, a truncated stream) is the layer's; other
+      // warnings (a time not restored) are nobody's.
+      if (!refused && (err == ENOSPC || err == EDQUOT || err == EIO || err == EROFS || err == ENOMEM))
+        throw std::runtime_error("cannot unpack \"" + path + "\": " + why);
+      if (refused || status < ARCHIVE_WARN) throw BadLayer("\"" + path + "\": " + why);
     }
     made.insert(path);
   }

@@ -184,7 +184,15 @@ int WorkerAgent::run() {
       std::thread([this, task]() mutable {
         HttpClient fetcher(options_.url, options_.token, options_.ca_file);
         auto ended = std::make_shared<std::promise<void>>();
-        bool launched = start(fetcher, task, [ended] { ended->set_value(); });
+        bool launched = false;
+        try {
+          launched = start(fetcher, task, [ended] { ended->set_value(); });
+        } catch (const std::exception& e) {  // never the whole worker for one lease
+          RunResult back{task.lease_id, Outcome::HandedBack, 0, "", {}};
+          back.handback_reason = std::string("the worker could not prepare it: ") + e.what();
+          back.handback_reason.resize(std::min<size_t>(back.handback_reason.size(), 200));
+          on_done(back);
+        }
         {
           std::lock_guard lock(mu_);
           --preparing_;
@@ -309,6 +317,8 @@ std::optional<RunResult> WorkerAgent::pull_image_and_data(LeaseTask& task) {
     log_warn("job_refused", {{"lease", lease}, {"job", std::to_string(task.job_id)},
                              {"reason", std::string(reason::kBadImage)}, {"why", e.what()}});
     return RunResult{task.lease_id, Outcome::Failed, 126, "", {}, std::string(reason::kBadImage)};
+  } catch (const std::exception& e) {
+    return hand_back(std::string("the worker could not prepare its image: ") + e.what());
   }
   std::lock_guard lock(mu_);
   pulled_[task.lease_id] = std::move(pulled);
@@ -317,11 +327,13 @@ std::optional<RunResult> WorkerAgent::pull_image_and_data(LeaseTask& task) {
 
 void WorkerAgent::on_done(const RunResult& result) {
   streamer_.forget(result.lease_id);
+  Pulled released;  // let go after the lock: the cache may evict (and delete) what it held
   std::lock_guard lock(mu_);
   reports_.push_back(result);
   if (auto it = pulled_.find(result.lease_id); it != pulled_.end()) {
     reports_.back().pull_ms = it->second.ms;
-    pulled_.erase(it);  // the cache may evict what the job held
+    released = std::move(it->second);
+    pulled_.erase(it);
   }
   reports_cv_.notify_one();
 }
@@ -457,6 +469,8 @@ void WorkerAgent::report(HttpClient& client, const RunResult& result) {
     try {
       for (const auto& f : manifest.files) {
         if (f.size == 0) continue;  // the empty blob needs no upload
+        if (::access((result.job_dir + "/" + f.path).c_str(), R_OK) != 0)
+          throw ApiError(Refusal::Invalid, "output_gone", f.path + " vanished before its upload");
         // Read from disk as it goes out: an output of gigabytes never sits in memory here.
         auto r = client.send_file("PUT", "/og/v1/artifacts/" + f.sha256 + "?lease=" + std::to_string(result.lease_id),
                                   result.job_dir + "/" + f.path, 600000);

@@ -388,5 +388,25 @@ TEST(Placement, ExclusiveTakesTheWholeNode) {
   EXPECT_EQ(names(place_replicas(job(1), ps, {}, 1)), std::vector<std::string>{"a"});
 }
 
+TEST(PlacementTest, AnImageJobGoesWhereItsRegistryIsAllowedAndItsImageIsCachedFirst) {
+  Job j = job();
+  j.spec.image = "127.0.0.1:5000/og/base@sha256:" + std::string(64, 'a');
+  auto jailed = [](const std::string& name, std::vector<std::string> registries) {
+    Partition p = part(name, 100);
+    p.isolation = "jail";
+    p.registries = std::move(registries);
+    return p;
+  };
+  auto none = parts({jailed("elsewhere", {"registry.example.org"}), part("unjailed", 100)});
+  auto r = place_replicas(j, none, {}, 1);
+  EXPECT_TRUE(r.chosen.empty());
+  EXPECT_EQ(r.reason, reason::kRegistryNotAllowed);
+  auto ps = parts({jailed("a", {"127.0.0.1:5000"}), jailed("b", {"127.0.0.1:5000"}), jailed("c", {"127.0.0.1:5000"})});
+  ps["b"].cached = {"sha256:" + std::string(64, 'a')};
+  EXPECT_EQ(names(place_replicas(j, ps, {}, 1)), std::vector<std::string>{"b"}) << "equal offers: the one holding the image";
+  ps["b"].price_micros = 200;
+  EXPECT_NE(names(place_replicas(j, ps, {}, 1)), std::vector<std::string>{"b"}) << "but never a dearer one";
+}
+
 }  // namespace
 }  // namespace og

@@ -103,7 +103,9 @@ std::string real_dir(const std::string& root, const std::string& relative, mode_
 void write_accounts(const RootPlan& plan, const std::string& etc) {
   for (const char* name : {"passwd", "group", "hosts", "hostname", "resolv.conf"}) {
     std::string file = etc + "/" + name;
-    if (::unlink(file.c_str()) != 0 && errno != ENOENT) fail("unlink", file);  // an image's link goes
+    std::error_code ec;  // an image's link (or directory) in its place goes; nothing it names
+    fs::remove_all(file, ec);
+    if (ec) throw std::runtime_error("cannot replace " + file + ": " + ec.message());
   }
   std::string uid = std::to_string(plan.uid), gid = std::to_string(plan.gid);
   make_file(etc + "/passwd", "root:x:0:0:root:/root:/usr/sbin/nologin\n"
