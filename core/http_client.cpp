@@ -180,7 +180,9 @@ HttpResult HttpClient::request(const std::string& method, const std::string& pat
 
 HttpResult HttpClient::request_to(const std::string& method, const std::string& path, const Sink& sink,
                                   long timeout_ms) {
-  http::request<http::empty_body> req{http::string_to_verb(method), impl_->prefix + path, 11};
+  // A string body left empty (and no length said): the same exchange as request()'s,
+  // one instantiation of Beast's machinery fewer to compile.
+  http::request<http::string_body> req{http::string_to_verb(method), impl_->prefix + path, 11};
   set_common_fields(req, impl_->host_header, token_, impl_->headers);
   return exchange(req, timeout_ms, nullptr, &sink, nullptr);
 }
