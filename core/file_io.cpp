@@ -1,7 +1,9 @@
 #include "core/file_io.hpp"
 
 #include <fcntl.h>
+#include <linux/openat2.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -20,6 +22,13 @@ bool write_all(int fd, std::string_view data) {
     done += static_cast<size_t>(n);
   }
   return true;
+}
+
+int open_beneath(int dir_fd, const std::string& relative, int flags) {
+  struct open_how how {};
+  how.flags = static_cast<uint64_t>(flags);
+  how.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS;
+  return static_cast<int>(::syscall(SYS_openat2, dir_fd, relative.c_str(), &how, sizeof how));
 }
 
 void write_new_file(const std::string& path, std::string_view data, mode_t mode, bool replace) {

@@ -24,6 +24,10 @@ void write_new_file(const std::string& path, std::string_view data, mode_t mode,
 // std::runtime_error naming the path and why.
 void write_file_beneath(const std::string& dir, const std::string& relative, std::string_view data);
 
+// Opens `relative` beneath dir_fd (openat2 with RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS |
+// RESOLVE_NO_MAGICLINKS): no link on the way, nothing outside. -1 with errno otherwise.
+int open_beneath(int dir_fd, const std::string& relative, int flags);
+
 // Reads `name` under dir_fd, which someone else controls: no link is followed, and only a
 // regular file of at most max_bytes is read, passed to `chunk` piece by piece. Throws
 // std::runtime_error saying why not (also when it grows past max_bytes while read).

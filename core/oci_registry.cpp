@@ -48,7 +48,6 @@ OciManifest parse_oci_manifest(const std::string& bytes, const std::string& medi
   nlohmann::json j = nlohmann::json::parse(bytes, nullptr, false);
   if (j.is_discarded() || !j.is_object()) throw RegistryError("bad_content", "the manifest is not JSON");
   OciManifest m;
-  m.bytes = bytes;
   m.digest = "sha256:" + sha256_hex(bytes);
   try {
     m.media_type = j.value("mediaType", media_type_header);

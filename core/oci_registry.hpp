@@ -47,8 +47,7 @@ struct OciDescriptor {
 
 struct OciManifest {
   std::string media_type;
-  std::string digest;  // of `bytes`
-  std::string bytes;   // exactly as served: its digest is what jobs are pinned to
+  std::string digest;  // of the bytes as served: what jobs are pinned to
   std::string artifact_type;
   OciDescriptor config;
   std::vector<OciDescriptor> layers;

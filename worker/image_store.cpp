@@ -9,8 +9,6 @@
 #include <climits>
 #include <cstdlib>
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 
 #include <nlohmann/json.hpp>
 
@@ -32,16 +30,20 @@ using Kind = ImageStoreError::Kind;
 
 constexpr const char* kSizeFile = "size";  // written last: an entry without it is a broken pull
 
-std::string slurp(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
+// The cache's own small files (sizes, kept configs).
+std::string read_kept(const std::string& path) { return read_untrusted_file(AT_FDCWD, path, 1 << 20); }
 
 void remove_tree(const std::string& path) {
   std::error_code ec;
   fs::remove_all(path, ec);  // never follows a link it meets
+}
+
+// What was written to the cache's file system reaches the disk (that one, not every one).
+void sync_cache_fs_at(const std::string& dir) {
+  int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return;
+  ::syncfs(fd);
+  ::close(fd);
 }
 
 bool is_layer_type(const std::string& media_type) {
@@ -95,7 +97,7 @@ void ImageStore::load_existing() {
       }
       Entry e;
       e.dir = entry.path().string();
-      e.bytes = std::strtoull(slurp(size_file).c_str(), nullptr, 10);
+      e.bytes = std::strtoull(read_kept(size_file).c_str(), nullptr, 10);
       e.last_used_us = int64_t(st.st_mtim.tv_sec) * 1000000 + st.st_mtim.tv_nsec / 1000;
       bytes_held_ += e.bytes;
       entries_[std::string(kind) + "/" + hex] = e;
@@ -118,9 +120,9 @@ CachedContent ImageStore::acquire(const std::string& reference, bool is_data) {
     throw ImageStoreError(Kind::BadImage, e.what());
   }
   if (ref.digest.empty()) throw ImageStoreError(Kind::BadImage, reference + " is not pinned by digest");
-  bool allowed = false;
-  for (const auto& r : options_.registries) allowed = allowed || r.host == ref.registry;
-  if (!allowed)
+  auto from = std::find_if(options_.registries.begin(), options_.registries.end(),
+                           [&](const AllowedRegistry& r) { return r.host == ref.registry; });
+  if (from == options_.registries.end())
     throw ImageStoreError(Kind::NotAllowed, "this provider does not pull from registry " + ref.registry +
                                                 " (its operator allows it with og-worker --allow-registry " +
                                                 ref.registry + ")");
@@ -146,9 +148,9 @@ CachedContent ImageStore::acquire(const std::string& reference, bool is_data) {
     };
     try {
       fs::create_directories(partial);
-      fetch(kind, hex, ref, is_data, partial, bytes);
+      fetch(kind, hex, ref, *from, is_data, partial, bytes);
       write_new_file(partial + "/" + kSizeFile, std::to_string(bytes), 0600);
-      ::sync();  // the entry whole on disk before its name says it is there
+      sync_cache_fs_at(options_.dir);  // the entry whole on disk before its name says it is there
       if (fs::exists(final_dir)) remove_tree(to_trash(final_dir));
       fs::rename(partial, final_dir);
     } catch (const ImageStoreError&) {
@@ -179,21 +181,15 @@ CachedContent ImageStore::acquire(const std::string& reference, bool is_data) {
   lock.unlock();
   for (const auto& dir : trash) remove_tree(dir);
   if (!is_data) {
-    auto config = nlohmann::json::parse(slurp(entry.dir + "/config.json"), nullptr, false);
-    if (config.is_object()) {
-      content.env = config.value("env", std::vector<std::string>{});
-      content.workdir = config.value("workdir", "");
-    }
+    auto config = nlohmann::json::parse(read_kept(entry.dir + "/config.json"), nullptr, false);
+    if (config.is_object()) content.env = config.value("env", std::vector<std::string>{});
   }
   return content;
 }
 
-void ImageStore::fetch(const std::string& kind, const std::string& hex, const OciReference& ref, bool is_data,
-                       const std::string& into, uint64_t& bytes) {
-  AllowedRegistry where;
-  for (const auto& r : options_.registries)
-    if (r.host == ref.registry) where = r;
-  RegistryClient registry(ref.registry, where.plain_http, options_.ca_file);
+void ImageStore::fetch(const std::string& kind, const std::string& hex, const OciReference& ref,
+                       const AllowedRegistry& from, bool is_data, const std::string& into, uint64_t& bytes) {
+  RegistryClient registry(ref.registry, from.plain_http, options_.ca_file);
   struct CountFetched {
     ImageStore* store;
     RegistryClient& registry;
@@ -235,7 +231,6 @@ void ImageStore::fetch(const std::string& kind, const std::string& hex, const Oc
         if (c.contains("Env") && c["Env"].is_array())
           for (const auto& v : c["Env"])
             if (v.is_string()) kept["env"].push_back(v.get<std::string>());
-        if (c.contains("WorkingDir") && c["WorkingDir"].is_string()) kept["workdir"] = c["WorkingDir"];
       }
       write_new_file(into + "/config.json", kept.dump(), 0600);
       std::string rootfs = into + "/rootfs";

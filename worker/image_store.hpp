@@ -53,8 +53,7 @@ class ImageStoreError : public std::runtime_error {
 // One job's use of a cached entry: while it lives, the entry is not evicted.
 struct CachedContent {
   std::string path;              // the image's root tree, or the data set's directory
-  std::vector<std::string> env;  // the image config's Env
-  std::string workdir;           // the image config's WorkingDir
+  std::vector<std::string> env;  // the image config's Env (its WorkingDir is not used: jobs start in their own)
   bool pulled = false;           // fetched for this job (else it was in the cache)
   uint64_t pull_ms = 0;          // time spent fetching and unpacking (or waiting for it)
   std::shared_ptr<void> hold;
@@ -84,8 +83,8 @@ class ImageStore {
     int users = 0;
   };
   CachedContent acquire(const std::string& reference, bool is_data);
-  void fetch(const std::string& kind, const std::string& hex, const OciReference& ref, bool is_data,
-             const std::string& into, uint64_t& bytes);
+  void fetch(const std::string& kind, const std::string& hex, const OciReference& ref, const AllowedRegistry& from,
+             bool is_data, const std::string& into, uint64_t& bytes);
   void release(const std::string& key);
   // Evicts least recently used entries held by no job until under the cap (mu_ held);
   // returns the directories to delete once mu_ is released.

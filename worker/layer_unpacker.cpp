@@ -4,9 +4,7 @@
 #include <archive_entry.h>
 #include <dirent.h>
 #include <fcntl.h>
-#include <linux/openat2.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -14,6 +12,8 @@
 #include <memory>
 #include <unordered_set>
 #include <vector>
+
+#include "core/file_io.hpp"
 
 namespace og {
 namespace {
@@ -49,10 +49,7 @@ std::string base_of(const std::string& path) { return path.substr(path.rfind('/'
 // The directory `relative` beneath root_fd, reached without any link; -1 when absent.
 int open_dir_beneath(int root_fd, const std::string& relative) {
   if (relative.empty()) return ::fcntl(root_fd, F_DUPFD_CLOEXEC, 0);
-  struct open_how how {};
-  how.flags = O_RDONLY | O_DIRECTORY | O_CLOEXEC;
-  how.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS;
-  int fd = static_cast<int>(::syscall(SYS_openat2, root_fd, relative.c_str(), &how, sizeof how));
+  int fd = open_beneath(root_fd, relative, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (fd >= 0) return fd;
   if (errno == ENOENT || errno == ENOTDIR) return -1;
   throw BadLayer("\"" + relative + "\" leads through a link or out of the image (" + std::strerror(errno) + ")");
