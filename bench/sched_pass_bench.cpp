@@ -6,7 +6,9 @@
 // Queue: mixed widths (1–16 CPUs, 5% with a GPU), time limits from 10 min to 1 day, 30%
 // array tasks (arrays of 100, %10 throttle), 10% jobs with afterok on an earlier pending
 // job, 2% held, 50 accounts. Mesh: partitions of 16–128 CPUs, 10% with 8 GPUs, loaded to
-// about 90% with running work whose limits end over the next day.
+// about 90% with running work whose limits end over the next day. The "gpus" argument:
+// 0, the GPUs are a bare count; 1, told apart (8 H100s each, allocated by index, as
+// og-worker registers them since issue 22), to weigh what allocating by index costs.
 #include <benchmark/benchmark.h>
 
 #include <deque>
@@ -36,7 +38,7 @@ struct World {
   og::FairShare fairshare{7 * 86400};
 };
 
-World make_world(size_t job_count, size_t partition_count) {
+World make_world(size_t job_count, size_t partition_count, bool gpus_by_index) {
   World w;
   std::mt19937_64 rng(42);
   auto pick = [&](size_t n) { return static_cast<size_t>(rng() % n); };
@@ -50,6 +52,15 @@ World make_world(size_t job_count, size_t partition_count) {
       p.gpus = 8;
       p.gpu_type = "h100";
       p.gpu_price_micros = 2'000'000;
+      auto offer = std::make_shared<og::GpuOffer>();
+      for (uint32_t g = 0; gpus_by_index && g < p.gpus; ++g) {
+        og::GpuDevice d;
+        d.index = d.minor = g;
+        d.model = "h100";
+        d.memory_mb = 81559;
+        offer->gpu_devices.push_back(d);
+      }
+      p.gpu = offer;
     }
     p.price_micros = 10'000 + static_cast<int64_t>(pick(90'000));
     if (pick(10) == 0) p.features = {"avx512"};
@@ -103,7 +114,7 @@ World make_world(size_t job_count, size_t partition_count) {
 }
 
 void BM_SchedulingPass(benchmark::State& state) {
-  World w = make_world(static_cast<size_t>(state.range(0)), static_cast<size_t>(state.range(1)));
+  World w = make_world(static_cast<size_t>(state.range(0)), static_cast<size_t>(state.range(1)), state.range(2) != 0);
   og::MultifactorPriority priority(og::PriorityWeights{}, w.fairshare);
   og::EasyBackfillScheduler policy;
   og::DependencyLookup lookup{
@@ -150,8 +161,10 @@ void BM_SchedulingPass(benchmark::State& state) {
 }
 
 BENCHMARK(BM_SchedulingPass)
-    ->ArgNames({"jobs", "partitions"})
-    ->ArgsProduct({{10'000, 100'000, 1'000'000}, {100, 1'000, 10'000}})
+    ->ArgNames({"jobs", "partitions", "gpus"})
+    ->ArgsProduct({{10'000, 100'000, 1'000'000}, {100, 1'000, 10'000}, {0}})
+    ->Args({100'000, 1'000, 1})
+    ->Args({10'000, 10'000, 1})
     ->Unit(benchmark::kMillisecond)
     ->MinTime(0.5);
 

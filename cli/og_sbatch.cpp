@@ -30,6 +30,9 @@ script; options given here override them. Slurm's sbatch options are understood 
   --quorum=K          accept a result when K replicas agree (default: a majority, or
                       OG_SBATCH_QUORUM / quorum= in the config file)
   --max-price=AMOUNT  highest price per CPU-hour you accept, e.g. 0.05
+  --max-gpu-price=AMOUNT  highest price per GPU-hour you accept
+  --gpu-mem=SIZE      each GPU has at least SIZE of memory, as GPUs are sold (80G: H100 80GB)
+  --cuda=MAJOR.MINOR  the provider's driver runs at least this CUDA version
   --network=MODE      loopback (default: a loopback of its own), none, or egress (only
                       on providers that allow it)
   --isolation=LEVEL   run only where jobs are contained at least this well: jail,

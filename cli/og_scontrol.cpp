@@ -1,4 +1,5 @@
 // og-scontrol: administrative actions on jobs and partitions, as scontrol does.
+#include <algorithm>
 #include <cctype>
 #include <iostream>
 
@@ -35,6 +36,30 @@ constexpr const char* kHelp = R"(usage: og-scontrol COMMAND ...
 )";
 
 // Memory as scontrol writes it: 2G when whole gibibytes, else 500M.
+// " GRES=gpu(IDX:0,1)" for a replica holding GPUs 0 and 1 of its partition, as scontrol -d.
+std::string gpu_ids(const nlohmann::json& replica) {
+  std::vector<std::string> ids;
+  for (const auto& i : replica.value("gpu_indices", nlohmann::json::array())) ids.push_back(i.dump());
+  return ids.empty() ? "" : " GRES=gpu(IDX:" + og::join(ids, ",") + ")";
+}
+
+// "   GresUsed=gpu:h100:1(IDX:0)\n" as scontrol show node -d prints it; "" without GPUs told apart.
+std::string gres_used(const nlohmann::json& p) {
+  std::vector<std::pair<std::string, std::vector<std::string>>> models;  // model → allocated indices
+  for (const auto& g : p.value("gpu_devices", nlohmann::json::array())) {
+    std::string model = g.value("model", "");
+    auto it = std::find_if(models.begin(), models.end(), [&](const auto& m) { return m.first == model; });
+    if (it == models.end()) it = models.insert(models.end(), {model, {}});
+    if (g.value("allocated", false)) it->second.push_back(std::to_string(g.value("index", 0)));
+  }
+  if (models.empty()) return "";
+  std::string out;
+  for (const auto& [model, used] : models)
+    out += (out.empty() ? "" : ",") + ("gpu:" + og::printable(model) + ":" + std::to_string(used.size()) + "(IDX:" +
+                                       (used.empty() ? "N/A" : og::join(used, ",")) + ")");
+  return "   GresUsed=" + out + "\n";
+}
+
 std::string slurm_memory(uint64_t mb) {
   return mb > 0 && mb % 1024 == 0 ? std::to_string(mb / 1024) + "G" : std::to_string(mb) + "M";
 }
@@ -79,6 +104,15 @@ void print_job(const nlohmann::json& job) {
   if (number("node_count_max") != number("node_count")) std::cout << "-" << text("node_count_max");
   std::cout << " NumCPUs=" << text("cpus") << " NumTasks=" << text("tasks") << " CPUs/Task=" << text("cpus_per_task")
             << "\n   TRES=" << tres << "\n";
+  if (number("gpus") > 0) {  // as sbatch took it: per node (--gres, --gpus-per-node), else per job
+    std::string type = text("gpu_type").empty() ? "" : text("gpu_type") + ":";
+    bool per_node = number("gpus_per_node") > 0;
+    std::cout << (per_node ? "   TresPerNode=gres:gpu:" : "   TresPerJob=gres:gpu:") << type
+              << (per_node ? number("gpus_per_node") : number("gpus"));
+    if (number("gpu_memory_mb") > 0) std::cout << " GpuMem=" << slurm_memory(number("gpu_memory_mb"));
+    if (!text("cuda_version").empty()) std::cout << " Cuda=" << text("cuda_version");
+    std::cout << "\n";
+  }
   if (number("memory_per_cpu_mb") > 0) std::cout << "   MinMemoryCPU=" << slurm_memory(number("memory_per_cpu_mb")) << "\n";
   else std::cout << "   MinMemoryNode=" << (number("memory_per_node_mb") ? slurm_memory(number("memory_per_node_mb")) : "0") << "\n";
   std::cout << "   WorkDir=" << or_null("current_working_directory") << "\n"
@@ -92,7 +126,8 @@ void print_job(const nlohmann::json& job) {
   for (const auto& r : job["replica_leases"])
     std::cout << "   Lease=" << r["lease_id"].dump() << " Partition=" << r["partition"].get<std::string>()
               << " State=" << r["state"].get<std::string>() << " Outcome=" << r["outcome"].get<std::string>()
-              << " ExitCode=" << r["exit_code"].dump() << " Root=" << r["root"].get<std::string>() << "\n";
+              << " ExitCode=" << r["exit_code"].dump() << " Root=" << r["root"].get<std::string>()
+              << gpu_ids(r) << "\n";
   if (!job.contains("events")) {
     std::cout << "   Events: shown to the job's owner and admins\n";
     return;
@@ -120,7 +155,7 @@ void print_partitions(const nlohmann::json& partitions, const std::string& only,
                                                   : state == "UNKNOWN" ? "UNKNOWN" : "DOWN";
       std::cout << "NodeName=" << name << " CPUAlloc=" << used << " CPUTot=" << cpus << "\n"
                 << "   AvailableFeatures=" << features << " ActiveFeatures=" << features << "\n"
-                << "   Gres=" << gres << "\n"
+                << "   Gres=" << gres << "\n" << gres_used(p)
                 << "   RealMemory=" << p.value("memory_mb", 0) << " Boards=" << nodes << "\n"
                 << "   State=" << node_state << " Partitions=" << name << "\n"
                 << "   Owner=" << og::printable(p.value("owner", "")) << " Isolation=" << p.value("isolation", "")

@@ -47,6 +47,7 @@ std::string partition_field(const nlohmann::json& p, char c) {
     }
     case 'm': return std::to_string(p.value("memory_mb", 0));
     case 'G': {
+      if (p.contains("gres")) return p.value("gres", "(null)");  // gpu:a100:2,gpu:h100:1 from og-schedd
       int gpus = p.value("gpus", 0);
       if (gpus == 0) return "(null)";
       std::string type = p.value("gpu_type", "");

@@ -7,6 +7,7 @@
 #include <type_traits>
 
 #include "core/error.hpp"
+#include "core/gpu_device.hpp"
 #include "core/oci_reference.hpp"
 #include "core/sha256.hpp"
 #include "core/strings.hpp"
@@ -40,6 +41,8 @@ void for_each_field(Spec& s, Visit&& visit) {
   visit("gpus_per_node", s.gpus_per_node);
   visit("gpus_per_task", s.gpus_per_task);
   visit("gpu_type", s.gpu_type);
+  visit("gpu_mem_mb", s.gpu_mem_mb);
+  visit("cuda", s.cuda);
   visit("time_limit_s", s.time_limit_s);
   visit("output", s.output);
   visit("error", s.error);
@@ -207,6 +210,8 @@ void validate(const JobSpec& s) {
           "field \"max_price_micros\" must be from 0 to " + std::to_string(kMaxAmountMicros) + " (the ceiling on any amount)");
   require(s.max_gpu_price_micros >= 0 && s.max_gpu_price_micros <= kMaxAmountMicros,
           "field \"max_gpu_price_micros\" must be from 0 to " + std::to_string(kMaxAmountMicros) + " (the ceiling on any amount)");
+  require(s.cuda.empty() || is_version(s.cuda), "field \"cuda\" must be MAJOR.MINOR, e.g. 12.4");
+  require(s.gpu_mem_mb <= (uint64_t{1} << 40), "field \"gpu_mem_mb\" is too large");
   require(parse_verify_mode(s.verify).has_value(),
           "field \"verify\" must be \"exact\" or \"fuzzy:REL_TOL\" with 0 < REL_TOL < 1, e.g. fuzzy:1e-9");
 }
@@ -218,8 +223,9 @@ nlohmann::json to_json(const JobSpec& spec) {
   for_each_field(spec, [&](const char* key, const auto& value) { j[key] = value; });
   // Newer size fields are left out where unused, so workers that predate them still read
   // every job that does not need them.
-  for (const char* newer : {"nodes_max", "gpus_per_node", "gpus_per_task", "mem_per_gpu_mb"})
+  for (const char* newer : {"nodes_max", "gpus_per_node", "gpus_per_task", "mem_per_gpu_mb", "gpu_mem_mb"})
     if (j[newer] == 0) j.erase(newer);
+  if (spec.cuda.empty()) j.erase("cuda");
   return j;
 }
 

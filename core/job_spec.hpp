@@ -46,6 +46,8 @@ struct JobSpec {
   bool exclusive = false;          // --exclusive: the whole partition, shared with no job
   std::string partition;           // -p/--partition, empty = any
   std::string gpu_type;            // empty = any
+  uint64_t gpu_mem_mb = 0;         // #OG --gpu-mem: memory each GPU must have, 0 = any
+  std::string cuda;                // #OG --cuda: the driver's CUDA version at least, "" = any
   std::string constraint;          // -C/--constraint: features, joined by & (all) or | (any)
   std::string account;             // -A/--account
   std::string qos;                 // -q/--qos

@@ -42,6 +42,9 @@ inline constexpr std::string_view kNoPartition = "PartitionConfig";
 inline constexpr std::string_view kPriceTooLow = "PriceTooLow";
 // No provider that could hold it pulls from its image's (or data's) registry.
 inline constexpr std::string_view kRegistryNotAllowed = "RegistryNotAllowed";
+// No provider that could hold it has GPUs of the model, memory or driver it asks for;
+// the reason goes on with what that is: "GpusUnavailable:gpu:h200:1,gpu-mem>=81920M".
+inline constexpr std::string_view kGpusUnavailable = "GpusUnavailable";
 inline constexpr std::string_view kReplicas = "Replicas";  // too few distinct providers
 inline constexpr std::string_view kQuorum = "Quorum";      // waiting for replicas to report
 inline constexpr std::string_view kNoQuorum = "NoQuorum";

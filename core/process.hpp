@@ -34,6 +34,10 @@ struct SpawnOptions {
 // Throws std::runtime_error when the program cannot be started (fork or exec failed).
 pid_t spawn_process(const SpawnOptions& options);
 
+// A program's standard output (at most 1 MiB; its errors dropped), or "" when it cannot
+// start or exits non-zero. For short queries of the system (nvidia-smi, ldconfig).
+std::string program_output(const std::vector<std::string>& argv);
+
 // Exit status as a shell reports it: the exit code, or 128 + signal number.
 int exit_code_from_wait_status(int status);
 

@@ -6,6 +6,7 @@
 #include <set>
 
 #include "core/error.hpp"
+#include "core/gpu_device.hpp"
 #include "core/oci_reference.hpp"
 #include "core/verify_mode.hpp"
 #include "jobscripts/directive_scanner.hpp"
@@ -283,6 +284,15 @@ class OptionApplier {
         break;
       case OptionId::kMaxGpuPrice:
         spec.max_gpu_price_micros = parse_price_micros(text);
+        break;
+      case OptionId::kGpuMem:  // memory on each GPU, as --mem's sizes (MB unless K, M, G or T)
+        spec.gpu_mem_mb = parse_memory_mb(text);
+        break;
+      case OptionId::kCuda:
+        if (!is_version(text))
+          throw UsageError("expected the lowest CUDA version the job's driver must support, as MAJOR.MINOR (e.g. 12.4), got " +
+                           in_quotes(text));
+        spec.cuda = text;
         break;
       case OptionId::kNetwork:
         if (text != "none" && text != "loopback" && text != "egress")

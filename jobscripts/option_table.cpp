@@ -43,6 +43,8 @@ constexpr OptionInfo kOptions[] = {
     {"quorum", 0, kRequired, kQuorum},
     {"max-price", 0, kRequired, kMaxPrice},
     {"max-gpu-price", 0, kRequired, kMaxGpuPrice},
+    {"gpu-mem", 0, kRequired, kGpuMem},
+    {"cuda", 0, kRequired, kCuda},
     {"network", 0, kRequired, kNetwork},
     {"verify", 0, kRequired, kVerify},
     {"exclude-stdio", 0, kNone, kExcludeStdio},

@@ -47,6 +47,8 @@ enum class OptionId {
   kQuorum,
   kMaxPrice,
   kMaxGpuPrice,
+  kGpuMem,
+  kCuda,
   kNetwork,
   kVerify,
   kExcludeStdio,

@@ -112,7 +112,15 @@ void Controller::load_state() {
     if (is_active(r.state)) {
       active_on_[r.partition].insert(r.id);
       auto p = partitions_.find(r.partition);
-      if (p != partitions_.end()) p->second.allocate(r.job_id, allocation_for(p->second, job->second.spec, r.start_us));
+      if (p != partitions_.end()) {
+        Allocation held = allocation_for(p->second, job->second.spec, r.start_us);
+        held.gpu_mask = r.gpu_mask;  // the GPUs it was given, not those free now
+        if (held.gpu_mask & p->second.used_gpu_mask) {
+          log_error("gpus_held_twice", {{"partition", r.partition}, {"replica", std::to_string(r.id)}});
+          held.gpu_mask &= ~p->second.used_gpu_mask;
+        }
+        p->second.allocate(r.job_id, held);
+      }
       if (r.state == ReplicaState::Assigned) undelivered_[r.partition].push_back(r.id);
     }
     replicas_[r.id] = std::move(r);

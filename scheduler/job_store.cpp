@@ -5,6 +5,7 @@
 #include "core/error.hpp"
 #include "core/hex.hpp"
 #include "core/strings.hpp"
+#include "scheduler/gpu_offer.hpp"
 
 namespace og {
 namespace {
@@ -80,6 +81,9 @@ constexpr AddedColumn kAddedColumns[] = {
     {"partitions", "nodes", "INTEGER NOT NULL DEFAULT 1"},
     {"partitions", "registries", "TEXT NOT NULL DEFAULT ''"},
     {"replicas", "reason", "TEXT NOT NULL DEFAULT ''"},
+    {"replicas", "gpu_mask", "INTEGER NOT NULL DEFAULT 0"},
+    // Its GPUs one by one, their driver and prices by model (gpu_offer_json), "" for none.
+    {"partitions", "gpu_offer", "TEXT NOT NULL DEFAULT ''"},
     {"bundle_owners", "bytes", "INTEGER NOT NULL DEFAULT 0"},
     // Checkpoints kept before this column were uploaded by a lease holder already.
     {"job_checkpoints", "uploaded", "INTEGER NOT NULL DEFAULT 1"},
@@ -98,7 +102,7 @@ constexpr const char* kJournalSeqColumn =
     ", (SELECT COALESCE(MAX(seq), 0) FROM job_events e WHERE e.job_id = jobs.id)";
 constexpr const char* kReplicaColumns =
     "id, job_id, partition, state, cancel_requested, outcome, exit_code, root, manifest_json, "
-    "price_micros, start_us, end_us, reason";
+    "price_micros, start_us, end_us, reason, gpu_mask";
 
 }  // namespace
 
@@ -126,8 +130,8 @@ JobStore::JobStore(const std::string& path, bool synchronous_full) : db_(path, s
       "requeue_count=?7, canonical_root=?8, canonical_replica=?9, nodelist=?10, array_job_id=?11, "
       "settled=?12, cost_micros=?13, fee_micros=?14, paid_to=?15, extra_replicas=?16, adaptive_replicas=?17 WHERE id=?1");
   insert_replica_ = db_.prepare(
-      "INSERT INTO replicas (job_id, partition, state, price_micros, start_us) "
-      "VALUES (?1, ?2, ?3, ?4, ?5)");
+      "INSERT INTO replicas (job_id, partition, state, price_micros, start_us, gpu_mask) "
+      "VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
   append_event_ = db_.prepare(
       "INSERT INTO job_events (job_id, seq, time_us, name, actor, context) VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
   update_replica_ = db_.prepare(
@@ -395,7 +399,8 @@ uint64_t JobStore::insert_replica(const Replica& r) {
       .bind(2, r.partition)
       .bind(3, to_string(r.state))
       .bind(4, r.price_micros)
-      .bind(5, r.start_us);
+      .bind(5, r.start_us)
+      .bind(6, static_cast<int64_t>(r.gpu_mask));
   insert_replica_->run();
   return static_cast<uint64_t>(db_.last_insert_rowid());
 }
@@ -429,6 +434,7 @@ Replica JobStore::read_replica(Statement& s) {
   r.start_us = s.column_int64(10);
   r.end_us = s.column_int64(11);
   r.reason = s.column_text(12);
+  r.gpu_mask = static_cast<uint64_t>(s.column_int64(13));
   return r;
 }
 
@@ -445,10 +451,10 @@ void JobStore::upsert_partition(const Partition& p) {
   auto s = db_.prepare(
       "INSERT INTO partitions (name, owner, cpus, memory_mb, gpus, gpu_type, price_micros, "
       "drain_requested, registered_us, features, gpu_price_micros, operator, reputation, reputation_us, "
-      "valid_streak, isolation, egress, nodes, registries) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, "
-      "?13, ?14, ?15, ?16, ?17, ?18, ?19) ON CONFLICT(name) DO UPDATE SET owner=?2, cpus=?3, memory_mb=?4, gpus=?5, gpu_type=?6, "
+      "valid_streak, isolation, egress, nodes, registries, gpu_offer) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, "
+      "?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20) ON CONFLICT(name) DO UPDATE SET owner=?2, cpus=?3, memory_mb=?4, gpus=?5, gpu_type=?6, "
       "price_micros=?7, drain_requested=?8, features=?10, gpu_price_micros=?11, operator=?12, "
-      "reputation=?13, reputation_us=?14, valid_streak=?15, isolation=?16, egress=?17, nodes=?18, registries=?19");
+      "reputation=?13, reputation_us=?14, valid_streak=?15, isolation=?16, egress=?17, nodes=?18, registries=?19, gpu_offer=?20");
   std::string features = join(p.features, ",");
   s->bind(1, p.name)
       .bind(2, p.owner)
@@ -469,6 +475,7 @@ void JobStore::upsert_partition(const Partition& p) {
       .bind(17, static_cast<int64_t>(p.egress))
       .bind(18, static_cast<int64_t>(p.nodes))
       .bind(19, join(p.registries, ","))
+      .bind(20, gpu_offer_text(p))
       .run();
 }
 
@@ -488,7 +495,7 @@ JobStore::Snapshot JobStore::load_snapshot(int64_t finished_since_us) {
   while (reps->step()) snap.replicas.push_back(read_replica(*reps));
   auto parts = db_.prepare(
       "SELECT name, owner, cpus, memory_mb, gpus, gpu_type, price_micros, drain_requested, "
-      "registered_us, features, gpu_price_micros, operator, reputation, reputation_us, valid_streak, isolation, egress, nodes, registries FROM partitions "
+      "registered_us, features, gpu_price_micros, operator, reputation, reputation_us, valid_streak, isolation, egress, nodes, registries, gpu_offer FROM partitions "
       "ORDER BY name");
   while (parts->step()) {
     Partition p;
@@ -511,6 +518,7 @@ JobStore::Snapshot JobStore::load_snapshot(int64_t finished_since_us) {
     p.egress = parts->column_int64(16) != 0;
     p.nodes = static_cast<uint32_t>(parts->column_int64(17));
     p.registries = split_list(parts->column_text(18));
+    read_gpu_offer_text(parts->column_text(19), p);
     snap.partitions.push_back(p);
   }
   return snap;

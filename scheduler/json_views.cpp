@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "core/money.hpp"
+#include "scheduler/placement.hpp"
 
 namespace og {
 
@@ -40,6 +41,9 @@ nlohmann::json job_json(const JobView& view) {
       {"gpus", s.gpus},
       {"gpus_per_node", s.gpus_per_node},
       {"gpus_per_task", s.gpus_per_task},
+      {"gpu_type", s.gpu_type},
+      {"gpu_memory_mb", s.gpu_mem_mb},
+      {"cuda_version", s.cuda},
       {"nice", s.nice},
       {"comment", s.comment},
       {"hold", s.hold},
@@ -93,6 +97,7 @@ nlohmann::json replica_json(const Replica& r, bool with_manifest) {
       {"exit_code", r.exit_code},
       {"root", r.root},
       {"price_per_hour", format_money(r.price_micros)},
+      {"gpu_indices", gpu_indices(r.gpu_mask)},
       {"start_time", r.start_us / 1000000},
       {"end_time", r.end_us / 1000000},
   };
@@ -102,7 +107,18 @@ nlohmann::json replica_json(const Replica& r, bool with_manifest) {
 }
 
 nlohmann::json partition_json(const Partition& p, int64_t now_mono_us) {
+  nlohmann::json gpus = nlohmann::json::array();
+  for (const auto& g : p.gpu->gpu_devices) {
+    nlohmann::json one = to_json(g);
+    one["allocated"] = (p.used_gpu_mask >> g.index & 1) != 0;
+    one["price_per_gpu_hour"] = format_money(gpu_price_of(p, g.model));
+    gpus.push_back(std::move(one));
+  }
   return {
+      {"gres", gres_of(p)},
+      {"gpu_devices", std::move(gpus)},
+      {"cuda_version", p.gpu->cuda_version},
+      {"driver_version", p.gpu->driver_version},
       {"name", p.name},
       {"owner", p.owner},
       {"state", std::string(to_string(p.state))},
@@ -129,6 +145,13 @@ nlohmann::json partition_json(const Partition& p, int64_t now_mono_us) {
   };
 }
 
+std::vector<uint32_t> gpu_indices(uint64_t mask) {
+  std::vector<uint32_t> out;
+  for (uint32_t i = 0; i < kMaxGpuDevices; ++i)
+    if (mask >> i & 1) out.push_back(i);
+  return out;
+}
+
 nlohmann::json lease_json(const Lease& lease) {
   JobSpec spec = lease.job.spec;
   spec.submit_dir.clear();  // a path on the requester's machine: not the provider's to know
@@ -140,6 +163,9 @@ nlohmann::json lease_json(const Lease& lease) {
       {"array_task_id", lease.job.array_task_id},
       {"requeue_count", lease.job.requeue_count},
       {"spec", to_json(spec)},
+      // The GPUs it holds, by the worker's index (none: the job asked for none, or the
+      // partition offers a bare count).
+      {"gpu_indices", gpu_indices(lease.replica.gpu_mask)},
       // Where a replica replacing a lost one picks up: the last verified checkpoint.
       {"resume", lease.job.checkpoint_sha256.empty()
                      ? nlohmann::json(nullptr)

@@ -13,5 +13,7 @@ nlohmann::json replica_json(const Replica& replica, bool with_manifest);
 nlohmann::json partition_json(const Partition& partition, int64_t now_mono_us);
 // What a worker receives for one lease: the job spec plus the ids it needs.
 nlohmann::json lease_json(const Lease& lease);
+// The indices of a GPU mask's set bits, lowest first.
+std::vector<uint32_t> gpu_indices(uint64_t mask);
 
 }  // namespace og

@@ -76,6 +76,7 @@ Partition Controller::register_partition(const User& user, Partition proposal) {
   p.egress = proposal.egress;
   p.registries = proposal.registries;
   p.gpu_price_micros = proposal.gpu_price_micros;
+  p.gpu = proposal.gpu;
   p.operator_name = proposal.operator_name;
   if (fresh) p.registered_us = now_unix_us();
   p.instance = ++last_instance_;

@@ -36,8 +36,11 @@ int64_t expected_end_us(const JobSpec& spec, int64_t start_us) {
 }
 
 void Partition::allocate(uint64_t job_id, const Allocation& a) {
-  auto [it, fresh] = allocations.emplace(job_id, a);
-  if (!fresh) return;  // already held: one replica per partition
+  if (allocations.count(job_id)) return;  // already held: one replica per partition
+  if (a.gpu_mask & used_gpu_mask)
+    throw std::logic_error("GPUs of partition " + name + " allocated twice (job " + std::to_string(job_id) + ")");
+  allocations.emplace(job_id, a);
+  used_gpu_mask |= a.gpu_mask;
   used_cpus += a.cpus;
   used_memory_mb += a.memory_mb;
   used_gpus += a.gpus;
@@ -50,6 +53,7 @@ void Partition::release(uint64_t job_id) {
   used_cpus -= std::min(used_cpus, a.cpus);
   used_memory_mb -= std::min(used_memory_mb, a.memory_mb);
   used_gpus -= std::min(used_gpus, a.gpus);
+  used_gpu_mask &= ~a.gpu_mask;
   allocations.erase(it);
 }
 

@@ -5,11 +5,13 @@
 #include <cstdint>
 #include <limits>
 #include <map>
+#include <memory>
 #include <optional>
 #include <set>
 #include <string>
 #include <vector>
 
+#include "core/gpu_device.hpp"
 #include "core/job_spec.hpp"
 #include "core/job_state.hpp"
 #include "core/outcome.hpp"
@@ -43,6 +45,7 @@ struct Replica {
   std::string root;           // manifest root when Done
   std::string manifest_json;  // the manifest as reported
   int64_t price_micros = 0;   // the match price: what this replica costs per hour
+  uint64_t gpu_mask = 0;      // the GPUs it holds on its partition, by index
   int64_t start_us = 0;
   int64_t end_us = 0;
   uint64_t delivered_seq = 0;  // which poll of its partition carried it (in memory only)
@@ -101,12 +104,25 @@ struct Allocation {
   uint64_t memory_mb = 0;
   uint32_t gpus = 0;
   int64_t end_us = kNever;
+  uint64_t gpu_mask = 0;  // which of the partition's GPUs, by index (bit i: GPU i); 0 on a bare count
 };
 
 // Unknown: loaded from the store at og-schedd's start and not heard from since; it takes
 // no work until its worker polls, and goes Down after a heartbeat period of silence.
 enum class PartitionState { Up, Drain, Down, Unknown };
 std::string_view to_string(PartitionState state);
+
+// A partition's GPUs as its worker told them apart (nvidia-smi); replaced whole at each
+// registration, never changed in place, so copies of a partition share it.
+struct GpuOffer {
+  // Replicas get GPUs by index. Empty with gpus > 0: a bare count (a worker told --gpus N
+  // on a host where nvidia-smi sees fewer), allocated by number only.
+  std::vector<GpuDevice> gpu_devices;
+  std::string cuda_version;  // the newest CUDA its driver runs, "" unknown
+  std::string driver_version;
+  std::map<std::string, int64_t> gpu_prices;  // model → asking price per GPU-hour
+};
+inline const std::shared_ptr<const GpuOffer> kNoGpuOffer = std::make_shared<const GpuOffer>();
 
 struct Partition {
   std::string name;
@@ -115,9 +131,9 @@ struct Partition {
   uint32_t cpus = 0;
   uint64_t memory_mb = 0;
   uint32_t gpus = 0;
-  std::string gpu_type;
+  std::string gpu_type;  // the first GPU's model
   int64_t price_micros = 0;      // asking price per CPU-hour
-  int64_t gpu_price_micros = 0;  // asking price per GPU-hour
+  int64_t gpu_price_micros = 0;  // asking price per GPU-hour, for models gpu_prices does not name
   std::string operator_name;     // who runs it; replicas of a job go to distinct operators
   double reputation = 0.5;       // in [0, 1], 0.5 neutral; ranks equally priced offers
   int64_t reputation_us = 0;     // when it was last updated (it decays toward neutral)
@@ -138,7 +154,13 @@ struct Partition {
   uint32_t used_cpus = 0;
   uint64_t used_memory_mb = 0;
   uint32_t used_gpus = 0;
+  uint64_t used_gpu_mask = 0;
+  // Its GPUs one by one; never null. Behind a pointer: a pass that scans every partition
+  // for a job reads the fields above for each, these only for GPU jobs (a partition is a
+  // map node: the smaller, the faster the scan).
+  std::shared_ptr<const GpuOffer> gpu = kNoGpuOffer;
 
+  // Throws std::logic_error when a GPU of `a` is held already: never given twice.
   void allocate(uint64_t job_id, const Allocation& a);
   void release(uint64_t job_id);
 };

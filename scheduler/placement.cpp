@@ -1,6 +1,7 @@
 #include "scheduler/placement.hpp"
 
 #include <algorithm>
+#include <array>
 #include <optional>
 
 #include "core/job_state.hpp"
@@ -14,7 +15,41 @@ uint32_t cpus_taken(const Partition& p, const JobSpec& spec) {
   return spec.exclusive ? p.cpus : spec.total_cpus();
 }
 
-Allocation allocation_for(const Partition& p, const JobSpec& spec, int64_t start_us) {
+namespace {
+
+bool driver_runs(const Partition& p, const JobSpec& spec) {
+  return spec.cuda.empty() || (!p.gpu->cuda_version.empty() && compare_versions(p.gpu->cuda_version, spec.cuda) >= 0);
+}
+
+// Whether GPU g of p may serve the job: its model, its memory and, when `priced`, its
+// price against the job's maximum.
+bool serves(const Partition& p, const GpuDevice& g, const JobSpec& spec, bool priced) {
+  if (!spec.gpu_type.empty() && !same_gpu_model(spec.gpu_type, g.model)) return false;
+  // As GPUs are sold: "80G" is 80 GB, which an H100 80GB (81559 MiB to nvidia-smi) has.
+  if (static_cast<__int128>(g.memory_mb) * (1 << 30) < static_cast<__int128>(spec.gpu_mem_mb) * 1'000'000'000) return false;
+  return !priced || spec.max_gpu_price_micros == 0 || gpu_price_of(p, g.model) <= spec.max_gpu_price_micros;
+}
+
+// The free GPUs that serve the job, cheapest first, then by index. No allocation: a pass
+// asks this of every GPU offer for every GPU job it places.
+struct FreeGpus {
+  std::array<const GpuDevice*, kMaxGpuDevices> gpu;
+  size_t n = 0;
+};
+FreeGpus free_serving(const Partition& p, const JobSpec& spec) {
+  FreeGpus out;
+  for (const auto& g : p.gpu->gpu_devices) {
+    if ((p.used_gpu_mask >> g.index & 1) || !serves(p, g, spec, true) || out.n == kMaxGpuDevices) continue;
+    int64_t price = gpu_price_of(p, g.model);
+    size_t i = out.n++;
+    for (; i > 0 && gpu_price_of(p, out.gpu[i - 1]->model) > price; --i) out.gpu[i] = out.gpu[i - 1];
+    out.gpu[i] = &g;
+  }
+  return out;
+}
+
+// What a replica holds but which GPUs: CPUs, memory, a GPU count, until when.
+Allocation sized(const Partition& p, const JobSpec& spec, int64_t start_us) {
   Allocation a;
   a.cpus = cpus_taken(p, spec);
   a.memory_mb = spec.exclusive ? p.memory_mb : spec.total_mem_mb();
@@ -23,18 +58,89 @@ Allocation allocation_for(const Partition& p, const JobSpec& spec, int64_t start
   return a;
 }
 
-int64_t hourly_rate_micros(const Partition& p, const JobSpec& spec) {
+}  // namespace
+
+int64_t gpu_price_of(const Partition& p, const std::string& model) {
+  auto it = p.gpu->gpu_prices.find(model);
+  return it == p.gpu->gpu_prices.end() ? p.gpu_price_micros : it->second;
+}
+
+uint32_t gpus_serving(const Partition& p, const JobSpec& spec, bool priced, bool free_only) {
+  // Any GPU will do (the common case): counted from the partition's own fields, without
+  // reading its GPUs (a cache miss per partition in a pass's scan).
+  if (spec.gpu_type.empty() && spec.gpu_mem_mb == 0 && spec.cuda.empty() && (!priced || spec.max_gpu_price_micros == 0))
+    return free_only ? p.gpus - std::min(p.gpus, p.used_gpus) : p.gpus;
+  if (!driver_runs(p, spec)) return 0;
+  if (p.gpu->gpu_devices.empty()) {  // a bare count: one model, memory unknown
+    bool ok = (spec.gpu_type.empty() || same_gpu_model(spec.gpu_type, p.gpu_type)) && spec.gpu_mem_mb == 0 &&
+              (!priced || spec.max_gpu_price_micros == 0 || p.gpu_price_micros <= spec.max_gpu_price_micros);
+    return !ok ? 0 : free_only ? p.gpus - std::min(p.gpus, p.used_gpus) : p.gpus;
+  }
+  // Of any model and memory, at one price: count, without looking at each.
+  if (spec.gpu_type.empty() && spec.gpu_mem_mb == 0 && (!priced || spec.max_gpu_price_micros == 0 || p.gpu->gpu_prices.empty())) {
+    bool affordable = !priced || spec.max_gpu_price_micros == 0 || p.gpu_price_micros <= spec.max_gpu_price_micros;
+    uint32_t all = static_cast<uint32_t>(p.gpu->gpu_devices.size());
+    return !affordable ? 0 : free_only ? all - std::min(all, static_cast<uint32_t>(__builtin_popcountll(p.used_gpu_mask))) : all;
+  }
+  uint32_t n = 0;
+  for (const auto& g : p.gpu->gpu_devices)
+    if ((!free_only || !(p.used_gpu_mask >> g.index & 1)) && serves(p, g, spec, priced)) ++n;
+  return n;
+}
+
+Allocation allocation_for(const Partition& p, const JobSpec& spec, int64_t start_us) {
+  Allocation a = sized(p, spec, start_us);
+  if (spec.exclusive) {
+    for (const auto& g : p.gpu->gpu_devices) a.gpu_mask |= uint64_t{1} << g.index;
+  } else if (spec.gpus > 0 && !p.gpu->gpu_devices.empty()) {
+    FreeGpus free = free_serving(p, spec);
+    for (size_t i = 0; i < free.n && i < spec.gpus; ++i) a.gpu_mask |= uint64_t{1} << free.gpu[i]->index;
+  }
+  return a;
+}
+
+int64_t hourly_rate_micros(const Partition& p, const JobSpec& spec, std::optional<uint64_t> gpu_mask) {
   // What the job asked for, even when --exclusive keeps others off the rest of the node:
   // that is what its escrow could lock at submission, before any node was chosen.
   // Held at the ceiling on amounts: an offer that dear matches no priced job anyway.
-  __int128 rate = static_cast<__int128>(spec.total_cpus()) * p.price_micros +
-                  static_cast<__int128>(spec.gpus) * p.gpu_price_micros;
+  // GPUs at their model's price: those it was given, else those it would be given now.
+  __int128 rate = static_cast<__int128>(spec.total_cpus()) * p.price_micros;
+  uint32_t priced = 0;
+  if (spec.gpus > 0 && gpu_mask) {
+    for (const auto& g : p.gpu->gpu_devices)
+      if ((*gpu_mask >> g.index & 1) && priced < spec.gpus) rate += gpu_price_of(p, g.model), ++priced;
+  } else if (spec.gpus > 0 && !p.gpu->gpu_prices.empty()) {  // else every GPU is at the one price below
+    FreeGpus free = free_serving(p, spec);
+    for (; priced < free.n && priced < spec.gpus; ++priced) rate += gpu_price_of(p, free.gpu[priced]->model);
+  }
+  rate += static_cast<__int128>(spec.gpus - priced) * p.gpu_price_micros;
   return static_cast<int64_t>(std::min<__int128>(rate, kMaxAmountMicros));
 }
 
 bool has_room(const Partition& p, const Allocation& a) {
   return p.used_cpus + a.cpus <= p.cpus && p.used_memory_mb + a.memory_mb <= p.memory_mb &&
-         p.used_gpus + a.gpus <= p.gpus;
+         p.used_gpus + a.gpus <= p.gpus && !(a.gpu_mask & p.used_gpu_mask);
+}
+
+std::string gres_of(const Partition& p) {
+  if (p.gpus == 0) return "(null)";
+  if (p.gpu->gpu_devices.empty()) return "gpu" + (p.gpu_type.empty() ? "" : ":" + p.gpu_type) + ":" + std::to_string(p.gpus);
+  std::vector<std::pair<std::string, uint32_t>> models;  // in index order
+  for (const auto& g : p.gpu->gpu_devices) {
+    auto it = std::find_if(models.begin(), models.end(), [&](const auto& m) { return m.first == g.model; });
+    if (it == models.end()) models.emplace_back(g.model, 1);
+    else ++it->second;
+  }
+  std::vector<std::string> parts;
+  for (const auto& [model, n] : models) parts.push_back("gpu:" + model + ":" + std::to_string(n));
+  return join(parts, ",");
+}
+
+std::string gpus_asked(const JobSpec& spec) {
+  std::string text = "gpu:" + (spec.gpu_type.empty() ? "" : spec.gpu_type + ":") + std::to_string(spec.gpus);
+  if (spec.gpu_mem_mb) text += ",gpu-mem>=" + std::to_string(spec.gpu_mem_mb) + "M";
+  if (!spec.cuda.empty()) text += ",cuda>=" + spec.cuda;
+  return text;
 }
 
 OfferMatcher::OfferMatcher(const JobSpec& spec) : spec_(spec), partitions_(split_list(spec.partition)) {
@@ -54,11 +160,13 @@ OfferMatcher::OfferMatcher(const JobSpec& spec) : spec_(spec), partitions_(split
   }
 }
 
-bool OfferMatcher::can_hold(const Partition& p) const { return holds(p, true); }
+bool OfferMatcher::can_hold(const Partition& p) const { return holds(p, true, true); }
 
-bool OfferMatcher::can_hold_ignoring_registries(const Partition& p) const { return holds(p, false); }
+bool OfferMatcher::can_hold_ignoring_registries(const Partition& p) const { return holds(p, false, true); }
 
-bool OfferMatcher::holds(const Partition& p, bool registries) const {
+bool OfferMatcher::can_hold_ignoring_gpu_kind(const Partition& p) const { return holds(p, true, false); }
+
+bool OfferMatcher::holds(const Partition& p, bool registries, bool gpus) const {
   if (!valid_) return false;
   if (!partitions_.empty() && std::find(partitions_.begin(), partitions_.end(), p.name) == partitions_.end())
     return false;
@@ -71,7 +179,7 @@ bool OfferMatcher::holds(const Partition& p, bool registries) const {
   if (spec_.total_cpus() > p.cpus) return false;
   if (spec_.total_mem_mb() > p.memory_mb) return false;
   if (spec_.gpus > p.gpus) return false;
-  if (spec_.gpus > 0 && !spec_.gpu_type.empty() && spec_.gpu_type != p.gpu_type) return false;
+  if (gpus && spec_.gpus > 0 && gpus_serving(p, spec_, false, false) < spec_.gpus) return false;
   if (registries && !pulls_from(p)) return false;
   return true;
 }
@@ -97,30 +205,26 @@ std::string why_none_can_hold(const JobSpec& spec, const std::map<std::string, P
   const std::vector<std::string> named = split_list(spec.partition);
   std::optional<jobscripts::Constraint> constraint;
   if (!spec.constraint.empty()) constraint = jobscripts::parse_constraint_expr(spec.constraint);
-  auto typed = [&](const Partition& p) { return spec.gpus == 0 || spec.gpu_type.empty() || p.gpu_type == spec.gpu_type; };
   auto featured = [&](const Partition& p) { return !constraint || jobscripts::constraint_satisfied(*constraint, p.features); };
   std::vector<const Partition*> candidates;
   for (const auto& [name, p] : partitions) {
     if (!named.empty() && std::find(named.begin(), named.end(), name) == named.end()) continue;
     if (spec.nodes <= p.nodes && spec.total_cpus() <= p.cpus && spec.total_mem_mb() <= p.memory_mb &&
-        spec.gpus <= p.gpus && typed(p) && featured(p))
+        spec.gpus <= p.gpus && featured(p))
       return "";
     candidates.push_back(&p);
   }
   if (candidates.empty()) return "";  // no provider yet: one may come
   uint32_t nodes = 0, cpus = 0, gpus = 0;
   uint64_t memory = 0;
-  bool any_typed = false, any_featured = false;
-  std::vector<std::string> types, features;
+  bool any_featured = false;
+  std::vector<std::string> features;
   for (const Partition* p : candidates) {
     nodes = std::max(nodes, p->nodes);
     cpus = std::max(cpus, p->cpus);
     memory = std::max(memory, p->memory_mb);
     gpus = std::max(gpus, p->gpus);
-    any_typed = any_typed || typed(*p);
     any_featured = any_featured || featured(*p);
-    if (!p->gpu_type.empty() && std::find(types.begin(), types.end(), p->gpu_type) == types.end())
-      types.push_back(p->gpu_type);
     for (const auto& f : p->features)
       if (std::find(features.begin(), features.end(), f) == features.end()) features.push_back(f);
   }
@@ -135,9 +239,6 @@ std::string why_none_can_hold(const JobSpec& spec, const std::map<std::string, P
   if (spec.gpus > gpus)
     why.push_back("it asks for " + std::to_string(spec.gpus) + " GPUs" +
                   (gpus == 0 ? std::string("; no partition has a GPU") : most + std::to_string(gpus)));
-  else if (!any_typed)
-    why.push_back("it asks for GPUs of type " + spec.gpu_type + "; partitions have " +
-                  (types.empty() ? std::string("GPUs of no named type") : join(types, ", ")));
   if (!any_featured)
     why.push_back("it asks for features " + spec.constraint + "; partitions offer " +
                   (features.empty() ? std::string("none") : join(features, ", ")));
@@ -147,7 +248,7 @@ std::string why_none_can_hold(const JobSpec& spec, const std::map<std::string, P
 
 bool OfferMatcher::price_ok(const Partition& p) const {
   if (spec_.max_price_micros > 0 && p.price_micros > spec_.max_price_micros) return false;
-  return spec_.gpus == 0 || spec_.max_gpu_price_micros == 0 || p.gpu_price_micros <= spec_.max_gpu_price_micros;
+  return spec_.gpus == 0 || spec_.max_gpu_price_micros == 0 || gpus_serving(p, spec_, true, false) >= spec_.gpus;
 }
 
 std::vector<std::string> identities_of(const Partition& p) {
@@ -188,7 +289,9 @@ bool less_loaded(const Partition* a, const Partition* b) {
 
 bool fits_now(const Partition& p, const JobSpec& spec) {
   bool idle = p.used_cpus == 0 && p.used_memory_mb == 0 && p.used_gpus == 0;
-  return (!spec.exclusive || idle) && has_room(p, allocation_for(p, spec, 0));
+  // Which GPUs it would get does not matter here, only that enough serve it.
+  if (spec.exclusive) return idle && has_room(p, sized(p, spec, 0));
+  return has_room(p, sized(p, spec, 0)) && (spec.gpus == 0 || gpus_serving(p, spec, true, true) >= spec.gpus);
 }
 
 double placement_weight(const Partition& p) { return 0.05 + std::clamp(p.reputation, 0.0, 1.0); }
@@ -284,6 +387,13 @@ PlacementResult place_replicas(const Job& job, std::map<std::string, Partition>&
     result.reason = "PartitionNodeLimit";  // as Slurm says when a job wants more nodes than there are
   else if (providers < request.count && holders.empty() && registry_refused > 0)
     result.reason = std::string(reason::kRegistryNotAllowed);
+  // ... or for the model, memory or driver of its GPUs: say which the job wants. (Looked
+  // at only here: most GPU jobs find a holder, and a pass places each shape once.)
+  else if (providers < request.count && holders.empty() && spec.gpus > 0 &&
+           std::any_of(partitions.begin(), partitions.end(), [&](const auto& named) {
+             return !request.exclude.count(named.first) && offer.can_hold_ignoring_gpu_kind(named.second);
+           }))
+    result.reason = std::string(reason::kGpusUnavailable) + ":" + gpus_asked(spec);
   else if (providers < request.count)
     result.reason = holders.empty() && !spec.partition.empty() ? "PartitionConfig"
                     : request.count > 1 || !request.exclude.empty() ? "Replicas"

@@ -55,11 +55,13 @@ class OfferMatcher {
   // Whether its worker may pull the job's image and data (jail, registries allowed).
   bool pulls_from(const Partition& p) const;
   bool can_hold_ignoring_registries(const Partition& p) const;
+  // ... were its GPUs of the model, memory and driver the job asks for.
+  bool can_hold_ignoring_gpu_kind(const Partition& p) const;
   // How many of the job's image and data digests its worker holds already.
   size_t cached_on(const Partition& p) const;
 
  private:
-  bool holds(const Partition& p, bool registries) const;
+  bool holds(const Partition& p, bool registries, bool gpus) const;
   const JobSpec& spec_;
   std::vector<std::string> registries_;  // of the job's image and data sets
   std::vector<std::string> digests_;
@@ -101,8 +103,20 @@ std::string why_none_can_hold(const JobSpec& spec, const std::map<std::string, P
 uint32_t cpus_taken(const Partition& p, const JobSpec& spec);
 // What a replica started at start_us holds: the whole partition when --exclusive.
 Allocation allocation_for(const Partition& p, const JobSpec& spec, int64_t start_us);
-// What one replica costs per hour on the partition, in micro-units.
-int64_t hourly_rate_micros(const Partition& p, const JobSpec& spec);
+// What one replica costs per hour on the partition, in micro-units: its CPUs, and its GPUs
+// at their models' prices — those of `gpu_mask` (what it was given), else those it would
+// be given now.
+int64_t hourly_rate_micros(const Partition& p, const JobSpec& spec, std::optional<uint64_t> gpu_mask = std::nullopt);
+// A partition's price per GPU-hour for a model (og-worker --gpu-price h100=2.40,...).
+int64_t gpu_price_of(const Partition& p, const std::string& model);
+// How many of p's GPUs could serve the job: of its model (--gres=gpu:TYPE), memory
+// (--gpu-mem) and driver (--cuda); `priced`: within its --max-gpu-price; `free_only`: not
+// held now. A bare count serves jobs that ask for its type or none, and no memory.
+uint32_t gpus_serving(const Partition& p, const JobSpec& spec, bool priced, bool free_only);
+// GRES as sinfo shows it: "gpu:h100:8", "gpu:a100:2,gpu:h100:1", "(null)" without GPUs.
+std::string gres_of(const Partition& p);
+// What a job asks of GPUs, for a pending reason: "gpu:h100:2,gpu-mem>=81920M,cuda>=12.4".
+std::string gpus_asked(const JobSpec& spec);
 // Whether the allocation fits in what the partition has free now.
 bool has_room(const Partition& p, const Allocation& a);
 // Whether the job could start on the partition now, resources only (--exclusive: idle).

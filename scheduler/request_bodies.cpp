@@ -8,6 +8,7 @@
 #include "core/job_state.hpp"
 #include "core/oci_reference.hpp"
 #include "core/sha256.hpp"
+#include "scheduler/gpu_offer.hpp"
 #include "core/strings.hpp"
 
 namespace og {
@@ -32,7 +33,8 @@ void only_fields(const json& body, std::initializer_list<const char*> allowed) {
 
 Partition decode_partition_offer(const std::string& name, const json& body) {
   only_fields(body, {"nodes", "cpus", "memory_mb", "gpus", "gpu_type", "price_micros", "gpu_price_micros", "operator",
-                     "features", "isolation", "egress", "registries"});
+                     "features", "isolation", "egress", "registries", "gpu_devices", "cuda_version", "driver_version",
+                     "gpu_prices"});
   if (!is_plain_name(name))
     throw ApiError(Refusal::Invalid, "invalid_name", "partition names are 1-64 letters, digits, '_', '.' or '-'");
   Partition p;
@@ -62,6 +64,10 @@ Partition decode_partition_offer(const std::string& name, const json& body) {
     if (!is_plain_name(f))
       throw ApiError(Refusal::Invalid, "invalid_field", "feature \"" + f + "\" must be 1-64 letters, digits, '_', '.' or '-'");
   if (p.cpus == 0) throw ApiError(Refusal::Invalid, "invalid_field", "a partition needs at least one CPU");
+  read_gpu_offer(body, p);
+  if (!p.gpu->gpu_devices.empty() && p.gpu->gpu_devices.size() != p.gpus)
+    throw ApiError(Refusal::Invalid, "invalid_field", "gpus must count the GPUs gpu_devices lists");
+  if (!p.gpu->gpu_devices.empty()) p.gpu_type = p.gpu->gpu_devices.front().model;
   if (p.price_micros < 0 || p.gpu_price_micros < 0 || p.price_micros > kMaxAmountMicros ||
       p.gpu_price_micros > kMaxAmountMicros)
     throw ApiError(Refusal::Invalid, "invalid_field", "price_micros and gpu_price_micros must be from 0 to " +

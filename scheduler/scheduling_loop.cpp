@@ -273,7 +273,9 @@ void Controller::assign(Job& job, const std::vector<Partition*>& chosen, int64_t
     r.job_id = job.id;
     r.partition = p->name;
     r.state = ReplicaState::Assigned;
-    r.price_micros = hourly_rate_micros(*p, job.spec);  // the match price, per hour
+    auto held = p->allocations.find(job.id);
+    if (held != p->allocations.end()) r.gpu_mask = held->second.gpu_mask;
+    r.price_micros = hourly_rate_micros(*p, job.spec, r.gpu_mask);  // the match price, per hour
     r.start_us = now_us;
     r.id = store_.insert_replica(r);
     active_on_[p->name].insert(r.id);

@@ -18,12 +18,12 @@ namespace {
 // over 100k jobs to a placement per shape instead of one per job. The strings are views
 // into the jobs' specs, which outlive the pass.
 struct Shape {
-  uint64_t cpus, memory_mb;
+  uint64_t cpus, memory_mb, gpu_mem_mb;
   uint32_t gpus, count;
   bool exclusive, egress;
   int isolation;  // the sandbox level it demands: partitions below it cannot hold it
   int64_t time_limit_s, max_price, max_gpu_price;
-  std::string_view gpu_type, constraint, partition, image;
+  std::string_view gpu_type, cuda, constraint, partition, image;
   size_t data;  // a hash of the data sets named: where they come from decides who can hold it
   bool operator==(const Shape&) const = default;
 };
@@ -31,11 +31,11 @@ struct Shape {
 struct ShapeHash {
   size_t operator()(const Shape& s) const {
     size_t h = 0;
-    for (uint64_t v : {s.cpus, s.memory_mb, uint64_t(s.gpus), uint64_t(s.count), uint64_t(s.exclusive),
+    for (uint64_t v : {s.cpus, s.memory_mb, s.gpu_mem_mb, uint64_t(s.gpus), uint64_t(s.count), uint64_t(s.exclusive),
                        uint64_t(s.egress), uint64_t(s.isolation),
                        uint64_t(s.time_limit_s), uint64_t(s.max_price), uint64_t(s.max_gpu_price), uint64_t(s.data)})
       h = (h ^ v) * 0x100000001b3ull;
-    for (std::string_view text : {s.gpu_type, s.constraint, s.partition, s.image})
+    for (std::string_view text : {s.gpu_type, s.cuda, s.constraint, s.partition, s.image})
       if (!text.empty()) h ^= std::hash<std::string_view>()(text) + (h << 6);
     return h;
   }
@@ -44,9 +44,9 @@ struct ShapeHash {
 Shape shape_of(const JobSpec& s, uint32_t count) {
   size_t data = 0;
   for (const auto& [name, ref] : s.data) data = data * 31 + std::hash<std::string>()(ref);
-  return Shape{s.total_cpus(), s.total_mem_mb(), s.gpus, count, s.exclusive, s.network == "egress",
+  return Shape{s.total_cpus(), s.total_mem_mb(), s.gpu_mem_mb, s.gpus, count, s.exclusive, s.network == "egress",
                s.secrets.empty() ? isolation_rank(s.isolation) : isolation_rank("jail"), s.time_limit_s, s.max_price_micros, s.max_gpu_price_micros,
-               s.gpu_type, s.constraint, s.partition, s.image, data};
+               s.gpu_type, s.cuda, s.constraint, s.partition, s.image, data};
 }
 
 constexpr size_t kPrefetchAhead = 8;

@@ -20,7 +20,7 @@
 namespace og {
 namespace {
 
-const char* const kControllers[] = {"memory", "pids", "cpu", "freezer"};
+const char* const kControllers[] = {"memory", "pids", "cpu", "freezer", "devices"};
 
 std::string read_text(const std::string& path) {
   std::ifstream in(path);
@@ -195,6 +195,12 @@ JobCgroup::JobCgroup(const CgroupLayout& layout, const std::string& name, const 
       limit("cpu", dir_for("cpu"), {{"cpu.max", quota + " 100000"}});
     else
       limit("cpu", dir_for("cpu"), {{"cpu.cfs_period_us", "100000"}, {"cpu.cfs_quota_us", quota}});
+  }
+  if (!limits.denied_devices.empty()) {
+    std::vector<std::pair<std::string, std::string>> rules;
+    for (const auto& rule : limits.denied_devices) rules.emplace_back("devices.deny", rule + " rwm");  // read, write, mknod
+    if (layout.v1.count("devices")) limit("devices", make(layout.v1.at("devices")), rules);
+    else log_warn("devices_cgroup_missing", {{"effect", "GPUs not given to a job are hidden by its /dev only"}});
   }
   if (layout.v1.count("freezer") && layout.kill == "freezer") freezer_dir_ = make(layout.v1.at("freezer"));
 }

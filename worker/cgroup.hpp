@@ -40,6 +40,9 @@ struct CgroupLimits {
   uint64_t memory_bytes = 0;  // 0: no limit
   uint32_t max_pids = 0;      // 0: no limit
   double cpus = 0;            // CPU quota in CPUs; 0: no limit
+  // "c MAJOR:MINOR" the job may not open (the provider's GPUs it was not given), through
+  // the v1 devices controller; without it the jail's own /dev is the only barrier.
+  std::vector<std::string> denied_devices;
 };
 
 // One job's cgroups (one per v1 controller, or one v2 group), created on construction
@@ -54,7 +57,7 @@ class JobCgroup {
 
   // The cgroup.procs files a process writes its pid to, to join.
   const std::vector<std::string>& procs_files() const { return procs_files_; }
-  // Which of the limits were applied ("memory", "pids", "cpu").
+  // Which of the limits were applied ("memory", "pids", "cpu", "devices").
   const std::set<std::string>& enforced() const { return enforced_; }
   // True when the memory limit has killed a process of this job.
   bool out_of_memory() const;

@@ -148,6 +148,7 @@ std::unique_ptr<ContainedJob> JailSandbox::contain(const SandboxRequest& request
   limits.memory_bytes = request.memory_mb << 20;
   limits.max_pids = options_.max_pids;
   limits.cpus = request.cpus;
+  limits.denied_devices = request.denied_devices;
   std::unique_ptr<JobCgroup> cgroup;
   int secrets_fd = -1;
   try {
@@ -167,8 +168,8 @@ std::unique_ptr<ContainedJob> JailSandbox::contain(const SandboxRequest& request
   std::vector<std::string> argv = {options_.jail_program, "--root", root, "--failed-marker", root + ".failed", "--job-dir",
                                    request.job_dir, "--uid", std::to_string(uid), "--gid", std::to_string(uid),
                                    "--network", request.network, "--hostname", "og-job-" + id,
-                                   "--max-pids", std::to_string(options_.max_pids), "--gpus",
-                                   std::to_string(request.gpus), "--seccomp", seccomp_file_};
+                                   "--max-pids", std::to_string(options_.max_pids), "--seccomp", seccomp_file_};
+  for (const auto& node : request.devices) argv.insert(argv.end(), {"--device", node});
   // /tmp and /dev/shm are memory: as large as the job's memory, which bounds them anyway.
   if (request.memory_mb > 0) argv.insert(argv.end(), {"--tmp-mb", std::to_string(request.memory_mb)});
   for (const auto& file : procs_files) argv.insert(argv.end(), {"--cgroup-procs", file});

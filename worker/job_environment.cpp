@@ -117,11 +117,10 @@ std::vector<std::string> job_environment(const LeaseTask& t, const JobPlace& pla
     add_array_variables(s.array, env);
   }
   if (s.gpus > 0) {
-    std::string list;
-    for (uint32_t g = 0; g < s.gpus; ++g) list += (g ? "," : "") + std::to_string(g);
-    env["SLURM_JOB_GPUS"] = list;
     env["SLURM_GPUS"] = std::to_string(s.gpus);
-    env["CUDA_VISIBLE_DEVICES"] = list;
+    GpuBinding numbered;
+    for (uint32_t g = 0; g < s.gpus; ++g) numbered.indices.push_back(g), numbered.uuids.emplace_back();
+    add_gpu_environment(place.gpus ? *place.gpus : numbered, place.gpus_isolated, env);
   }
   std::vector<std::string> out;
   out.reserve(env.size());

@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "worker/gpu_binding.hpp"
 #include "worker/lease.hpp"
 
 namespace og {
@@ -22,6 +23,8 @@ struct JobPlace {
   std::string tools_dir;  // OpenGrid's commands for the job (srun), first on its PATH; "" for none
   JobAccount account = {};
   std::vector<std::string> image_env = {};  // the image config's Env (KEY=VALUE), beneath the job's own
+  const GpuBinding* gpus = nullptr;  // its GPUs; nullptr: numbered 0..N-1 (unit tests, Slurm backend)
+  bool gpus_isolated = false;        // only its GPUs are visible to it (the jail)
 };
 
 // The account of this process's effective uid, as the password database has it.

@@ -16,6 +16,7 @@ LeaseTask lease_from_json(const nlohmann::json& j) {
     t.array_job_id = j.value("array_job_id", uint64_t{0});
     t.array_task_id = j.value("array_task_id", int64_t{-1});
     t.requeue_count = j.value("requeue_count", 0u);
+    t.gpu_indices = j.value("gpu_indices", std::vector<uint32_t>{});
     t.spec = job_spec_from_json(j.at("spec"));
     if (j.contains("resume") && j["resume"].is_object()) {
       t.resume_milestone = j["resume"].at("milestone").get<uint32_t>();

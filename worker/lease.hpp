@@ -22,6 +22,7 @@ struct LeaseTask {
   int64_t array_task_id = -1;
   uint32_t requeue_count = 0;
   JobSpec spec;
+  std::vector<uint32_t> gpu_indices;  // the GPUs og-schedd gave it, by this worker's index
   std::map<std::string, std::string> secrets;  // fetched for this lease only; never logged
   std::string bundle;                          // the archive, checked against spec.bundle_sha256
   // A replica replacing a lost one: the job's last verified checkpoint (milestone, digest)

@@ -84,7 +84,22 @@ void LocalBackend::launch(const LeaseTask& task, DoneCallback done) {
       fs::permissions(tools_dir + "/srun", fs::perms(0755));
     }
     JobAccount account = options_.sandbox ? options_.sandbox->job_account() : current_account();
-    spawn.env = job_environment(task, {options_.partition, job_dir, cwd.string(), tools_dir, account, task.image_env});
+    const bool jailed = options_.sandbox && options_.sandbox->level() == "jail";
+    // What this worker cannot do for the job is not the job's fault: og-schedd runs it elsewhere.
+    auto hand_back = [&](const char* event, const std::exception& e, const char* why) {
+      log_error(event, {{"lease", std::to_string(task.lease_id)}, {"error", e.what()}});
+      failed.outcome = Outcome::HandedBack;
+      failed.handback_reason = why;
+      report_later(done, failed);
+    };
+    GpuBinding gpus;
+    try {
+      gpus = bind_gpus(options_.gpus, task.spec.gpus, task.gpu_indices, !task.image_root.empty());
+    } catch (const std::exception& e) {
+      return hand_back("gpu_binding_failed", e, "the worker could not give it its GPUs");
+    }
+    spawn.env = job_environment(task, {options_.partition, job_dir, cwd.string(), tools_dir, account, task.image_env,
+                                       &gpus, jailed});
     spawn.cwd = cwd.string();
     spawn.stdout_path = out;
     spawn.stderr_path = err;
@@ -98,20 +113,17 @@ void LocalBackend::launch(const LeaseTask& task, DoneCallback done) {
       request.job_dir = job_dir;
       request.cpus = task.spec.total_cpus();
       request.memory_mb = task.spec.total_mem_mb() ? task.spec.total_mem_mb() : options_.memory_mb;
-      request.gpus = task.spec.gpus;
+      request.devices = gpus.device_nodes;
+      request.denied_devices = gpus.denied;
       request.network = task.spec.network;
       request.secrets = task.secrets;
       request.image_root = task.image_root;
       request.read_only_binds = task.data_mounts;
+      request.read_only_binds.insert(request.read_only_binds.end(), gpus.driver_files.begin(), gpus.driver_files.end());
       try {
         contained = options_.sandbox->contain(request, spawn);
       } catch (const std::exception& e) {
-        // This worker cannot contain the job: og-schedd runs it elsewhere.
-        log_error("sandbox_failed", {{"lease", std::to_string(task.lease_id)}, {"error", e.what()}});
-        failed.outcome = Outcome::HandedBack;
-        failed.handback_reason = "the worker could not contain it";
-        report_later(done, failed);
-        return;
+        return hand_back("sandbox_failed", e, "the worker could not contain it");
       }
     }
     std::lock_guard lock(mu_);

@@ -14,6 +14,7 @@
 
 #include "core/bundle.hpp"
 #include "worker/backend.hpp"
+#include "worker/gpu_binding.hpp"
 #include "worker/job_disk_usage.hpp"
 #include "worker/sandbox.hpp"
 
@@ -31,6 +32,7 @@ struct LocalBackendOptions {
   // og-srun, copied into each job as .og/bin/srun (a copy: the jail shows the job its own
   // directory, not ours); "" leaves jobs without srun.
   std::string srun_program = {};
+  GpuHost gpus = {};  // the GPUs offered, where their nodes and driver libraries are
 };
 
 class LocalBackend : public Backend {

@@ -2,6 +2,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
@@ -16,6 +17,7 @@
 #include "core/process.hpp"
 #include "core/strings.hpp"
 #include "jobscripts/memory_spec.hpp"
+#include "worker/gpu_binding.hpp"
 #include "worker/image_store.hpp"
 #include "worker/join.hpp"
 #include "worker/local_backend.hpp"
@@ -46,9 +48,14 @@ options:
   --dir DIR            work directory for jobs (required)
   --cpus N             CPUs to offer (default: all this process may use)
   --memory MB          memory to offer in MiB (default: all physical memory)
-  --gpus N             GPUs to offer (default: as nvidia-smi reports)
+  --gpus N             GPUs to offer: the first N nvidia-smi lists (default: all it lists)
   --price AMOUNT       asking price per CPU-hour, e.g. 0.02 (default 0)
-  --gpu-price AMOUNT   asking price per GPU-hour, e.g. 1.80 (default 0)
+  --gpu-price PRICES   asking price per GPU-hour: 1.80 for every model, or per model,
+                       h100=2.40,a100=1.60 (with a plain price first for the others)
+  --nvidia-smi PROG    the nvidia-smi GPUs are probed with (default: nvidia-smi on PATH)
+  --gpu-dev DIR        where the GPUs' device nodes are (default /dev)
+  --nvidia-libs DIR    the driver's libraries shown to GPU jobs in images (default: where
+                       ldconfig finds libcuda.so.1)
   --operator NAME      who runs this machine; a job's replicas go to distinct operators
   --features LIST      features jobs may ask for with -C, e.g. avx512,nvme (default none)
   --isolation LEVEL    how jobs are contained: jail (namespaces, cgroups, a uid per job, no
@@ -107,6 +114,9 @@ uint64_t parse_count(const std::string& flag, const std::string& text) {
 
 int main(int argc, char** argv) {
   std::string url, token_file, ca_file, name, dir, price = "0", gpu_price = "0", operator_name, features;
+  std::string nvidia_smi = "nvidia-smi", gpu_dev = "/dev";
+  std::optional<std::string> nvidia_libs;
+  std::optional<uint32_t> gpus_offered;
   int64_t kill_wait_s = 5;
   og::JobDiskLimits job_disk{16384ull << 20, 1'000'000};
   uint64_t max_output = 1ull << 30;
@@ -116,8 +126,7 @@ int main(int argc, char** argv) {
   std::string image_cache, image_cache_size = "20G", registry_ca;
   og::SlurmBackendOptions slurm;
   og::SandboxOptions sandbox_options;
-  og::Resources probed = og::probe_resources();
-  og::Resources offered = probed;
+  og::Resources offered = og::probe_resources();
   const bool join = argc > 1 && std::string(argv[1]) == "join";
   std::optional<int64_t> max_bond;
   if (join) {
@@ -148,7 +157,10 @@ int main(int argc, char** argv) {
     else if (flag == "--slurm-token-file") slurm.token_file = value();
     else if (flag == "--slurm-token-command") slurm.token_command = value();
     else if (flag == "--slurm-partition") slurm.slurm_partition = value();
-    else if (flag == "--gpus") offered.gpus = static_cast<uint32_t>(parse_count(flag, value()));
+    else if (flag == "--gpus") gpus_offered = static_cast<uint32_t>(parse_count(flag, value()));
+    else if (flag == "--nvidia-smi") nvidia_smi = value();
+    else if (flag == "--gpu-dev") gpu_dev = value();
+    else if (flag == "--nvidia-libs") nvidia_libs = value();
     else if (flag == "--price") price = value();
     else if (flag == "--bond" && join) {
       try {
@@ -196,9 +208,12 @@ int main(int argc, char** argv) {
   if (backend_kind == "slurm" && (slurm.rest_url.empty() || slurm.user.empty() || slurm.token_file.empty()))
     usage_error("--backend slurm needs --slurmrestd URL, --slurm-user USER and --slurm-token-file FILE");
   if (offered.cpus == 0) usage_error("--cpus must be at least 1");
-  if (offered.gpus > probed.gpus)
+  const og::GpuInventory found = og::probe_gpus(nvidia_smi);
+  og::offer_gpus(offered, found, gpus_offered);
+  if (offered.gpus > found.gpus.size())
     og::log_warn("gpus_not_detected", {{"offered", std::to_string(offered.gpus)},
-                                       {"detected", std::to_string(probed.gpus)}});
+                                       {"detected", std::to_string(found.gpus.size())},
+                                       {"effect", "offered as a bare count: jobs see every GPU device"}});
   const bool name_given = !name.empty();
   if (name.empty()) {
     char host[256] = {};
@@ -214,10 +229,15 @@ int main(int argc, char** argv) {
     options.partition = name;
     options.resources = offered;
     options.price_micros = og::parse_money_micros(price);
-    options.gpu_price_micros = og::parse_money_micros(gpu_price);
+    og::GpuPrices gpu_prices = og::parse_gpu_prices(gpu_price);
+    options.gpu_price_micros = gpu_prices.every_micros;
+    options.gpu_prices = gpu_prices.by_model;
     options.operator_name = operator_name;
     options.keep_job_dirs = keep;
     options.features = og::split_list(features);
+    for (const auto& g : offered.gpu_devices)  // -C h100 finds GPUs by model, as sites name node features
+      if (std::find(options.features.begin(), options.features.end(), g.model) == options.features.end())
+        options.features.push_back(g.model);
     std::optional<og::JoinPlan> plan;
     if (join) {
       try {
@@ -264,7 +284,9 @@ int main(int argc, char** argv) {
       options.resources.nodes = cluster.nodes;  // jobs of up to this many nodes may come
       if (!cpus_given) options.resources.cpus = cluster.cpus;
       if (!memory_given) options.resources.memory_mb = cluster.memory_mb;
-      options.resources.gpus = 0;
+      options.resources.gpus = 0;  // the cluster's GPUs are not offered yet: not this host's either
+      options.resources.gpu_devices.clear();
+      options.resources.gpu_type = options.resources.cuda_version = options.resources.driver_version = "";
       options.isolation = "none";
       options.max_poll_wait_ms = 1000;
       og::log_info("slurm_cluster", {{"nodes", std::to_string(cluster.nodes)}, {"cpus", std::to_string(cluster.cpus)},
@@ -285,6 +307,13 @@ int main(int argc, char** argv) {
       backend_options.memory_mb = offered.memory_mb;
       backend_options.allow_egress = allow_egress;
       backend_options.disk = job_disk;
+      backend_options.gpus.devices = offered.gpu_devices;
+      backend_options.gpus.dev_dir = gpu_dev;
+      if (offered.gpus > 0) {
+        backend_options.gpus.driver_lib_dir = nvidia_libs ? *nvidia_libs : og::find_driver_lib_dir();
+        if (nvidia_smi.find('/') != std::string::npos && ::access(nvidia_smi.c_str(), X_OK) == 0)
+          backend_options.gpus.nvidia_smi = std::filesystem::absolute(nvidia_smi).string();
+      }
       backend_options.srun_program = og::executable_dir() + "/og-srun";
       if (::access(backend_options.srun_program.c_str(), X_OK) != 0) {
         og::log_warn("srun_missing", {{"path", backend_options.srun_program},

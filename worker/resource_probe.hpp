@@ -1,9 +1,13 @@
-// What this machine offers: CPUs we may use, memory, and NVIDIA GPUs (via nvidia-smi
-// when it is installed; none otherwise).
+// What this machine offers: CPUs we may use, memory, and NVIDIA GPUs one by one
+// (worker/gpu_probe, through nvidia-smi when it is installed; none otherwise).
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
+#include <vector>
+
+#include "worker/gpu_probe.hpp"
 
 namespace og {
 
@@ -12,11 +16,16 @@ struct Resources {
   uint32_t cpus = 0;
   uint64_t memory_mb = 0;
   uint32_t gpus = 0;
-  std::string gpu_type;  // e.g. "h100", from the first GPU's name
+  std::string gpu_type;  // the first GPU's model, e.g. "h100"
+  // Each GPU offered; empty when there are none, or when --gpus offers GPUs nvidia-smi
+  // does not see (counted, not bound: such jobs see every device).
+  std::vector<GpuDevice> gpu_devices;
+  std::string driver_version, cuda_version;
 };
 
+// CPUs and memory of this host.
 Resources probe_resources();
-// Parses `nvidia-smi -L` output ("GPU 0: NVIDIA H100 80GB HBM3 (UUID: …)") into count and type.
-Resources parse_nvidia_smi_list(const std::string& output);
+// Offers the first `count` of the GPUs found (all of them when count is unset).
+void offer_gpus(Resources& r, const GpuInventory& found, std::optional<uint32_t> count);
 
 }  // namespace og

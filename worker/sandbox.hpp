@@ -25,11 +25,12 @@ struct SandboxRequest {
   std::string job_dir;
   uint32_t cpus = 1;             // CPU quota
   uint64_t memory_mb = 0;        // memory limit; 0: none
-  uint32_t gpus = 0;             // GPU device files to expose
+  std::vector<std::string> devices;  // host device nodes its /dev gets (its GPUs' and their control nodes)
+  std::vector<std::string> denied_devices;  // "c MAJOR:MINOR": the devices cgroup refuses these
   std::string network = "loopback";  // none | loopback | egress
   std::map<std::string, std::string> secrets;  // name → content, for /run/secrets
   std::string image_root;  // an unpacked image to run in (jail only), "" = the host's own
-  std::vector<std::pair<std::string, std::string>> read_only_binds;  // host path → path in the job (data sets)
+  std::vector<std::pair<std::string, std::string>> read_only_binds;  // host path → path in the job (data sets, driver files)
 };
 
 // One job's containment, from launch until it has been reaped.

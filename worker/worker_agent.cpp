@@ -64,6 +64,8 @@ void WorkerAgent::register_partition() {
                          {"isolation", options_.isolation},
                          {"egress", options_.allow_egress}};
   if (options_.images) body["registries"] = options_.images->registries();
+  const Resources& r = options_.resources;
+  body.update(gpu_offer_fields(r.gpu_devices, r.cuda_version, r.driver_version, options_.gpu_prices));
   if (options_.resources.nodes > 1) body["nodes"] = options_.resources.nodes;  // an og-schedd before nodes reads the rest
   for (int attempt = 0; !stopping_; ++attempt) {
     try {

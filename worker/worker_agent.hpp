@@ -32,6 +32,7 @@ struct WorkerOptions {
   Resources resources;
   int64_t price_micros = 0;  // asking price per CPU-hour
   int64_t gpu_price_micros = 0;  // asking price per GPU-hour
+  std::map<std::string, int64_t> gpu_prices;  // ... for these models instead
   std::string operator_name;     // who runs the machine (empty: nobody declared)
   std::vector<std::string> features;  // offered to -C/--constraint
   bool keep_job_dirs = false;

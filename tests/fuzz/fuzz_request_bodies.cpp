@@ -26,6 +26,14 @@ void decode(uint8_t which, const std::string& text) {
       og::Partition p = og::decode_partition_offer(name, og::parse_body(body));
       check(p.cpus > 0 && p.price_micros >= 0 && p.gpu_price_micros >= 0 && og::isolation_rank(p.isolation) >= 0);
       check(!p.name.empty() && p.name.size() <= 64);
+      const auto& gpus = p.gpu->gpu_devices;
+      check(gpus.empty() || gpus.size() == p.gpus);
+      uint64_t seen = 0;
+      for (const auto& g : gpus) {
+        const uint32_t index = g.index;
+        check(index < og::kMaxGpuDevices && ((seen >> index) & 1) == 0 && !g.model.empty());
+        seen |= uint64_t{1} << index;
+      }
       break;
     }
     case 1: {

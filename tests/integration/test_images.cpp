@@ -15,6 +15,7 @@
 #include "core/oci_registry.hpp"
 #include "core/process.hpp"
 #include "core/sha256.hpp"
+#include "tests/integration/fake_gpus.hpp"
 #include "tests/integration/mesh.hpp"
 #include "worker/image_store.hpp"
 
@@ -217,6 +218,24 @@ TEST_F(Images, ADataSetIsMountedReadOnlyAtDataName) {
                              mesh_.dir());
   std::string out = mesh_.finished_output(id, mesh_.dir() + "/fetched");
   EXPECT_EQ(out, "1 2 3\n4 5\nread-only\n");
+}
+
+TEST_F(Images, AGpuJobInAnImageGetsTheHostsDriverLibrariesAndOnlyItsGpu) {
+  if (::geteuid() != 0) GTEST_SKIP() << "SKIPPED: the jail and fake GPU device nodes need root";
+  FakeGpus gpus = make_fake_gpus(mesh_.dir() + "/gpus");
+  mesh_.start_schedd();
+  std::vector<std::string> options = {"--isolation", "jail", "--allow-registry", "http://" + registry_->address};
+  for (const auto& o : gpus.worker_options()) options.push_back(o);
+  mesh_.start_worker(2, options);
+  mesh_.await_workers(1);
+  uint64_t id = mesh_.sbatch({job_script("#SBATCH --container-image=" + registry_->address + "/og-test/base:1\n"
+                                         "#SBATCH --gpus=1\n",
+                                         "cat /usr/lib/x86_64-linux-gnu/libcuda.so.1 /usr/lib/x86_64-linux-gnu/libcuda.so.550.54.15\n"
+                                         "echo /dev/nvidia*\n"
+                                         "touch /usr/lib/x86_64-linux-gnu/libcuda.so.1 2>/dev/null && echo writable || echo read-only\n")},
+                             mesh_.dir());
+  std::string out = mesh_.finished_output(id, mesh_.dir() + "/fetched");
+  EXPECT_EQ(out, "the host's driver 550.54.15\nthe host's driver 550.54.15\n/dev/nvidia0 /dev/nvidiactl\nread-only\n");
 }
 
 // The cache itself, on the same registry (no jail needed).

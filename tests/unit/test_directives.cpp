@@ -94,6 +94,8 @@ TEST(Directives, RealWorldLines) {
       {"#SBATCH --mem=0", [](JobSpec& s) { s.mem_mb = 0; }},
       {"#SBATCH --mem-per-cpu=2G", [](JobSpec& s) { s.mem_per_cpu_mb = 2048; }},
       {"#SBATCH --mem-per-cpu=1024M", [](JobSpec& s) { s.mem_per_cpu_mb = 1024; }},
+      {"#OG --gpu-mem=80G", [](JobSpec& s) { s.gpu_mem_mb = 81920; }},
+      {"#OG --cuda=12.4", [](JobSpec& s) { s.cuda = "12.4"; }},
       {"#SBATCH --gres=gpu:v100:2",
        [](JobSpec& s) {
          s.gpus = 2;
@@ -335,6 +337,8 @@ TEST(Directives, OptionErrors) {
       {"#SBATCH --gres=gpu:a:b:c", {"job.sh:2: --gres: "}},
       {"#SBATCH --gres=gpu:x:two", {"job.sh:2: --gres: "}},
       {"#SBATCH --gpus=", {"job.sh:2: --gpus: "}},
+      {"#OG --cuda=12", {"job.sh:2: --cuda: ", "MAJOR.MINOR (e.g. 12.4)"}},
+      {"#OG --gpu-mem=lots", {"job.sh:2: --gpu-mem: "}},
       {"#SBATCH --array=5-1", {"job.sh:2: --array: ", "ends before it starts"}},
       {"#SBATCH --dependency=before:1", {"job.sh:2: --dependency: "}},
       {"#SBATCH --export=NONE,A=1", {"job.sh:2: --export: "}},

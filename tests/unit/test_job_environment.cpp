@@ -111,6 +111,9 @@ TEST(JobEnvironmentTest, GpuVariablesOnlyWithGpus) {
   auto env = env_of(t);
   EXPECT_EQ(env["CUDA_VISIBLE_DEVICES"], "0,1,2");
   EXPECT_EQ(env["SLURM_JOB_GPUS"], "0,1,2");
+  EXPECT_EQ(env["SLURM_STEP_GPUS"], "0,1,2");
+  EXPECT_EQ(env["CUDA_VISIBLE_DEVICES"], "0,1,2");
+  EXPECT_EQ(env["GPU_DEVICE_ORDINAL"], "0,1,2");
   EXPECT_EQ(env["SLURM_GPUS"], "3");
 }
 

@@ -207,6 +207,7 @@ TEST_F(JobStoreTest, ReplicasInsertUpdateLoad) {
   Replica r1 = make_replica(job_id, "p1");
   r1.id = store().insert_replica(r1);
   Replica r2 = make_replica(job_id, "p2");
+  r2.gpu_mask = 0b1010;  // GPUs 1 and 3: which ones survive a restart, not just how many
   r2.id = store().insert_replica(r2);
   EXPECT_GT(r2.id, r1.id);
 
@@ -228,6 +229,8 @@ TEST_F(JobStoreTest, ReplicasInsertUpdateLoad) {
   EXPECT_EQ(reps[0].state, ReplicaState::Assigned);
   EXPECT_FALSE(reps[0].cancel_requested);
   EXPECT_EQ(reps[0].price_micros, 120000);
+  EXPECT_EQ(reps[0].gpu_mask, 0u);
+  EXPECT_EQ(reps[1].gpu_mask, 0b1010u);
   EXPECT_EQ(reps[0].start_us, r1.start_us);
   EXPECT_EQ(reps[0].end_us, 0);
   EXPECT_EQ(reps[1].id, r2.id);
@@ -310,6 +313,18 @@ TEST_F(JobStoreTest, PartitionsUpsertAndSnapshot) {
   p.memory_mb = 65536;
   p.gpus = 4;
   p.gpu_type = "h100";
+  auto offer = std::make_shared<GpuOffer>();
+  for (uint32_t i = 0; i < 4; ++i) {
+    GpuDevice g;
+    g.index = g.minor = i;
+    g.model = "h100";
+    g.uuid = "GPU-" + std::to_string(i);
+    g.memory_mb = 81559;
+    offer->gpu_devices.push_back(g);
+  }
+  offer->cuda_version = "12.4";
+  offer->gpu_prices = {{"h100", 2'400'000}};
+  p.gpu = offer;
   p.price_micros = 999;
   p.drain_requested = true;
   p.registered_us = 1234;
@@ -336,6 +351,11 @@ TEST_F(JobStoreTest, PartitionsUpsertAndSnapshot) {
   EXPECT_EQ(got.memory_mb, 65536u);
   EXPECT_EQ(got.gpus, 4u);
   EXPECT_EQ(got.gpu_type, "h100");
+  ASSERT_EQ(got.gpu->gpu_devices.size(), 4u);
+  EXPECT_EQ(got.gpu->gpu_devices[3].uuid, "GPU-3");
+  EXPECT_EQ(got.gpu->gpu_devices[3].memory_mb, 81559u);
+  EXPECT_EQ(got.gpu->cuda_version, "12.4");
+  EXPECT_EQ(got.gpu->gpu_prices.at("h100"), 2'400'000);
   EXPECT_EQ(got.price_micros, 5);
   EXPECT_FALSE(got.drain_requested);
   EXPECT_EQ(got.registered_us, 1234);

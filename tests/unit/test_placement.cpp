@@ -155,7 +155,7 @@ TEST(PlacementTest, BusyPartitionGivesResources) {
   EXPECT_TRUE(place_replicas(needs_mem, ps, {}, 1).chosen.empty());
 }
 
-TEST(PlacementTest, GpuTypeMismatchCanNeverHold) {
+TEST(PlacementTest, GpuTypeMismatchCannotHoldAndWaitsNamingIt) {
   Partition p = part("a", 100, 8, 16384, 4, "a100");
   Job j = job(1, 0, 1);
   j.spec.gpu_type = "h100";
@@ -168,7 +168,7 @@ TEST(PlacementTest, GpuTypeMismatchCanNeverHold) {
   auto ps = parts({p});
   auto r = place_replicas(j, ps, {}, 1);
   EXPECT_TRUE(r.chosen.empty());
-  EXPECT_EQ(r.reason, "Resources");
+  EXPECT_EQ(r.reason, "GpusUnavailable:gpu:h100:1");  // a provider with h100s may still come
   // A GPU type only matters when GPUs are asked for.
   Job cpu_only = job();
   cpu_only.spec.gpu_type = "h100";

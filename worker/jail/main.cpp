@@ -100,7 +100,13 @@ Options parse(int argc, char** argv) {
     else if (flag == "--uid") o.root.uid = static_cast<uint32_t>(number(flag, value));
     else if (flag == "--gid") o.root.gid = static_cast<uint32_t>(number(flag, value));
     else if (flag == "--tmp-mb") o.root.tmp_mb = number(flag, value);
-    else if (flag == "--gpus") o.root.gpus = static_cast<uint32_t>(number(flag, value));
+    else if (flag == "--device") {
+      // Only GPUs' nodes: a mistaken caller must not hand a job a disk.
+      std::string name = value.substr(value.rfind('/') + 1);
+      if (value.empty() || value[0] != '/' || name.rfind("nvidia", 0) != 0)
+        die("--device takes the absolute path of an NVIDIA device node (/dev/nvidia*), got " + value);
+      o.root.devices.push_back(value);
+    }
     else if (flag == "--hostname") o.root.hostname = value;
     else if (flag == "--cgroup-procs") o.cgroup_procs.push_back(value);
     else if (flag == "--network") o.network = value;

@@ -150,21 +150,18 @@ std::string image_root(const RootPlan& plan) {
 void build_dev(const RootPlan& plan, const std::string& dev) {
   mount_or_fail("tmpfs", dev, "tmpfs", MS_NOSUID | MS_NOEXEC, "mode=0755,size=64k");  // devices allowed
   // The same device numbers as the host's nodes (one mknod each, no mount to undo).
-  auto bind_device = [&](const std::string& name) {
-    std::string source = "/dev/" + name, target = dev + "/" + name;
+  auto bind_device = [&](const std::string& source, bool required) {
+    std::string target = dev + "/" + source.substr(source.rfind('/') + 1);
     struct stat st {};
-    if (::stat(source.c_str(), &st) != 0 || !S_ISCHR(st.st_mode)) return;
+    if (::stat(source.c_str(), &st) != 0 || !S_ISCHR(st.st_mode)) {
+      if (required) throw std::runtime_error("device " + source + " is not a character device");
+      return;
+    }
     if (::mknod(target.c_str(), S_IFCHR | (st.st_mode & 0777), st.st_rdev) != 0) fail("mknod", target);
     ::chmod(target.c_str(), st.st_mode & 0777);
   };
-  for (const char* name : kDevices) bind_device(name);
-  if (plan.gpus > 0) {
-    std::error_code ec;
-    for (const auto& entry : fs::directory_iterator("/dev", ec)) {
-      std::string name = entry.path().filename();
-      if (name.rfind("nvidia", 0) == 0 && !entry.is_directory()) bind_device(name);
-    }
-  }
+  for (const char* name : kDevices) bind_device(std::string("/dev/") + name, false);
+  for (const auto& gpu : plan.devices) bind_device(gpu, true);  // the GPUs it was given, no other
   for (auto [name, target] : {std::pair{"fd", "/proc/self/fd"}, std::pair{"stdin", "/proc/self/fd/0"},
                               std::pair{"stdout", "/proc/self/fd/1"}, std::pair{"stderr", "/proc/self/fd/2"}})
     if (::symlink(target, (dev + "/" + name).c_str()) != 0) fail("symlink", dev + "/" + name);
@@ -209,7 +206,18 @@ void enter_root(const RootPlan& plan) {
   real_dir(root, "run");
   if (!plan.secrets.empty()) build_secrets(plan, real_dir(root, "run/secrets", 0500));
   for (const auto& [source, target] : plan.read_only_binds) {
-    std::string at = real_dir(root, target.substr(target[0] == '/'));
+    struct stat st {};
+    if (::stat(source.c_str(), &st) != 0) fail("stat", source);
+    std::string at;
+    if (S_ISREG(st.st_mode)) {  // a file (a driver library): over whatever the image has there
+      auto slash = target.rfind('/');
+      at = real_dir(root, target.substr(1, slash)) + target.substr(slash);
+      std::error_code ec;
+      fs::remove_all(at, ec);  // in the job's own layer; a link is removed, not followed
+      make_file(at, "");
+    } else {
+      at = real_dir(root, target.substr(target[0] == '/'));
+    }
     mount_or_fail(source.c_str(), at, nullptr, MS_BIND | MS_REC);
     mount_or_fail(nullptr, at, nullptr, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV);
   }

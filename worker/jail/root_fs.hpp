@@ -26,12 +26,12 @@ struct RootPlan {
   uint32_t uid = 0;
   uint32_t gid = 0;
   uint64_t tmp_mb = 1024;  // size of /tmp and /dev/shm each
-  uint32_t gpus = 0;       // expose the NVIDIA device files when > 0
+  std::vector<std::string> devices;  // host device nodes made in its /dev, under their own names (its GPUs)
   std::string hostname;
   bool egress = false;  // the job shares the host's network (--network=egress)
   std::map<std::string, std::string> secrets;
   std::string image;  // an unpacked image to be the root, "" = the host's /usr and /etc
-  std::vector<std::pair<std::string, std::string>> read_only_binds;  // host path → path in the jail
+  std::vector<std::pair<std::string, std::string>> read_only_binds;  // host path (directory or file) → path in the jail
 };
 
 // Builds the root and pivots into it; the caller is root in fresh mount and pid
