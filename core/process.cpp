@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <memory>
@@ -129,6 +130,24 @@ std::string executable_dir() {
   auto exe = std::filesystem::read_symlink("/proc/self/exe", ec);
   if (ec) return ".";
   return exe.parent_path().string();
+}
+
+std::string find_program(const std::string& name) {
+  auto runnable = [](const std::filesystem::path& p) {
+    std::error_code ec;
+    return ::access(p.c_str(), X_OK) == 0 && std::filesystem::is_regular_file(p, ec);
+  };
+  if (name.find('/') != std::string::npos) return runnable(name) ? std::filesystem::absolute(name).string() : "";
+  const char* path = std::getenv("PATH");
+  std::string dirs = path ? path : "/usr/bin:/bin";
+  for (size_t start = 0; start <= dirs.size();) {
+    size_t colon = dirs.find(':', start);
+    if (colon == std::string::npos) colon = dirs.size();
+    std::string dir = dirs.substr(start, colon - start);
+    start = colon + 1;
+    if (!dir.empty() && dir[0] == '/' && runnable(dir + "/" + name)) return dir + "/" + name;
+  }
+  return "";
 }
 
 // posix_spawnp: the program is looked up on PATH, as a person typing it would.

@@ -34,6 +34,10 @@ struct SpawnOptions {
 // Throws std::runtime_error when the program cannot be started (fork or exec failed).
 pid_t spawn_process(const SpawnOptions& options);
 
+// The absolute path of an executable: `name` itself when it holds a '/', else the first
+// match on PATH, as a shell finds it; "" when there is none.
+std::string find_program(const std::string& name);
+
 // A program's standard output (at most 1 MiB; its errors dropped), or "" when it cannot
 // start or exits non-zero. For short queries of the system (nvidia-smi, ldconfig).
 std::string program_output(const std::vector<std::string>& argv);

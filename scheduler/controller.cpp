@@ -118,6 +118,7 @@ void Controller::load_state() {
         if (held.gpu_mask & p->second.used_gpu_mask) {
           log_error("gpus_held_twice", {{"partition", r.partition}, {"replica", std::to_string(r.id)}});
           held.gpu_mask &= ~p->second.used_gpu_mask;
+          r.gpu_mask = held.gpu_mask;  // its worker, given fewer GPUs than it needs, hands it back
         }
         p->second.allocate(r.job_id, held);
       }

@@ -107,8 +107,14 @@ int64_t hourly_rate_micros(const Partition& p, const JobSpec& spec, std::optiona
   __int128 rate = static_cast<__int128>(spec.total_cpus()) * p.price_micros;
   uint32_t priced = 0;
   if (spec.gpus > 0 && gpu_mask) {
+    // The GPUs it asked for among those it holds (all of them with --exclusive): those
+    // that serve it, cheapest first.
+    std::array<std::pair<bool, int64_t>, kMaxGpuDevices> held;
+    size_t n = 0;
     for (const auto& g : p.gpu->gpu_devices)
-      if ((*gpu_mask >> g.index & 1) && priced < spec.gpus) rate += gpu_price_of(p, g.model), ++priced;
+      if (*gpu_mask >> g.index & 1) held[n++] = {!serves(p, g, spec, false), gpu_price_of(p, g.model)};
+    std::sort(held.begin(), held.begin() + static_cast<std::ptrdiff_t>(n));
+    for (; priced < n && priced < spec.gpus; ++priced) rate += held[priced].second;
   } else if (spec.gpus > 0 && !p.gpu->gpu_prices.empty()) {  // else every GPU is at the one price below
     FreeGpus free = free_serving(p, spec);
     for (; priced < free.n && priced < spec.gpus; ++priced) rate += gpu_price_of(p, free.gpu[priced]->model);

@@ -44,7 +44,21 @@ std::string joined(const std::vector<uint32_t>& numbers) {
 
 GpuBinding bind_gpus(const GpuHost& host, uint32_t gpus, const std::vector<uint32_t>& indices, bool with_image) {
   GpuBinding b;
+  // Every GPU of this host the job was not given, whether it asked for GPUs or not.
+  auto deny = [&](uint32_t minor_number) {
+    dev_t rdev = 0;
+    if (char_device(host.dev_dir + "/nvidia" + std::to_string(minor_number), &rdev))
+      b.denied.push_back("c " + std::to_string(major(rdev)) + ":" + std::to_string(minor(rdev)));
+  };
+  for (const auto& g : host.devices)
+    if (std::find(indices.begin(), indices.end(), g.index) == indices.end()) deny(g.minor);
+  for (uint32_t m : host.unoffered_minors) deny(m);
   if (gpus == 0) return b;
+  // Told apart, a GPU job comes with its GPUs' indices: without them (a replica allocated
+  // before, or by an og-schedd that counts only) it would get every GPU here.
+  if (!host.devices.empty() && indices.size() < gpus)
+    throw std::runtime_error("og-schedd sent " + std::to_string(indices.size()) + " GPU indices for a job of " +
+                             std::to_string(gpus) + " GPUs");
   if (indices.empty()) {
     // A bare count: the GPUs are not told apart, so every node nvidia-smi would show.
     std::error_code ec;
@@ -67,12 +81,6 @@ GpuBinding bind_gpus(const GpuHost& host, uint32_t gpus, const std::vector<uint3
     }
     for (const char* name : kControlNodes)
       if (std::string node = host.dev_dir + "/" + name; char_device(node)) b.device_nodes.push_back(node);
-    for (const auto& g : host.devices) {
-      dev_t rdev = 0;
-      if (std::find(indices.begin(), indices.end(), g.index) != indices.end()) continue;
-      if (char_device(host.dev_dir + "/nvidia" + std::to_string(g.minor), &rdev))
-        b.denied.push_back("c " + std::to_string(major(rdev)) + ":" + std::to_string(minor(rdev)));
-    }
   }
   if (with_image && !host.driver_lib_dir.empty()) {
     std::error_code ec;
@@ -99,6 +107,7 @@ void add_gpu_environment(const GpuBinding& gpus, bool isolated, std::map<std::st
   for (uint32_t i = 0; i < gpus.indices.size(); ++i) local.push_back(i);
   const std::string provider = joined(gpus.indices), visible = isolated ? joined(local) : provider;
   env["SLURM_JOB_GPUS"] = provider;
+  env["SLURM_GPUS_ON_NODE"] = std::to_string(gpus.indices.size());
   env["SLURM_STEP_GPUS"] = provider;
   env["CUDA_VISIBLE_DEVICES"] = visible;
   env["GPU_DEVICE_ORDINAL"] = visible;

@@ -17,6 +17,7 @@ namespace og {
 
 struct GpuHost {
   std::vector<GpuDevice> devices;  // offered, by index (empty: none, or a bare count)
+  std::vector<uint32_t> unoffered_minors;  // GPUs here but not offered (og-worker --gpus N): denied to every job
   std::string dev_dir = "/dev";    // where their nodes are (og-worker --gpu-dev; tests)
   std::string driver_lib_dir;      // the driver's user-space libraries, "" = none found
   std::string nvidia_smi;          // the nvidia-smi to show in images, "" = none
@@ -31,9 +32,10 @@ struct GpuBinding {
 };
 
 // `indices` as og-schedd allocated them; empty with gpus > 0 on a bare count (every node
-// nvidia-smi would show, as before GPUs were told apart). Throws std::runtime_error when
-// an index is not one of this host's GPUs or its node is missing: the job must not run
-// on GPUs it did not get.
+// nvidia-smi would show, as before GPUs were told apart). Every other GPU of the host is
+// denied, to jobs without GPUs too. Throws std::runtime_error when GPUs are told apart and
+// fewer indices than GPUs came, an index is not one of this host's GPUs or its node is
+// missing: the job must not run on GPUs it did not get.
 GpuBinding bind_gpus(const GpuHost& host, uint32_t gpus, const std::vector<uint32_t>& indices, bool with_image);
 
 // CUDA_VISIBLE_DEVICES, GPU_DEVICE_ORDINAL, NVIDIA_VISIBLE_DEVICES, SLURM_JOB_GPUS and

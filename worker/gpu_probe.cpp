@@ -7,6 +7,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "core/log.hpp"
 #include "core/process.hpp"
 #include "core/strings.hpp"
 
@@ -62,7 +63,12 @@ GpuInventory parse_gpu_query(const std::string& csv, bool with_compute_cap) {
     if (inv.driver_version.empty()) inv.driver_version = f[5];
     g.mig = f[6] == "Enabled";
     if (g.model.empty()) continue;
-    minor_from_proc(f[7], g.minor);
+    // Where the driver is loaded its minor is the only safe name for the GPU's node; the
+    // index stands in only without a driver's /proc (a test's fake GPUs).
+    if (!minor_from_proc(f[7], g.minor) && ::access("/proc/driver/nvidia/gpus", F_OK) == 0) {
+      log_warn("gpu_minor_unknown", {{"gpu", f[0]}, {"bus", f[7]}, {"effect", "not offered"}});
+      continue;
+    }
     inv.gpus.push_back(std::move(g));
   }
   std::sort(inv.gpus.begin(), inv.gpus.end(), [](const GpuDevice& a, const GpuDevice& b) { return a.index < b.index; });

@@ -308,11 +308,15 @@ int main(int argc, char** argv) {
       backend_options.allow_egress = allow_egress;
       backend_options.disk = job_disk;
       backend_options.gpus.devices = offered.gpu_devices;
+      const bool bare_count = offered.gpus > 0 && offered.gpu_devices.empty();  // jobs see every GPU anyway
+      for (const auto& g : found.gpus)  // left out by --gpus N: no job may open them
+        if (!bare_count && std::none_of(offered.gpu_devices.begin(), offered.gpu_devices.end(),
+                                        [&](const og::GpuDevice& o) { return o.index == g.index; }))
+          backend_options.gpus.unoffered_minors.push_back(g.minor);
       backend_options.gpus.dev_dir = gpu_dev;
       if (offered.gpus > 0) {
         backend_options.gpus.driver_lib_dir = nvidia_libs ? *nvidia_libs : og::find_driver_lib_dir();
-        if (nvidia_smi.find('/') != std::string::npos && ::access(nvidia_smi.c_str(), X_OK) == 0)
-          backend_options.gpus.nvidia_smi = std::filesystem::absolute(nvidia_smi).string();
+        backend_options.gpus.nvidia_smi = og::find_program(nvidia_smi);
       }
       backend_options.srun_program = og::executable_dir() + "/og-srun";
       if (::access(backend_options.srun_program.c_str(), X_OK) != 0) {

@@ -190,6 +190,7 @@ TEST_F(GpuBindingTest, AJobGetsItsGpusNodeAndTheControlNodeAndTheOthersAreDenied
   add_gpu_environment(b, /*isolated=*/true, env);
   EXPECT_EQ(env["SLURM_JOB_GPUS"], "1");  // the provider's index, as Slurm's gres plugin
   EXPECT_EQ(env["SLURM_STEP_GPUS"], "1");
+  EXPECT_EQ(env["SLURM_GPUS_ON_NODE"], "1");
   EXPECT_EQ(env["CUDA_VISIBLE_DEVICES"], "0");  // the only GPU its /dev holds
   EXPECT_EQ(env["GPU_DEVICE_ORDINAL"], "0");
   EXPECT_EQ(env["NVIDIA_VISIBLE_DEVICES"], "GPU-1");
@@ -197,6 +198,19 @@ TEST_F(GpuBindingTest, AJobGetsItsGpusNodeAndTheControlNodeAndTheOthersAreDenied
   env.clear();
   add_gpu_environment(b, /*isolated=*/false, env);  // every GPU visible: name it by index
   EXPECT_EQ(env["CUDA_VISIBLE_DEVICES"], "1");
+}
+
+TEST_F(GpuBindingTest, AJobWithoutGpusIsDeniedEveryGpuAndOneWithoutIndicesIsRefused) {
+  GpuBinding none = bind_gpus(host_, 0, {}, false);
+  EXPECT_TRUE(none.device_nodes.empty());
+  EXPECT_EQ(none.denied, (std::vector<std::string>{"c 195:0", "c 195:1"}));
+  // GPUs told apart: a job of 2 GPUs with 1 index (or none) would otherwise see every GPU.
+  EXPECT_THROW(bind_gpus(host_, 2, {1}, false), std::runtime_error);
+  EXPECT_THROW(bind_gpus(host_, 1, {}, false), std::runtime_error);
+  // A GPU here but not offered (og-worker --gpus 1) is denied to every job.
+  host_.devices.resize(1);
+  host_.unoffered_minors = {1};
+  EXPECT_EQ(bind_gpus(host_, 1, {0}, false).denied, std::vector<std::string>{"c 195:1"});
 }
 
 TEST_F(GpuBindingTest, AGpuThisWorkerDoesNotHaveIsNeverBoundInstead) {

@@ -114,6 +114,7 @@ TEST(JobEnvironmentTest, GpuVariablesOnlyWithGpus) {
   EXPECT_EQ(env["SLURM_STEP_GPUS"], "0,1,2");
   EXPECT_EQ(env["CUDA_VISIBLE_DEVICES"], "0,1,2");
   EXPECT_EQ(env["GPU_DEVICE_ORDINAL"], "0,1,2");
+  EXPECT_EQ(env["SLURM_GPUS_ON_NODE"], "3");
   EXPECT_EQ(env["SLURM_GPUS"], "3");
 }
 

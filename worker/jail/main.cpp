@@ -120,8 +120,8 @@ Options parse(int argc, char** argv) {
     else if (flag == "--bind-ro") {
       auto eq = value.find('=');
       std::string target = eq == std::string::npos ? "" : value.substr(eq + 1);
-      if (eq == 0 || target.empty() || target[0] != '/' || target.find("/..") != std::string::npos ||
-          target.find("/./") != std::string::npos)
+      if (eq == 0 || target.size() < 2 || target[0] != '/' || target.back() == '/' ||
+          target.find("/..") != std::string::npos || target.find("/./") != std::string::npos)
         die("--bind-ro takes HOST_PATH=ABSOLUTE_PATH_IN_THE_JAIL, got " + value);
       o.root.read_only_binds.emplace_back(value.substr(0, eq), target);
     }

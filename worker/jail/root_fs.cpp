@@ -152,9 +152,9 @@ void build_dev(const RootPlan& plan, const std::string& dev) {
   // The same device numbers as the host's nodes (one mknod each, no mount to undo).
   auto bind_device = [&](const std::string& source, bool required) {
     std::string target = dev + "/" + source.substr(source.rfind('/') + 1);
-    struct stat st {};
-    if (::stat(source.c_str(), &st) != 0 || !S_ISCHR(st.st_mode)) {
-      if (required) throw std::runtime_error("device " + source + " is not a character device");
+    struct stat st {};  // lstat: a link named nvidia0 must not hand the job what it points to
+    if (::lstat(source.c_str(), &st) != 0 || !S_ISCHR(st.st_mode)) {
+      if (required) throw std::runtime_error("device " + source + " is not a character device (links are refused)");
       return;
     }
     if (::mknod(target.c_str(), S_IFCHR | (st.st_mode & 0777), st.st_rdev) != 0) fail("mknod", target);
