@@ -31,6 +31,8 @@ script; options given here override them. Slurm's sbatch options are understood 
                       OG_SBATCH_QUORUM / quorum= in the config file)
   --max-price=AMOUNT  highest price per CPU-hour you accept, e.g. 0.05
   --max-gpu-price=AMOUNT  highest price per GPU-hour you accept
+  --verify=MODE       how replicas must agree: exact (default), fuzzy:REL_TOL (CSV,
+                      HDF5 numbers), image:psnr=DB and/or maxdiff=K (PNG pixels)
   --gpu-mem=SIZE      each GPU has at least SIZE of memory, as GPUs are sold (80G: H100 80GB)
   --cuda=MAJOR.MINOR  the provider's driver runs at least this CUDA version
   --network=MODE      loopback (default: a loopback of its own), none, or egress (only

@@ -213,7 +213,7 @@ void validate(const JobSpec& s) {
   require(s.cuda.empty() || is_version(s.cuda), "field \"cuda\" must be MAJOR.MINOR, e.g. 12.4");
   require(s.gpu_mem_mb <= (uint64_t{1} << 40), "field \"gpu_mem_mb\" is too large");
   require(parse_verify_mode(s.verify).has_value(),
-          "field \"verify\" must be \"exact\" or \"fuzzy:REL_TOL\" with 0 < REL_TOL < 1, e.g. fuzzy:1e-9");
+          std::string("field \"verify\" must be ") + kVerifyModes);
 }
 
 }  // namespace

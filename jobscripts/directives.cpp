@@ -333,7 +333,7 @@ class OptionApplier {
       }
       case OptionId::kVerify:
         if (!parse_verify_mode(text))
-          throw UsageError("expected exact or fuzzy:REL_TOL (0 < REL_TOL < 1, e.g. fuzzy:1e-9), got " + in_quotes(text));
+          throw UsageError(std::string("expected ") + kVerifyModes + ", got " + in_quotes(text));
         spec.verify = text;
         break;
       case OptionId::kUrl:

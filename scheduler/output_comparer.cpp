@@ -3,11 +3,12 @@
 #include <nlohmann/json.hpp>
 
 #include "verify/manifest.hpp"
+#include "verify/image_compare.hpp"
 #include "verify/numeric_compare.hpp"
 
 namespace og {
 
-bool outputs_close(const std::string& manifest_a_json, const std::string& manifest_b_json, double rel_tol,
+bool outputs_close(const std::string& manifest_a_json, const std::string& manifest_b_json, const VerifyMode& mode,
                    const ReadBlob& read) {
   Manifest ma, mb;
   try {
@@ -21,10 +22,14 @@ bool outputs_close(const std::string& manifest_a_json, const std::string& manife
     const auto &fa = ma.files[i], &fb = mb.files[i];
     if (fa.path != fb.path) return false;
     if (fa.sha256 == fb.sha256) continue;
-    if (!is_numeric_output(fa.path)) return false;
+    const bool numeric = mode.kind == VerifyMode::Kind::Fuzzy && is_numeric_output(fa.path);
+    const bool image = mode.kind == VerifyMode::Kind::Image && is_image_output(fa.path);
+    if (!numeric && !image) return false;
     try {
       auto da = read(fa.sha256), db = read(fb.sha256);
-      if (!da || !db || !numeric_outputs_close(fa.path, *da, *db, rel_tol)) return false;
+      if (!da || !db) return false;
+      if (numeric && !numeric_outputs_close(fa.path, *da, *db, mode.rel_tol)) return false;
+      if (image && !images_close(*da, *db, mode)) return false;
     } catch (const std::exception&) {
       return false;
     }
@@ -65,7 +70,7 @@ void OutputComparer::run() {
       request = std::move(queue_.front());
       queue_.pop_front();
     }
-    bool agree = outputs_close(request.manifest_a, request.manifest_b, request.rel_tol, read_);
+    bool agree = outputs_close(request.manifest_a, request.manifest_b, request.mode, read_);
     answer_(request, agree);
   }
 }

@@ -14,14 +14,17 @@
 #include <string>
 #include <thread>
 
+#include "core/verify_mode.hpp"
+
 namespace og {
 
 using ReadBlob = std::function<std::optional<std::string>(const std::string& sha256)>;
 
-// The rule: the same files by path; those whose digests differ must be numeric outputs
-// (CSV, HDF5) whose values are close. Outputs come from providers: whatever they hold,
-// a comparison that cannot be made says no.
-bool outputs_close(const std::string& manifest_a_json, const std::string& manifest_b_json, double rel_tol,
+// The rule: the same files by path; those whose digests differ must be, under fuzzy,
+// numeric outputs (CSV, HDF5) whose values are close, under image, images whose pixels
+// are. Outputs come from providers: whatever they hold, a comparison that cannot be made
+// says no.
+bool outputs_close(const std::string& manifest_a_json, const std::string& manifest_b_json, const VerifyMode& mode,
                    const ReadBlob& read);
 
 class OutputComparer {
@@ -30,7 +33,7 @@ class OutputComparer {
     uint64_t job_id = 0;  // whose verdict waits for the answer
     uint64_t a = 0, b = 0;  // the replicas (leases) compared
     std::string manifest_a, manifest_b;
-    double rel_tol = 0;
+    VerifyMode mode;
   };
   using Answer = std::function<void(const Request& request, bool agree)>;
 

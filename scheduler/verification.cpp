@@ -62,9 +62,9 @@ std::optional<bool> Controller::agreement(uint64_t owner, const JobSpec& spec, c
   auto vote = [](const Replica& r) { return ReplicaVote{r.id, r.outcome, r.exit_code, r.root}; };
   if (vote(a).key() == vote(b).key()) return true;
   auto mode = parse_verify_mode(spec.verify);
-  if (!mode || !mode->fuzzy || !comparer_ || a.outcome != b.outcome || a.exit_code != b.exit_code) return false;
+  if (!mode || !mode->compares_contents() || !comparer_ || a.outcome != b.outcome || a.exit_code != b.exit_code) return false;
   auto [it, asked_now] = comparisons_[owner].try_emplace(std::minmax(a.id, b.id));
-  if (asked_now) comparer_->compare({owner, a.id, b.id, a.manifest_json, b.manifest_json, mode->rel_tol});
+  if (asked_now) comparer_->compare({owner, a.id, b.id, a.manifest_json, b.manifest_json, *mode});
   return it->second;
 }
 

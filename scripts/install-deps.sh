@@ -9,6 +9,7 @@ packages=(
   nlohmann-json3-dev      # the one JSON library
   libssl-dev libsqlite3-dev
   libhdf5-dev             # fuzzy verification of HDF5 outputs (and checkpoints)
+  libpng-dev              # --verify=image: PNG outputs compared by their pixels
   libgtest-dev googletest libbenchmark-dev
   procps                  # ps/kill used by og-mesh and the tests
   python3                 # the containment tests' attacks (ctypes, termios)

@@ -182,6 +182,38 @@ TEST(Payment, FuzzyVerificationAcceptsFloatsThatDifferInTheLastDigits) {
 }
 
 
+TEST(Payment, ImageVerificationAcceptsRendersThatDifferInAFewPixels) {
+  Mesh mesh;
+  start_mesh(mesh, 2);
+  // Each provider's render differs by one level in one pixel, as another CPU's sampler
+  // might; the PNG is written by the job (python3's zlib), decoded by og-schedd (libpng).
+  std::string body = R"SH(n=${SLURM_JOB_PARTITION#worker-}
+python3 - "$n" <<'PY'
+import struct, sys, zlib
+n = int(sys.argv[1])
+w, h = 16, 8
+rows = b"".join(b"\x00" + b"".join(bytes((x * 16, y * 32, 128 + (n if (x, y) == (3, 3) else 0))) for x in range(w)) for y in range(h))
+chunk = lambda t, d: struct.pack(">I", len(d)) + t + d + struct.pack(">I", zlib.crc32(t + d))
+open("frame.png", "wb").write(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 2, 0, 0, 0))
+                              + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b""))
+PY
+)SH";
+  auto submit = [&](const std::string& mode) {
+    std::string script = mesh.write_script(std::string("render-") + mode.back() + ".sh",
+                                           "#!/bin/bash\n#SBATCH --replicas=2 --time=5 --max-price=36 --verify=" + mode + "\n" + body);
+    return settled_job(mesh, submit_script(mesh, script));
+  };
+  auto close = submit("image:maxdiff=2");
+  EXPECT_EQ(close["job_state"], "COMPLETED");
+  EXPECT_EQ(close["paid_to"], "worker-1,worker-2") << "both agreed within the tolerance";
+  auto strict = submit("image:maxdiff=0");
+  EXPECT_EQ(strict["job_state"], "FAILED");
+  EXPECT_EQ(strict["state_reason"], "NoQuorum") << "no channel may differ at all";
+  auto bad = mesh.run({"og-sbatch", mesh.write_script("bad-image.sh", "#!/bin/bash\n#SBATCH --verify=image:psnr=0\ntrue\n")});
+  EXPECT_NE(bad.exit_code, 0);
+  EXPECT_NE(bad.err.find("image:psnr=DB"), std::string::npos) << bad.err;
+}
+
 TEST(Payment, AProviderTakesItsBondBackAfterTheDelay) {
   Mesh mesh;
   mesh.start_schedd({"--unbond-delay", "1"});

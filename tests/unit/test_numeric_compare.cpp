@@ -7,10 +7,10 @@ namespace og {
 namespace {
 
 TEST(VerifyMode, ExactOrFuzzyWithASensibleTolerance) {
-  EXPECT_FALSE(parse_verify_mode("exact")->fuzzy);
+  EXPECT_FALSE(parse_verify_mode("exact")->compares_contents());
   auto fuzzy = parse_verify_mode("fuzzy:1e-9");
   ASSERT_TRUE(fuzzy.has_value());
-  EXPECT_TRUE(fuzzy->fuzzy);
+  EXPECT_EQ(fuzzy->kind, VerifyMode::Kind::Fuzzy);
   EXPECT_DOUBLE_EQ(fuzzy->rel_tol, 1e-9);
   for (const char* bad : {"", "fuzzy", "fuzzy:", "fuzzy:0", "fuzzy:1", "fuzzy:-1e-3", "fuzzy:abc", "fuzzy:1e-3x", "exactly"})
     EXPECT_FALSE(parse_verify_mode(bad).has_value()) << bad;
