@@ -1,5 +1,6 @@
 #include "tests/integration/mesh.hpp"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -30,6 +31,29 @@ std::string bin_path(const std::string& tool) {
 }
 std::string source_path(const std::string& relative) {
   return std::string(OG_SOURCE_DIR) + "/" + relative;
+}
+
+std::vector<std::pair<pid_t, std::string>> command_lines() {
+  std::vector<std::pair<pid_t, std::string>> out;
+  DIR* proc = ::opendir("/proc");
+  if (!proc) return out;
+  while (const dirent* entry = ::readdir(proc)) {
+    char* end = nullptr;
+    long pid = std::strtol(entry->d_name, &end, 10);
+    if (pid <= 0 || *end != '\0') continue;
+    int fd = ::open(("/proc/" + std::string(entry->d_name) + "/cmdline").c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) continue;
+    std::string cmd;
+    char buf[4096];
+    ssize_t n = 0;
+    while ((n = ::read(fd, buf, sizeof buf)) > 0) cmd.append(buf, static_cast<size_t>(n));
+    ::close(fd);
+    if (n < 0) continue;  // it ended while we read
+    std::replace(cmd.begin(), cmd.end(), '\0', ' ');
+    out.emplace_back(static_cast<pid_t>(pid), std::move(cmd));
+  }
+  ::closedir(proc);
+  return out;
 }
 
 std::string read_file(const std::string& path) {

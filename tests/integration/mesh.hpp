@@ -107,6 +107,9 @@ std::string source_path(const std::string& relative);
 std::string read_file(const std::string& path);
 // The first ``` block after the README.md heading that starts with `heading`, without its fences.
 std::string readme_block(const std::string& heading);
+// Every process's command line (NULs as spaces) with its pid. A process that ends while
+// /proc is read is left out, never an error: processes come and go during a test.
+std::vector<std::pair<pid_t, std::string>> command_lines();
 // The last LINES lines of a file (all of it when shorter).
 std::string tail_of(const std::string& path, size_t lines);
 

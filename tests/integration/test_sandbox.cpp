@@ -42,12 +42,8 @@ std::vector<pid_t> job_uid_processes() {
 }
 
 bool process_matching(const std::string& needle) {
-  for (const auto& entry : fs::directory_iterator("/proc")) {
-    std::ifstream in(entry.path() / "cmdline");
-    std::string cmd((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    std::replace(cmd.begin(), cmd.end(), '\0', ' ');
+  for (const auto& [pid, cmd] : command_lines())
     if (cmd.find(needle) != std::string::npos && cmd.find("bash -c") == std::string::npos) return true;
-  }
   return false;
 }
 
@@ -175,12 +171,8 @@ TEST_F(Sandbox, OrphansDoNotOutliveTheirJob) {
 
 TEST_F(Sandbox, TheWorkerCannotBeTracedOrSignalled) {
   pid_t worker_pid = 0;
-  for (const auto& entry : fs::directory_iterator("/proc")) {
-    std::ifstream in(entry.path() / "cmdline");
-    std::string cmd((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    if (cmd.find("og-worker") != std::string::npos && cmd.find(worker) != std::string::npos)
-      worker_pid = std::stoi(entry.path().filename());
-  }
+  for (const auto& [pid, cmd] : command_lines())
+    if (cmd.find("og-worker") != std::string::npos && cmd.find(worker) != std::string::npos) worker_pid = pid;
   ASSERT_NE(worker_pid, 0);
   std::string pid = std::to_string(worker_pid);
   // ptrace(PTRACE_ATTACH = 16) by system call number (101 on x86-64), through perl, which

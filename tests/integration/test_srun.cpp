@@ -191,12 +191,8 @@ TEST_F(SrunInJail, ARankKilledStopsTheOthers) {
 // Processes whose command line is `command` (words separated by spaces).
 size_t processes_running(const std::string& command) {
   size_t found = 0;
-  for (const auto& entry : fs::directory_iterator("/proc")) {
-    std::ifstream in(entry.path() / "cmdline");
-    std::string cmd((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    std::replace(cmd.begin(), cmd.end(), '\0', ' ');
+  for (const auto& [pid, cmd] : command_lines())
     if (cmd == command + " ") ++found;
-  }
   return found;
 }
 
