@@ -355,6 +355,9 @@ void WorkerAgent::reporter_loop() {
     RunResult result = reports_.front();
     reports_.pop_front();
     lock.unlock();
+    // Checkpoints written since the last look count too: a quick job's, or the last one,
+    // from which a replica added for want of a quorum then resumes.
+    if (!result.job_dir.empty()) report_milestones_of(client, result.lease_id, result.job_dir);
     report(client, result);
     if (!options_.keep_job_dirs && !result.job_dir.empty()) {
       std::error_code ec;
@@ -373,50 +376,51 @@ void WorkerAgent::report_milestones(HttpClient& client) {
     std::lock_guard lock(mu_);
     leases.assign(running_.begin(), running_.end());
   }
-  for (uint64_t lease : leases) {
-    std::string dir = backend_.job_dir(lease);
-    if (dir.empty()) continue;
-    // The running job owns .og and everything in it, and we are root: walk down with
-    // O_NOFOLLOW at each step, so a link it planted leads nowhere.
-    int job_fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-    int og_fd = job_fd < 0 ? -1 : ::openat(job_fd, ".og", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-    int dir_fd = og_fd < 0 ? -1 : ::openat(og_fd, "milestones", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-    for (int fd : {job_fd, og_fd})
-      if (fd >= 0) ::close(fd);
-    if (dir_fd < 0) continue;
-    // Files named 1, 2, ...: a job writes one elsewhere and renames it in, so what is seen
-    // is whole. Their digest is what replicas must agree on.
-    std::map<uint32_t, std::string> found;
-    std::error_code ec;
-    for (const auto& entry : std::filesystem::directory_iterator("/proc/self/fd/" + std::to_string(dir_fd), ec)) {
-      std::string name = entry.path().filename().string();
-      if (name.empty() || name.size() > 9 || name.find_first_not_of("0123456789") != std::string::npos) continue;
-      uint32_t index = static_cast<uint32_t>(std::stoul(name));
-      if (index > 0 && index > milestones_sent_[lease]) found[index] = name;
-    }
-    for (const auto& [index, name] : found) {
-      std::string digest;
-      try {
-        digest = sha256_untrusted_file_hex(dir_fd, name, kMaxMilestoneBytes);
-      } catch (const std::runtime_error& e) {
-        // Not a milestone (a link, a FIFO, too large): passed over for good.
-        log_warn("milestone_ignored", {{"lease", std::to_string(lease)}, {"error", e.what()}});
-        milestones_sent_[lease] = index;
-        continue;
-      }
-      try {
-        auto answer = client.call("POST", "/og/v1/leases/" + std::to_string(lease) + "/milestone",
-                                  {{"index", index}, {"digest", digest}});
-        milestones_sent_[lease] = index;
-        if (answer.value("checkpoint_wanted", false)) keep_checkpoint(client, lease, dir_fd, name, digest);
-      } catch (const std::exception& e) {
-        log_warn("milestone_not_reported", {{"lease", std::to_string(lease)}, {"milestone", std::to_string(index)},
-                                            {"error", e.what()}});
-        break;  // tried again in a second
-      }
-    }
-    ::close(dir_fd);
+  for (uint64_t lease : leases)
+    if (std::string dir = backend_.job_dir(lease); !dir.empty()) report_milestones_of(client, lease, dir);
+}
+
+void WorkerAgent::report_milestones_of(HttpClient& client, uint64_t lease, const std::string& dir) {
+  // The job owns .og and everything in it, and we are root: walk down with
+  // O_NOFOLLOW at each step, so a link it planted leads nowhere.
+  int job_fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  int og_fd = job_fd < 0 ? -1 : ::openat(job_fd, ".og", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  int dir_fd = og_fd < 0 ? -1 : ::openat(og_fd, "milestones", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  for (int fd : {job_fd, og_fd})
+    if (fd >= 0) ::close(fd);
+  if (dir_fd < 0) return;
+  // Files named 1, 2, ...: a job writes one elsewhere and renames it in, so what is seen
+  // is whole. Their digest is what replicas must agree on.
+  std::map<uint32_t, std::string> found;
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator("/proc/self/fd/" + std::to_string(dir_fd), ec)) {
+    std::string name = entry.path().filename().string();
+    if (name.empty() || name.size() > 9 || name.find_first_not_of("0123456789") != std::string::npos) continue;
+    uint32_t index = static_cast<uint32_t>(std::stoul(name));
+    if (index > 0 && index > milestones_sent_[lease]) found[index] = name;
   }
+  for (const auto& [index, name] : found) {
+    std::string digest;
+    try {
+      digest = sha256_untrusted_file_hex(dir_fd, name, kMaxMilestoneBytes);
+    } catch (const std::runtime_error& e) {
+      // Not a milestone (a link, a FIFO, too large): passed over for good.
+      log_warn("milestone_ignored", {{"lease", std::to_string(lease)}, {"error", e.what()}});
+      milestones_sent_[lease] = index;
+      continue;
+    }
+    try {
+      auto answer = client.call("POST", "/og/v1/leases/" + std::to_string(lease) + "/milestone",
+                                {{"index", index}, {"digest", digest}});
+      milestones_sent_[lease] = index;
+      if (answer.value("checkpoint_wanted", false)) keep_checkpoint(client, lease, dir_fd, name, digest);
+    } catch (const std::exception& e) {
+      log_warn("milestone_not_reported", {{"lease", std::to_string(lease)}, {"milestone", std::to_string(index)},
+                                          {"error", e.what()}});
+      break;  // tried again in a second
+    }
+  }
+  ::close(dir_fd);
 }
 
 void WorkerAgent::keep_checkpoint(HttpClient& client, uint64_t lease, int dir_fd, const std::string& name,

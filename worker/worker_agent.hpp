@@ -70,6 +70,8 @@ class WorkerAgent {
   void report(HttpClient& client, const RunResult& result);
   // Tells og-schedd of milestones running jobs have left in $OG_MILESTONES since last time.
   void report_milestones(HttpClient& client);
+  // Reports the milestones the lease's job (in dir) wrote since the last look.
+  void report_milestones_of(HttpClient& client, uint64_t lease, const std::string& dir);
   // Uploads a milestone's content (at most kMaxCheckpointBytes) when og-schedd asks for it:
   // the job's verified checkpoint, from which a replica replacing a lost one resumes.
   void keep_checkpoint(HttpClient& client, uint64_t lease, int dir_fd, const std::string& name,

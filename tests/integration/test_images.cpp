@@ -16,6 +16,7 @@
 #include "core/process.hpp"
 #include "core/sha256.hpp"
 #include "tests/integration/fake_gpus.hpp"
+#include "tests/integration/local_registry.hpp"
 #include "tests/integration/mesh.hpp"
 #include "worker/image_store.hpp"
 
@@ -23,35 +24,6 @@ namespace og::test {
 namespace {
 
 namespace fs = std::filesystem;
-
-// A docker-registry started by scripts/registry-local.sh; stopped by PID.
-struct LocalRegistry {
-  std::string dir, address;
-  explicit LocalRegistry(const std::string& where) : dir(where) {
-    Mesh shell;  // only to run the script
-    auto r = shell.exec({"/bin/bash", source_path("scripts/registry-local.sh"), "start", dir});
-    std::smatch m;
-    if (r.exit_code != 0 || !std::regex_search(r.out, m, std::regex("OG_REGISTRY=([0-9.:]+)")))
-      throw std::runtime_error("the registry did not start: " + r.err);
-    address = m[1];
-  }
-  ~LocalRegistry() { stop(); }
-  void stop() {
-    Mesh shell;
-    shell.exec({"/bin/bash", source_path("scripts/registry-local.sh"), "stop", dir});
-  }
-  void kill_now() const {
-    std::ifstream in(dir + "/registry.pid");
-    pid_t pid = 0;
-    in >> pid;
-    if (pid > 0) ::kill(pid, SIGKILL);
-  }
-  // The file the registry serves a blob from.
-  std::string blob_file(const std::string& digest) const {
-    std::string hex = digest.substr(7);
-    return dir + "/data/docker/registry/v2/blobs/sha256/" + hex.substr(0, 2) + "/" + hex + "/data";
-  }
-};
 
 std::string python_layer(const std::string& out, const std::vector<std::string>& args) {
   Mesh shell;

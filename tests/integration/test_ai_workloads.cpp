@@ -1,0 +1,136 @@
+// The AI workloads of examples/ai as their job scripts run them: on two jailed providers
+// that must agree byte for byte, with models staged by digest from a real registry.
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "tests/integration/local_registry.hpp"
+#include "tests/integration/mesh.hpp"
+
+namespace og::test {
+namespace {
+
+namespace fs = std::filesystem;
+
+const char* const kPython = "/usr/bin/python3";
+
+class AiWorkloads : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    Mesh shell;
+    torch_ = shell.exec({kPython, "-c", "import torch, sentencepiece"}).exit_code == 0;
+    work_ = fs::temp_directory_path() / ("og-ai-" + std::to_string(::getpid()));
+    fs::create_directories(work_);
+    if (torch_ && ::geteuid() == 0) registry_ = std::make_unique<LocalRegistry>(work_ + "/registry");
+  }
+  static void TearDownTestSuite() {
+    registry_.reset();
+    fs::remove_all(work_);
+  }
+  void SetUp() override {
+    if (::geteuid() != 0) GTEST_SKIP() << "SKIPPED: the AI jobs run jailed, which needs root";
+    if (!torch_) GTEST_SKIP() << "SKIPPED: python3-torch or python3-sentencepiece is not installed (scripts/install-deps.sh)";
+  }
+
+  // og-schedd and `count` jailed workers that may pull from the suite's registry.
+  void start_mesh(int count) {
+    mesh_.start_schedd();
+    for (int i = 0; i < count; ++i)
+      mesh_.start_worker(2, {"--isolation", "jail", "--allow-registry", "http://" + registry_->address});
+    mesh_.await_workers(count);
+  }
+
+  // A submission directory holding ai/, as the job scripts' comments ask.
+  std::string submit_dir() {
+    std::string dir = mesh_.dir() + "/submit";
+    fs::create_directories(dir + "/ai");
+    for (const auto& entry : fs::directory_iterator(source_path("examples/ai")))
+      if (entry.is_regular_file()) fs::copy_file(entry.path(), dir + "/ai/" + entry.path().filename().string());
+    return dir;
+  }
+
+  // og-sbatch --wait SCRIPT ARGS in dir; the finished job once both replicas are done.
+  nlohmann::json run_job(const std::string& dir, const std::vector<std::string>& options, const std::string& script,
+                         const std::vector<std::string>& args) {
+    std::vector<std::string> argv = {"og-sbatch", "--wait"};
+    argv.insert(argv.end(), options.begin(), options.end());
+    argv.push_back(source_path("jobscripts/examples/" + script));
+    argv.insert(argv.end(), args.begin(), args.end());
+    auto r = mesh_.run(argv, "alice", dir);
+    EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+    if (r.exit_code != 0) return {};
+    uint64_t id = std::stoull(r.out.substr(r.out.rfind(' ') + 1));
+    return mesh_.await_replicas_done(id, 2);
+  }
+
+  // The replicas ran on two providers and left the same outputs.
+  static void expect_two_providers_agree(const nlohmann::json& job) {
+    EXPECT_EQ(job["job_state"], "COMPLETED") << job.dump();
+    std::set<std::string> partitions, roots;
+    for (const auto& lease : job["replica_leases"]) {
+      partitions.insert(lease["partition"].get<std::string>());
+      roots.insert(lease["root"].get<std::string>());
+    }
+    EXPECT_EQ(partitions.size(), 2u) << job.dump();
+    EXPECT_EQ(roots.size(), 1u) << "the replicas' outputs differ: " << job.dump();
+  }
+
+  static std::vector<nlohmann::json> json_lines(const std::string& path) {
+    std::vector<nlohmann::json> lines;
+    std::istringstream in(read_file(path));
+    for (std::string line; std::getline(in, line);) lines.push_back(nlohmann::json::parse(line));
+    return lines;
+  }
+
+  Mesh mesh_;
+  static inline bool torch_ = false;
+  static inline std::string work_;
+  static inline std::unique_ptr<LocalRegistry> registry_;
+};
+
+TEST_F(AiWorkloads, AnLlmAnswersInTheSameTokensOnTwoProvidersAsOutsideTheMesh) {
+  std::string model = work_ + "/llama";
+  auto made = mesh_.exec({kPython, source_path("examples/ai/make_test_llama.py"), model});
+  ASSERT_EQ(made.exit_code, 0) << made.err;
+  auto pushed = mesh_.exec({bin_path("og-data"), "push", model, registry_->address + "/og-test/llama:1"});
+  ASSERT_EQ(pushed.exit_code, 0) << pushed.err;
+  start_mesh(2);
+  std::string dir = submit_dir();
+  std::ofstream(dir + "/prompts.txt") << "The quick brown fox\nWhat is free software?\n\nHello\n";
+  auto job = run_job(dir, {"--data=model=" + registry_->address + "/og-test/llama:1"}, "llm-inference.sh",
+                     {"--max-new-tokens", "12"});
+  expect_two_providers_agree(job);
+
+  auto answers = json_lines(dir + "/answers.jsonl");
+  ASSERT_EQ(answers.size(), 3u) << "one answer per prompt, blank lines skipped";
+  EXPECT_EQ(answers[1]["prompt"], "What is free software?");
+  for (const auto& a : answers) EXPECT_EQ(a["tokens"].size(), 12u) << a.dump();
+  // The same program on the same model outside OpenGrid gives the same tokens.
+  auto direct = mesh_.exec({kPython, source_path("examples/ai/llm_generate.py"), "--model", model, "--prompts",
+                            dir + "/prompts.txt", "--out", work_ + "/direct.jsonl", "--max-new-tokens", "12"});
+  ASSERT_EQ(direct.exit_code, 0) << direct.err;
+  EXPECT_EQ(read_file(dir + "/answers.jsonl"), read_file(work_ + "/direct.jsonl"));
+}
+
+TEST_F(AiWorkloads, PytorchTrainingAgreesOnTwoProvidersAndHasEachCheckpointVerified) {
+  start_mesh(2);
+  std::string dir = submit_dir();
+  // 1024 images in batches of 64: 16 steps an epoch, 32 in all, a checkpoint every 8.
+  auto job = run_job(dir, {}, "train-pytorch-mnist.sh",
+                     {"--train-limit", "1024", "--test-limit", "200", "--epochs", "2", "--checkpoint-every", "8"});
+  expect_two_providers_agree(job);
+  EXPECT_EQ(job["checkpoint_milestone"], 4) << "every checkpoint a verified milestone: " << job.dump();
+  std::string csv = read_file(dir + "/metrics.csv");
+  EXPECT_EQ(std::count(csv.begin(), csv.end(), '\n'), 3) << csv;
+  EXPECT_EQ(read_file(dir + "/model.safetensors").size() > 200'000, true);
+  EXPECT_FALSE(fs::exists(dir + "/ai/__pycache__")) << "nothing but the results comes back";
+}
+
+}  // namespace
+}  // namespace og::test
