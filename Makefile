@@ -5,7 +5,7 @@ JOBS ?= 2
 CMAKE_FLAGS ?=
 CHAIN ?= embedded
 
-.PHONY: all deps configure build fuzz test demo demo-train demo-image images bench clean
+.PHONY: all deps configure build fuzz test demo demo-train demo-image demo-ai images bench clean
 
 all: build
 
@@ -40,6 +40,11 @@ demo-train: build
 # registry to build the image).
 demo-image: build
 	scripts/demo-image.sh $(BUILD)/bin
+
+# The four AI workloads (LLM inference, PyTorch training, image generation, Blender) in
+# their images on a local mesh with a registry; results in ./ai-demo.
+demo-ai: build
+	scripts/demo-ai.sh $(BUILD)/bin
 
 # The example images (images/) built from Debian packages, pushed to $$OG_REGISTRY.
 images: deps

@@ -45,7 +45,8 @@ std::string registry_ca_file() {
 
 void pin_registry_references(JobSpec& spec) {
   if (!spec.image.empty()) spec.image = pin(spec.image, "--container-image", false);
-  for (auto& [name, ref] : spec.data) ref = pin(ref, "--data " + name, true);
+  for (auto& [name, ref] : spec.data)
+    if (!result_job_of(ref)) ref = pin(ref, "--data " + name, true);  // job:ID is og-schedd's to resolve
 }
 
 }  // namespace og::cli

@@ -190,7 +190,8 @@ void validate(const JobSpec& s) {
   require(s.data.size() <= 16, "field \"data\" names at most 16 data sets");
   for (const auto& [name, ref] : s.data) {
     require(is_secret_name(name), "data set name \"" + name + "\" must be 1-64 letters, digits, '_', '-' or '.', not starting with '.'");
-    require(pinned(ref), "data set \"" + name + "\" must be pinned by digest: REGISTRY/REPOSITORY@sha256:HEX");
+    require(pinned(ref) || result_job_of(ref),
+            "data set \"" + name + "\" must be pinned by digest, REGISTRY/REPOSITORY@sha256:HEX, or name a job's result, job:ID");
   }
   require(s.export_mode == "ALL" || s.export_mode == "NONE",
           "field \"export_mode\" must be \"ALL\" or \"NONE\"");
@@ -257,6 +258,16 @@ int isolation_rank(std::string_view level) {
 
 bool is_secret_name(std::string_view name) {
   return is_plain_name(name) && name[0] != '.';
+}
+
+std::optional<uint64_t> result_job_of(std::string_view ref) {
+  constexpr std::string_view prefix = "job:";
+  if (ref.substr(0, prefix.size()) != prefix) return std::nullopt;
+  std::string_view digits = ref.substr(prefix.size());
+  if (digits.empty() || digits.size() > 18 || digits[0] == '0' ||
+      digits.find_first_not_of("0123456789") != std::string_view::npos)
+    return std::nullopt;
+  return std::stoull(std::string(digits));
 }
 
 }  // namespace og

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -79,7 +80,9 @@ struct JobSpec {
   // Software and data from an OCI registry, pinned by digest at submission (og-sbatch
   // resolves tags): REGISTRY/REPOSITORY@sha256:HEX. Covered by the signature.
   std::string image;                         // --container-image: the job's root, "" = the provider's
-  std::map<std::string, std::string> data;   // --data NAME=REF: mounted read-only at /data/NAME
+  // --data NAME=REF: mounted read-only at /data/NAME. REF may also be job:ID, the accepted
+  // result of an earlier job of the same user (result_job_of).
+  std::map<std::string, std::string> data;
 
   uint32_t total_cpus() const { return ntasks * cpus_per_task; }
   // Memory the whole job needs, in MiB, as Slurm's TRES counts it (0 = no explicit request).
@@ -97,6 +100,10 @@ int isolation_rank(std::string_view level);
 // A secret's name: 1-64 of [A-Za-z0-9_.-], not starting with '.' (a file name in
 // /run/secrets, never a path).
 bool is_secret_name(std::string_view name);
+
+// The job whose accepted result a --data reference names ("job:42" → 42), or nothing
+// when it names a registry's data set.
+std::optional<uint64_t> result_job_of(std::string_view ref);
 
 nlohmann::json to_json(const JobSpec& spec);
 // Throws og::ApiError (code "invalid_spec") naming the field on bad input.

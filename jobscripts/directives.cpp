@@ -327,7 +327,8 @@ class OptionApplier {
         if (!is_secret_name(name))
           throw UsageError("expected NAME=REFERENCE (NAME: letters, digits, _ - ., mounted at /data/NAME), got " +
                            in_quotes(text));
-        parse_oci_reference(text.substr(eq + 1));
+        // job:ID, an earlier job's accepted result, or a registry's data set.
+        if (!result_job_of(text.substr(eq + 1))) parse_oci_reference(text.substr(eq + 1));
         spec.data[name] = text.substr(eq + 1);
         break;
       }

@@ -130,6 +130,7 @@ const std::vector<Api::Route>& Api::routes() {
       {"GET", "/og/v1/leases/{}/bundle", &Api::lease_input},
       {"GET", "/og/v1/leases/{}/secrets", &Api::lease_input},
       {"GET", "/og/v1/leases/{}/checkpoint", &Api::lease_input},
+      {"GET", "/og/v1/leases/{}/data", &Api::lease_input},
       {"POST", "/og/v1/leases/{}/milestone", &Api::milestone},
       {"POST", "/og/v1/leases/{}/complete", &Api::complete},
       {"POST", "/og/v1/leases/{}/output", &Api::lease_output},

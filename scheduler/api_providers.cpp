@@ -54,6 +54,13 @@ HttpResponse Api::lease_input(const Call& c) {
     for (const auto& [name, value] : services_.lease_files.lease_secrets(c.user, lease)) secrets[name] = to_hex(value);
     return ok({{"secrets", secrets}});
   }
+  if (c.action() == "data") {
+    // An earlier job's accepted result the lease's job reads (--data NAME=job:ID): its
+    // manifest, or one of its files by path.
+    std::string name = c.query("name"), manifest = services_.lease_files.lease_data_manifest(c.user, lease, name);
+    if (c.query("path").empty()) return HttpResponse{200, "application/json", manifest, {}};
+    return output_file(manifest, c.query("path"), "the result read as " + name);
+  }
   if (c.action() == "checkpoint") {
     std::string digest = services_.lease_files.lease_checkpoint(c.user, lease);
     auto data = digest.empty() ? std::nullopt : artifacts_.get(digest);

@@ -133,6 +133,7 @@ class Controller final : private Submissions,
   // LeaseFiles (lease_files.cpp)
   std::string lease_bundle(const User& user, uint64_t lease_id) override;
   std::string lease_checkpoint(const User& user, uint64_t lease_id) override;
+  std::string lease_data_manifest(const User& user, uint64_t lease_id, const std::string& name) override;
   Secrets lease_secrets(const User& user, uint64_t lease_id) override;
   bool is_lease_checkpoint(const User& user, uint64_t lease_id, const std::string& digest) override;
   void checkpoint_uploaded(const User& user, uint64_t lease_id, const std::string& digest) override;
@@ -180,6 +181,9 @@ class Controller final : private Submissions,
   void check_signature(const User& user, const JobSpec& spec);
   // Invalid unless every partition -p names is one a provider offered (DOWN ones count).
   void check_partitions_exist(const JobSpec& spec) const;
+  // Invalid unless each --data NAME=job:ID names a job of the user's whose result is
+  // accepted, or awaited by an afterok dependency (mu_ held).
+  void check_result_data(const User& user, const JobSpec& spec, const jobscripts::DependencySpec& dependency);
   // The signing key is the user's registered one.
   void check_signer(const User& user, const JobSpec& spec);
   // What verified milestones paid each replica of the job so far: replica → (total, fee).

@@ -19,6 +19,9 @@ class LeaseFiles {
   virtual std::string lease_bundle(const User& user, uint64_t lease_id) = 0;
   virtual std::string lease_checkpoint(const User& user, uint64_t lease_id) = 0;
   virtual Secrets lease_secrets(const User& user, uint64_t lease_id) = 0;
+  // The manifest of the accepted result the lease's job reads as data set `name`
+  // (--data NAME=job:ID): NotFound when it names none, Conflict when there is none.
+  virtual std::string lease_data_manifest(const User& user, uint64_t lease_id, const std::string& name) = 0;
   // Whether the lease holder may upload `digest` as its job's checkpoint: only the one a
   // quorum verified (uploads of anything else are refused, nothing is charged).
   virtual bool is_lease_checkpoint(const User& user, uint64_t lease_id, const std::string& digest) = 0;

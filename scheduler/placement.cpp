@@ -157,7 +157,10 @@ OfferMatcher::OfferMatcher(const JobSpec& spec) : spec_(spec), partitions_(split
     if (digest != std::string::npos) digests_.push_back(pinned.substr(digest + 1));
   };
   if (!spec.image.empty()) note(spec.image);
-  for (const auto& [name, ref] : spec.data) note(ref);
+  for (const auto& [name, ref] : spec.data) {
+    if (result_job_of(ref)) reads_results_ = true;
+    else note(ref);
+  }
   if (spec.constraint.empty()) return;
   try {
     constraint_ = jobscripts::parse_constraint_expr(spec.constraint);
@@ -181,6 +184,8 @@ bool OfferMatcher::holds(const Partition& p, bool registries, bool gpus) const {
   if (spec_.network == "egress" && !p.egress) return false;
   // Below a jail, a job's secrets would sit in files other jobs of the worker's user read.
   if (!spec_.secrets.empty() && isolation_rank(p.isolation) < isolation_rank("jail")) return false;
+  // An earlier job's result is mounted at /data/NAME by the jail alone.
+  if (reads_results_ && isolation_rank(p.isolation) < isolation_rank("jail")) return false;
   if (spec_.nodes > p.nodes) return false;  // never shrunk: N nodes run only where N can be given
   if (spec_.total_cpus() > p.cpus) return false;
   if (spec_.total_mem_mb() > p.memory_mb) return false;

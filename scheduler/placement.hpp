@@ -64,6 +64,7 @@ class OfferMatcher {
   bool holds(const Partition& p, bool registries, bool gpus) const;
   const JobSpec& spec_;
   std::vector<std::string> registries_;  // of the job's image and data sets
+  bool reads_results_ = false;           // --data NAME=job:ID: mounted by the jail
   std::vector<std::string> digests_;
   std::vector<std::string> partitions_;  // -p: one name, or several (any of them)
   std::optional<jobscripts::Constraint> constraint_;

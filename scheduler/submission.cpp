@@ -77,6 +77,7 @@ std::vector<uint64_t> Controller::submit(const User& user, JobSpec spec, const S
                        "--dependency names job " + std::to_string(target.job_id) +
                            (target.array_task >= 0 ? "_" + std::to_string(target.array_task) : "") +
                            ", which does not exist");
+  check_result_data(user, spec, dependency);
   int64_t each = 0, count = tasks.empty() ? 1 : int64_t(tasks.size()), all = 0;
   if (ledger_) {
     try {

@@ -14,6 +14,13 @@ case $OG_REGISTRY in 127.0.0.1:* | localhost:*) tls=false ;; *) tls=true ;; esac
 for name in "${names[@]}"; do
   recipe=$src/images/$name
   [[ -f $recipe/packages ]] || { echo "build-images: no recipe images/$name/packages" >&2; exit 2; }
+  # An image built before from the same recipe is pushed again as it is (a rebuild would
+  # give the same programs: the recipe names Debian 12 packages only).
+  if [[ -f $out/$name.oci/index.json && $out/$name.oci/index.json -nt $recipe/packages && $out/$name.oci/index.json -nt $recipe/env ]]; then
+    skopeo copy --quiet --dest-tls-verify=$tls "oci:$out/$name.oci:1" "docker://$OG_REGISTRY/og/$name:1"
+    echo "build-images: pushed $OG_REGISTRY/og/$name:1 (built before in $out/$name.oci)" >&2
+    continue
+  fi
   packages=$(grep -v '^#' "$recipe/packages" | paste -sd, -)
   echo "build-images: $name: mmdebstrap bookworm + $packages" >&2
   mmdebstrap --quiet --variant=essential --include="$packages" --format=tar bookworm "$out/$name.tar"

@@ -20,6 +20,7 @@ packages=(
   zlib1g-dev dataset-fashion-mnist        # the training workload's input (idx .gz files)
   libopenblas-dev                         # the trainer's matrix products
   python3-torch python3-sentencepiece python3-numpy python3-pil  # the AI examples (examples/ai) and their tests
+  blender                 # the render farm example and its test (Cycles on the CPU)
   slurm-wlm slurmrestd slurm-wlm-jwt-plugin munge  # the slurm backend's tests: a one-host Slurm
   chromium                # the dashboard's browser test (driven by npm playwright-core)
   clang libclang-rt-14-dev  # the fuzz targets: clang++ with libFuzzer and the sanitizers

@@ -1,5 +1,6 @@
 // og-worker: offers this machine to an OpenGrid mesh as a partition and runs its leases.
 #include <signal.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -262,6 +263,11 @@ int main(int argc, char** argv) {
     signal(SIGPIPE, SIG_IGN);
 
     std::filesystem::create_directories(dir);
+    // Earlier jobs' results fetched for running leases: none survive a restart.
+    options.results_dir = std::filesystem::absolute(dir + "/results").string();
+    std::filesystem::remove_all(options.results_dir);
+    std::filesystem::create_directories(options.results_dir);
+    ::chmod(options.results_dir.c_str(), 0700);
     std::unique_ptr<og::ImageStore> images;
     if (!registries.empty()) {
       if (backend_kind != "local") throw og::UsageError("--allow-registry: images run with the local backend only");

@@ -26,6 +26,7 @@
 #include "core/sha256.hpp"
 #include "verify/manifest.hpp"
 #include "worker/job_dir.hpp"
+#include "worker/result_fetch.hpp"
 
 namespace og {
 
@@ -286,11 +287,11 @@ std::optional<RunResult> WorkerAgent::prepare(HttpClient& client, LeaseTask& tas
       return refuse(reason::kBadBundle, "malformed secrets");
     }
   }
-  if (!task.spec.image.empty() || !task.spec.data.empty()) return pull_image_and_data(task);
+  if (!task.spec.image.empty() || !task.spec.data.empty()) return pull_image_and_data(client, task);
   return std::nullopt;
 }
 
-std::optional<RunResult> WorkerAgent::pull_image_and_data(LeaseTask& task) {
+std::optional<RunResult> WorkerAgent::pull_image_and_data(HttpClient& client, LeaseTask& task) {
   std::string lease = std::to_string(task.lease_id);
   auto hand_back = [&](const std::string& why) {
     log_warn("job_handed_back", {{"lease", lease}, {"job", std::to_string(task.job_id)}, {"why", why}});
@@ -298,7 +299,10 @@ std::optional<RunResult> WorkerAgent::pull_image_and_data(LeaseTask& task) {
     r.handback_reason = why.substr(0, 200);
     return std::optional<RunResult>(r);
   };
-  if (!options_.images) return hand_back("this worker pulls no images or data (og-worker --allow-registry)");
+  const bool from_registry = !task.spec.image.empty() ||
+      std::any_of(task.spec.data.begin(), task.spec.data.end(), [](const auto& d) { return !result_job_of(d.second); });
+  if (from_registry && !options_.images) return hand_back("this worker pulls no images or data (og-worker --allow-registry)");
+  if (options_.isolation != "jail") return hand_back("data sets are mounted by the jail only (og-worker --isolation jail)");
   Pulled pulled;
   try {
     if (!task.spec.image.empty()) {
@@ -309,6 +313,22 @@ std::optional<RunResult> WorkerAgent::pull_image_and_data(LeaseTask& task) {
       pulled.ms += image.pull_ms;
     }
     for (const auto& [name, ref] : task.spec.data) {
+      if (result_job_of(ref)) {
+        // An earlier job's result: fetched for this lease alone, removed when it ends.
+        std::string dir = options_.results_dir + "/" + lease + "-" + name;
+        std::filesystem::remove_all(dir);
+        auto started = std::chrono::steady_clock::now();
+        fetch_job_result(client, task.lease_id, name, dir, options_.max_output_bytes);
+        task.data_mounts.emplace_back(dir, "/data/" + name);
+        pulled.holds.push_back(std::shared_ptr<void>(nullptr, [dir](void*) {
+          std::error_code ec;
+          std::filesystem::permissions(dir, std::filesystem::perms::owner_all, std::filesystem::perm_options::add, ec);
+          std::filesystem::remove_all(dir, ec);
+        }));
+        pulled.ms += static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                               std::chrono::steady_clock::now() - started).count());
+        continue;
+      }
       CachedContent data = options_.images->data(ref);
       task.data_mounts.emplace_back(data.path, "/data/" + name);
       pulled.holds.push_back(data.hold);

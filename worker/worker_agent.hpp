@@ -45,6 +45,7 @@ struct WorkerOptions {
   int64_t max_poll_wait_ms = 20000;
   std::function<void()> on_registered = {};  // after each registration (og-worker join prints its summary)
   ImageStore* images = nullptr;  // images and data sets (--allow-registry); none: jobs naming them go back
+  std::string results_dir;       // where earlier jobs' results read as data sets are fetched to
 };
 
 class WorkerAgent {
@@ -60,7 +61,7 @@ class WorkerAgent {
   // when it may run, else what to report: refused (BadSignature, BadBundle, BadImage) or
   // handed back (its registry unreachable).
   std::optional<RunResult> prepare(HttpClient& client, LeaseTask& task);
-  std::optional<RunResult> pull_image_and_data(LeaseTask& task);
+  std::optional<RunResult> pull_image_and_data(HttpClient& client, LeaseTask& task);
   // prepare(), then the backend runs it (true; `ended` is called when it has) or the
   // refusal is reported (false).
   bool start(HttpClient& client, LeaseTask& task, std::function<void()> ended);

@@ -132,5 +132,91 @@ TEST_F(AiWorkloads, PytorchTrainingAgreesOnTwoProvidersAndHasEachCheckpointVerif
   EXPECT_FALSE(fs::exists(dir + "/ai/__pycache__")) << "nothing but the results comes back";
 }
 
+TEST_F(AiWorkloads, BlenderFramesRenderedOnTwoProvidersAgreeByTheirPixels) {
+  Mesh shell;
+  if (shell.exec({"/bin/sh", "-c", "command -v blender"}).exit_code != 0)
+    GTEST_SKIP() << "SKIPPED: blender is not installed (scripts/install-deps.sh)";
+  start_mesh(2);
+  std::string dir = submit_dir();
+  // Three frames of a turn, small and few samples: the scene and the path of a full render.
+  auto r = mesh_.run({"og-sbatch", "--wait", "--array=0-2", source_path("jobscripts/examples/render-blender.sh"),
+                      "--samples", "4", "--size", "96x54"},
+                     "alice", dir);
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  uint64_t array_id = std::stoull(r.out.substr(r.out.rfind(' ') + 1));
+  auto jobs = mesh_.client().call("GET", "/og/v1/jobs")["jobs"];
+  int tasks = 0;
+  for (const auto& listed : jobs) {
+    if (listed["array_job_id"] != array_id) continue;
+    ++tasks;
+    auto job = mesh_.await_replicas_done(listed["job_id"].get<uint64_t>(), 2);
+    EXPECT_EQ(job["job_state"], "COMPLETED") << job.dump();
+    std::set<std::string> partitions;
+    for (const auto& lease : job["replica_leases"]) partitions.insert(lease["partition"].get<std::string>());
+    EXPECT_EQ(partitions.size(), 2u) << job.dump();
+  }
+  EXPECT_EQ(tasks, 3);
+  for (const char* frame : {"frame-0001.png", "frame-0002.png", "frame-0003.png"})
+    EXPECT_EQ(read_file(dir + "/" + frame).substr(1, 3), "PNG") << frame;
+  std::set<std::string> back;
+  for (const auto& entry : fs::directory_iterator(dir)) back.insert(entry.path().filename().string());
+  EXPECT_EQ(back, (std::set<std::string>{"ai", "frame-0001.png", "frame-0002.png", "frame-0003.png"}))
+      << "Blender left nothing else among the outputs";
+  // Assembled where they came back: a contact sheet and an animated PNG of three frames.
+  auto assembled = mesh_.exec({kPython, dir + "/ai/assemble_frames.py", "frame-0001.png", "frame-0002.png",
+                               "frame-0003.png"},
+                              {}, dir);
+  ASSERT_EQ(assembled.exit_code, 0) << assembled.err;
+  EXPECT_NE(assembled.out.find("3 frames of 96x54"), std::string::npos) << assembled.out;
+  EXPECT_NE(read_file(dir + "/turn.png").find("acTL"), std::string::npos) << "not an animated PNG";
+}
+
+TEST_F(AiWorkloads, AJobReadsAnEarlierJobsAcceptedResultOnlyItsOwnAndOnlyOnceAccepted) {
+  start_mesh(2);
+  std::string first = mesh_.write_script("first.sh", "#!/bin/bash\n#OG --replicas=2\nsleep 1\n"
+                                                     "mkdir -p out && echo 'the result' >out/result.txt\n");
+  uint64_t id = mesh_.sbatch({first}, mesh_.dir());
+  std::string ref = "--data=prev=job:" + std::to_string(id);
+  std::string second = mesh_.write_script("second.sh", "#!/bin/bash\ncat /data/prev/out/result.txt\n"
+                                                       "touch /data/prev/x 2>/dev/null && echo writable || echo read-only\n");
+  // Before it is accepted, only a job that waits for its success may read it.
+  auto early = mesh_.run({"og-sbatch", ref, second}, "alice", mesh_.dir());
+  EXPECT_NE(early.exit_code, 0);
+  EXPECT_NE(early.err.find("add --dependency=afterok:" + std::to_string(id)), std::string::npos) << early.err;
+  // Nobody else's, ever.
+  auto other = mesh_.run({"og-sbatch", ref, "-d", "afterok:" + std::to_string(id), second}, "bob", mesh_.dir());
+  EXPECT_NE(other.exit_code, 0);
+  EXPECT_NE(other.err.find("you have no job " + std::to_string(id)), std::string::npos) << other.err;
+
+  uint64_t reader = mesh_.sbatch({ref, "-d", "afterok:" + std::to_string(id), second}, mesh_.dir());
+  EXPECT_EQ(mesh_.finished_output(reader, mesh_.dir() + "/fetched"), "the result\nread-only\n");
+  // Accepted now: no dependency needed; and what the reader was given is gone from its worker.
+  uint64_t later = mesh_.sbatch({ref, second}, mesh_.dir());
+  EXPECT_EQ(mesh_.finished_output(later, mesh_.dir() + "/later"), "the result\nread-only\n");
+  for (const auto& w : {"worker-1", "worker-2"})
+    EXPECT_TRUE(fs::is_empty(mesh_.dir() + "/" + w + "/results")) << w;
+}
+
+TEST_F(AiWorkloads, ADiffusionModelTrainedThenSampledByAnArrayThatWaitsForIt) {
+  start_mesh(2);
+  std::string dir = submit_dir();
+  auto train = mesh_.run({"og-sbatch", "--parsable", source_path("jobscripts/examples/ddpm-train.sh"), "--steps",
+                          "8", "--batch", "16", "--channels", "8", "--train-limit", "256", "--checkpoint-every", "4",
+                          "--log-every", "4"},
+                         "alice", dir);
+  ASSERT_EQ(train.exit_code, 0) << train.err;
+  std::string id = train.out.substr(0, train.out.find_first_not_of("0123456789"));
+  auto sample = mesh_.run({"og-sbatch", "--wait", "--array=0-1", "--dependency=afterok:" + id, "--data=ddpm=job:" + id,
+                           source_path("jobscripts/examples/ddpm-sample.sh"), "--count", "2", "--steps", "3"},
+                          "alice", dir);
+  ASSERT_EQ(sample.exit_code, 0) << sample.out << sample.err;
+  auto trained = mesh_.await_replicas_done(std::stoull(id), 2);
+  expect_two_providers_agree(trained);
+  EXPECT_EQ(trained["checkpoint_milestone"], 2) << "each checkpoint a verified milestone";
+  for (const char* png : {"samples-0.png", "samples-1.png"})
+    EXPECT_EQ(read_file(dir + "/" + png).substr(1, 3), "PNG") << png;
+  EXPECT_NE(read_file(dir + "/samples-0.png"), read_file(dir + "/samples-1.png"));
+}
+
 }  // namespace
 }  // namespace og::test

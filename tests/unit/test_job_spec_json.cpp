@@ -228,5 +228,18 @@ TEST(JobSpecJson, BoundaryValuesAreAccepted) {
   EXPECT_EQ(job_spec_from_json(to_json(s)).script.size(), size_t{1} << 20);
 }
 
+TEST(JobSpecJson, DataNamesARegistryDataSetByDigestOrAnEarlierJobsResult) {
+  EXPECT_EQ(result_job_of("job:42"), 42u);
+  for (const char* not_a_job : {"job:", "job:0", "job:042", "job:4x", "job:-1", "Job:4", "jobs:4", " job:4",
+                                "job:1234567890123456789", "127.0.0.1:5000/me/data@sha256:" })
+    EXPECT_FALSE(result_job_of(not_a_job)) << not_a_job;
+  JobSpec s = minimal_spec();
+  s.data["prev"] = "job:7";
+  s.data["set"] = "127.0.0.1:5000/me/data@sha256:" + std::string(64, 'a');
+  EXPECT_EQ(job_spec_from_json(to_json(s)).data, s.data);
+  s.data["bad"] = "job:x";
+  expect_invalid(to_json(s), "data set \"bad\" must be pinned by digest");
+}
+
 }  // namespace
 }  // namespace og

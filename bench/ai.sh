@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# The AI workloads (issue 23): each job script's program run directly on this machine
+# against the same job submitted through OpenGrid (og-sbatch --wait, one replica, on a
+# jailed worker of the same CPUs, data staged by digest), interleaved, ROUNDS rounds
+# (default 3), medians. The direct run gets the same thread count and environment
+# (ai/job-setup.sh); both run on the host's Debian packages (no image), so the difference is
+# what OpenGrid adds: scheduling, the jail, staging, uploading and verifying the outputs.
+#   bench/ai.sh [build/bin]      (root; needs python3-torch, python3-sentencepiece, blender)
+set -euo pipefail
+bin=$(cd "${1:-build/bin}" && pwd)
+src=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+export PATH=$bin:$PATH
+rounds=${ROUNDS:-3}
+work=$(mktemp -d /tmp/opengrid-bench-ai.XXXXXX)
+trap 'og-mesh down --dir "$work/mesh" >/dev/null 2>&1 || true; rm -rf "$work"' EXIT
+echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB, $(uname -r)"
+[[ $(id -u) -eq 0 ]] || { echo "bench/ai.sh: SKIPPED: the jail needs root"; exit 0; }
+python=/usr/bin/python3
+
+eval "$(og-mesh up --workers 1 --cpus 2 --registry --dir "$work/mesh")" >/dev/null
+$python "$src/examples/ai/make_test_llama.py" "$work/llama" --layers 4 --hidden 512 --heads 8 --kv-heads 4 --vocab 2000 >/dev/null
+og-data push "$work/llama" "$OG_REGISTRY/bench/llama:1" >/dev/null
+printf '%s\n' 'The quick brown fox' 'What is free software?' 'Everyone is permitted' 'Hello' >"$work/prompts.txt"
+
+# The job's view: the code in ai/, two CPUs; direct runs get the same.
+setup() { rm -rf "$1" && mkdir -p "$1" && cp -r "$src/examples/ai" "$1/ai" && cp "$work/prompts.txt" "$1/"; }
+direct() {  # DIR COMMAND...: seconds of wall time
+  local dir=$1; shift
+  (cd "$dir" && export SLURM_CPUS_ON_NODE=2 && source ai/job-setup.sh && start=$(date +%s.%N) &&
+    "$@" >/dev/null 2>&1 && echo "$(date +%s.%N) - $start" | bc)
+}
+mesh() {  # DIR OG-SBATCH-ARGS...: seconds from submission to the result back
+  local dir=$1; shift
+  (cd "$dir" && start=$(date +%s.%N) && og-sbatch --wait --replicas=1 "$@" >/dev/null && echo "$(date +%s.%N) - $start" | bc)
+}
+median() { sort -n | awk '{v[NR] = $1} END {print v[int((NR + 1) / 2)]}'; }
+
+declare -A times
+measure() {  # NAME, then the direct command and the og-sbatch arguments, split by --
+  local name=$1; shift
+  local -a plain=() submitted=()
+  while [[ $1 != -- ]]; do plain+=("$1"); shift; done
+  shift
+  submitted=("$@")
+  for ((r = 0; r < rounds; r++)); do
+    setup "$work/d"; times[$name.direct]+="$(direct "$work/d" "${plain[@]}") "
+    setup "$work/m"; times[$name.mesh]+="$(mesh "$work/m" "${submitted[@]}") "
+  done
+}
+
+ex=$src/jobscripts/examples
+measure llm $python ai/llm_generate.py --model "$work/llama" --prompts prompts.txt --max-new-tokens 64 -- \
+  --data=model=$OG_REGISTRY/bench/llama:1 "$ex/llm-inference.sh" --max-new-tokens 64
+measure train $python ai/mnist_train.py --epochs 1 --model cnn -- "$ex/train-pytorch-mnist.sh" --epochs 1 --model cnn
+measure ddpm $python ai/ddpm_train.py --steps 100 --channels 16 -- "$ex/ddpm-train.sh" --steps 100 --channels 16
+frames=6
+blender_frames() { for f in $(seq 1 $frames); do
+  blender -b --factory-startup -noaudio --python-exit-code 2 -P ai/blender_scene.py -- --frame "$f" --frames $frames \
+    --samples 16 --size 320x180 || return 1; done; }
+export -f blender_frames; export frames
+measure blender bash -c blender_frames -- --array=0-$((frames - 1)) "$ex/render-blender.sh" --samples 16 --size 320x180
+
+printf '%-8s %12s %12s %9s   (median of %d, seconds)\n' workload direct opengrid overhead "$rounds"
+for name in llm train ddpm blender; do
+  d=$(echo "${times[$name.direct]}" | tr ' ' '\n' | grep . | median)
+  m=$(echo "${times[$name.mesh]}" | tr ' ' '\n' | grep . | median)
+  printf '%-8s %12.2f %12.2f %8.1f%%   direct: %s  opengrid: %s\n' "$name" "$d" "$m" "$(echo "($m - $d) * 100 / $d" | bc -l)" \
+    "${times[$name.direct]}" "${times[$name.mesh]}"
+done
+echo "llm: 4 prompts x 64 tokens = 256 tokens; blender: $frames frames (seconds per frame: divide by $frames)"

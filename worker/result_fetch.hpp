@@ -1,0 +1,19 @@
+// An earlier job's accepted result, fetched from og-schedd for a job that reads it as a
+// data set (--data NAME=job:ID) and mounted read-only at /data/NAME by the jail: the
+// manifest first, then each file, checked against its digest before the job sees it.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "core/http_client.hpp"
+
+namespace og {
+
+// Fills `into` (created here; must not exist) with the result's files, read-only, and
+// returns their bytes. Throws std::runtime_error saying what failed; a result larger than
+// max_bytes is refused before anything is fetched.
+uint64_t fetch_job_result(HttpClient& client, uint64_t lease_id, const std::string& name, const std::string& into,
+                          uint64_t max_bytes);
+
+}  // namespace og
