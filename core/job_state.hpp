@@ -57,7 +57,8 @@ inline constexpr std::string_view kNonZeroExit = "NonZeroExitCode";
 // A worker refused to run the job: its signature or its bundle did not check out.
 inline constexpr std::string_view kBadSignature = "BadSignature";
 inline constexpr std::string_view kBadBundle = "BadBundle";
-// Its image or a data set did not match its digest, or was no image (a layer refused).
+// Its image or a data set did not match its digest, or was no image (a layer refused), or
+// the earlier job's result it reads could not be had (--data NAME=job:ID).
 inline constexpr std::string_view kBadImage = "BadImage";
 // The job filled more of its worker's disk than it may (og-worker --job-disk/--job-files).
 inline constexpr std::string_view kDiskQuota = "DiskQuota";

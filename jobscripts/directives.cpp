@@ -328,7 +328,11 @@ class OptionApplier {
           throw UsageError("expected NAME=REFERENCE (NAME: letters, digits, _ - ., mounted at /data/NAME), got " +
                            in_quotes(text));
         // job:ID, an earlier job's accepted result, or a registry's data set.
-        if (!result_job_of(text.substr(eq + 1))) parse_oci_reference(text.substr(eq + 1));
+        std::string ref = text.substr(eq + 1);
+        if (ref.rfind("job:", 0) == 0 && !result_job_of(ref))
+          throw UsageError("expected job:ID, the id of an earlier job of yours (an array task by its own id), got " +
+                           in_quotes(ref));
+        if (!result_job_of(ref)) parse_oci_reference(ref);
         spec.data[name] = text.substr(eq + 1);
         break;
       }

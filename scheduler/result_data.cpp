@@ -35,16 +35,21 @@ void Controller::check_result_data(const User& user, const JobSpec& spec, const 
       throw ApiError(Refusal::Invalid, "invalid_data", what + "you have no job " + std::to_string(*source));
     if (job->is_array_task() && job->array_job_id == *source)
       throw ApiError(Refusal::Invalid, "invalid_data",
-                     what + "job " + std::to_string(*source) + " is an array: name a job, not an array, whose result to read");
-    if (job->canonical_replica != 0) continue;  // accepted already
-    if (is_finished(job->state))
+                     what + "job " + std::to_string(*source) + " names an array (and its first task): name a job, "
+                     "or another of the array's tasks by its own id, whose result to read");
+    if (is_finished(job->state)) {
+      if (job->state == JobState::Completed && job->canonical_replica != 0 && job->reason != reason::kOverturned)
+        continue;  // accepted already
       throw ApiError(Refusal::Invalid, "invalid_data",
-                     what + "job " + std::to_string(*source) + " ended without an accepted result (" +
-                         std::string(to_string(job->state)) + ")");
+                     what + "job " + std::to_string(*source) + " ended without a result to read (" +
+                         std::string(to_string(job->state)) +
+                         (job->reason == reason::kOverturned ? ", its result overturned" : "") + ")");
+    }
     if (!awaits_success_of(dependency, *source))
       throw ApiError(Refusal::Invalid, "invalid_data",
                      what + "job " + std::to_string(*source) + " has no accepted result yet: add --dependency=afterok:" +
-                         std::to_string(*source) + " so that this job starts once it has");
+                         std::to_string(*source) + " (joined to the others by ',', not '?') so that this job "
+                         "starts once it has");
   }
 }
 
@@ -63,7 +68,12 @@ std::string Controller::lease_data_manifest(const User& user, uint64_t lease_id,
     owner = job.user;
   }
   // The same owner's job, checked again: the reference was signed, but og-schedd's check
-  // at submission is what makes it the requester's own.
+  // at submission is what makes it the requester's own. A result overturned since (a
+  // dispute) is no longer one to read.
+  Job job = owned_job(User{owner, "user"}, source);
+  if (job.reason == reason::kOverturned)
+    throw ApiError(Refusal::Conflict, "result_overturned",
+                   "job " + std::to_string(source) + "'s result was overturned by a dispute");
   return canonical_manifest(User{owner, "user"}, source);
 }
 

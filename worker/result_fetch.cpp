@@ -7,8 +7,10 @@
 #include <nlohmann/json.hpp>
 #include <stdexcept>
 
+#include "core/error.hpp"
 #include "core/sha256.hpp"
 #include "verify/manifest.hpp"
+#include "worker/image_store.hpp"
 
 namespace og {
 
@@ -16,30 +18,43 @@ namespace fs = std::filesystem;
 
 uint64_t fetch_job_result(HttpClient& client, uint64_t lease_id, const std::string& name, const std::string& into,
                           uint64_t max_bytes) {
+  // What og-schedd refuses (4xx) or sends wrong is the job's to fail with; what it cannot
+  // answer now (5xx, no connection) is handed back to run later or elsewhere.
+  auto get = [&](const std::string& target, const std::string& what) {
+    auto answer = client.request("GET", target, "", 600000);
+    if (answer.status >= 500) throw std::runtime_error("og-schedd could not send " + what + " (" + std::to_string(answer.status) + ")");
+    if (answer.status != 200)
+      throw ImageStoreError(ImageStoreError::Kind::BadImage, "og-schedd refused " + what + " (" + std::to_string(answer.status) +
+                                                                 "): " + answer.body.substr(0, 300));
+    return std::move(answer.body);
+  };
   std::string base = "/og/v1/leases/" + std::to_string(lease_id) + "/data?name=" + url_encode(name);
-  auto answer = client.request("GET", base, "", 60000);
-  if (answer.status != 200)
-    throw std::runtime_error("og-schedd has no result for data set " + name + " (" + std::to_string(answer.status) +
-                             "): " + answer.body.substr(0, 300));
-  // manifest_from_json keeps every path relative and inside the directory.
-  Manifest manifest = manifest_from_json(nlohmann::json::parse(answer.body));
+  Manifest manifest;
+  try {
+    // manifest_from_json keeps every path relative and inside the directory.
+    manifest = manifest_from_json(nlohmann::json::parse(get(base, "the result read as " + name)));
+  } catch (const nlohmann::json::exception& e) {
+    throw ImageStoreError(ImageStoreError::Kind::BadImage, "the result read as " + name + " has no valid manifest");
+  } catch (const ApiError& e) {
+    throw ImageStoreError(ImageStoreError::Kind::BadImage, "the result read as " + name + ": " + e.what());
+  }
   uint64_t total = 0;
   for (const auto& f : manifest.files) total += f.size;
   if (total > max_bytes)
-    throw std::runtime_error("the result read as " + name + " holds " + std::to_string(total) + " bytes, more than " +
-                             std::to_string(max_bytes));
+    throw ImageStoreError(ImageStoreError::Kind::BadImage, "the result read as " + name + " holds " +
+                                                               std::to_string(total) + " bytes, more than " +
+                                                               std::to_string(max_bytes) + " this worker takes");
   if (!fs::create_directory(into)) throw std::runtime_error(into + " exists already");
   for (const auto& f : manifest.files) {
-    auto file = client.request("GET", base + "&path=" + url_encode(f.path), "", 600000);
-    if (file.status != 200)
-      throw std::runtime_error("og-schedd did not send " + f.path + " of data set " + name + " (" +
-                               std::to_string(file.status) + ")");
-    if (sha256_hex(file.body) != f.sha256)
-      throw std::runtime_error(f.path + " of data set " + name + " does not match its digest in the result");
+    std::string body = get(base + "&path=" + url_encode(f.path), f.path + " of the result read as " + name);
+    if (body.size() != f.size || sha256_hex(body) != f.sha256)
+      throw ImageStoreError(ImageStoreError::Kind::BadImage,
+                            f.path + " of the result read as " + name + " does not match its digest");
+    auto& file = body;
     fs::path path = fs::path(into) / f.path;
     fs::create_directories(path.parent_path());
     std::ofstream out(path, std::ios::binary | std::ios::trunc);
-    out.write(file.body.data(), static_cast<std::streamsize>(file.body.size()));
+    out.write(file.data(), static_cast<std::streamsize>(file.size()));
     out.close();
     if (!out) throw std::runtime_error("cannot write " + path.string());
     ::chmod(path.c_str(), 0444);

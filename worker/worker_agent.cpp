@@ -315,16 +315,17 @@ std::optional<RunResult> WorkerAgent::pull_image_and_data(HttpClient& client, Le
     for (const auto& [name, ref] : task.spec.data) {
       if (result_job_of(ref)) {
         // An earlier job's result: fetched for this lease alone, removed when it ends.
+        if (options_.results_dir.empty()) return hand_back("this worker has no directory for earlier jobs' results");
         std::string dir = options_.results_dir + "/" + lease + "-" + name;
         std::filesystem::remove_all(dir);
+        // Removed with the lease, or at once if the fetch fails part way.
+        pulled.holds.push_back(std::shared_ptr<void>(nullptr, [dir](void*) {
+          std::error_code ec;
+          std::filesystem::remove_all(dir, ec);
+        }));
         auto started = std::chrono::steady_clock::now();
         fetch_job_result(client, task.lease_id, name, dir, options_.max_output_bytes);
         task.data_mounts.emplace_back(dir, "/data/" + name);
-        pulled.holds.push_back(std::shared_ptr<void>(nullptr, [dir](void*) {
-          std::error_code ec;
-          std::filesystem::permissions(dir, std::filesystem::perms::owner_all, std::filesystem::perm_options::add, ec);
-          std::filesystem::remove_all(dir, ec);
-        }));
         pulled.ms += static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
                                                std::chrono::steady_clock::now() - started).count());
         continue;
@@ -340,7 +341,7 @@ std::optional<RunResult> WorkerAgent::pull_image_and_data(HttpClient& client, Le
                              {"reason", std::string(reason::kBadImage)}, {"why", e.what()}});
     return RunResult{task.lease_id, Outcome::Failed, 126, "", {}, std::string(reason::kBadImage)};
   } catch (const std::exception& e) {
-    return hand_back(std::string("the worker could not prepare its image: ") + e.what());
+    return hand_back(std::string("the worker could not prepare its image or data: ") + e.what());
   }
   std::lock_guard lock(mu_);
   pulled_[task.lease_id] = std::move(pulled);

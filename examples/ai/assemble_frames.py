@@ -14,7 +14,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("frames", nargs="+")
     ap.add_argument("--sheet", default="contact-sheet.png")
-    ap.add_argument("--apng", default="turn.png")
+    ap.add_argument("--apng", default="turn.png", help='the animation ("" for none)')
     ap.add_argument("--columns", type=int, default=6)
     ap.add_argument("--thumb", type=int, default=240, help="width of each frame on the sheet")
     ap.add_argument("--fps", type=int, default=12)
@@ -38,8 +38,11 @@ def main():
         r, c = divmod(i, a.columns)
         sheet.paste(frame.resize(thumb, Image.LANCZOS), (c * thumb[0], r * thumb[1]))
     sheet.save(a.sheet)
-    frames[0].save(a.apng, save_all=True, append_images=frames[1:], duration=round(1000 / a.fps), loop=0)
-    print(f"assemble_frames: {len(frames)} frames of {width}x{height}: {a.sheet} and {a.apng} (animated)")
+    said = a.sheet
+    if a.apng:
+        frames[0].save(a.apng, save_all=True, append_images=frames[1:], duration=round(1000 / a.fps), loop=0)
+        said += f" and {a.apng} (animated)"
+    print(f"assemble_frames: {len(frames)} frames of {width}x{height}: {said}")
     return 0
 
 

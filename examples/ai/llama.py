@@ -49,7 +49,18 @@ def load_config(path):
         raise ModelError(f"{path}: model_type {raw['model_type']!r} is not a Llama-family decoder")
     if raw.get("rope_scaling"):
         raise ModelError(f"{path}: rope_scaling {raw['rope_scaling']!r} is not supported (plain RoPE only)")
+    # What this decoder does not compute: refused rather than answered wrongly.
+    for key, supported in (("hidden_act", "silu"), ("attention_bias", False), ("mlp_bias", False)):
+        if raw.get(key, supported) != supported:
+            raise ModelError(f"{path}: {key} {raw[key]!r} is not supported (only {supported!r})")
+    heads, hidden = raw.get("num_attention_heads"), raw.get("hidden_size")
+    if raw.get("head_dim") and isinstance(heads, int) and heads > 0 and raw["head_dim"] * heads != hidden:
+        raise ModelError(f"{path}: head_dim {raw['head_dim']} differs from hidden_size / num_attention_heads "
+                         "(not supported)")
     raw.setdefault("num_key_value_heads", raw.get("num_attention_heads"))
+    # Mistral's sliding window changes nothing while every sequence fits in it.
+    if isinstance(raw.get("sliding_window"), int) and raw["sliding_window"] < raw.get("max_position_embeddings", 2048):
+        raw["max_position_embeddings"] = raw["sliding_window"]
     fields = {}
     for field in dataclasses.fields(Config):
         name, kind = field.name, field.type
@@ -110,6 +121,10 @@ def load_weights(directory, config, device):
         except safetensors_file.FormatError as e:
             raise ModelError(str(e)) from None
         found.update(tensors)
+    biases = [name for name in found if name.endswith(".bias")]
+    if biases:
+        raise ModelError(f"{directory}: tensor {biases[0]} is a bias, which Llama-family decoders have none of "
+                         "(another architecture?)")
     weights = {}
     for name, shape in expected_shapes(config).items():
         if name not in found:

@@ -37,6 +37,16 @@ def build(kind):
 SETTINGS = ("model", "epochs", "batch", "lr", "seed", "train_limit", "test_limit", "checkpoint_every")
 
 
+@torch.no_grad()
+def evaluate(model, x, y, chunk=1000):
+    """Test accuracy, a chunk at a time: the whole test set at once would hold every
+    image's activations (half a gigabyte for the CNN) in the job's memory."""
+    model.eval()
+    correct = sum(int((model(x[i:i + chunk]).argmax(1) == y[i:i + chunk]).sum()) for i in range(0, len(x), chunk))
+    model.train()
+    return correct / len(x)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--model", choices=["mlp", "cnn"], default="mlp")
@@ -106,10 +116,7 @@ def main():
             step += 1
             trained += 1
             if s == steps_per_epoch - 1:
-                with torch.no_grad():
-                    model.eval()
-                    accuracy = float((model(tx).argmax(1) == ty).double().mean())
-                    model.train()
+                accuracy = evaluate(model, tx, ty)
                 rows.append([epoch + 1, loss_sum / steps_per_epoch, accuracy])
                 loss_sum = 0.0
                 print(f"epoch {epoch + 1}: loss {rows[-1][1]:.4f} test accuracy {accuracy:.4f}")

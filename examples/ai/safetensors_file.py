@@ -44,6 +44,8 @@ def read(path):
         data_len = size - 8 - header_len
         buffer = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_COPY) if size > 0 else b""
     metadata = header.pop("__metadata__", {}) or {}
+    if not isinstance(metadata, dict) or not all(isinstance(v, str) for v in metadata.values()):
+        raise FormatError(f"{path}: __metadata__ is not an object of strings")
     tensors, ranges = {}, []
     for name, entry in header.items():
         try:

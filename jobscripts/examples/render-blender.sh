@@ -19,6 +19,7 @@
 # Blender prints render times: not voted on.
 #OG --exclude-stdio
 set -euo pipefail
-# One frame of SLURM_ARRAY_TASK_COUNT, the array task's own (blender_scene.py reads it).
+# Frame SLURM_ARRAY_TASK_ID + 1 (blender_scene.py reads it) of a turn of 24 frames, or of
+# as many as the array's highest task asks (--array=0-47: 48).
 blender -b --factory-startup -noaudio --python-exit-code 2 -P ai/blender_scene.py -- \
-  --frames "${SLURM_ARRAY_TASK_COUNT:-24}" "$@"
+  --frames "$(( ${SLURM_ARRAY_TASK_MAX:-23} + 1 ))" "$@"

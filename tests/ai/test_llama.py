@@ -119,7 +119,10 @@ class LlamaTest(unittest.TestCase):
                                      ("rope_scaling", {"type": "llama3"}, "rope_scaling"),
                                      ("model_type", "gpt2", "not a Llama-family decoder"),
                                      ("vocab_size", None, "vocab_size is missing"),
-                                     ("vocab_size", 100, "more than the model's vocab_size 100")]:
+                                     ("vocab_size", 100, "more than the model's vocab_size 100"),
+                                     ("hidden_act", "gelu", "hidden_act 'gelu' is not supported"),
+                                     ("attention_bias", True, "attention_bias True is not supported"),
+                                     ("head_dim", 8, "head_dim 8 differs")]:
             d = self.copy_model(f"config-{key}-{value}")
             with open(os.path.join(d, "config.json")) as f:
                 config = json.load(f)
@@ -127,6 +130,17 @@ class LlamaTest(unittest.TestCase):
             with open(os.path.join(d, "config.json"), "w") as f:
                 json.dump(config, f)
             self.assertIn(expected, error_of(d))
+
+    def test_weights_of_another_architecture_are_refused(self):
+        d = self.copy_model("with-bias")
+        path = os.path.join(d, "model.safetensors")
+        tensors, meta = safetensors_file.read(path)
+        tensors = {k: v.clone() for k, v in tensors.items()}
+        tensors["model.layers.0.self_attn.q_proj.bias"] = torch.zeros(64)
+        safetensors_file.write(path, tensors, meta)
+        with self.assertRaises(llama.ModelError) as e:
+            llama.load(d)
+        self.assertIn("q_proj.bias is a bias", str(e.exception))
 
     def test_the_command_exits_2_naming_the_problem(self):
         prompts = os.path.join(self.tmp, "prompts.txt")
@@ -198,6 +212,8 @@ class SafetensorsTest(unittest.TestCase):
         self.refused("overlap")
         self.raw({"a": {"dtype": "F32", "shape": [-1], "data_offsets": [0, 0]}})
         self.refused("negative dimension")
+        self.raw({"__metadata__": ["not", "an", "object"]})
+        self.refused("__metadata__ is not an object of strings")
 
 
 if __name__ == "__main__":

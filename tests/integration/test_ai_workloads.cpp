@@ -111,9 +111,13 @@ TEST_F(AiWorkloads, AnLlmAnswersInTheSameTokensOnTwoProvidersAsOutsideTheMesh) {
   ASSERT_EQ(answers.size(), 3u) << "one answer per prompt, blank lines skipped";
   EXPECT_EQ(answers[1]["prompt"], "What is free software?");
   for (const auto& a : answers) EXPECT_EQ(a["tokens"].size(), 12u) << a.dump();
-  // The same program on the same model outside OpenGrid gives the same tokens.
-  auto direct = mesh_.exec({kPython, source_path("examples/ai/llm_generate.py"), "--model", model, "--prompts",
-                            dir + "/prompts.txt", "--out", work_ + "/direct.jsonl", "--max-new-tokens", "12"});
+  // The same program on the same model outside OpenGrid, with the job's kernels and
+  // threads, gives the same tokens.
+  auto direct = mesh_.exec({"/bin/bash", "-c",
+                            "source ai/job-setup.sh && exec " + std::string(kPython) +
+                                " ai/llm_generate.py --threads 2 --model " + model + " --prompts prompts.txt --out " +
+                                work_ + "/direct.jsonl --max-new-tokens 12"},
+                           {}, dir);
   ASSERT_EQ(direct.exit_code, 0) << direct.err;
   EXPECT_EQ(read_file(dir + "/answers.jsonl"), read_file(work_ + "/direct.jsonl"));
 }
@@ -173,9 +177,10 @@ TEST_F(AiWorkloads, BlenderFramesRenderedOnTwoProvidersAgreeByTheirPixels) {
 
 TEST_F(AiWorkloads, AJobReadsAnEarlierJobsAcceptedResultOnlyItsOwnAndOnlyOnceAccepted) {
   start_mesh(2);
-  std::string first = mesh_.write_script("first.sh", "#!/bin/bash\n#OG --replicas=2\nsleep 1\n"
+  // Held until the refusals below are seen: not accepted before then, however slow the machine.
+  std::string first = mesh_.write_script("first.sh", "#!/bin/bash\n#OG --replicas=2\n"
                                                      "mkdir -p out && echo 'the result' >out/result.txt\n");
-  uint64_t id = mesh_.sbatch({first}, mesh_.dir());
+  uint64_t id = mesh_.sbatch({"--hold", first}, mesh_.dir());
   std::string ref = "--data=prev=job:" + std::to_string(id);
   std::string second = mesh_.write_script("second.sh", "#!/bin/bash\ncat /data/prev/out/result.txt\n"
                                                        "touch /data/prev/x 2>/dev/null && echo writable || echo read-only\n");
@@ -189,12 +194,21 @@ TEST_F(AiWorkloads, AJobReadsAnEarlierJobsAcceptedResultOnlyItsOwnAndOnlyOnceAcc
   EXPECT_NE(other.err.find("you have no job " + std::to_string(id)), std::string::npos) << other.err;
 
   uint64_t reader = mesh_.sbatch({ref, "-d", "afterok:" + std::to_string(id), second}, mesh_.dir());
+  ASSERT_EQ(mesh_.run({"og-scontrol", "release", std::to_string(id)}).exit_code, 0);
   EXPECT_EQ(mesh_.finished_output(reader, mesh_.dir() + "/fetched"), "the result\nread-only\n");
   // Accepted now: no dependency needed; and what the reader was given is gone from its worker.
   uint64_t later = mesh_.sbatch({ref, second}, mesh_.dir());
   EXPECT_EQ(mesh_.finished_output(later, mesh_.dir() + "/later"), "the result\nread-only\n");
   for (const auto& w : {"worker-1", "worker-2"})
     EXPECT_TRUE(fs::is_empty(mesh_.dir() + "/" + w + "/results")) << w;
+  // A job that failed has no result to read; an array's id names no one result.
+  uint64_t failed = mesh_.sbatch({mesh_.write_script("failed.sh", "#!/bin/bash\nexit 3\n")}, mesh_.dir());
+  mesh_.wait_job(failed);
+  auto none = mesh_.run({"og-sbatch", "--data=prev=job:" + std::to_string(failed), second}, "alice", mesh_.dir());
+  EXPECT_NE(none.err.find("ended without a result to read (FAILED)"), std::string::npos) << none.err;
+  uint64_t array = mesh_.sbatch({"--array=0-1", "--hold", second}, mesh_.dir());
+  auto whole = mesh_.run({"og-sbatch", "--data=prev=job:" + std::to_string(array), second}, "alice", mesh_.dir());
+  EXPECT_NE(whole.err.find("names an array"), std::string::npos) << whole.err;
 }
 
 TEST_F(AiWorkloads, ADiffusionModelTrainedThenSampledByAnArrayThatWaitsForIt) {

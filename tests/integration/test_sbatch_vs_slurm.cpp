@@ -115,9 +115,9 @@ Understood slurm_understood(const std::string& script) {
   return u;
 }
 
-Understood opengrid_understood(Mesh& mesh, const std::string& script) {
+Understood opengrid_understood(Mesh& mesh, const std::string& script, const std::string& cwd = "") {
   Understood u;
-  auto r = mesh.run({"og-sbatch", "--hold", "--parsable", script});
+  auto r = mesh.run({"og-sbatch", "--hold", "--parsable", script}, "alice", cwd);
   if (r.exit_code != 0) {
     u.refusal = r.err;
     return u;
@@ -200,6 +200,38 @@ TEST(SbatchVsSlurm, TheSameBlocksAreUnderstoodAlike) {
     EXPECT_FALSE(ours.accepted) << block;
     EXPECT_NE(ours.refusal.find(why), std::string::npos) << block << ": says which option: " << ours.refusal;
   }
+}
+
+// The scripts users copy, as they are: submitted from a directory holding what their #OG
+// --input lines ship (Slurm reads those lines as comments).
+TEST(SbatchVsSlurm, TheExampleScriptsAreUnderstoodAlike) {
+  if (!slurm().why_not.empty()) GTEST_SKIP() << "SKIPPED: " << slurm().why_not;
+  Mesh mesh;
+  mesh.start_schedd();
+  std::string dir = mesh.dir() + "/examples";
+  std::filesystem::create_directories(dir + "/ai");
+  std::filesystem::copy(source_path("examples/ai"), dir + "/ai", std::filesystem::copy_options::recursive);
+  mesh.write_script("examples/prompts.txt", "hello\n");
+  mesh.write_script("examples/og-train", "#!/bin/sh\n");
+  int compared = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(source_path("jobscripts/examples"))) {
+    if (entry.path().extension() != ".sh") continue;
+    std::string script = entry.path().string();
+    Understood theirs = slurm_understood(script), ours = opengrid_understood(mesh, script, dir);
+    SCOPED_TRACE(script + "\nSlurm: " + theirs.refusal + "\nOpenGrid: " + ours.refusal);
+    ASSERT_TRUE(theirs.accepted);
+    ASSERT_TRUE(ours.accepted);
+    EXPECT_EQ(ours.tasks, theirs.tasks);
+    EXPECT_EQ(ours.cpus, theirs.cpus);
+    EXPECT_EQ(ours.time_limit_s, theirs.time_limit_s);
+    EXPECT_EQ(ours.array_tasks, theirs.array_tasks);
+    EXPECT_EQ(ours.gpus, theirs.gpus);
+    if (read_file(script).find("--mem") != std::string::npos) {
+      EXPECT_EQ(ours.mem_mb, theirs.mem_mb);
+    }
+    ++compared;
+  }
+  EXPECT_EQ(compared, 10);
 }
 
 // NAME=value lines of a job's output, for the names starting with SLURM_.

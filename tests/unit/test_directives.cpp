@@ -240,6 +240,14 @@ TEST(Directives, RealWorldLines) {
   }
 }
 
+TEST(Directives, DataNamesARegistryDataSetOrAnEarlierJobsResult) {
+  ParsedJob job = parse("#OG --data=prev=job:42\n#OG --data=set=127.0.0.1:5000/me/set:1\n");
+  EXPECT_EQ(job.spec.data.at("prev"), "job:42");
+  EXPECT_EQ(job.spec.data.at("set"), "127.0.0.1:5000/me/set:1");
+  expect_script_error("#OG --data=prev=job:42_3\n", {"expected job:ID", "by its own id", "job:42_3", "job.sh:2"});
+  expect_script_error("#OG --data=prev=job:\n", {"expected job:ID"});
+}
+
 TEST(Directives, ClientFlags) {
   ParsedJob job = parse(
       "#SBATCH --wait --test-only --parsable\n#OG --url=http://127.0.0.1:8080 --token-file ~/.og/token");
