@@ -9,6 +9,7 @@
 #   bench/ai.sh [build/bin]      (root; needs python3-torch, python3-sentencepiece, blender)
 #   WORKLOADS="train blender" bench/ai.sh    measures only those (default: all four)
 set -euo pipefail
+export PYTHONDONTWRITEBYTECODE=1  # no __pycache__ in examples/ai, which jobs ship
 bin=$(cd "${1:-build/bin}" && pwd)
 src=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 export PATH=$bin:$PATH

@@ -7,6 +7,7 @@
 # brought back, with the payments. Results land in OUT (default ./ai-demo); it exits
 # non-zero if any job failed. DDPM_STEPS, FRAMES and SAMPLES change the budget.
 set -euo pipefail
+export PYTHONDONTWRITEBYTECODE=1  # no __pycache__ in examples/ai, which jobs ship
 
 bin=$(cd "${1:-build/bin}" && pwd)
 src=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)

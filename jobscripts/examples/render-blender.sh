@@ -2,12 +2,12 @@
 # A render farm: the scene ai/blender_scene.py builds (no downloaded assets) rendered with
 # Cycles on the CPU, one frame per array task, two replicas each whose frames must agree
 # pixel by pixel within 45 dB PSNR (Cycles on two CPUs may round a few pixels apart).
-# Submit from a directory holding ai/ (a copy of examples/ai), in an image with Blender:
-#   og-sbatch --wait --container-image=$OG_REGISTRY/og/blender:1 jobscripts/examples/render-blender.sh
+# Submit from a directory holding ai/ (a copy of $REPO/examples/ai, REPO being this
+# repository), in an image with Blender:
+#   og-sbatch --wait --container-image=$OG_REGISTRY/og/blender:1 $REPO/jobscripts/examples/render-blender.sh
 #   python3 ai/assemble_frames.py frame-*.png    # contact-sheet.png and turn.png (animated)
 # Brings back frame-0001.png … frame-0024.png. Arguments go to ai/blender_scene.py
-# (--samples 64, --size 1920x1080, …); your own scene: replace the -P script with yours,
-# or stage a .blend with --data=scene=REF and render /data/scene/NAME.blend instead.
+# (--samples 64, --size 1920x1080, …); your own scene: docs/ai-workloads.md.
 #SBATCH --job-name=render
 #SBATCH --array=0-23
 #SBATCH --cpus-per-task=2
