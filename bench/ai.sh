@@ -7,7 +7,8 @@
 # (ai/job-setup.sh); both run on the host's Debian packages (no image), so the difference is
 # what OpenGrid adds: scheduling, the jail, staging, uploading and verifying the outputs.
 #   bench/ai.sh [build/bin]      (root; needs python3-torch, python3-sentencepiece, blender)
-#   WORKLOADS="train blender" bench/ai.sh    measures only those (default: all four)
+#   WORKLOADS="train blender" bench/ai.sh    measures only those (default: all four; "none":
+#                                            only the og-train and validation figures)
 set -euo pipefail
 export PYTHONDONTWRITEBYTECODE=1  # no __pycache__ in examples/ai, which jobs ship
 bin=$(cd "${1:-build/bin}" && pwd)
@@ -69,6 +70,7 @@ measure blender bash -c blender_frames -- --array=0-$((frames - 1)) "$ex/render-
 
 printf '%-8s %12s %12s %9s   (median of %d, seconds)\n' workload direct opengrid overhead "$rounds"
 for name in $workloads; do
+  [[ -n ${times[$name.direct]:-} ]] || continue  # not one of the four
   d=$(echo "${times[$name.direct]}" | tr ' ' '\n' | grep . | median)
   m=$(echo "${times[$name.mesh]}" | tr ' ' '\n' | grep . | median)
   printf '%-8s %12.2f %12.2f %8.1f%%   direct: %s  opengrid: %s\n' "$name" "$d" "$m" "$(echo "($m - $d) * 100 / $d" | bc -l)" \
@@ -85,3 +87,24 @@ og_s=$(cd "$work/t" && start=$(date +%s.%N) && mpirun --oversubscribe -np 2 "$bi
 pt_s=$(direct "$work/t" $python ai/mnist_train.py --epochs 3 --out .)
 printf 'mlp x 3 epochs  og-train (2 ranks): %.1f s, accuracy %s   PyTorch job (2 threads): %.1f s, accuracy %s\n' \
   "$og_s" "$(tail -1 "$work/t/og/metrics.csv" | cut -d, -f6)" "$pt_s" "$(tail -1 "$work/t/metrics.csv" | cut -d, -f3)"
+
+# Score verification's cost for the LLM example (issue 24): a validator reading two
+# replicas' answers back through the model (ai/llm_score.py, one forward pass an answer)
+# against the replicas generating them, wall time of each program, median of $rounds.
+gen=() score=()
+for ((r = 0; r < rounds; r++)); do
+  setup "$work/s"
+  gen+=("$(direct "$work/s" $python ai/llm_generate.py --model "$work/llama" --prompts prompts.txt --max-new-tokens 200)")
+  mkdir -p "$work/s/r1" "$work/s/r2" && cp "$work/s/answers.jsonl" "$work/s/r1/" && cp "$work/s/answers.jsonl" "$work/s/r2/"
+  score+=("$(direct "$work/s" $python ai/llm_score.py --model "$work/llama" --prompts prompts.txt r1 r2)")
+done
+g=$(printf '%s\n' "${gen[@]}" | median) v=$(printf '%s\n' "${score[@]}" | median)
+printf 'llm validation: generating 800 tokens %.2f s a replica; scoring 2 replicas %.2f s: %.1f %% of the replicas'"'"' compute\n' \
+  "$g" "$v" "$(echo "$v * 100 / (2 * $g)" | bc -l)"
+# The same without the interpreter's start and the model's load (the programs' own timings).
+gen_s=$(cd "$work/s" && source ai/job-setup.sh && SLURM_CPUS_ON_NODE=2 $python ai/llm_generate.py --model "$work/llama" \
+  --prompts prompts.txt --max-new-tokens 200 | sed -n 's/.* tokens in \([0-9.]*\) s.*/\1/p')
+score_s=$(cd "$work/s" && source ai/job-setup.sh && SLURM_CPUS_ON_NODE=2 $python ai/llm_score.py --model "$work/llama" \
+  --prompts prompts.txt r1 r2 2>&1 >/dev/null | sed -n 's/.*scored in \([0-9.]*\) s/\1/p')
+printf 'llm validation, compute alone: generating %.2f s a replica; scoring 2 replicas %.2f s: %.1f %%\n' \
+  "$gen_s" "$score_s" "$(echo "$score_s * 100 / (2 * $gen_s)" | bc -l)"

@@ -13,12 +13,14 @@
 #include "scheduler/sim/synthetic_trace.hpp"
 #include "scheduler/sim/sybil_sim.hpp"
 #include "scheduler/sim/trust_sim.hpp"
+#include "scheduler/sim/validator_sim.hpp"
 
 namespace {
 
 constexpr const char* kUsage = R"(usage: og-sim [OPTIONS] (--trace FILE.swf | --generate JOBS)
        og-sim --trust [TRUST OPTIONS]
        og-sim --sybil [SYBIL OPTIONS]
+       og-sim --validators [VALIDATOR OPTIONS]
 
 Replays a workload through og-schedd's scheduling policies in virtual time (no processes)
 and reports utilization, mean and 95th-percentile wait, and mean bounded slowdown.
@@ -53,6 +55,21 @@ under each defence, and reports how often its forged result is accepted and how 
 honest provider is slashed:
   --jobs N (100000)  --honest N (20)  --sybils K (2)  --replicas N (3)  --seed N (1)
   --price-ratio X       the attacker's asking price over the honest one's (0.1)
+
+--validators plays score verification out (validators score each replica in [0, 1]; a
+second validator checks a share of them, a third settles a disagreement) against a lazy
+replica, a lazy validator and a colluding pair, and reports each strategy's expected gain
+per job over playing honestly (money in units of one replica's pay), how soon it is
+caught, and the validation compute over the replicas':
+  --jobs N (100000)  --providers N (20)  --replicas N (2)  --seed N (1)  --horizon N (100)
+  --validator-pool N    validators (8)
+  --second-opinion X    share of validations checked by a second validator (0.1; 0 allowed)
+  --no-check-low        a score below the threshold does not bring a second validator
+  --tolerance X         score difference that brings a third validator (0.15)
+  --threshold X         the score a replica must reach to be accepted and paid (0.5)
+  --validation-cost X   a validation's compute per replica scored, over a replica's (0.15)
+  --replica-slash X     what a replica proven bad loses, in replica pays (10)
+  --validator-slash X   what a validator out of line loses (10)
 )";
 
 uint64_t number(const std::string& flag, const std::string& text) {
@@ -63,6 +80,16 @@ uint64_t number(const std::string& flag, const std::string& text) {
   } catch (const std::exception&) {
   }
   throw og::UsageError(flag + " takes a whole number, not \"" + text + "\"");
+}
+
+double share(const std::string& flag, const std::string& text) {
+  try {
+    size_t used = 0;
+    double v = std::stod(text, &used);
+    if (used == text.size() && v >= 0 && v <= 1) return v;
+  } catch (const std::exception&) {
+  }
+  throw og::UsageError(flag + " takes a number from 0 to 1, not \"" + text + "\"");
 }
 
 double fraction(const std::string& flag, const std::string& text) {
@@ -81,7 +108,8 @@ int main(int argc, char** argv) {
   try {
     std::string trace_path, write_path, scheduler = "both";
     og::sim::SyntheticParams synth;
-    bool generate = false, json = false, trust = false, sybil = false;
+    bool generate = false, json = false, trust = false, sybil = false, validators = false;
+    og::sim::ValidatorSimParams validator_params;
     og::sim::TrustSimParams trust_params;
     og::sim::SybilSimParams sybil_params;
     og::sim::SimConfig config;
@@ -108,20 +136,49 @@ int main(int argc, char** argv) {
       else if (a == "--cpus") config.cpus_per_partition = static_cast<uint32_t>(number(a, value()));
       else if (a == "--json") json = true;
       else if (a == "--trust") trust = true;
-      else if (a == "--jobs") trust_params.jobs = sybil_params.jobs = number(a, value());
+      else if (a == "--jobs") trust_params.jobs = sybil_params.jobs = validator_params.jobs = number(a, value());
+      else if (a == "--validators") validators = true;
+      else if (a == "--validator-pool") validator_params.validators = static_cast<uint32_t>(number(a, value()));
+      else if (a == "--second-opinion") validator_params.second_opinion = share(a, value());
+      else if (a == "--tolerance") validator_params.tolerance = share(a, value());
+      else if (a == "--no-check-low") validator_params.check_low = false;
+      else if (a == "--threshold") validator_params.threshold = share(a, value());
+      else if (a == "--validation-cost") validator_params.validation_cost = fraction(a, value());
+      else if (a == "--replica-slash") validator_params.replica_slash = fraction(a, value());
+      else if (a == "--validator-slash") validator_params.validator_slash = fraction(a, value());
       else if (a == "--sybil") sybil = true;
       else if (a == "--honest") sybil_params.honest = static_cast<uint32_t>(number(a, value()));
       else if (a == "--sybils") sybil_params.sybils = static_cast<uint32_t>(number(a, value()));
       else if (a == "--price-ratio") sybil_params.price_ratio = fraction(a, value());
-      else if (a == "--providers") trust_params.providers = static_cast<uint32_t>(number(a, value()));
+      else if (a == "--providers") trust_params.providers = validator_params.providers = static_cast<uint32_t>(number(a, value()));
       else if (a == "--cheaters") trust_params.cheaters = static_cast<uint32_t>(number(a, value()));
       else if (a == "--cheat-rate") trust_params.cheat_rate = fraction(a, value());
-      else if (a == "--replicas") trust_params.replicas = sybil_params.replicas = static_cast<uint32_t>(number(a, value()));
+      else if (a == "--replicas") trust_params.replicas = sybil_params.replicas = validator_params.replicas = static_cast<uint32_t>(number(a, value()));
       else if (a == "--trust-after") trust_params.adaptive.trust_after = static_cast<uint32_t>(number(a, value()));
       else if (a == "--spot-check") trust_params.adaptive.spot_check = fraction(a, value());
-      else if (a == "--horizon") trust_params.horizon = static_cast<uint32_t>(number(a, value()));
+      else if (a == "--horizon") trust_params.horizon = validator_params.horizon = static_cast<uint32_t>(number(a, value()));
       else if (a == "--lifetimes") trust_params.lifetimes = static_cast<uint32_t>(number(a, value()));
       else throw og::UsageError("unknown option " + a + " (see og-sim --help)");
+    }
+    if (validators) {
+      auto& v = validator_params;
+      if (v.replicas < 1 || v.providers < v.replicas || v.validators < 3 || v.jobs == 0)
+        throw og::UsageError("--validators needs --providers of at least --replicas, a --validator-pool of at least 3 "
+                             "(a disagreement needs a third), and some --jobs");
+      v.seed = synth.seed;
+      auto r = og::sim::simulate_validators(v);
+      std::cout << "providers " << v.providers << ", validators " << v.validators << ", replicas " << v.replicas
+                << ", threshold " << v.threshold << ", second opinion " << v.second_opinion << ", tolerance "
+                << v.tolerance << ", slashes " << v.replica_slash << "/" << v.validator_slash << ", " << v.jobs
+                << " jobs\n"
+                << std::fixed << std::setprecision(4) << "validation compute over replica compute: "
+                << r.validation_overhead << "; honest jobs below threshold: " << r.below_threshold << "\n"
+                << "gain_per_job  caught_in_" << v.horizon << "  mean_jobs_to_catch  honest_unpaid  wrong_accepted  strategy\n";
+      for (const auto& row : r.rows)
+        std::cout << std::setw(12) << row.gain_per_job << std::setw(13) << row.caught_within_horizon << std::setw(20)
+                  << std::setprecision(1) << row.mean_jobs_to_catch << std::setprecision(4) << std::setw(15)
+                  << row.honest_unpaid << std::setw(16) << row.wrong_accepted << "  " << row.strategy << "\n";
+      return 0;
     }
     if (sybil) {
       if (sybil_params.replicas < 2 || sybil_params.honest + sybil_params.sybils < sybil_params.replicas ||

@@ -142,6 +142,29 @@ class LlamaTest(unittest.TestCase):
             llama.load(d)
         self.assertIn("q_proj.bias is a bias", str(e.exception))
 
+    def test_validators_score_the_models_own_answers_high_and_foreign_text_near_zero(self):
+        import llm_score
+        prompts = ["The quick brown fox", "Everyone is permitted to copy"]
+        greedy = [llama.generate(self.model, self.prompt(p), 20, llama.greedy) for p in prompts]
+        noise = torch.Generator().manual_seed(5)
+        garbage = [torch.randint(3, self.model.config.vocab_size, (20,), generator=noise).tolist() for _ in prompts]
+
+        def replica(name, answers, prompts_written=prompts, text=None):
+            d = os.path.join(self.tmp, name)
+            os.makedirs(d)
+            with open(os.path.join(d, "answers.jsonl"), "w") as f:
+                for p, tokens in zip(prompts_written, answers):
+                    f.write(json.dumps({"prompt": p, "tokens": tokens,
+                                        "answer": text if text is not None else self.tokenizer.DecodeIds(tokens)}) + "\n")
+            return llm_score.replica_score(self.model, self.tokenizer, prompts, d)
+        own, foreign = replica("own", greedy), replica("foreign", garbage)
+        self.assertGreater(own, 10 * foreign)  # a random-weight model: flat, but its own answers stand out
+        self.assertLess(foreign, 0.01)
+        self.assertLessEqual(own, 1.0)
+        self.assertEqual(replica("other-prompts", greedy, ["x", "y"]), 0.0)
+        self.assertEqual(replica("text-not-its-tokens", greedy, text="something else"), 0.0)
+        self.assertEqual(replica("one-missing", greedy[:1]), 0.0)
+
     def test_the_command_exits_2_naming_the_problem(self):
         prompts = os.path.join(self.tmp, "prompts.txt")
         with open(prompts, "w") as f:
