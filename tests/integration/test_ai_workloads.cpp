@@ -136,6 +136,42 @@ TEST_F(AiWorkloads, PytorchTrainingAgreesOnTwoProvidersAndHasEachCheckpointVerif
   EXPECT_FALSE(fs::exists(dir + "/ai/__pycache__")) << "nothing but the results comes back";
 }
 
+TEST_F(AiWorkloads, PytorchTrainingResumesOnAnotherProviderFromTheVerifiedCheckpoint) {
+  // Uncontained workers: the job signals through files of the test's, which a jail hides.
+  mesh_.start_schedd({"--heartbeat-timeout-ms", "1500"});
+  for (int i = 0; i < 2; ++i) mesh_.start_worker(2);
+  mesh_.await_workers(2);
+  std::string dir = submit_dir();
+  // The trainer stops after its first checkpoint (milestone 1) and waits; a replica handed
+  // that checkpoint says so, outside its job directory (its outputs stay the same).
+  std::string flag = mesh_.dir() + "/go", resumes = mesh_.dir() + "/resumes";
+  std::string args = "--train-limit 1024 --test-limit 200 --epochs 2 --checkpoint-every 8";
+  std::string script = mesh_.write_script(
+      "resume.sh", "#!/bin/bash\n#SBATCH --cpus-per-task=2 --time=5\n#OG --replicas=2\n#OG --input=ai\n"
+                   "#OG --exclude-stdio\nset -e\nsource ai/job-setup.sh\n"
+                   "python3 ai/mnist_train.py " + args + " --stop-after 8\n"
+                   "if [ -n \"$OG_RESUME_CHECKPOINT\" ]; then echo $OG_RESUME_MILESTONE >>" + resumes + "; fi\n"
+                   "while [ ! -e " + flag + " ]; do sleep 0.05; done\n"
+                   "python3 ai/mnist_train.py " + args + "\n");
+  uint64_t id = mesh_.sbatch({script}, dir);
+  ASSERT_TRUE(await([&] { return mesh_.job(id)["checkpoint_milestone"] == 1; }, std::chrono::seconds(60)))
+      << mesh_.job(id).dump();
+  std::string spare = mesh_.start_worker(2);
+  std::string lost = mesh_.job(id)["replica_leases"][0]["partition"];
+  mesh_.kill_worker(lost);
+  ASSERT_TRUE(await([&] { return read_file(resumes) == "1\n"; }, std::chrono::seconds(60)))
+      << "the replacement was not handed checkpoint 1: " << read_file(resumes);
+  std::ofstream(flag) << "go";
+  auto job = mesh_.await_replicas_done(id, 2);
+  EXPECT_EQ(job["job_state"], "COMPLETED") << job.dump();
+  std::set<std::string> roots, partitions;
+  for (const auto& lease : job["replica_leases"])
+    if (lease["state"] == "DONE") roots.insert(lease["root"].get<std::string>()), partitions.insert(lease["partition"]);
+  EXPECT_EQ(roots.size(), 1u) << "the resumed replica's model differs from the one never moved";
+  EXPECT_TRUE(partitions.count(spare)) << job.dump();
+  EXPECT_EQ(job["checkpoint_milestone"], 4);
+}
+
 TEST_F(AiWorkloads, BlenderFramesRenderedOnTwoProvidersAgreeByTheirPixels) {
   Mesh shell;
   if (shell.exec({"/bin/sh", "-c", "command -v blender"}).exit_code != 0)
