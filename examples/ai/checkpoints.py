@@ -66,6 +66,16 @@ def resume(path, model, optimizer, settings, enabled=True):
     return meta
 
 
+def add_run_options(parser):
+    """The options both trainers take beside their own: where and how this run goes, none
+    of which a checkpoint must match."""
+    parser.add_argument("--resume", choices=["auto", "no"], default="auto")
+    parser.add_argument("--stop-after", type=int, default=0, help="steps (tests: a run cut short)")
+    parser.add_argument("--out", default=".")
+    parser.add_argument("--data", default=None)
+    parser.add_argument("--threads", type=int, default=int(os.environ.get("SLURM_CPUS_ON_NODE", "1")))
+
+
 def settings_of(args, names):
     """The settings a checkpoint must have been written with to be continued."""
     return json.dumps({name: getattr(args, name) for name in names}, sort_keys=True)

@@ -37,11 +37,7 @@ def main():
     ap.add_argument("--checkpoint-every", type=int, default=500)
     ap.add_argument("--log-every", type=int, default=50)
     ap.add_argument("--train-limit", type=int, default=0)
-    ap.add_argument("--resume", choices=["auto", "no"], default="auto")
-    ap.add_argument("--stop-after", type=int, default=0, help="steps (tests: a run cut short)")
-    ap.add_argument("--out", default=".")
-    ap.add_argument("--data", default=None)
-    ap.add_argument("--threads", type=int, default=int(os.environ.get("SLURM_CPUS_ON_NODE", "1")))
+    checkpoints.add_run_options(ap)
     a = ap.parse_args()
     if min(a.steps, a.batch, a.checkpoint_every, a.log_every, a.threads) < 1 or a.lr <= 0 or a.channels % 8:
         ap.error("--steps, --batch, --checkpoint-every, --log-every and --threads must be at least 1, "

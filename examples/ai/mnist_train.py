@@ -57,11 +57,7 @@ def main():
     ap.add_argument("--checkpoint-every", type=int, default=0, help="steps; 0: every epoch")
     ap.add_argument("--train-limit", type=int, default=0)
     ap.add_argument("--test-limit", type=int, default=0)
-    ap.add_argument("--resume", choices=["auto", "no"], default="auto")
-    ap.add_argument("--stop-after", type=int, default=0, help="steps (tests: a run cut short)")
-    ap.add_argument("--out", default=".")
-    ap.add_argument("--data", default=None)
-    ap.add_argument("--threads", type=int, default=int(os.environ.get("SLURM_CPUS_ON_NODE", "1")))
+    checkpoints.add_run_options(ap)
     a = ap.parse_args()
     if a.epochs < 1 or a.batch < 1 or a.lr <= 0 or a.checkpoint_every < 0 or a.threads < 1:
         ap.error("--epochs, --batch and --threads must be at least 1, --lr positive, --checkpoint-every >= 0")
