@@ -28,7 +28,8 @@ constexpr const char* kHelp = R"(usage: og-sacct [OPTIONS]
   -p, --parsable               fields separated by |, one more at the end; --parsable2
                                without it (as sacct)
   -X, --allocations            (always: OpenGrid jobs have no separate steps here)
-  -P, --payment                what each job cost: verdict, cost, protocol fee, providers
+  -P, --payment                what each job cost: verdict, cost, protocol fee, validators'
+                               pay (--verify=score), providers paid
                                paid and the canonical result's hash
   -T, --trust                  what ran where, vouched for by whom: the sandbox level of
                                the providers that ran it, its network, the SHA-256 of
@@ -99,15 +100,19 @@ int main(int argc, char** argv) {
     if (payment) {
       if (header)
         std::cout << col("JobID", 12) << ' ' << col("State", 11) << ' ' << col("Verdict", 17) << ' ' << col("Cost", 12)
-                  << ' ' << col("Fee", 10) << ' ' << col("PaidTo", 32) << ' ' << col("Canonical", 16) << "\n";
+                  << ' ' << col("Fee", 10) << ' ' << col("Validators", 10) << ' ' << col("PaidTo", 32) << ' '
+                  << col("Canonical", 16) << "\n";
       for (const auto& job : answer["jobs"]) {
         std::string root = job.value("canonical_root", "");
-        // Agreed: a quorum of replicas returned this result; otherwise why not.
-        std::string verdict = !root.empty() ? "agreed" : job.value("state_reason", "");
+        // Agreed: a quorum of replicas returned this result; scored: validators scored it
+        // best (--verify=score); otherwise why not.
+        bool scored = job.value("verify", "").rfind("score:", 0) == 0;
+        std::string verdict = root.empty() ? job.value("state_reason", "") : scored ? "scored" : "agreed";
         bool settled = job.value("settled", false);
         std::cout << col(og::cli::display_job_id(job), 12) << ' ' << col(job.value("job_state", ""), 11) << ' '
                   << col(verdict, 17) << ' ' << col(settled ? job.value("cost", "") : "pending", 12) << ' '
-                  << col(settled ? job.value("fee", "") : "", 10) << ' ' << col(job.value("paid_to", ""), 32) << ' '
+                  << col(settled ? job.value("fee", "") : "", 10) << ' '
+                  << col(settled && scored ? job.value("validator_pay", "") : "-", 10) << ' ' << col(job.value("paid_to", ""), 32) << ' '
                   << col(root.substr(0, 16), 16) << "\n";
       }
       return 0;

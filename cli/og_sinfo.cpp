@@ -1,4 +1,5 @@
 // og-sinfo: the partitions (providers) of the mesh, as sinfo shows partitions.
+#include <cstdio>
 #include <iostream>
 
 #include "cli/cli_common.hpp"
@@ -22,6 +23,14 @@ constexpr const char* kHelp = R"(usage: og-sinfo [OPTIONS]
       --json             slurmrestd-shaped JSON: {"partitions":[...]}
       --url, --token-file
 )";
+
+// In [0, 1], 0.5 neutral: verified results and good scores raise it, errors and results
+// proven wrong lower it; it fades back toward 0.5 over time.
+std::string reputation(const nlohmann::json& p) {
+  char text[16];
+  std::snprintf(text, sizeof text, "%.3f", p.value("reputation", 0.5));
+  return text;
+}
 
 std::string pad(std::string s, size_t width) {
   if (s.size() < width) s += std::string(width - s.size(), ' ');
@@ -64,7 +73,8 @@ int main(int argc, char** argv) {
       return 0;
     }
     if (listing.header)
-      std::cout << "PARTITION       AVAIL  STATE  NODES  CPUS(A/T)  MEMORY(MB)  GPUS       PRICE/CPU-H  PRICE/GPU-H  OWNER\n";
+      std::cout << "PARTITION       AVAIL  STATE  NODES  CPUS(A/T)  MEMORY(MB)  GPUS       PRICE/CPU-H  PRICE/GPU-H  "
+                   "REPUTATION  ROLE       OWNER\n";
     for (const auto& p : answer["partitions"]) {
       std::string state = p.value("state", "");
       std::string gpus = std::to_string(p.value("gpus", 0));
@@ -80,6 +90,8 @@ int main(int argc, char** argv) {
                            std::to_string(p.value("cpus", 0)), 11)
                 << pad(std::to_string(p.value("memory_mb", 0)), 12) << pad(gpus, 11)
                 << pad(p.value("price_per_cpu_hour", ""), 13) << pad(p.value("price_per_gpu_hour", ""), 13)
+                << pad(reputation(p), 12)
+                << pad(p.value("validator", false) ? "validator" : "jobs", 11)  // og-worker --validator: scores, runs no jobs
                 << og::printable(p.value("owner", "")) << "\n";
     }
     return 0;

@@ -48,6 +48,12 @@ inline constexpr std::string_view kGpusUnavailable = "GpusUnavailable";
 inline constexpr std::string_view kReplicas = "Replicas";  // too few distinct providers
 inline constexpr std::string_view kQuorum = "Quorum";      // waiting for replicas to report
 inline constexpr std::string_view kNoQuorum = "NoQuorum";
+// --verify=score: waiting for validators' scores (Validators: for a validator none of
+// whose operators ran a replica); no replica scored enough; its validators all failed.
+inline constexpr std::string_view kValidation = "Validation";
+inline constexpr std::string_view kValidators = "Validators";
+inline constexpr std::string_view kBelowThreshold = "BelowThreshold";
+inline constexpr std::string_view kValidationFailed = "ValidationFailed";
 // Its requester disputed the accepted result and an audit by established providers found
 // another one (og-scontrol dispute): the audit job holds the result.
 inline constexpr std::string_view kOverturned = "Overturned";

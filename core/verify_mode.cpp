@@ -1,5 +1,6 @@
 #include "core/verify_mode.hpp"
 
+#include <cctype>
 #include <charconv>
 
 namespace og {
@@ -38,12 +39,44 @@ std::optional<VerifyMode> parse_image(std::string_view rules) {
   return mode;
 }
 
+// A path inside the job's bundle, run by the worker's shell wrapper: a plain relative path.
+bool is_bundle_path(std::string_view path) {
+  if (path.empty() || path.size() > 255 || path.front() == '/' || path.back() == '/') return false;
+  for (char ch : path)
+    if (!std::isalnum(static_cast<unsigned char>(ch)) && ch != '_' && ch != '.' && ch != '-' && ch != '/') return false;
+  for (size_t start = 0; start <= path.size();) {
+    size_t slash = path.find('/', start);
+    std::string_view part = path.substr(start, slash == std::string_view::npos ? std::string_view::npos : slash - start);
+    if (part.empty() || part == "." || part == "..") return false;
+    if (slash == std::string_view::npos) break;
+    start = slash + 1;
+  }
+  return true;
+}
+
+std::optional<VerifyMode> parse_score(std::string_view rest) {
+  VerifyMode mode;
+  mode.kind = VerifyMode::Kind::Score;
+  mode.threshold = kDefaultScoreThreshold;
+  auto colon = rest.find(':');
+  if (colon != std::string_view::npos) {
+    double t = 0;
+    if (!whole_number_of(rest.substr(colon + 1), t) || !(t > 0 && t <= 1)) return std::nullopt;
+    mode.threshold = t;
+    rest = rest.substr(0, colon);
+  }
+  if (!is_bundle_path(rest)) return std::nullopt;
+  mode.score_script = std::string(rest);
+  return mode;
+}
+
 }  // namespace
 
 std::optional<VerifyMode> parse_verify_mode(std::string_view text) {
   if (text == "exact") return VerifyMode{};
-  constexpr std::string_view kFuzzy = "fuzzy:", kImage = "image:";
+  constexpr std::string_view kFuzzy = "fuzzy:", kImage = "image:", kScore = "score:";
   if (text.substr(0, kImage.size()) == kImage) return parse_image(text.substr(kImage.size()));
+  if (text.substr(0, kScore.size()) == kScore) return parse_score(text.substr(kScore.size()));
   if (text.substr(0, kFuzzy.size()) != kFuzzy) return std::nullopt;
   double tol = 0;
   if (!whole_number_of(text.substr(kFuzzy.size()), tol) || !(tol > 0 && tol < 1)) return std::nullopt;

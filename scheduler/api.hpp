@@ -59,6 +59,8 @@ class Api {
   HttpResponse job_file(const Call&);
   HttpResponse replica_result(const Call&);
   std::vector<JobView> visible_to(const User& user, std::vector<JobView> views);
+  // Invalid unless a --verify=score job's scoring script is among its bundle's files.
+  void check_score_script(const JobSpec& spec);
   HttpResponse replica_file(const Call&);
   HttpResponse job_output(const Call&);  // og-tail: live, then from the report
   // The output at `path` of `manifest_json`, from the artifact store.

@@ -17,6 +17,7 @@
 #include "scheduler/api_support.hpp"
 #include "scheduler/json_views.hpp"
 #include "scheduler/request_bodies.hpp"
+#include "core/verify_mode.hpp"
 #include "verify/manifest.hpp"
 
 namespace og {
@@ -40,6 +41,7 @@ HttpResponse Api::submit_job(const Call& c) {
   if (!spec.bundle_sha256.empty() && !bundles_.contains(spec.bundle_sha256))
     throw ApiError(Refusal::Invalid, "bundle_missing",
                    "upload the job's bundle first (PUT /og/v1/artifacts/" + spec.bundle_sha256 + "?purpose=bundle)");
+  check_score_script(spec);
   if (field<bool>(body, "test_only", false)) {
     auto result = services_.submissions.test_only(c.user, std::move(spec));
     json answer = {{"job_id", 0}, {"would_start", !result.partitions.empty()},
@@ -50,6 +52,25 @@ HttpResponse Api::submit_job(const Call& c) {
   }
   auto ids = services_.submissions.submit(c.user, std::move(spec), secrets);
   return created({{"job_id", ids.front()}, {"job_ids", ids}});
+}
+
+void Api::check_score_script(const JobSpec& spec) {
+  // --verify=score:SCRIPT: validators run SCRIPT from the job's own signed files, so it
+  // must be among them (refused now, not when every replica has run).
+  auto mode = parse_verify_mode(spec.verify);
+  if (!mode || mode->kind != VerifyMode::Kind::Score) return;
+  auto bundle = spec.bundle_sha256.empty() ? std::nullopt : bundles_.get(spec.bundle_sha256);
+  bool found = false;
+  try {
+    found = bundle && bundle_file_digests(*bundle, {UINT64_MAX, UINT32_MAX}).count(mode->score_script) > 0;
+  } catch (const BundleError&) {
+  }
+  if (!found)
+    throw ApiError(Refusal::Invalid, "invalid_verify",
+                   "--verify=score:" + mode->score_script + ": the job's files hold no " + mode->score_script +
+                       "; the scoring script ships with the job: give its directory with --input (e.g. #OG --input=" +
+                       mode->score_script.substr(0, mode->score_script.find('/')) +
+                       ") and name it relative to the submit directory");
 }
 
 // A provider's worker credential sees only the jobs its partitions ran: the rest of the
@@ -110,11 +131,12 @@ HttpResponse Api::show_job(const Call& c) {
   auto detail = services_.queries.get_job(id);
   if (!detail || visible_to(c.user, {detail->view}).empty()) throw job_not_found(id);
   json j = job_json(detail->view);
-  json reps = json::array();
+  json reps = json::array(), validations = json::array();
   // Output manifests (names, sizes, digests) are the owner's to see.
   bool owner = c.user.role == "admin" || c.user.name == detail->view.job.user;
-  for (const auto& r : detail->replicas) reps.push_back(replica_json(r, owner));
+  for (const auto& r : detail->replicas) (r.validates ? validations : reps).push_back(replica_json(r, owner));
   j["replica_leases"] = reps;
+  j["validations"] = validations;  // --verify=score: who scored its replicas, and how
   return ok({{"jobs", json::array({j})}});
 }
 

@@ -108,7 +108,7 @@ void Controller::load_state() {
   for (auto& r : snap.replicas) {
     auto job = jobs_.find(r.job_id);
     if (job == jobs_.end()) continue;
-    job->second.replicas.push_back(r.id);
+    (r.validates ? job->second.validations : job->second.replicas).push_back(r.id);
     if (is_active(r.state)) {
       active_on_[r.partition].insert(r.id);
       auto p = partitions_.find(r.partition);

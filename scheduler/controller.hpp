@@ -33,6 +33,7 @@
 #include "scheduler/priority.hpp"
 #include "scheduler/reputation.hpp"
 #include "scheduler/scheduling_pass.hpp"
+#include "scheduler/score_verdict.hpp"
 #include "scheduler/services.hpp"
 
 namespace og {
@@ -66,6 +67,7 @@ struct ControllerOptions {
   uint64_t max_user_bundles = 1ull << 30;     // bytes of bundles one user may hold at once
   int64_t bundle_grace_s = 600;               // for a job to name an uploaded bundle
   int64_t dispute_window_s = 86400;           // after a job's end, its requester may dispute it
+  ValidationOptions validation;               // --verify=score (score_verdict.hpp)
 };
 
 // The job manager: it owns the scheduler's state and is the one place it changes
@@ -174,6 +176,10 @@ class Controller final : private Submissions,
   // False while a comparison it needs is still being made (nothing paid yet).
   bool settle(Job& job, int64_t now_us);
   void lock_escrow(const std::vector<Job*>& jobs);
+  // --verify=score: reputations from the scores the replicas got and from whether each
+  // validator's scores stood.
+  void rate_by_scores(const ScoreVerdict& verdict, const std::vector<SettledReplica>& replicas,
+                      const std::vector<SettledValidator>& validators, int64_t now_us);
   // The active lease `lease_id` as held by this worker, or the API error saying why not.
   Replica& held_lease(const User& user, uint64_t lease_id);
   // Throws ApiError (400, BadSignature or unsigned_job) unless the job carries a good
@@ -220,6 +226,17 @@ class Controller final : private Submissions,
   void replica_stopped(Replica& replica, EventKind kind, const std::string& actor, nlohmann::json context,
                        int64_t now_us);
   void evaluate_quorum(Job& job, int64_t now_us);
+  // --verify=score (validation.cpp): the job's verdict from its validators' scores, asking
+  // for (and placing) the validation tasks it needs. False when scores cannot decide it (no
+  // replica completed): the quorum over outcomes does.
+  bool evaluate_scores(Job& job, int64_t now_us);
+  // The replicas scored: those that completed with exit 0 (lease ids, oldest first).
+  std::vector<uint64_t> scored_replicas(const Job& job) const;
+  std::vector<ValidatorScores> validator_scores(const Job& job) const;
+  // Places `count` validation tasks on validator partitions whose operators ran none of the
+  // job's replicas nor scored it before; returns how many found a place.
+  uint32_t place_validators(Job& job, uint32_t count, int64_t now_us);
+  void complete_validation(Replica& r, const CompletionReport& report, int64_t now_us);
   void evaluate_waiting(int64_t now_us);  // the jobs in to_evaluate_
   // Cancels replicas not yet delivered and asks workers to stop running ones.
   void stop_replicas(Job& job, int64_t now_us, bool keep_running);
@@ -290,6 +307,7 @@ class Controller final : private Submissions,
   // nullopt while it is being made.
   std::map<uint64_t, std::map<std::pair<uint64_t, uint64_t>, std::optional<bool>>> comparisons_;
   std::set<uint64_t> to_evaluate_;  // jobs whose quorum is looked at again by the loop
+  std::set<uint64_t> awaiting_validators_;  // --verify=score jobs no validator could take yet
   std::vector<JobEvent> unwritten_;  // deliveries, journalled with the next write
   std::mutex mu_;
   SchedulerCounters counters_;  // for /metrics

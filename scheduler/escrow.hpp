@@ -10,6 +10,11 @@
 //           requester and half to the treasury (outvoted without such proof: unpaid only); whatever the escrow still holds goes back
 //           to the requester. A job the requester cancelled pays for the work that ran;
 //           a job without quorum (or lost to failures) pays no one.
+//   validators (--verify=score): each validator whose scores stand is paid
+//           kValidatorShareBps of what the job's replicas cost (their runtime at their
+//           prices, paid or not); one out of line is paid nothing and slashed like a
+//           replica proven wrong, as is a replica proven lazy (below the threshold on two
+//           validators' word). The lock at submission holds room for kMaxValidators.
 // Every transfer's key names (job, replica, event), so a settlement retried after a
 // crash moves nothing twice.
 #pragma once
@@ -41,7 +46,10 @@ struct EconomicsOptions {
   uint32_t established_after = 10;  // confirmed results in a row that make a provider established
 };
 
-// The most a job can cost; 0 when it asks nothing priced. Throws AmountTooLarge
+// A validator's pay: this share (in basis points) of the job's replicas' cost.
+inline constexpr int64_t kValidatorShareBps = 1500;
+
+// The most a job can cost (its validators included); 0 when it asks nothing priced. Throws AmountTooLarge
 // (core/money.hpp) when that passes the ceiling: such a job cannot be paid for.
 int64_t max_cost_micros(const JobSpec& spec);
 // The lock at submission, and the one for the n-th extra replica (n ≥ 1) a disagreement adds.
@@ -59,6 +67,17 @@ struct SettledReplica {
   int64_t prepaid = 0;      // paid out of escrow at verified milestones already
   int64_t prepaid_fee = 0;  // of which to the treasury
   bool established = false; // its provider has earned trust (EconomicsOptions::established_after)
+  bool proven_wrong = false; // --verify=score: below the threshold on two validators' word
+};
+
+// A validation task as settlement sees it (--verify=score).
+struct SettledValidator {
+  const Replica* task;
+  std::string provider;
+  int64_t bond = 0;
+  int64_t unbonding = 0;
+  bool in_line = false;  // its scores counted toward a verdict, within the tolerance of the median
+  bool out_of_line = false;  // off the median: slashed
 };
 
 // Pay as you go: when a quorum of replicas report the same milestone, each of them is paid
@@ -70,12 +89,13 @@ struct Settlement {
   std::vector<Transfer> transfers;
   int64_t cost = 0;  // paid out of escrow to providers and treasury
   int64_t fee = 0;   // of which to the treasury
+  int64_t validator_pay = 0;  // of which to validators (their fee included)
   std::vector<std::string> paid, slashed;  // providers
   bool proven = false;  // established witnesses confirmed the result: the outvoted were wrong
 };
 
 // `escrow_left`: what the job's escrow holds now (its locks, less what milestones paid).
 Settlement plan_settlement(const Job& job, const std::vector<SettledReplica>& replicas, int64_t escrow_left,
-                           const EconomicsOptions& options);
+                           const EconomicsOptions& options, const std::vector<SettledValidator>& validators = {});
 
 }  // namespace og

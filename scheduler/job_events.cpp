@@ -1,6 +1,7 @@
 #include "scheduler/job_events.hpp"
 
 #include <array>
+#include <cstdio>
 #include <utility>
 
 #include "core/job_state.hpp"
@@ -9,7 +10,7 @@
 namespace og {
 namespace {
 
-constexpr std::array<std::pair<EventKind, std::string_view>, 23> kNames{{
+constexpr std::array<std::pair<EventKind, std::string_view>, 25> kNames{{
     {EventKind::Submitted, "submitted"},
     {EventKind::Held, "held"},
     {EventKind::Released, "released"},
@@ -33,6 +34,8 @@ constexpr std::array<std::pair<EventKind, std::string_view>, 23> kNames{{
     {EventKind::Settled, "settled"},
     {EventKind::Disputed, "disputed"},
     {EventKind::Overturned, "overturned"},
+    {EventKind::ValidatorsWanted, "validators_wanted"},
+    {EventKind::ScoresRejected, "scores_rejected"},
 }};
 
 [[noreturn]] void refuse(const Job& job, const JobEvent& e, std::string_view why) {
@@ -104,7 +107,7 @@ void apply(Job& job, const JobEvent& e) {
         if (job.start_us == 0) job.start_us = e.time_us;
       }
       if (c.contains("adaptive")) job.adaptive_replicas = c["adaptive"].get<uint32_t>();
-      job.reason = reason::kNone;
+      if (!c.value("validates", false)) job.reason = reason::kNone;  // a validator: still Validation
       return;
     case EventKind::MilestoneVerified:
       require_unfinished(job, e);
@@ -147,6 +150,7 @@ void apply(Job& job, const JobEvent& e) {
       job.settled = true;
       job.cost_micros = c.value("cost", int64_t{0});
       job.fee_micros = c.value("fee", int64_t{0});
+      job.validator_pay_micros = c.value("validators", int64_t{0});
       job.paid_to = c.value("paid", "");
       return;
     case EventKind::Disputed:
@@ -155,6 +159,15 @@ void apply(Job& job, const JobEvent& e) {
     case EventKind::Overturned:
       if (!is_finished(job.state)) refuse(job, e, "only an ended job is overturned");
       job.reason = reason::kOverturned;
+      return;
+    case EventKind::ValidatorsWanted:
+      require_unfinished(job, e);
+      if (c.value("validators", 0u) <= job.validators_wanted) refuse(job, e, "validators are only ever added");
+      job.validators_wanted = c["validators"].get<uint32_t>();
+      job.reason = reason::kValidation;
+      return;
+    case EventKind::ScoresRejected:
+      finish(job, e, JobState::Failed, c.value("reason", std::string(reason::kBelowThreshold)));
       return;
     case EventKind::ReplicaStarted:
     case EventKind::ReplicaRedelivered:
@@ -203,6 +216,8 @@ void apply(Replica& r, const JobEvent& e) {
       r.exit_code = c.value("exit_code", 0);
       r.reason = c.value("reason", "");
       r.root = c.value("root", "");
+      if (c.contains("scores"))
+        for (const auto& [lease, score] : c["scores"].items()) r.scores[std::stoull(lease)] = score.get<double>();
       // Time its worker spent fetching the image and data is not run time: not billed.
       r.start_us = std::min(r.start_us + int64_t(c.value("pull_ms", uint64_t{0}) * 1000), r.end_us);
       return;
@@ -244,6 +259,17 @@ std::string describe(const JobEvent& e) {
   auto digest = [&](const char* key) { std::string d = text(key); return d.size() > 12 ? d.substr(0, 12) + "…" : d; };
   auto money = [&](const char* key) { return format_money(c.value(key, int64_t{0})); };
   std::string lease = "lease " + number("lease");
+  // "(lease 3: 0.91, lease 4: 0.12)" from {"scores": {"3": 0.91, "4": 0.12}}
+  auto scores_text = [&] {
+    if (!c.contains("scores") || !c["scores"].is_object() || c["scores"].empty()) return std::string();
+    std::string out;
+    for (const auto& [id, score] : c["scores"].items()) {
+      char buf[32];
+      std::snprintf(buf, sizeof buf, "%.2f", score.is_number() ? score.get<double>() : 0.0);
+      out += (out.empty() ? "(" : ", ") + std::string("lease ") + id + ": " + buf;
+    }
+    return out + ")";
+  };
   switch (e.kind) {
     case EventKind::Submitted: return "submitted by " + e.actor + (c.value("hold", false) ? " (held)" : "");
     case EventKind::Held: return "held by " + e.actor;
@@ -258,11 +284,14 @@ std::string describe(const JobEvent& e) {
       return "updated by " + e.actor + ":" + what;
     }
     case EventKind::DependencyResolved: return "dependency " + text("dependency") + " satisfied";
-    case EventKind::ReplicaAssigned: return lease + " assigned to " + text("partition") + " at " + money("price") + "/h";
+    case EventKind::ReplicaAssigned:
+      if (c.value("validates", false)) return lease + " (a validator's task) assigned to " + text("partition");
+      return lease + " assigned to " + text("partition") + " at " + money("price") + "/h";
     case EventKind::ReplicaStarted: return lease + " collected by " + e.actor + "'s worker";
     case EventKind::ReplicaRedelivered: return lease + " offered again (its worker never got it)";
     case EventKind::CancelRequested: return lease + ": its worker is told to stop it";
     case EventKind::ReplicaReported:
+      if (c.contains("scores")) return lease + " (a validator) scored " + scores_text();
       return lease + " reported " + text("outcome") + ", exit " + number("exit_code") + ", root " + digest("root") +
              (text("reason").empty() ? "" : " (refused: " + text("reason") + ")") +
              (c.contains("pull_ms") ? "; its image and data took " + number("pull_ms") + " ms to fetch (not billed)" : "");
@@ -275,6 +304,8 @@ std::string describe(const JobEvent& e) {
       return "requeued by " + e.actor + (c.value("to_pending", false) ? ": back to the queue" : ": a replica replaces the lost one");
     case EventKind::ExtraReplica: return "results disagree: replica " + number("replicas") + " asked for";
     case EventKind::Verified:
+      if (c.contains("scores"))
+        return "verified by its validators: " + lease + " scored best " + scores_text() + ", " + text("state");
       return "verified: a quorum agreed on root " + digest("root") + " (" + lease + "), " + text("state") +
              (text("reason") == reason::kNone ? "" : " (" + text("reason") + ")");
     case EventKind::NoQuorum: return "no quorum: the replicas disagree and no more can be had";
@@ -282,10 +313,16 @@ std::string describe(const JobEvent& e) {
       return text("reason") == reason::kBudget ? "cancelled: its escrow could not be locked" : "cancelled by " + e.actor;
     case EventKind::NodeFailed: return "ended NODE_FAIL: its replicas were lost too often";
     case EventKind::Settled:
-      return "settled: cost " + money("cost") + " (fee " + money("fee") + ")" +
+      return "settled: cost " + money("cost") + " (fee " + money("fee") +
+             (c.value("validators", int64_t{0}) > 0 ? ", validators " + money("validators") : "") + ")" +
              (text("paid").empty() ? "" : ", paid to " + text("paid"));
     case EventKind::Disputed: return "disputed by " + e.actor + ": audit job " + number("audit") + " re-runs it";
     case EventKind::Overturned: return "overturned: audit job " + number("audit") + " found another result";
+    case EventKind::ValidatorsWanted:
+      return "validators wanted: " + number("validators") + (text("why").empty() ? "" : " (" + text("why") + ")");
+    case EventKind::ScoresRejected:
+      return text("reason") == reason::kValidationFailed ? "rejected: no validator could score it"
+                                                          : "rejected: no replica scored the threshold " + scores_text();
   }
   return std::string(to_string(e.kind));
 }

@@ -27,20 +27,23 @@ enum class EventKind {
   ReplicaStarted,     // {lease}: its worker collected the lease
   ReplicaRedelivered, // {lease}: the worker never got the answer that carried it: offered again
   CancelRequested,    // {lease}: its worker is told to stop it
-  ReplicaReported,    // {lease, outcome, exit_code, root, reason?}
+  ReplicaReported,    // {lease, outcome, exit_code, root, reason?, scores?}: scores from a validation task
   ReplicaLost,        // {lease}: the worker went silent or forgot it (NODE_FAIL)
   ReplicaHandedBack,  // {lease, reason}: the provider stopped it; it runs elsewhere
   ReplicaCancelled,   // {lease}
   MilestoneVerified,  // {milestone, sha256}: a quorum agreed on a checkpoint
   Requeued,           // {to_pending}: it starts again (og-scontrol requeue, or a lost replica)
   ExtraReplica,       // {replicas}: results disagreed, one more opinion is asked
-  Verified,           // {lease, root, state, exit_code, reason}: a quorum agreed; the job ends
+  Verified,           // {lease, root, state, exit_code, reason, scores?}: a quorum agreed (or the
+                      // validators scored it best, at the threshold or above); the job ends
   NoQuorum,           // the replicas disagreed and no more can be had: FAILED
   Cancelled,          // {reason}: by its owner, or for want of funds (Budget)
   NodeFailed,         // lost too often to run again
   Settled,            // {cost, fee, paid}: payments made
   Disputed,           // {audit}: the requester contests the result; an audit re-runs it
   Overturned,         // {audit}: the audit found another result
+  ValidatorsWanted,   // {validators, why}: --verify=score: the verdict waits for this many validators' scores
+  ScoresRejected,     // {reason, scores}: no replica scored the threshold (or no validator could score): FAILED
 };
 
 std::string_view to_string(EventKind kind);        // "submitted", "replica_assigned", …

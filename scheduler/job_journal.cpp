@@ -130,7 +130,8 @@ JobEvent Controller::journal(Job& job, EventKind kind, const std::string& actor,
 }
 
 void Controller::stop_replicas(Job& job, int64_t now_us, bool keep_running) {
-  const std::vector<uint64_t> ids = job.replicas;  // record() replaces the job it changes
+  std::vector<uint64_t> ids = job.replicas;  // record() replaces the job it changes
+  ids.insert(ids.end(), job.validations.begin(), job.validations.end());
   for (uint64_t id : ids) {
     Replica& r = replicas_.at(id);
     if (r.state == ReplicaState::Assigned) {
@@ -156,6 +157,10 @@ void Controller::replica_stopped(Replica& r, EventKind kind, const std::string& 
   log_warn(kind == EventKind::ReplicaHandedBack ? "lease_handed_back" : "lease_lost",
            {{"job", std::to_string(job.id)}, {"lease", std::to_string(r.id)}, {"partition", r.partition}});
   if (is_finished(job.state)) return;
+  if (r.validates) {  // another validator scores it; the job itself does not start again
+    evaluate_scores(job, now_us);
+    return;
+  }
   if (job.spec.requeue && job.requeue_count < options_.max_requeue) {
     bool any_left = std::any_of(job.replicas.begin(), job.replicas.end(), [&](uint64_t id) {
       auto s = replicas_.at(id).state;

@@ -123,6 +123,7 @@ std::optional<JobDetail> Controller::get_job(uint64_t id) {
     if (auto it = jobs_.find(id); it != jobs_.end()) {
       JobDetail d{view_of(it->second), {}};
       for (uint64_t rid : it->second.replicas) d.replicas.push_back(replicas_.at(rid));
+      for (uint64_t rid : it->second.validations) d.replicas.push_back(replicas_.at(rid));
       return d;
     }
     levels = isolation_levels();

@@ -88,21 +88,44 @@ constexpr AddedColumn kAddedColumns[] = {
     // Checkpoints kept before this column were uploaded by a lease holder already.
     {"job_checkpoints", "uploaded", "INTEGER NOT NULL DEFAULT 1"},
     {"bundle_owners", "uploaded_us", "INTEGER NOT NULL DEFAULT 0"},
+    // --verify=score: validation tasks, their scores by replica ({"LEASE": score}), the
+    // validators a job's verdict waits for, and the partitions that score.
+    {"replicas", "validates", "INTEGER NOT NULL DEFAULT 0"},
+    {"replicas", "scores", "TEXT NOT NULL DEFAULT ''"},
+    {"jobs", "validators_wanted", "INTEGER NOT NULL DEFAULT 0"},
+    {"jobs", "validator_pay_micros", "INTEGER NOT NULL DEFAULT 0"},
+    {"partitions", "validator", "INTEGER NOT NULL DEFAULT 0"},
 };
 
 constexpr const char* kJobColumns =
     "id, user, spec_json, state, reason, submit_us, start_us, end_us, exit_code, requeue_count, "
     "array_job_id, array_task_id, canonical_root, canonical_replica, settled, cost_micros, fee_micros, paid_to, extra_replicas, adaptive_replicas, "
-    "(SELECT milestone FROM job_checkpoints c WHERE c.job_id = jobs.id), "
+    "validators_wanted, validator_pay_micros, (SELECT milestone FROM job_checkpoints c WHERE c.job_id = jobs.id), "
     "(SELECT sha256 FROM job_checkpoints c WHERE c.job_id = jobs.id), "
     "(SELECT uploaded FROM job_checkpoints c WHERE c.job_id = jobs.id)";
-constexpr int kJobColumnCount = 23;  // the columns above, in order
+constexpr int kJobColumnCount = 25;  // the columns above, in order
 // The last event of each job's journal (0: none yet), where the job is loaded to change.
 constexpr const char* kJournalSeqColumn =
     ", (SELECT COALESCE(MAX(seq), 0) FROM job_events e WHERE e.job_id = jobs.id)";
 constexpr const char* kReplicaColumns =
     "id, job_id, partition, state, cancel_requested, outcome, exit_code, root, manifest_json, "
-    "price_micros, start_us, end_us, reason, gpu_mask";
+    "price_micros, start_us, end_us, reason, gpu_mask, validates, scores";
+
+// A validation task's scores as stored: {"LEASE": score}, "" for none.
+std::string scores_text(const std::map<uint64_t, double>& scores) {
+  if (scores.empty()) return "";
+  nlohmann::json j = nlohmann::json::object();
+  for (const auto& [lease, score] : scores) j[std::to_string(lease)] = score;
+  return j.dump();
+}
+
+std::map<uint64_t, double> scores_from_text(const std::string& text) {
+  std::map<uint64_t, double> out;
+  if (text.empty()) return out;
+  const auto parsed = nlohmann::json::parse(text);  // must outlive the loop over it
+  for (const auto& [lease, score] : parsed.items()) out[std::stoull(lease)] = score.get<double>();
+  return out;
+}
 
 }  // namespace
 
@@ -128,15 +151,16 @@ JobStore::JobStore(const std::string& path, bool synchronous_full) : db_(path, s
   update_job_ = db_.prepare(
       "UPDATE jobs SET state=?2, reason=?3, start_us=?4, end_us=?5, exit_code=?6, "
       "requeue_count=?7, canonical_root=?8, canonical_replica=?9, nodelist=?10, array_job_id=?11, "
-      "settled=?12, cost_micros=?13, fee_micros=?14, paid_to=?15, extra_replicas=?16, adaptive_replicas=?17 WHERE id=?1");
+      "settled=?12, cost_micros=?13, fee_micros=?14, paid_to=?15, extra_replicas=?16, adaptive_replicas=?17, "
+      "validators_wanted=?18, validator_pay_micros=?19 WHERE id=?1");
   insert_replica_ = db_.prepare(
-      "INSERT INTO replicas (job_id, partition, state, price_micros, start_us, gpu_mask) "
-      "VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
+      "INSERT INTO replicas (job_id, partition, state, price_micros, start_us, gpu_mask, validates) "
+      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
   append_event_ = db_.prepare(
       "INSERT INTO job_events (job_id, seq, time_us, name, actor, context) VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
   update_replica_ = db_.prepare(
       "UPDATE replicas SET state=?2, cancel_requested=?3, outcome=?4, exit_code=?5, root=?6, "
-      "manifest_json=?7, start_us=?8, end_us=?9, reason=?10 WHERE id=?1");
+      "manifest_json=?7, start_us=?8, end_us=?9, reason=?10, scores=?11 WHERE id=?1");
 }
 
 void JobStore::add_user(const User& user, const std::string& token_sha256) {
@@ -281,7 +305,9 @@ void JobStore::update_job(const Job& job, const std::string& nodelist) {
       .bind(14, job.fee_micros)
       .bind(15, job.paid_to)
       .bind(16, static_cast<int64_t>(job.extra_replicas))
-      .bind(17, static_cast<int64_t>(job.adaptive_replicas));
+      .bind(17, static_cast<int64_t>(job.adaptive_replicas))
+      .bind(18, static_cast<int64_t>(job.validators_wanted))
+      .bind(19, job.validator_pay_micros);
   update_job_->run();
 }
 
@@ -312,9 +338,11 @@ Job JobStore::read_job(Statement& s) {
   j.paid_to = s.column_text(17);
   j.extra_replicas = static_cast<uint32_t>(s.column_int64(18));
   j.adaptive_replicas = static_cast<uint32_t>(s.column_int64(19));
-  j.checkpoint_milestone = static_cast<uint32_t>(s.column_int64(20));  // NULL reads as 0, ""
-  j.checkpoint_sha256 = s.column_text(21);
-  j.checkpoint_uploaded = s.column_int64(22) != 0;
+  j.validators_wanted = static_cast<uint32_t>(s.column_int64(20));
+  j.validator_pay_micros = s.column_int64(21);
+  j.checkpoint_milestone = static_cast<uint32_t>(s.column_int64(22));  // NULL reads as 0, ""
+  j.checkpoint_sha256 = s.column_text(23);
+  j.checkpoint_uploaded = s.column_int64(24) != 0;
   return j;
 }
 
@@ -353,7 +381,7 @@ std::optional<Job> JobStore::load_job(uint64_t id) {
   if (!s->step()) return std::nullopt;
   Job j = read_job(*s);
   j.journal_seq = static_cast<uint32_t>(s->column_int64(kJobColumnCount));
-  for (const auto& r : load_replicas(id)) j.replicas.push_back(r.id);
+  for (const auto& r : load_replicas(id)) (r.validates ? j.validations : j.replicas).push_back(r.id);
   return j;
 }
 
@@ -400,7 +428,8 @@ uint64_t JobStore::insert_replica(const Replica& r) {
       .bind(3, to_string(r.state))
       .bind(4, r.price_micros)
       .bind(5, r.start_us)
-      .bind(6, static_cast<int64_t>(r.gpu_mask));
+      .bind(6, static_cast<int64_t>(r.gpu_mask))
+      .bind(7, static_cast<int64_t>(r.validates));
   insert_replica_->run();
   return static_cast<uint64_t>(db_.last_insert_rowid());
 }
@@ -415,7 +444,8 @@ void JobStore::update_replica(const Replica& r) {
       .bind(7, r.manifest_json)
       .bind(8, r.start_us)
       .bind(9, r.end_us)
-      .bind(10, r.reason);
+      .bind(10, r.reason)
+      .bind(11, scores_text(r.scores));
   update_replica_->run();
 }
 
@@ -435,6 +465,8 @@ Replica JobStore::read_replica(Statement& s) {
   r.end_us = s.column_int64(11);
   r.reason = s.column_text(12);
   r.gpu_mask = static_cast<uint64_t>(s.column_int64(13));
+  r.validates = s.column_int64(14) != 0;
+  r.scores = scores_from_text(s.column_text(15));
   return r;
 }
 
@@ -451,10 +483,10 @@ void JobStore::upsert_partition(const Partition& p) {
   auto s = db_.prepare(
       "INSERT INTO partitions (name, owner, cpus, memory_mb, gpus, gpu_type, price_micros, "
       "drain_requested, registered_us, features, gpu_price_micros, operator, reputation, reputation_us, "
-      "valid_streak, isolation, egress, nodes, registries, gpu_offer) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, "
-      "?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20) ON CONFLICT(name) DO UPDATE SET owner=?2, cpus=?3, memory_mb=?4, gpus=?5, gpu_type=?6, "
+      "valid_streak, isolation, egress, nodes, registries, gpu_offer, validator) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, "
+      "?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21) ON CONFLICT(name) DO UPDATE SET owner=?2, cpus=?3, memory_mb=?4, gpus=?5, gpu_type=?6, "
       "price_micros=?7, drain_requested=?8, features=?10, gpu_price_micros=?11, operator=?12, "
-      "reputation=?13, reputation_us=?14, valid_streak=?15, isolation=?16, egress=?17, nodes=?18, registries=?19, gpu_offer=?20");
+      "reputation=?13, reputation_us=?14, valid_streak=?15, isolation=?16, egress=?17, nodes=?18, registries=?19, gpu_offer=?20, validator=?21");
   std::string features = join(p.features, ",");
   s->bind(1, p.name)
       .bind(2, p.owner)
@@ -476,6 +508,7 @@ void JobStore::upsert_partition(const Partition& p) {
       .bind(18, static_cast<int64_t>(p.nodes))
       .bind(19, join(p.registries, ","))
       .bind(20, gpu_offer_text(p))
+      .bind(21, static_cast<int64_t>(p.validator))
       .run();
 }
 
@@ -495,7 +528,8 @@ JobStore::Snapshot JobStore::load_snapshot(int64_t finished_since_us) {
   while (reps->step()) snap.replicas.push_back(read_replica(*reps));
   auto parts = db_.prepare(
       "SELECT name, owner, cpus, memory_mb, gpus, gpu_type, price_micros, drain_requested, "
-      "registered_us, features, gpu_price_micros, operator, reputation, reputation_us, valid_streak, isolation, egress, nodes, registries, gpu_offer FROM partitions "
+      "registered_us, features, gpu_price_micros, operator, reputation, reputation_us, valid_streak, isolation, egress, nodes, registries, gpu_offer, "
+      "validator FROM partitions "
       "ORDER BY name");
   while (parts->step()) {
     Partition p;
@@ -519,6 +553,7 @@ JobStore::Snapshot JobStore::load_snapshot(int64_t finished_since_us) {
     p.nodes = static_cast<uint32_t>(parts->column_int64(17));
     p.registries = split_list(parts->column_text(18));
     read_gpu_offer_text(parts->column_text(19), p);
+    p.validator = parts->column_int64(20) != 0;
     snap.partitions.push_back(p);
   }
   return snap;

@@ -37,7 +37,7 @@ struct JobListing {
 
 struct JobDetail {
   JobView view;
-  std::vector<Replica> replicas;
+  std::vector<Replica> replicas;  // its validation tasks too (Replica::validates)
 };
 
 // When a pending job is expected to start, where, and what it will cost at most.

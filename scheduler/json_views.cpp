@@ -1,5 +1,7 @@
 #include "scheduler/json_views.hpp"
 
+#include "core/verify_mode.hpp"
+
 #include <cmath>
 
 #include "core/money.hpp"
@@ -70,6 +72,8 @@ nlohmann::json job_json(const JobView& view) {
       {"settled", j.settled},
       {"cost", format_money(j.cost_micros)},
       {"fee", format_money(j.fee_micros)},
+      {"validator_pay", format_money(j.validator_pay_micros)},
+      {"verify", s.verify},
       {"paid_to", j.paid_to},
       {"bundle_sha256", s.bundle_sha256},
       {"bundle_bytes", s.bundle_bytes},
@@ -103,6 +107,11 @@ nlohmann::json replica_json(const Replica& r, bool with_manifest) {
   };
   if (with_manifest && !r.manifest_json.empty())
     out["manifest"] = nlohmann::json::parse(r.manifest_json, nullptr, false);
+  if (r.validates) {  // a validation task: its scores by replica
+    nlohmann::json scores = nlohmann::json::object();
+    for (const auto& [lease, score] : r.scores) scores[std::to_string(lease)] = score;
+    out["scores"] = std::move(scores);
+  }
   return out;
 }
 
@@ -133,6 +142,7 @@ nlohmann::json partition_json(const Partition& p, int64_t now_mono_us) {
       {"price_per_cpu_hour", format_money(p.price_micros)},
       {"price_per_gpu_hour", format_money(p.gpu_price_micros)},
       {"operator", p.operator_name},
+      {"validator", p.validator},
       {"reputation", std::round(p.reputation * 1000) / 1000},
       {"valid_streak", p.valid_streak},
       {"features", p.features},
@@ -151,6 +161,17 @@ std::vector<uint32_t> gpu_indices(uint64_t mask) {
     if (mask >> i & 1) out.push_back(i);
   return out;
 }
+
+namespace {
+
+nlohmann::json validation_json(const Lease& lease) {
+  auto mode = parse_verify_mode(lease.job.spec.verify);
+  nlohmann::json replicas = nlohmann::json::array();
+  for (const auto& [id, root] : lease.scored) replicas.push_back({{"lease", id}, {"root", root}});
+  return {{"script", mode ? mode->score_script : ""}, {"replicas", replicas}};
+}
+
+}  // namespace
 
 nlohmann::json lease_json(const Lease& lease) {
   JobSpec spec = lease.job.spec;
@@ -171,6 +192,8 @@ nlohmann::json lease_json(const Lease& lease) {
                      ? nlohmann::json(nullptr)
                      : nlohmann::json{{"milestone", lease.job.checkpoint_milestone},
                                       {"sha256", lease.job.checkpoint_sha256}}},
+      // A validation task: run the job's scoring script over these replicas' outputs.
+      {"validation", lease.replica.validates ? validation_json(lease) : nlohmann::json(nullptr)},
   };
 }
 

@@ -5,11 +5,15 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 
 #include "scheduler/model.hpp"
 #include "scheduler/submissions.hpp"
 
 namespace og {
+
+// The data name under which a validation task reads a replica's outputs: "replica:LEASE".
+inline constexpr std::string_view kReplicaDataPrefix = "replica:";
 
 class LeaseFiles {
  public:
@@ -20,7 +24,8 @@ class LeaseFiles {
   virtual std::string lease_checkpoint(const User& user, uint64_t lease_id) = 0;
   virtual Secrets lease_secrets(const User& user, uint64_t lease_id) = 0;
   // The manifest of the accepted result the lease's job reads as data set `name`
-  // (--data NAME=job:ID): NotFound when it names none, Conflict when there is none.
+  // (--data NAME=job:ID), or for a validation task a scored replica's outputs (kReplicaDataPrefix +
+  // its lease id): NotFound when it names none, Conflict when there is none.
   virtual std::string lease_data_manifest(const User& user, uint64_t lease_id, const std::string& name) = 0;
   // Whether the lease holder may upload `digest` as its job's checkpoint: only the one a
   // quorum verified (uploads of anything else are refused, nothing is charged).

@@ -27,12 +27,18 @@ namespace og {
 Secrets Controller::lease_secrets(const User& user, uint64_t lease_id) {
   std::lock_guard lock(mu_);
   Replica& r = held_lease(user, lease_id);
+  if (r.validates)  // a validator scores outputs; the job's secrets are not its to read
+    throw ApiError(Refusal::Forbidden, "forbidden", "lease " + std::to_string(lease_id) + " validates: it gets no secrets");
   return store_.load_secrets(r.job_id);
 }
 
 Partition Controller::register_partition(const User& user, Partition proposal) {
   if (user.role != "worker" && user.role != "admin")
     throw ApiError(Refusal::Forbidden, "forbidden", "only worker credentials can register partitions");
+  if (proposal.validator && proposal.isolation != "jail")
+    throw ApiError(Refusal::Invalid, "validator_not_jailed",
+                   "a validator runs requesters' scoring scripts over other providers' outputs in the jail only: "
+                   "start og-worker --validator as root (--isolation jail)");
   std::lock_guard lock(mu_);
   auto it = partitions_.find(proposal.name);
   if (it != partitions_.end() && it->second.owner != user.name && user.role != "admin")
@@ -78,6 +84,7 @@ Partition Controller::register_partition(const User& user, Partition proposal) {
   p.gpu_price_micros = proposal.gpu_price_micros;
   p.gpu = proposal.gpu;
   p.operator_name = proposal.operator_name;
+  p.validator = proposal.validator;
   if (fresh) p.registered_us = now_unix_us();
   p.instance = ++last_instance_;
   p.last_seen_us = monotonic_us();
@@ -196,7 +203,10 @@ PollResult Controller::poll(const User& user, const std::string& name, uint64_t 
       Job& job = jobs_.at(r->second.job_id);
       delivered(job, r->second, name, now_us);
       r->second.delivered_seq = seq;
-      result.leases.push_back({r->second, job});
+      Lease lease{r->second, job, {}};
+      if (r->second.validates)
+        for (uint64_t id : scored_replicas(job)) lease.scored.emplace_back(id, replicas_.at(id).root);
+      result.leases.push_back(std::move(lease));
     }
     pending.clear();
   }
@@ -270,7 +280,9 @@ void Controller::complete(const User& user, uint64_t lease_id, const CompletionR
   Replica& r = held_lease(user, lease_id);
   int64_t now_us = now_unix_us();
   auto txn = begin();
-  if (r.cancel_requested && !report.manifest_json.empty()) {
+  if (r.validates && !r.cancel_requested && has_outputs(report.outcome)) {
+    complete_validation(r, report, now_us);
+  } else if (r.cancel_requested && !report.manifest_json.empty()) {
     // Stopped as we asked, after it worked (and was paid) for a while: what it wrote so far
     // is kept, for its owner to fetch unverified (no quorum ever looks at it).
     r.manifest_json = report.manifest_json;

@@ -14,6 +14,9 @@ namespace og {
 struct Lease {
   Replica replica;
   Job job;
+  // A validation task: the replicas it scores and the manifest root of each (the worker
+  // fetches their outputs and checks them against it).
+  std::vector<std::pair<uint64_t, std::string>> scored;
 };
 
 struct PollResult {

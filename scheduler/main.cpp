@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -37,6 +38,11 @@ options:
   --min-job-age SEC         finished jobs stay in og-squeue this long (300)
   --max-requeue N           requeues after node failures before NODE_FAIL (3)
   --max-replicas N          replicas that disagree get one more, up to N in all (5)
+  --second-opinion P        --verify=score: the share of jobs a second validator scores, at
+                            random (0.1); a score below the threshold always gets one
+  --score-tolerance D       --verify=score: validators whose scores differ by more than D
+                            disagree (a third decides; who strays from the median is
+                            slashed) (0.15)
   --ledger NAME             embedded (payments in state/ledger.db, the default), evm (the
                             same book, settled on an EVM chain) or none
   --chain-rpc URL           evm: the node's JSON-RPC endpoint (or $OG_CHAIN_RPC)
@@ -107,6 +113,14 @@ int64_t money(const std::string& flag, const std::string& text) {
   }
 }
 
+// A share or a score difference: a number in [0, 1].
+double parse_share(const std::string& flag, const std::string& text) {
+  char* end = nullptr;
+  double v = std::strtod(text.c_str(), &end);
+  if (text.empty() || *end != '\0' || !(v >= 0 && v <= 1)) usage_error(flag + " takes a number from 0 to 1, not \"" + text + "\"");
+  return v;
+}
+
 int64_t parse_number(const std::string& flag, const std::string& text) {
   try {
     size_t used = 0;
@@ -167,6 +181,8 @@ int main(int argc, char** argv) {
     else if (flag == "--min-job-age") options.min_job_age_us = parse_number(flag, value()) * 1000000;
     else if (flag == "--max-requeue") options.max_requeue = static_cast<uint32_t>(parse_number(flag, value()));
     else if (flag == "--max-replicas") options.max_replicas = static_cast<uint32_t>(parse_number(flag, value()));
+    else if (flag == "--second-opinion") options.validation.second_opinion = parse_share(flag, value());
+    else if (flag == "--score-tolerance") options.validation.tolerance = parse_share(flag, value());
     else if (flag == "--sync") {
       std::string v = value();
       if (v != "full" && v != "normal") usage_error("--sync takes full or normal");

@@ -49,6 +49,11 @@ struct Replica {
   int64_t start_us = 0;
   int64_t end_us = 0;
   uint64_t delivered_seq = 0;  // which poll of its partition carried it (in memory only)
+  // A validation task (--verify=score): it runs the job's scoring script over its replicas'
+  // outputs on a validator partition instead of running the job; when Done, its scores by
+  // replica (lease id → [0, 1]). Kept in Job::validations, never in Job::replicas.
+  bool validates = false;
+  std::map<uint64_t, double> scores;
   std::map<uint32_t, std::string> milestones;  // index → digest reported (in memory only)
 };
 
@@ -75,6 +80,8 @@ struct Job {
   std::string canonical_root;
   uint64_t canonical_replica = 0;
   std::vector<uint64_t> replicas;  // every replica ever made, oldest first
+  std::vector<uint64_t> validations;  // --verify=score: its validation tasks, oldest first
+  uint32_t validators_wanted = 0;     // how many validators' scores its verdict needs (0: none asked yet)
   // Payment (escrow.hpp), once settled: what it cost in all, the fee within it, and the
   // providers paid.
   bool settled = false;
@@ -88,6 +95,7 @@ struct Job {
   bool checkpoint_uploaded = false;
   int64_t cost_micros = 0;
   int64_t fee_micros = 0;
+  int64_t validator_pay_micros = 0;  // --verify=score: of the cost, what its validators were paid
   std::string paid_to;
   uint32_t journal_seq = 0;  // the sequence number of its journal's last event
 
@@ -140,6 +148,7 @@ struct Partition {
   uint32_t valid_streak = 0;     // results in a row that a quorum of others confirmed
   std::vector<std::string> features;  // what -C/--constraint can ask for
   std::string isolation = "none";  // the worker's sandbox level (jail, rlimit, none)
+  bool validator = false;          // it scores other providers' results (og-worker --validator), runs no jobs
   bool egress = false;             // may jobs that ask for --network=egress reach out
   std::vector<std::string> registries;  // where its worker pulls images and data from (--allow-registry)
   std::set<std::string> cached;         // image and data digests its worker holds (reported by polls)
@@ -179,6 +188,9 @@ struct CompletionReport {
   std::string reason = "";  // the worker refused the job: BadSignature or BadBundle
   std::string handback_reason = "";  // why a HandedBack run was given back
   uint64_t pull_ms = 0;  // time its worker spent fetching the image and data (not billed)
+  // A validation task's answer: per replica (lease id), its score and the manifest root it
+  // scored (nullopt: the scoring script gave none; the task failed).
+  std::optional<std::map<uint64_t, std::pair<double, std::string>>> scores = std::nullopt;
 };
 
 // What a job's owner may change while it is queued (og-scontrol update).

@@ -12,7 +12,7 @@ uint32_t free_cpus(const Partition& p) { return p.cpus > p.used_cpus ? p.cpus - 
 
 OrderBook::OrderBook(std::map<std::string, Partition>& partitions) {
   for (auto& [name, p] : partitions)
-    if (p.state == PartitionState::Up) sorted_.push_back(&p);
+    if (p.state == PartitionState::Up && !p.validator) sorted_.push_back(&p);  // validators run no jobs
   std::sort(sorted_.begin(), sorted_.end(), [](const Partition* a, const Partition* b) {
     if (a->price_micros != b->price_micros) return a->price_micros < b->price_micros;
     if (a->reputation != b->reputation) return a->reputation > b->reputation;

@@ -176,7 +176,7 @@ bool OfferMatcher::can_hold_ignoring_registries(const Partition& p) const { retu
 bool OfferMatcher::can_hold_ignoring_gpu_kind(const Partition& p) const { return holds(p, true, false); }
 
 bool OfferMatcher::holds(const Partition& p, bool registries, bool gpus) const {
-  if (!valid_) return false;
+  if (!valid_ || p.validator) return false;  // a validator scores other providers' results, runs no jobs
   if (!partitions_.empty() && std::find(partitions_.begin(), partitions_.end(), p.name) == partitions_.end())
     return false;
   if (constraint_ && !jobscripts::constraint_satisfied(*constraint_, p.features)) return false;

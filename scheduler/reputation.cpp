@@ -22,4 +22,11 @@ void record_reputation(Partition& p, ReputationEvent event, int64_t now_us, cons
   p.reputation_us = now_us;
 }
 
+void record_score(Partition& p, double score, int64_t now_us, const ReputationOptions& options) {
+  double r = reputation_at(p, now_us, options);
+  r += (std::clamp(score, 0.0, 1.0) - r) * options.score_step;
+  p.reputation = std::clamp(r, 0.0, 1.0);
+  p.reputation_us = now_us;
+}
+
 }  // namespace og

@@ -1,5 +1,5 @@
 // A provider's reputation, in [0, 1] with 0.5 neutral: each verified result moves it a
-// step toward 1, each error (a replica lost, timed out or out of memory where the others
+// step toward 1, each score validators give a result a step toward that score, each error (a replica lost, timed out or out of memory where the others
 // finished) a step toward 0, and a result proven wrong by a quorum halves it. Between
 // events it decays toward neutral with a half-life, so old deeds fade. Matching ranks
 // equally priced offers by it (placement.hpp); og-sinfo shows it.
@@ -16,6 +16,7 @@ struct ReputationOptions {
   double verified_step = 0.05;  // r += (1 - r) × this
   double error_step = 0.10;     // r -= r × this
   double invalid_factor = 0.5;  // r ×= this
+  double score_step = 0.10;     // a validators' score s: r += (s - r) × this
 };
 
 enum class ReputationEvent { Verified, Error, Invalid };
@@ -23,5 +24,8 @@ enum class ReputationEvent { Verified, Error, Invalid };
 // The partition's reputation at now_us, decayed since its last event.
 double reputation_at(const Partition& p, int64_t now_us, const ReputationOptions& options);
 void record_reputation(Partition& p, ReputationEvent event, int64_t now_us, const ReputationOptions& options);
+// --verify=score: a result's score from validators (their median, in [0, 1]) pulls the
+// reputation toward it, so it rises with good scores and sinks with poor ones.
+void record_score(Partition& p, double score, int64_t now_us, const ReputationOptions& options);
 
 }  // namespace og

@@ -1,5 +1,7 @@
 #include "scheduler/request_bodies.hpp"
 
+#include <charconv>
+
 #include "core/money.hpp"
 
 #include <algorithm>
@@ -34,7 +36,7 @@ void only_fields(const json& body, std::initializer_list<const char*> allowed) {
 Partition decode_partition_offer(const std::string& name, const json& body) {
   only_fields(body, {"nodes", "cpus", "memory_mb", "gpus", "gpu_type", "price_micros", "gpu_price_micros", "operator",
                      "features", "isolation", "egress", "registries", "gpu_devices", "cuda_version", "driver_version",
-                     "gpu_prices"});
+                     "gpu_prices", "validator"});
   if (!is_plain_name(name))
     throw ApiError(Refusal::Invalid, "invalid_name", "partition names are 1-64 letters, digits, '_', '.' or '-'");
   Partition p;
@@ -51,6 +53,7 @@ Partition decode_partition_offer(const std::string& name, const json& body) {
   p.features = field<std::vector<std::string>>(body, "features", {});
   p.isolation = field<std::string>(body, "isolation", "none");
   p.egress = field<bool>(body, "egress", false);
+  p.validator = field<bool>(body, "validator", false);
   p.registries = field<std::vector<std::string>>(body, "registries", {});
   if (p.registries.size() > 32) throw ApiError(Refusal::Invalid, "invalid_field", "at most 32 registries");
   for (const auto& r : p.registries)
@@ -99,7 +102,7 @@ MilestoneReport decode_milestone(const json& body) {
 }
 
 CompletionBody decode_completion(const json& body) {
-  only_fields(body, {"outcome", "exit_code", "manifest", "reason", "handback_reason", "pull_ms"});
+  only_fields(body, {"outcome", "exit_code", "manifest", "reason", "handback_reason", "pull_ms", "scores"});
   CompletionBody c;
   CompletionReport& r = c.report;
   auto outcome = outcome_from_string(field<std::string>(body, "outcome", ""));
@@ -118,6 +121,23 @@ CompletionBody decode_completion(const json& body) {
   if (r.handback_reason.size() > 200 || (!r.handback_reason.empty() && r.outcome != Outcome::HandedBack))
     throw ApiError(Refusal::Invalid, "invalid_field", "handback_reason goes with outcome HANDED_BACK, in at most 200 characters");
   r.exit_code = field<int>(body, "exit_code", 0);
+  if (body.contains("scores")) {
+    // A validation task's answer: {"LEASE": {"score": S, "root": ROOT}, ...}, S in [0, 1].
+    const json& given = body.at("scores");
+    if (!given.is_object() || given.size() > 64)
+      throw ApiError(Refusal::Invalid, "invalid_field", "scores must be an object of at most 64 leases");
+    auto& scores = r.scores.emplace();
+    for (const auto& [lease, entry] : given.items()) {
+      uint64_t id = 0;
+      auto [end, ec] = std::from_chars(lease.data(), lease.data() + lease.size(), id);
+      double score = entry.is_object() ? entry.value("score", -1.0) : -1.0;
+      std::string root = entry.is_object() ? entry.value("root", std::string()) : std::string();
+      if (ec != std::errc() || end != lease.data() + lease.size() || !(score >= 0 && score <= 1) || !is_sha256_hex(root))
+        throw ApiError(Refusal::Invalid, "invalid_field",
+                       "scores[\"" + printable(lease) + "\"] must be {\"score\": 0..1, \"root\": SHA-256} for a lease id");
+      scores[id] = {score, root};
+    }
+  }
   if (has_outputs(r.outcome)) {
     if (!body.contains("manifest")) throw ApiError(Refusal::Invalid, "missing_field", "a completion needs a \"manifest\"");
     c.manifest = manifest_from_json(body.at("manifest"));

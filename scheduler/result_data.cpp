@@ -5,6 +5,8 @@
 // each file, and mounts them read-only at /data/NAME.
 #include "scheduler/controller.hpp"
 
+#include <algorithm>
+
 #include "core/error.hpp"
 
 namespace og {
@@ -58,7 +60,21 @@ std::string Controller::lease_data_manifest(const User& user, uint64_t lease_id,
   std::string owner;
   {
     std::lock_guard lock(mu_);
-    const Job& job = jobs_.at(held_lease(user, lease_id).job_id);
+    const Replica& lease = held_lease(user, lease_id);
+    const Job& job = jobs_.at(lease.job_id);
+    if (lease.validates && name.starts_with(kReplicaDataPrefix)) {
+      // A validation task reads the outputs of the replicas it scores, as they reported them.
+      uint64_t replica = 0;
+      try {
+        replica = std::stoull(name.substr(kReplicaDataPrefix.size()));
+      } catch (const std::exception&) {
+      }
+      const auto scored = scored_replicas(job);
+      if (std::find(scored.begin(), scored.end(), replica) == scored.end())
+        throw ApiError(Refusal::NotFound, "no_such_data",
+                       "lease " + std::to_string(lease_id) + " scores no replica named " + name);
+      return replicas_.at(replica).manifest_json;
+    }
     auto it = job.spec.data.find(name);
     auto named = it == job.spec.data.end() ? std::nullopt : result_job_of(it->second);
     if (!named)

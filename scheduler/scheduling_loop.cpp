@@ -328,11 +328,12 @@ void Controller::evict_finished(int64_t now_us) {
   for (auto it = jobs_.begin(); it != jobs_.end();) {
     const Job& job = it->second;
     bool old = is_finished(job.state) && job.settled && job.end_us + options_.min_job_age_us < now_us;
-    bool replicas_settled = std::none_of(job.replicas.begin(), job.replicas.end(), [&](uint64_t id) {
-      return is_active(replicas_.at(id).state);
-    });
+    auto active = [&](uint64_t id) { return is_active(replicas_.at(id).state); };
+    bool replicas_settled = std::none_of(job.replicas.begin(), job.replicas.end(), active) &&
+                            std::none_of(job.validations.begin(), job.validations.end(), active);
     if (old && replicas_settled) {
       for (uint64_t id : job.replicas) replicas_.erase(id);
+      for (uint64_t id : job.validations) replicas_.erase(id);
       comparisons_.erase(it->first);
       it = jobs_.erase(it);
     } else {

@@ -80,8 +80,9 @@ void Controller::settle_ready(int64_t now_us) {
       it = unsettled_.erase(it);
       continue;
     }
-    bool running = std::any_of(job->second.replicas.begin(), job->second.replicas.end(),
-                               [&](uint64_t id) { return is_active(replicas_.at(id).state); });
+    auto active = [&](uint64_t id) { return is_active(replicas_.at(id).state); };
+    bool running = std::any_of(job->second.replicas.begin(), job->second.replicas.end(), active) ||
+                   std::any_of(job->second.validations.begin(), job->second.validations.end(), active);
     if (running) {  // late replicas still vote: their outputs are checked against the result
       ++it;
       continue;
@@ -96,6 +97,37 @@ void Controller::settle_ready(int64_t now_us) {
   }
 }
 
+void Controller::rate_by_scores(const ScoreVerdict& verdict, const std::vector<SettledReplica>& replicas,
+                                const std::vector<SettledValidator>& validators, int64_t now_us) {
+  auto rate = [&](const Replica& r, const std::function<void(Partition&)>& change) {
+    auto p = partitions_.find(r.partition);
+    if (p == partitions_.end()) return;
+    change(p->second);
+    store_.upsert_partition(p->second);
+  };
+  for (const auto& sr : replicas) {
+    const Replica& r = *sr.replica;
+    if (r.state == ReplicaState::Lost) {
+      rate(r, [&](Partition& p) { record_reputation(p, ReputationEvent::Error, now_us, options_.reputation); });
+    } else if (auto score = verdict.scores.find(r.id); score != verdict.scores.end()) {
+      rate(r, [&](Partition& p) {
+        record_score(p, score->second, now_us, options_.reputation);
+        if (sr.proven_wrong) record_reputation(p, ReputationEvent::Invalid, now_us, options_.reputation);
+        p.valid_streak = 0;  // scores earn no trust to run alone: a sampled result is never checked by a twin
+      });
+    }
+  }
+  for (const auto& sv : validators) {
+    const Replica& v = *sv.task;
+    if (v.state == ReplicaState::Lost)
+      rate(v, [&](Partition& p) { record_reputation(p, ReputationEvent::Error, now_us, options_.reputation); });
+    else if (sv.in_line || sv.out_of_line)
+      rate(v, [&](Partition& p) {
+        record_reputation(p, sv.in_line ? ReputationEvent::Verified : ReputationEvent::Invalid, now_us, options_.reputation);
+      });
+  }
+}
+
 bool Controller::settle(Job& job, int64_t now_us) {
   auto canonical = replicas_.find(job.canonical_replica);
   // Late replicas are checked against the result: each comparison made before any payment.
@@ -104,6 +136,13 @@ bool Controller::settle(Job& job, int64_t now_us) {
     if (const Replica& r = replicas_.at(id); canonical != replicas_.end() && r.state == ReplicaState::Done)
       compared &= agreement(job.id, job.spec, canonical->second, r).has_value();
   if (!compared) return false;
+  // --verify=score: the validators' verdict, as it was decided, says who is paid.
+  auto mode = parse_verify_mode(job.spec.verify);
+  const bool scored = mode && mode->kind == VerifyMode::Kind::Score && !job.validations.empty();
+  ScoreVerdict verdict;
+  if (scored)
+    verdict = decide_scores(scored_replicas(job), validator_scores(job), job.validators_wanted, mode->threshold,
+                            options_.validation.tolerance);
   std::vector<SettledReplica> replicas;
   auto prepaid = milestone_payments(job);
   for (uint64_t id : job.replicas) {
@@ -113,15 +152,37 @@ bool Controller::settle(Job& job, int64_t now_us) {
     bool agrees = canonical != replicas_.end() && r.state == ReplicaState::Done &&
                   *agreement(job.id, job.spec, canonical->second, r);
     bool established = p != partitions_.end() && p->second.valid_streak >= options_.economics.established_after;
+    if (scored) {  // scores, not witnesses, decide
+      agrees = verdict.decided && verdict.scores.count(id) && verdict.scores.at(id) >= mode->threshold;
+      established = false;
+    }
     replicas.push_back({&r, provider, ledger_ ? ledger_->balance(bond_account(provider)) : 0, agrees,
                         ledger_ ? ledger_->balance(unbonding_account(provider)) : 0, prepaid[id].first,
-                        prepaid[id].second, established});
+                        prepaid[id].second, established, verdict.decided && verdict.proven_low.count(id) > 0});
+  }
+  std::vector<SettledValidator> validators;
+  for (uint64_t id : job.validations) {
+    const Replica& v = replicas_.at(id);
+    auto p = partitions_.find(v.partition);
+    std::string provider = p == partitions_.end() ? v.partition : p->second.owner;
+    bool counted = verdict.decided && v.state == ReplicaState::Done && !v.scores.empty();
+    bool off = counted && verdict.out_of_line.count(id) > 0;
+    validators.push_back({&v, provider, ledger_ ? ledger_->balance(bond_account(provider)) : 0,
+                          ledger_ ? ledger_->balance(unbonding_account(provider)) : 0, counted && !off, off});
   }
   Settlement s = plan_settlement(job, replicas, ledger_ ? ledger_->balance(escrow_account(job.id)) : 0,
-                                 options_.economics);
+                                 options_.economics, validators);
+  int64_t validator_pay = 0;
   if (ledger_) {
     if (audit_of_.count(job.id) && !settle_dispute(job, s.proven, now_us)) return false;
     ledger_->apply(s.transfers);
+    // What the validators were paid, read back too (their payments' keys name their leases).
+    for (const auto& e : ledger_->history(escrow_account(job.id), 100'000)) {
+      auto key = parse_payment_key(e.transfer.key);
+      if (key && !key->milestone && key->job_id == job.id && e.transfer.from == escrow_account(job.id) &&
+          std::find(job.validations.begin(), job.validations.end(), key->replica_id) != job.validations.end())
+        validator_pay += e.transfer.amount;
+    }
     // What the job cost is what left its escrow other than the refund: read back, so a
     // settlement replayed after a crash reports the same figures.
     s.cost = s.fee = 0;
@@ -135,7 +196,9 @@ bool Controller::settle(Job& job, int64_t now_us) {
   // only when another provider confirmed it.
   size_t agreeing = std::count_if(replicas.begin(), replicas.end(), [](const SettledReplica& sr) { return sr.agrees; });
   bool has_result = canonical != replicas_.end();
+  if (scored) rate_by_scores(verdict, replicas, validators, now_us);
   for (const auto& sr : replicas) {
+    if (scored) break;  // rated by their scores above
     const Replica& r = *sr.replica;
     auto p = partitions_.find(r.partition);
     if (p == partitions_.end()) continue;
@@ -173,7 +236,7 @@ bool Controller::settle(Job& job, int64_t now_us) {
   {
     auto txn = begin();
     record(job, nullptr, EventKind::Settled, "og-schedd",
-           {{"cost", s.cost}, {"fee", s.fee}, {"paid", join(s.paid, ",")}}, now_us);
+           {{"cost", s.cost}, {"fee", s.fee}, {"paid", join(s.paid, ",")}, {"validators", validator_pay}}, now_us);
     txn.commit();
   }
   if (ledger_ && (s.cost > 0 || !s.slashed.empty()))

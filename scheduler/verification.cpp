@@ -91,6 +91,8 @@ void Controller::set_blob_reader(ReadBlob read) {
 void Controller::evaluate_waiting(int64_t now_us) {
   // One transaction per job: a failure keeps it waiting for the next pass, and costs no
   // other job its verdict.
+  // Jobs waiting for a validator: one may have come (or become free) since.
+  to_evaluate_.insert(awaiting_validators_.begin(), awaiting_validators_.end());
   for (uint64_t id : std::exchange(to_evaluate_, {})) {
     auto it = jobs_.find(id);
     if (it == jobs_.end() || is_finished(it->second.state)) continue;
@@ -106,6 +108,9 @@ void Controller::evaluate_waiting(int64_t now_us) {
 }
 
 void Controller::evaluate_quorum(Job& job, int64_t now_us) {
+  if (auto mode = parse_verify_mode(job.spec.verify); mode && mode->kind == VerifyMode::Kind::Score &&
+                                                      evaluate_scores(job, now_us))
+    return;
   std::vector<ReplicaVote> votes;
   uint32_t outstanding = 0;
   for (uint64_t id : job.replicas) {

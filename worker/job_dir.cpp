@@ -38,6 +38,20 @@ jobscripts::StdioFiles stdio_files_of(const LeaseTask& task, const std::string& 
   return jobscripts::stdio_files(task.spec.chdir, task.spec.output, task.spec.error, pattern_context(task, partition));
 }
 
+namespace {
+
+// A validation task runs the job's scoring script (a plain relative path: verify_mode.hpp)
+// with one argument per replica, its outputs' directory; what it prints is the scores.
+std::string scoring_script(const LeaseTask& task, const std::string& job_dir) {
+  std::string command = "exec '" + job_dir + "/" + task.validation->script + "'";
+  for (const auto& [lease, root] : task.validation->replicas)
+    command += " '" + std::string(kReplicasMount) + "/" + std::to_string(lease) + "'";
+  return "#!/bin/sh\n# og-worker: a validation task: the job's scoring script over its replicas' outputs\n" + command +
+         " > '" + job_dir + "/" + kScoresPath + "'\n";
+}
+
+}  // namespace
+
 PreparedJob prepare_job_dir(const LeaseTask& task, const std::string& jobs_dir, const std::string& partition,
                             const BundleLimits& limits) {
   PreparedJob job;
@@ -55,7 +69,7 @@ PreparedJob prepare_job_dir(const LeaseTask& task, const std::string& jobs_dir, 
   if (!task.resume_checkpoint.empty())
     write_new_file(job.job_dir + "/" + kResumeCheckpointPath, task.resume_checkpoint, 0644);
   job.script = job.job_dir + "/.og/job.sh";
-  write_new_file(job.script, task.spec.script, 0700);
+  write_new_file(job.script, task.validation ? scoring_script(task, job.job_dir) : task.spec.script, 0700);
   fs::path cwd = job.job_dir;
   if (!task.spec.chdir.empty()) {
     fs::path rel = fs::path(task.spec.chdir).relative_path();

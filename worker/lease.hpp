@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -34,7 +35,20 @@ struct LeaseTask {
   std::string image_root;
   std::vector<std::string> image_env;
   std::vector<std::pair<std::string, std::string>> data_mounts;  // cached directory → /data/NAME
+  // A validation task (--verify=score): instead of the job's script, its scoring script
+  // (from the signed spec) runs over these replicas' outputs, each checked against the
+  // manifest root it reported and mounted read-only at /replicas/LEASE.
+  struct Validation {
+    std::string script;
+    std::vector<std::pair<uint64_t, std::string>> replicas;  // lease id → manifest root
+  };
+  std::optional<Validation> validation;
 };
+
+// Where a validation task finds the replicas' outputs, and where its scores go (in the
+// job's directory, left out of any result).
+inline constexpr const char* kReplicasMount = "/replicas";
+inline constexpr const char* kScoresPath = ".og/scores.json";
 
 // Throws og::ApiError when the scheduler sent something malformed.
 LeaseTask lease_from_json(const nlohmann::json& j);

@@ -58,6 +58,10 @@ options:
   --nvidia-libs DIR    the driver's libraries shown to GPU jobs in images (default: where
                        ldconfig finds libcuda.so.1)
   --operator NAME      who runs this machine; a job's replicas go to distinct operators
+  --validator          offer validation instead of running jobs: score other providers'
+                       results of --verify=score jobs with each job's own scoring script,
+                       in the jail (needs root), paid a share of the job's cost; scores out
+                       of line with other validators' are slashed
   --features LIST      features jobs may ask for with -C, e.g. avx512,nvme (default none)
   --isolation LEVEL    how jobs are contained: jail (namespaces, cgroups, a uid per job, no
                        network beyond its own loopback; needs root), rlimit (memory limits
@@ -121,7 +125,7 @@ int main(int argc, char** argv) {
   int64_t kill_wait_s = 5;
   og::JobDiskLimits job_disk{16384ull << 20, 1'000'000};
   uint64_t max_output = 1ull << 30;
-  bool keep = false, allow_egress = false, allow_unsigned = false, cpus_given = false, memory_given = false;
+  bool keep = false, validator = false, allow_egress = false, allow_unsigned = false, cpus_given = false, memory_given = false;
   std::string backend_kind = "local";
   std::vector<std::string> registries;
   std::string image_cache, image_cache_size = "20G", registry_ca;
@@ -190,6 +194,7 @@ int main(int argc, char** argv) {
     else if (flag == "--job-disk") job_disk.bytes = parse_count(flag, value()) << 20;
     else if (flag == "--job-files") job_disk.files = parse_count(flag, value());
     else if (flag == "--allow-egress") allow_egress = true;
+    else if (flag == "--validator") validator = true;
     else if (flag == "--allow-unsigned") allow_unsigned = true;
     else if (flag == "--allow-registry") registries.push_back(value());
     else if (flag == "--image-cache") image_cache = value();
@@ -234,6 +239,7 @@ int main(int argc, char** argv) {
     options.gpu_price_micros = gpu_prices.every_micros;
     options.gpu_prices = gpu_prices.by_model;
     options.operator_name = operator_name;
+    options.validator = validator;
     options.keep_job_dirs = keep;
     options.features = og::split_list(features);
     for (const auto& g : offered.gpu_devices)  // -C h100 finds GPUs by model, as sites name node features

@@ -16,7 +16,7 @@ namespace og {
 
 namespace fs = std::filesystem;
 
-uint64_t fetch_job_result(HttpClient& client, uint64_t lease_id, const std::string& name, const std::string& into,
+Manifest fetch_job_result(HttpClient& client, uint64_t lease_id, const std::string& name, const std::string& into,
                           uint64_t max_bytes) {
   // What og-schedd refuses (4xx) or sends wrong is the job's to fail with; what it cannot
   // answer now (5xx, no connection) is handed back to run later or elsewhere.
@@ -63,7 +63,7 @@ uint64_t fetch_job_result(HttpClient& client, uint64_t lease_id, const std::stri
   for (const auto& entry : fs::recursive_directory_iterator(into))
     if (entry.is_directory()) ::chmod(entry.path().c_str(), 0555);
   ::chmod(into.c_str(), 0555);
-  return total;
+  return manifest;
 }
 
 }  // namespace og

@@ -7,14 +7,15 @@
 #include <string>
 
 #include "core/http_client.hpp"
+#include "verify/manifest.hpp"
 
 namespace og {
 
 // Fills `into` (created here; must not exist) with the result's files, read-only, and
-// returns their bytes. Throws ImageStoreError (BadImage) for what og-schedd refuses or
+// returns their manifest. Throws ImageStoreError (BadImage) for what og-schedd refuses or
 // sends wrong, and for a result larger than max_bytes (before anything is fetched);
 // std::runtime_error for what may work later (og-schedd unreachable or failing).
-uint64_t fetch_job_result(HttpClient& client, uint64_t lease_id, const std::string& name, const std::string& into,
+Manifest fetch_job_result(HttpClient& client, uint64_t lease_id, const std::string& name, const std::string& into,
                           uint64_t max_bytes);
 
 }  // namespace og

@@ -1,6 +1,7 @@
 #include "worker/worker_agent.hpp"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -64,6 +65,7 @@ void WorkerAgent::register_partition() {
                          {"features", options_.features},
                          {"isolation", options_.isolation},
                          {"egress", options_.allow_egress}};
+  if (options_.validator) body["validator"] = true;  // an og-schedd before validators reads the rest
   if (options_.images) body["registries"] = options_.images->registries();
   const Resources& r = options_.resources;
   body.update(gpu_offer_fields(r.gpu_devices, r.cuda_version, r.driver_version, options_.gpu_prices));
@@ -174,7 +176,7 @@ int WorkerAgent::run() {
         if (!running_.insert(task.lease_id).second) continue;  // already running it
       }
       if (task.spec.bundle_sha256.empty() && task.spec.secrets.empty() && task.resume_sha256.empty() &&
-          task.spec.image.empty() && task.spec.data.empty()) {
+          task.spec.image.empty() && task.spec.data.empty() && !task.validation) {
         start(client, task, nullptr);  // nothing to fetch: only the signature to check
         continue;
       }
@@ -270,7 +272,7 @@ std::optional<RunResult> WorkerAgent::prepare(HttpClient& client, LeaseTask& tas
     else
       log_warn("checkpoint_unavailable", {{"lease", lease}, {"milestone", std::to_string(task.resume_milestone)}});
   }
-  if (!task.spec.secrets.empty()) {
+  if (!task.spec.secrets.empty() && !task.validation) {  // a validator scores outputs without them
     auto r = fetch("secrets");
     if (!r || r->status != 200)
       return refuse(reason::kBadBundle, "could not fetch the job's secrets" + (r ? ": " + r->body : std::string()));
@@ -287,7 +289,7 @@ std::optional<RunResult> WorkerAgent::prepare(HttpClient& client, LeaseTask& tas
       return refuse(reason::kBadBundle, "malformed secrets");
     }
   }
-  if (!task.spec.image.empty() || !task.spec.data.empty()) return pull_image_and_data(client, task);
+  if (!task.spec.image.empty() || !task.spec.data.empty() || task.validation) return pull_image_and_data(client, task);
   return std::nullopt;
 }
 
@@ -335,6 +337,18 @@ std::optional<RunResult> WorkerAgent::pull_image_and_data(HttpClient& client, Le
       pulled.holds.push_back(data.hold);
       pulled.ms += data.pull_ms;
     }
+    if (task.validation) {
+      if (options_.results_dir.empty()) return hand_back("this worker has no directory for the replicas it scores");
+      std::string dir = options_.results_dir + "/" + lease + "-replicas";
+      std::filesystem::remove_all(dir);
+      pulled.holds.push_back(std::shared_ptr<void>(nullptr, [dir](void*) {
+        std::error_code ec;
+        std::filesystem::permissions(dir, std::filesystem::perms::owner_all, ec);  // 0555 until now
+        std::filesystem::remove_all(dir, ec);
+      }));
+      fetch_replicas(client, task, dir);
+      task.data_mounts.emplace_back(dir, kReplicasMount);
+    }
   } catch (const ImageStoreError& e) {
     if (e.kind() != ImageStoreError::Kind::BadImage) return hand_back(e.what());
     log_warn("job_refused", {{"lease", lease}, {"job", std::to_string(task.job_id)},
@@ -346,6 +360,24 @@ std::optional<RunResult> WorkerAgent::pull_image_and_data(HttpClient& client, Le
   std::lock_guard lock(mu_);
   pulled_[task.lease_id] = std::move(pulled);
   return std::nullopt;
+}
+
+void WorkerAgent::fetch_replicas(HttpClient& client, const LeaseTask& task, const std::string& dir) {
+  std::filesystem::create_directory(dir);
+  uint64_t budget = options_.max_output_bytes;
+  for (const auto& [replica, root] : task.validation->replicas) {
+    // Checked file by file against the manifest, and the manifest against the root the
+    // replica reported: what is scored is what was reported.
+    Manifest fetched = fetch_job_result(client, task.lease_id, "replica:" + std::to_string(replica),
+                                        dir + "/" + std::to_string(replica), budget);
+    if (merkle_root(fetched.files) != root)
+      throw ImageStoreError(ImageStoreError::Kind::BadImage,
+                            "the outputs of lease " + std::to_string(replica) + " do not hash to the root it reported");
+    for (const auto& f : fetched.files) budget -= std::min(budget, f.size);
+  }
+  ::chmod(dir.c_str(), 0555);
+  std::lock_guard lock(mu_);
+  validations_[task.lease_id] = *task.validation;
 }
 
 void WorkerAgent::on_done(const RunResult& result) {
@@ -467,8 +499,50 @@ bool stopped_as_asked(const RunResult& result) {
 
 }  // namespace
 
+std::optional<nlohmann::json> WorkerAgent::scores_of(const RunResult& result, const LeaseTask::Validation& v) {
+  if (result.outcome != Outcome::Completed || result.exit_code != 0 || result.job_dir.empty()) return std::nullopt;
+  // Read without following links: the file is the scoring script's, which could plant one.
+  int job_fd = ::open(result.job_dir.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  int og_fd = job_fd < 0 ? -1 : ::openat(job_fd, ".og", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (job_fd >= 0) ::close(job_fd);
+  if (og_fd < 0) return std::nullopt;
+  std::string text;
+  try {
+    text = read_untrusted_file(og_fd, std::string(kScoresPath).substr(4), 1 << 20);
+  } catch (const std::exception&) {
+  }
+  ::close(og_fd);
+  // {"/replicas/LEASE": score, ...}: one score in [0, 1] for each replica, nothing else.
+  nlohmann::json printed = nlohmann::json::parse(text, nullptr, false);
+  if (!printed.is_object() || printed.size() != v.replicas.size()) return std::nullopt;
+  nlohmann::json scores = nlohmann::json::object();
+  for (const auto& [replica, root] : v.replicas) {
+    std::string key = std::string(kReplicasMount) + "/" + std::to_string(replica);
+    auto it = printed.find(key);
+    if (it == printed.end() || !it->is_number() || !(it->get<double>() >= 0 && it->get<double>() <= 1)) return std::nullopt;
+    scores[std::to_string(replica)] = {{"score", it->get<double>()}, {"root", root}};
+  }
+  return scores;
+}
+
 void WorkerAgent::report(HttpClient& client, const RunResult& result) {
   nlohmann::json body = {{"outcome", to_string(result.outcome)}, {"exit_code", result.exit_code}};
+  std::optional<LeaseTask::Validation> validation;
+  {
+    std::lock_guard lock(mu_);
+    if (auto it = validations_.find(result.lease_id); it != validations_.end()) {
+      validation = std::move(it->second);
+      validations_.erase(it);
+    }
+  }
+  if (validation && has_outputs(result.outcome)) {
+    // A validation task reports its scores, not outputs: those stay with the validator.
+    if (auto scores = scores_of(result, *validation)) body["scores"] = std::move(*scores);
+    else log_warn("no_scores", {{"lease", std::to_string(result.lease_id)}, {"why", "the scoring script printed no score in [0, 1] for each replica"}});
+    body["manifest"] = to_json(Manifest{{}, merkle_root({})});
+    send_report(client, result, std::move(body), Manifest{{}, merkle_root({})});
+    return;
+  }
   if (!result.handback_reason.empty()) body["handback_reason"] = result.handback_reason;
   if (result.pull_ms > 0) body["pull_ms"] = result.pull_ms;
   Manifest manifest{{}, merkle_root({})};
@@ -492,6 +566,10 @@ void WorkerAgent::report(HttpClient& client, const RunResult& result) {
     }
     body["manifest"] = to_json(manifest);
   }
+  send_report(client, result, std::move(body), std::move(manifest));
+}
+
+void WorkerAgent::send_report(HttpClient& client, const RunResult& result, nlohmann::json body, Manifest manifest) {
   for (int attempt = 0;; ++attempt) {
     try {
       for (const auto& f : manifest.files) {

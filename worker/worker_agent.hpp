@@ -16,7 +16,10 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "core/http_client.hpp"
+#include "verify/manifest.hpp"
 #include "worker/backend.hpp"
 #include "worker/image_store.hpp"
 #include "worker/output_streamer.hpp"
@@ -46,6 +49,7 @@ struct WorkerOptions {
   std::function<void()> on_registered = {};  // after each registration (og-worker join prints its summary)
   ImageStore* images = nullptr;  // images and data sets (--allow-registry); none: jobs naming them go back
   std::string results_dir;       // where earlier jobs' results read as data sets are fetched to
+  bool validator = false;        // offers to score other providers' results (--verify=score), runs no jobs
 };
 
 class WorkerAgent {
@@ -69,6 +73,13 @@ class WorkerAgent {
   // One thread reports every result in turn over one kept-alive connection.
   void reporter_loop();
   void report(HttpClient& client, const RunResult& result);
+  // Uploads the manifest's files and reports, retrying what may work later.
+  void send_report(HttpClient& client, const RunResult& result, nlohmann::json body, Manifest manifest);
+  // A validation task: the replicas' outputs fetched into dir/LEASE and checked.
+  void fetch_replicas(HttpClient& client, const LeaseTask& task, const std::string& dir);
+  // What its scoring script printed, as og-schedd takes it; nullopt when it printed no
+  // score in [0, 1] for each replica (or failed).
+  static std::optional<nlohmann::json> scores_of(const RunResult& result, const LeaseTask::Validation& v);
   // Tells og-schedd of milestones running jobs have left in $OG_MILESTONES since last time.
   void report_milestones(HttpClient& client);
   // Reports the milestones the lease's job (in dir) wrote since the last look.
@@ -96,6 +107,7 @@ class WorkerAgent {
     uint64_t ms = 0;
   };
   std::map<uint64_t, Pulled> pulled_;
+  std::map<uint64_t, LeaseTask::Validation> validations_;  // running validation tasks
 };
 
 }  // namespace og

@@ -3,10 +3,12 @@
 // one's output live and watches it run on the mesh's workers to a verified result, without
 // reloading; groups an array; moves funds; then signs in as a provider (its page, its
 // charts, no buttons it may not use) and looks at all of it at a phone's width.
-// Environment: OG_SCHEDD_URL, OG_TOKEN_FILE (og-mesh up), OG_WORKER_TOKEN_FILE (a worker's
-// credential), OG_ARTIFACT_DIR (screenshots).
+// Environment: OG_SCHEDD_URL, OG_TOKEN_FILE (og-mesh up, with a validator), OG_WORKER_TOKEN_FILE
+// (a worker's credential), OG_BIN (og-sbatch's directory), OG_ARTIFACT_DIR (screenshots).
 import assert from 'node:assert/strict';
-import { readFileSync, mkdirSync } from 'node:fs';
+import { readFileSync, mkdirSync, writeFileSync, mkdtempSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { tmpdir } from 'node:os';
 import { createRequire } from 'node:module';
 
 const require = createRequire(import.meta.url);
@@ -24,6 +26,32 @@ const browser = await chromium.launch({
   args: ['--no-sandbox', '--disable-gpu'],
 });
 const step = (name) => console.log(`dashboard test: ${name}`);
+
+// A job the page cannot submit (its scoring script travels in its signed files): og-sbatch
+// submits it, on two replicas that each pick their own words, scored by the share of them
+// found in its vocabulary.
+function newUser(name) {
+  const file = `${process.env.OG_MESH_DIR}/${name}.token`;
+  writeFileSync(file, execFileSync(`${process.env.OG_BIN}/og-schedd`,
+    ['--state', `${process.env.OG_MESH_DIR}/schedd`, '--add-user', name], { encoding: 'utf8' }), { mode: 0o600 });
+  execFileSync(`${process.env.OG_BIN}/og-wallet`, ['--token-file', file, 'deposit', '100']);
+  return file;
+}
+
+function submitScoredJob(tokenFile) {
+  const dir = mkdtempSync(`${tmpdir()}/og-scored-`);
+  mkdirSync(`${dir}/score`);
+  writeFileSync(`${dir}/score/vocab.txt`, 'alpha\nbravo\ncharlie\ndelta\necho\nfoxtrot\n');
+  writeFileSync(`${dir}/score/score.py`, '#!/usr/bin/python3\nimport json, os, sys\n' +
+    'vocab = set(open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "vocab.txt")).read().split())\n' +
+    'def share(d):\n    words = open(os.path.join(d, "answer.txt")).read().split()\n' +
+    '    return sum(w in vocab for w in words) / len(words) if words else 0.0\n' +
+    'print(json.dumps({d: share(d) for d in sys.argv[1:]}))\n', { mode: 0o755 });
+  writeFileSync(`${dir}/job.sh`, '#!/bin/bash\n#SBATCH --job-name=scored\n#SBATCH --time=2\n#OG --replicas=2\n#OG --max-price=40\n' +
+    '#OG --input=score\n#OG --verify=score:score/score.py:0.6\nshuf -r -n 8 score/vocab.txt > answer.txt\n');
+  return execFileSync(`${process.env.OG_BIN}/og-sbatch`, ['--parsable', 'job.sh'],
+    { cwd: dir, env: { ...process.env, OG_TOKEN_FILE: tokenFile, OG_KEY_DIR: `${dir}/keys` }, encoding: 'utf8' }).trim();
+}
 const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
 try {
   const pageErrors = [];
@@ -45,8 +73,10 @@ try {
   step('partitions list the mesh\'s providers with price, reputation and isolation');
   await page.click('nav a[data-view=partitions]');
   await page.waitForSelector('#partitions tbody tr');
-  const partitions = await page.$$eval('#partitions tbody tr', (rows) => rows.map((r) => [...r.cells].map((c) => c.textContent)));
-  assert.equal(partitions.length, 2, JSON.stringify(partitions));
+  const listed = await page.$$eval('#partitions tbody tr', (rows) => rows.map((r) => [...r.cells].map((c) => c.textContent)));
+  const partitions = listed.filter((p) => p[12] === 'runs jobs');
+  assert.equal(partitions.length, 2, JSON.stringify(listed));
+  assert.deepEqual(listed.filter((p) => p[12].startsWith('validator')).map((p) => p[0]), ['validator-1']);
   for (const p of partitions) {
     assert.match(p[0], /^worker-\d$/);
     assert.match(p[6], /^\d+\.\d{6}$/, `price in ${p}`);
@@ -187,6 +217,27 @@ try {
   await page.waitForSelector('#provider #use-chart svg', { state: 'attached' });
   assert.ok(await page.evaluate(() => document.documentElement.scrollWidth <= 390), 'the provider page is wider than the phone');
   await page.screenshot({ path: `${artifacts}/dashboard-phone-provider.png`, fullPage: true });
+
+  step('a job verified by score shows who validated it and what each replica scored');
+  // Submitted by a user of its own: og-sbatch signs with a key of its own, and the page's
+  // key is the signed-in user's.
+  const scorer = newUser('scorer');
+  const scoredId = submitScoredJob(scorer);
+  await page.setViewportSize({ width: 1280, height: 900 });
+  await page.click('#sign-out');
+  await page.fill('#token', readFileSync(scorer, 'utf8').trim());
+  await page.click('#sign-in button[type=submit]');
+  await page.waitForSelector('#jobs');
+  await page.goto(`${url}/#/jobs/${scoredId}`);
+  await page.waitForSelector('#job .state[data-state=COMPLETED]', { timeout: 60000 });
+  await page.waitForSelector('#validators tbody tr.median');
+  const scores = await page.$$eval('#validators tbody tr', (rows) => rows.map((r) => [...r.cells].map((c) => c.textContent)));
+  assert.equal(scores.length, 2, JSON.stringify(scores));
+  assert.deepEqual([scores[0][1], scores[0][2]], ['validator-1', 'DONE']);
+  assert.deepEqual(scores[0].slice(3, 5), ['1.00', '1.00']);
+  assert.deepEqual(scores[1].slice(1, 5), ['median', '', '1.00', '1.00']);
+  assert.match(await page.textContent('#verdict'), /^accepted by score: replica \d+ scored best \(1\.00\) of 2, by 1 validator\(s\)$/);
+  await page.screenshot({ path: `${artifacts}/dashboard-validators.png`, fullPage: true });
 
   assert.deepEqual(pageErrors, [], 'the page threw');
   step(`passed (screenshots in ${artifacts})`);

@@ -322,8 +322,21 @@ function timeline(events) {
     el('li', { class: `event-${e.name}` }, el('time', {}, time(e.time)), ' ', e.text)));
 }
 
-function verdict(job) {
+// The validators' median score per replica (--verify=score), from the verdict's event.
+function scoresOf(events) {
+  const decided = (events ?? []).find((e) => (e.name === 'verified' || e.name === 'scores_rejected') && e.context?.scores);
+  return decided?.context.scores ?? {};
+}
+
+function verdict(job, events) {
   const replicas = job.replica_leases ?? [];
+  if (job.verify?.startsWith('score:')) {
+    const scores = scoresOf(events);
+    const best = replicas.find((r) => r.root && r.root === job.canonical_root);
+    if (best) return `accepted by score: replica ${best.lease_id} scored best (${(scores[best.lease_id] ?? 0).toFixed(2)}) of ${replicas.length}, by ${(job.validations ?? []).filter((v) => v.state === 'DONE').length} validator(s)`;
+    if (ACTIVE.has(job.job_state)) return `waiting for ${replicas.length ? 'validators to score the replicas' : 'replicas'} (${job.verify})`;
+    return `no result accepted (${job.state_reason || job.job_state})`;
+  }
   if (job.canonical_root) {
     const agreeing = replicas.filter((r) => r.root === job.canonical_root).length;
     return `accepted: ${agreeing} of ${replicas.length} replicas agree on root ${short(job.canonical_root)} (quorum ${quorumOf(job)})`;
@@ -339,6 +352,26 @@ async function download(jobId, path) {
   const url = URL.createObjectURL(await r.blob());
   el('a', { href: url, download: path.split('/').pop() }).click();
   setTimeout(() => URL.revokeObjectURL(url), 10000);
+}
+
+// --verify=score: who validated, and the score each gave each replica.
+function validatorsPart(job, replicas, events) {
+  if (!job.verify?.startsWith('score:')) return [];
+  const tasks = job.validations ?? [];
+  const median = scoresOf(events);
+  const score = (value) => (value === undefined ? '—' : Number(value).toFixed(2));
+  return [
+    el('h2', {}, 'Validators'),
+    tasks.length
+      ? scroller(table(['Lease', 'Validator partition', 'State', ...replicas.map((r) => `Score of ${r.lease_id}`), 'Ended'],
+        [...tasks.map((v) => el('tr', {},
+          el('td', {}, v.lease_id), el('td', {}, v.partition), el('td', {}, stateBadge(v.state)),
+          ...replicas.map((r) => el('td', {}, score(v.scores?.[r.lease_id]))), el('td', {}, time(v.end_time)))),
+        ...(Object.keys(median).length ? [el('tr', { class: 'median' }, el('td', {}, ''), el('td', {}, 'median'), el('td', {}, ''),
+          ...replicas.map((r) => el('td', { class: r.root && r.root === job.canonical_root ? 'agrees' : '' }, score(median[r.lease_id]))),
+          el('td', {}, ''))] : [])], { id: 'validators' }))
+      : el('p', { class: 'empty' }, 'No validator has been asked yet: the replicas are scored once all have reported.'),
+  ];
 }
 
 function jobView(id) {
@@ -367,7 +400,7 @@ function jobView(id) {
     body.replaceChildren(
       el('p', {}, el('strong', {}, job.name), ' ', stateBadge(job.job_state), ' ', reasonText(job.state_reason)),
       actions,
-      el('h2', {}, 'Verdict'), el('p', { id: 'verdict' }, verdict(job)),
+      el('h2', {}, 'Verdict'), el('p', { id: 'verdict' }, verdict(job, events)),
       definitionList([
         ['User', job.user_name], ['Partitions', job.nodes || '—'],
         ['Resources', `${job.tasks} task(s) × ${job.cpus_per_task} CPU, ${job.memory_mb ? `${job.memory_mb} MB` : 'memory as offered'}`],
@@ -375,7 +408,9 @@ function jobView(id) {
         ['Replicas / quorum', `${job.replicas} / ${quorumOf(job)}`], ['Isolation', job.isolation || job.isolation_required || 'any'],
         ['Time limit', job.time_limit_s < 0 ? 'none' : `${job.time_limit_s} s`], ['Elapsed', elapsed(jobElapsed(job))],
         ['Exit code', job.exit_code],
-        ['Cost', job.settled ? job.cost : `${runningCost(job)} so far (at most ${job.max_price}/CPU-h; settled when it ends)`], ['Protocol fee', job.fee], ['Paid to', job.paid_to || '—'], ['Settled', job.settled ? 'yes' : 'no'],
+        ['Cost', job.settled ? job.cost : `${runningCost(job)} so far (at most ${job.max_price}/CPU-h; settled when it ends)`], ['Protocol fee', job.fee],
+        ...(job.verify?.startsWith('score:') ? [['Validators\u2019 pay', job.settled ? job.validator_pay : 'when it settles']] : []),
+        ['Paid to', job.paid_to || '—'], ['Settled', job.settled ? 'yes' : 'no'],
         ['Signed by', short(job.signer)],
       ]));
     // The log after the details: a problem reading it is said, the page still drawn.
@@ -399,6 +434,7 @@ function jobView(id) {
             el('td', {}, r.exit_code), el('td', { class: r.root && r.root === job.canonical_root ? 'agrees' : '' }, short(r.root)),
             el('td', {}, r.price_per_hour), el('td', {}, time(r.start_time)), el('td', {}, time(r.end_time)))), { id: 'replicas' }))
         : el('p', { class: 'empty' }, 'No replica has started yet.'),
+      ...validatorsPart(job, replicas, events),
       el('h2', {}, 'Manifests'),
       el('div', { id: 'manifests' }, replicas.filter((r) => r.manifest).map((r) => el('details', { open: r.manifest === accepted },
         el('summary', {}, `replica ${r.lease_id} on ${r.partition}: root ${short(r.manifest.root)}`),
@@ -417,13 +453,14 @@ function partitionsView() {
   async function refresh() {
     const { partitions } = await api('GET', '/og/v1/partitions');
     body.replaceChildren(scroller(table(
-      ['Partition', 'Provider', 'State', 'CPUs used', 'Memory used', 'GPUs (used/offered, type)', '¤/CPU-h', '¤/GPU-h', 'Reputation', 'Isolation', 'Egress', 'Seen'],
+      ['Partition', 'Provider', 'State', 'CPUs used', 'Memory used', 'GPUs (used/offered, type)', '¤/CPU-h', '¤/GPU-h', 'Reputation', 'Isolation', 'Egress', 'Seen', 'Role'],
       partitions.map((p) => el('tr', { 'data-partition': p.name },
         el('td', {}, p.name), el('td', {}, p.operator || p.owner), el('td', {}, p.state),
         el('td', {}, `${p.cpus_allocated}/${p.cpus}`), el('td', {}, `${p.memory_allocated_mb}/${p.memory_mb} MB`),
         el('td', {}, p.gpus ? `${p.gpus_allocated}/${p.gpus} ${p.gpu_type}` : '—'),
         el('td', {}, p.price_per_cpu_hour), el('td', {}, p.price_per_gpu_hour), el('td', {}, p.reputation),
-        el('td', {}, p.isolation), el('td', {}, p.egress ? 'yes' : 'no'), el('td', {}, `${(p.last_seen_ms_ago / 1000).toFixed(1)} s ago`))),
+        el('td', {}, p.isolation), el('td', {}, p.egress ? 'yes' : 'no'), el('td', {}, `${(p.last_seen_ms_ago / 1000).toFixed(1)} s ago`),
+        el('td', {}, p.validator ? 'validator (scores results)' : 'runs jobs'))),
       { id: 'partitions' })));
   }
   return { node, refresh };
