@@ -21,7 +21,9 @@ echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB, $(uname
 [[ $(id -u) -eq 0 ]] || { echo "bench/ai.sh: SKIPPED: the jail needs root"; exit 0; }
 python=/usr/bin/python3
 
-eval "$(og-mesh up --workers 1 --cpus 2 --registry --dir "$work/mesh")" >/dev/null
+# A validator too, for the scored LLM job at the end: it runs no jobs, so it takes nothing
+# from the measurements before.
+eval "$(og-mesh up --workers 1 --validators 1 --cpus 2 --registry --dir "$work/mesh")" >/dev/null
 $python "$src/examples/ai/make_test_llama.py" "$work/llama" --layers 4 --hidden 512 --heads 8 --kv-heads 4 --vocab 2000 >/dev/null
 og-data push "$work/llama" "$OG_REGISTRY/bench/llama:1" >/dev/null
 printf '%s\n' 'The quick brown fox' 'What is free software?' 'Everyone is permitted' 'Hello' >"$work/prompts.txt"
@@ -108,3 +110,32 @@ score_s=$(cd "$work/s" && source ai/job-setup.sh && SLURM_CPUS_ON_NODE=2 $python
   --prompts prompts.txt r1 r2 2>&1 >/dev/null | sed -n 's/.*scored in \([0-9.]*\) s/\1/p')
 printf 'llm validation, compute alone: generating %.2f s a replica; scoring 2 replicas %.2f s: %.1f %%\n' \
   "$gen_s" "$score_s" "$(echo "$score_s * 100 / (2 * $gen_s)" | bc -l)"
+
+# The same through the mesh: llm-sample.sh on one replica, scored by the mesh's validator;
+# each lease's time from its worker collecting it to its report (the job's events), so
+# the validator's includes fetching the replica's outputs. Median of $rounds.
+lease_seconds() {  # JOB: "REPLICA_SECONDS VALIDATOR_SECONDS" from its events
+  $python - "$1" <<'PY'
+import json, os, sys, urllib.request
+req = urllib.request.Request(f"{os.environ['OG_SCHEDD_URL']}/og/v1/jobs/{sys.argv[1]}/events",
+                             headers={"Authorization": "Bearer " + open(os.environ["OG_TOKEN_FILE"]).read().strip()})
+started, took, validates = {}, {}, set()
+for e in json.load(urllib.request.urlopen(req))["events"]:
+    lease = e["context"].get("lease")
+    if e["name"] == "replica_assigned" and e["context"].get("validates"): validates.add(lease)
+    if e["name"] == "replica_started": started[lease] = e["time_us"]
+    if e["name"] == "replica_reported": took[lease] = (e["time_us"] - started[lease]) / 1e6
+print(sum(t for l, t in took.items() if l not in validates), sum(t for l, t in took.items() if l in validates))
+PY
+}
+replica_s=() validator_s=()
+for ((r = 0; r < rounds; r++)); do
+  setup "$work/v"
+  id=$(cd "$work/v" && og-sbatch --parsable --wait --replicas=1 --verify=score:ai/score-llm.sh:0.01 \
+    --data=model=$OG_REGISTRY/bench/llama:1 "$ex/llm-sample.sh" --max-new-tokens 200 2>/dev/null)
+  read -r rs vs < <(lease_seconds "$id")
+  replica_s+=("$rs") validator_s+=("$vs")
+done
+rs=$(printf '%s\n' "${replica_s[@]}" | median) vs=$(printf '%s\n' "${validator_s[@]}" | median)
+printf 'llm validation through the mesh: the replica %.2f s, its validation %.2f s: %.1f %%   replica: %s  validator: %s\n' \
+  "$rs" "$vs" "$(echo "$vs * 100 / $rs" | bc -l)" "${replica_s[*]}" "${validator_s[*]}"

@@ -1,6 +1,7 @@
 // og-scontrol: administrative actions on jobs and partitions, as scontrol does.
 #include <algorithm>
 #include <cctype>
+#include <cstdio>
 #include <iostream>
 
 #include "cli/cli_common.hpp"
@@ -121,13 +122,26 @@ void print_job(const nlohmann::json& job) {
             << "   Replicas=" << text("replicas") << " Quorum=" << quorum << " MaxPrice=" << text("max_price") << "\n"
             << "   CanonicalRoot=" << text("canonical_root") << "\n";
   if (!text("container_image").empty()) std::cout << "   ContainerImage=" << text("container_image") << "\n";
-  for (const auto& [name, ref] : job.value("data", nlohmann::json::object()).items())
-    std::cout << "   Data=" << name << ":" << ref.get<std::string>() << "\n";
+  const nlohmann::json data = job.value("data", nlohmann::json::object());  // must outlive the loop over it
+  for (const auto& [name, ref] : data.items()) std::cout << "   Data=" << name << ":" << ref.get<std::string>() << "\n";
   for (const auto& r : job["replica_leases"])
     std::cout << "   Lease=" << r["lease_id"].dump() << " Partition=" << r["partition"].get<std::string>()
               << " State=" << r["state"].get<std::string>() << " Outcome=" << r["outcome"].get<std::string>()
               << " ExitCode=" << r["exit_code"].dump() << " Root=" << r["root"].get<std::string>()
               << gpu_ids(r) << "\n";
+  if (!text("verify").empty() && text("verify") != "exact") std::cout << "   Verify=" << text("verify") << "\n";
+  for (const auto& v : job.value("validations", nlohmann::json::array())) {  // --verify=score
+    std::cout << "   Validation=" << v["lease_id"].dump() << " Partition=" << v["partition"].get<std::string>()
+              << " State=" << v["state"].get<std::string>() << " Scores=";
+    std::string scores;
+    const nlohmann::json given = v.value("scores", nlohmann::json::object());  // must outlive the loop over it
+    for (const auto& [lease, score] : given.items()) {
+      char text[48];
+      std::snprintf(text, sizeof text, "%s:%.3f", lease.c_str(), score.get<double>());
+      scores += (scores.empty() ? "" : ",") + std::string(text);
+    }
+    std::cout << (scores.empty() ? "(null)" : scores) << "\n";
+  }
   if (!job.contains("events")) {
     std::cout << "   Events: shown to the job's owner and admins\n";
     return;

@@ -136,7 +136,9 @@ HttpResponse Api::show_job(const Call& c) {
   bool owner = c.user.role == "admin" || c.user.name == detail->view.job.user;
   for (const auto& r : detail->replicas) (r.validates ? validations : reps).push_back(replica_json(r, owner));
   j["replica_leases"] = reps;
-  j["validations"] = validations;  // --verify=score: who scored its replicas, and how
+  // --verify=score: who scored its replicas, and how; its owner's to see (a replica's
+  // provider learns nothing of the verdict before it is made).
+  if (owner) j["validations"] = validations;
   return ok({{"jobs", json::array({j})}});
 }
 

@@ -307,7 +307,9 @@ class Controller final : private Submissions,
   // nullopt while it is being made.
   std::map<uint64_t, std::map<std::pair<uint64_t, uint64_t>, std::optional<bool>>> comparisons_;
   std::set<uint64_t> to_evaluate_;  // jobs whose quorum is looked at again by the loop
-  std::set<uint64_t> awaiting_validators_;  // --verify=score jobs no validator could take yet
+  // --verify=score jobs whose replicas have reported and whose verdict waits for validators:
+  // looked at by every pass (a validator may have come, a task may be overdue).
+  std::set<uint64_t> validating_;
   std::vector<JobEvent> unwritten_;  // deliveries, journalled with the next write
   std::mutex mu_;
   SchedulerCounters counters_;  // for /metrics

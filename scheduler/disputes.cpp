@@ -5,6 +5,7 @@
 #include <map>
 
 #include "core/error.hpp"
+#include "core/verify_mode.hpp"
 #include "core/log.hpp"
 #include "core/time_util.hpp"
 #include "scheduler/controller.hpp"
@@ -30,6 +31,10 @@ uint64_t Controller::dispute(const User& user, uint64_t job_id) {
     for (const auto& [audit_id, disputed] : audit_of_)
       if (disputed == job_id)
         throw ApiError(Refusal::Conflict, "already_disputed", which + " is disputed already: audit job " + std::to_string(audit_id));
+    if (auto mode = parse_verify_mode(job->spec.verify); mode && mode->kind == VerifyMode::Kind::Score)
+      throw ApiError(Refusal::Conflict, "not_disputable",
+                     which + " was accepted by its validators' scores, which were checked already (second opinions, "
+                             "slashing): an audit could only score it again; submit it again to have it re-run");
     if (!job->spec.secrets.empty())
       throw ApiError(Refusal::Conflict, "secrets_gone", which + "'s secrets went with it: submit it again to have it re-run");
     if (!job->spec.bundle_sha256.empty() && !store_.owns_bundle(user.name, job->spec.bundle_sha256))

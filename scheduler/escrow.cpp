@@ -86,9 +86,9 @@ Settlement plan_settlement(const Job& job, const std::vector<SettledReplica>& re
   std::map<std::string, std::pair<int64_t, int64_t>> bonds;  // provider → (bond, unbonding) left
   for (const auto& sv : validators) bonds.try_emplace(sv.provider, sv.bond, sv.unbonding);
   // A provider's bond pays for a result proven wrong (or scores out of line), as far as it goes.
-  auto slash_provider = [&](const std::string& provider, const std::string& id) {
+  auto slash_provider = [&](const std::string& provider, const std::string& id, bool requester_share, int64_t amount) {
     auto& [bond, unbonding] = bonds[provider];
-    int64_t slash = std::min(bond + unbonding, options.slash_micros);
+    int64_t slash = std::min(bond + unbonding, amount);
     if (slash > bond) {  // a bond being withdrawn still answers for what it covered
       s.transfers.push_back({prefix + "slash:" + id + ":recall", unbonding_account(provider),
                              bond_account(provider), slash - bond, "recalled for a slash, job " + std::to_string(job.id)});
@@ -96,7 +96,7 @@ Settlement plan_settlement(const Job& job, const std::vector<SettledReplica>& re
       bond = slash;
     }
     bond -= slash;
-    int64_t to_requester = slash / 2;
+    int64_t to_requester = requester_share ? slash / 2 : 0;
     if (to_requester > 0)
       s.transfers.push_back({prefix + "slash:" + id + ":requester", bond_account(provider),
                              wallet_account(job.user), to_requester, "slash, job " + std::to_string(job.id)});
@@ -127,7 +127,7 @@ Settlement plan_settlement(const Job& job, const std::vector<SettledReplica>& re
     int64_t ran_us = std::max<int64_t>(r.end_us - r.start_us, options.min_billed_s * 1'000'000);
     if (job.spec.time_limit_s > 0) ran_us = std::min(ran_us, job.spec.time_limit_s * 1'000'000);
     replicas_cost = checked_amount_sum(replicas_cost, cost_for_micros(r.price_micros, ran_us), "the replicas' cost");
-    if ((has_result && sr.agrees) || cancelled) {
+    if ((has_result && sr.agrees) || cancelled || sr.owed) {
       // Less what milestones paid, never more than the escrow still holds.
       int64_t now = std::min(cost_for_micros(r.price_micros, ran_us) - sr.prepaid, escrow_left);
       if (now <= 0) continue;
@@ -142,17 +142,22 @@ Settlement plan_settlement(const Job& job, const std::vector<SettledReplica>& re
       s.cost += now;
       s.fee += fee;
       s.paid.push_back(sr.provider);
-    } else if (sr.proven_wrong ||
-               (has_result && proven && r.reason.empty() && (r.outcome == "COMPLETED" || r.outcome == "FAILED"))) {
+    } else if (sr.proven_wrong) {
+      // What it tried to earn: enough that laziness never pays (og-sim --validators), and
+      // no more, since the requester's own script judged it.
+      slash_provider(sr.provider, id, false, std::min(cost_for_micros(r.price_micros, ran_us), options.slash_micros));
+    } else if (has_result && proven && r.reason.empty() && (r.outcome == "COMPLETED" || r.outcome == "FAILED")) {
       // A result proven wrong (a timeout, running out of memory, a refusal or a disk limit
       // is an error, not a false result).
-      slash_provider(sr.provider, id);
+      slash_provider(sr.provider, id, true, options.slash_micros);
     }
   }
   for (const auto& sv : validators) {
     std::string id = std::to_string(sv.task->id);
-    if (sv.out_of_line) {
-      slash_provider(sv.provider, id);
+    if (sv.out_of_line) {  // twice the pay its scores would have earned
+      slash_provider(sv.provider, id, false,
+                     std::min(checked_amount_product(validator_pay(replicas_cost, true), 2, "a validator's slash"),
+                              options.slash_micros));
       continue;
     }
     if (!sv.in_line) continue;

@@ -12,9 +12,13 @@
 //           a job without quorum (or lost to failures) pays no one.
 //   validators (--verify=score): each validator whose scores stand is paid
 //           kValidatorShareBps of what the job's replicas cost (their runtime at their
-//           prices, paid or not); one out of line is paid nothing and slashed like a
-//           replica proven wrong, as is a replica proven lazy (below the threshold on two
-//           validators' word). The lock at submission holds room for kMaxValidators.
+//           prices, paid or not); one out of line is paid nothing and slashed twice that
+//           pay; a replica proven lazy (below the threshold on two validators' word, on a
+//           job that accepted another) is slashed what it would have been paid. Slashes
+//           proven by scores go to the treasury whole: the requester's own scoring script
+//           judged them, and must not profit from it (nor can a script that fails every
+//           replica slash any). A job no validator could score pays its completed
+//           replicas. The lock at submission holds room for kMaxValidators.
 // Every transfer's key names (job, replica, event), so a settlement retried after a
 // crash moves nothing twice.
 #pragma once
@@ -68,6 +72,7 @@ struct SettledReplica {
   int64_t prepaid_fee = 0;  // of which to the treasury
   bool established = false; // its provider has earned trust (EconomicsOptions::established_after)
   bool proven_wrong = false; // --verify=score: below the threshold on two validators' word
+  bool owed = false;         // --verify=score: paid whatever the verdict (no validator could score it)
 };
 
 // A validation task as settlement sees it (--verify=score).

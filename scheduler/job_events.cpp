@@ -321,8 +321,10 @@ std::string describe(const JobEvent& e) {
     case EventKind::ValidatorsWanted:
       return "validators wanted: " + number("validators") + (text("why").empty() ? "" : " (" + text("why") + ")");
     case EventKind::ScoresRejected:
-      return text("reason") == reason::kValidationFailed ? "rejected: no validator could score it"
-                                                          : "rejected: no replica scored the threshold " + scores_text();
+      return text("reason") == reason::kValidationFailed
+                 ? "not scored: " + (text("why").empty() ? std::string("no validator could score it") : text("why")) +
+                       "; its completed replicas are paid"
+                 : "rejected: no replica scored the threshold " + scores_text();
   }
   return std::string(to_string(e.kind));
 }

@@ -13,6 +13,8 @@
 #include "jobscripts/filename_pattern.hpp"
 #include "scheduler/controller.hpp"
 
+#include "core/verify_mode.hpp"
+
 namespace og {
 namespace {
 
@@ -233,6 +235,13 @@ std::string Controller::replica_manifest(const User& user, uint64_t job_id, uint
   if (std::find(job.replicas.begin(), job.replicas.end(), lease_id) == job.replicas.end())
     throw ApiError(Refusal::NotFound, "lease_not_found",
                    "job " + std::to_string(job_id) + " has no lease " + std::to_string(lease_id));
+  // Scored below the threshold (or never scored): the requester neither pays for it nor
+  // gets it, so its own scoring script cannot buy work for nothing by failing it.
+  if (auto mode = parse_verify_mode(job.spec.verify);
+      mode && mode->kind == VerifyMode::Kind::Score && job.reason == reason::kBelowThreshold)
+    throw ApiError(Refusal::Conflict, "not_accepted",
+                   "job " + std::to_string(job_id) + "'s replicas scored below its threshold: their outputs were not "
+                   "accepted, nor paid for, and are not delivered");
   std::string manifest = reported_manifest(job_id, lease_id);
   if (manifest.empty())
     throw ApiError(Refusal::Conflict, "no_outputs",

@@ -43,6 +43,9 @@ options:
   --score-tolerance D       --verify=score: validators whose scores differ by more than D
                             disagree (a third decides; who strays from the median is
                             slashed) (0.15)
+  --validation-wait SEC     --verify=score: a job with no validator at work on it this long
+                            after its replicas reported (or its last validation ended)
+                            ends ValidationFailed, its replicas paid (3600)
   --ledger NAME             embedded (payments in state/ledger.db, the default), evm (the
                             same book, settled on an EVM chain) or none
   --chain-rpc URL           evm: the node's JSON-RPC endpoint (or $OG_CHAIN_RPC)
@@ -183,6 +186,7 @@ int main(int argc, char** argv) {
     else if (flag == "--max-replicas") options.max_replicas = static_cast<uint32_t>(parse_number(flag, value()));
     else if (flag == "--second-opinion") options.validation.second_opinion = parse_share(flag, value());
     else if (flag == "--score-tolerance") options.validation.tolerance = parse_share(flag, value());
+    else if (flag == "--validation-wait") options.validation.wait_s = parse_number(flag, value());
     else if (flag == "--sync") {
       std::string v = value();
       if (v != "full" && v != "normal") usage_error("--sync takes full or normal");

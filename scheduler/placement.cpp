@@ -175,13 +175,17 @@ bool OfferMatcher::can_hold_ignoring_registries(const Partition& p) const { retu
 
 bool OfferMatcher::can_hold_ignoring_gpu_kind(const Partition& p) const { return holds(p, true, false); }
 
-bool OfferMatcher::holds(const Partition& p, bool registries, bool gpus) const {
-  if (!valid_ || p.validator) return false;  // a validator scores other providers' results, runs no jobs
-  if (!partitions_.empty() && std::find(partitions_.begin(), partitions_.end(), p.name) == partitions_.end())
+bool OfferMatcher::can_validate(const Partition& p) const { return holds(p, true, true, true); }
+
+bool OfferMatcher::holds(const Partition& p, bool registries, bool gpus, bool validating) const {
+  // A validator scores other providers' results and runs no jobs; a job's -p names the
+  // partitions that run it, not those that score it.
+  if (!valid_ || p.validator != validating) return false;
+  if (!validating && !partitions_.empty() && std::find(partitions_.begin(), partitions_.end(), p.name) == partitions_.end())
     return false;
   if (constraint_ && !jobscripts::constraint_satisfied(*constraint_, p.features)) return false;
   if (isolation_rank(p.isolation) < isolation_rank(spec_.isolation)) return false;
-  if (spec_.network == "egress" && !p.egress) return false;
+  if (!validating && spec_.network == "egress" && !p.egress) return false;  // a scoring script gets no network
   // Below a jail, a job's secrets would sit in files other jobs of the worker's user read.
   if (!spec_.secrets.empty() && isolation_rank(p.isolation) < isolation_rank("jail")) return false;
   // An earlier job's result is mounted at /data/NAME by the jail alone.

@@ -57,11 +57,14 @@ class OfferMatcher {
   bool can_hold_ignoring_registries(const Partition& p) const;
   // ... were its GPUs of the model, memory and driver the job asks for.
   bool can_hold_ignoring_gpu_kind(const Partition& p) const;
+  // Whether a validator partition could score the job (--verify=score): its resources,
+  // features, isolation, GPUs and registries, as for running it; no network, any price.
+  bool can_validate(const Partition& p) const;
   // How many of the job's image and data digests its worker holds already.
   size_t cached_on(const Partition& p) const;
 
  private:
-  bool holds(const Partition& p, bool registries, bool gpus) const;
+  bool holds(const Partition& p, bool registries, bool gpus, bool validating = false) const;
   const JobSpec& spec_;
   std::vector<std::string> registries_;  // of the job's image and data sets
   bool reads_results_ = false;           // --data NAME=job:ID: mounted by the jail

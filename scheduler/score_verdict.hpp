@@ -25,6 +25,9 @@ inline constexpr uint32_t kMaxValidators = 3;
 struct ValidationOptions {
   double second_opinion = 0.1;  // the share of jobs given to a second validator at random
   double tolerance = 0.15;      // validators whose scores differ by more disagree
+  // How long a job whose replicas have reported waits with no validator at work on it
+  // (none free, or all it had gave up) before it ends ValidationFailed, its replicas paid.
+  int64_t wait_s = 3600;
 };
 
 // One validation task's answer: its lease and its score per replica (lease id → [0, 1]).

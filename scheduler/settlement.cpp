@@ -112,8 +112,12 @@ void Controller::rate_by_scores(const ScoreVerdict& verdict, const std::vector<S
     } else if (auto score = verdict.scores.find(r.id); score != verdict.scores.end()) {
       rate(r, [&](Partition& p) {
         record_score(p, score->second, now_us, options_.reputation);
-        if (sr.proven_wrong) record_reputation(p, ReputationEvent::Invalid, now_us, options_.reputation);
-        p.valid_streak = 0;  // scores earn no trust to run alone: a sampled result is never checked by a twin
+        // Scores earn no trust to run alone (a sampled result has no twin to check it), and a
+        // result proven lazy loses what it had.
+        if (sr.proven_wrong) {
+          record_reputation(p, ReputationEvent::Invalid, now_us, options_.reputation);
+          p.valid_streak = 0;
+        }
       });
     }
   }
@@ -158,17 +162,22 @@ bool Controller::settle(Job& job, int64_t now_us) {
     }
     replicas.push_back({&r, provider, ledger_ ? ledger_->balance(bond_account(provider)) : 0, agrees,
                         ledger_ ? ledger_->balance(unbonding_account(provider)) : 0, prepaid[id].first,
-                        prepaid[id].second, established, verdict.decided && verdict.proven_low.count(id) > 0});
+                        prepaid[id].second, established,
+                        verdict.decided && verdict.best != 0 && verdict.proven_low.count(id) > 0,
+                        scored && job.reason == reason::kValidationFailed && r.state == ReplicaState::Done &&
+                            r.outcome == "COMPLETED" && r.exit_code == 0 && r.reason.empty()});
   }
   std::vector<SettledValidator> validators;
   for (uint64_t id : job.validations) {
     const Replica& v = replicas_.at(id);
     auto p = partitions_.find(v.partition);
     std::string provider = p == partitions_.end() ? v.partition : p->second.owner;
-    bool counted = verdict.decided && v.state == ReplicaState::Done && !v.scores.empty();
-    bool off = counted && verdict.out_of_line.count(id) > 0;
+    // Paid for the scores it gave unless they were out of line with a verdict (a job
+    // cancelled, or never decided, still owes the scores it got).
+    bool gave = v.state == ReplicaState::Done && !v.scores.empty();
+    bool off = gave && verdict.decided && verdict.out_of_line.count(id) > 0;
     validators.push_back({&v, provider, ledger_ ? ledger_->balance(bond_account(provider)) : 0,
-                          ledger_ ? ledger_->balance(unbonding_account(provider)) : 0, counted && !off, off});
+                          ledger_ ? ledger_->balance(unbonding_account(provider)) : 0, gave && !off, off});
   }
   Settlement s = plan_settlement(job, replicas, ledger_ ? ledger_->balance(escrow_account(job.id)) : 0,
                                  options_.economics, validators);

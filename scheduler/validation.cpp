@@ -14,9 +14,13 @@
 namespace og {
 namespace {
 
-// Validation tasks that ended without scores before the job gives up on being scored:
-// its scoring script, not the validators, is then what fails.
+// Validation tasks whose scoring script ran and gave no scores before the job gives up on
+// being scored: the script, not the validators, is then what fails. Tasks lost or handed
+// back by their validators do not count: those go to another validator.
 constexpr uint32_t kMaxFailedValidations = 3;
+// A validation task is written off this long after its time limit (the job's) has passed
+// without a report: its worker should have stopped it; another validator takes it.
+constexpr int64_t kValidationGraceUs = 60'000'000;
 
 }  // namespace
 
@@ -49,14 +53,37 @@ bool Controller::evaluate_scores(Job& job, int64_t now_us) {
   }
   const auto replicas = scored_replicas(job);
   if (replicas.empty()) return false;  // nothing to score: how they failed is the verdict
+  validating_.insert(job.id);  // looked at again by every pass until it is decided
+  // A task held past its time limit without a report: written off (its worker is told to
+  // stop it), and another validator takes it.
+  const int64_t limit_us = job.spec.time_limit_s > 0 ? job.spec.time_limit_s * 1'000'000 : kNever / 4;
+  for (uint64_t id : std::vector<uint64_t>(job.validations)) {
+    Replica& v = replicas_.at(id);
+    if (v.state == ReplicaState::Running && now_us > v.start_us + limit_us + kValidationGraceUs)
+      record(job, &v, EventKind::ReplicaLost, "og-schedd", {{"reason", "no scores within the time limit"}}, now_us);
+  }
   uint32_t active = 0, failed = 0;
   for (uint64_t id : job.validations) {
     const Replica& v = replicas_.at(id);
     if (is_active(v.state)) ++active;
-    else if (v.state != ReplicaState::Done || v.scores.empty()) ++failed;
+    else if (v.state == ReplicaState::Done && v.scores.empty()) ++failed;
   }
-  if (failed >= kMaxFailedValidations) {
-    record(job, nullptr, EventKind::ScoresRejected, "og-schedd", {{"reason", reason::kValidationFailed}}, now_us);
+  // Its replicas did their part: when no validator can score it — its script fails on
+  // three, or none takes it in time — the job ends without a result and its replicas are
+  // paid (settle()).
+  // (The wait counts from the last thing that happened: the replicas' reports, or a
+  // validation task ending; a task still running is bounded by its time limit above.)
+  int64_t last_us = 0;
+  for (uint64_t id : replicas) last_us = std::max(last_us, replicas_.at(id).end_us);
+  for (uint64_t id : job.validations) last_us = std::max(last_us, replicas_.at(id).end_us);
+  const int64_t deadline_us = last_us + options_.validation.wait_s * 1'000'000;
+  if (failed >= kMaxFailedValidations || (active == 0 && now_us > deadline_us)) {
+    validating_.erase(job.id);
+    record(job, nullptr, EventKind::ScoresRejected, "og-schedd",
+           {{"reason", reason::kValidationFailed},
+            {"why", failed >= kMaxFailedValidations ? "its scoring script gave no scores on three validators"
+                                                     : "no validator scored it in time"}},
+           now_us);
     return true;
   }
   if (job.validators_wanted == 0) {
@@ -74,16 +101,12 @@ bool Controller::evaluate_scores(Job& job, int64_t now_us) {
       record(job, nullptr, EventKind::ValidatorsWanted, "og-schedd",
              {{"validators", verdict.validators}, {"why", verdict.why}}, now_us);
     uint32_t missing = job.validators_wanted - std::min<uint32_t>(job.validators_wanted, done.size() + active);
-    if (missing > 0 && place_validators(job, missing, now_us) < missing) {
-      awaiting_validators_.insert(job.id);
-      job.reason = reason::kValidators;
-    } else {
-      awaiting_validators_.erase(job.id);
-    }
+    job.reason = missing > 0 && place_validators(job, missing, now_us) < missing ? reason::kValidators
+                                                                                 : reason::kValidation;
     persist(job);
     return true;
   }
-  awaiting_validators_.erase(job.id);
+  validating_.erase(job.id);
   nlohmann::json scores = nlohmann::json::object();
   for (const auto& [lease, score] : verdict.scores) scores[std::to_string(lease)] = score;
   if (verdict.best != 0) {
@@ -114,8 +137,9 @@ uint32_t Controller::place_validators(Job& job, uint32_t count, int64_t now_us) 
   uint32_t placed = 0;
   for (; placed < count; ++placed) {
     std::vector<Partition*> offers;
+    OfferMatcher offer(job.spec);
     for (auto& [name, p] : partitions_)
-      if (p.validator && p.state == PartitionState::Up && !used.count(name) && !shares_identity(taken, p) &&
+      if (p.state == PartitionState::Up && !used.count(name) && !shares_identity(taken, p) && offer.can_validate(p) &&
           fits_now(p, job.spec))
         offers.push_back(&p);
     if (offers.empty()) break;

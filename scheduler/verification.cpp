@@ -91,11 +91,14 @@ void Controller::set_blob_reader(ReadBlob read) {
 void Controller::evaluate_waiting(int64_t now_us) {
   // One transaction per job: a failure keeps it waiting for the next pass, and costs no
   // other job its verdict.
-  // Jobs waiting for a validator: one may have come (or become free) since.
-  to_evaluate_.insert(awaiting_validators_.begin(), awaiting_validators_.end());
+  // Jobs waiting for validators: one may have come (or become free), a task may be overdue.
+  to_evaluate_.insert(validating_.begin(), validating_.end());
   for (uint64_t id : std::exchange(to_evaluate_, {})) {
     auto it = jobs_.find(id);
-    if (it == jobs_.end() || is_finished(it->second.state)) continue;
+    if (it == jobs_.end() || is_finished(it->second.state)) {
+      validating_.erase(id);
+      continue;
+    }
     try {
       auto txn = begin();
       evaluate_quorum(it->second, now_us);

@@ -104,7 +104,9 @@ void LocalBackend::launch(const LeaseTask& task, DoneCallback done) {
     spawn.stdout_path = out;
     spawn.stderr_path = err;
     spawn.die_with_parent = true;  // a killed worker must not leave its jobs running
-    if (task.spec.network == "egress" && !options_.allow_egress)
+    // A scoring script (a validation task) gets no network beyond its own loopback.
+    const std::string network = task.validation ? "loopback" : task.spec.network;
+    if (network == "egress" && !options_.allow_egress)
       throw std::runtime_error("the job asks for --network=egress, which this worker does not allow");
     std::unique_ptr<ContainedJob> contained;
     if (options_.sandbox) {
@@ -115,7 +117,7 @@ void LocalBackend::launch(const LeaseTask& task, DoneCallback done) {
       request.memory_mb = task.spec.total_mem_mb() ? task.spec.total_mem_mb() : options_.memory_mb;
       request.devices = gpus.device_nodes;
       request.denied_devices = gpus.denied;
-      request.network = task.spec.network;
+      request.network = network;
       request.secrets = task.secrets;
       request.image_root = task.image_root;
       request.read_only_binds = task.data_mounts;

@@ -48,6 +48,11 @@ class Validators : public ::testing::Test {
     std::filesystem::create_directories(mesh_.dir() + "/score");
     std::ofstream(mesh_.dir() + "/score/score.py") << kScorer;
     ::chmod((mesh_.dir() + "/score/score.py").c_str(), 0755);
+    // Scoring scripts of requesters who judge nothing: one that fails, one that fails every replica.
+    std::ofstream(mesh_.dir() + "/score/broken.sh") << "#!/bin/sh\necho 'cannot score' >&2\nexit 1\n";
+    std::ofstream(mesh_.dir() + "/score/zero.sh") << "#!/bin/sh\nprintf '{'; sep=''\n"
+                                                     "for d; do printf '%s\"%s\": 0' \"$sep\" \"$d\"; sep=,; done\necho '}'\n";
+    for (const char* s : {"broken.sh", "zero.sh"}) ::chmod((mesh_.dir() + "/score/" + s).c_str(), 0755);
     std::ofstream(mesh_.dir() + "/score/vocab.txt") << "alpha\nbravo\ncharlie\ndelta\necho\nfoxtrot\ngolf\nhotel\nindia\njuliet\nkilo\nlima\n";
     mesh_.write_script("job.sh", kJob);
   }
@@ -60,7 +65,9 @@ class Validators : public ::testing::Test {
   std::string validator(const std::string& op) {
     return mesh_.start_worker(1, {"--validator", "--operator", op, "--isolation", "jail"});
   }
-  uint64_t submit() { return mesh_.sbatch({"job.sh"}, mesh_.dir()); }
+  uint64_t submit(const std::string& verify = "") {
+    return verify.empty() ? mesh_.sbatch({"job.sh"}, mesh_.dir()) : mesh_.sbatch({"--verify=" + verify, "job.sh"}, mesh_.dir());
+  }
   int64_t micros(const std::string& user, const std::string& field) {
     return parse_money_micros(mesh_.client(user).call("GET", "/og/v1/wallet")[field].get<std::string>());
   }
@@ -146,6 +153,12 @@ TEST_F(Validators, SampledTextIsAcceptedByScoreAndTheValidatorIsPaidItsShare) {
   EXPECT_NE(sacct.out.find("scored"), std::string::npos) << sacct.out;
   EXPECT_NE(sacct.out.find(j["validator_pay"].get<std::string>()), std::string::npos) << sacct.out;
   EXPECT_NE(sacct.out.find(v), std::string::npos) << sacct.out;
+  auto show = mesh_.run({"og-scontrol", "show", "job", std::to_string(id)});
+  EXPECT_NE(show.out.find("   Verify=score:score/score.py:0.6\n"), std::string::npos) << show.out;
+  EXPECT_NE(show.out.find("   Validation=" + task["lease_id"].dump() + " Partition=" + v + " State=DONE Scores=" +
+                          j["replica_leases"][0]["lease_id"].dump() + ":1.000,"),
+            std::string::npos)
+      << show.out;
 }
 
 TEST_F(Validators, ALazyReplicaIsScoredLowConfirmedBySecondValidatorAndNotPaid) {
@@ -155,7 +168,7 @@ TEST_F(Validators, ALazyReplicaIsScoredLowConfirmedBySecondValidatorAndNotPaid) 
   validator("op-v2");
   mesh_.await_workers(3);
   FakeProvider lazy(mesh_, "lazy");
-  ASSERT_EQ(lazy.offer("lazy-p", 1, "op-lazy").status, 200);
+  ASSERT_EQ(lazy.offer("lazy-p", 50'000, "op-lazy").status, 200);  // 0.05 per CPU-hour, as the others
   int64_t bond = micros("lazy", "bond");
   uint64_t id = submit();
   json leases;
@@ -171,7 +184,8 @@ TEST_F(Validators, ALazyReplicaIsScoredLowConfirmedBySecondValidatorAndNotPaid) 
     }
   EXPECT_EQ(j["paid_to"].get<std::string>().find("lazy"), std::string::npos) << j["paid_to"];
   EXPECT_EQ(micros("lazy", "balance"), 100'000'000 - bond) << "paid nothing";
-  EXPECT_LT(micros("lazy", "bond"), bond) << "slashed: below the threshold on two validators' word";
+  // Slashed what it would have been paid (a minute at 0.05/h), all of it to the treasury.
+  EXPECT_EQ(micros("lazy", "bond"), bond - 833) << "slashed: below the threshold on two validators' word";
   const json listed = mesh_.client().call("GET", "/og/v1/partitions");
   for (const auto& p : listed["partitions"])
     if (p["name"] == "lazy-p") {
@@ -266,6 +280,48 @@ TEST_F(Validators, KillingOgScheddDuringValidationLosesNothingAndPaysNothingTwic
   mesh_.start_schedd();
   EXPECT_TRUE(settled(id).value("settled", false));
   for (const auto& [who, balance] : balances) EXPECT_EQ(micros(who, "balance"), balance) << who;
+}
+
+TEST_F(Validators, AScoringScriptThatFailsEndsTheJobWithoutAResultAndItsReplicasPaid) {
+  start({"--second-opinion", "0", "--validation-wait", "1"});
+  std::string a = replica_worker("op-a"), b = replica_worker("op-b"), v = validator("op-v");
+  mesh_.await_workers(3);
+  int64_t validator_before = micros(v, "balance");
+  uint64_t id = submit("score:score/broken.sh");
+  json done = mesh_.wait_job(id);
+  EXPECT_EQ(done["job_state"], "FAILED");
+  EXPECT_EQ(done["state_reason"], "ValidationFailed") << history(id);
+  json j = settled(id);
+  // The replicas did their part: the requester's script failing is not theirs to pay for.
+  std::string paid = j["paid_to"];
+  EXPECT_NE(paid.find(a), std::string::npos) << paid;
+  EXPECT_NE(paid.find(b), std::string::npos) << paid;
+  EXPECT_EQ(micros(v, "balance"), validator_before) << "no scores, no pay";
+  EXPECT_NE(history(id).find("not scored: no validator scored it in time; its completed replicas are paid"), std::string::npos)
+      << history(id);
+}
+
+TEST_F(Validators, AScriptThatFailsEveryReplicaBuysItsRequesterNothing) {
+  start({"--second-opinion", "0"});
+  std::string a = replica_worker("op-a"), b = replica_worker("op-b");
+  validator("op-v1");
+  validator("op-v2");
+  mesh_.await_workers(4);
+  int64_t bond_a = micros(a, "bond"), alice = micros("alice", "balance");
+  uint64_t id = submit("score:score/zero.sh");
+  json done = mesh_.wait_job(id);
+  EXPECT_EQ(done["job_state"], "FAILED");
+  EXPECT_EQ(done["state_reason"], "BelowThreshold") << history(id);
+  json j = settled(id);
+  EXPECT_EQ(j["validations"].size(), 2u) << "a low score is confirmed by a second validator";
+  EXPECT_EQ(micros(a, "bond"), bond_a) << "no replica was accepted: no proof that one was lazy";
+  // The requester paid its validators and nothing else, and gets no outputs for it.
+  EXPECT_EQ(alice - micros("alice", "balance"), parse_money_micros(j["cost"].get<std::string>()));
+  EXPECT_EQ(j["cost"], j["validator_pay"]);
+  auto lease = std::to_string(j["replica_leases"][0]["lease_id"].get<uint64_t>());
+  auto fetched = mesh_.client().request("GET", "/og/v1/jobs/" + std::to_string(id) + "/replicas/" + lease + "/result");
+  EXPECT_EQ(fetched.status, 409) << fetched.body;
+  EXPECT_NE(fetched.body.find("not_accepted"), std::string::npos) << fetched.body;
 }
 
 }  // namespace

@@ -128,15 +128,39 @@ TEST(Escrow, ValidatorsInLineArePaidAShareOutOfLineOnesAndProvenLazyReplicasAreS
   for (const auto& x : s.transfers) t[x.key] = x.amount;
   EXPECT_EQ(t["settle:job:7:pay:11"], 990'000);
   EXPECT_FALSE(t.count("settle:job:7:pay:12"));
-  EXPECT_EQ(t["settle:job:7:slash:12:requester"] + t["settle:job:7:slash:12:treasury"], o.slash_micros);
+  // Slashes proven by scores go to the treasury whole (the requester's script judged them):
+  // the lazy replica loses what it would have been paid (1.00), the validator twice its pay.
+  EXPECT_EQ(t["settle:job:7:slash:12:treasury"], 1'000'000);
+  EXPECT_FALSE(t.count("settle:job:7:slash:12:requester"));
   // 15 % of the 2.00 the two replicas' hours cost, whether or not they were paid; 1 % fee.
   EXPECT_EQ(t["settle:job:7:pay:21"] + t["settle:job:7:fee:21"], 300'000);
   EXPECT_EQ(t["settle:job:7:fee:21"], 3'000);
   EXPECT_EQ(t["settle:job:7:pay:22"], 297'000);
   EXPECT_FALSE(t.count("settle:job:7:pay:23"));
-  EXPECT_EQ(t["settle:job:7:slash:23:requester"] + t["settle:job:7:slash:23:treasury"], o.slash_micros);
+  EXPECT_EQ(t["settle:job:7:slash:23:treasury"], 600'000);
+  EXPECT_FALSE(t.count("settle:job:7:slash:23:requester"));
   EXPECT_EQ(t["settle:job:7:refund"], 10'000'000 - 1'000'000 - 600'000);
   EXPECT_EQ(s.slashed, (std::vector<std::string>{"w2", "v3"}));
+}
+
+TEST(Escrow, AJobNoValidatorCouldScorePaysItsCompletedReplicas) {
+  Replica r;
+  r.id = 11;
+  r.state = ReplicaState::Done;
+  r.outcome = "COMPLETED";
+  r.price_micros = 1'000'000;
+  r.start_us = 1'000'000;
+  r.end_us = r.start_us + 3'600'000'000;
+  Job job;
+  job.id = 7;
+  job.user = "alice";
+  job.state = JobState::Failed;  // ValidationFailed: no result
+  job.spec.time_limit_s = 7200;
+  SettledReplica owed{&r, "w1", 0, false};
+  owed.owed = true;
+  auto s = plan_settlement(job, {owed}, 5'000'000, EconomicsOptions{});
+  EXPECT_EQ(s.cost, 1'000'000);
+  EXPECT_EQ(s.paid, std::vector<std::string>{"w1"});
 }
 
 }  // namespace
