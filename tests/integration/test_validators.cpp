@@ -145,6 +145,12 @@ TEST_F(Validators, SampledTextIsAcceptedByScoreAndTheValidatorIsPaidItsShare) {
   // The result is one replica's outputs, as it reported them.
   EXPECT_TRUE(j["canonical_root"] == j["replica_leases"][0]["root"] || j["canonical_root"] == j["replica_leases"][1]["root"]);
   EXPECT_NE(history(id).find("verified by its validators"), std::string::npos) << history(id);
+  // Reputation follows the scores: both replicas scored 1, the validator's scores stood.
+  const json listed = mesh_.client().call("GET", "/og/v1/partitions");
+  for (const auto& p : listed["partitions"]) EXPECT_GT(p["reputation"].get<double>(), 0.5) << p.dump();
+  auto sinfo = mesh_.run({"og-sinfo"});
+  EXPECT_NE(sinfo.out.find("REPUTATION  ROLE"), std::string::npos) << sinfo.out;
+  EXPECT_NE(sinfo.out.find("validator  " + v), std::string::npos) << sinfo.out;
   // Paid its share (15 % of what the replicas' time cost), less the protocol fee.
   int64_t pay = parse_money_micros(j["validator_pay"].get<std::string>());
   EXPECT_GT(pay, 0);
