@@ -233,8 +233,11 @@ class Controller final : private Submissions,
   // The replicas scored: those that completed with exit 0 (lease ids, oldest first).
   std::vector<uint64_t> scored_replicas(const Job& job) const;
   std::vector<ValidatorScores> validator_scores(const Job& job) const;
-  // Places `count` validation tasks on validator partitions whose operators ran none of the
-  // job's replicas nor scored it before; returns how many found a place.
+  // The validator partitions that could score the job, busy or not: up, able to run it,
+  // answering to no identity of its replicas' or earlier validators' (one per identity).
+  std::vector<Partition*> eligible_validators(const Job& job);
+  // Places `count` validation tasks on eligible validators free to take them; returns how
+  // many found a place.
   uint32_t place_validators(Job& job, uint32_t count, int64_t now_us);
   void complete_validation(Replica& r, const CompletionReport& report, int64_t now_us);
   void evaluate_waiting(int64_t now_us);  // the jobs in to_evaluate_

@@ -20,19 +20,20 @@ double score_of(const ValidatorScores& v, uint64_t replica) {
 }  // namespace
 
 ScoreVerdict decide_scores(const std::vector<uint64_t>& replicas, const std::vector<ValidatorScores>& done,
-                           uint32_t wanted, double threshold, double tolerance) {
+                           uint32_t wanted, double threshold, double tolerance, bool more) {
   ScoreVerdict v;
   wanted = std::clamp<uint32_t>(wanted, 1, kMaxValidators);
+  if (done.empty()) more = true;  // nothing to decide on: wait for one
   auto need = [&](uint32_t validators, std::string why) {
     v.validators = validators;
     v.why = std::move(why);
     return v;
   };
-  if (done.size() < wanted) return need(wanted, "");
-  if (done.size() == 1) {
+  if (done.size() < wanted && more) return need(wanted, "");
+  if (done.size() == 1 && more) {
     for (uint64_t r : replicas)
       if (score_of(done[0], r) < threshold) return need(2, "a score below the threshold is confirmed by a second validator");
-  } else if (done.size() == 2 && done.size() < kMaxValidators) {
+  } else if (done.size() == 2 && done.size() < kMaxValidators) {  // one of them is wrong: always a third
     for (uint64_t r : replicas)
       if (std::abs(score_of(done[0], r) - score_of(done[1], r)) > tolerance)
         return need(3, "two validators disagree: a third decides");
@@ -59,6 +60,23 @@ ScoreVerdict decide_scores(const std::vector<uint64_t>& replicas, const std::vec
     });
     if (low >= 2) v.proven_low.insert(r);
   }
+  return v;
+}
+
+nlohmann::json verdict_json(const ScoreVerdict& v) {
+  nlohmann::json scores = nlohmann::json::object();
+  for (const auto& [lease, score] : v.scores) scores[std::to_string(lease)] = score;
+  return {{"scores", scores}, {"out_of_line", v.out_of_line}, {"proven_low", v.proven_low}, {"best", v.best}};
+}
+
+ScoreVerdict verdict_from_json(const nlohmann::json& c) {
+  ScoreVerdict v;
+  v.decided = c.contains("scores");
+  if (!v.decided) return v;
+  for (const auto& [lease, score] : c["scores"].items()) v.scores[std::stoull(lease)] = score.get<double>();
+  v.out_of_line = c.value("out_of_line", std::set<uint64_t>{});
+  v.proven_low = c.value("proven_low", std::set<uint64_t>{});
+  v.best = c.value("best", uint64_t{0});
   return v;
 }
 

@@ -18,6 +18,8 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 namespace og {
 
 inline constexpr uint32_t kMaxValidators = 3;
@@ -50,8 +52,16 @@ struct ScoreVerdict {
 };
 
 // `replicas`: the replicas scored (lease ids); `done`: the validators' answers so far;
-// `wanted`: how many answers the job waits for now (at least 1).
+// `wanted`: how many answers the job waits for now (at least 1); `more`: whether another
+// validator could still be had (false: the mesh has no other that could score the job, so
+// the answers in hand decide — a low score unconfirmed, unpaid but unproven — except
+// two that disagree: those wait for a third, one of them being wrong).
 ScoreVerdict decide_scores(const std::vector<uint64_t>& replicas, const std::vector<ValidatorScores>& done,
-                           uint32_t wanted, double threshold, double tolerance);
+                           uint32_t wanted, double threshold, double tolerance, bool more = true);
+
+// The verdict as the journal keeps it (in the verified or scores_rejected event's context),
+// and back: settlement pays by what was decided, whatever the mesh is like by then.
+nlohmann::json verdict_json(const ScoreVerdict& v);
+ScoreVerdict verdict_from_json(const nlohmann::json& context);
 
 }  // namespace og

@@ -143,10 +143,10 @@ bool Controller::settle(Job& job, int64_t now_us) {
   // --verify=score: the validators' verdict, as it was decided, says who is paid.
   auto mode = parse_verify_mode(job.spec.verify);
   const bool scored = mode && mode->kind == VerifyMode::Kind::Score && !job.validations.empty();
-  ScoreVerdict verdict;
+  ScoreVerdict verdict;  // as the journal recorded it when it was made
   if (scored)
-    verdict = decide_scores(scored_replicas(job), validator_scores(job), job.validators_wanted, mode->threshold,
-                            options_.validation.tolerance);
+    for (const auto& e : store_.load_events(job.id))
+      if (e.kind == EventKind::Verified || e.kind == EventKind::ScoresRejected) verdict = verdict_from_json(e.context);
   std::vector<SettledReplica> replicas;
   auto prepaid = milestone_payments(job);
   for (uint64_t id : job.replicas) {
@@ -163,7 +163,7 @@ bool Controller::settle(Job& job, int64_t now_us) {
     replicas.push_back({&r, provider, ledger_ ? ledger_->balance(bond_account(provider)) : 0, agrees,
                         ledger_ ? ledger_->balance(unbonding_account(provider)) : 0, prepaid[id].first,
                         prepaid[id].second, established,
-                        verdict.decided && verdict.best != 0 && verdict.proven_low.count(id) > 0,
+                        verdict.best != 0 && verdict.proven_low.count(id) > 0,
                         scored && job.reason == reason::kValidationFailed && r.state == ReplicaState::Done &&
                             r.outcome == "COMPLETED" && r.exit_code == 0 && r.reason.empty()});
   }

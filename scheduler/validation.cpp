@@ -86,16 +86,20 @@ bool Controller::evaluate_scores(Job& job, int64_t now_us) {
            now_us);
     return true;
   }
+  // Validators the mesh could still give it (up, of other identities, able to run it; busy
+  // or not): when there are none, the answers in hand decide.
+  const size_t more = eligible_validators(job).size();
   if (job.validators_wanted == 0) {
     // Drawn once and kept (a restart does not draw again): whether a second validator
-    // checks this one, unknown to it while it scores.
-    bool second = std::bernoulli_distribution(options_.validation.second_opinion)(spot_checks_);
+    // checks this one, unknown to it while it scores — where the mesh has a second.
+    bool second = more >= 2 && std::bernoulli_distribution(options_.validation.second_opinion)(spot_checks_);
     record(job, nullptr, EventKind::ValidatorsWanted, "og-schedd",
            {{"validators", second ? 2 : 1}, {"why", second ? "a random second opinion" : "the replicas have reported"}},
            now_us);
   }
   const auto done = validator_scores(job);
-  ScoreVerdict verdict = decide_scores(replicas, done, job.validators_wanted, mode->threshold, options_.validation.tolerance);
+  ScoreVerdict verdict = decide_scores(replicas, done, job.validators_wanted, mode->threshold,
+                                       options_.validation.tolerance, more > 0 || active > 0);
   if (!verdict.decided) {
     if (verdict.validators > job.validators_wanted)
       record(job, nullptr, EventKind::ValidatorsWanted, "og-schedd",
@@ -107,23 +111,22 @@ bool Controller::evaluate_scores(Job& job, int64_t now_us) {
     return true;
   }
   validating_.erase(job.id);
-  nlohmann::json scores = nlohmann::json::object();
-  for (const auto& [lease, score] : verdict.scores) scores[std::to_string(lease)] = score;
+  // The verdict goes into the journal whole: settlement pays by it.
+  nlohmann::json context = verdict_json(verdict);
   if (verdict.best != 0) {
     ++counters_.verdicts["scored"];
-    record(job, nullptr, EventKind::Verified, "og-schedd",
-           {{"lease", verdict.best}, {"root", replicas_.at(verdict.best).root}, {"state", "COMPLETED"},
-            {"exit_code", 0}, {"reason", reason::kNone}, {"scores", scores}},
-           now_us);
+    context.update({{"lease", verdict.best}, {"root", replicas_.at(verdict.best).root}, {"state", "COMPLETED"},
+                    {"exit_code", 0}, {"reason", reason::kNone}});
+    record(job, nullptr, EventKind::Verified, "og-schedd", std::move(context), now_us);
   } else {
     ++counters_.verdicts["below_threshold"];
-    record(job, nullptr, EventKind::ScoresRejected, "og-schedd",
-           {{"reason", reason::kBelowThreshold}, {"scores", scores}}, now_us);
+    context["reason"] = reason::kBelowThreshold;
+    record(job, nullptr, EventKind::ScoresRejected, "og-schedd", std::move(context), now_us);
   }
   return true;
 }
 
-uint32_t Controller::place_validators(Job& job, uint32_t count, int64_t now_us) {
+std::vector<Partition*> Controller::eligible_validators(const Job& job) {
   // Who may not score it: whoever answers for a replica of it, or scored it before (a
   // second opinion from the first validator's operator would be no second opinion).
   std::set<std::string> taken, used;
@@ -134,14 +137,21 @@ uint32_t Controller::place_validators(Job& job, uint32_t count, int64_t now_us) 
       if (auto p = partitions_.find(name); p != partitions_.end())
         for (const auto& identity : identities_of(p->second)) taken.insert(identity);
     }
+  std::vector<Partition*> out;
+  std::set<std::string> seen;  // one per identity: two partitions of one operator are one opinion
+  OfferMatcher offer(job.spec);
+  for (auto& [name, p] : partitions_)
+    if (p.state == PartitionState::Up && !used.count(name) && !shares_identity(taken, p) && offer.can_validate(p) &&
+        first_of_its_operator(seen, p))
+      out.push_back(&p);
+  return out;
+}
+
+uint32_t Controller::place_validators(Job& job, uint32_t count, int64_t now_us) {
   uint32_t placed = 0;
   for (; placed < count; ++placed) {
-    std::vector<Partition*> offers;
-    OfferMatcher offer(job.spec);
-    for (auto& [name, p] : partitions_)
-      if (p.state == PartitionState::Up && !used.count(name) && !shares_identity(taken, p) && offer.can_validate(p) &&
-          fits_now(p, job.spec))
-        offers.push_back(&p);
+    std::vector<Partition*> offers = eligible_validators(job);
+    std::erase_if(offers, [&](const Partition* p) { return !fits_now(*p, job.spec); });
     if (offers.empty()) break;
     // Drawn by reputation: no one validator decides every job it can take.
     std::vector<double> weights;
@@ -163,8 +173,6 @@ uint32_t Controller::place_validators(Job& job, uint32_t count, int64_t now_us) 
     record(job, &live, EventKind::ReplicaAssigned, "og-schedd", {{"partition", p.name}, {"price", 0}, {"validates", true}},
            now_us);
     wake_partition(p.name);
-    used.insert(p.name);
-    for (const auto& identity : identities_of(p)) taken.insert(identity);
     log_info("validator_assigned", {{"job", std::to_string(job.id)}, {"lease", std::to_string(r.id)}, {"partition", p.name}});
   }
   return placed;

@@ -4,7 +4,7 @@
 # with afterok) and a Blender render farm — each in its image (images/pytorch,
 # images/blender, built from Debian packages), two providers per job (one and a spot check
 # once they are trusted: adaptive replication), and what each
-# brought back, with the payments. Results land in OUT (default ./ai-demo); it exits
+# brought back, with the payments; sampled LLM answers scored by a validator. Results land in OUT (default ./ai-demo); it exits
 # non-zero if any job failed. DDPM_STEPS, FRAMES and SAMPLES change the budget.
 set -euo pipefail
 export PYTHONDONTWRITEBYTECODE=1  # no __pycache__ in examples/ai, which jobs ship
@@ -21,8 +21,8 @@ trap 'og-mesh down --dir "$work/mesh" 2>/dev/null || true' EXIT
 . "$src/scripts/demo-common.sh"
 python=/usr/bin/python3
 
-step "A local mesh with a registry: og-schedd, 2 jailed og-workers of 2 CPUs, docker-registry"
-eval "$(og-mesh up --workers 2 --cpus 2 --registry --dir "$work/mesh" --worker-opt "--price 0.05")"
+step "A local mesh with a registry: og-schedd, 2 jailed og-workers of 2 CPUs, a validator, docker-registry"
+eval "$(og-mesh up --workers 2 --validators 1 --cpus 2 --registry --dir "$work/mesh" --worker-opt "--price 0.05")"
 
 step "The images (images/pytorch, images/blender) from Debian packages, pushed to $OG_REGISTRY"
 OG_IMAGE_BUILD_DIR=$src/build/images "$src/scripts/build-images.sh" pytorch blender
@@ -56,6 +56,14 @@ for line in open("answers.jsonl"):
     a = json.loads(line)
     print("  %r -> %d tokens: %r" % (a["prompt"], len(a["tokens"]), a["answer"][:60]))
 PY
+echo "Sampled answers (temperature 0.8, a seed of its own on each provider) never agree byte for"
+echo "byte: the validator reads each provider's answers back through the model and scores them"
+echo "(--verify=score; 0.01 suits this random-weight model, 0.1 a real one):"
+workdir llm-sampled
+cp ../llm/prompts.txt .
+run --container-image="$pytorch" --data=model=$OG_REGISTRY/me/llama:1 --verify=score:ai/score-llm.sh:0.01 \
+  "$src/jobscripts/examples/llm-sample.sh" --max-new-tokens 24
+og-scontrol show job "${jobs[-1]}" | grep -E '^   (Lease|Validation)='
 
 step "2/4 PyTorch training: Fashion-MNIST, a checkpoint milestone per epoch"
 workdir train
@@ -91,7 +99,7 @@ done
 og-wallet --token-file "$work/mesh/worker-1.token" history -n 5
 
 step "What came back into $out"
-cd "$out" && ls -l llm/answers.jsonl train/{model.safetensors,metrics.csv} diffusion/{ddpm.safetensors,losses.csv,samples-sheet.png} \
+cd "$out" && ls -l {llm,llm-sampled}/answers.jsonl train/{model.safetensors,metrics.csv} diffusion/{ddpm.safetensors,losses.csv,samples-sheet.png} \
   render/{contact-sheet.png,turn.png}
 og-mesh down --dir "$work/mesh"
 if [[ $failed -ne 0 ]]; then

@@ -84,6 +84,29 @@ TEST(ScoreVerdict, NoReplicaAtTheThresholdMeansNoResult) {
   EXPECT_EQ(v.proven_low, (std::set<uint64_t>{11, 12}));
 }
 
+TEST(ScoreVerdict, WithNoOtherValidatorInTheMeshTheAnswersInHandDecide) {
+  // A low score, but no second validator to confirm it: decided, the low replica unpaid
+  // but not proven lazy (one validator's word).
+  auto v = decide_scores({11, 12}, {{21, {{11, 0.9}, {12, 0.1}}}}, 2, kThreshold, kTolerance, /*more=*/false);
+  ASSERT_TRUE(v.decided);
+  EXPECT_EQ(v.best, 11u);
+  EXPECT_TRUE(v.proven_low.empty());
+  // Nothing in hand: still waiting, whatever the mesh; nor do two who disagree decide.
+  EXPECT_FALSE(decide_scores({11}, {}, 1, kThreshold, kTolerance, false).decided);
+  EXPECT_FALSE(decide_scores({11}, {{21, {{11, 0.9}}}, {22, {{11, 0.1}}}}, 2, kThreshold, kTolerance, false).decided);
+}
+
+TEST(ScoreVerdict, TheJournalKeepsTheVerdictWhole) {
+  auto v = verdict({{21, {{11, 0.1}, {12, 0.9}}}, {22, {{11, 0.9}, {12, 0.85}}}, {23, {{11, 0.88}, {12, 0.9}}}}, 3);
+  auto back = verdict_from_json(verdict_json(v));
+  EXPECT_TRUE(back.decided);
+  EXPECT_EQ(back.scores, v.scores);
+  EXPECT_EQ(back.out_of_line, v.out_of_line);
+  EXPECT_EQ(back.proven_low, v.proven_low);
+  EXPECT_EQ(back.best, v.best);
+  EXPECT_FALSE(verdict_from_json({{"reason", "ValidationFailed"}}).decided);
+}
+
 TEST(ScoreVerdict, AReplicaAValidatorLeftOutScoresNothing) {
   auto v = decide_scores({11}, {{21, {}}}, 1, kThreshold, kTolerance);
   EXPECT_FALSE(v.decided);  // 0 is below the threshold: a second opinion
