@@ -178,7 +178,7 @@ class Controller final : private Submissions,
   void lock_escrow(const std::vector<Job*>& jobs);
   // --verify=score: reputations from the scores the replicas got and from whether each
   // validator's scores stood.
-  void rate_by_scores(const ScoreVerdict& verdict, const std::vector<SettledReplica>& replicas,
+  void rate_by_scores(const ScoreVerdict& verdict, double threshold, const std::vector<SettledReplica>& replicas,
                       const std::vector<SettledValidator>& validators, int64_t now_us);
   // The active lease `lease_id` as held by this worker, or the API error saying why not.
   Replica& held_lease(const User& user, uint64_t lease_id);

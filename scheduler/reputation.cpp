@@ -22,9 +22,18 @@ void record_reputation(Partition& p, ReputationEvent event, int64_t now_us, cons
   p.reputation_us = now_us;
 }
 
-void record_score(Partition& p, double score, int64_t now_us, const ReputationOptions& options) {
+double score_reputation_target(double score, double threshold) {
+  score = std::clamp(score, 0.0, 1.0);
+  if (threshold <= 0 || threshold >= 1) return score;
+  // Scores are on each job's own scale (an LLM's token probabilities are tenths at best):
+  // what counts is where a score stands against the job's threshold.
+  if (score >= threshold) return 0.6 + 0.4 * (score - threshold) / (1 - threshold);
+  return 0.5 * score / threshold;
+}
+
+void record_score(Partition& p, double score, double threshold, int64_t now_us, const ReputationOptions& options) {
   double r = reputation_at(p, now_us, options);
-  r += (std::clamp(score, 0.0, 1.0) - r) * options.score_step;
+  r += (score_reputation_target(score, threshold) - r) * options.score_step;
   p.reputation = std::clamp(r, 0.0, 1.0);
   p.reputation_us = now_us;
 }

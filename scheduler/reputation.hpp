@@ -16,7 +16,7 @@ struct ReputationOptions {
   double verified_step = 0.05;  // r += (1 - r) × this
   double error_step = 0.10;     // r -= r × this
   double invalid_factor = 0.5;  // r ×= this
-  double score_step = 0.10;     // a validators' score s: r += (s - r) × this
+  double score_step = 0.10;     // a validators' score: r moves this share of the way to its target
 };
 
 enum class ReputationEvent { Verified, Error, Invalid };
@@ -25,7 +25,9 @@ enum class ReputationEvent { Verified, Error, Invalid };
 double reputation_at(const Partition& p, int64_t now_us, const ReputationOptions& options);
 void record_reputation(Partition& p, ReputationEvent event, int64_t now_us, const ReputationOptions& options);
 // --verify=score: a result's score from validators (their median, in [0, 1]) pulls the
-// reputation toward it, so it rises with good scores and sinks with poor ones.
-void record_score(Partition& p, double score, int64_t now_us, const ReputationOptions& options);
+// reputation a step toward where that score stands against the job's threshold: from
+// 0.6 at the threshold to 1 at a perfect score, and from 0.5 just below it to 0 at none.
+double score_reputation_target(double score, double threshold);
+void record_score(Partition& p, double score, double threshold, int64_t now_us, const ReputationOptions& options);
 
 }  // namespace og

@@ -97,7 +97,7 @@ void Controller::settle_ready(int64_t now_us) {
   }
 }
 
-void Controller::rate_by_scores(const ScoreVerdict& verdict, const std::vector<SettledReplica>& replicas,
+void Controller::rate_by_scores(const ScoreVerdict& verdict, double threshold, const std::vector<SettledReplica>& replicas,
                                 const std::vector<SettledValidator>& validators, int64_t now_us) {
   auto rate = [&](const Replica& r, const std::function<void(Partition&)>& change) {
     auto p = partitions_.find(r.partition);
@@ -111,7 +111,7 @@ void Controller::rate_by_scores(const ScoreVerdict& verdict, const std::vector<S
       rate(r, [&](Partition& p) { record_reputation(p, ReputationEvent::Error, now_us, options_.reputation); });
     } else if (auto score = verdict.scores.find(r.id); score != verdict.scores.end()) {
       rate(r, [&](Partition& p) {
-        record_score(p, score->second, now_us, options_.reputation);
+        record_score(p, score->second, threshold, now_us, options_.reputation);
         // Scores earn no trust to run alone (a sampled result has no twin to check it), and a
         // result proven lazy loses what it had.
         if (sr.proven_wrong) {
@@ -205,7 +205,7 @@ bool Controller::settle(Job& job, int64_t now_us) {
   // only when another provider confirmed it.
   size_t agreeing = std::count_if(replicas.begin(), replicas.end(), [](const SettledReplica& sr) { return sr.agrees; });
   bool has_result = canonical != replicas_.end();
-  if (scored) rate_by_scores(verdict, replicas, validators, now_us);
+  if (scored) rate_by_scores(verdict, mode->threshold, replicas, validators, now_us);
   for (const auto& sr : replicas) {
     if (scored) break;  // rated by their scores above
     const Replica& r = *sr.replica;

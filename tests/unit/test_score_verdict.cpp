@@ -6,6 +6,7 @@
 
 #include "core/verify_mode.hpp"
 #include "scheduler/escrow.hpp"
+#include "scheduler/reputation.hpp"
 #include "scheduler/score_verdict.hpp"
 
 namespace og {
@@ -110,6 +111,20 @@ TEST(ScoreVerdict, TheJournalKeepsTheVerdictWhole) {
 TEST(ScoreVerdict, AReplicaAValidatorLeftOutScoresNothing) {
   auto v = decide_scores({11}, {{21, {}}}, 1, kThreshold, kTolerance);
   EXPECT_FALSE(v.decided);  // 0 is below the threshold: a second opinion
+}
+
+TEST(ScoreReputation, AScoreCountsByWhereItStandsAgainstTheJobsThreshold) {
+  // An LLM's accepted answers score hundredths: at its threshold, still a good result.
+  EXPECT_DOUBLE_EQ(score_reputation_target(0.01, 0.01), 0.6);
+  EXPECT_DOUBLE_EQ(score_reputation_target(1.0, 0.01), 1.0);
+  EXPECT_DOUBLE_EQ(score_reputation_target(0.005, 0.01), 0.25);
+  EXPECT_DOUBLE_EQ(score_reputation_target(0.0, 0.5), 0.0);
+  Partition p;
+  record_score(p, 0.026, 0.01, 1'000'000, ReputationOptions{});
+  EXPECT_GT(p.reputation, 0.5) << "an accepted result raises it";
+  Partition lazy;
+  record_score(lazy, 0.001, 0.01, 1'000'000, ReputationOptions{});
+  EXPECT_LT(lazy.reputation, 0.5);
 }
 
 TEST(Escrow, AScoredJobLocksRoomForItsValidators) {
