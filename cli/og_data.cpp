@@ -8,6 +8,7 @@
 
 #include "cli/cli_common.hpp"
 #include "cli/registry_pins.hpp"
+#include "core/sha256_openssl.hpp"
 #include "core/error.hpp"
 #include "core/job_spec.hpp"
 #include "core/oci_reference.hpp"
@@ -84,6 +85,7 @@ int push(const std::string& path, const std::string& target) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  og::use_openssl_sha256();  // it hashes gigabytes: SHA-NI's speed is worth OpenSSL's start
   return og::cli::run_command("og-data", argc, argv, [&]() -> int {
     std::vector<std::string> args(argv + 1, argv + argc);
     if (!args.empty() && (args[0] == "-h" || args[0] == "--help")) {

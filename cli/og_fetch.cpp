@@ -8,6 +8,7 @@
 
 #include "cli/cli_common.hpp"
 #include "cli/job_output.hpp"
+#include "core/sha256_openssl.hpp"
 #include "core/error.hpp"
 
 namespace {
@@ -31,6 +32,7 @@ job's version is written beside it (data/in.txt -> data/in.job42.txt), saying so
 }  // namespace
 
 int main(int argc, char** argv) {
+  og::use_openssl_sha256();  // it hashes gigabytes: SHA-NI's speed is worth OpenSSL's start
   return og::cli::run_command("og-fetch", argc, argv, [&]() -> int {
     std::vector<std::string> args(argv + 1, argv + argc);
     og::cli::Connection conn;

@@ -4,6 +4,7 @@
 #include <iostream>
 
 #include "cli/cli_common.hpp"
+#include "core/sha256_openssl.hpp"
 #include "core/error.hpp"
 #include "core/sha256.hpp"
 #include "core/strings.hpp"
@@ -25,6 +26,7 @@ namespace fs = std::filesystem;
 }  // namespace
 
 int main(int argc, char** argv) {
+  og::use_openssl_sha256();  // it hashes gigabytes: SHA-NI's speed is worth OpenSSL's start
   return og::cli::run_command("og-verify", argc, argv, [&]() -> int {
     std::vector<std::string> args(argv + 1, argv + argc);
     og::cli::Connection conn;

@@ -15,6 +15,7 @@
 #include <condition_variable>
 #include <map>
 #include <mutex>
+#include <deque>
 #include <thread>
 
 #include "core/error.hpp"
@@ -106,8 +107,22 @@ struct HttpServer::Impl {
   std::map<std::string, size_t> connections_from;  // of which, per client_address_group
   std::condition_variable connections_done;
   std::unique_ptr<ssl::context> tls;  // set when serving HTTPS
+  // Connection threads that finished theirs wait a while for the next one (a command run
+  // per submission opens a connection each time: a thread made and unmade for each costs
+  // it). Guarded by connections_mutex.
+  struct Accepted {
+    int fd;
+    std::string from;
+  };
+  std::deque<Accepted> handed;  // accepted, waiting for an idle thread
+  size_t idle = 0;
+  std::condition_variable work;
+  static constexpr size_t kMaxIdle = 8;
 
   void serve(int fd);
+  // Serves `first`, then whatever the accept loop hands it, until none comes for a while.
+  void connection_thread(Accepted first);
+  void connection_done(const std::string& from);
   template <typename Stream>
   void serve_requests(Stream& stream, asio::io_context& io, const std::string& peer);
   void accept_loop();
@@ -276,22 +291,45 @@ void HttpServer::Impl::accept_loop() {
       ++connections;
       ++connections_from[from];
     }
-    auto done = [this, from] {
-      std::lock_guard lock(connections_mutex);
-      --connections;
-      if (--connections_from[from] == 0) connections_from.erase(from);
-      connections_done.notify_all();
-    };
-    // Each connection runs on its own io_context: hand the descriptor over.
+    // Each connection runs on its own io_context: hand the descriptor over, to a thread
+    // waiting for one if there is one.
     int fd = socket.release(ec);
     if (ec) {
-      done();
+      connection_done(from);
       continue;
     }
-    std::thread([this, fd, done] {
-      serve(fd);
-      done();
-    }).detach();
+    {
+      std::lock_guard lock(connections_mutex);
+      if (idle > handed.size()) {
+        handed.push_back({fd, from});
+        work.notify_one();
+        continue;
+      }
+    }
+    std::thread([this, fd, from] { connection_thread({fd, from}); }).detach();
+  }
+}
+
+void HttpServer::Impl::connection_done(const std::string& from) {
+  std::lock_guard lock(connections_mutex);
+  --connections;
+  if (--connections_from[from] == 0) connections_from.erase(from);
+  connections_done.notify_all();
+}
+
+void HttpServer::Impl::connection_thread(Accepted next) {
+  for (;;) {
+    serve(next.fd);
+    connection_done(next.from);
+    std::unique_lock lock(connections_mutex);
+    if (stopping || idle >= kMaxIdle) return;
+    ++idle;
+    bool got = work.wait_for(lock, std::chrono::seconds(10), [this] { return stopping || !handed.empty(); });
+    --idle;
+    connections_done.notify_all();  // stop() waits for idle threads to leave
+    if (!got || handed.empty()) return;
+    next = std::move(handed.front());
+    handed.pop_front();
   }
 }
 
@@ -341,8 +379,14 @@ void HttpServer::stop() {
   beast::error_code ec;
   impl_->acceptor.close(ec);
   std::unique_lock lock(impl_->connections_mutex);
+  for (const auto& left : impl_->handed) {  // accepted, never taken up: closed unanswered
+    ::close(left.fd);
+    --impl_->connections;
+  }
+  impl_->handed.clear();
+  impl_->work.notify_all();  // idle threads leave
   impl_->connections_done.wait_for(lock, std::chrono::seconds(2),
-                                   [this] { return impl_->connections == 0; });
+                                   [this] { return impl_->connections == 0 && impl_->idle == 0; });
 }
 
 }  // namespace og

@@ -48,7 +48,7 @@ std::string job_signing_payload(const std::string& user, const JobSpec& spec) {
 
 void sign_job(const std::string& user, JobSpec& spec, const KeyPair& key) {
   spec.signer = key.public_hex;
-  spec.signature = ed25519_sign(key.private_hex, job_signing_payload(user, spec));
+  spec.signature = ed25519_sign(key, job_signing_payload(user, spec));
 }
 
 std::string job_signature_problem(const std::string& user, const JobSpec& spec) {

@@ -1,79 +1,87 @@
 #include "core/sha256.hpp"
 
 #include <fcntl.h>
-#include <openssl/evp.h>
-#include <openssl/rand.h>
+#include <sodium.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
 #include <cstring>
-
 #include <fstream>
-#include <memory>
 #include <stdexcept>
 #include <vector>
 
 #include "core/file_io.hpp"
 #include "core/hex.hpp"
+#include "core/sha256_engine.hpp"
+#include "core/sodium_init.hpp"
 
 namespace og {
 namespace {
 
-using MdCtx = std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)>;
+class SodiumSha256 final : public Sha256State {
+ public:
+  SodiumSha256() { crypto_hash_sha256_init(&state_); }
+  void update(const void* data, size_t size) override {
+    crypto_hash_sha256_update(&state_, static_cast<const unsigned char*>(data), size);
+  }
+  std::string hex() override {
+    unsigned char digest[crypto_hash_sha256_BYTES];
+    crypto_hash_sha256_final(&state_, digest);
+    return to_hex(digest, sizeof digest);
+  }
 
-MdCtx new_sha256() {
-  MdCtx ctx(EVP_MD_CTX_new(), &EVP_MD_CTX_free);
-  if (!ctx || EVP_DigestInit_ex(ctx.get(), EVP_sha256(), nullptr) != 1)
-    throw std::runtime_error("OpenSSL: cannot initialise SHA-256");
-  return ctx;
-}
+ private:
+  crypto_hash_sha256_state state_;
+};
 
-std::string finish(EVP_MD_CTX* ctx) {
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  EVP_DigestFinal_ex(ctx, digest, &len);
-  return to_hex(digest, len);
-}
+std::unique_ptr<Sha256State> make_sodium_sha256() { return std::make_unique<SodiumSha256>(); }
+
+std::atomic<Sha256Engine> engine{&make_sodium_sha256};
+
+std::unique_ptr<Sha256State> new_sha256() { return engine.load(std::memory_order_relaxed)(); }
 
 }  // namespace
 
+void set_sha256_engine(Sha256Engine e) { engine.store(e); }
+
 std::string sha256_hex(std::string_view data) {
-  auto ctx = new_sha256();
-  EVP_DigestUpdate(ctx.get(), data.data(), data.size());
-  return finish(ctx.get());
+  auto state = new_sha256();
+  state->update(data.data(), data.size());
+  return state->hex();
 }
 
-Sha256::Sha256() : ctx_(new_sha256().release()) {}
-Sha256::~Sha256() { EVP_MD_CTX_free(static_cast<EVP_MD_CTX*>(ctx_)); }
-void Sha256::update(std::string_view data) { EVP_DigestUpdate(static_cast<EVP_MD_CTX*>(ctx_), data.data(), data.size()); }
-std::string Sha256::hex() { return finish(static_cast<EVP_MD_CTX*>(ctx_)); }
+Sha256::Sha256() : state_(new_sha256()) {}
+Sha256::~Sha256() = default;
+void Sha256::update(std::string_view data) { state_->update(data.data(), data.size()); }
+std::string Sha256::hex() { return state_->hex(); }
 
 std::string sha256_file_hex(const std::filesystem::path& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) throw std::runtime_error("cannot read " + path.string());
-  auto ctx = new_sha256();
+  auto state = new_sha256();
   // One buffer per thread: allocating (and zeroing) it per file cost more than hashing
   // the small outputs most jobs leave.
   static thread_local std::vector<char> buffer(256 * 1024);
   while (in) {
     in.read(buffer.data(), static_cast<std::streamsize>(buffer.size()));
-    EVP_DigestUpdate(ctx.get(), buffer.data(), static_cast<size_t>(in.gcount()));
+    state->update(buffer.data(), static_cast<size_t>(in.gcount()));
   }
   if (in.bad()) throw std::runtime_error("error reading " + path.string());
-  return finish(ctx.get());
+  return state->hex();
 }
 
 std::string sha256_untrusted_file_hex(int dir_fd, const std::string& name, uint64_t max_bytes) {
-  auto ctx = new_sha256();
-  read_untrusted_file(dir_fd, name, max_bytes,
-                      [&](const char* data, size_t size) { EVP_DigestUpdate(ctx.get(), data, size); });
-  return finish(ctx.get());
+  auto state = new_sha256();
+  read_untrusted_file(dir_fd, name, max_bytes, [&](const char* data, size_t size) { state->update(data, size); });
+  return state->hex();
 }
 
 std::string random_token_hex() {
+  ensure_sodium();
   unsigned char bytes[32];
-  if (RAND_bytes(bytes, sizeof bytes) != 1) throw std::runtime_error("OpenSSL: no randomness");
+  randombytes_buf(bytes, sizeof bytes);
   return to_hex(bytes, sizeof bytes);
 }
 

@@ -1,31 +1,38 @@
 #include "core/signature.hpp"
 
-#include <openssl/evp.h>
-#include <openssl/rand.h>
+#include <sodium.h>
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
-#include <memory>
+#include <stdexcept>
 #include <vector>
 
 #include "core/error.hpp"
 #include "core/hex.hpp"
+#include "core/sodium_init.hpp"
 
 namespace og {
 namespace {
 
 constexpr size_t kKeyBytes = 32, kSignatureBytes = 64;
+static_assert(crypto_sign_SEEDBYTES == kKeyBytes && crypto_sign_PUBLICKEYBYTES == kKeyBytes &&
+              crypto_sign_BYTES == kSignatureBytes);
 
-using PKey = std::unique_ptr<EVP_PKEY, decltype(&EVP_PKEY_free)>;
-using MdCtx = std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)>;
+// libsodium's secret key: the 32-byte seed followed by the public key.
+struct SecretKey {
+  unsigned char pub[crypto_sign_PUBLICKEYBYTES];
+  unsigned char secret[crypto_sign_SECRETKEYBYTES];
+  ~SecretKey() { sodium_memzero(secret, sizeof secret); }
+};
 
-PKey private_key(const std::string& private_hex) {
+void expand(const std::string& private_hex, SecretKey& key) {
   std::vector<unsigned char> seed;
   if (!from_hex(private_hex, seed, kKeyBytes)) throw UsageError("malformed Ed25519 private key (64 hex digits expected)");
-  PKey key(EVP_PKEY_new_raw_private_key(EVP_PKEY_ED25519, nullptr, seed.data(), seed.size()), EVP_PKEY_free);
-  if (!key) throw UsageError("OpenSSL refused the Ed25519 private key");
-  return key;
+  ensure_sodium();
+  crypto_sign_seed_keypair(key.pub, key.secret, seed.data());
+  sodium_memzero(seed.data(), seed.size());
 }
 
 void write_file(const std::filesystem::path& path, const std::string& text, mode_t mode) {
@@ -50,43 +57,56 @@ std::string read_line(const std::filesystem::path& path) {
 }  // namespace
 
 KeyPair generate_ed25519() {
+  ensure_sodium();
   unsigned char seed[kKeyBytes];
-  if (RAND_bytes(seed, sizeof seed) != 1) throw std::runtime_error("OpenSSL: no randomness");
+  randombytes_buf(seed, sizeof seed);
   KeyPair k;
   k.private_hex = to_hex(seed, sizeof seed);
+  sodium_memzero(seed, sizeof seed);
   k.public_hex = ed25519_public_of(k.private_hex);
   return k;
 }
 
 std::string ed25519_public_of(const std::string& private_hex) {
-  PKey key = private_key(private_hex);
-  unsigned char pub[kKeyBytes];
-  size_t len = sizeof pub;
-  if (EVP_PKEY_get_raw_public_key(key.get(), pub, &len) != 1 || len != kKeyBytes)
-    throw UsageError("OpenSSL could not derive the Ed25519 public key");
-  return to_hex(pub, len);
+  SecretKey key;
+  expand(private_hex, key);
+  return to_hex(key.pub, sizeof key.pub);
 }
 
 std::string ed25519_sign(const std::string& private_hex, std::string_view message) {
-  PKey key = private_key(private_hex);
-  MdCtx ctx(EVP_MD_CTX_new(), EVP_MD_CTX_free);
+  SecretKey key;
+  expand(private_hex, key);
   unsigned char sig[kSignatureBytes];
-  size_t len = sizeof sig;
   // Ed25519 signs the message itself (no separate digest).
-  if (!ctx || EVP_DigestSignInit(ctx.get(), nullptr, nullptr, nullptr, key.get()) != 1 ||
-      EVP_DigestSign(ctx.get(), sig, &len, reinterpret_cast<const unsigned char*>(message.data()), message.size()) != 1)
-    throw std::runtime_error("OpenSSL: Ed25519 signing failed");
-  return to_hex(sig, len);
+  if (crypto_sign_detached(sig, nullptr, reinterpret_cast<const unsigned char*>(message.data()), message.size(),
+                           key.secret) != 0)
+    throw std::runtime_error("libsodium: Ed25519 signing failed");
+  return to_hex(sig, sizeof sig);
+}
+
+std::string ed25519_sign(const KeyPair& key, std::string_view message) {
+  // libsodium's secret key is the seed followed by the public key.
+  std::vector<unsigned char> seed, pub;
+  if (!from_hex(key.private_hex, seed, kKeyBytes) || !from_hex(key.public_hex, pub, kKeyBytes))
+    throw UsageError("malformed Ed25519 key pair (64 hex digits each expected)");
+  SecretKey sk;
+  std::copy(seed.begin(), seed.end(), sk.secret);
+  std::copy(pub.begin(), pub.end(), sk.secret + kKeyBytes);
+  sodium_memzero(seed.data(), seed.size());
+  ensure_sodium();
+  unsigned char sig[kSignatureBytes];
+  if (crypto_sign_detached(sig, nullptr, reinterpret_cast<const unsigned char*>(message.data()), message.size(),
+                           sk.secret) != 0)
+    throw std::runtime_error("libsodium: Ed25519 signing failed");
+  return to_hex(sig, sizeof sig);
 }
 
 bool ed25519_verify(const std::string& public_hex, std::string_view message, const std::string& signature_hex) {
   std::vector<unsigned char> pub, sig;
   if (!from_hex(public_hex, pub, kKeyBytes) || !from_hex(signature_hex, sig, kSignatureBytes)) return false;
-  PKey key(EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, nullptr, pub.data(), pub.size()), EVP_PKEY_free);
-  MdCtx ctx(EVP_MD_CTX_new(), EVP_MD_CTX_free);
-  if (!key || !ctx || EVP_DigestVerifyInit(ctx.get(), nullptr, nullptr, nullptr, key.get()) != 1) return false;
-  return EVP_DigestVerify(ctx.get(), sig.data(), sig.size(), reinterpret_cast<const unsigned char*>(message.data()),
-                          message.size()) == 1;
+  ensure_sodium();
+  return crypto_sign_verify_detached(sig.data(), reinterpret_cast<const unsigned char*>(message.data()), message.size(),
+                                     pub.data()) == 0;
 }
 
 KeyPair load_or_create_key(const std::string& dir) {

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "chain/chain_config.hpp"
+#include "core/sha256_openssl.hpp"
 #include "core/error.hpp"
 #include "core/log.hpp"
 #include "core/money.hpp"
@@ -159,6 +160,7 @@ void write_private_file(const std::string& path, const std::string& content) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  og::use_openssl_sha256();  // it hashes gigabytes: SHA-NI's speed is worth OpenSSL's start
   std::string state_dir, listen = "127.0.0.1:6820", port_file, add_user, role = "user", ledger = "embedded";
   og::HttpServerOptions http;
   double rate_limit = 2000, rate_burst = 10000;

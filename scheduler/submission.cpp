@@ -145,7 +145,8 @@ std::vector<uint64_t> Controller::submit(const User& user, JobSpec spec, const S
     live.push_back(&jobs_[id]);
   }
   if (ledger_) lock_escrow(live);
-  request_pass();
+  // A held job waits for its release (which asks for a pass): nothing to schedule yet.
+  if (std::any_of(live.begin(), live.end(), [](const Job* job) { return !job->spec.hold; })) request_pass();
   log_info("job_submitted", {{"job", std::to_string(ids.front())},
                              {"user", user.name},
                              {"tasks", std::to_string(ids.size())}});

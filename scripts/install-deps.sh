@@ -8,6 +8,7 @@ packages=(
   libboost1.81-dev        # Asio + Beast (1.81: the default 1.74 lacks what we use)
   nlohmann-json3-dev      # the one JSON library
   libssl-dev libsqlite3-dev
+  libsodium-dev           # Ed25519, randomness, SHA-256 for commands that must start fast
   libhdf5-dev             # fuzzy verification of HDF5 outputs (and checkpoints)
   libpng-dev              # --verify=image: PNG outputs compared by their pixels
   libgtest-dev googletest libbenchmark-dev

@@ -11,6 +11,7 @@
 #include <optional>
 #include <thread>
 
+#include "core/sha256_openssl.hpp"
 #include "core/client_config.hpp"
 #include "core/error.hpp"
 #include "core/log.hpp"
@@ -118,6 +119,7 @@ uint64_t parse_count(const std::string& flag, const std::string& text) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  og::use_openssl_sha256();  // it hashes gigabytes: SHA-NI's speed is worth OpenSSL's start
   std::string url, token_file, ca_file, name, dir, price = "0", gpu_price = "0", operator_name, features;
   std::string nvidia_smi = "nvidia-smi", gpu_dev = "/dev";
   std::optional<std::string> nvidia_libs;

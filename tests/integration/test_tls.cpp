@@ -93,5 +93,22 @@ TEST(TlsMesh, OgMeshUpTlsRunsAJobOverHttpsWithTheCaItMade) {
   EXPECT_EQ(down.exit_code, 0) << down.err;
 }
 
+// The commands people run in loops start without OpenSSL (its loading and start cost
+// milliseconds): TLS comes from og-tls.so, and only for an https:// address (the tests
+// above run og-squeue, og-sacct and og-sbatch over HTTPS through it).
+TEST(QuickCommands, LoadNoOpenSslForPlainHttp) {
+  Mesh shell;
+  for (const char* tool : {"og-sbatch", "og-squeue", "og-sinfo", "og-sacct", "og-scancel", "og-scontrol", "og-tail"}) {
+    auto linked = shell.exec({"/usr/bin/ldd", bin_path(tool)});
+    ASSERT_EQ(linked.exit_code, 0) << linked.err;
+    EXPECT_EQ(linked.out.find("libssl"), std::string::npos) << tool << ":\n" << linked.out;
+    EXPECT_EQ(linked.out.find("libcrypto"), std::string::npos) << tool << ":\n" << linked.out;
+  }
+  // og-fetch hashes gigabytes: it keeps OpenSSL's SHA-256.
+  EXPECT_NE(shell.exec({"/usr/bin/ldd", bin_path("og-fetch")}).out.find("libcrypto"), std::string::npos);
+  auto module = shell.exec({"/usr/bin/ldd", bin_path("og-tls.so")});
+  EXPECT_NE(module.out.find("libssl"), std::string::npos) << module.out;
+}
+
 }  // namespace
 }  // namespace og::test

@@ -23,6 +23,19 @@ TEST(Signature, RFC8032TestVector1) {
   EXPECT_TRUE(ed25519_verify(pub, "", sig));
 }
 
+TEST(Signature, RFC8032TestVector2) {
+  // The same bytes OpenSSL gave before signatures moved to libsodium: keys and signatures
+  // made by either verify with the other.
+  const std::string seed = "4ccd089b28ff96da9db6c346ec114e0f5b8a319f35aba624da8cf6ed4fb8a6fb";
+  EXPECT_EQ(ed25519_public_of(seed), "3d4017c3e843895a92b70aa74d1b7ebc9c982ccf2ec4968cc0cd55f12af4660c");
+  const std::string sig =
+      "92a009a9f0d4cab8720e820b5f642540a2b27b5416503f8fb3762223ebdb69da"
+      "085ac1e43e15996e458f3613d0f11d8c387b2eaeb4302aeeb00d291612bb0c00";
+  EXPECT_EQ(ed25519_sign(seed, "\x72"), sig);
+  EXPECT_EQ(ed25519_sign(KeyPair{seed, ed25519_public_of(seed)}, "\x72"), sig);
+  EXPECT_TRUE(ed25519_verify("3d4017c3e843895a92b70aa74d1b7ebc9c982ccf2ec4968cc0cd55f12af4660c", "\x72", sig));
+}
+
 TEST(Signature, WrongMessageKeyOrGarbageDoesNotVerify) {
   KeyPair alice = generate_ed25519(), mallory = generate_ed25519();
   std::string sig = ed25519_sign(alice.private_hex, "bundle sha256 + spec");
