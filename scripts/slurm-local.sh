@@ -6,6 +6,7 @@
 # slurmrestd and munge.
 #   eval "$(scripts/slurm-local.sh start DIR [NODES] [CPUS])"   # prints the exports below
 #   scripts/slurm-local.sh stop DIR
+# SLURM_CONTAIN=cgroup contains jobs with cgroups (proctrack/cgroup, task/cgroup).
 # Exports: SLURM_CONF (for sbatch, squeue, scontrol), OG_SLURMRESTD_URL, OG_SLURM_TOKEN_FILE
 # (a JWT for root, renewed by OG_SLURM_TOKEN_COMMAND).
 set -euo pipefail
@@ -97,6 +98,19 @@ cp "$dir/munge/run/munged.pid" "$dir/run/munged.pid"
 head -c 32 /dev/urandom >"$dir/etc/jwt.key"
 chmod 600 "$dir/etc/jwt.key"
 memory=$(awk '/MemTotal/ {print int($2 / 1024 / 2)}' /proc/meminfo)  # half the host, shared
+# SLURM_CONTAIN=cgroup: jobs tracked and held to their CPUs and memory by cgroups, as sites
+# run Slurm (proctrack/cgroup, task/cgroup); default: neither (the lightest Slurm).
+proctrack=proctrack/linuxproc task_plugin=task/none
+if [[ ${SLURM_CONTAIN:-} == cgroup ]]; then
+  proctrack=proctrack/cgroup task_plugin=task/cgroup
+  cat >"$dir/etc/cgroup.conf" <<CGROUP
+CgroupPlugin=cgroup/v1
+CgroupMountpoint=/sys/fs/cgroup
+ConstrainCores=yes
+ConstrainRAMSpace=yes
+CGROUP
+  chmod 644 "$dir/etc/cgroup.conf"
+fi
 cat >"$dir/etc/slurm.conf" <<CONF
 ClusterName=opengrid-local
 SlurmctldHost=localhost(127.0.0.1)
@@ -114,8 +128,8 @@ SlurmctldPidFile=$dir/run/slurmctld.pid
 SlurmdPidFile=$dir/run/slurmd-%n.pid
 SlurmctldLogFile=$dir/log/slurmctld.log
 SlurmdLogFile=$dir/log/slurmd-%n.log
-ProctrackType=proctrack/linuxproc
-TaskPlugin=task/none
+ProctrackType=$proctrack
+TaskPlugin=$task_plugin
 SelectType=select/cons_tres
 SelectTypeParameters=CR_CPU
 SlurmdParameters=config_overrides
