@@ -64,7 +64,7 @@ await_settled "$job"
 og-sacct -j "$job" --payment
 og-wallet history -n 3
 for w in 1 2 3; do og-wallet --token-file "$work/mesh/worker-$w.token" balance; done
-paid=$(og-sacct -j "$job" --payment -n | awk '{print $6}')
+paid=$(og-sacct -j "$job" --payment -n | awk '{print $(NF - 1)}')  # PaidTo: before Canonical, the last
 
 on_chain=ok
 if [[ $chain == evm ]]; then
