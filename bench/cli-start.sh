@@ -36,6 +36,16 @@ timed "og-sacct -j $id" og-sacct -j "$id"
 timed "og-scontrol show job $id" og-scontrol show job "$id"
 (cd "$work" && timed "og-sbatch --hold job.sh" og-sbatch --hold job.sh)
 
+# Submitter -> the job's first line: og-sbatch --wait on the idle mesh (its worker jails
+# jobs when run as root), the job's first act to stamp the clock; 50 one at a time.
+printf '#!/bin/bash\necho $EPOCHREALTIME\n' >"$work/stamp.sh"
+for ((r = 0; r < 50; r++)); do
+  mkdir -p "$work/w$r" && cp "$work/stamp.sh" "$work/w$r/"
+  t0=$EPOCHREALTIME
+  (cd "$work/w$r" && og-sbatch --wait stamp.sh >/dev/null 2>&1)
+  awk -v a="$t0" -v b="$(cat "$work"/w$r/slurm-*.out)" 'BEGIN { printf "%.2f\n", (b - a) * 1000 }'
+done | sort -n | awk '{ v[NR] = $1 } END { printf "%-28s median %6.2f ms   p90 %6.2f ms\n", "og-sbatch --wait: first line", v[int((NR + 1) / 2)], v[int(NR * 0.9 + 0.5)] }'
+
 echo
 echo "== perf stat: og-squeue -j $id (50 runs)"
 perf stat -r 50 -e task-clock,page-faults,context-switches og-squeue -j "$id" 2>&1 >/dev/null | grep -E 'task-clock|page-faults|elapsed'
