@@ -176,6 +176,10 @@ class Controller final : private Submissions,
   // False while a comparison it needs is still being made (nothing paid yet).
   bool settle(Job& job, int64_t now_us);
   void lock_escrow(const std::vector<Job*>& jobs);
+  // Reputations from what the quorum found: confirmed results raise them (and the streak
+  // that earns trust), errors and results proven wrong lower them.
+  void rate_by_quorum(const Job& job, const std::vector<SettledReplica>& replicas, bool has_result, bool proven,
+                      int64_t now_us);
   // --verify=score: reputations from the scores the replicas got and from whether each
   // validator's scores stood.
   void rate_by_scores(const ScoreVerdict& verdict, double threshold, const std::vector<SettledReplica>& replicas,

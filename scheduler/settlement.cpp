@@ -132,6 +132,47 @@ void Controller::rate_by_scores(const ScoreVerdict& verdict, double threshold, c
   }
 }
 
+void Controller::rate_by_quorum(const Job& job, const std::vector<SettledReplica>& replicas, bool has_result,
+                                bool proven, int64_t now_us) {
+  // A result counts as verified only when another provider confirmed it.
+  size_t agreeing = std::count_if(replicas.begin(), replicas.end(), [](const SettledReplica& sr) { return sr.agrees; });
+  for (const auto& sr : replicas) {
+    const Replica& r = *sr.replica;
+    auto p = partitions_.find(r.partition);
+    if (p == partitions_.end()) continue;
+    std::optional<ReputationEvent> event;
+    bool outvoted = false;
+    if (r.state == ReplicaState::Lost) {
+      event = ReputationEvent::Error;
+    } else if (r.state == ReplicaState::Done && has_result) {
+      if (sr.agrees) {
+        // Alone, it proves nothing; nor on a job its requester pinned to chosen providers
+        // (-p, -C): providers could confirm each other there on their own jobs to become
+        // established witnesses. Only a placement og-schedd drew earns trust.
+        if (agreeing >= 2 && job.spec.partition.empty() && job.spec.constraint.empty())
+          event = ReputationEvent::Verified;
+      } else if (r.reason.empty() && (r.outcome == "COMPLETED" || r.outcome == "FAILED")) {
+        // Outvoted: wrong only where established witnesses prove it; else it may be the
+        // honest one among newcomers who agree on something else. Either way its trust
+        // (the streak that lets it run alone) starts again.
+        outvoted = true;
+        if (proven) event = ReputationEvent::Invalid;
+      } else if (r.outcome != "CANCELLED") {
+        event = ReputationEvent::Error;  // timed out where others finished
+      }
+    }
+    if (outvoted && !event && p->second.valid_streak != 0) {
+      p->second.valid_streak = 0;
+      store_.upsert_partition(p->second);
+    }
+    if (!event) continue;
+    record_reputation(p->second, *event, now_us, options_.reputation);
+    // Trust (adaptive_replication.hpp) is earned by confirmed results in a row.
+    p->second.valid_streak = *event == ReputationEvent::Verified ? p->second.valid_streak + 1 : 0;
+    store_.upsert_partition(p->second);
+  }
+}
+
 bool Controller::settle(Job& job, int64_t now_us) {
   auto canonical = replicas_.find(job.canonical_replica);
   // Late replicas are checked against the result: each comparison made before any payment.
@@ -201,47 +242,9 @@ bool Controller::settle(Job& job, int64_t now_us) {
       if (e.transfer.to == kTreasuryAccount) s.fee += e.transfer.amount;
     }
   }
-  // The providers' reputations follow what the quorum found. A result counts as verified
-  // only when another provider confirmed it.
-  size_t agreeing = std::count_if(replicas.begin(), replicas.end(), [](const SettledReplica& sr) { return sr.agrees; });
-  bool has_result = canonical != replicas_.end();
+  // The providers' reputations follow what the quorum found, or the validators' scores.
   if (scored) rate_by_scores(verdict, mode->threshold, replicas, validators, now_us);
-  for (const auto& sr : replicas) {
-    if (scored) break;  // rated by their scores above
-    const Replica& r = *sr.replica;
-    auto p = partitions_.find(r.partition);
-    if (p == partitions_.end()) continue;
-    std::optional<ReputationEvent> event;
-    bool outvoted = false;
-    if (r.state == ReplicaState::Lost) {
-      event = ReputationEvent::Error;
-    } else if (r.state == ReplicaState::Done && has_result) {
-      if (sr.agrees) {
-        // Alone, it proves nothing; nor on a job its requester pinned to chosen providers
-        // (-p, -C): providers could confirm each other there on their own jobs to become
-        // established witnesses. Only a placement og-schedd drew earns trust.
-        if (agreeing >= 2 && job.spec.partition.empty() && job.spec.constraint.empty())
-          event = ReputationEvent::Verified;
-      } else if (r.reason.empty() && (r.outcome == "COMPLETED" || r.outcome == "FAILED")) {
-        // Outvoted: wrong only where established witnesses prove it; else it may be the
-        // honest one among newcomers who agree on something else. Either way its trust
-        // (the streak that lets it run alone) starts again.
-        outvoted = true;
-        if (s.proven) event = ReputationEvent::Invalid;
-      } else if (r.outcome != "CANCELLED") {
-        event = ReputationEvent::Error;  // timed out where others finished
-      }
-    }
-    if (outvoted && !event && p->second.valid_streak != 0) {
-      p->second.valid_streak = 0;
-      store_.upsert_partition(p->second);
-    }
-    if (!event) continue;
-    record_reputation(p->second, *event, now_us, options_.reputation);
-    // Trust (adaptive_replication.hpp) is earned by confirmed results in a row.
-    p->second.valid_streak = *event == ReputationEvent::Verified ? p->second.valid_streak + 1 : 0;
-    store_.upsert_partition(p->second);
-  }
+  else rate_by_quorum(job, replicas, canonical != replicas_.end(), s.proven, now_us);
   {
     auto txn = begin();
     record(job, nullptr, EventKind::Settled, "og-schedd",

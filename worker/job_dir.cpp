@@ -47,7 +47,7 @@ std::string scoring_script(const LeaseTask& task, const std::string& job_dir) {
   for (const auto& [lease, root] : task.validation->replicas)
     command += " '" + std::string(kReplicasMount) + "/" + std::to_string(lease) + "'";
   return "#!/bin/sh\n# og-worker: a validation task: the job's scoring script over its replicas' outputs\n" + command +
-         " > '" + job_dir + "/" + kScoresPath + "'\n";
+         " > '" + job_dir + "/.og/" + kScoresFile + "'\n";
 }
 
 }  // namespace

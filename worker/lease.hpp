@@ -48,7 +48,7 @@ struct LeaseTask {
 // Where a validation task finds the replicas' outputs, and where its scores go (in the
 // job's directory, left out of any result).
 inline constexpr const char* kReplicasMount = "/replicas";
-inline constexpr const char* kScoresPath = ".og/scores.json";
+inline constexpr const char* kScoresFile = "scores.json";  // in the job's .og directory
 
 // Throws og::ApiError when the scheduler sent something malformed.
 LeaseTask lease_from_json(const nlohmann::json& j);

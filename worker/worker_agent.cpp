@@ -507,7 +507,7 @@ std::optional<nlohmann::json> WorkerAgent::scores_of(const RunResult& result, co
   if (og_fd < 0) return std::nullopt;
   std::string text;
   try {
-    text = read_untrusted_file(og_fd, std::string(kScoresPath).substr(4), 1 << 20);
+    text = read_untrusted_file(og_fd, kScoresFile, 1 << 20);
   } catch (const std::exception&) {
   }
   ::close(og_fd);
