@@ -1,6 +1,7 @@
 #include "chain/embedded_ledger.hpp"
 
-#include "core/money.hpp"
+#include "chain/transfer_rules.hpp"
+
 #include "core/time_util.hpp"
 
 namespace og {
@@ -79,6 +80,7 @@ size_t EmbeddedLedger::apply(const std::vector<Transfer>& transfers) {
     applied.resize(n);
   }
   txn.commit();
+  if (!applied.empty()) ++revision_;
   return applied.size();
 }
 
@@ -86,21 +88,8 @@ std::vector<Transfer> EmbeddedLedger::record(const std::vector<Transfer>& transf
   std::vector<Transfer> applied;
   int64_t now = now_unix_us();
   for (const auto& t : transfers) {
-    if (t.amount <= 0 || t.key.empty() || t.from == t.to)
-      throw std::invalid_argument("a transfer needs a key, two accounts and a positive amount (" + t.key + ")");
     if (find(t.key)) continue;  // already recorded: a retry
-    if (t.amount > kMaxAmountMicros)
-      throw AmountTooLarge("a transfer of " + format_money(t.amount) + " passes the ceiling of " +
-                           format_money(kMaxAmountMicros) + " (" + t.key + ")");
-    if (t.from != kExternalAccount) {
-      int64_t have = balance(t.from);
-      if (have < t.amount) throw InsufficientFunds(t.from, have, t.amount);  // rolls back all
-    } else if (balance(t.from) < INT64_MIN + kMaxAmountMicros) {
-      throw AmountTooLarge("the external account's balance would overflow (" + t.key + ")");
-    }
-    if (t.to != kExternalAccount && balance(t.to) > kMaxAmountMicros - t.amount)
-      throw AmountTooLarge("account " + t.to + " would hold more than the ceiling of " + format_money(kMaxAmountMicros) +
-                           " (" + t.key + ")");  // rolls back all
+    check_transfer(t, [this](const std::string& account) { return balance(account); });  // rolls back all
     insert_->reset();
     insert_->bind(1, t.key).bind(2, t.from).bind(3, t.to).bind(4, t.amount).bind(5, t.memo).bind(6, now).run();
     add_->reset();

@@ -3,6 +3,7 @@
 // from several threads (og-schedd reads it for /metrics without its state lock).
 #pragma once
 
+#include <atomic>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -23,6 +24,7 @@ class EmbeddedLedger : public Ledger {
   std::vector<LedgerEntry> history(const std::string& account, size_t limit) override;
   std::vector<std::pair<std::string, int64_t>> balances() override;
   int64_t total_under_key_prefix(const std::string& prefix) override;
+  std::optional<uint64_t> revision() override { return revision_.load(); }
 
  protected:
   // Inside apply's transaction, with the transfers it recorded now: a backend that must
@@ -37,6 +39,7 @@ class EmbeddedLedger : public Ledger {
   std::recursive_mutex mu_;  // the connection and its statements (apply reads balances)
   Database db_;
   std::unique_ptr<Statement> find_, insert_, balance_, add_;
+  std::atomic<uint64_t> revision_{0};  // committed applies that recorded something
 };
 
 }  // namespace og

@@ -73,6 +73,9 @@ class Ledger {
   // The sum of the amounts of every transfer whose key starts with `prefix` (e.g. all
   // faucet deposits into one wallet).
   virtual int64_t total_under_key_prefix(const std::string& prefix) = 0;
+  // A number that changes whenever a transfer is recorded, by whoever (the EVM book also
+  // records what it reads from the chain); nullopt where the backend keeps none.
+  virtual std::optional<uint64_t> revision() { return std::nullopt; }
 };
 
 }  // namespace og

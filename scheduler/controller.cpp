@@ -37,9 +37,10 @@ Controller::Controller(ControllerOptions options)
   if (options_.evm_ledger && !options_.ledger_path.empty()) {
     auto evm = std::make_unique<EvmLedger>(options_.ledger_path, *options_.evm_ledger, options_.synchronous_full);
     evm_ = evm.get();
-    ledger_ = std::move(evm);
+    ledger_ = std::make_unique<GroupCommitLedger>(std::move(evm));
   } else if (!options_.ledger_path.empty()) {
-    ledger_ = std::make_unique<EmbeddedLedger>(options_.ledger_path, options_.synchronous_full);
+    ledger_ = std::make_unique<GroupCommitLedger>(
+        std::make_unique<EmbeddedLedger>(options_.ledger_path, options_.synchronous_full));
   }
   load_state();
 }

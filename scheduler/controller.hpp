@@ -19,6 +19,7 @@
 #include <random>
 
 #include "chain/evm_ledger.hpp"
+#include "chain/group_commit_ledger.hpp"
 #include "chain/ledger.hpp"
 #include "core/error.hpp"
 #include "scheduler/adaptive_replication.hpp"
@@ -175,7 +176,11 @@ class Controller final : private Submissions,
   void settle_ready(int64_t now_us);
   // False while a comparison it needs is still being made (nothing paid yet).
   bool settle(Job& job, int64_t now_us);
-  void lock_escrow(const std::vector<Job*>& jobs);
+  // Locks what the jobs may cost in their escrows; with `queue`, in the ledger's queue and
+  // returns the ticket to write it with once the state lock is let go (0: nothing queued).
+  uint64_t lock_escrow(const std::vector<Job*>& jobs, bool queue = false);
+  void end_unlocked(const std::vector<Job*>& jobs);  // those whose lock is not in the ledger: cancelled, Budget
+  void end_refused_locks();  // jobs whose queued lock the ledger refused when it wrote it
   // Reputations from what the quorum found: confirmed results raise them (and the streak
   // that earns trust), errors and results proven wrong lower them.
   void rate_by_quorum(const Job& job, const std::vector<SettledReplica>& replicas, bool has_result, bool proven,
@@ -299,7 +304,7 @@ class Controller final : private Submissions,
   FairShare fairshare_;
   std::unique_ptr<PriorityPolicy> priority_;
   std::unique_ptr<SchedulerPolicy> scheduler_;
-  std::unique_ptr<Ledger> ledger_;  // null: payments off
+  std::unique_ptr<GroupCommitLedger> ledger_;  // null: payments off
   EvmLedger* evm_ = nullptr;        // ledger_, when it settles on chain
   std::set<uint64_t> unsettled_;    // finished jobs not yet settled
   std::set<std::string> unbonding_;  // providers whose bond is on its way back

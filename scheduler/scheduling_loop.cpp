@@ -120,6 +120,7 @@ void Controller::scheduling_loop() {
     int64_t bond_due_us = 0;
     try {
       write_deferred_now();
+      if (ledger_) end_refused_locks();
       check_heartbeats(now_mono);
       evaluate_waiting(now_us);
       int64_t pass_start = monotonic_us();

@@ -53,24 +53,41 @@ std::map<uint64_t, std::pair<int64_t, int64_t>> Controller::milestone_payments(c
   return out;
 }
 
-void Controller::lock_escrow(const std::vector<Job*>& jobs) {
+uint64_t Controller::lock_escrow(const std::vector<Job*>& jobs, bool queue) {
   std::vector<Transfer> locks;
   for (Job* job : jobs)
     if (int64_t cost = max_cost_micros(job->spec); cost > 0) locks.push_back(lock_transfer(*job, cost));
-  if (locks.empty()) return;
+  if (locks.empty()) return 0;
   try {
+    if (queue) return ledger_->queue(locks);
     ledger_->apply(locks);
   } catch (const InsufficientFunds& e) {
     // Funds went between the check and the lock (or before a restart): these jobs cannot
     // be paid for, so they end without running.
-    int64_t now_us = now_unix_us();
-    auto txn = begin();
-    for (Job* job : jobs)
-      if (!ledger_->find(lock_transfer(*job, 1).key) && !is_finished(job->state))
-        record(*job, nullptr, EventKind::Cancelled, "og-schedd", {{"reason", reason::kBudget}}, now_us);
-    txn.commit();
+    end_unlocked(jobs);
     log_warn("escrow_lock_failed", {{"error", e.what()}});
   }
+  return 0;
+}
+
+void Controller::end_unlocked(const std::vector<Job*>& jobs) {
+  int64_t now_us = now_unix_us();
+  auto txn = begin();
+  for (Job* job : jobs)
+    if (!ledger_->find(lock_transfer(*job, 1).key) && !is_finished(job->state))
+      record(*job, nullptr, EventKind::Cancelled, "og-schedd", {{"reason", reason::kBudget}}, now_us);
+  txn.commit();
+}
+
+void Controller::end_refused_locks() {
+  std::vector<Job*> refused;
+  for (const auto& t : ledger_->take_refused())
+    for (auto& [id, job] : jobs_)  // a submission's lock names its job's escrow
+      if (t.to == escrow_account(id) && t.key == lock_transfer(job, 1).key) {
+        refused.push_back(&job);
+        break;
+      }
+  if (!refused.empty()) end_unlocked(refused);
 }
 
 void Controller::settle_ready(int64_t now_us) {

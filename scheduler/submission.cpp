@@ -144,7 +144,10 @@ std::vector<uint64_t> Controller::submit(const User& user, JobSpec spec, const S
     jobs_[id] = std::move(job);
     live.push_back(&jobs_[id]);
   }
-  if (ledger_) lock_escrow(live);
+  // The escrow lock is queued (what the wallet holds counts it at once) and written by the
+  // ledger's writer, in one transaction with the locks queued beside it; the job's row is
+  // its durable record (load_state locks it again if a crash lost the queue).
+  if (ledger_) lock_escrow(live, /*queue=*/true);
   // A held job waits for its release (which asks for a pass): nothing to schedule yet.
   if (std::any_of(live.begin(), live.end(), [](const Job* job) { return !job->spec.hold; })) request_pass();
   log_info("job_submitted", {{"job", std::to_string(ids.front())},

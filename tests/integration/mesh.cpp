@@ -13,6 +13,7 @@
 #include <atomic>
 #include <fstream>
 #include <iostream>
+#include <mutex>
 #include <sstream>
 #include <stdexcept>
 #include <thread>
@@ -152,6 +153,32 @@ void Mesh::start_schedd(const std::vector<std::string>& extra_args) {
     throw std::runtime_error("og-schedd did not start: " + read_file(dir_ + "/schedd.log"));
   port_ = static_cast<uint16_t>(std::stoi(read_file(port_file)));
   url_ = (tls_cert_file.empty() ? "http://127.0.0.1:" : "https://127.0.0.1:") + std::to_string(port_);
+}
+
+std::vector<uint64_t> Mesh::kill_schedd_among_submissions(const nlohmann::json& job_body, size_t count) {
+  std::vector<uint64_t> acknowledged;
+  std::mutex mu;
+  std::atomic<bool> stop{false};
+  std::thread submitter([&] {
+    HttpClient c(url(), token("alice"), tls_ca_file);
+    while (!stop) {
+      try {
+        uint64_t id = c.call("POST", "/og/v1/jobs", job_body)["job_id"];
+        std::lock_guard lock(mu);
+        acknowledged.push_back(id);
+      } catch (const std::exception&) {  // not acknowledged: the daemon died before answering
+      }
+    }
+  });
+  bool enough = await([&] {
+    std::lock_guard lock(mu);
+    return acknowledged.size() >= count;
+  });
+  kill_schedd(9);
+  stop = true;
+  submitter.join();
+  EXPECT_TRUE(enough) << "only " << acknowledged.size() << " submissions acknowledged before the kill";
+  return acknowledged;
 }
 
 void Mesh::kill_schedd(int signal) {

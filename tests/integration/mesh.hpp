@@ -35,6 +35,10 @@ class Mesh {
   // Starts og-schedd (again, on the same state and port if it ran before).
   void start_schedd(const std::vector<std::string>& extra_args = {});
   void kill_schedd(int signal = 9);
+  // Posts `job_body` as alice again and again, and kills og-schedd (kill -9) once at least
+  // `count` were acknowledged; returns the ids acknowledged (a job whose answer the kill
+  // cut off may or may not exist afterwards).
+  std::vector<uint64_t> kill_schedd_among_submissions(const nlohmann::json& job_body, size_t count);
   // Adds a worker credential and starts og-worker with `cpus` CPUs; returns its name.
   // Naming an earlier worker restarts it with the same identity and directory.
   std::string start_worker(uint32_t cpus = 2, const std::vector<std::string>& extra_args = {},

@@ -136,30 +136,7 @@ TEST(Failures, RestartedWorkerRunsItsLostLeaseAgainAtOnce) {
 TEST(Failures, SchedulerKilledDuringSubmissionsLosesNoAcknowledgedJob) {
   Mesh mesh;
   mesh.start_schedd();
-  mesh.token("alice");
-  std::vector<uint64_t> acknowledged;
-  std::mutex mu;
-  std::atomic<bool> stop{false};
-  std::thread submitter([&] {
-    HttpClient c(mesh.url(), mesh.token("alice"));
-    while (!stop) {
-      try {
-        uint64_t id = c.call("POST", "/og/v1/jobs", job_body("#!/bin/bash\ntrue\n"))["job_id"];
-        std::lock_guard lock(mu);
-        acknowledged.push_back(id);
-      } catch (const std::exception&) {
-        // Not acknowledged: the daemon died before answering. Such a job may or may not
-        // exist afterwards; only acknowledged ones must.
-      }
-    }
-  });
-  ASSERT_TRUE(await([&] {
-    std::lock_guard lock(mu);
-    return acknowledged.size() >= 200;
-  }));
-  mesh.kill_schedd(9);
-  stop = true;
-  submitter.join();
+  auto acknowledged = mesh.kill_schedd_among_submissions(job_body("#!/bin/bash\ntrue\n"), 200);
   mesh.start_schedd();
   auto c = mesh.client();
   auto jobs = c.call("GET", "/og/v1/jobs")["jobs"];

@@ -13,6 +13,7 @@
 #include "chain/embedded_ledger.hpp"
 #include "chain/evm_ledger.hpp"
 #include "chain/evm_tx.hpp"
+#include "chain/group_commit_ledger.hpp"
 #include "chain/payment_keys.hpp"
 #include "tests/integration/anvil.hpp"
 #include "tests/integration/mesh.hpp"
@@ -39,21 +40,30 @@ class Backend {
   virtual int64_t treasury() { return ledger().balance(kTreasuryAccount); }
   // What is left of the name's budget: the wallet, or the budget committed on chain.
   virtual int64_t budget(const std::string& name) { return ledger().balance(wallet_account(name)); }
+  // The group-commit ledger, where escrow locks are queued rather than applied.
+  virtual GroupCommitLedger* grouped() { return nullptr; }
 };
 
+// The embedded ledger alone, or behind og-schedd's group commit (`grouped`): the suite's
+// escrow locks are queued there (counted at once, written by its writer thread or by the
+// next read of the book).
 class EmbeddedBackend : public Backend {
  public:
-  Ledger& ledger() override { return ledger_; }
+  explicit EmbeddedBackend(bool grouped)
+      : ledger_(grouped ? std::make_unique<GroupCommitLedger>(std::make_unique<EmbeddedLedger>(path_))
+                        : std::unique_ptr<Ledger>(std::make_unique<EmbeddedLedger>(path_))) {}
+  Ledger& ledger() override { return *ledger_; }
   std::unique_ptr<Ledger> reopen() override { return std::make_unique<EmbeddedLedger>(path_); }
   void fund(const std::string& name, int64_t amount) override {
-    ledger_.apply(Transfer{"faucet:" + name + ":" + std::to_string(++funded_), kExternalAccount, wallet_account(name),
-                           amount, "deposit"});
+    ledger_->apply(Transfer{"faucet:" + name + ":" + std::to_string(++funded_), kExternalAccount, wallet_account(name),
+                            amount, "deposit"});
   }
+  GroupCommitLedger* grouped() override { return dynamic_cast<GroupCommitLedger*>(ledger_.get()); }
 
  private:
   TempDir dir_{"og-ledger-embedded"};
   std::string path_ = (dir_.path() / "ledger.db").string();
-  EmbeddedLedger ledger_{path_};
+  std::unique_ptr<Ledger> ledger_;
   int funded_ = 0;
 };
 
@@ -121,10 +131,15 @@ class LedgerBackends : public ::testing::TestWithParam<std::string> {
       if (!foundry_installed()) GTEST_SKIP() << "SKIPPED: anvil/forge are not installed (scripts/install-deps.sh installs them)";
       backend_ = std::make_unique<EvmBackend>();
     } else {
-      backend_ = std::make_unique<EmbeddedBackend>();
+      backend_ = std::make_unique<EmbeddedBackend>(GetParam() == "grouped");
     }
   }
   Ledger& ledger() { return backend_->ledger(); }
+  // An escrow lock as og-schedd makes it: queued where the backend groups commits.
+  void lock_escrow(const Transfer& t) {
+    if (auto* grouped = backend_->grouped()) grouped->queue({t});
+    else ledger().apply(t);
+  }
   int64_t sum(bool internal_only) {
     int64_t s = 0;
     for (const auto& [name, balance] : ledger().balances())
@@ -202,7 +217,8 @@ TEST_P(LedgerBackends, RandomOperationsKeepTheInvariants) {
     }
     t.amount = amount;
     try {
-      ledger().apply(t);
+      if (t.from.rfind("wallet:", 0) == 0 && t.to.rfind("escrow:", 0) == 0) lock_escrow(t);
+      else ledger().apply(t);
       done.push_back(t);
       if (t.from == kExternalAccount) deposited += amount;
       if (t.to == kExternalAccount) withdrawn += amount;
@@ -235,7 +251,7 @@ TEST_P(LedgerBackends, SurvivesReopening) {
 TEST_P(LedgerBackends, ASettlementPaysEachProviderOnceLessTheFee) {
   backend_->fund("alice", 10'000'000);
   EXPECT_EQ(ledger().balance(wallet_account("alice")), 10'000'000);
-  ledger().apply(lock(7, "alice", 3'000'000));
+  lock_escrow(lock(7, "alice", 3'000'000));
   auto settlement = pay(settlement_key_prefix(7), 7, {{"p1", 1'000'000}, {"p2", 1'000'001}});
   settlement.push_back({settlement_key_prefix(7) + "refund", escrow_account(7), wallet_account("alice"), 999'999, "refund"});
   EXPECT_EQ(ledger().apply(settlement), 5u);
@@ -254,7 +270,7 @@ TEST_P(LedgerBackends, ASettlementPaysEachProviderOnceLessTheFee) {
 // Milestones pay before the end; the final settlement pays the rest. Each is paid once.
 TEST_P(LedgerBackends, MilestonesAndTheSettlementArePaidSeparatelyAndOnce) {
   backend_->fund("alice", 5'000'000);
-  ledger().apply(lock(8, "alice", 4'000'000));
+  lock_escrow(lock(8, "alice", 4'000'000));
   ledger().apply(pay(milestone_key_prefix(8, 1), 8, {{"p1", 500'000}, {"p2", 500'000}}));
   backend_->settle();
   EXPECT_EQ(backend_->earned("p1"), 495'000) << "paid at the milestone";
@@ -269,7 +285,7 @@ TEST_P(LedgerBackends, MilestonesAndTheSettlementArePaidSeparatelyAndOnce) {
   EXPECT_EQ(backend_->budget("alice"), 3'000'000);
 }
 
-INSTANTIATE_TEST_SUITE_P(Backends, LedgerBackends, ::testing::Values("embedded", "evm"),
+INSTANTIATE_TEST_SUITE_P(Backends, LedgerBackends, ::testing::Values("embedded", "grouped", "evm"),
                          [](const auto& info) { return info.param; });
 
 // ---- what only the chain has -------------------------------------------------------------

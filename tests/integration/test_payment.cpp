@@ -3,8 +3,11 @@
 #include <gtest/gtest.h>
 
 #include <fstream>
+#include <set>
 
+#include "core/http_client.hpp"
 #include "core/money.hpp"
+#include "tests/integration/fake_provider.hpp"
 #include "tests/integration/mesh.hpp"
 
 namespace og::test {
@@ -157,6 +160,29 @@ TEST(Payment, AKilledSchedulerSettlesEachJobExactlyOnce) {
   EXPECT_EQ(refunds, 1);
 }
 
+
+// Escrow locks are written in groups after the job's commit: a kill -9 among a stream of
+// submissions loses none of them — what og-schedd acknowledged has its escrow locked in
+// full after the restart, once, and the wallet accounts for every cent.
+TEST(Payment, AKilledSchedulerLosesNoEscrowLockOfAnAcknowledgedSubmission) {
+  Mesh mesh;
+  mesh.start_schedd();
+  int64_t deposit = micros(wallet(mesh, "alice"), "balance");
+  auto held = job_body("#!/bin/bash\ntrue\n", {{"hold", true}});
+  HttpClient alice(mesh.url(), mesh.token("alice"));
+  alice.call("POST", "/og/v1/jobs", held);
+  int64_t each = deposit - micros(wallet(mesh, "alice"), "balance");
+  ASSERT_GT(each, 0);
+  auto acknowledged = mesh.kill_schedd_among_submissions(held, 300);
+  mesh.start_schedd();
+  std::set<uint64_t> present;
+  auto listing = mesh.client("alice").call("GET", "/og/v1/jobs");
+  for (const auto& j : listing["jobs"]) present.insert(j["job_id"].get<uint64_t>());
+  for (uint64_t id : acknowledged) EXPECT_TRUE(present.count(id)) << "acknowledged job " << id << " lost";
+  auto w = wallet(mesh, "alice");
+  EXPECT_EQ(micros(w, "escrow"), static_cast<int64_t>(present.size()) * each) << "each job present locked once, in full";
+  EXPECT_EQ(micros(w, "balance") + micros(w, "escrow"), deposit);
+}
 
 TEST(Payment, FuzzyVerificationAcceptsFloatsThatDifferInTheLastDigits) {
   Mesh mesh;
