@@ -5,7 +5,9 @@
 #include <sys/file.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <linux/magic.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -22,16 +24,17 @@ namespace {
 class JailedJob : public ContainedJob {
  public:
   JailedJob(JailSandbox& sandbox, uint32_t uid, std::unique_ptr<JobCgroup> cgroup, int secrets_fd,
-            std::string root)
-      : sandbox_(sandbox), uid_(uid), cgroup_(std::move(cgroup)), secrets_fd_(secrets_fd), root_(std::move(root)),
-        marker_(root_ + ".failed") {}
+            const std::string& files)
+      : sandbox_(sandbox), uid_(uid), cgroup_(std::move(cgroup)), secrets_fd_(secrets_fd), marker_(files + ".failed"),
+        env_file_(files + ".env") {}
   ~JailedJob() override {
     cgroup_.reset();  // kills what is left and removes the groups before the uid is reused
     if (secrets_fd_ >= 0) ::close(secrets_fd_);
-    ::rmdir(root_.c_str());  // og-jail removes it unless it was killed
     ::unlink(marker_.c_str());
+    ::unlink(env_file_.c_str());  // og-jail removes it once read, unless it never ran
     sandbox_.release_uid(uid_);
   }
+  const std::string& env_file() const { return env_file_; }
   void kill_all() override { cgroup_->kill_all(); }
   bool out_of_memory() const override { return cgroup_->out_of_memory(); }
   bool setup_failed() const override { return ::access(marker_.c_str(), F_OK) == 0; }
@@ -41,9 +44,16 @@ class JailedJob : public ContainedJob {
   uint32_t uid_;
   std::unique_ptr<JobCgroup> cgroup_;
   int secrets_fd_;
-  std::string root_;
   std::string marker_;  // og-jail's: still there after it exited means the jail failed
+  std::string env_file_;
 };
+
+// /dev/shm where it is a tmpfs (it is on any Linux with glibc), else `fallback`.
+std::string scratch_base(const std::string& fallback) {
+  struct statfs fs {};
+  if (::statfs("/dev/shm", &fs) == 0 && fs.f_type == TMPFS_MAGIC && ::access("/dev/shm", W_OK) == 0) return "/dev/shm";
+  return fallback;
+}
 
 // The secrets in a memory-only file, read by og-jail as its fd 3: they never touch a disk.
 int secrets_memfd(const std::map<std::string, std::string>& secrets) {
@@ -100,6 +110,10 @@ JailSandbox::JailSandbox(const SandboxOptions& options) : options_(options), cgr
   lock_dir_ = ::access("/run", W_OK) == 0 ? "/run/opengrid-job-uids" : "/tmp/opengrid-job-uids";
   ::mkdir(lock_dir_.c_str(), 0700);
   check_private_dir(lock_dir_);
+  scratch_dir_ = scratch_base(lock_dir_) + "/opengrid-jail";
+  ::mkdir(scratch_dir_.c_str(), 0700);
+  check_private_dir(scratch_dir_);
+  ::mkdir((scratch_dir_ + "/root").c_str(), 0700);
   remove_stale_job_cgroups(cgroups_);
   // Every jailed job loads the same filter: built here once, not by each og-jail, and
   // tried once in a child, so that a kernel without seccomp is told now, not by every job.
@@ -163,9 +177,9 @@ std::unique_ptr<ContainedJob> JailSandbox::contain(const SandboxRequest& request
     throw;
   }
   std::vector<std::string> procs_files = cgroup->procs_files();
-  std::string root = request.job_dir + ".root";
-  auto job = std::make_unique<JailedJob>(*this, uid, std::move(cgroup), secrets_fd, root);
-  std::vector<std::string> argv = {options_.jail_program, "--root", root, "--failed-marker", root + ".failed", "--job-dir",
+  std::string files = scratch_dir_ + "/w" + std::to_string(::getpid()) + "-lease-" + id;
+  auto job = std::make_unique<JailedJob>(*this, uid, std::move(cgroup), secrets_fd, files);
+  std::vector<std::string> argv = {options_.jail_program, "--root", scratch_dir_ + "/root", "--failed-marker", files + ".failed", "--job-dir",
                                    request.job_dir, "--uid", std::to_string(uid), "--gid", std::to_string(uid),
                                    "--network", request.network, "--hostname", "og-job-" + id,
                                    "--max-pids", std::to_string(options_.max_pids), "--seccomp", seccomp_file_};
@@ -184,7 +198,8 @@ std::unique_ptr<ContainedJob> JailSandbox::contain(const SandboxRequest& request
   // og-jail runs as root until it drops to the job's uid: it gets a bare environment (the
   // requester's variables could steer glibc), and the job's own from a file it reads.
   if (spawn.env) {
-    std::string env_file = request.job_dir + "/.og/env", all;
+    const std::string& env_file = job->env_file();
+    std::string all;
     for (const auto& kv : *spawn.env) all += kv + '\0';
     write_new_file(env_file, all, 0600, /*replace=*/true);
     argv.insert(argv.end(), {"--env-file", env_file});

@@ -31,6 +31,10 @@ class JailSandbox : public Sandbox {
   SandboxOptions options_;
   CgroupLayout cgroups_;
   std::string lock_dir_;
+  // A job's passing files (its environment, og-jail's failure marker) and the directory
+  // every jail mounts its root on (in its own mount namespace: one serves all): on a
+  // tmpfs where there is one, so that a job's start allocates no inode on the disk.
+  std::string scratch_dir_;
   std::string seccomp_file_;  // the system-call filter, compiled once for every og-jail
   std::mutex mu_;
   std::map<uint32_t, int> uids_in_use_;  // uid → its lock file, held

@@ -337,7 +337,10 @@ int main(int argc, char** argv) {
   if (::nftw(o.root.job_dir.c_str(), chown_entry, 16, FTW_PHYS) != 0)
     die("chown " + o.root.job_dir + ": " + std::strerror(errno));
   ::chmod(o.root.job_dir.c_str(), 0700);
-  if (::mkdir(o.root.root.c_str(), 0700) != 0 && errno != EEXIST) die("mkdir " + o.root.root + ": " + std::strerror(errno));
+  // og-worker hands every jail the same mount point (each mounts on it in a namespace of its
+  // own); only one made here is removed here.
+  bool made_root = ::mkdir(o.root.root.c_str(), 0700) == 0;
+  if (!made_root && errno != EEXIST) die("mkdir " + o.root.root + ": " + std::strerror(errno));
   // og-worker starts us as pid 1 of a fresh pid namespace (clone with CLONE_NEWPID):
   // we are the job's init. Started by hand, we make that namespace for a child first.
   if (::getpid() == 1) run_init(o);
@@ -354,6 +357,6 @@ int main(int argc, char** argv) {
   int status = 0;
   while (::waitpid(init, &status, 0) < 0 && errno == EINTR) {
   }
-  ::rmdir(o.root.root.c_str());  // the mount on it lived in the job's namespace only
+  if (made_root) ::rmdir(o.root.root.c_str());  // the mount on it lived in the job's namespace only
   return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
