@@ -1,5 +1,7 @@
 #include "cli/signed_submission.hpp"
 
+#include <unistd.h>
+
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -9,6 +11,7 @@
 #include "core/bundle.hpp"
 #include "core/client_config.hpp"
 #include "core/error.hpp"
+#include "core/file_io.hpp"
 #include "core/hex.hpp"
 #include "core/job_signature.hpp"
 #include "core/sha256.hpp"
@@ -48,15 +51,20 @@ std::vector<BundleSource> bundle_sources(const jobscripts::SubmitFlags& flags) {
   return sources;
 }
 
+constexpr size_t kRegistrationsKept = 31;
+
 // This user's name and that og-schedd holds our public key, asked once per key and
 // og-schedd, then remembered next to the key (a submission is one round trip).
 std::string registered_user(HttpClient& client, const KeyPair& key, const std::string& dir) {
   std::string marker = dir + "/registered";
   std::string wanted = client.base_url() + " " + key.public_hex + " ";
+  std::vector<std::string> others;  // registrations with other og-schedds (or other keys)
   {
     std::ifstream in(marker);
-    for (std::string line; std::getline(in, line);)
+    for (std::string line; std::getline(in, line);) {
       if (line.rfind(wanted, 0) == 0) return line.substr(wanted.size());
+      if (!line.empty()) others.push_back(line);
+    }
   }
   auto held = client.call("GET", "/og/v1/users/me/key");
   std::string user = held.value("user", ""), theirs = held.value("public_key", "");
@@ -67,7 +75,14 @@ std::string registered_user(HttpClient& client, const KeyPair& key, const std::s
                      "…) than " + dir + " (" + key.public_hex.substr(0, 16) +
                      "…): register this one with og-keygen --register, or set OG_KEY_DIR to the key you registered");
   }
-  std::ofstream(marker, std::ios::app) << wanted << user << "\n";
+  // The newest registrations only: a test or demo mesh on a fresh port each time would
+  // otherwise grow the file that every submission reads.
+  std::string kept;
+  for (size_t i = others.size() > kRegistrationsKept ? others.size() - kRegistrationsKept : 0; i < others.size(); ++i)
+    kept += others[i] + "\n";
+  std::string fresh = marker + ".new." + std::to_string(::getpid());  // another og-sbatch may write at once
+  write_new_file(fresh, kept + wanted + user + "\n", 0600, /*replace=*/true);
+  fs::rename(fresh, marker);
   return user;
 }
 

@@ -70,6 +70,30 @@ TEST_F(SignedJobs, InputsTravelInASignedBundleAndTheJobFindsThemInPlace) {
   EXPECT_NE(sacct.out.find(signer.substr(0, 16)), std::string::npos) << sacct.out;
 }
 
+// og-sbatch remembers which og-schedd holds its key (one round trip a submission): the
+// memory keeps the newest registrations, not one line for every address ever used.
+TEST_F(SignedJobs, TheRegistrationMemoryKeepsTheNewestEntriesOnly) {
+  std::string key_dir = mesh.dir() + "/keys-alice";
+  fs::create_directories(key_dir);
+  {
+    std::ofstream old(key_dir + "/registered");
+    for (int port = 1; port <= 40; ++port) old << "http://127.0.0.1:" << port << " 00ab alice\n";
+  }
+  submit("one.sh", "#!/bin/bash\n#SBATCH --hold\ntrue\n");
+  std::vector<std::string> lines;
+  std::ifstream in(key_dir + "/registered");
+  for (std::string line; std::getline(in, line);) lines.push_back(line);
+  ASSERT_EQ(lines.size(), 32u);
+  EXPECT_EQ(lines.front(), "http://127.0.0.1:10 00ab alice") << "the oldest went first";
+  EXPECT_EQ(lines.back().rfind(mesh.url() + " ", 0), 0u) << lines.back();
+  submit("two.sh", "#!/bin/bash\n#SBATCH --hold\ntrue\n");  // found: nothing written
+  EXPECT_EQ(read_file(key_dir + "/registered").size(), [&] {
+    size_t n = 0;
+    for (const auto& l : lines) n += l.size() + 1;
+    return n;
+  }());
+}
+
 TEST_F(SignedJobs, UnsignedJobsAreRefusedAtSubmission) {
   try {
     mesh.client().call("POST", "/og/v1/jobs", {{"job", {{"script", "#!/bin/sh\ntrue\n"}}}});
