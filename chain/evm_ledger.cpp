@@ -44,16 +44,6 @@ std::optional<int64_t> chain_id_of(const PaymentKey& key) {
   return static_cast<int64_t>((part << kJobBits) | key.job_id);
 }
 
-std::optional<uint64_t> escrow_job(std::string_view account) {
-  constexpr std::string_view prefix = "escrow:job:";
-  if (account.substr(0, prefix.size()) != prefix) return std::nullopt;
-  account.remove_prefix(prefix.size());
-  uint64_t id = 0;
-  auto [end, ec] = std::from_chars(account.data(), account.data() + account.size(), id);
-  if (ec != std::errc() || end != account.data() + account.size()) return std::nullopt;
-  return id;
-}
-
 std::optional<std::string> wallet_name(std::string_view account) {
   constexpr std::string_view prefix = "wallet:";
   if (account.substr(0, prefix.size()) != prefix) return std::nullopt;

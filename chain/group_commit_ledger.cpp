@@ -40,10 +40,17 @@ void GroupCommitLedger::writer_loop() {
     queued_cv_.wait_for(lock, kGather, [&] { return stopping_ || queued_.size() >= kGroupSize; });
     lock.unlock();
     try {
-      std::lock_guard book(book_mu_);
-      write_group();
+      {
+        std::lock_guard book(book_mu_);
+        write_group();
+      }
       backoff_ms = 0;
       lock.lock();
+      if (!refused_.empty() && on_refusal_) {
+        lock.unlock();
+        on_refusal_();
+        lock.lock();
+      }
     } catch (const std::exception& e) {  // kept queued: written by the next try, or locked again at the next start
       log_error("ledger_write_failed", {{"error", e.what()}});
       lock.lock();
@@ -72,6 +79,7 @@ void GroupCommitLedger::write_group() {
     left.insert(left.end(), queued_.begin(), queued_.end());
     queued_.swap(left);
     group.resize(first);
+    queued_cv_.notify_one();  // the writer may have found the queue empty while these were out
   };
   size_t written = 0;
   std::exception_ptr failure;

@@ -15,6 +15,7 @@
 #pragma once
 
 #include <condition_variable>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -34,7 +35,11 @@ class GroupCommitLedger : public Ledger {
   ~GroupCommitLedger() override;  // writes what is queued
   std::string_view backend() const override { return book_->backend(); }
 
-  // Queue only transfers the book records as given (locks, not the EVM book's payments).
+  // Queue only transfers the book records as given (locks, not the EVM book's payments),
+  // and under the same lock of the caller's as apply (og-schedd's state lock): a queue
+  // checked while another thread's apply debits the same account could be refused when
+  // written. A key already in the book counts here until its group is written, and is
+  // skipped then.
   // All of them or none: what apply refuses for the account debited, queue refuses, and
   // queues nothing; a key already queued is skipped (one already in the book is skipped
   // when its group is written). An account credited that this class has not read is taken
@@ -46,6 +51,10 @@ class GroupCommitLedger : public Ledger {
   void write_queued(uint64_t ticket);
   // The queued transfers the book refused when they were written, since the last call.
   std::vector<Transfer> take_refused();
+  // Called by the writer thread, holding none of this class's locks, after a group in
+  // which the book refused some (og-schedd asks for a pass, which takes them). Set once,
+  // before anything is queued.
+  void on_refusal(std::function<void()> call) { on_refusal_ = std::move(call); }
 
   size_t apply(const std::vector<Transfer>& transfers) override;
   using Ledger::apply;
@@ -71,6 +80,7 @@ class GroupCommitLedger : public Ledger {
   std::unordered_map<std::string, int64_t> known_;  // account → its balance in the book
   std::optional<uint64_t> known_revision_;           // the book's revision known_ is of
   std::vector<Transfer> refused_;
+  std::function<void()> on_refusal_;
   uint64_t last_ticket_ = 0, written_through_ = 0;
   std::condition_variable queued_cv_;
   bool stopping_ = false;

@@ -10,10 +10,12 @@
 // treasury (protocol fees), external.
 #pragma once
 
+#include <charconv>
 #include <cstdint>
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace og {
@@ -22,6 +24,16 @@ inline constexpr const char* kExternalAccount = "external";
 inline constexpr const char* kTreasuryAccount = "treasury";
 inline std::string wallet_account(const std::string& name) { return "wallet:" + name; }
 inline std::string escrow_account(uint64_t job_id) { return "escrow:job:" + std::to_string(job_id); }
+// The job whose escrow `account` is; nullopt for any other account.
+inline std::optional<uint64_t> escrow_job(std::string_view account) {
+  constexpr std::string_view prefix = "escrow:job:";
+  if (account.substr(0, prefix.size()) != prefix) return std::nullopt;
+  account.remove_prefix(prefix.size());
+  uint64_t id = 0;
+  auto [end, ec] = std::from_chars(account.data(), account.data() + account.size(), id);
+  if (ec != std::errc() || end != account.data() + account.size()) return std::nullopt;
+  return id;
+}
 inline std::string bond_account(const std::string& name) { return "bond:" + name; }
 // A bond being withdrawn: still slashable until it is released after the delay.
 inline std::string unbonding_account(const std::string& name) { return "unbonding:" + name; }

@@ -42,10 +42,18 @@ Controller::Controller(ControllerOptions options)
     ledger_ = std::make_unique<GroupCommitLedger>(
         std::make_unique<EmbeddedLedger>(options_.ledger_path, options_.synchronous_full));
   }
+  if (ledger_)
+    ledger_->on_refusal([this] {  // the pass ends the jobs whose lock the ledger refused
+      std::lock_guard lock(mu_);
+      request_pass();
+    });
   load_state();
 }
 
-Controller::~Controller() { stop(); }
+Controller::~Controller() {
+  stop();
+  ledger_.reset();  // its writer thread is joined while the state lock it may call for still exists
+}
 
 void Controller::start() {
   sched_thread_ = std::thread([this] { scheduling_loop(); });
@@ -140,10 +148,12 @@ void Controller::load_state() {
     // The throttle counts running tasks, not their replicas.
     if (job.state == JobState::Running && job.is_array_task()) ++array_active_[job.array_job_id];
   }
-  // A crash between committing a submission and locking its escrow: lock it now (a lock
-  // already made is not made twice).
+  // A crash between committing a submission and writing its escrow lock (queued, written
+  // in groups): lock it now, for a job that finished meanwhile too, before it is settled
+  // (a lock already made is not made twice).
   if (ledger_) {
     for (Job* job : unfinished) lock_escrow({job});  // one user's empty wallet is no one else's problem
+    for (uint64_t id : unsettled_) lock_escrow({&jobs_.at(id)});
     for (const auto& [account, balance] : ledger_->balances())
       if (account.rfind("unbonding:", 0) == 0 && balance > 0) unbonding_.insert(account.substr(10));
   }

@@ -180,7 +180,7 @@ class Controller final : private Submissions,
   // returns the ticket to write it with once the state lock is let go (0: nothing queued).
   uint64_t lock_escrow(const std::vector<Job*>& jobs, bool queue = false);
   void end_unlocked(const std::vector<Job*>& jobs);  // those whose lock is not in the ledger: cancelled, Budget
-  void end_refused_locks();  // jobs whose queued lock the ledger refused when it wrote it
+  void end_refused_locks();  // jobs whose queued lock the ledger refused when it wrote it (mu_ held)
   // Reputations from what the quorum found: confirmed results raise them (and the streak
   // that earns trust), errors and results proven wrong lower them.
   void rate_by_quorum(const Job& job, const std::vector<SettledReplica>& replicas, bool has_result, bool proven,
@@ -307,6 +307,7 @@ class Controller final : private Submissions,
   std::unique_ptr<GroupCommitLedger> ledger_;  // null: payments off
   EvmLedger* evm_ = nullptr;        // ledger_, when it settles on chain
   std::set<uint64_t> unsettled_;    // finished jobs not yet settled
+  std::vector<Transfer> refused_locks_;  // taken from the ledger, not yet dealt with (end_refused_locks)
   std::set<std::string> unbonding_;  // providers whose bond is on its way back
   std::map<uint64_t, uint64_t> uploaded_;  // bytes uploaded per active lease
   std::map<uint64_t, std::set<std::string>> uploaded_digests_;  // and what, per active lease

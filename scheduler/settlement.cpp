@@ -61,9 +61,10 @@ uint64_t Controller::lock_escrow(const std::vector<Job*>& jobs, bool queue) {
   try {
     if (queue) return ledger_->queue(locks);
     ledger_->apply(locks);
-  } catch (const InsufficientFunds& e) {
-    // Funds went between the check and the lock (or before a restart): these jobs cannot
-    // be paid for, so they end without running.
+  } catch (const std::exception& e) {
+    // Funds went between the check and the lock (or before a restart), or the escrow would
+    // pass the ceiling: these jobs cannot be paid for, so they end without running.
+    if (!dynamic_cast<const InsufficientFunds*>(&e) && !dynamic_cast<const AmountTooLarge*>(&e)) throw;
     end_unlocked(jobs);
     log_warn("escrow_lock_failed", {{"error", e.what()}});
   }
@@ -80,14 +81,21 @@ void Controller::end_unlocked(const std::vector<Job*>& jobs) {
 }
 
 void Controller::end_refused_locks() {
-  std::vector<Job*> refused;
-  for (const auto& t : ledger_->take_refused())
-    for (auto& [id, job] : jobs_)  // a submission's lock names its job's escrow
-      if (t.to == escrow_account(id) && t.key == lock_transfer(job, 1).key) {
-        refused.push_back(&job);
-        break;
-      }
-  if (!refused.empty()) end_unlocked(refused);
+  auto taken = ledger_->take_refused();
+  refused_locks_.insert(refused_locks_.end(), taken.begin(), taken.end());
+  // Each is locked again as it was made (the wallet may hold it now); where it still cannot
+  // be, a pending or running job is cancelled (Budget), and one that already finished is
+  // settled from what its escrow holds — said in the log, since its providers go short.
+  for (const auto& t : refused_locks_) {
+    auto id = escrow_job(t.to);
+    auto job = id ? jobs_.find(*id) : jobs_.end();
+    if (job == jobs_.end() || t.key != lock_transfer(job->second, 1).key) continue;
+    lock_escrow({&job->second});
+    if (is_finished(job->second.state) && !ledger_->find(t.key))
+      log_error("escrow_never_locked", {{"job", std::to_string(*id)},
+                                        {"why", "the ledger refused its lock after the job was accepted"}});
+  }
+  refused_locks_.clear();  // only once all were dealt with: a failure keeps them for the next pass
 }
 
 void Controller::settle_ready(int64_t now_us) {

@@ -2,9 +2,11 @@
 // a nondeterministic job without quorum, and a scheduler killed around settlement.
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <fstream>
 #include <set>
 
+#include "chain/embedded_ledger.hpp"
 #include "core/http_client.hpp"
 #include "core/money.hpp"
 #include "tests/integration/fake_provider.hpp"
@@ -182,6 +184,23 @@ TEST(Payment, AKilledSchedulerLosesNoEscrowLockOfAnAcknowledgedSubmission) {
   auto w = wallet(mesh, "alice");
   EXPECT_EQ(micros(w, "escrow"), static_cast<int64_t>(present.size()) * each) << "each job present locked once, in full";
   EXPECT_EQ(micros(w, "balance") + micros(w, "escrow"), deposit);
+}
+
+// A queued lock the ledger still refuses when it writes it — here an escrow the book
+// already held near the ceiling for the job's id, which the queue cannot see — ends its
+// job (Budget) at the next pass, and takes nothing from the wallet.
+TEST(Payment, ALockTheLedgerRefusesWhenWrittenEndsItsJob) {
+  Mesh mesh;
+  std::filesystem::create_directories(mesh.dir() + "/schedd");
+  EmbeddedLedger(mesh.dir() + "/schedd/ledger.db")
+      .apply(Transfer{"old", kExternalAccount, escrow_account(1), kMaxAmountMicros - 10, "a book met before"});
+  mesh.start_schedd();
+  int64_t deposit = micros(wallet(mesh, "alice"), "balance");
+  uint64_t id = mesh.client("alice").call("POST", "/og/v1/jobs", job_body("#!/bin/bash\ntrue\n", {{"hold", true}}))["job_id"];
+  ASSERT_EQ(id, 1u);
+  EXPECT_TRUE(mesh.await_state(id, "CANCELLED"));
+  EXPECT_EQ(mesh.job(id)["state_reason"], "Budget");
+  EXPECT_EQ(micros(wallet(mesh, "alice"), "balance"), deposit);
 }
 
 TEST(Payment, FuzzyVerificationAcceptsFloatsThatDifferInTheLastDigits) {
