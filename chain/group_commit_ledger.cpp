@@ -13,7 +13,7 @@ namespace og {
 
 namespace {
 constexpr size_t kMaxKnown = 100'000;  // balances remembered
-constexpr auto kGather = std::chrono::milliseconds(2);
+constexpr auto kGather = std::chrono::milliseconds(10);
 constexpr size_t kGroupSize = 512;
 }  // namespace
 
