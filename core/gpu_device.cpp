@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstdint>
+#include <optional>
 #include <sstream>
 
 #include <nlohmann/json.hpp>
@@ -10,6 +12,15 @@
 
 namespace og {
 namespace {
+
+// The whole number at `key` (or `fallback` when absent), at most `max`; nullopt for
+// anything else — nlohmann's get<> would cast a float (1e121: undefined) or wrap -1.
+std::optional<uint64_t> whole_number(const nlohmann::json& j, const char* key, uint64_t fallback, uint64_t max) {
+  if (!j.contains(key)) return fallback;
+  const auto& v = j[key];
+  if (!v.is_number_unsigned() || v.get<uint64_t>() > max) return std::nullopt;
+  return v.get<uint64_t>();
+}
 
 std::string lower(std::string_view text) {
   std::string out(text);
@@ -88,17 +99,23 @@ nlohmann::json gpu_offer_fields(const std::vector<GpuDevice>& gpus, const std::s
 GpuDevice gpu_device_from_json(const nlohmann::json& j) {
   if (!j.is_object()) invalid("each of gpu_devices must be an object");
   GpuDevice g;
+  auto index = j.contains("index") ? whole_number(j, "index", 0, UINT32_MAX) : std::nullopt;
+  auto minor = index ? whole_number(j, "minor", *index, UINT32_MAX) : std::nullopt;
+  auto memory = whole_number(j, "memory_mb", 0, UINT64_MAX);
+  if (!index || !minor || !memory)
+    invalid("gpu_devices: index (required), minor and memory_mb are whole numbers; uuid, name, model and "
+            "compute_capability text");
+  g.index = static_cast<uint32_t>(*index);
+  g.minor = static_cast<uint32_t>(*minor);
+  g.memory_mb = *memory;
   try {
-    g.index = j.at("index").get<uint32_t>();
-    g.minor = j.value("minor", g.index);
     g.uuid = j.value("uuid", "");
     g.name = j.value("name", "");
     g.model = lower(j.value("model", gpu_model_of(g.name)));
-    g.memory_mb = j.value("memory_mb", uint64_t{0});
     g.compute_capability = j.value("compute_capability", "");
     g.mig = j.value("mig", false);
   } catch (const nlohmann::json::exception&) {
-    invalid("gpu_devices: index, minor and memory_mb are numbers; uuid, name, model and compute_capability text");
+    invalid("gpu_devices: uuid, name, model and compute_capability are text");
   }
   if (g.index >= kMaxGpuDevices) invalid("a GPU's index must be below " + std::to_string(kMaxGpuDevices));
   auto plain = [](const std::string& s, size_t max) {

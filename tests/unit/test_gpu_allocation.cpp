@@ -154,6 +154,16 @@ TEST(GpuAllocationTest, RegistrationRefusesBadOffers) {
   EXPECT_THROW(read_gpu_offer(index, p), ApiError);
   nlohmann::json cuda = {{"cuda_version", "twelve"}};
   EXPECT_THROW(read_gpu_offer(cuda, p), ApiError);
+  // Numbers that are not whole and small enough are refused, not cast (1e121 to a uint32
+  // is undefined; -1 would wrap): found by fuzz.request_bodies.
+  for (nlohmann::json bad : {nlohmann::json(1e121), nlohmann::json(2.5), nlohmann::json(-1), nlohmann::json(4294967296ull)}) {
+    nlohmann::json device = to_json(gpu(1, "h100", 1));
+    device["index"] = bad;
+    EXPECT_THROW(read_gpu_offer({{"gpu_devices", {device}}}, p), ApiError) << bad;
+    device = to_json(gpu(1, "h100", 1));
+    device["minor"] = bad;
+    EXPECT_THROW(read_gpu_offer({{"gpu_devices", {device}}}, p), ApiError) << bad;
+  }
   nlohmann::json ok = {{"gpu_devices", {to_json(gpu(3, "h100", 1))}}, {"cuda_version", "12.4"}, {"gpu_prices", {{"H100", 5}}}};
   read_gpu_offer(ok, p);
   EXPECT_EQ(p.gpu->gpu_devices.at(0).index, 3u);
