@@ -125,14 +125,16 @@ void remove_stale_job_cgroups(const CgroupLayout& layout) {
   for (const auto& [controller, dir] : layout.v1) mounts.insert(dir);
   for (const auto& mount : mounts) {
     std::error_code ec;
-    for (const auto& entry : std::filesystem::directory_iterator(mount + "/opengrid", ec)) {
-      std::string name = entry.path().filename();
-      if (name.size() < 2 || name[0] != 'w') continue;
-      std::string pid = name.substr(1, name.find('-') - 1);
-      if (pid.empty() || pid.find_first_not_of("0123456789") != std::string::npos) continue;
-      if (::access(("/proc/" + pid).c_str(), F_OK) != 0) ::rmdir(entry.path().c_str());
-    }
+    for (const auto& entry : std::filesystem::directory_iterator(mount + "/opengrid", ec))
+      if (left_by_a_gone_worker(entry.path().filename())) ::rmdir(entry.path().c_str());
   }
+}
+
+bool left_by_a_gone_worker(const std::string& name) {
+  if (name.size() < 2 || name[0] != 'w') return false;
+  std::string pid = name.substr(1, name.find('-') - 1);
+  if (pid.empty() || pid.find_first_not_of("0123456789") != std::string::npos) return false;
+  return ::access(("/proc/" + pid).c_str(), F_OK) != 0;
 }
 
 JobCgroup::JobCgroup(const CgroupLayout& layout, const std::string& name, const CgroupLimits& limits)

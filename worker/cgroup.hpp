@@ -35,6 +35,9 @@ struct CgroupLayout {
 
 // Removes the empty job groups that workers no longer running left behind ("w<pid>-...").
 void remove_stale_job_cgroups(const CgroupLayout& layout);
+// Whether `name` is one a worker gives what it makes per job ("w<pid>-...") and that worker
+// is no longer running: what it left behind may go.
+bool left_by_a_gone_worker(const std::string& name);
 
 struct CgroupLimits {
   uint64_t memory_bytes = 0;  // 0: no limit

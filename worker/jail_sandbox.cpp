@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <filesystem>
 #include <stdexcept>
 
 #include "core/file_io.hpp"
@@ -114,6 +115,9 @@ JailSandbox::JailSandbox(const SandboxOptions& options) : options_(options), cgr
   ::mkdir(scratch_dir_.c_str(), 0700);
   check_private_dir(scratch_dir_);
   ::mkdir((scratch_dir_ + "/root").c_str(), 0700);
+  std::error_code ec;  // what a worker killed mid-job left there (an environment, a marker)
+  for (const auto& entry : std::filesystem::directory_iterator(scratch_dir_, ec))
+    if (left_by_a_gone_worker(entry.path().filename())) ::unlink(entry.path().c_str());
   remove_stale_job_cgroups(cgroups_);
   // Every jailed job loads the same filter: built here once, not by each og-jail, and
   // tried once in a child, so that a kernel without seccomp is told now, not by every job.

@@ -297,6 +297,28 @@ TEST_F(Sandbox, AJailThatCannotStandSaysSoAndTheJobIsHandedBack) {
   EXPECT_NE(other.job(id)["job_state"], "FAILED") << "not the job's failure";
 }
 
+// A job's environment file and og-jail's failure marker live in a root-only scratch
+// directory (a tmpfs where there is one); what a worker killed mid-job left there goes
+// when a worker next starts, and nothing of a worker still running.
+TEST_F(Sandbox, WhatAKilledWorkerLeftInTheScratchDirectoryGoesAtTheNextStart) {
+  std::string scratch;
+  for (const char* dir : {"/dev/shm/opengrid-jail", "/run/opengrid-job-uids/opengrid-jail", "/tmp/opengrid-job-uids/opengrid-jail"})
+    if (scratch.empty() && fs::is_directory(dir)) scratch = dir;
+  ASSERT_FALSE(scratch.empty()) << "the worker made no scratch directory";
+  EXPECT_EQ(fs::status(scratch).permissions() & fs::perms::all, fs::perms::owner_all);
+  std::string gone = scratch + "/w999999999-lease-7.env";  // above any pid_max
+  std::string running = scratch + "/w" + std::to_string(::getpid()) + "-lease-7.env";
+  std::ofstream(gone) << "X=1";
+  std::ofstream(running) << "X=1";
+  mesh.kill_worker(worker);
+  std::string uids = std::to_string(kFirstJobUid) + "-" + std::to_string(kFirstJobUid + kJobUids - 1);
+  mesh.start_worker(2, {"--isolation", "jail", "--job-pids", "64", "--job-uids", uids}, worker);
+  EXPECT_TRUE(await([&] { return !fs::exists(gone); }));
+  EXPECT_TRUE(fs::exists(running));
+  fs::remove(running);
+  EXPECT_EQ(run_to_end("after.sh", "#!/bin/bash\necho still jailed\n"), "still jailed\n");
+}
+
 TEST_F(Sandbox, TheJobSeesItsOwnAccountAndNoneOfTheRequestersPaths) {
   std::string out = run_to_end("who.sh", "#!/bin/bash\necho \"$USER $LOGNAME $SHELL $(id -un)\"\nenv\n");
   EXPECT_EQ(out.substr(0, out.find('\n')), "og-job og-job /bin/sh og-job");
