@@ -133,8 +133,7 @@ int hash_dir(const std::string& dir) {
 void register_key(const og::ClientConfig& cfg) {
   if (const char* u = std::getenv("OG_BENCH_UNSIGNED"); u && std::string(u) == "1") return;
   HttpClient c(cfg.url, cfg.token, cfg.ca_file);
-  if (c.call("GET", "/og/v1/users/me/key").value("public_key", "").empty())
-    c.call("PUT", "/og/v1/users/me/key", {{"public_key", og::load_or_create_key(og::key_dir()).public_hex}});
+  og::cli::register_key(c, og::load_or_create_key(og::key_dir()), og::key_dir());
 }
 
 }  // namespace

@@ -63,11 +63,9 @@ void GroupCommitLedger::writer_loop() {
 
 void GroupCommitLedger::write_group() {
   std::vector<Transfer> group;
-  uint64_t through;
   {
     std::lock_guard lock(mu_);
     group.swap(queued_);
-    through = last_ticket_;
   }
   auto refusal = [](const std::exception& e) {
     return dynamic_cast<const InsufficientFunds*>(&e) || dynamic_cast<const AmountTooLarge*>(&e);
@@ -82,6 +80,7 @@ void GroupCommitLedger::write_group() {
     queued_cv_.notify_one();  // the writer may have found the queue empty while these were out
   };
   size_t written = 0;
+  bool reread = false;  // the book recorded other than this group: what is known goes
   std::exception_ptr failure;
   std::vector<Transfer> refused;
   auto before = book_->revision();
@@ -108,7 +107,7 @@ void GroupCommitLedger::write_group() {
           refused.push_back(group[i]);
         }
       }
-      written = group.size() + 1;  // balances are read from the book again
+      reread = true;
     }
   }
   std::lock_guard lock(mu_);
@@ -122,15 +121,12 @@ void GroupCommitLedger::write_group() {
   }
   auto after = book_->revision();
   // Kept up to date only where this group is all the book recorded since what is known.
-  if (written == group.size() && before && known_revision_ == before && after == *before + (written > 0 ? 1 : 0)) {
-    known_revision_ = after;
-  } else {
+  if (reread || written != group.size() || !before || known_revision_ != before ||
+      after != *before + (written > 0 ? 1 : 0))
     known_.clear();
-    known_revision_ = after;
-  }
+  known_revision_ = after;
   refused_.insert(refused_.end(), refused.begin(), refused.end());
   if (failure) std::rethrow_exception(failure);
-  written_through_ = std::max(written_through_, through);
 }
 
 void GroupCommitLedger::forget_if_written_elsewhere() {
@@ -152,7 +148,7 @@ int64_t GroupCommitLedger::balance_locked(const std::string& account) {
   return (held == known_.end() ? 0 : held->second) + (moved == queued_moves_.end() ? 0 : moved->second);
 }
 
-uint64_t GroupCommitLedger::queue(const std::vector<Transfer>& transfers) {
+void GroupCommitLedger::queue(const std::vector<Transfer>& transfers) {
   std::unique_lock lock(mu_);
   forget_if_written_elsewhere();
   std::unique_lock<std::mutex> book;
@@ -184,15 +180,10 @@ uint64_t GroupCommitLedger::queue(const std::vector<Transfer>& transfers) {
   queued_keys_.merge(keys);
   for (const auto& [account, amount] : moves) queued_moves_[account] += amount;
   if (queued_.size() == fresh.size() || queued_.size() >= kGroupSize) queued_cv_.notify_one();
-  return ++last_ticket_;
 }
 
-void GroupCommitLedger::write_queued(uint64_t ticket) {
+void GroupCommitLedger::write_queued() {
   std::lock_guard book(book_mu_);
-  {
-    std::lock_guard lock(mu_);
-    if (written_through_ >= ticket) return;
-  }
   write_group();
 }
 

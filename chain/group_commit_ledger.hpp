@@ -39,16 +39,13 @@ class GroupCommitLedger : public Ledger {
   // and under the same lock of the caller's as apply (og-schedd's state lock): a queue
   // checked while another thread's apply debits the same account could be refused when
   // written. A key already in the book counts here until its group is written, and is
-  // skipped then.
-  // All of them or none: what apply refuses for the account debited, queue refuses, and
-  // queues nothing; a key already queued is skipped (one already in the book is skipped
-  // when its group is written). An account credited that this class has not read is taken
-  // to hold only what the queue moves into it. Returns the ticket for write_queued.
-  uint64_t queue(const std::vector<Transfer>& transfers);
-  // Returns once the transfers queued under `ticket` are in the book (writing them, with
-  // all queued, unless a group already took them). A failure of the book leaves them
-  // queued and is thrown.
-  void write_queued(uint64_t ticket);
+  // skipped then. All of them or none: what apply refuses for the account debited, queue
+  // refuses, and queues nothing; a key already queued is skipped. An account credited that
+  // this class has not read is taken to hold only what the queue moves into it.
+  void queue(const std::vector<Transfer>& transfers);
+  // Writes every queued transfer now, in one transaction (what the writer thread does on
+  // its own). A failure of the book leaves them queued and is thrown.
+  void write_queued();
   // The queued transfers the book refused when they were written, since the last call.
   std::vector<Transfer> take_refused();
   // Called by the writer thread, holding none of this class's locks, after a group in
@@ -81,7 +78,6 @@ class GroupCommitLedger : public Ledger {
   std::optional<uint64_t> known_revision_;           // the book's revision known_ is of
   std::vector<Transfer> refused_;
   std::function<void()> on_refusal_;
-  uint64_t last_ticket_ = 0, written_through_ = 0;
   std::condition_variable queued_cv_;
   bool stopping_ = false;
   std::thread writer_;

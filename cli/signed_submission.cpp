@@ -53,6 +53,23 @@ std::vector<BundleSource> bundle_sources(const jobscripts::SubmitFlags& flags) {
 
 constexpr size_t kRegistrationsKept = 31;
 
+}  // namespace
+
+std::string register_key(HttpClient& client, const KeyPair& key, const std::string& dir) {
+  auto held = client.call("GET", "/og/v1/users/me/key");
+  std::string user = held.value("user", ""), theirs = held.value("public_key", "");
+  if (theirs.empty()) {
+    client.call("PUT", "/og/v1/users/me/key", {{"public_key", key.public_hex}});
+  } else if (theirs != key.public_hex) {
+    throw UsageError("og-schedd holds another signing key for " + user + " (" + theirs.substr(0, 16) +
+                     "…) than " + dir + " (" + key.public_hex.substr(0, 16) +
+                     "…): register this one with og-keygen --register, or set OG_KEY_DIR to the key you registered");
+  }
+  return user;
+}
+
+namespace {
+
 // This user's name and that og-schedd holds our public key, asked once per key and
 // og-schedd, then remembered next to the key (a submission is one round trip).
 std::string registered_user(HttpClient& client, const KeyPair& key, const std::string& dir) {
@@ -66,15 +83,7 @@ std::string registered_user(HttpClient& client, const KeyPair& key, const std::s
       if (!line.empty()) others.push_back(line);
     }
   }
-  auto held = client.call("GET", "/og/v1/users/me/key");
-  std::string user = held.value("user", ""), theirs = held.value("public_key", "");
-  if (theirs.empty()) {
-    client.call("PUT", "/og/v1/users/me/key", {{"public_key", key.public_hex}});
-  } else if (theirs != key.public_hex) {
-    throw UsageError("og-schedd holds another signing key for " + user + " (" + theirs.substr(0, 16) +
-                     "…) than " + dir + " (" + key.public_hex.substr(0, 16) +
-                     "…): register this one with og-keygen --register, or set OG_KEY_DIR to the key you registered");
-  }
+  std::string user = register_key(client, key, dir);
   // The newest registrations only: a test or demo mesh on a fresh port each time would
   // otherwise grow the file that every submission reads.
   std::string kept;

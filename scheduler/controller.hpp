@@ -176,9 +176,9 @@ class Controller final : private Submissions,
   void settle_ready(int64_t now_us);
   // False while a comparison it needs is still being made (nothing paid yet).
   bool settle(Job& job, int64_t now_us);
-  // Locks what the jobs may cost in their escrows; with `queue`, in the ledger's queue and
-  // returns the ticket to write it with once the state lock is let go (0: nothing queued).
-  uint64_t lock_escrow(const std::vector<Job*>& jobs, bool queue = false);
+  // Locks what the jobs may cost in their escrows; with `queue`, in the ledger's queue (its
+  // writer thread writes it); jobs that cannot be paid for end (Budget).
+  void lock_escrow(const std::vector<Job*>& jobs, bool queue = false);
   void end_unlocked(const std::vector<Job*>& jobs);  // those whose lock is not in the ledger: cancelled, Budget
   void end_refused_locks();  // jobs whose queued lock the ledger refused when it wrote it (mu_ held)
   // Reputations from what the quorum found: confirmed results raise them (and the streak

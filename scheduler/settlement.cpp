@@ -53,14 +53,14 @@ std::map<uint64_t, std::pair<int64_t, int64_t>> Controller::milestone_payments(c
   return out;
 }
 
-uint64_t Controller::lock_escrow(const std::vector<Job*>& jobs, bool queue) {
+void Controller::lock_escrow(const std::vector<Job*>& jobs, bool queue) {
   std::vector<Transfer> locks;
   for (Job* job : jobs)
     if (int64_t cost = max_cost_micros(job->spec); cost > 0) locks.push_back(lock_transfer(*job, cost));
-  if (locks.empty()) return 0;
+  if (locks.empty()) return;
   try {
-    if (queue) return ledger_->queue(locks);
-    ledger_->apply(locks);
+    if (queue) ledger_->queue(locks);
+    else ledger_->apply(locks);
   } catch (const std::exception& e) {
     // Funds went between the check and the lock (or before a restart), or the escrow would
     // pass the ceiling: these jobs cannot be paid for, so they end without running.
@@ -68,7 +68,6 @@ uint64_t Controller::lock_escrow(const std::vector<Job*>& jobs, bool queue) {
     end_unlocked(jobs);
     log_warn("escrow_lock_failed", {{"error", e.what()}});
   }
-  return 0;
 }
 
 void Controller::end_unlocked(const std::vector<Job*>& jobs) {

@@ -40,11 +40,11 @@ TEST_F(GroupCommit, AQueuedLockCountsAtOnceAndAnOverdraftIsRefusedWhole) {
 }
 
 TEST_F(GroupCommit, QueuedLocksReachTheBookOnceAsOneGroup) {
-  uint64_t first = grouped_->queue({lock(1, 100)});
+  grouped_->queue({lock(1, 100)});
   grouped_->queue({lock(1, 100)});  // the same key again: a retry
-  uint64_t last = grouped_->queue({lock(2, 200)});
-  grouped_->write_queued(last);
-  grouped_->write_queued(first);  // already written with the group
+  grouped_->queue({lock(2, 200)});
+  grouped_->write_queued();
+  grouped_->write_queued();  // nothing left: nothing written twice
   EmbeddedLedger book(path_);
   EXPECT_EQ(book.balance(wallet_account("alice")), 700);
   EXPECT_EQ(book.balance(escrow_account(1)), 100);
@@ -77,7 +77,8 @@ TEST_F(GroupCommit, EntriesAndSettlementsSeeTheQueueFirst) {
 
 TEST_F(GroupCommit, ALockAlreadyInTheBookIsNotMadeTwice) {
   grouped_->apply(lock(1, 100));
-  grouped_->write_queued(grouped_->queue({lock(1, 100)}));  // og-schedd locking again after a restart
+  grouped_->queue({lock(1, 100)});  // og-schedd locking again after a restart
+  grouped_->write_queued();
   EXPECT_EQ(grouped_->balance(wallet_account("alice")), 900);
   EXPECT_EQ(grouped_->balance(escrow_account(1)), 100);
 }
@@ -86,8 +87,8 @@ TEST_F(GroupCommit, AQueuedLockTheBookRefusesIsLetGoAndTheOthersWritten) {
   // An escrow this ledger never read, already near the ceiling in the book (a job id met
   // before): the lock into it is refused when written, the group's other lock is not.
   EmbeddedLedger(path_).apply(Transfer{"old", kExternalAccount, escrow_account(5), kMaxAmountMicros - 10, "old"});
-  uint64_t ticket = grouped_->queue({lock(5, 50), lock(6, 60)});
-  grouped_->write_queued(ticket);
+  grouped_->queue({lock(5, 50), lock(6, 60)});
+  grouped_->write_queued();
   EXPECT_EQ(grouped_->balance(escrow_account(6)), 60);
   EXPECT_EQ(grouped_->balance(escrow_account(5)), kMaxAmountMicros - 10);
   EXPECT_EQ(grouped_->balance(wallet_account("alice")), 940);
@@ -106,7 +107,8 @@ TEST_F(GroupCommit, WhatAnotherHandWritesInTheBookIsSeen) {
   // The EVM book credits a wallet from a chain event through its own apply.
   book->apply(Transfer{"chain:committed:1", kExternalAccount, wallet_account("bob"), 70, "budget committed on chain"});
   EXPECT_EQ(grouped.balance(wallet_account("bob")), 70);
-  grouped.write_queued(grouped.queue({Transfer{"lock:job:1", wallet_account("bob"), escrow_account(1), 20, "escrow"}}));
+  grouped.queue({Transfer{"lock:job:1", wallet_account("bob"), escrow_account(1), 20, "escrow"}});
+  grouped.write_queued();
   book->apply(Transfer{"chain:reclaimed:1", wallet_account("bob"), kExternalAccount, 10, "reclaimed"});
   EXPECT_EQ(grouped.balance(wallet_account("bob")), 40);
 }
